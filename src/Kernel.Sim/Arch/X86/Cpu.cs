@@ -1,0 +1,242 @@
+using KernelSim.Kernel;
+using KernelSim.Mm;
+using KernelSim.Trace;
+
+namespace KernelSim.Arch.X86;
+
+/// <summary>
+/// The CPU's view of memory for the copy routines: "probe, then move". A probe walks an address range
+/// page by page the way the hardware would, resolving demand faults through the page-fault handler, and
+/// reports how many leading bytes are accessible and the trap that stops the rest (#PF or, for loads,
+/// #MC at the first poisoned line). Copy routines apply their own residue rules to those limits, move
+/// the exact prefix with span copies, and dispatch the trap.
+/// </summary>
+public sealed class Cpu
+{
+    private readonly PhysicalMemory _phys;
+    private readonly KernelMap _kmap;
+    private readonly Scheduler _sched;
+    private readonly ExceptionTable _extable;
+    private readonly MachineCheck _mce;
+    private readonly MachineState _state;
+    private readonly Tracer _trace;
+
+    /// <summary>Create the CPU over the machine's memory.</summary>
+    public Cpu(PhysicalMemory phys, KernelMap kmap, Scheduler sched, ExceptionTable extable, MachineCheck mce, MachineState state, Tracer trace)
+    {
+        _phys = phys;
+        _kmap = kmap;
+        _sched = sched;
+        _extable = extable;
+        _mce = mce;
+        _state = state;
+        _trace = trace;
+    }
+
+    /// <summary>pagefault_disable() nesting depth: user faults are not handled while it is non-zero.</summary>
+    public int PagefaultDisabled { get; private set; }
+
+    /// <summary>STAC/CLAC: EFLAGS.AC, which lets kernel code touch user pages under SMAP.</summary>
+    internal bool UaccessAllowed { get; private set; }
+
+    /// <summary>pagefault_disable().</summary>
+    public void PagefaultDisable() => PagefaultDisabled++;
+
+    /// <summary>pagefault_enable().</summary>
+    public void PagefaultEnable() => PagefaultDisabled--;
+
+    /// <summary>__uaccess_begin (STAC) … __uaccess_end (CLAC) as a scope.</summary>
+    internal UaccessScope Uaccess() => new(this);
+
+    internal readonly struct UaccessScope : IDisposable
+    {
+        private readonly Cpu _cpu;
+        private readonly bool _prev;
+        public UaccessScope(Cpu cpu)
+        {
+            _cpu = cpu;
+            _prev = cpu.UaccessAllowed;
+            cpu.UaccessAllowed = true;
+        }
+        public void Dispose() => _cpu.UaccessAllowed = _prev;
+    }
+
+    private MmStruct? CurrentMm => _sched.Current?.Mm;
+
+    /// <summary>
+    /// Translate one page for an access. For user space from kernel mode this is SMAP plus
+    /// do_user_addr_fault; from user mode the fault is resolved or reported for a signal.
+    /// </summary>
+    private bool Resolve(Space space, ulong va, bool write, bool userMode, out ulong pfn, out VmFault fault, out bool smap)
+    {
+        smap = false;
+        fault = VmFault.None;
+        if (space == Space.Kernel)
+        {
+            if (!userMode && _kmap.TryTranslate(va, out pfn)) return true;
+            pfn = 0;
+            fault = VmFault.BadAreaMapErr;
+            return false;
+        }
+        var mm = CurrentMm;
+        if (mm == null)
+        {
+            pfn = 0;
+            fault = VmFault.BadAreaMapErr;
+            return false;
+        }
+        if (!userMode && !UaccessAllowed)
+        {
+            // SMAP: supervisor access to a user page with EFLAGS.AC clear.
+            pfn = 0;
+            smap = true;
+            return false;
+        }
+        if (mm.TryTranslate(va, write, out pfn)) return true;
+        if (!userMode && PagefaultDisabled > 0)
+        {
+            // faulthandler_disabled(): no handle_mm_fault, straight to the fixup.
+            fault = mm.FindVma(va) == null ? VmFault.BadAreaMapErr : VmFault.None;
+            return false;
+        }
+        fault = mm.HandleMmFault(va, write);
+        if ((fault & VmFault.Error) != 0) return false;
+        return mm.TryTranslate(va, write, out pfn);
+    }
+
+    /// <summary>
+    /// How many leading bytes of [va, va+len) the access can reach before a trap, and that trap.
+    /// Loads stop with #MC at the first poisoned cache line; a load that starts inside one stops at once.
+    /// </summary>
+    internal ulong Probe(Space space, ulong va, ulong len, bool write, bool userMode, out Trap trap)
+    {
+        ulong done = 0;
+        while (done < len)
+        {
+            var a = unchecked(va + done);
+            if (a < va)
+            {
+                // wrapped past the top of the address space: non-canonical → #GP, reported as a fault.
+                trap = new Trap(TrapKind.PageFault, space, a, write, VmFault.BadAreaMapErr, default, false);
+                return done;
+            }
+            var off = (int)PageDefs.OffsetInPage(a);
+            var n = (int)Math.Min(len - done, PageDefs.PAGE_SIZE - (ulong)off);
+            if (!Resolve(space, a, write, userMode, out var pfn, out var fault, out var smap))
+            {
+                trap = new Trap(TrapKind.PageFault, space, a, write, fault, default, smap);
+                return done;
+            }
+            if (!write)
+            {
+                var p = _phys.FirstPoisonInFrame(pfn, off, n);
+                if (p >= 0)
+                {
+                    var line = ((pfn << PageDefs.PAGE_SHIFT) + (ulong)off + (ulong)p) & ~(PageDefs.CACHELINE - 1);
+                    trap = new Trap(TrapKind.MachineCheck, space, a + (ulong)p, false, VmFault.None, new PhysAddr(line), false);
+                    return done + (ulong)p;
+                }
+            }
+            done += (ulong)n;
+        }
+        trap = Trap.None;
+        return len;
+    }
+
+    private bool TranslateNoFault(Space space, ulong va, bool write, out ulong pfn)
+    {
+        if (space == Space.Kernel) return _kmap.TryTranslate(va, out pfn);
+        var mm = CurrentMm;
+        pfn = 0;
+        return mm != null && mm.TryTranslate(va, write, out pfn);
+    }
+
+    /// <summary>Move n bytes that a probe showed to be accessible and clean.</summary>
+    internal void Move(Space ds, ulong dst, Space ss, ulong src, ulong n)
+    {
+        ulong done = 0;
+        while (done < n)
+        {
+            var s = src + done;
+            var d = dst + done;
+            var so = (int)PageDefs.OffsetInPage(s);
+            var dof = (int)PageDefs.OffsetInPage(d);
+            var chunk = (int)Math.Min(n - done, Math.Min(PageDefs.PAGE_SIZE - (ulong)so, PageDefs.PAGE_SIZE - (ulong)dof));
+            if (!TranslateNoFault(ss, s, false, out var spfn) || !TranslateNoFault(ds, d, true, out var dpfn))
+                throw new InvalidOperationException($"simulator bug: move over an unprobed page (src 0x{s:x}, dst 0x{d:x})");
+            _phys.ReadSpan(spfn, so, chunk).CopyTo(_phys.WriteSpan(dpfn, dof, chunk));
+            done += (ulong)chunk;
+        }
+    }
+
+    /// <summary>Store n copies of a byte over a probed range (memset / clear_user).</summary>
+    internal void Fill(Space ds, ulong dst, byte value, ulong n)
+    {
+        ulong done = 0;
+        while (done < n)
+        {
+            var d = dst + done;
+            var dof = (int)PageDefs.OffsetInPage(d);
+            var chunk = (int)Math.Min(n - done, PageDefs.PAGE_SIZE - (ulong)dof);
+            if (!TranslateNoFault(ds, d, true, out var dpfn))
+                throw new InvalidOperationException($"simulator bug: fill over an unprobed page (0x{d:x})");
+            _phys.WriteSpan(dpfn, dof, chunk).Fill(value);
+            done += (ulong)chunk;
+        }
+    }
+
+    /// <summary>Read probed bytes into a host buffer (the CPU registers of a user-mode load).</summary>
+    internal void ReadOut(Space ss, ulong src, Span<byte> into)
+    {
+        var done = 0;
+        while (done < into.Length)
+        {
+            var s = src + (ulong)done;
+            var so = (int)PageDefs.OffsetInPage(s);
+            var chunk = Math.Min(into.Length - done, (int)PageDefs.PAGE_SIZE - so);
+            if (!TranslateNoFault(ss, s, false, out var spfn))
+                throw new InvalidOperationException($"simulator bug: read over an unprobed page (0x{s:x})");
+            _phys.ReadSpan(spfn, so, chunk).CopyTo(into.Slice(done, chunk));
+            done += chunk;
+        }
+    }
+
+    /// <summary>Write host bytes over a probed range (a user-mode store).</summary>
+    internal void WriteIn(Space ds, ulong dst, ReadOnlySpan<byte> data)
+    {
+        var done = 0;
+        while (done < data.Length)
+        {
+            var d = dst + (ulong)done;
+            var dof = (int)PageDefs.OffsetInPage(d);
+            var chunk = Math.Min(data.Length - done, (int)PageDefs.PAGE_SIZE - dof);
+            if (!TranslateNoFault(ds, d, true, out var dpfn))
+                throw new InvalidOperationException($"simulator bug: write over an unprobed page (0x{d:x})");
+            data.Slice(done, chunk).CopyTo(_phys.WriteSpan(dpfn, dof, chunk));
+            done += chunk;
+        }
+    }
+
+    /// <summary>
+    /// A trap taken in kernel mode at an instruction of <paramref name="site"/>: #PF goes to
+    /// fixup_exception (no entry → oops); #MC goes to do_machine_check. Returns only if recovered.
+    /// </summary>
+    internal void KernelTrap(in Trap t, ExSite site)
+    {
+        if (t.Kind == TrapKind.MachineCheck)
+        {
+            _mce.DoMachineCheck(new MceEvent(t.Phys, UserMode: false, site, SourceIsUser: t.Space == Space.User, UserVaddr: t.Space == Space.User ? t.Va : 0));
+            return;
+        }
+        if (_trace.Enabled)
+            _trace.Event("#PF", $"{(t.Space == Space.User ? "user" : "kernel")} address 0x{t.Va:x} {(t.Write ? "write" : "read")}{(t.Smap ? " (SMAP)" : "")} at {site}");
+        if (_extable.FixupException(site, TrapNr.X86_TRAP_PF))
+        {
+            if (_trace.Enabled) _trace.Event("fixup", $"{site} → {_extable.TypeAt(site)}");
+            return;
+        }
+        throw t.Smap
+            ? _state.Oops($"SMAP violation: kernel access to user address 0x{t.Va:x} at {site}")
+            : _state.Oops($"unable to handle page fault for address: 0x{t.Va:x} at {site}");
+    }
+}

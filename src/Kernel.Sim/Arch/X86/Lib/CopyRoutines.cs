@@ -1,0 +1,530 @@
+using KernelSim.Mm;
+using KernelSim.Profiles;
+using KernelSim.Trace;
+using KernelSim.Uapi;
+
+namespace KernelSim.Arch.X86;
+
+/// <summary>
+/// The x86-64 copy routines with the kernel's exact residue rules: arch/x86/lib/copy_mc.c and
+/// copy_mc_64.S (copy_mc_fragile, copy_mc_enhanced_fast_string, copy_mc_to_kernel/user),
+/// memcpy_64.S (memcpy, memcpy_mcsafe_unrolled), copy_user_64.S (copy_user_generic /
+/// rep_movs_alternative), copy_user_uncached_64.S (__copy_user_nocache), usercopy_64.c
+/// (__copy_user_flushcache, __memcpy_flushcache), getuser.S/putuser.S, clear_user, and the generic
+/// copy_to_user / copy_from_user of include/linux/uaccess.h. Every routine returns bytes NOT copied
+/// unless its doc says otherwise.
+/// </summary>
+public sealed class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile profile, Tracer trace)
+{
+    /// <summary>access_ok(ptr, size) (arch/x86/include/asm/uaccess_64.h __access_ok, 6.x non-constant form).</summary>
+    public static bool AccessOk(UserPtr ptr, ulong size)
+    {
+        var sum = unchecked(ptr.Value + size);
+        return sum >= ptr.Value && sum <= PageDefs.USER_PTR_MAX;
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------
+
+    private ulong LoadLimit(Space ss, ulong s, ulong len, out Trap t) => cpu.Probe(ss, s, len, write: false, userMode: false, out t);
+
+    private ulong StoreLimit(Space ds, ulong d, ulong len, out Trap t) => cpu.Probe(ds, d, len, write: true, userMode: false, out t);
+
+    /// <summary>
+    /// Byte-ordered copy limits (rep movsb / memcpy semantics): the first byte whose load or store traps,
+    /// and that trap (the load wins a tie: it executes first).
+    /// </summary>
+    private ulong ByteLimits(Space ds, ulong d, Space ss, ulong s, ulong len, out Trap trap)
+    {
+        var sl = LoadLimit(ss, s, len, out var st);
+        var dl = StoreLimit(ds, d, sl, out var dt);
+        if (dl < sl)
+        {
+            trap = dt;
+            return dl;
+        }
+        trap = st;
+        return sl;
+    }
+
+    // ---- memcpy (no recovery) -------------------------------------------------------------------
+
+    /// <summary>memcpy between kernel addresses: no exception-table entry, so a #MC panics and a #PF oopses.</summary>
+    public void Memcpy(KernelPtr dst, KernelPtr src, ulong len) => MemcpyRaw(Space.Kernel, dst.Value, Space.Kernel, src.Value, len, ExSite.Memcpy);
+
+    private void MemcpyRaw(Space ds, ulong d, Space ss, ulong s, ulong len, ExSite site)
+    {
+        using var _ = trace.Fn(site == ExSite.MemcpyFlushcache ? "__memcpy_flushcache" : "memcpy", "x86");
+        var stop = ByteLimits(ds, d, ss, s, len, out var trap);
+        cpu.Move(ds, d, ss, s, stop);
+        if (!trap.IsNone) cpu.KernelTrap(trap, site); // never returns: no fixup
+    }
+
+    /// <summary>memcpy_flushcache (usercopy_64.c __memcpy_flushcache): non-temporal kernel copy, no fault handling.</summary>
+    public void MemcpyFlushcache(KernelPtr dst, KernelPtr src, ulong len) => MemcpyRaw(Space.Kernel, dst.Value, Space.Kernel, src.Value, len, ExSite.MemcpyFlushcache);
+
+    /// <summary>memset of kernel memory (no fault handling).</summary>
+    public void Memset(KernelPtr dst, byte value, ulong len)
+    {
+        var dl = StoreLimit(Space.Kernel, dst.Value, len, out var t);
+        cpu.Fill(Space.Kernel, dst.Value, value, dl);
+        if (!t.IsNone) cpu.KernelTrap(t, ExSite.Memcpy);
+    }
+
+    // ---- copy_mc_fragile / __memcpy_mcsafe ---------------------------------------------------------
+
+    /// <summary>
+    /// copy_mc_fragile (copy_mc_64.S; __memcpy_mcsafe 4.18–5.9): leading bytes until the source is
+    /// 8-aligned, quadwords, trailing bytes. A load fault counts the faulting unit as not copied (no
+    /// retry); a store fault on a quadword retries byte by byte (copy_mc_fragile_handle_tail), so
+    /// destination faults are byte-exact. Returns bytes not copied.
+    /// </summary>
+    internal ulong CopyMcFragile(Space ds, ulong d, Space ss, ulong s, ulong len)
+    {
+        using var _ = trace.Fn("copy_mc_fragile", "x86");
+        if (len == 0) return 0;
+        ulong lead = len < 8 ? 0 : (8 - (s & 7)) & 7;
+        ulong wordsEnd = len < 8 ? 0 : lead + ((len - lead) / 8) * 8;
+        ulong UnitStart(ulong x) => x >= lead && x < wordsEnd ? lead + ((x - lead) / 8) * 8 : x;
+        var f = LoadLimit(ss, s, len, out var st);
+        var us = f < len ? UnitStart(f) : len;
+        var g = StoreLimit(ds, d, us, out var dt);
+        if (g < us)
+        {
+            // The store faults first. Byte stores are exact; a quadword store goes to the byte tail, which
+            // copies up to the first inaccessible byte and faults again there.
+            cpu.Move(ds, d, ss, s, g);
+            cpu.KernelTrap(dt, ExSite.CopyMcFragileStore);
+            if (g >= lead && g < wordsEnd) cpu.KernelTrap(dt, ExSite.CopyMcFragileStore);
+            return len - g;
+        }
+        cpu.Move(ds, d, ss, s, us);
+        if (us < len) cpu.KernelTrap(st, ExSite.CopyMcFragileLoad);
+        return len - us;
+    }
+
+    /// <summary>
+    /// copy_mc_enhanced_fast_string: one rep movsb with an MCE-safe entry; returns RCX at the fault.
+    /// #PF stops at the first inaccessible byte; #MC where the CPU model says (start of the poisoned line).
+    /// </summary>
+    internal ulong CopyMcEnhancedFastString(Space ds, ulong d, Space ss, ulong s, ulong len)
+    {
+        using var _ = trace.Fn("copy_mc_enhanced_fast_string", "x86");
+        var stop = ByteLimits(ds, d, ss, s, len, out var trap);
+        if (trap.Kind == TrapKind.MachineCheck && model.McStop == FastStringMcStop.NothingCopied) stop = 0;
+        cpu.Move(ds, d, ss, s, stop);
+        if (!trap.IsNone) cpu.KernelTrap(trap, ExSite.CopyMcFastString);
+        return len - stop;
+    }
+
+    /// <summary>
+    /// memcpy_mcsafe_unrolled (4.8–4.17, memcpy_64.S): byte loop to 8-align the source, 64-byte blocks of
+    /// 4 loads/4 stores/4 loads/4 stores, quadwords, bytes. Any load fault returns −EFAULT; stores made before
+    /// the faulting load stay written. Returns 0 or −EFAULT.
+    /// </summary>
+    internal long MemcpyMcsafeUnrolled(Space ds, ulong d, Space ss, ulong s, ulong len)
+    {
+        using var _ = trace.Fn("memcpy_mcsafe_unrolled", "x86");
+        var f = LoadLimit(ss, s, len, out var st);
+        ulong lead = len < 8 ? 0 : Math.Min(len, (8 - (s & 7)) & 7);
+        var rest = len - lead;
+        var blocksEnd = lead + (rest / 64) * 64;
+        var wordsEnd = blocksEnd + ((len - blocksEnd) / 8) * 8;
+        ulong stored;
+        if (f >= len) stored = len;
+        else if (f < lead) stored = f;
+        else if (f < blocksEnd)
+        {
+            var b = lead + ((f - lead) / 64) * 64;
+            stored = b + (((f - b) / 8) >= 4 ? 32UL : 0UL);
+        }
+        else if (f < wordsEnd) stored = blocksEnd + ((f - blocksEnd) / 8) * 8;
+        else stored = f;
+        var g = StoreLimit(ds, d, stored, out var dt);
+        cpu.Move(ds, d, ss, s, Math.Min(stored, g));
+        if (g < stored) cpu.KernelTrap(dt, ExSite.Memcpy); // destination assumed kernel memory: no entry → oops
+        if (f >= len) return 0;
+        cpu.KernelTrap(st, ExSite.McsafeUnrolledLoad);
+        return -Errno.EFAULT;
+    }
+
+    // ---- copy_mc_to_kernel / copy_mc_to_user (and their E0/E1 forms) ------------------------------
+
+    /// <summary>
+    /// memcpy_mcsafe() as the release has it: ≤4.17 returns 0/−EFAULT (memcpy_mcsafe_unrolled behind
+    /// mcsafe_key, else memcpy); 4.18–5.9 returns bytes remaining (__memcpy_mcsafe behind mcsafe_key, else
+    /// memcpy and 0); from 5.10 this is <see cref="CopyMcToKernel(KernelPtr, KernelPtr, ulong)"/>.
+    /// </summary>
+    public long MemcpyMcsafe(KernelPtr dst, KernelPtr src, ulong len)
+    {
+        if (profile.CopyMcFastString) return (long)CopyMcToKernel(dst, src, len);
+        using var _ = trace.Fn("memcpy_mcsafe", "x86");
+        if (!model.FragileQuirk)
+        {
+            MemcpyRaw(Space.Kernel, dst.Value, Space.Kernel, src.Value, len, ExSite.Memcpy);
+            return 0;
+        }
+        if (!profile.McsafeReturnsRemaining)
+            return MemcpyMcsafeUnrolled(Space.Kernel, dst.Value, Space.Kernel, src.Value, len);
+        return (long)CopyMcFragile(Space.Kernel, dst.Value, Space.Kernel, src.Value, len);
+    }
+
+    /// <summary>
+    /// copy_mc_to_kernel (copy_mc.c, 5.10+): copy_mc_fragile when copy_mc_fragile_key is on, else
+    /// copy_mc_enhanced_fast_string on ERMS CPUs, else plain memcpy returning 0 (no recovery). On older
+    /// profiles this is memcpy_mcsafe, with −EFAULT (≤4.17) reported as "nothing copied".
+    /// </summary>
+    public ulong CopyMcToKernel(KernelPtr dst, KernelPtr src, ulong len) => CopyMcToKernel(Space.Kernel, dst.Value, Space.Kernel, src.Value, len);
+
+    internal ulong CopyMcToKernel(Space ds, ulong d, Space ss, ulong s, ulong len)
+    {
+        if (!profile.CopyMcFastString)
+        {
+            using var __ = trace.Fn("memcpy_mcsafe", "x86");
+            if (!model.FragileQuirk)
+            {
+                MemcpyRaw(ds, d, ss, s, len, ExSite.Memcpy);
+                return 0;
+            }
+            if (!profile.McsafeReturnsRemaining)
+                return MemcpyMcsafeUnrolled(ds, d, ss, s, len) == 0 ? 0 : len;
+            return CopyMcFragile(ds, d, ss, s, len);
+        }
+        using var _ = trace.Fn("copy_mc_to_kernel", "x86");
+        if (model.FragileQuirk) return CopyMcFragile(ds, d, ss, s, len);
+        if (model.Erms) return CopyMcEnhancedFastString(ds, d, ss, s, len);
+        MemcpyRaw(ds, d, ss, s, len, ExSite.Memcpy);
+        return 0;
+    }
+
+    /// <summary>
+    /// copy_mc_to_user (copy_mc.c, 5.10+): the same dispatch inside STAC/CLAC, falling back to
+    /// copy_user_generic (handles #PF, not #MC). No access_ok: the caller checks. On 4.18–5.9 this is
+    /// copy_to_user_mcsafe (__memcpy_mcsafe directly from ≈4.20; the memcpy_mcsafe wrapper before).
+    /// </summary>
+    public ulong CopyMcToUser(UserPtr dst, KernelPtr src, ulong len) => CopyMcToUserRaw(dst.Value, Space.Kernel, src.Value, len);
+
+    internal ulong CopyMcToUserRaw(ulong d, Space ss, ulong s, ulong len)
+    {
+        using var u = cpu.Uaccess();
+        if (!profile.CopyMcFastString)
+        {
+            using var __ = trace.Fn("copy_to_user_mcsafe", "x86");
+            if (profile.CopyToUserMcsafeAlwaysCareful || model.FragileQuirk) return CopyMcFragile(Space.User, d, ss, s, len);
+            var stop = ByteLimits(Space.User, d, ss, s, len, out var trap);
+            cpu.Move(Space.User, d, ss, s, stop);
+            if (!trap.IsNone) cpu.KernelTrap(trap, ExSite.Memcpy); // memcpy fallback: no entry
+            return 0;
+        }
+        using var _ = trace.Fn("copy_mc_to_user", "x86");
+        if (model.FragileQuirk) return CopyMcFragile(Space.User, d, ss, s, len);
+        if (model.Erms) return CopyMcEnhancedFastString(Space.User, d, ss, s, len);
+        return CopyUserGeneric(Space.User, d, ss, s, len);
+    }
+
+    // ---- copy_user_generic --------------------------------------------------------------------------
+
+    private bool RepMovsb(ulong len) => model.Fsrm || (model.Erms && len >= 64);
+
+    /// <summary>
+    /// copy_user_generic (uaccess_64.h; rep_movs_alternative from 6.4): byte-exact for #PF in every
+    /// release. A #MC (kernel copy from a poisoned user page) follows the release's tail handling
+    /// (<see cref="CopyUserMcTail"/>), which decides the count and how many machine checks are taken.
+    /// </summary>
+    internal ulong CopyUserGeneric(Space ds, ulong d, Space ss, ulong s, ulong len)
+    {
+        using var _ = trace.Fn(profile.CopyUserMcTail == CopyUserMcTail.RepMovsAlternative && !model.Fsrm ? "rep_movs_alternative" : "copy_user_generic", "x86");
+        var stop = ByteLimits(ds, d, ss, s, len, out var trap);
+        if (trap.Kind != TrapKind.MachineCheck)
+        {
+            cpu.Move(ds, d, ss, s, stop);
+            if (!trap.IsNone) cpu.KernelTrap(trap, ExSite.CopyUser);
+            return len - stop;
+        }
+        if (RepMovsb(len) && model.McStop == FastStringMcStop.NothingCopied) stop = 0;
+        // Where the main loop stopped: rep movsb at the line; otherwise at the destination-aligned quadword
+        // holding it (ALIGN_DESTINATION then quadword loops) [derived].
+        var unit = RepMovsb(len) ? stop : QuadwordUnitStart(d, len, stop);
+        switch (profile.CopyUserMcTail)
+        {
+            case CopyUserMcTail.PretendSuccess:
+                cpu.Move(ds, d, ss, s, unit);
+                cpu.KernelTrap(trap, ExSite.CopyUser);
+                if (trace.Enabled) trace.Event("tail", "copy_user_handle_tail: trap 18 in RAX → pretend success (return 0)");
+                return 0;
+            case CopyUserMcTail.SkipRetryOnMc:
+                cpu.Move(ds, d, ss, s, unit);
+                cpu.KernelTrap(trap, ExSite.CopyUser);
+                return len - unit;
+            case CopyUserMcTail.RetryAfterMc:
+                cpu.Move(ds, d, ss, s, unit);
+                cpu.KernelTrap(trap, ExSite.CopyUser);
+                cpu.Move(ds, d + unit, ss, s + unit, stop - unit);
+                cpu.KernelTrap(trap, ExSite.CopyUser); // the byte retry consumes the line again
+                return len - stop;
+            default:
+                cpu.Move(ds, d, ss, s, stop);
+                cpu.KernelTrap(trap, ExSite.CopyUser);
+                // Word/quadword loops fall into the byte loop, which takes a second #MC at the line [derived].
+                if (!RepMovsb(len) && len >= 8 && stop < len - (len % 8)) cpu.KernelTrap(trap, ExSite.CopyUser);
+                return len - stop;
+        }
+    }
+
+    private static ulong QuadwordUnitStart(ulong d, ulong len, ulong x)
+    {
+        if (len < 8) return x;
+        var a = Math.Min(len, (8 - (d & 7)) & 7);
+        if (x < a) return x;
+        var wordsEnd = a + ((len - a) / 8) * 8;
+        return x < wordsEnd ? a + ((x - a) / 8) * 8 : x;
+    }
+
+    /// <summary>raw_copy_to_user: copy_user_generic under STAC; no access_ok.</summary>
+    public ulong RawCopyToUser(UserPtr to, KernelPtr from, ulong n)
+    {
+        using var u = cpu.Uaccess();
+        return CopyUserGeneric(Space.User, to.Value, Space.Kernel, from.Value, n);
+    }
+
+    /// <summary>raw_copy_from_user: copy_user_generic under STAC; no access_ok, no zeroing.</summary>
+    public ulong RawCopyFromUser(KernelPtr to, UserPtr from, ulong n)
+    {
+        using var u = cpu.Uaccess();
+        return CopyUserGeneric(Space.Kernel, to.Value, Space.User, from.Value, n);
+    }
+
+    /// <summary>copy_to_user (include/linux/uaccess.h): n &gt; INT_MAX or !access_ok → n, nothing written.</summary>
+    public ulong CopyToUser(UserPtr to, KernelPtr from, ulong n)
+    {
+        using var _ = trace.Fn("_copy_to_user", "uaccess");
+        if (n > int.MaxValue) return n; // check_copy_size WARN
+        if (!AccessOk(to, n)) return n;
+        return RawCopyToUser(to, from, n);
+    }
+
+    /// <summary>
+    /// copy_from_user (_copy_from_user): n &gt; INT_MAX → n with no zeroing; !access_ok → zero the whole
+    /// kernel buffer, return n; a short copy zeroes the uncopied tail of the kernel buffer.
+    /// </summary>
+    public ulong CopyFromUser(KernelPtr to, UserPtr from, ulong n)
+    {
+        using var _ = trace.Fn("_copy_from_user", "uaccess");
+        if (n > int.MaxValue) return n;
+        ulong res = n;
+        if (AccessOk(from, n)) res = RawCopyFromUser(to, from, n);
+        if (res != 0) Memset(to + (n - res), 0, res);
+        return res;
+    }
+
+    /// <summary>__copy_from_user_inatomic: raw copy with page faults disabled, no zeroing.</summary>
+    public ulong CopyFromUserInatomic(KernelPtr to, UserPtr from, ulong n)
+    {
+        cpu.PagefaultDisable();
+        try { return RawCopyFromUser(to, from, n); }
+        finally { cpu.PagefaultEnable(); }
+    }
+
+    // ---- __copy_user_nocache / flushcache --------------------------------------------------------------
+
+    /// <summary>
+    /// __copy_user_nocache (copy_user_uncached_64.S, 6.4+): cached head stores to 8-align the destination,
+    /// a 64-byte movnti loop (4 loads, 4 stores, 4 loads, 4 stores), quadwords, then 4/2/1-byte tails.
+    /// Faults are not byte-exact: a quadword load fault tries one 4-byte unit and returns, so progress can be
+    /// up to 7 bytes short of the accessible prefix (spec C6, WE17).
+    /// </summary>
+    internal ulong CopyUserNocache(Space ds, ulong d, Space ss, ulong s, ulong len)
+    {
+        using var _ = trace.Fn("__copy_user_nocache", "x86");
+        var f = LoadLimit(ss, s, len, out var st);
+        var g = StoreLimit(ds, d, Math.Min(len, f + 8), out var dt);
+        if (f >= len && g >= len)
+        {
+            cpu.Move(ds, d, ss, s, len);
+            return 0;
+        }
+        ulong pos = 0, n = len;
+        var traps = new TrapSink(cpu, st, dt);
+        ulong rem;
+        if (!Phases(d, f, g, ref pos, ref n, ref traps, out rem)) rem = n;
+        var copied = len - rem;
+        cpu.Move(ds, d, ss, s, copied);
+        traps.Dispatch();
+        return rem;
+    }
+
+    /// <summary>Counts the faulting loads/stores the nocache copy takes, to dispatch them after the move.</summary>
+    private struct TrapSink(Cpu cpu, Trap load, Trap store)
+    {
+        private int _loads;
+        private int _stores;
+        public void Load() => _loads++;
+        public void Store() => _stores++;
+        public readonly void Dispatch()
+        {
+            for (var i = 0; i < _stores; i++) cpu.KernelTrap(store, ExSite.CopyUserNocache);
+            for (var i = 0; i < _loads; i++) cpu.KernelTrap(load, ExSite.CopyUserNocache);
+        }
+    }
+
+    /// <summary>Walks the nocache phases; returns true with rem set when a fault returned early.</summary>
+    private static bool Phases(ulong d, ulong f, ulong g, ref ulong pos, ref ulong n, ref TrapSink traps, out ulong rem)
+    {
+        rem = 0;
+        bool Unit(ulong p, ulong size, ref TrapSink t)
+        {
+            if (f < p + size) { t.Load(); return false; }
+            if (g < p + size) { t.Store(); return false; }
+            return true;
+        }
+        var a = d & 7;
+        if (a != 0)
+        {
+            if ((a & 1) != 0)
+            {
+                if (n == 0) { rem = 0; return true; }
+                if (!Unit(pos, 1, ref traps)) { rem = n; return true; }
+                pos += 1; n -= 1; a += 1;
+            }
+            if ((a & 2) != 0)
+            {
+                if (n < 2) return Tails(f, g, ref pos, ref n, ref traps, out rem, startAt: 1);
+                if (!Unit(pos, 2, ref traps)) { rem = n; return true; }
+                pos += 2; n -= 2; a += 2;
+            }
+            if ((a & 4) != 0)
+            {
+                if (n < 4) return Tails(f, g, ref pos, ref n, ref traps, out rem, startAt: 2);
+                if (!Unit(pos, 4, ref traps)) { rem = n; return true; }
+                pos += 4; n -= 4;
+            }
+        }
+        // 64-byte unrolled loop: skip clean blocks arithmetically.
+        if (n >= 64)
+        {
+            var firstBad = Math.Min(f, g);
+            var clean = firstBad > pos ? (firstBad - pos) / 64 : 0;
+            clean = Math.Min(clean, n / 64);
+            pos += clean * 64; n -= clean * 64;
+            while (n >= 64)
+            {
+                if (f < pos + 32) { traps.Load(); break; }               // loads q0..q3
+                if (g < pos + 32) { traps.Store(); rem = n - 8 * ((g - pos) / 8); return true; }
+                if (f < pos + 64) { traps.Load(); pos += 32; n -= 32; break; } // .Lfixup32
+                if (g < pos + 64) { traps.Store(); rem = n - 8 * ((g - pos) / 8); return true; }
+                pos += 64; n -= 64;
+            }
+        }
+        // Quadword loop.
+        if (n >= 8)
+        {
+            var firstBad = Math.Min(f, g);
+            var clean = firstBad > pos ? (firstBad - pos) / 8 : 0;
+            clean = Math.Min(clean, n / 8);
+            pos += clean * 8; n -= clean * 8;
+            if (n >= 8)
+            {
+                if (f < pos + 8)
+                {
+                    traps.Load();
+                    // .Llast4: one 4-byte load + movnti at the same position, then return.
+                    if (f < pos + 4) { traps.Load(); rem = n; return true; }
+                    if (g < pos + 4) { traps.Store(); rem = n; return true; }
+                    rem = n - 4;
+                    return true;
+                }
+                traps.Store(); // g < pos + 8
+                rem = n;
+                return true;
+            }
+        }
+        return Tails(f, g, ref pos, ref n, ref traps, out rem, startAt: 4);
+    }
+
+    /// <summary>The 4/2/1-byte tail units, entered at .L4 (4), .Lword (2) or .Lbyte (1).</summary>
+    private static bool Tails(ulong f, ulong g, ref ulong pos, ref ulong n, ref TrapSink traps, out ulong rem, ulong startAt)
+    {
+        for (ulong size = 4; size >= 1; size >>= 1)
+        {
+            if (size > startAt || (n & size) == 0) continue;
+            if (f < pos + size) { traps.Load(); rem = n; return true; }
+            if (g < pos + size) { traps.Store(); rem = n; return true; }
+            pos += size; n -= size;
+        }
+        rem = n;
+        return true;
+    }
+
+    /// <summary>__copy_from_user_inatomic_nocache: __copy_user_nocache under STAC (copy_from_iter_nocache's user step).</summary>
+    public ulong CopyFromUserInatomicNocache(KernelPtr dst, UserPtr src, ulong len)
+    {
+        using var u = cpu.Uaccess();
+        return CopyUserNocache(Space.Kernel, dst.Value, Space.User, src.Value, len);
+    }
+
+    /// <summary>__copy_from_user_flushcache (usercopy_64.c): __copy_user_nocache under STAC; the result is returned unchanged.</summary>
+    public ulong CopyFromUserFlushcache(KernelPtr dst, UserPtr src, ulong len)
+    {
+        using var _ = trace.Fn("__copy_user_flushcache", "x86");
+        using var u = cpu.Uaccess();
+        return CopyUserNocache(Space.Kernel, dst.Value, Space.User, src.Value, len);
+    }
+
+    // ---- clear_user, get_user, put_user -------------------------------------------------------------------
+
+    /// <summary>clear_user: n when !access_ok; else __clear_user (rep stosb / rep_stos_alternative, byte-exact).</summary>
+    public ulong ClearUser(UserPtr to, ulong n)
+    {
+        using var _ = trace.Fn("clear_user", "uaccess");
+        if (!AccessOk(to, n)) return n;
+        return ClearUserRaw(to.Value, n);
+    }
+
+    internal ulong ClearUserRaw(ulong to, ulong n)
+    {
+        using var u = cpu.Uaccess();
+        var g = StoreLimit(Space.User, to, n, out var t);
+        cpu.Fill(Space.User, to, 0, g);
+        if (!t.IsNone) cpu.KernelTrap(t, ExSite.ClearUser);
+        return n - g;
+    }
+
+    /// <summary>get_user(x, ptr) for size 1, 2, 4 or 8: 0, or −EFAULT with x = 0.</summary>
+    public int GetUser(UserPtr ptr, int size, out ulong value)
+    {
+        using var _ = trace.Fn("get_user", "uaccess");
+        value = 0;
+        if (size is not (1 or 2 or 4 or 8)) return -Errno.EINVAL;
+        if (ptr.Value > PageDefs.USER_PTR_MAX) return -Errno.EFAULT; // valid_user_address
+        using var u = cpu.Uaccess();
+        var l = LoadLimit(Space.User, ptr.Value, (ulong)size, out var t);
+        if (l < (ulong)size)
+        {
+            cpu.KernelTrap(t, ExSite.GetUser);
+            return -Errno.EFAULT;
+        }
+        Span<byte> buf = stackalloc byte[8];
+        buf.Clear();
+        cpu.ReadOut(Space.User, ptr.Value, buf[..size]);
+        value = BitConverter.ToUInt64(buf);
+        return 0;
+    }
+
+    /// <summary>put_user(x, ptr) for size 1, 2, 4 or 8: 0 or −EFAULT (a partial store is not made).</summary>
+    public int PutUser(ulong value, UserPtr ptr, int size)
+    {
+        using var _ = trace.Fn("put_user", "uaccess");
+        if (size is not (1 or 2 or 4 or 8)) return -Errno.EINVAL;
+        if (ptr.Value > PageDefs.USER_PTR_MAX) return -Errno.EFAULT;
+        using var u = cpu.Uaccess();
+        var l = StoreLimit(Space.User, ptr.Value, (ulong)size, out var t);
+        if (l < (ulong)size)
+        {
+            cpu.KernelTrap(t, ExSite.PutUser);
+            return -Errno.EFAULT;
+        }
+        Span<byte> buf = stackalloc byte[8];
+        BitConverter.TryWriteBytes(buf, value);
+        cpu.WriteIn(Space.User, ptr.Value, buf[..size]);
+        return 0;
+    }
+}

@@ -1,0 +1,184 @@
+using KernelSim.Arch.X86;
+using KernelSim.Mm;
+using KernelSim.Profiles;
+using KernelSim.Trace;
+using KernelSim.Uapi;
+
+namespace KernelSim.Kernel;
+
+/// <summary>
+/// A booted simulated machine: one x86-64 CPU, sparse physical memory, the kernel of one release and the
+/// processes running on it. Build it with <see cref="MachineBuilder"/>. Kernel code runs through
+/// <see cref="Run{T}(Func{T})"/> or a process's system calls, which turn panics, oopses and livelocks into
+/// outcomes instead of exceptions.
+/// </summary>
+public sealed class Machine
+{
+    /// <summary>Returned by a system call that never returned (the machine panicked, the task oopsed or livelocked).</summary>
+    public const long NoReturn = long.MinValue;
+
+    private int _nextPid = 1000;
+
+    /// <summary>Created by the builder's service provider.</summary>
+    public Machine(IServiceProvider services, KernelProfile profile, CpuModel cpuModel, MachineOptions options, PhysicalMemory phys,
+        KernelMap kernelMap, Tracer tracer, WorkQueue workQueue, MachineState state, ExceptionTable exTable, MachineCheck mce,
+        MemoryFailure memoryFailure, Cpu cpu, CopyRoutines copy, Scheduler scheduler)
+    {
+        Services = services;
+        Profile = profile;
+        CpuModel = cpuModel;
+        Options = options;
+        Phys = phys;
+        KernelMap = kernelMap;
+        Tracer = tracer;
+        WorkQueue = workQueue;
+        State = state;
+        ExTable = exTable;
+        Mce = mce;
+        MemoryFailure = memoryFailure;
+        Cpu = cpu;
+        Copy = copy;
+        Scheduler = scheduler;
+        Tracer.Enabled = options.Trace;
+        WorkQueue.Timing = options.WorkTiming;
+        Dram = Phys.Register(new PhysAddr(options.DramBase), PageDefs.PageAlign(options.DramBytes), MemoryKind.Dram, "System RAM");
+    }
+
+    /// <summary>The DI container the machine was built from (drivers and filesystems are resolved here).</summary>
+    public IServiceProvider Services { get; }
+    /// <summary>The kernel release and its behaviour switches.</summary>
+    public KernelProfile Profile { get; }
+    /// <summary>The CPU model (ERMS, fragile quirk, …).</summary>
+    public CpuModel CpuModel { get; }
+    /// <summary>Boot options.</summary>
+    public MachineOptions Options { get; }
+    /// <summary>Physical memory.</summary>
+    public PhysicalMemory Phys { get; }
+    /// <summary>The System RAM range.</summary>
+    public PhysRange Dram { get; }
+    /// <summary>The kernel direct map and ioremap windows.</summary>
+    public KernelMap KernelMap { get; }
+    /// <summary>The tracer (off unless enabled).</summary>
+    public Tracer Tracer { get; }
+    /// <summary>The deferred-work queue.</summary>
+    public WorkQueue WorkQueue { get; }
+    /// <summary>Running / panicked, and dmesg.</summary>
+    public MachineState State { get; }
+    /// <summary>The exception table.</summary>
+    public ExceptionTable ExTable { get; }
+    /// <summary>The machine-check handler and its log.</summary>
+    public MachineCheck Mce { get; }
+    /// <summary>mm/memory-failure.c.</summary>
+    public MemoryFailure MemoryFailure { get; }
+    /// <summary>The CPU (memory access, pagefault_disable, SMAP).</summary>
+    public Cpu Cpu { get; }
+    /// <summary>The x86 copy routines.</summary>
+    public CopyRoutines Copy { get; }
+    /// <summary>Processes and current.</summary>
+    public Scheduler Scheduler { get; }
+    /// <summary>current.</summary>
+    public Process? Current => Scheduler.Current;
+
+    /// <summary>Start a new process (fork+exec of an empty program) with an empty address space.</summary>
+    public Process Spawn(string comm = "app")
+    {
+        var p = new Process(this, _nextPid++, comm);
+        Scheduler.Add(p);
+        return p;
+    }
+
+    /// <summary>kmalloc/alloc_pages: physically contiguous, zeroed DRAM in the direct map; null when out of memory.</summary>
+    public KernelPtr? Kmalloc(ulong size)
+    {
+        var pages = (int)(PageDefs.PageAlign(Math.Max(size, 1)) >> PageDefs.PAGE_SHIFT);
+        var pfn = Phys.AllocContiguous(pages);
+        if (pfn < 0) return null;
+        for (var i = 0; i < pages; i++) Phys.Frame((ulong)pfn + (ulong)i).Flags |= PageFlags.Reserved;
+        return KernelPtr.FromPhys(PhysAddr.FromPfn((ulong)pfn));
+    }
+
+    /// <summary>
+    /// ACPI EINJ error type 0x10 (memory uncorrectable non-fatal) with notrigger: latent poison in the line
+    /// holding pa. Returns 0 or −EINVAL.
+    /// </summary>
+    public int InjectPoison(PhysAddr pa)
+    {
+        var r = Phys.InjectPoison(pa);
+        if (r == 0) Tracer.Event("einj", $"poison injected at pa {pa.Value & ~(PageDefs.CACHELINE - 1):x} (type 0x10)");
+        return r;
+    }
+
+    /// <summary>Run kernel code with no process context.</summary>
+    public KernelCall<T> Run<T>(Func<T> body) => Run(null, "kernel", body);
+
+    /// <summary>
+    /// Run kernel code in the context of <paramref name="process"/> (as a system call): afterwards the
+    /// process returns to user space (task work, then signals) and deferred work runs per
+    /// <see cref="WorkQueue.Timing"/>. Panics, oopses, livelocks and shutdowns become the outcome.
+    /// </summary>
+    public KernelCall<T> Run<T>(Process? process, string name, Func<T> body)
+    {
+        if (!State.Alive) return new KernelCall<T>(false, default!, $"machine is {State.Status.ToString().ToLowerInvariant()}: {State.PanicMessage}");
+        if (process is { Alive: false }) return new KernelCall<T>(false, default!, $"process {process.Pid} is {process.State.ToString().ToLowerInvariant()}");
+        var prev = Scheduler.Current;
+        Scheduler.Current = process;
+        try
+        {
+            T value;
+            using (Tracer.Fn(name, "syscall")) value = body();
+            process?.ReturnToUser();
+            WorkQueue.RunIfAutomatic();
+            return new KernelCall<T>(true, value, null);
+        }
+        catch (KernelPanicException e)
+        {
+            Tracer.UnwindAll();
+            return new KernelCall<T>(false, default!, $"panic: {e.Message}");
+        }
+        catch (MachineShutdownException e)
+        {
+            Tracer.UnwindAll();
+            return new KernelCall<T>(false, default!, $"shutdown: {e.Message}");
+        }
+        catch (KernelOopsException e)
+        {
+            Tracer.UnwindAll();
+            if (process != null)
+            {
+                process.State = ProcessState.Oopsed;
+                process.StuckReason = e.Message;
+            }
+            return new KernelCall<T>(false, default!, $"oops: {e.Message}");
+        }
+        catch (KernelLivelockException e)
+        {
+            Tracer.UnwindAll();
+            State.Printk($"livelock: {e.Message}");
+            if (process != null)
+            {
+                process.State = ProcessState.Livelocked;
+                process.StuckReason = e.Message;
+            }
+            return new KernelCall<T>(false, default!, $"livelock: {e.Message}");
+        }
+        finally
+        {
+            Scheduler.Current = prev;
+        }
+    }
+
+    /// <summary>A system call: <see cref="Run{T}(Process?, string, Func{T})"/> returning the value or <see cref="NoReturn"/>.</summary>
+    public long Syscall(Process process, string name, Func<long> body)
+    {
+        var r = Run(process, name, body);
+        return r.Returned ? r.Value : NoReturn;
+    }
+
+    /// <summary>The trace so far in ftrace function_graph text.</summary>
+    public string TraceText() => FunctionGraphText.Render(Tracer.Records);
+
+    /// <summary>One line describing the machine ("6.12 erms 256 MiB").</summary>
+    public override string ToString() => $"Linux {Profile.Version} ({Profile.Era}) cpu={CpuModel.Name} dram={Dram.Size >> 20} MiB";
+
+    internal static string Describe(long ret) => Errno.Describe(ret);
+}

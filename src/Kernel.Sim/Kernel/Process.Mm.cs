@@ -1,0 +1,199 @@
+using KernelSim.Mm;
+using KernelSim.Uapi;
+
+namespace KernelSim.Kernel;
+
+public sealed partial class Process
+{
+    /// <summary>
+    /// mmap(2) for anonymous memory (MAP_PRIVATE or MAP_SHARED) and shmem objects (<paramref name="shmem"/>,
+    /// like a memfd). Checks follow sys_mmap → do_mmap → __get_unmapped_area in order. Returns the address
+    /// or −errno.
+    /// </summary>
+    public long Mmap(ulong addr, ulong len, int prot, int flags, ShmemObject? shmem = null, long offset = 0) =>
+        Machine.Syscall(this, "sys_mmap", () => DoMmap(addr, len, prot, flags, shmem, offset));
+
+    private long DoMmap(ulong addr, ulong len, int prot, int flags, ShmemObject? shmem, long offset)
+    {
+        if ((offset & (long)(PageDefs.PAGE_SIZE - 1)) != 0) return -Errno.EINVAL;
+        var anon = (flags & Mman.MAP_ANONYMOUS) != 0;
+        if (!anon && shmem == null) return -Errno.EBADF;
+        if (len == 0) return -Errno.EINVAL;
+        if ((flags & Mman.MAP_FIXED_NOREPLACE) != 0) flags |= Mman.MAP_FIXED;
+        if ((flags & Mman.MAP_FIXED) == 0 && addr != 0 && addr < MmStruct.MmapMinAddr) addr = MmStruct.MmapMinAddr;
+        var plen = PageDefs.PageAlign(len);
+        if (plen == 0) return -Errno.ENOMEM;
+        var pgoff = anon ? 0UL : (ulong)offset >> PageDefs.PAGE_SHIFT;
+        if (pgoff + (plen >> PageDefs.PAGE_SHIFT) < pgoff) return -Errno.EOVERFLOW;
+        // __get_unmapped_area
+        if (plen > PageDefs.TASK_SIZE_MAX) return -Errno.ENOMEM;
+        ulong start;
+        if ((flags & Mman.MAP_FIXED) != 0) start = addr;
+        else if (addr != 0 && PageDefs.IsPageAligned(addr) && addr + plen <= PageDefs.TASK_SIZE_MAX && !Mm.Overlaps(addr, addr + plen)) start = addr;
+        else start = Mm.GetUnmappedArea(plen);
+        if (start == 0 && (flags & Mman.MAP_FIXED) == 0) return -Errno.ENOMEM;
+        if (start > PageDefs.TASK_SIZE_MAX - plen) return -Errno.ENOMEM;
+        if (!PageDefs.IsPageAligned(start)) return -Errno.EINVAL;
+        if (start < MmStruct.MmapMinAddr && !CapSysAdmin) return -Errno.EPERM; // cap_mmap_addr
+        if ((flags & Mman.MAP_FIXED_NOREPLACE) != 0 && Mm.Overlaps(start, start + plen)) return -Errno.EEXIST;
+        var type = flags & Mman.MAP_TYPE;
+        bool shared;
+        if (anon)
+        {
+            if (type == Mman.MAP_SHARED) shared = true;
+            else if (type == Mman.MAP_PRIVATE) shared = false;
+            else return -Errno.EINVAL;
+        }
+        else
+        {
+            if (type == Mman.MAP_SHARED_VALIDATE && (flags & ~(Mman.MAP_TYPE | Mman.MAP_FIXED | Mman.MAP_FIXED_NOREPLACE | Mman.MAP_POPULATE)) != 0)
+                return -Errno.EOPNOTSUPP;
+            if (type is Mman.MAP_SHARED or Mman.MAP_SHARED_VALIDATE) shared = true;
+            else if (type == Mman.MAP_PRIVATE) shared = false;
+            else return -Errno.EINVAL;
+        }
+        if ((flags & Mman.MAP_FIXED) != 0) Mm.UnmapRange(start, start + plen);
+        var so = anon && shared ? new ShmemObject($"dev/zero (deleted)", plen) : shmem;
+        Mm.InsertVma(new Vma
+        {
+            Start = start,
+            End = start + plen,
+            Prot = prot & (Mman.PROT_READ | Mman.PROT_WRITE | Mman.PROT_EXEC),
+            Shared = shared,
+            Shmem = shared || !anon ? so : null,
+            PgOff = pgoff,
+        });
+        if ((flags & Mman.MAP_POPULATE) != 0)
+        {
+            for (var va = start; va < start + plen; va += PageDefs.PAGE_SIZE)
+                Mm.HandleMmFault(va, (prot & Mman.PROT_WRITE) != 0);
+        }
+        return (long)start;
+    }
+
+    /// <summary>munmap(2): −EINVAL for an unaligned start, zero length or a range beyond TASK_SIZE; unmapping holes is fine.</summary>
+    public long Munmap(ulong addr, ulong len) => Machine.Syscall(this, "sys_munmap", () =>
+    {
+        if (!PageDefs.IsPageAligned(addr) || addr > PageDefs.TASK_SIZE_MAX || len > PageDefs.TASK_SIZE_MAX - addr) return -Errno.EINVAL;
+        var end = addr + PageDefs.PageAlign(len);
+        if (end == addr) return -Errno.EINVAL;
+        Mm.UnmapRange(addr, end);
+        return 0;
+    });
+
+    /// <summary>
+    /// mprotect(2) (do_mprotect_pkey): −EINVAL for an unaligned start or unknown bits, 0 for zero length,
+    /// −ENOMEM when the range has a hole (VMAs before the hole keep the new protection).
+    /// </summary>
+    public long Mprotect(ulong addr, ulong len, int prot) => Machine.Syscall(this, "sys_mprotect", () =>
+    {
+        if (!PageDefs.IsPageAligned(addr)) return -Errno.EINVAL;
+        if (len == 0) return 0;
+        var end = unchecked(addr + PageDefs.PageAlign(len));
+        if (end <= addr) return -Errno.ENOMEM;
+        if ((prot & ~(Mman.PROT_READ | Mman.PROT_WRITE | Mman.PROT_EXEC | 0x8)) != 0) return -Errno.EINVAL;
+        var vma = Mm.FindVma(addr);
+        if (vma == null) return -Errno.ENOMEM;
+        var a = addr;
+        while (a < end)
+        {
+            var v = Mm.FindVma(a);
+            if (v == null) return -Errno.ENOMEM;
+            var to = Math.Min(end, v.End);
+            Mm.ChangeProtection(a, to, prot & (Mman.PROT_READ | Mman.PROT_WRITE | Mman.PROT_EXEC));
+            a = to;
+        }
+        return 0;
+    });
+
+    /// <summary>
+    /// madvise(2): checks in do_madvise order; MADV_HWPOISON (madvise_inject_error) needs CAP_SYS_ADMIN and
+    /// calls memory_failure per page with the release's flags. MADV_DONTNEED drops private anonymous pages.
+    /// </summary>
+    public long Madvise(ulong addr, ulong len, int advice) => Machine.Syscall(this, "sys_madvise", () =>
+    {
+        if (advice is not (Mman.MADV_NORMAL or Mman.MADV_DONTNEED or Mman.MADV_HWPOISON or Mman.MADV_SOFT_OFFLINE)) return -Errno.EINVAL;
+        if (!PageDefs.IsPageAligned(addr)) return -Errno.EINVAL;
+        var plen = PageDefs.PageAlign(len);
+        if (len != 0 && plen == 0) return -Errno.EINVAL;
+        if (addr + plen < addr) return -Errno.EINVAL;
+        if (plen == 0) return 0;
+        if (advice == Mman.MADV_HWPOISON) return MadviseInjectError(addr, addr + len);
+        if (advice == Mman.MADV_SOFT_OFFLINE) return CapSysAdmin ? -Errno.EIO : -Errno.EPERM;
+        var end = addr + plen;
+        var result = 0L;
+        for (var a = addr; a < end;)
+        {
+            var v = Mm.FindVma(a);
+            if (v == null)
+            {
+                result = -Errno.ENOMEM;
+                a += PageDefs.PAGE_SIZE;
+                continue;
+            }
+            var to = Math.Min(end, v.End);
+            if (advice == Mman.MADV_DONTNEED && v.IsAnonymous) Mm.UnmapRange(a, to, keepVma: true);
+            a = to;
+        }
+        return result;
+    });
+
+    private long MadviseInjectError(ulong start, ulong end)
+    {
+        if (!CapSysAdmin) return -Errno.EPERM;
+        var flags = MfFlags.MF_COUNT_INCREASED;
+        if (Machine.Profile.MadviseHwpoisonSwSimulated) flags |= MfFlags.MF_SW_SIMULATED;
+        if (Machine.Profile.MadviseHwpoisonActionRequired) flags |= MfFlags.MF_ACTION_REQUIRED;
+        for (var a = start; a < end; a += PageDefs.PAGE_SIZE)
+        {
+            // get_user_pages_fast(start, 1, 0): a read fault, no FOLL_HWPOISON.
+            if (Mm.PfnAt(a) == null && (Mm.HandleMmFault(a, write: false) & VmFault.Error) != 0) return -Errno.EFAULT;
+            var pfn = Mm.PfnAt(a)!.Value;
+            Machine.State.Printk($"Injecting memory failure for pfn {pfn:#x} at process virtual address {a & PageDefs.PAGE_MASK:#x}");
+            var ret = Machine.MemoryFailure.Run(pfn, flags);
+            if (ret == -Errno.EOPNOTSUPP) ret = 0;
+            if (ret != 0) return ret;
+            a &= PageDefs.PAGE_MASK;
+        }
+        return 0;
+    }
+
+    /// <summary>prctl(PR_MCE_KILL / PR_MCE_KILL_GET, …) (kernel/sys.c); other options → −EINVAL.</summary>
+    public long Prctl(int option, ulong arg2 = 0, ulong arg3 = 0, ulong arg4 = 0, ulong arg5 = 0) => Machine.Syscall(this, "sys_prctl", () =>
+    {
+        switch (option)
+        {
+            case Mman.PR_MCE_KILL:
+                if ((arg4 | arg5) != 0) return -Errno.EINVAL;
+                switch (arg2)
+                {
+                    case Mman.PR_MCE_KILL_CLEAR:
+                        if (arg3 != 0) return -Errno.EINVAL;
+                        PfMceProcess = false;
+                        return 0;
+                    case Mman.PR_MCE_KILL_SET:
+                        PfMceProcess = true; // set before arg3 is validated, as the kernel does
+                        if (arg3 == Mman.PR_MCE_KILL_EARLY) PfMceEarly = true;
+                        else if (arg3 == Mman.PR_MCE_KILL_LATE) PfMceEarly = false;
+                        else if (arg3 == Mman.PR_MCE_KILL_DEFAULT) PfMceEarly = PfMceProcess = false;
+                        else return -Errno.EINVAL;
+                        return 0;
+                    default:
+                        return -Errno.EINVAL;
+                }
+            case Mman.PR_MCE_KILL_GET:
+                if ((arg2 | arg3 | arg4 | arg5) != 0) return -Errno.EINVAL;
+                return PfMceProcess ? (PfMceEarly ? Mman.PR_MCE_KILL_EARLY : Mman.PR_MCE_KILL_LATE) : Mman.PR_MCE_KILL_DEFAULT;
+            default:
+                return -Errno.EINVAL;
+        }
+    });
+
+    /// <summary>Convenience: an anonymous private read-write mapping of len bytes; the address (or throws if mmap failed).</summary>
+    public UserPtr MapAnonymous(ulong len, int prot = Mman.PROT_READ | Mman.PROT_WRITE, bool shared = false)
+    {
+        var r = Mmap(0, len, prot, (shared ? Mman.MAP_SHARED : Mman.MAP_PRIVATE) | Mman.MAP_ANONYMOUS);
+        if (r < 0) throw new InvalidOperationException($"mmap failed: {Errno.Describe(r)}");
+        return new UserPtr((ulong)r);
+    }
+}

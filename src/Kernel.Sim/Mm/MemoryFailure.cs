@@ -1,0 +1,158 @@
+using KernelSim.Kernel;
+using KernelSim.Profiles;
+using KernelSim.Trace;
+using KernelSim.Uapi;
+
+namespace KernelSim.Mm;
+
+/// <summary>
+/// mm/memory-failure.c: marks a page HWPoison, unmaps it from every process (PTEs become hwpoison
+/// entries), and signals the processes that must know (kill_proc). ZONE_DEVICE pages go to their
+/// dev_pagemap (<see cref="IDevPagemap"/>), which later layers implement.
+/// </summary>
+public sealed class MemoryFailure(PhysicalMemory phys, Scheduler sched, KernelProfile profile, MachineState state, Tracer trace)
+{
+    /// <summary>sysctl vm.memory_failure_recovery (default 1; 0 → panic).</summary>
+    public bool Recovery { get; set; } = true;
+
+    /// <summary>sysctl vm.memory_failure_early_kill (default 0).</summary>
+    public bool EarlyKill { get; set; }
+
+    /// <summary>Pages handled so far (num_poisoned_pages).</summary>
+    public int PoisonedPages { get; private set; }
+
+    /// <summary>memory_failure(pfn, flags): 0, -EHWPOISON (already poisoned), -EBUSY, -ENXIO, -EOPNOTSUPP, -EFAULT.</summary>
+    public int Run(ulong pfn, MfFlags flags)
+    {
+        using var _ = trace.Fn("memory_failure", "mm");
+        if (!Recovery) throw state.Panic($"Memory failure on page {pfn:x}");
+        var range = phys.FindRange(PhysAddr.FromPfn(pfn));
+        if (range == null)
+        {
+            state.Printk($"Memory failure: {pfn:#x}: memory outside kernel control");
+            return -Errno.ENXIO;
+        }
+        if (range.Kind != MemoryKind.Dram)
+        {
+            // pfn_to_online_page() is NULL for ZONE_DEVICE: memory_failure_dev_pagemap (4.19+).
+            if (!profile.MemoryFailureDevPagemap || range.Pagemap == null)
+            {
+                state.Printk($"Memory failure: {pfn:#x}: memory outside kernel control");
+                return -Errno.ENXIO;
+            }
+            return range.Pagemap.MemoryFailure(pfn, flags);
+        }
+
+        var page = phys.Frame(pfn);
+        if (page.IsHwPoison)
+        {
+            state.Printk($"Memory failure: {pfn:#x}: already hardware poisoned");
+            if (!profile.AlreadyPoisonedKillsAccessor) return 0; // 5.10: nothing sent, the task re-faults
+            if ((flags & MfFlags.MF_ACTION_REQUIRED) != 0) return KillAccessingProcess(pfn, flags);
+            return -Errno.EHWPOISON;
+        }
+        page.Flags |= PageFlags.HWPoison;
+        PoisonedPages++;
+
+        if ((page.Flags & PageFlags.Reserved) != 0)
+            return ActionResult(pfn, "reserved kernel page", "Ignored", -Errno.EBUSY);
+        if ((page.Flags & (PageFlags.Anon | PageFlags.Shmem)) == 0 && page.MapCount == 0)
+            return ActionResult(pfn, "free buddy page", "Recovered", 0); // taken off the free lists
+
+        HwpoisonUserMappings(page, pfn, flags);
+        var dirty = (page.Flags & PageFlags.Dirty) != 0;
+        if ((page.Flags & PageFlags.Anon) != 0 && page.MapCount == 0)
+            return ActionResult(pfn, dirty ? "dirty LRU page" : "clean LRU page", "Recovered", 0);
+        return ActionResult(pfn, dirty ? "dirty LRU page" : "clean LRU page", "Recovered", 0);
+    }
+
+    private int ActionResult(ulong pfn, string type, string result, int ret)
+    {
+        state.Printk($"Memory failure: {pfn:#x}: recovery action for {type}: {result}");
+        return ret;
+    }
+
+    /// <summary>
+    /// hwpoison_user_mappings: collect the processes to tell (before unmapping), unmap every mapping into
+    /// hwpoison entries (propagating PTE dirty bits), then kill_procs when the page was dirty or MUST_KILL.
+    /// </summary>
+    private void HwpoisonUserMappings(PageFrame page, ulong pfn, MfFlags flags)
+    {
+        var tokill = CollectProcs(page, forceEarly: (flags & MfFlags.MF_ACTION_REQUIRED) != 0);
+        if (page.Rmap != null)
+        {
+            foreach (var (mm, va) in page.Rmap.ToArray()) mm.UnmapForHwpoison(va);
+        }
+        var forcekill = (page.Flags & PageFlags.Dirty) != 0 || (flags & MfFlags.MF_MUST_KILL) != 0;
+        KillProcs(tokill, forcekill, pfn, flags);
+    }
+
+    /// <summary>collect_procs: the mapping processes that task_early_kill selects, with their page-aligned address.</summary>
+    private List<ToKill> CollectProcs(PageFrame page, bool forceEarly)
+    {
+        var list = new List<ToKill>();
+        if (page.Rmap == null) return list;
+        foreach (var (mm, va) in page.Rmap)
+        {
+            var owner = sched.OwnerOf(mm);
+            if (owner == null) continue;
+            if (TaskEarlyKill(owner, forceEarly) == null) continue;
+            list.Add(new ToKill(owner, va, mm.ShiftAt(va)));
+        }
+        return list;
+    }
+
+    /// <summary>task_early_kill(tsk, force_early).</summary>
+    internal Process? TaskEarlyKill(Process tsk, bool forceEarly)
+    {
+        if (!tsk.Alive) return null;
+        if (forceEarly && ReferenceEquals(tsk, sched.Current)) return tsk;
+        // find_early_kill_thread: a per-task prctl wins over the sysctl.
+        if (tsk.PfMceProcess) return tsk.PfMceEarly ? tsk : null;
+        return EarlyKill ? tsk : null;
+    }
+
+    /// <summary>A process to signal: its page-aligned address and mapping shift.</summary>
+    public readonly record struct ToKill(Process Task, ulong Addr, int SizeShift);
+
+    /// <summary>kill_procs: signal each collected process when forcekill (else nobody is told now).</summary>
+    public void KillProcs(IEnumerable<ToKill> tokill, bool forcekill, ulong pfn, MfFlags flags)
+    {
+        if (!forcekill) return;
+        foreach (var tk in tokill) KillProc(tk, pfn, flags);
+    }
+
+    /// <summary>
+    /// kill_proc: BUS_MCEERR_AR forced on current for MF_ACTION_REQUIRED, else BUS_MCEERR_AO (not forced,
+    /// can be ignored) — si_addr is the page-aligned address in that process.
+    /// </summary>
+    public void KillProc(ToKill tk, ulong pfn, MfFlags flags)
+    {
+        state.Printk($"Memory failure: {pfn:#x}: Sending SIGBUS to {tk.Task.Comm}:{tk.Task.Pid} due to hardware memory corruption");
+        if ((flags & MfFlags.MF_ACTION_REQUIRED) != 0 && ReferenceEquals(tk.Task, sched.Current))
+            tk.Task.ForceSig(new SigInfo(Sig.SIGBUS, Sig.BUS_MCEERR_AR, tk.Addr, (short)tk.SizeShift, true));
+        else
+            tk.Task.SendSig(new SigInfo(Sig.SIGBUS, Sig.BUS_MCEERR_AO, tk.Addr, (short)tk.SizeShift, false));
+    }
+
+    /// <summary>
+    /// kill_accessing_process (already-poisoned page, MF_ACTION_REQUIRED): find the page (or its hwpoison
+    /// entry) in current's page tables and send BUS_MCEERR_AR at that page-aligned address.
+    /// </summary>
+    private int KillAccessingProcess(ulong pfn, MfFlags flags)
+    {
+        var cur = sched.Current;
+        if (cur == null) return -Errno.EFAULT;
+        foreach (var vma in cur.Mm.Vmas)
+        {
+            for (var va = vma.Start; va < vma.End; va += PageDefs.PAGE_SIZE)
+            {
+                var mapped = cur.Mm.PfnAt(va) == pfn;
+                if (!mapped && !(cur.Mm.IsHwPoisonEntry(va) && cur.Mm.HwPoisonPfn(va) == pfn)) continue;
+                KillProc(new ToKill(cur, va, cur.Mm.ShiftAt(va)), pfn, flags);
+                return -Errno.EHWPOISON;
+            }
+        }
+        return profile.Version >= KernelVersion.V(6, 12) ? -Errno.EFAULT : 0;
+    }
+}

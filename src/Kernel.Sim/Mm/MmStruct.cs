@@ -1,0 +1,300 @@
+using KernelSim.Uapi;
+
+namespace KernelSim.Mm;
+
+/// <summary>
+/// A process address space (struct mm_struct): VMAs, a page table and demand paging
+/// (mm/memory.c handle_mm_fault for anonymous and shmem memory; file mappings delegate to their
+/// <see cref="IVmOperations"/>).
+/// </summary>
+public sealed class MmStruct
+{
+    /// <summary>mmap_base with address-space randomisation off (setarch -R); top-down allocation starts here.</summary>
+    public const ulong MmapBase = 0x7fff_f7ff_f000UL;
+    /// <summary>vm.mmap_min_addr default.</summary>
+    public const ulong MmapMinAddr = 0x10000;
+
+    private readonly List<Vma> _vmas = [];
+    private readonly Dictionary<ulong, Pte> _ptes = [];
+    private readonly PhysicalMemory _phys;
+
+    internal MmStruct(PhysicalMemory phys) => _phys = phys;
+
+    /// <summary>The VMAs in address order.</summary>
+    public IReadOnlyList<Vma> Vmas => _vmas;
+
+    /// <summary>find_vma-like: the VMA containing addr, or null.</summary>
+    public Vma? FindVma(ulong addr)
+    {
+        int lo = 0, hi = _vmas.Count - 1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            var v = _vmas[mid];
+            if (addr < v.Start) hi = mid - 1;
+            else if (addr >= v.End) lo = mid + 1;
+            else return v;
+        }
+        return null;
+    }
+
+    /// <summary>The physical frame mapped at a user address, or null if not present (for inspection).</summary>
+    public ulong? PfnAt(ulong addr) =>
+        _ptes.TryGetValue(addr >> PageDefs.PAGE_SHIFT, out var p) && p.Present ? p.Pfn : null;
+
+    /// <summary>True if a hwpoison entry replaced the page at addr (memory_failure unmapped it).</summary>
+    public bool IsHwPoisonEntry(ulong addr) =>
+        _ptes.TryGetValue(addr >> PageDefs.PAGE_SHIFT, out var p) && p.HwPoisonEntry;
+
+    /// <summary>The pfn recorded in the hwpoison entry at addr, or null.</summary>
+    public ulong? HwPoisonPfn(ulong addr) =>
+        _ptes.TryGetValue(addr >> PageDefs.PAGE_SHIFT, out var p) && p.HwPoisonEntry ? p.Pfn : null;
+
+    /// <summary>Number of present pages (RSS).</summary>
+    public int ResidentPages
+    {
+        get
+        {
+            var n = 0;
+            foreach (var p in _ptes.Values) if (p.Present) n++;
+            return n;
+        }
+    }
+
+    /// <summary>
+    /// Hot path: the pfn for an access if the page is present and the access is permitted by the PTE
+    /// (no fault needed). Marks the PTE dirty on writes.
+    /// </summary>
+    internal bool TryTranslate(ulong va, bool write, out ulong pfn)
+    {
+        ref var pte = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_ptes, va >> PageDefs.PAGE_SHIFT);
+        if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref pte) || !pte.Present || pte.ProtNone || (write && !pte.Writable))
+        {
+            pfn = 0;
+            return false;
+        }
+        if (write) pte.Dirty = true;
+        pfn = pte.Pfn;
+        return true;
+    }
+
+    /// <summary>The mapping shift of the entry at va (12 or 21), 0 if none.</summary>
+    internal int ShiftAt(ulong va) => _ptes.TryGetValue(va >> PageDefs.PAGE_SHIFT, out var p) ? p.Shift : 0;
+
+    /// <summary>
+    /// handle_mm_fault after find_vma and access_error (arch/x86/mm/fault.c do_user_addr_fault):
+    /// returns None when the page is now mapped, else the fault bits that decide the signal or fixup.
+    /// </summary>
+    internal VmFault HandleMmFault(ulong addr, bool write)
+    {
+        var vma = FindVma(addr);
+        if (vma == null) return VmFault.BadAreaMapErr;
+        if (write ? !vma.MayWrite : !vma.MayRead) return VmFault.BadAreaAccErr;
+        var vpn = addr >> PageDefs.PAGE_SHIFT;
+        if (_ptes.TryGetValue(vpn, out var pte))
+        {
+            if (pte.HwPoisonEntry) return pte.Shift > PageDefs.PAGE_SHIFT ? VmFault.HWPOISON_LARGE : VmFault.HWPOISON;
+            if (pte.Present)
+            {
+                // The VMA allows the access (checked above): clear a stale protnone / upgrade to writable,
+                // as do_numa_page / a write-notify fault would.
+                pte.ProtNone = false;
+                if (write) pte.Writable = true;
+                _ptes[vpn] = pte;
+                return VmFault.None;
+            }
+        }
+        var pageVa = addr & PageDefs.PAGE_MASK;
+        if (vma.VmOps != null)
+        {
+            var r = vma.VmOps.Fault(this, vma, pageVa, write, out var pfn, out var shift);
+            if ((r & VmFault.Error) != 0) return r;
+            if (shift > PageDefs.PAGE_SHIFT)
+            {
+                var size = 1UL << shift;
+                var baseVa = addr & ~(size - 1);
+                var basePfn = pfn & ~((size >> PageDefs.PAGE_SHIFT) - 1);
+                for (var i = 0UL; i < size >> PageDefs.PAGE_SHIFT; i++)
+                    InstallPte(baseVa + (i << PageDefs.PAGE_SHIFT), basePfn + i, vma.MayWrite && (write || vma.Shared), shift);
+            }
+            else
+            {
+                InstallPte(pageVa, pfn, write && vma.MayWrite, PageDefs.PAGE_SHIFT);
+            }
+            return VmFault.None;
+        }
+        ulong newPfn;
+        if (vma.Shmem != null)
+        {
+            var index = vma.PgOff + ((pageVa - vma.Start) >> PageDefs.PAGE_SHIFT);
+            if (index >= vma.Shmem.Size >> PageDefs.PAGE_SHIFT) return VmFault.SIGBUS; // beyond EOF of the object
+            if (!vma.Shmem.Pages.TryGetValue(index, out newPfn))
+            {
+                var p = _phys.AllocPage();
+                if (p < 0) return VmFault.OOM;
+                newPfn = (ulong)p;
+                vma.Shmem.Pages[index] = newPfn;
+                var f = _phys.Frame(newPfn);
+                f.Flags = PageFlags.Shmem;
+                f.ShmemOwner = vma.Shmem;
+                f.ShmemIndex = index;
+            }
+            else if (_phys.Frame(newPfn).IsHwPoison)
+            {
+                return VmFault.HWPOISON; // shmem_fault finds a hwpoisoned folio
+            }
+        }
+        else
+        {
+            var p = _phys.AllocPage();
+            if (p < 0) return VmFault.OOM;
+            newPfn = (ulong)p;
+            _phys.Frame(newPfn).Flags = PageFlags.Anon;
+        }
+        InstallPte(pageVa, newPfn, vma.MayWrite, PageDefs.PAGE_SHIFT);
+        return VmFault.None;
+    }
+
+    internal void InstallPte(ulong pageVa, ulong pfn, bool writable, int shift)
+    {
+        var vpn = pageVa >> PageDefs.PAGE_SHIFT;
+        if (_ptes.TryGetValue(vpn, out var old) && old.Present) _phys.Frame(old.Pfn).RemoveRmap(this, pageVa);
+        _ptes[vpn] = new Pte { Pfn = pfn, Present = true, Writable = writable, Shift = shift };
+        _phys.Frame(pfn).AddRmap(this, pageVa);
+    }
+
+    /// <summary>
+    /// try_to_unmap with TTU_HWPOISON for one mapping: the PTE becomes a hwpoison entry; the dirty bit is
+    /// propagated to the page. Returns the mapping shift that was there (0 if not mapped).
+    /// </summary>
+    internal int UnmapForHwpoison(ulong pageVa)
+    {
+        var vpn = pageVa >> PageDefs.PAGE_SHIFT;
+        if (!_ptes.TryGetValue(vpn, out var pte) || !pte.Present) return 0;
+        var f = _phys.Frame(pte.Pfn);
+        if (pte.Dirty) f.Flags |= PageFlags.Dirty;
+        f.RemoveRmap(this, pageVa);
+        _ptes[vpn] = new Pte { Pfn = pte.Pfn, HwPoisonEntry = true, Shift = pte.Shift };
+        return pte.Shift;
+    }
+
+    /// <summary>Remove every mapping of [start, end) and zap its PTEs (unmap_mapping_range-like, for file mappings).</summary>
+    public void ZapRange(ulong start, ulong end)
+    {
+        for (var va = start & PageDefs.PAGE_MASK; va < end; va += PageDefs.PAGE_SIZE) ZapPte(va, freeAnon: false);
+    }
+
+    private void ZapPte(ulong pageVa, bool freeAnon)
+    {
+        var vpn = pageVa >> PageDefs.PAGE_SHIFT;
+        if (!_ptes.Remove(vpn, out var pte) || !pte.Present) return;
+        var f = _phys.Frame(pte.Pfn);
+        if (pte.Dirty) f.Flags |= PageFlags.Dirty;
+        f.RemoveRmap(this, pageVa);
+        if (freeAnon && (f.Flags & PageFlags.Anon) != 0 && f.MapCount == 0) _phys.FreePage(pte.Pfn);
+    }
+
+    // ---- VMA management (mm/mmap.c, mm/vma.c) -------------------------------------------------
+
+    /// <summary>get_unmapped_area, top-down from <see cref="MmapBase"/>; 0 when nothing fits.</summary>
+    internal ulong GetUnmappedArea(ulong len)
+    {
+        var top = MmapBase;
+        for (var i = _vmas.Count - 1; i >= -1; i--)
+        {
+            var floor = i >= 0 ? _vmas[i].End : MmapMinAddr;
+            if (top > floor && top - floor >= len && top <= MmapBase)
+                return top - len;
+            if (i >= 0) top = Math.Min(top, _vmas[i].Start);
+        }
+        return 0;
+    }
+
+    /// <summary>True if any VMA overlaps [start, end).</summary>
+    internal bool Overlaps(ulong start, ulong end)
+    {
+        foreach (var v in _vmas) if (v.Start < end && start < v.End) return true;
+        return false;
+    }
+
+    internal void InsertVma(Vma vma)
+    {
+        var i = 0;
+        while (i < _vmas.Count && _vmas[i].Start < vma.Start) i++;
+        _vmas.Insert(i, vma);
+    }
+
+    /// <summary>Split VMAs so that start and end fall on VMA boundaries.</summary>
+    private void SplitAt(ulong addr)
+    {
+        var v = FindVma(addr);
+        if (v == null || v.Start == addr) return;
+        var tail = v.CloneRange(addr, v.End);
+        v.End = addr;
+        InsertVma(tail);
+    }
+
+    /// <summary>do_vmi_munmap body: remove [start, end) (holes are fine), freeing private anonymous pages.</summary>
+    internal void UnmapRange(ulong start, ulong end, bool keepVma = false)
+    {
+        if (keepVma)
+        {
+            for (var va = start; va < end; va += PageDefs.PAGE_SIZE) ZapPte(va, freeAnon: true);
+            return;
+        }
+        SplitAt(start);
+        SplitAt(end);
+        for (var i = _vmas.Count - 1; i >= 0; i--)
+        {
+            var v = _vmas[i];
+            if (v.Start >= start && v.End <= end)
+            {
+                for (var va = v.Start; va < v.End; va += PageDefs.PAGE_SIZE) ZapPte(va, freeAnon: true);
+                _vmas.RemoveAt(i);
+            }
+        }
+        // hwpoison entries of removed VMAs go too
+        for (var va = start; va < end; va += PageDefs.PAGE_SIZE) _ptes.Remove(va >> PageDefs.PAGE_SHIFT);
+    }
+
+    /// <summary>True if [start, end) is covered by VMAs without holes.</summary>
+    internal bool FullyMapped(ulong start, ulong end)
+    {
+        var a = start;
+        while (a < end)
+        {
+            var v = FindVma(a);
+            if (v == null) return false;
+            a = v.End;
+        }
+        return true;
+    }
+
+    /// <summary>mprotect_fixup over [start, end), which must be fully mapped.</summary>
+    internal void ChangeProtection(ulong start, ulong end, int prot)
+    {
+        SplitAt(start);
+        SplitAt(end);
+        foreach (var v in _vmas)
+        {
+            if (v.Start < start || v.End > end) continue;
+            v.Prot = prot;
+            for (var va = v.Start; va < v.End; va += PageDefs.PAGE_SIZE)
+            {
+                var vpn = va >> PageDefs.PAGE_SHIFT;
+                if (!_ptes.TryGetValue(vpn, out var pte) || !pte.Present) continue;
+                // PROT_NONE keeps the page but makes the PTE inaccessible (pte_protnone).
+                pte.ProtNone = prot == Mman.PROT_NONE;
+                pte.Writable = (prot & Mman.PROT_WRITE) != 0 && v.IsAnonymous;
+                _ptes[vpn] = pte;
+            }
+        }
+    }
+
+    /// <summary>True if the PTE exists but the VMA forbids the access (PROT_NONE or read-only): used by the hot path.</summary>
+    internal bool VmaPermits(ulong va, bool write)
+    {
+        var v = FindVma(va);
+        return v != null && (write ? v.MayWrite : v.MayRead);
+    }
+}

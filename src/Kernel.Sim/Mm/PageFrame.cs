@@ -1,0 +1,54 @@
+namespace KernelSim.Mm;
+
+/// <summary>struct page flags this simulator models (include/linux/page-flags.h).</summary>
+[Flags]
+public enum PageFlags
+{
+    None = 0,
+    /// <summary>PG_hwpoison: memory_failure has handled this page.</summary>
+    HWPoison = 1,
+    /// <summary>PG_dirty (propagated from PTE dirty bits on unmap).</summary>
+    Dirty = 2,
+    /// <summary>PG_reserved: kernel-owned (kmalloc'd or page-table) memory.</summary>
+    Reserved = 4,
+    /// <summary>Anonymous page (PageAnon).</summary>
+    Anon = 8,
+    /// <summary>Page of a shmem/memfd object.</summary>
+    Shmem = 16,
+}
+
+/// <summary>
+/// One 4 KiB physical frame: its bytes (allocated on first write), its poison (one bit per 64-byte
+/// line, latent until consumed) and the struct page state memory_failure needs.
+/// </summary>
+public sealed class PageFrame
+{
+    internal byte[]? Data;
+    /// <summary>Bit i set: cache line i of this frame holds uncorrectable poison.</summary>
+    public ulong PoisonMask { get; internal set; }
+    /// <summary>struct page flags.</summary>
+    public PageFlags Flags { get; internal set; }
+    /// <summary>The physical frame number.</summary>
+    public ulong Pfn { get; }
+    /// <summary>Reverse map: user mappings of this frame (mm, page-aligned virtual address).</summary>
+    internal List<(MmStruct Mm, ulong Va)>? Rmap;
+    /// <summary>The shmem object and page index when <see cref="PageFlags.Shmem"/>.</summary>
+    internal ShmemObject? ShmemOwner;
+    internal ulong ShmemIndex;
+
+    internal PageFrame(ulong pfn) => Pfn = pfn;
+
+    /// <summary>PageHWPoison().</summary>
+    public bool IsHwPoison => (Flags & PageFlags.HWPoison) != 0;
+
+    internal void AddRmap(MmStruct mm, ulong va)
+    {
+        Rmap ??= [];
+        Rmap.Add((mm, va));
+    }
+
+    internal void RemoveRmap(MmStruct mm, ulong va) => Rmap?.Remove((mm, va));
+
+    /// <summary>Number of user mappings (page_mapcount).</summary>
+    public int MapCount => Rmap?.Count ?? 0;
+}

@@ -1,0 +1,178 @@
+using System.Reflection;
+using static KernelSim.Profiles.KernelVersion;
+
+namespace KernelSim.Profiles;
+
+/// <summary>
+/// The behaviour of one kernel release: one named switch per difference listed in the spec's era
+/// table. Built from a version with <see cref="ForVersion(KernelVersion)"/>; any switch can be overridden with
+/// a <c>with</c> expression for what-if experiments.
+/// </summary>
+public sealed record KernelProfile
+{
+    /// <summary>The release this profile models.</summary>
+    public required KernelVersion Version { get; init; }
+
+    /// <summary>The spec era (E0–E5) of <see cref="Version"/>.</summary>
+    public string Era => Version switch
+    {
+        var v when v <= V(4, 17) => "E0",
+        var v when v <= V(5, 9) => "E1",
+        var v when v <= V(5, 16) => "E2",
+        var v when v <= V(5, 18) => "E3",
+        var v when v <= V(6, 4) => "E4",
+        _ => "E5",
+    };
+
+    // ---- arch/x86/lib: machine-check-safe copies -------------------------------------------
+
+    [KernelSwitch("4.18+", "memcpy_mcsafe/__memcpy_mcsafe return bytes remaining (A15); before, memcpy_mcsafe_unrolled returns 0 or -EFAULT (A14)")]
+    public bool McsafeReturnsRemaining { get; init; }
+
+    [KernelSwitch("5.10+", "copy_mc_to_{kernel,user} use copy_mc_enhanced_fast_string (rep movsb) on ERMS CPUs; before, memcpy_mcsafe falls back to memcpy unless mcsafe_key is on (A1, A16)")]
+    public bool CopyMcFastString { get; init; }
+
+    [KernelSwitch("4.20+ (≈)", "copy_to_user_mcsafe always calls __memcpy_mcsafe, never the memcpy fallback (A15)")]
+    public bool CopyToUserMcsafeAlwaysCareful { get; init; }
+
+    [KernelSwitch("5.17+", "typed exception-table entries (EX_TYPE_*); before, handler functions (A17)")]
+    public bool TypedExtable { get; init; }
+
+    // ---- arch/x86/kernel/cpu/mce -------------------------------------------------------------
+
+    [KernelSwitch("≤5.9 Panic, 5.10–5.15 SigbusAr, 5.16+ KillMeNever", "a #MC in copy_from_user (B6, 9.6)")]
+    public CopyInMcMode CopyInMc { get; init; }
+
+    [KernelSwitch("5.10–5.14 PretendSuccess, 5.15–5.16 RetryAfterMc, 5.17–6.3 SkipRetryOnMc, 6.4+ RepMovsAlternative", "copy_user_generic tail handling after #MC (C5)")]
+    public CopyUserMcTail CopyUserMcTail { get; init; }
+
+    [KernelSwitch("6.15+", "error_context: is_copy_from_user() sets COPYIN regardless of the fixup type (B1, Shuai Xue 2025)")]
+    public bool IsCopyFromUserAuthoritative { get; init; }
+
+    [KernelSwitch("5.15+ (≈)", "queue_task_work counts machine checks: >10 or a different page → panic (B5); before, a second task_work_add of mce_kill_me corrupts the list")]
+    public bool MceCountLimit { get; init; }
+
+    [KernelSwitch("6.0+", "quirk_skylake_repmov: a fast-string #MC on the line after the copy disables fast strings (A11)")]
+    public bool SkylakeRepmovQuirk { get; init; }
+
+    // ---- mm/memory-failure.c, madvise -----------------------------------------------------------
+
+    [KernelSwitch("4.19+", "memory_failure_dev_pagemap handles ZONE_DEVICE (pmem) pages (10.9); before, 'Memory error not recovered' → plain SIGBUS")]
+    public bool MemoryFailureDevPagemap { get; init; }
+
+    [KernelSwitch("5.19+", "set_mce_nospec always unmaps the page from the direct map (9.7); before, UC for a partial-page error")]
+    public bool SetMceNospecAlwaysUnmap { get; init; }
+
+    [KernelSwitch("5.19+ (≈)", "madvise(MADV_HWPOISON) passes MF_SW_SIMULATED (12.3)")]
+    public bool MadviseHwpoisonSwSimulated { get; init; }
+
+    [KernelSwitch("6.11+ (≈, Jane Chu 2024)", "madvise(MADV_HWPOISON) passes MF_ACTION_REQUIRED, so the caller gets SIGBUS AR (12.3)")]
+    public bool MadviseHwpoisonActionRequired { get; init; }
+
+    [KernelSwitch("5.13+", "memory_failure on an already-poisoned page with MF_ACTION_REQUIRED calls kill_accessing_process and returns -EHWPOISON; 5.10 returned 0 and sent nothing (the task re-faults)")]
+    public bool AlreadyPoisonedKillsAccessor { get; init; }
+
+    // ---- lib/iov_iter.c ---------------------------------------------------------------------------
+
+    [KernelSwitch("4.18–5.13", "_copy_to_iter_mcsafe/_copy_mc_to_iter KVEC/BVEC: right count, iterator not advanced (D12)")]
+    public bool KvecBvecMcNoAdvance { get; init; }
+
+    [KernelSwitch("5.14+", "iov_iter_advance skips zero-length segments after the landing point (D16)")]
+    public bool IovIterAdvanceSkipsEmpty { get; init; }
+
+    [KernelSwitch("6.0+", "ITER_UBUF exists; read/write and single-segment readv/writev import as UBUF (D1, D23)")]
+    public bool UbufIter { get; init; }
+
+    [KernelSwitch("6.1+ (≈)", "a copy in the wrong direction WARNs and returns 0 (D2)")]
+    public bool IovIterDirectionCheck { get; init; }
+
+    [KernelSwitch("5.14+", "copy_page_from_iter_atomic advances the iterator; before, iov_iter_copy_from_user_atomic did not (D15)")]
+    public bool CopyFromIterAtomicAdvances { get; init; }
+
+    [KernelSwitch("6.0+", "iov_iter_get_pages2 advances the iterator (D22)")]
+    public bool GetPagesAdvances { get; init; }
+
+    // ---- mm/gup.c fault-in, mm/filemap.c ----------------------------------------------------------
+
+    [KernelSwitch("5.16+", "fault_in_{readable,writeable} return bytes not faulted in; before, fault_in_pages_* return 0/-EFAULT (E1, E3)")]
+    public bool FaultInReturnsBytes { get; init; }
+
+    [KernelSwitch("5.16–6.15", "fault_in_safe_writeable reports 0 for any failure after the first page (E1, fixed by Baoquan He 2025)")]
+    public bool FaultInSafeWriteableBug { get; init; }
+
+    [KernelSwitch("≤5.13 Pre514, 5.14–5.17 PreFaultAnyFailure, 5.18–6.14 PreFaultNothingFaultedIn (631f871f0717), 6.15+ PostFault (665575cff098, ≈)", "generic_perform_write form (F1–F3)")]
+    public PerformWriteMode PerformWrite { get; init; }
+
+    // ---- drivers/nvdimm, drivers/dax, fs/dax.c -----------------------------------------------------
+
+    [KernelSwitch("4.18+", "fsdax reads use the machine-check-safe copy (dax_copy_to_iter); before, plain copy_to_iter (E0 panic)")]
+    public bool DaxReadMcSafe { get; init; }
+
+    [KernelSwitch("5.17+", "DAXDEV_NOMC / DAXDEV_NOCACHE flags replace the per-driver copy ops (G1)")]
+    public bool DaxDevFlags { get; init; }
+
+    [KernelSwitch("5.19+", "DAX recovery write; pmem clears poison before writing; notify_failure (E4)")]
+    public bool DaxRecoveryWrite { get; init; }
+
+    [KernelSwitch("6.5+", "__pmem_direct_access returns -EHWPOISON; DAX faults give VM_FAULT_HWPOISON (E5)")]
+    public bool PmemDirectAccessEhwpoison { get; init; }
+
+    /// <summary>The profile of a release, with every switch set as that release behaves.</summary>
+    public static KernelProfile ForVersion(KernelVersion v) => new()
+    {
+        Version = v,
+        McsafeReturnsRemaining = v >= V(4, 18),
+        CopyMcFastString = v >= V(5, 10),
+        CopyToUserMcsafeAlwaysCareful = v >= V(4, 20),
+        TypedExtable = v >= V(5, 17),
+        CopyInMc = v <= V(5, 9) ? CopyInMcMode.Panic : v <= V(5, 15) ? CopyInMcMode.SigbusAr : CopyInMcMode.KillMeNever,
+        CopyUserMcTail = v <= V(5, 14) ? CopyUserMcTail.PretendSuccess
+            : v <= V(5, 16) ? CopyUserMcTail.RetryAfterMc
+            : v <= V(6, 3) ? CopyUserMcTail.SkipRetryOnMc
+            : CopyUserMcTail.RepMovsAlternative,
+        IsCopyFromUserAuthoritative = v >= V(6, 15),
+        MceCountLimit = v >= V(5, 15),
+        SkylakeRepmovQuirk = v >= V(6, 0),
+        MemoryFailureDevPagemap = v >= V(4, 19),
+        SetMceNospecAlwaysUnmap = v >= V(5, 19),
+        MadviseHwpoisonSwSimulated = v >= V(5, 19),
+        MadviseHwpoisonActionRequired = v >= V(6, 11),
+        AlreadyPoisonedKillsAccessor = v >= V(5, 13),
+        KvecBvecMcNoAdvance = v.Between(V(4, 18), V(5, 13)),
+        IovIterAdvanceSkipsEmpty = v >= V(5, 14),
+        UbufIter = v >= V(6, 0),
+        IovIterDirectionCheck = v >= V(6, 1),
+        CopyFromIterAtomicAdvances = v >= V(5, 14),
+        GetPagesAdvances = v >= V(6, 0),
+        FaultInReturnsBytes = v >= V(5, 16),
+        FaultInSafeWriteableBug = v.Between(V(5, 16), V(6, 15)),
+        PerformWrite = v <= V(5, 13) ? PerformWriteMode.Pre514
+            : v <= V(5, 17) ? PerformWriteMode.PreFaultAnyFailure
+            : v <= V(6, 14) ? PerformWriteMode.PreFaultNothingFaultedIn
+            : PerformWriteMode.PostFault,
+        DaxReadMcSafe = v >= V(4, 18),
+        DaxDevFlags = v >= V(5, 17),
+        DaxRecoveryWrite = v >= V(5, 19),
+        PmemDirectAccessEhwpoison = v >= V(6, 5),
+    };
+
+    /// <summary>The profile of a release given as text ("6.12").</summary>
+    public static KernelProfile ForVersion(string version) => ForVersion(KernelVersion.Parse(version));
+
+    /// <summary>The default kernel: a current long-term release.</summary>
+    public static KernelProfile Default => ForVersion(V(6, 12));
+
+    /// <summary>Representative releases, one or more per era, as listed by <c>kernelsim profiles</c>.</summary>
+    public static IReadOnlyList<KernelVersion> Known { get; } =
+        [V(4, 17), V(4, 18), V(5, 10), V(5, 15), V(5, 16), V(5, 17), V(5, 19), V(6, 4), V(6, 5), V(6, 12), V(6, 15)];
+
+    /// <summary>Every switch with its value for this profile and its documentation.</summary>
+    public IEnumerable<(string Name, object Value, KernelSwitchAttribute Doc)> Switches()
+    {
+        foreach (var p in typeof(KernelProfile).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            var doc = p.GetCustomAttribute<KernelSwitchAttribute>();
+            if (doc != null) yield return (p.Name, p.GetValue(this)!, doc);
+        }
+    }
+}
