@@ -1,10 +1,8 @@
+using KernelSim.Cli.Rendering;
+
 namespace KernelSim.Cli;
 
 internal static class Program
 {
-    private static int Main(string[] args)
-    {
-        Console.WriteLine("kernelsim: commands are being built (see README.md)");
-        return args.Length == 0 ? 0 : 2;
-    }
+    private static int Main(string[] args) => CliApp.Run(args, Console.Out, Console.Error, Terminal.DetectColor());
 }

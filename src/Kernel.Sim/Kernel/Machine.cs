@@ -74,6 +74,12 @@ public sealed class Machine
     public Cpu Cpu { get; }
     /// <summary>The x86 copy routines.</summary>
     public CopyRoutines Copy { get; }
+    /// <summary>lib/iov_iter.c: iterator copies and helpers (resolved from <see cref="Services"/>).</summary>
+    public KernelSim.Lib.IovIterOps IovIter => _iovIter ??= (KernelSim.Lib.IovIterOps)Services.GetService(typeof(KernelSim.Lib.IovIterOps))!;
+    private KernelSim.Lib.IovIterOps? _iovIter;
+    /// <summary>mm/gup.c: fault_in_* and get_user_pages_fast (resolved from <see cref="Services"/>).</summary>
+    public Gup Gup => _gup ??= (Gup)Services.GetService(typeof(Gup))!;
+    private Gup? _gup;
     /// <summary>Processes and current.</summary>
     public Scheduler Scheduler { get; }
     /// <summary>current.</summary>

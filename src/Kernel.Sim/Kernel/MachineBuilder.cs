@@ -93,6 +93,8 @@ public sealed class MachineBuilder
         Services.TryAddSingleton<MachineCheck>();
         Services.TryAddSingleton<Cpu>();
         Services.TryAddSingleton<CopyRoutines>();
+        Services.TryAddSingleton<Gup>();
+        Services.TryAddSingleton<KernelSim.Lib.IovIterOps>();
         Services.TryAddSingleton<Machine>();
         var sp = Services.BuildServiceProvider();
         var m = sp.GetRequiredService<Machine>();

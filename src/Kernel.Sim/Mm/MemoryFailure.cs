@@ -29,7 +29,7 @@ public sealed class MemoryFailure(PhysicalMemory phys, Scheduler sched, KernelPr
         var range = phys.FindRange(PhysAddr.FromPfn(pfn));
         if (range == null)
         {
-            state.Printk($"Memory failure: {pfn:#x}: memory outside kernel control");
+            state.Printk($"Memory failure: 0x{pfn:x}: memory outside kernel control");
             return -Errno.ENXIO;
         }
         if (range.Kind != MemoryKind.Dram)
@@ -37,7 +37,7 @@ public sealed class MemoryFailure(PhysicalMemory phys, Scheduler sched, KernelPr
             // pfn_to_online_page() is NULL for ZONE_DEVICE: memory_failure_dev_pagemap (4.19+).
             if (!profile.MemoryFailureDevPagemap || range.Pagemap == null)
             {
-                state.Printk($"Memory failure: {pfn:#x}: memory outside kernel control");
+                state.Printk($"Memory failure: 0x{pfn:x}: memory outside kernel control");
                 return -Errno.ENXIO;
             }
             return range.Pagemap.MemoryFailure(pfn, flags);
@@ -46,7 +46,7 @@ public sealed class MemoryFailure(PhysicalMemory phys, Scheduler sched, KernelPr
         var page = phys.Frame(pfn);
         if (page.IsHwPoison)
         {
-            state.Printk($"Memory failure: {pfn:#x}: already hardware poisoned");
+            state.Printk($"Memory failure: 0x{pfn:x}: already hardware poisoned");
             if (!profile.AlreadyPoisonedKillsAccessor) return 0; // 5.10: nothing sent, the task re-faults
             if ((flags & MfFlags.MF_ACTION_REQUIRED) != 0) return KillAccessingProcess(pfn, flags);
             return -Errno.EHWPOISON;
@@ -68,7 +68,7 @@ public sealed class MemoryFailure(PhysicalMemory phys, Scheduler sched, KernelPr
 
     private int ActionResult(ulong pfn, string type, string result, int ret)
     {
-        state.Printk($"Memory failure: {pfn:#x}: recovery action for {type}: {result}");
+        state.Printk($"Memory failure: 0x{pfn:x}: recovery action for {type}: {result}");
         return ret;
     }
 
@@ -128,7 +128,7 @@ public sealed class MemoryFailure(PhysicalMemory phys, Scheduler sched, KernelPr
     /// </summary>
     public void KillProc(ToKill tk, ulong pfn, MfFlags flags)
     {
-        state.Printk($"Memory failure: {pfn:#x}: Sending SIGBUS to {tk.Task.Comm}:{tk.Task.Pid} due to hardware memory corruption");
+        state.Printk($"Memory failure: 0x{pfn:x}: Sending SIGBUS to {tk.Task.Comm}:{tk.Task.Pid} due to hardware memory corruption");
         if ((flags & MfFlags.MF_ACTION_REQUIRED) != 0 && ReferenceEquals(tk.Task, sched.Current))
             tk.Task.ForceSig(new SigInfo(Sig.SIGBUS, Sig.BUS_MCEERR_AR, tk.Addr, (short)tk.SizeShift, true));
         else

@@ -20,6 +20,45 @@ public sealed class MmStruct
 
     internal MmStruct(PhysicalMemory phys) => _phys = phys;
 
+    /// <summary>The sub-page permission granule (arm64 MTE tag granule, MTE_GRANULE_SIZE).</summary>
+    public const int SubpageGranule = 16;
+
+    private HashSet<ulong>? _subpageDenied;
+
+    /// <summary>
+    /// Sub-page permissions (an arm64 MTE-like model, used by fault_in_subpage_writeable scenarios): mark every
+    /// 16-byte granule touching [start, start+len) inaccessible (<paramref name="accessible"/> false) or
+    /// accessible again. Loads and stores, from user or kernel mode, to a denied granule fault like a #PF that
+    /// handle_mm_fault cannot fix; one-byte-per-page probes of other granules still succeed.
+    /// </summary>
+    public void SetSubpageProtection(UserPtr start, ulong len, bool accessible)
+    {
+        if (len == 0) return;
+        var first = start.Value / SubpageGranule;
+        var last = (start.Value + (len - 1)) / SubpageGranule;
+        if (!accessible) _subpageDenied ??= [];
+        if (_subpageDenied == null) return;
+        for (var g = first; g <= last && g >= first; g++)
+        {
+            if (accessible) _subpageDenied.Remove(g);
+            else _subpageDenied.Add(g);
+        }
+    }
+
+    /// <summary>True when some granule is denied (the CPU then checks sub-page permissions).</summary>
+    public bool HasSubpageProtection => _subpageDenied is { Count: > 0 };
+
+    /// <summary>Offset in [va, va+n) of the first byte in a denied granule, or −1.</summary>
+    internal int FirstDeniedByte(ulong va, int n)
+    {
+        if (_subpageDenied is not { Count: > 0 } || n <= 0) return -1;
+        var first = va / SubpageGranule;
+        var last = (va + (ulong)(n - 1)) / SubpageGranule;
+        for (var g = first; g <= last; g++)
+            if (_subpageDenied.Contains(g)) return (int)(Math.Max(g * SubpageGranule, va) - va);
+        return -1;
+    }
+
     /// <summary>The VMAs in address order.</summary>
     public IReadOnlyList<Vma> Vmas => _vmas;
 
@@ -178,10 +217,28 @@ public sealed class MmStruct
         return pte.Shift;
     }
 
+    /// <summary>Page addresses in [start, end) that have a PTE, in order, without walking a huge empty range.</summary>
+    private List<ulong> PagesWithPtes(ulong start, ulong end)
+    {
+        var list = new List<ulong>();
+        var first = start >> PageDefs.PAGE_SHIFT;
+        var last = (end + PageDefs.PAGE_SIZE - 1) >> PageDefs.PAGE_SHIFT;
+        if (last - first <= (ulong)_ptes.Count * 4)
+        {
+            for (var vpn = first; vpn < last; vpn++) if (_ptes.ContainsKey(vpn)) list.Add(vpn << PageDefs.PAGE_SHIFT);
+        }
+        else
+        {
+            foreach (var vpn in _ptes.Keys) if (vpn >= first && vpn < last) list.Add(vpn << PageDefs.PAGE_SHIFT);
+            list.Sort();
+        }
+        return list;
+    }
+
     /// <summary>Remove every mapping of [start, end) and zap its PTEs (unmap_mapping_range-like, for file mappings).</summary>
     public void ZapRange(ulong start, ulong end)
     {
-        for (var va = start & PageDefs.PAGE_MASK; va < end; va += PageDefs.PAGE_SIZE) ZapPte(va, freeAnon: false);
+        foreach (var va in PagesWithPtes(start, end)) ZapPte(va, freeAnon: false);
     }
 
     private void ZapPte(ulong pageVa, bool freeAnon)
@@ -239,7 +296,7 @@ public sealed class MmStruct
     {
         if (keepVma)
         {
-            for (var va = start; va < end; va += PageDefs.PAGE_SIZE) ZapPte(va, freeAnon: true);
+            foreach (var va in PagesWithPtes(start, end)) ZapPte(va, freeAnon: true);
             return;
         }
         SplitAt(start);
@@ -249,12 +306,19 @@ public sealed class MmStruct
             var v = _vmas[i];
             if (v.Start >= start && v.End <= end)
             {
-                for (var va = v.Start; va < v.End; va += PageDefs.PAGE_SIZE) ZapPte(va, freeAnon: true);
+                foreach (var va in PagesWithPtes(v.Start, v.End)) ZapPte(va, freeAnon: true);
                 _vmas.RemoveAt(i);
             }
         }
-        // hwpoison entries of removed VMAs go too
-        for (var va = start; va < end; va += PageDefs.PAGE_SIZE) _ptes.Remove(va >> PageDefs.PAGE_SHIFT);
+        // hwpoison entries of removed VMAs go too (walk the entries, not the possibly huge range)
+        var startVpn = start >> PageDefs.PAGE_SHIFT;
+        var endVpn = end >> PageDefs.PAGE_SHIFT;
+        List<ulong>? gone = null;
+        foreach (var vpn in _ptes.Keys)
+        {
+            if (vpn >= startVpn && vpn < endVpn) (gone ??= []).Add(vpn);
+        }
+        if (gone != null) foreach (var vpn in gone) _ptes.Remove(vpn);
     }
 
     /// <summary>True if [start, end) is covered by VMAs without holes.</summary>
@@ -279,7 +343,7 @@ public sealed class MmStruct
         {
             if (v.Start < start || v.End > end) continue;
             v.Prot = prot;
-            for (var va = v.Start; va < v.End; va += PageDefs.PAGE_SIZE)
+            foreach (var va in PagesWithPtes(v.Start, v.End))
             {
                 var vpn = va >> PageDefs.PAGE_SHIFT;
                 if (!_ptes.TryGetValue(vpn, out var pte) || !pte.Present) continue;

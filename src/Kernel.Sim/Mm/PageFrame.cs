@@ -18,12 +18,11 @@ public enum PageFlags
 }
 
 /// <summary>
-/// One 4 KiB physical frame: its bytes (allocated on first write), its poison (one bit per 64-byte
+/// One 4 KiB physical frame (its bytes live in <see cref="PhysicalMemory"/>): its poison (one bit per 64-byte
 /// line, latent until consumed) and the struct page state memory_failure needs.
 /// </summary>
 public sealed class PageFrame
 {
-    internal byte[]? Data;
     /// <summary>Bit i set: cache line i of this frame holds uncorrectable poison.</summary>
     public ulong PoisonMask { get; internal set; }
     /// <summary>struct page flags.</summary>

@@ -9,9 +9,22 @@ namespace KernelSim.Mm;
 /// </summary>
 public sealed class PhysicalMemory
 {
-    private static readonly byte[] ZeroPage = new byte[PageDefs.PAGE_SIZE];
+    // Frame bytes live in zero-filled chunks of ChunkPages physically contiguous frames, allocated on the
+    // first write to any frame in the chunk (reads of an unallocated chunk see ZeroChunk). Keeping
+    // neighbouring frames in one array lets the copy hot path move a physically contiguous run with one
+    // span copy. Chunks are never freed, so the direct-mapped lookup cache below is never stale.
+    internal const int ChunkShift = 4;
+    internal const int ChunkPages = 1 << ChunkShift;
+    private const int ChunkBytes = ChunkPages << PageDefs.PAGE_SHIFT;
+    private const int ChunkCacheSize = 256;
+    private static readonly byte[] ZeroChunk = new byte[ChunkBytes];
+    private readonly Dictionary<ulong, byte[]> _chunks = [];
+    private readonly byte[]?[] _chunkCache = new byte[]?[ChunkCacheSize];
+    private readonly ulong[] _chunkCacheKey = new ulong[ChunkCacheSize];
     private readonly Dictionary<ulong, PageFrame> _frames = [];
     private readonly List<PhysRange> _ranges = [];
+    // Last range FindRange returned (ranges are never removed and never overlap).
+    private PhysRange? _lastRange;
     private readonly SortedSet<ulong> _freePfns = [];
     private ulong _nextFreePfn;
     private ulong _dramEndPfn;
@@ -47,9 +60,13 @@ public sealed class PhysicalMemory
     /// <summary>The range containing pa, or null (memory outside kernel control).</summary>
     public PhysRange? FindRange(PhysAddr pa)
     {
-        foreach (var r in _ranges)
+        var last = _lastRange;
+        if (last != null && last.Contains(pa)) return last;
+        var ranges = _ranges;
+        for (var i = 0; i < ranges.Count; i++)
         {
-            if (r.Contains(pa)) return r;
+            var r = ranges[i];
+            if (r.Contains(pa)) return _lastRange = r;
         }
         return null;
     }
@@ -68,19 +85,63 @@ public sealed class PhysicalMemory
         return f;
     }
 
+    /// <summary>The storage chunk holding pfn, or null if nothing in it was ever written.</summary>
+    private byte[]? Chunk(ulong pfn, bool create)
+    {
+        var key = pfn >> ChunkShift;
+        var slot = (int)(key & (ChunkCacheSize - 1));
+        var c = _chunkCache[slot];
+        if (c != null && _chunkCacheKey[slot] == key) return c;
+        if (!_chunks.TryGetValue(key, out c))
+        {
+            if (!create) return null;
+            // Pinned (POH) storage: measured ~1.7x faster for page-run memmoves than 64 KiB gen0/gen2 arrays.
+            c = GC.AllocateArray<byte>(ChunkBytes, pinned: true);
+            _chunks.Add(key, c);
+        }
+        _chunkCache[slot] = c;
+        _chunkCacheKey[slot] = key;
+        return c;
+    }
+
+    private static int ChunkOffset(ulong pfn, int offset) => (int)((pfn & (ChunkPages - 1)) << PageDefs.PAGE_SHIFT) + offset;
+
+    /// <summary>Bytes from pfn+offset up to the end of its storage chunk: how far <see cref="ReadRun"/>/<see cref="WriteRun"/> can reach.</summary>
+    internal static int RunLimit(ulong pfn, int offset) => ChunkBytes - ChunkOffset(pfn, offset);
+
+    /// <summary>
+    /// Bytes of physically contiguous frames starting in pfn, for reading; len may run past the page into the
+    /// following frames but not past <see cref="RunLimit"/>.
+    /// </summary>
+    internal ReadOnlySpan<byte> ReadRun(ulong pfn, int offset, int len) =>
+        (Chunk(pfn, create: false) ?? ZeroChunk).AsSpan(ChunkOffset(pfn, offset), len);
+
+    /// <summary>Like <see cref="ReadRun"/>, for writing: every frame written gets its struct page, and the storage is allocated on first write.</summary>
+    internal Span<byte> WriteRun(ulong pfn, int offset, int len)
+    {
+        var last = pfn + (ulong)((offset + Math.Max(len, 1) - 1) >> PageDefs.PAGE_SHIFT);
+        for (var p = pfn; p <= last; p++) Frame(p);
+        return Chunk(pfn, create: true)!.AsSpan(ChunkOffset(pfn, offset), len);
+    }
+
     /// <summary>Bytes of a frame for reading; untouched frames read as zeros.</summary>
     internal ReadOnlySpan<byte> ReadSpan(ulong pfn, int offset, int len)
     {
-        var f = Peek(pfn);
-        return f?.Data is { } d ? d.AsSpan(offset, len) : ZeroPage.AsSpan(offset, len);
+        CheckInPage(offset, len);
+        return ReadRun(pfn, offset, len);
     }
 
     /// <summary>Bytes of a frame for writing; allocates its storage on first write.</summary>
     internal Span<byte> WriteSpan(ulong pfn, int offset, int len)
     {
-        var f = Frame(pfn);
-        f.Data ??= new byte[PageDefs.PAGE_SIZE];
-        return f.Data.AsSpan(offset, len);
+        CheckInPage(offset, len);
+        return WriteRun(pfn, offset, len);
+    }
+
+    private static void CheckInPage(int offset, int len)
+    {
+        if ((uint)offset > PageDefs.PAGE_SIZE || (uint)len > PageDefs.PAGE_SIZE - (uint)offset)
+            throw new ArgumentOutOfRangeException(nameof(len), "span must lie within one page");
     }
 
     /// <summary>Read physical memory directly, bypassing any CPU semantics (a debugger's view; never consumes poison).</summary>
@@ -197,21 +258,26 @@ public sealed class PhysicalMemory
     public long AllocPage()
     {
         ulong pfn;
-        if (_freePfns.Count > 0)
+        while (true)
         {
-            pfn = _freePfns.Min;
-            _freePfns.Remove(pfn);
-        }
-        else if (_nextFreePfn < _dramEndPfn)
-        {
-            pfn = _nextFreePfn++;
-        }
-        else
-        {
-            return -1;
+            if (_freePfns.Count > 0)
+            {
+                pfn = _freePfns.Min;
+                _freePfns.Remove(pfn);
+            }
+            else if (_nextFreePfn < _dramEndPfn)
+            {
+                pfn = _nextFreePfn++;
+            }
+            else
+            {
+                return -1;
+            }
+            // take_page_off_buddy: a page memory_failure poisoned while free is never handed out.
+            if (Peek(pfn) is not { IsHwPoison: true }) break;
         }
         var f = Frame(pfn);
-        if (f.Data != null) Array.Clear(f.Data);
+        if (Chunk(pfn, create: false) != null) WriteRun(pfn, 0, (int)PageDefs.PAGE_SIZE).Clear();
         f.Flags = PageFlags.None;
         return (long)pfn;
     }

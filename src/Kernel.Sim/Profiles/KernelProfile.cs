@@ -89,6 +89,9 @@ public sealed record KernelProfile
     [KernelSwitch("5.14+", "copy_page_from_iter_atomic advances the iterator; before, iov_iter_copy_from_user_atomic did not (D15)")]
     public bool CopyFromIterAtomicAdvances { get; init; }
 
+    [KernelSwitch("6.15+ (≈, folio_test_partial_kmap)", "copy_folio_from_iter_atomic retries after a short non-zero copy on every folio; before, the loop ran only for highmem pages, i.e. one __copy_from_iter call on x86-64 (D15)")]
+    public bool CopyFolioFromIterAtomicRetries { get; init; }
+
     [KernelSwitch("6.0+", "iov_iter_get_pages2 advances the iterator (D22)")]
     public bool GetPagesAdvances { get; init; }
 
@@ -144,6 +147,7 @@ public sealed record KernelProfile
         IovIterDirectionCheck = v >= V(6, 1),
         CopyFromIterAtomicAdvances = v >= V(5, 14),
         GetPagesAdvances = v >= V(6, 0),
+        CopyFolioFromIterAtomicRetries = v >= V(6, 15),
         FaultInReturnsBytes = v >= V(5, 16),
         FaultInSafeWriteableBug = v.Between(V(5, 16), V(6, 15)),
         PerformWrite = v <= V(5, 13) ? PerformWriteMode.Pre514

@@ -127,7 +127,9 @@ public sealed class Cpu
                 trap = new Trap(TrapKind.PageFault, space, a, write, fault, default, smap);
                 return done;
             }
-            if (!write)
+            var denied = space == Space.User && CurrentMm is { HasSubpageProtection: true } smm ? smm.FirstDeniedByte(a, n) : -1;
+            if (denied >= 0) n = denied; // sub-page permission fault (MmStruct.SetSubpageProtection)
+            if (!write && n > 0)
             {
                 var p = _phys.FirstPoisonInFrame(pfn, off, n);
                 if (p >= 0)
@@ -136,6 +138,11 @@ public sealed class Cpu
                     trap = new Trap(TrapKind.MachineCheck, space, a + (ulong)p, false, VmFault.None, new PhysAddr(line), false);
                     return done + (ulong)p;
                 }
+            }
+            if (denied >= 0)
+            {
+                trap = new Trap(TrapKind.PageFault, space, a + (ulong)n, write, VmFault.BadAreaAccErr, default, false);
+                return done + (ulong)n;
             }
             done += (ulong)n;
         }
@@ -151,7 +158,10 @@ public sealed class Cpu
         return mm != null && mm.TryTranslate(va, write, out pfn);
     }
 
-    /// <summary>Move n bytes that a probe showed to be accessible and clean.</summary>
+    /// <summary>
+    /// Move n bytes that a probe showed to be accessible and clean. Pages whose virtual neighbours are also
+    /// physical neighbours (in one <see cref="PhysicalMemory"/> storage chunk) move with one span copy.
+    /// </summary>
     internal void Move(Space ds, ulong dst, Space ss, ulong src, ulong n)
     {
         ulong done = 0;
@@ -161,12 +171,32 @@ public sealed class Cpu
             var d = dst + done;
             var so = (int)PageDefs.OffsetInPage(s);
             var dof = (int)PageDefs.OffsetInPage(d);
-            var chunk = (int)Math.Min(n - done, Math.Min(PageDefs.PAGE_SIZE - (ulong)so, PageDefs.PAGE_SIZE - (ulong)dof));
             if (!TranslateNoFault(ss, s, false, out var spfn) || !TranslateNoFault(ds, d, true, out var dpfn))
                 throw new InvalidOperationException($"simulator bug: move over an unprobed page (src 0x{s:x}, dst 0x{d:x})");
-            _phys.ReadSpan(spfn, so, chunk).CopyTo(_phys.WriteSpan(dpfn, dof, chunk));
+            var want = n - done;
+            var sRun = ContiguousRun(ss, s, spfn, so, want, write: false);
+            var dRun = ContiguousRun(ds, d, dpfn, dof, Math.Min(want, sRun), write: true);
+            var chunk = (int)Math.Min(want, Math.Min(sRun, dRun));
+            _phys.ReadRun(spfn, so, chunk).CopyTo(_phys.WriteRun(dpfn, dof, chunk));
             done += (ulong)chunk;
         }
+    }
+
+    /// <summary>
+    /// Bytes from va (in frame pfn at offset off) that are physically contiguous and in one storage chunk,
+    /// looking at most <paramref name="want"/> bytes ahead. Every page it translates lies inside the range being
+    /// moved, so it marks nothing dirty that the page-by-page move would not.
+    /// </summary>
+    private ulong ContiguousRun(Space space, ulong va, ulong pfn, int off, ulong want, bool write)
+    {
+        var run = PageDefs.PAGE_SIZE - (ulong)off;
+        var limit = Math.Min(want, (ulong)PhysicalMemory.RunLimit(pfn, off));
+        for (var next = pfn + 1; run < limit; next++)
+        {
+            if (!TranslateNoFault(space, va + run, write, out var p) || p != next) break;
+            run += PageDefs.PAGE_SIZE;
+        }
+        return run;
     }
 
     /// <summary>Store n copies of a byte over a probed range (memset / clear_user).</summary>

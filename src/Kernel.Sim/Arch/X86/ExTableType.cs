@@ -53,4 +53,10 @@ public enum ExSite
     PutUser,
     /// <summary>copy_to_user_nofault / copy_from_user_nofault (pagefault_disable'd __copy_*_inatomic).</summary>
     CopyUserNofault,
+    /// <summary>
+    /// XRSTOR/FXRSTOR from a user signal frame (arch/x86/kernel/fpu/xstate.h XSTATE_OP / user_insn): _ASM_EXTABLE_FAULT
+    /// (EX_TYPE_FAULT_MCE_SAFE) since "x86/fpu: Return proper error codes from user access functions" (5.14); the
+    /// fixup returns the trap number.
+    /// </summary>
+    FpuUserInsn,
 }

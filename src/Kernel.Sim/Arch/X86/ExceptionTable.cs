@@ -24,6 +24,7 @@ public sealed class ExceptionTable(KernelProfile profile)
         ExSite.CopyUser or ExSite.CopyUserNocache =>
             profile.Version >= KernelVersion.V(5, 10) && profile.Version < KernelVersion.V(6, 4) ? ExTableType.COPY : ExTableType.UACCESS,
         ExSite.ClearUser or ExSite.GetUser or ExSite.PutUser or ExSite.CopyUserNofault => ExTableType.UACCESS,
+        ExSite.FpuUserInsn => profile.Version >= KernelVersion.V(5, 14) ? ExTableType.FAULT_MCE_SAFE : ExTableType.DEFAULT,
         _ => ExTableType.NONE,
     };
 

@@ -51,7 +51,7 @@ public sealed class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile profile,
     /// <summary>memcpy between kernel addresses: no exception-table entry, so a #MC panics and a #PF oopses.</summary>
     public void Memcpy(KernelPtr dst, KernelPtr src, ulong len) => MemcpyRaw(Space.Kernel, dst.Value, Space.Kernel, src.Value, len, ExSite.Memcpy);
 
-    private void MemcpyRaw(Space ds, ulong d, Space ss, ulong s, ulong len, ExSite site)
+    internal void MemcpyRaw(Space ds, ulong d, Space ss, ulong s, ulong len, ExSite site)
     {
         using var _ = trace.Fn(site == ExSite.MemcpyFlushcache ? "__memcpy_flushcache" : "memcpy", "x86");
         var stop = ByteLimits(ds, d, ss, s, len, out var trap);

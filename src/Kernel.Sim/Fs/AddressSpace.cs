@@ -1,0 +1,80 @@
+using KernelSim.Mm;
+
+namespace KernelSim.Fs;
+
+/// <summary>
+/// struct address_space (include/linux/fs.h): an inode's page cache, index → folio of one DRAM page
+/// (no large folios: mapping_max_folio_size is PAGE_SIZE), with its address_space_operations.
+/// </summary>
+public sealed class AddressSpace
+{
+    private readonly SortedDictionary<ulong, Folio> _folios = [];
+    private readonly PhysicalMemory _phys;
+
+    internal AddressSpace(PhysicalMemory phys, AddressSpaceOperations aops)
+    {
+        _phys = phys;
+        AOps = aops;
+    }
+
+    /// <summary>a_ops: write_begin / write_end.</summary>
+    public AddressSpaceOperations AOps { get; }
+
+    /// <summary>mapping_max_folio_size(): PAGE_SIZE (no large folios in this model).</summary>
+    public ulong MaxFolioSize => PageDefs.PAGE_SIZE;
+
+    /// <summary>nrpages.</summary>
+    public int NrPages => _folios.Count;
+
+    /// <summary>Every cached folio in index order.</summary>
+    public IEnumerable<Folio> Folios => _folios.Values;
+
+    /// <summary>filemap_get_folio: the cached folio at <paramref name="index"/>, or null.</summary>
+    public Folio? Find(ulong index) => _folios.GetValueOrDefault(index);
+
+    /// <summary>
+    /// __filemap_get_folio(FGP_CREAT): the cached folio, or a new one (not uptodate, contents zero) added to
+    /// the cache; null when out of memory.
+    /// </summary>
+    internal Folio? GetOrCreate(ulong index, out bool created)
+    {
+        created = false;
+        if (_folios.TryGetValue(index, out var f)) return f;
+        var pfn = _phys.AllocPage();
+        if (pfn < 0) return null;
+        _phys.WriteSpan((ulong)pfn, 0, (int)PageDefs.PAGE_SIZE).Clear();
+        f = new Folio(index, (ulong)pfn);
+        _folios.Add(index, f);
+        created = true;
+        return f;
+    }
+
+    /// <summary>folio_zero_range / zero_user_segments over [from, to) of a folio.</summary>
+    internal void Zero(Folio folio, ulong from, ulong to)
+    {
+        if (to <= from) return;
+        _phys.WriteSpan(folio.Pfn, (int)from, (int)(to - from)).Clear();
+    }
+
+    /// <summary>truncate_inode_pages_range from byte <paramref name="size"/>: drop whole pages past it, zero the tail of the last one.</summary>
+    internal void TruncateFrom(long size)
+    {
+        var first = PageDefs.PageAlign((ulong)size) >> PageDefs.PAGE_SHIFT;
+        var drop = new List<ulong>();
+        foreach (var k in _folios.Keys) if (k >= first) drop.Add(k);
+        foreach (var k in drop)
+        {
+            _phys.FreePage(_folios[k].Pfn);
+            _folios.Remove(k);
+        }
+        var off = PageDefs.OffsetInPage((ulong)size);
+        if (off != 0 && _folios.TryGetValue((ulong)size >> PageDefs.PAGE_SHIFT, out var last)) Zero(last, off, PageDefs.PAGE_SIZE);
+    }
+
+    /// <summary>Free every page (the inode is evicted).</summary>
+    internal void Release()
+    {
+        foreach (var f in _folios.Values) _phys.FreePage(f.Pfn);
+        _folios.Clear();
+    }
+}

@@ -1,0 +1,21 @@
+namespace KernelSim.Fs;
+
+/// <summary>
+/// struct address_space_operations (include/linux/fs.h), the part the buffered write path calls:
+/// ->write_begin prepares (and locks) the folio for [pos, pos+len); ->write_end commits what was copied
+/// and returns how many bytes it accepted (which may be fewer than copied, forcing the caller to redo).
+/// </summary>
+public abstract class AddressSpaceOperations
+{
+    /// <summary>Name for traces ("simple_write_end", "block_write_end").</summary>
+    public abstract string WriteEndName { get; }
+
+    /// <summary>Name for traces ("simple_write_begin", "block_write_begin").</summary>
+    public abstract string WriteBeginName { get; }
+
+    /// <summary>->write_begin(file, mapping, pos, len, &amp;folio): 0 with the folio, or −errno.</summary>
+    public abstract int WriteBegin(KFile file, AddressSpace mapping, long pos, ulong len, out Folio? folio);
+
+    /// <summary>->write_end(file, mapping, pos, len, copied, folio): bytes accepted (≤ copied) or −errno.</summary>
+    public abstract long WriteEnd(KFile file, AddressSpace mapping, long pos, ulong len, ulong copied, Folio folio);
+}

@@ -1,0 +1,38 @@
+namespace KernelSim.Fs;
+
+/// <summary>
+/// struct inode (include/linux/fs.h), reduced to what the read/write paths use: the inode number, the
+/// mode, i_size, the owning filesystem and the page cache (i_mapping; null for filesystems without one,
+/// e.g. a DAX file).
+/// </summary>
+public class Inode
+{
+    /// <summary>Create an inode of <paramref name="sb"/>.</summary>
+    public Inode(FileSystem sb, ulong ino, int mode)
+    {
+        Sb = sb;
+        Ino = ino;
+        Mode = mode;
+    }
+
+    /// <summary>i_sb: the filesystem (super_block) it belongs to.</summary>
+    public FileSystem Sb { get; }
+
+    /// <summary>i_ino.</summary>
+    public ulong Ino { get; }
+
+    /// <summary>i_mode (S_IFREG | permissions).</summary>
+    public int Mode { get; }
+
+    /// <summary>i_size: the file size in bytes (i_size_read / i_size_write).</summary>
+    public long Size { get; set; }
+
+    /// <summary>i_nlink: 0 once unlinked.</summary>
+    public int Nlink { get; internal set; } = 1;
+
+    /// <summary>i_mapping: the page cache, when the file has one.</summary>
+    public AddressSpace? Mapping { get; init; }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Sb.Name} inode {Ino} size={Size}";
+}

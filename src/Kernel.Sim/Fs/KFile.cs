@@ -1,0 +1,121 @@
+using KernelSim.Lib;
+using KernelSim.Mm;
+using KernelSim.Uapi;
+
+namespace KernelSim.Fs;
+
+/// <summary>
+/// struct file with its struct file_operations (include/linux/fs.h): the open flags (f_flags), the FMODE_*
+/// bits (f_mode), the file position (f_pos) and one virtual method per file operation. Filesystems and
+/// device drivers subclass it and override the operations they implement; the defaults are the VFS's
+/// answer for a missing operation.
+/// </summary>
+public abstract class KFile
+{
+    /// <summary>FMODE_READ.</summary>
+    public const int FMODE_READ = 0x1;
+    /// <summary>FMODE_WRITE.</summary>
+    public const int FMODE_WRITE = 0x2;
+    /// <summary>FMODE_LSEEK: the file is seekable.</summary>
+    public const int FMODE_LSEEK = 0x4;
+    /// <summary>FMODE_PREAD: pread/preadv allowed.</summary>
+    public const int FMODE_PREAD = 0x8;
+    /// <summary>FMODE_PWRITE: pwrite/pwritev allowed.</summary>
+    public const int FMODE_PWRITE = 0x10;
+    /// <summary>FMODE_CAN_READ: f_op has ->read or ->read_iter.</summary>
+    public const int FMODE_CAN_READ = 0x20000;
+    /// <summary>FMODE_CAN_WRITE: f_op has ->write or ->write_iter.</summary>
+    public const int FMODE_CAN_WRITE = 0x40000;
+    /// <summary>FMODE_NOWAIT: the file supports RWF_NOWAIT / IOCB_NOWAIT.</summary>
+    public const int FMODE_NOWAIT = 0x8000000;
+
+    /// <summary>
+    /// do_dentry_open: f_flags from open(2) (O_LARGEFILE forced on 64-bit), f_mode from the access mode plus
+    /// FMODE_LSEEK|FMODE_PREAD|FMODE_PWRITE and FMODE_CAN_READ/WRITE when the operations exist.
+    /// </summary>
+    protected KFile(Inode inode, int flags)
+    {
+        Inode = inode;
+        Flags = flags | Fcntl.O_LARGEFILE;
+        var acc = flags & Fcntl.O_ACCMODE;
+        var mode = FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
+        if (acc is Fcntl.O_RDONLY or Fcntl.O_RDWR) mode |= FMODE_READ;
+        if (acc is Fcntl.O_WRONLY or Fcntl.O_RDWR) mode |= FMODE_WRITE;
+        if ((mode & FMODE_READ) != 0 && HasReadIter) mode |= FMODE_CAN_READ;
+        if ((mode & FMODE_WRITE) != 0 && HasWriteIter) mode |= FMODE_CAN_WRITE;
+        Mode = mode;
+    }
+
+    /// <summary>f_inode.</summary>
+    public Inode Inode { get; }
+
+    /// <summary>f_mapping (the inode's page cache, if any).</summary>
+    public AddressSpace? Mapping => Inode.Mapping;
+
+    /// <summary>f_flags (O_*).</summary>
+    public int Flags { get; set; }
+
+    /// <summary>f_mode (FMODE_*).</summary>
+    public int Mode { get; protected set; }
+
+    /// <summary>f_pos: the position used by read/write/lseek.</summary>
+    public long Pos { get; set; }
+
+    /// <summary>Whether this file type implements ->read_iter (sets FMODE_CAN_READ).</summary>
+    protected virtual bool HasReadIter => true;
+
+    /// <summary>Whether this file type implements ->write_iter (sets FMODE_CAN_WRITE).</summary>
+    protected virtual bool HasWriteIter => true;
+
+    /// <summary>->read_iter(kiocb, iter): bytes read (advancing kiocb.Pos) or −errno. Default: −EINVAL.</summary>
+    public virtual long ReadIter(Kiocb iocb, IovIter to) => -Errno.EINVAL;
+
+    /// <summary>->write_iter(kiocb, iter): bytes written (advancing kiocb.Pos) or −errno. Default: −EINVAL.</summary>
+    public virtual long WriteIter(Kiocb iocb, IovIter from) => -Errno.EINVAL;
+
+    /// <summary>->fsync(file, start, end, datasync): 0 or −errno. Default: −EINVAL (no ->fsync).</summary>
+    public virtual int Fsync(long start, long end, bool datasync) => -Errno.EINVAL;
+
+    /// <summary>
+    /// ->llseek: default generic_file_llseek (fs/read_write.c generic_file_llseek_size with s_maxbytes and
+    /// i_size): the new position or −EINVAL / −ENXIO.
+    /// </summary>
+    public virtual long Llseek(long offset, int whence)
+    {
+        var maxsize = Inode.Sb.MaxBytes;
+        var eof = Inode.Size;
+        switch (whence)
+        {
+            case Fcntl.SEEK_END:
+                offset = unchecked(offset + eof);
+                break;
+            case Fcntl.SEEK_CUR:
+                if (offset == 0) return Pos;
+                offset = unchecked(Pos + offset);
+                break;
+            case Fcntl.SEEK_DATA:
+                if ((ulong)offset >= (ulong)eof) return -Errno.ENXIO;
+                break;
+            case Fcntl.SEEK_HOLE:
+                if ((ulong)offset >= (ulong)eof) return -Errno.ENXIO;
+                offset = eof;
+                break;
+        }
+        // vfs_setpos
+        if (offset < 0) return -Errno.EINVAL;
+        if (offset > maxsize) return -Errno.EINVAL;
+        Pos = offset;
+        return offset;
+    }
+
+    /// <summary>->mmap(file, vma): 0 or −errno. Default: −ENODEV (no ->mmap).</summary>
+    public virtual int Mmap(Vma vma) => -Errno.ENODEV;
+
+    /// <summary>->release: the last reference was closed.</summary>
+    public virtual void Release()
+    {
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"file {Inode} pos={Pos} flags=0x{Flags:x} mode=0x{Mode:x}";
+}

@@ -1,0 +1,66 @@
+using System.Runtime.CompilerServices;
+using KernelSim.Kernel;
+using KernelSim.Uapi;
+
+namespace KernelSim.Fs;
+
+/// <summary>
+/// The machine's VFS state: the mount table (longest mount-point prefix wins in path lookup) and the
+/// shared page-cache read/write code (<see cref="Filemap"/>). One per machine, created on first use.
+/// </summary>
+public sealed class Vfs
+{
+    private static readonly ConditionalWeakTable<Machine, Vfs> PerMachine = new();
+    private readonly List<FileSystem> _mounts = [];
+
+    private Vfs(Machine machine)
+    {
+        Machine = machine;
+        Filemap = new Filemap(machine);
+    }
+
+    /// <summary>The VFS of a machine.</summary>
+    public static Vfs Of(Machine machine) => PerMachine.GetValue(machine, m => new Vfs(m));
+
+    /// <summary>The machine.</summary>
+    public Machine Machine { get; }
+
+    /// <summary>mm/filemap.c for this machine.</summary>
+    public Filemap Filemap { get; }
+
+    /// <summary>Mounted filesystems in mount order.</summary>
+    public IReadOnlyList<FileSystem> Mounts => _mounts;
+
+    /// <summary>Mount <paramref name="fs"/> at <paramref name="mountPoint"/> (an absolute path); −EBUSY if taken, −EINVAL if not absolute.</summary>
+    public int Mount(FileSystem fs, string mountPoint)
+    {
+        if (mountPoint.Length == 0 || mountPoint[0] != '/') return -Errno.EINVAL;
+        var mp = mountPoint.Length > 1 ? mountPoint.TrimEnd('/') : mountPoint;
+        foreach (var m in _mounts) if (m.MountPoint == mp) return -Errno.EBUSY;
+        fs.MountPoint = mp;
+        _mounts.Add(fs);
+        Machine.State.Printk($"{fs.Name}: mounted on {mp}");
+        return 0;
+    }
+
+    /// <summary>
+    /// Path walk: the filesystem whose mount point is the longest prefix of <paramref name="path"/> and the
+    /// path inside it; −ENOENT when nothing is mounted there, −EINVAL for a relative path.
+    /// </summary>
+    public int Resolve(string path, out FileSystem? fs, out string rest)
+    {
+        fs = null;
+        rest = "";
+        if (string.IsNullOrEmpty(path) || path[0] != '/') return -Errno.ENOENT;
+        foreach (var m in _mounts)
+        {
+            var mp = m.MountPoint;
+            var match = mp == "/" || path == mp || (path.StartsWith(mp, StringComparison.Ordinal) && path.Length > mp.Length && path[mp.Length] == '/');
+            if (!match || (fs != null && fs.MountPoint.Length >= mp.Length)) continue;
+            fs = m;
+        }
+        if (fs == null) return -Errno.ENOENT;
+        rest = path.Length > fs.MountPoint.Length ? path[fs.MountPoint.Length..].TrimStart('/') : "";
+        return 0;
+    }
+}

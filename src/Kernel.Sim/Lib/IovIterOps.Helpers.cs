@@ -1,0 +1,485 @@
+using KernelSim.Arch.X86;
+using KernelSim.Mm;
+using KernelSim.Uapi;
+
+namespace KernelSim.Lib;
+
+public sealed partial class IovIterOps
+{
+    // ---- positioning (D16–D21) ---------------------------------------------------------------------------
+
+    /// <summary>
+    /// iov_iter_advance (lib/iov_iter.c): clamp to count; UBUF adds to iov_offset; IOVEC/KVEC/BVEC walk segments.
+    /// With <see cref="Profiles.KernelProfile.IovIterAdvanceSkipsEmpty"/> (5.14+) the walk stops at the first
+    /// segment with remaining size &lt; its length, so zero-length segments after the landing point are skipped;
+    /// before, the iterate_and_advance macro stopped right after an exactly consumed segment (D16, WE8).
+    /// DISCARD: count −= size.
+    /// </summary>
+    public void Advance(IovIter i, ulong size)
+    {
+        using var _ = _trace.Fn("iov_iter_advance", "iov_iter");
+        if (i.Count < size) size = i.Count;
+        switch (i.Type)
+        {
+            case IterType.UBUF:
+                i.IovOffset += size;
+                i.Count -= size;
+                return;
+            case IterType.DISCARD:
+                i.Count -= size;
+                return;
+        }
+        if (_profile.IovIterAdvanceSkipsEmpty) SegAdvance(i, size);
+        else OldSegAdvance(i, size);
+    }
+
+    /// <summary>iov_iter_iovec_advance / iov_iter_bvec_advance (5.14+).</summary>
+    private static void SegAdvance(IovIter i, ulong size)
+    {
+        if (i.Count == 0) return;
+        i.Count -= size;
+        size += i.IovOffset;
+        var idx = i.SegIndex;
+        var end = i.SegIndex + (int)Math.Min(i.NrSegs, (ulong)(i.SegCountTotal - i.SegIndex));
+        for (; idx < end; idx++)
+        {
+            var len = i.SegLen(idx);
+            if (size < len) break;
+            size -= len;
+        }
+        i.IovOffset = size;
+        i.NrSegs -= (ulong)(idx - i.SegIndex);
+        i.SegIndex = idx;
+    }
+
+    /// <summary>
+    /// ≤5.13 iov_iter_advance: iterate_and_advance with a no-op step (iterate_iovec/iterate_kvec, then "if skip
+    /// == iov_len move on"; BVEC via bvec_iter_advance, which also stops after an exactly consumed bvec).
+    /// </summary>
+    private static void OldSegAdvance(IovIter i, ulong n)
+    {
+        if (i.Count == 0) return;
+        var total = i.SegCountTotal;
+        var idx = i.SegIndex;
+        var skip = i.IovOffset;
+        var wanted = n;
+        if (idx < total)
+        {
+            var len = Math.Min(n, i.SegLen(idx) - skip);
+            skip += len;
+            n -= len;
+            while (n != 0 && idx + 1 < total)
+            {
+                idx++;
+                len = Math.Min(n, i.SegLen(idx));
+                if (len == 0) continue;
+                skip = len;
+                n -= len;
+            }
+            if (idx < total && skip == i.SegLen(idx))
+            {
+                idx++;
+                skip = 0;
+            }
+        }
+        i.NrSegs -= (ulong)(idx - i.SegIndex);
+        i.SegIndex = idx;
+        i.Count -= wanted - n;
+        i.IovOffset = skip;
+    }
+
+    /// <summary>
+    /// iov_iter_revert (lib/iov_iter.c): undo <paramref name="unroll"/> bytes. 0 is a no-op; more than
+    /// MAX_RW_COUNT WARNs and is ignored. Within iov_offset it just subtracts; otherwise it steps back over
+    /// segments (each step nr_segs++) to the first whose length ≥ what is left, landing at len − left
+    /// (zero-length segments are passed over). Going before the start of a UBUF iterator is a BUG() (an oops);
+    /// so is going before the first segment of the array (the kernel would read before it) (D17).
+    /// </summary>
+    public void Revert(IovIter i, ulong unroll)
+    {
+        using var _ = _trace.Fn("iov_iter_revert", "iov_iter");
+        if (unroll == 0) return;
+        if (unroll > MaxRwCount)
+        {
+            WarnOnce("iov_iter_revert");
+            return;
+        }
+        i.Count += unroll;
+        if (i.Type == IterType.DISCARD) return;
+        if (unroll <= i.IovOffset)
+        {
+            i.IovOffset -= unroll;
+            return;
+        }
+        unroll -= i.IovOffset;
+        if (i.Type == IterType.UBUF) throw _state.Oops("kernel BUG at lib/iov_iter.c! (iov_iter_revert before the start of an ITER_UBUF)");
+        var idx = i.SegIndex;
+        while (true)
+        {
+            if (--idx < 0) throw _state.Oops("kernel BUG: iov_iter_revert before the first segment");
+            var n = i.SegLen(idx);
+            i.NrSegs++;
+            if (unroll <= n)
+            {
+                i.SegIndex = idx;
+                i.IovOffset = n - unroll;
+                return;
+            }
+            unroll -= n;
+        }
+    }
+
+    /// <summary>iov_iter_truncate (include/linux/uio.h): count = min(count, n) (D18).</summary>
+    public void Truncate(IovIter i, ulong count)
+    {
+        if (i.Count > count) i.Count = count;
+    }
+
+    /// <summary>iov_iter_reexpand (include/linux/uio.h): count = n (D18).</summary>
+    public void Reexpand(IovIter i, ulong count) => i.Count = count;
+
+    /// <summary>
+    /// iov_iter_single_seg_count (lib/iov_iter.c): with more than one segment left, min(count, current length −
+    /// iov_offset) for IOVEC/KVEC/BVEC; otherwise count (D19). Can be 0 on a zero-length current segment.
+    /// </summary>
+    public ulong SingleSegCount(IovIter i)
+    {
+        if (i.NrSegs > 1 && i.Type is IterType.IOVEC or IterType.KVEC or IterType.BVEC && i.SegIndex < i.SegCountTotal)
+            return Math.Min(i.Count, i.SegLen(i.SegIndex) - i.IovOffset);
+        return i.Count;
+    }
+
+    /// <summary>
+    /// iov_iter_npages (lib/iov_iter.c): pages spanned by what is left, capped at <paramref name="maxpages"/>.
+    /// IOVEC/KVEC skip empty segments; BVEC does not (D20).
+    /// </summary>
+    public int Npages(IovIter i, int maxpages)
+    {
+        if (i.Count == 0) return 0;
+        switch (i.Type)
+        {
+            case IterType.UBUF:
+            {
+                var offs = PageDefs.OffsetInPage(i.UbufBase.Value + i.IovOffset);
+                var np = DivRoundUp(offs + i.Count, PageDefs.PAGE_SIZE);
+                return (int)Math.Min(np, (ulong)Math.Max(maxpages, 0));
+            }
+            case IterType.IOVEC:
+            case IterType.KVEC:
+            case IterType.BVEC:
+            {
+                ulong skip = i.IovOffset, size = i.Count, npages = 0;
+                var bvec = i.Type == IterType.BVEC;
+                for (var idx = i.SegIndex; size != 0 && idx < i.SegCountTotal; skip = 0, idx++)
+                {
+                    var offs = bvec ? (i.Bvec(idx).Offset + skip) % PageDefs.PAGE_SIZE : PageDefs.OffsetInPage(i.SegBase(idx) + skip);
+                    var len = Math.Min(i.SegLen(idx) - skip, size);
+                    if (len == 0 && !bvec) continue;
+                    size -= len;
+                    npages += DivRoundUp(offs + len, PageDefs.PAGE_SIZE);
+                    if (npages > (ulong)Math.Max(maxpages, 0)) return maxpages;
+                }
+                return (int)npages;
+            }
+            default:
+                return 0;
+        }
+    }
+
+    private static ulong DivRoundUp(ulong a, ulong b) => (a + b - 1) / b;
+
+    /// <summary>
+    /// iov_iter_alignment (lib/iov_iter.c): OR of every remaining segment start and length (last length clipped
+    /// to count). IOVEC/KVEC skip empty segments; BVEC's result is an unsigned int; UBUF (addr | count), 0 if
+    /// count is 0; DISCARD 0 (D21).
+    /// </summary>
+    public ulong Alignment(IovIter i)
+    {
+        switch (i.Type)
+        {
+            case IterType.UBUF:
+                return i.Count != 0 ? (i.UbufBase.Value + i.IovOffset) | i.Count : 0;
+            case IterType.IOVEC:
+            case IterType.KVEC:
+            {
+                ulong res = 0, size = i.Count, skip = i.IovOffset;
+                var idx = i.SegIndex;
+                do
+                {
+                    if (idx >= i.SegCountTotal) break;
+                    var len = i.SegLen(idx) - skip;
+                    if (len != 0)
+                    {
+                        res |= i.SegBase(idx) + skip;
+                        if (len > size) len = size;
+                        res |= len;
+                        size -= len;
+                    }
+                    idx++;
+                    skip = 0;
+                } while (size != 0);
+                return res;
+            }
+            case IterType.BVEC:
+            {
+                uint res = 0;
+                ulong size = i.Count, skip = i.IovOffset;
+                var idx = i.SegIndex;
+                do
+                {
+                    if (idx >= i.SegCountTotal) break;
+                    var bv = i.Bvec(idx);
+                    var len = bv.Len - skip;
+                    res |= (uint)(bv.Offset + skip);
+                    if (len > size) len = size;
+                    res |= (uint)len;
+                    idx++;
+                    size -= len;
+                    skip = 0;
+                } while (size != 0);
+                return res;
+            }
+            default:
+                return 0;
+        }
+    }
+
+    // ---- get_pages (D22) ------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// iov_iter_get_pages2 (lib/iov_iter.c, 6.0+; iov_iter_get_pages before): pin the pages behind the start of
+    /// the iterator. maxsize is clamped to count and MAX_RW_COUNT. UBUF/IOVEC use only the first non-empty
+    /// segment and get_user_pages_fast (FOLL_WRITE for a destination, FOLL_NOFAULT if <see cref="IovIter.Nofault"/>);
+    /// a GUP result ≤ 0 is returned as is (−EFAULT when the first page fails). BVEC returns the pages of the current
+    /// bvec. KVEC/DISCARD → −EFAULT. Returns the bytes covered (from <paramref name="start"/> in the first page);
+    /// the iterator advances by them only on <see cref="Profiles.KernelProfile.GetPagesAdvances"/>.
+    /// </summary>
+    public long GetPages2(IovIter i, ulong maxsize, int maxpages, out ulong[] pages, out ulong start)
+    {
+        using var _ = _trace.Fn(_profile.GetPagesAdvances ? "iov_iter_get_pages2" : "iov_iter_get_pages", "iov_iter");
+        pages = [];
+        start = 0;
+        if (maxpages <= 0) return 0;
+        if (maxsize > i.Count) maxsize = i.Count;
+        if (maxsize == 0) return 0;
+        if (maxsize > MaxRwCount) maxsize = MaxRwCount;
+        if (i.IsUserBacked)
+        {
+            if (!FirstIovecSegment(i, ref maxsize, out var addr)) throw _state.Oops("kernel BUG at lib/iov_iter.c! (first_iovec_segment)");
+            start = addr % PageDefs.PAGE_SIZE;
+            addr &= PageDefs.PAGE_MASK;
+            var n = WantPagesArray(maxsize, start, maxpages);
+            var buf = new ulong[n];
+            var res = _gup.GetUserPagesFast(new UserPtr(addr), n, write: !i.DataSource, nofault: i.Nofault, buf);
+            if (res <= 0) return res;
+            pages = res == n ? buf : buf.AsSpan(0, (int)res).ToArray();
+            maxsize = Math.Min(maxsize, (ulong)res * PageDefs.PAGE_SIZE - start);
+            if (_profile.GetPagesAdvances) Advance(i, maxsize);
+            return (long)maxsize;
+        }
+        if (i.Type == IterType.BVEC && i.SegIndex < i.SegCountTotal)
+        {
+            var bv = i.Bvec(i.SegIndex);
+            var skip = i.IovOffset;
+            var len = bv.Len - skip;
+            if (maxsize > len) maxsize = len;
+            skip += bv.Offset;
+            var page = bv.Pfn + skip / PageDefs.PAGE_SIZE;
+            start = skip % PageDefs.PAGE_SIZE;
+            var n = WantPagesArray(maxsize, start, maxpages);
+            pages = new ulong[n];
+            for (var k = 0; k < n; k++)
+            {
+                pages[k] = page + (ulong)k;
+                _gup.GetPage(page + (ulong)k);
+            }
+            maxsize = Math.Min(maxsize, (ulong)n * PageDefs.PAGE_SIZE - start);
+            if (_profile.GetPagesAdvances)
+            {
+                i.Count -= maxsize;
+                i.IovOffset += maxsize;
+                if (i.IovOffset == bv.Len)
+                {
+                    i.IovOffset = 0;
+                    i.SegIndex++;
+                    i.NrSegs--;
+                }
+            }
+            return (long)maxsize;
+        }
+        return -Errno.EFAULT;
+    }
+
+    /// <summary>want_pages_array: DIV_ROUND_UP(size + start, PAGE_SIZE) capped at maxpages.</summary>
+    private static int WantPagesArray(ulong size, ulong start, int maxpages) =>
+        (int)Math.Min(DivRoundUp(size + start, PageDefs.PAGE_SIZE), (ulong)maxpages);
+
+    /// <summary>first_iovec_segment: UBUF's current address, or the first non-empty iovec (size clamped to it).</summary>
+    private static bool FirstIovecSegment(IovIter i, ref ulong size, out ulong addr)
+    {
+        if (i.Type == IterType.UBUF)
+        {
+            addr = i.UbufBase.Value + i.IovOffset;
+            return true;
+        }
+        var skip = i.IovOffset;
+        for (var k = 0UL; k < i.NrSegs && i.SegIndex + (int)k < i.SegCountTotal; k++, skip = 0)
+        {
+            var idx = i.SegIndex + (int)k;
+            var len = i.SegLen(idx) - skip;
+            if (len == 0) continue;
+            if (size > len) size = len;
+            addr = i.SegBase(idx) + skip;
+            return true;
+        }
+        addr = 0;
+        return false;
+    }
+
+    // ---- import (D23) ----------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// import_iovec (lib/iov_iter.c __import_iovec): read <paramref name="nrSegs"/> struct iovec (16 bytes:
+    /// base, len) from user memory at <paramref name="uvec"/> in current's address space and build the iterator.
+    /// nr_segs is an unsigned int (the syscall's unsigned long is truncated); 0 → an empty IOVEC and 0;
+    /// &gt; UIO_MAXIOV (1024) → −EINVAL; the array failing access_ok or faulting → −EFAULT; a length negative as
+    /// ssize_t → −EINVAL; any segment failing access_ok(base, len) → −EFAULT; the total is capped at
+    /// MAX_RW_COUNT by shortening the segment that crosses it (later segments become empty). A single segment
+    /// is imported as UBUF on <see cref="Profiles.KernelProfile.UbufIter"/> (6.0+). Returns the total length.
+    /// </summary>
+    public long ImportIovec(UserPtr uvec, long nrSegs, bool source, out IovIter iter)
+    {
+        using var _ = _trace.Fn("import_iovec", "iov_iter");
+        iter = IovIter.Empty(source);
+        var nr = (uint)nrSegs;
+        if (nr == 1 && _profile.UbufIter)
+        {
+            Span<Iovec> one = stackalloc Iovec[1];
+            var r = CopyIovecFromUser(one, uvec, 1);
+            if (r != 0) return r;
+            var ret = ImportUbuf(source, one[0].Base, one[0].Len, out iter);
+            return ret != 0 ? ret : (long)iter.Count;
+        }
+        if (nr == 0) return 0;
+        if (nr > UioMaxIov) return -Errno.EINVAL;
+        var iov = new Iovec[nr];
+        var err = CopyIovecFromUser(iov, uvec, (int)nr);
+        if (err != 0) return err;
+        ulong total = 0;
+        for (var seg = 0; seg < iov.Length; seg++)
+        {
+            var len = iov[seg].Len;
+            if (!CopyRoutines.AccessOk(iov[seg].Base, len)) return -Errno.EFAULT;
+            if (len > MaxRwCount - total)
+            {
+                len = MaxRwCount - total;
+                iov[seg] = iov[seg] with { Len = len };
+            }
+            total += len;
+        }
+        iter = IovIter.Iovec(source, iov, total);
+        return (long)total;
+    }
+
+    /// <summary>copy_iovec_from_user: user_access_begin over the array, then per entry get iov_len (negative → −EINVAL) and iov_base.</summary>
+    private int CopyIovecFromUser(Span<Iovec> into, UserPtr uvec, int nr)
+    {
+        using var _ = _trace.Fn("copy_iovec_from_user", "iov_iter");
+        if (!CopyRoutines.AccessOk(uvec, (ulong)nr * Iovec.Size)) return -Errno.EFAULT;
+        for (var k = 0; k < nr; k++)
+        {
+            var e = uvec + (ulong)k * Iovec.Size;
+            if (_copy.GetUser(e + 8UL, 8, out var len) != 0) return -Errno.EFAULT;
+            if (_copy.GetUser(e, 8, out var b) != 0) return -Errno.EFAULT;
+            if ((long)len < 0) return -Errno.EINVAL;
+            into[k] = new Iovec(new UserPtr(b), len);
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// import_ubuf (lib/iov_iter.c, 6.0+): len capped at MAX_RW_COUNT; access_ok failure → −EFAULT; else a UBUF
+    /// iterator and 0. Before 6.0 (<see cref="Profiles.KernelProfile.UbufIter"/> off) this is
+    /// import_single_range, which builds a one-segment IOVEC with the same checks.
+    /// </summary>
+    public int ImportUbuf(bool source, UserPtr buf, ulong len, out IovIter iter)
+    {
+        using var _ = _trace.Fn(_profile.UbufIter ? "import_ubuf" : "import_single_range", "iov_iter");
+        iter = IovIter.Empty(source);
+        if (len > MaxRwCount) len = MaxRwCount;
+        if (!CopyRoutines.AccessOk(buf, len)) return -Errno.EFAULT;
+        iter = _profile.UbufIter ? IovIter.Ubuf(source, buf, len) : IovIter.Iovec(source, [new Iovec(buf, len)], len);
+        return 0;
+    }
+
+    // ---- fault-in (E2, E3) ------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// fault_in_iov_iter_readable (lib/iov_iter.c, 5.16+): bytes of the first <paramref name="size"/> NOT faulted
+    /// in; bytes requested beyond count count as not faulted in. UBUF: one fault_in_readable; IOVEC: per
+    /// non-empty segment from the current position, stopping at the first partial one; other types 0. The
+    /// iterator is not modified (E2, WE13).
+    /// </summary>
+    public ulong FaultInIovIterReadable(IovIter i, ulong size)
+    {
+        using var _ = _trace.Fn("fault_in_iov_iter_readable", "iov_iter");
+        return FaultInIter(i, size, write: false);
+    }
+
+    /// <summary>fault_in_iov_iter_writeable (lib/iov_iter.c, 5.16+): as the readable form with fault_in_safe_writeable (E2).</summary>
+    public ulong FaultInIovIterWriteable(IovIter i, ulong size)
+    {
+        using var _ = _trace.Fn("fault_in_iov_iter_writeable", "iov_iter");
+        return FaultInIter(i, size, write: true);
+    }
+
+    private ulong FaultIn(ulong addr, ulong len, bool write) =>
+        write ? _gup.FaultInSafeWriteable(new UserPtr(addr), len) : _gup.FaultInReadable(new UserPtr(addr), len);
+
+    private ulong FaultInIter(IovIter i, ulong size, bool write)
+    {
+        if (i.Type == IterType.UBUF)
+        {
+            var n = Math.Min(size, i.Count);
+            n -= FaultIn(i.UbufBase.Value + i.IovOffset, n, write);
+            return size - n;
+        }
+        if (i.Type != IterType.IOVEC) return 0;
+        var count = Math.Min(size, i.Count);
+        size -= count;
+        var skip = i.IovOffset;
+        for (var idx = i.SegIndex; count != 0 && idx < i.SegCountTotal; idx++, skip = 0)
+        {
+            var len = Math.Min(count, i.SegLen(idx) - skip);
+            if (len == 0) continue;
+            var ret = FaultIn(i.SegBase(idx) + skip, len, write);
+            count -= len - ret;
+            if (ret != 0) break;
+        }
+        return count + size;
+    }
+
+    /// <summary>
+    /// iov_iter_fault_in_readable (lib/iov_iter.c, ≈4.9–5.15): fault_in_pages_readable over each IOVEC piece of the
+    /// first <paramref name="bytes"/> (clamped to count here; the kernel relied on callers); 0 or the first
+    /// −EFAULT. KVEC/BVEC/DISCARD → 0 (E3).
+    /// </summary>
+    public int IovIterFaultInReadable(IovIter i, ulong bytes)
+    {
+        using var _ = _trace.Fn("iov_iter_fault_in_readable", "iov_iter");
+        if (bytes > i.Count) bytes = i.Count;
+        if (i.Type == IterType.UBUF)
+            return bytes == 0 ? 0 : _gup.FaultInPagesReadable(new UserPtr(i.UbufBase.Value + i.IovOffset), bytes);
+        if (i.Type != IterType.IOVEC) return 0;
+        var skip = i.IovOffset;
+        for (var idx = i.SegIndex; bytes != 0 && idx < i.SegCountTotal; idx++, skip = 0)
+        {
+            var len = Math.Min(bytes, i.SegLen(idx) - skip);
+            if (len == 0) continue;
+            var err = _gup.FaultInPagesReadable(new UserPtr(i.SegBase(idx) + skip), len);
+            if (err != 0) return err;
+            bytes -= len;
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,466 @@
+using KernelSim.Arch.X86;
+using KernelSim.Kernel;
+using KernelSim.Mm;
+using KernelSim.Profiles;
+using KernelSim.Trace;
+using KernelSim.Uapi;
+
+namespace KernelSim.Lib;
+
+/// <summary>
+/// lib/iov_iter.c and include/linux/iov_iter.h: copies to and from iterators, the positioning helpers,
+/// get_pages, import_iovec/import_ubuf and the fault_in_iov_iter_* wrappers. Every byte moves through
+/// <see cref="CopyRoutines"/>. The copies follow the v5.14+ iterate_and_advance engine (the iterator advances
+/// by exactly the bytes copied); release differences go through <see cref="KernelProfile"/> switches.
+/// </summary>
+public sealed partial class IovIterOps
+{
+    private readonly CopyRoutines _copy;
+    private readonly Cpu _cpu;
+    private readonly KernelProfile _profile;
+    private readonly Tracer _trace;
+    private readonly Gup _gup;
+    private readonly MachineState _state;
+    private readonly HashSet<string> _warned = [];
+
+    /// <summary>Created by the machine's service provider.</summary>
+    public IovIterOps(Cpu cpu, CopyRoutines copy, KernelProfile profile, Tracer trace, Gup gup, MachineState state)
+    {
+        _cpu = cpu;
+        _copy = copy;
+        _profile = profile;
+        _trace = trace;
+        _gup = gup;
+        _state = state;
+    }
+
+    /// <summary>MAX_RW_COUNT (include/linux/fs.h).</summary>
+    public const ulong MaxRwCount = (ulong)PageDefs.MAX_RW_COUNT;
+    /// <summary>UIO_MAXIOV (include/uapi/linux/uio.h).</summary>
+    public const int UioMaxIov = 1024;
+
+    // ---- the step operations -------------------------------------------------------------------------
+
+    private enum Op : byte
+    {
+        /// <summary>copy_to_user_iter / memcpy_to_iter.</summary>
+        ToIter,
+        /// <summary>copy_to_user_iter_mc / memcpy_to_iter_mc.</summary>
+        McToIter,
+        /// <summary>copy_from_user_iter / memcpy_from_iter.</summary>
+        FromIter,
+        /// <summary>copy_from_user_iter_nocache / memcpy_from_iter.</summary>
+        FromIterNocache,
+        /// <summary>__copy_from_iter_flushcache / __memcpy_from_iter_flushcache.</summary>
+        FromIterFlushcache,
+        /// <summary>zero_to_user_iter / zero_to_iter.</summary>
+        Zero,
+    }
+
+    /// <summary>A user step (ustep): returns bytes of <paramref name="part"/> not processed.</summary>
+    private ulong UserStep(Op op, ulong kbuf, ulong uaddr, ulong progress, ulong part)
+    {
+        var u = new UserPtr(uaddr);
+        var k = new KernelPtr(kbuf + progress);
+        switch (op)
+        {
+            case Op.ToIter:
+            {
+                using var _ = _trace.Fn("copy_to_user_iter", "iov_iter");
+                return CopyRoutines.AccessOk(u, part) ? _copy.RawCopyToUser(u, k, part) : part;
+            }
+            case Op.McToIter:
+            {
+                using var _ = _trace.Fn("copy_to_user_iter_mc", "iov_iter");
+                return CopyRoutines.AccessOk(u, part) ? _copy.CopyMcToUser(u, k, part) : part;
+            }
+            case Op.FromIter:
+            {
+                using var _ = _trace.Fn("copy_from_user_iter", "iov_iter");
+                return CopyRoutines.AccessOk(u, part) ? _copy.RawCopyFromUser(k, u, part) : part;
+            }
+            case Op.FromIterNocache:
+            {
+                using var _ = _trace.Fn("copy_from_user_iter_nocache", "iov_iter");
+                return _copy.CopyFromUserInatomicNocache(k, u, part);
+            }
+            case Op.FromIterFlushcache:
+            {
+                using var _ = _trace.Fn("__copy_from_iter_flushcache", "iov_iter");
+                return _copy.CopyFromUserFlushcache(k, u, part);
+            }
+            default:
+            {
+                using var _ = _trace.Fn("zero_to_user_iter", "iov_iter");
+                return _copy.ClearUser(u, part);
+            }
+        }
+    }
+
+    /// <summary>A kernel step (KVEC/BVEC): returns bytes of <paramref name="part"/> not processed.</summary>
+    private ulong KernelStep(Op op, ulong kbuf, ulong kaddr, ulong progress, ulong part)
+    {
+        if (part == 0) return 0;
+        var it = new KernelPtr(kaddr);
+        var k = new KernelPtr(kbuf + progress);
+        switch (op)
+        {
+            case Op.ToIter:
+                _copy.Memcpy(it, k, part);
+                return 0;
+            case Op.McToIter:
+            {
+                using var _ = _trace.Fn("memcpy_to_iter_mc", "iov_iter");
+                return _copy.CopyMcToKernel(it, k, part);
+            }
+            case Op.FromIter:
+            case Op.FromIterNocache:
+                _copy.Memcpy(k, it, part);
+                return 0;
+            case Op.FromIterFlushcache:
+                _copy.MemcpyFlushcache(k, it, part);
+                return 0;
+            default:
+                _copy.Memset(it, 0, part);
+                return 0;
+        }
+    }
+
+    private ulong Step(IovIter i, Op op, ulong kbuf, ulong addr, ulong progress, ulong part) =>
+        i.IsUserBacked ? UserStep(op, kbuf, addr, progress, part) : KernelStep(op, kbuf, addr, progress, part);
+
+    /// <summary>The direct-map address of byte <paramref name="offset"/> of a page run starting at pfn (kmap_local_page).</summary>
+    private static ulong Kmap(ulong pfn, ulong offset) =>
+        KernelPtr.FromPhys(PhysAddr.FromPfn(pfn + offset / PageDefs.PAGE_SIZE)).Value + offset % PageDefs.PAGE_SIZE;
+
+    // ---- the iteration engine (include/linux/iov_iter.h iterate_and_advance2) ---------------------------
+
+    /// <summary>
+    /// iterate_and_advance2: clamp to count, run the step per segment (BVEC per page), stop at the first step
+    /// that leaves a remainder, and advance the iterator by exactly the progress (D4–D8).
+    /// </summary>
+    private ulong IterateAndAdvance(IovIter i, ulong len, Op op, ulong kbuf)
+    {
+        if (len > i.Count) len = i.Count;
+        if (len == 0) return 0;
+        switch (i.Type)
+        {
+            case IterType.UBUF:
+            {
+                var remain = UserStep(op, kbuf, i.UbufBase.Value + i.IovOffset, 0, len);
+                var progress = len - remain;
+                i.IovOffset += progress;
+                i.Count -= progress;
+                return progress;
+            }
+            case IterType.IOVEC:
+            case IterType.KVEC:
+                return IterateIovec(i, len, op, kbuf);
+            case IterType.BVEC:
+                return IterateBvec(i, len, op, kbuf);
+            case IterType.DISCARD:
+                i.Count -= len;
+                return len;
+            default:
+                return 0;
+        }
+    }
+
+    /// <summary>iterate_iovec / iterate_kvec (D6).</summary>
+    private ulong IterateIovec(IovIter i, ulong len, Op op, ulong kbuf)
+    {
+        var idx = i.SegIndex;
+        var total = i.SegCountTotal;
+        ulong progress = 0, skip = i.IovOffset;
+        do
+        {
+            if (idx >= total) break; // count larger than the segments: the kernel would read past the array
+            var segLen = i.SegLen(idx);
+            var part = Math.Min(len, segLen - skip);
+            if (part != 0)
+            {
+                var remain = Step(i, op, kbuf, i.SegBase(idx) + skip, progress, part);
+                var consumed = part - remain;
+                progress += consumed;
+                skip += consumed;
+                len -= consumed;
+                if (skip < segLen) break;
+            }
+            idx++;
+            skip = 0;
+        } while (len != 0);
+        i.NrSegs -= (ulong)(idx - i.SegIndex);
+        i.SegIndex = idx;
+        i.IovOffset = skip;
+        i.Count -= progress;
+        return progress;
+    }
+
+    /// <summary>iterate_bvec: one step per page (D7).</summary>
+    private ulong IterateBvec(IovIter i, ulong len, Op op, ulong kbuf)
+    {
+        var idx = i.SegIndex;
+        var total = i.SegCountTotal;
+        ulong progress = 0, skip = i.IovOffset;
+        do
+        {
+            if (idx >= total) break;
+            var bv = i.Bvec(idx);
+            var offset = bv.Offset + skip;
+            var part = Math.Min(len, Math.Min(bv.Len - skip, PageDefs.PAGE_SIZE - offset % PageDefs.PAGE_SIZE));
+            var remain = KernelStep(op, kbuf, Kmap(bv.Pfn, offset), progress, part);
+            var consumed = part - remain;
+            len -= consumed;
+            progress += consumed;
+            skip += consumed;
+            if (skip >= bv.Len)
+            {
+                skip = 0;
+                idx++;
+            }
+            if (remain != 0) break;
+        } while (len != 0);
+        i.NrSegs -= (ulong)(idx - i.SegIndex);
+        i.SegIndex = idx;
+        i.IovOffset = skip;
+        i.Count -= progress;
+        return progress;
+    }
+
+    private void WarnOnce(string fn)
+    {
+        if (!_warned.Add(fn)) return;
+        _state.Printk($"WARNING: at lib/iov_iter.c {fn}");
+    }
+
+    /// <summary>WARN_ON_ONCE(i->data_source != wantSource) on releases with the direction check (D2).</summary>
+    private bool WrongDirection(IovIter i, bool wantSource, string fn)
+    {
+        if (!_profile.IovIterDirectionCheck || i.DataSource == wantSource) return false;
+        WarnOnce(fn);
+        return true;
+    }
+
+    /// <summary>check_copy_size (include/linux/thread_info.h): a size above INT_MAX WARNs and fails.</summary>
+    private bool CheckCopySize(ulong bytes, string fn)
+    {
+        if (bytes <= int.MaxValue) return true;
+        WarnOnce(fn);
+        return false;
+    }
+
+    // ---- copies (D9–D15) ---------------------------------------------------------------------------------
+
+    /// <summary>
+    /// copy_to_iter (include/linux/uio.h; check_copy_size + _copy_to_iter in lib/iov_iter.c): copy from a kernel
+    /// buffer into a destination iterator. User steps are access_ok + raw_copy_to_user; kernel steps memcpy.
+    /// Returns bytes copied; only UBUF/IOVEC can be short (D9). On <see cref="KernelProfile.IovIterDirectionCheck"/>
+    /// a source iterator WARNs and gets 0, untouched.
+    /// </summary>
+    public ulong CopyToIter(KernelPtr addr, ulong bytes, IovIter i)
+    {
+        using var _ = _trace.Fn("_copy_to_iter", "iov_iter");
+        if (!CheckCopySize(bytes, "copy_to_iter")) return 0;
+        if (WrongDirection(i, false, "_copy_to_iter")) return 0;
+        return IterateAndAdvance(i, bytes, Op.ToIter, addr.Value);
+    }
+
+    /// <summary>
+    /// copy_from_iter (_copy_from_iter): copy from a source iterator into a kernel buffer; user steps are
+    /// access_ok + raw_copy_from_user with no zero-fill (D10). Returns bytes copied.
+    /// </summary>
+    public ulong CopyFromIter(KernelPtr addr, ulong bytes, IovIter i)
+    {
+        using var _ = _trace.Fn("_copy_from_iter", "iov_iter");
+        if (!CheckCopySize(bytes, "copy_from_iter")) return 0;
+        if (WrongDirection(i, true, "_copy_from_iter")) return 0;
+        return IterateAndAdvance(i, bytes, Op.FromIter, addr.Value);
+    }
+
+    /// <summary>__copy_from_iter: the body of copy_from_iter without the checks (used with page faults disabled).</summary>
+    private ulong CopyFromIterUnchecked(KernelPtr addr, ulong bytes, IovIter i)
+    {
+        using var _ = _trace.Fn("__copy_from_iter", "iov_iter");
+        return IterateAndAdvance(i, bytes, Op.FromIter, addr.Value);
+    }
+
+    /// <summary>
+    /// copy_from_iter_nocache (_copy_from_iter_nocache): user steps are __copy_from_user_inatomic_nocache
+    /// (__copy_user_nocache, not byte-exact, no access_ok), kernel steps memcpy (D10).
+    /// </summary>
+    public ulong CopyFromIterNocache(KernelPtr addr, ulong bytes, IovIter i)
+    {
+        using var _ = _trace.Fn("_copy_from_iter_nocache", "iov_iter");
+        if (!CheckCopySize(bytes, "copy_from_iter_nocache")) return 0;
+        if (WrongDirection(i, true, "_copy_from_iter_nocache")) return 0;
+        return IterateAndAdvance(i, bytes, Op.FromIterNocache, addr.Value);
+    }
+
+    /// <summary>
+    /// _copy_from_iter_flushcache (CONFIG_ARCH_HAS_UACCESS_FLUSHCACHE, x86-64): user steps are
+    /// __copy_from_user_flushcache, kernel steps memcpy_flushcache (D10; used by pmem/DAX writes).
+    /// </summary>
+    public ulong CopyFromIterFlushcache(KernelPtr addr, ulong bytes, IovIter i)
+    {
+        using var _ = _trace.Fn("_copy_from_iter_flushcache", "iov_iter");
+        if (WrongDirection(i, true, "_copy_from_iter_flushcache")) return 0;
+        return IterateAndAdvance(i, bytes, Op.FromIterFlushcache, addr.Value);
+    }
+
+    /// <summary>
+    /// _copy_mc_to_iter (lib/iov_iter.c, 5.10+; _copy_to_iter_mcsafe 4.18–5.9): user steps are access_ok +
+    /// copy_mc_to_user, kernel steps copy_mc_to_kernel with the remainder honoured, so KVEC and BVEC can be short
+    /// too (D11). On <see cref="KernelProfile.KvecBvecMcNoAdvance"/> (4.18–5.13) a short KVEC/BVEC copy returns
+    /// the right count but leaves the iterator untouched (D12, WE9, WE10).
+    /// </summary>
+    public ulong CopyMcToIter(KernelPtr addr, ulong bytes, IovIter i)
+    {
+        using var _ = _trace.Fn(_profile.CopyMcFastString ? "_copy_mc_to_iter" : "_copy_to_iter_mcsafe", "iov_iter");
+        if (WrongDirection(i, false, "_copy_mc_to_iter")) return 0;
+        if (_profile.KvecBvecMcNoAdvance && i.Type is IterType.KVEC or IterType.BVEC)
+        {
+            var saved = (i.SegIndex, i.NrSegs, i.IovOffset, i.Count);
+            var want = Math.Min(bytes, i.Count);
+            var got = IterateAndAdvance(i, bytes, Op.McToIter, addr.Value);
+            if (got < want)
+            {
+                // The macro returned from inside the iteration: none of the bookkeeping ran.
+                (i.SegIndex, i.NrSegs, i.IovOffset, i.Count) = saved;
+                if (_trace.Enabled) _trace.Event("iov_iter", $"short mcsafe copy of {got} bytes: iterator not advanced (4.18–5.13)");
+            }
+            return got;
+        }
+        return IterateAndAdvance(i, bytes, Op.McToIter, addr.Value);
+    }
+
+    /// <summary>copy_to_iter_full (include/linux/uio.h): copy_to_iter; on a short copy revert what was copied and return false.</summary>
+    public bool CopyToIterFull(KernelPtr addr, ulong bytes, IovIter i)
+    {
+        using var _ = _trace.Fn("copy_to_iter_full", "iov_iter");
+        var copied = CopyToIter(addr, bytes, i);
+        if (copied == bytes) return true;
+        Revert(i, copied);
+        return false;
+    }
+
+    /// <summary>copy_from_iter_full (include/linux/uio.h): copy_from_iter; on a short copy revert what was copied and return false.</summary>
+    public bool CopyFromIterFull(KernelPtr addr, ulong bytes, IovIter i)
+    {
+        using var _ = _trace.Fn("copy_from_iter_full", "iov_iter");
+        var copied = CopyFromIter(addr, bytes, i);
+        if (copied == bytes) return true;
+        Revert(i, copied);
+        return false;
+    }
+
+    /// <summary>
+    /// page_copy_sane (lib/iov_iter.c): offset+n within the (compound) page of <paramref name="pageSize"/> bytes
+    /// and no overflow; otherwise WARN and fail.
+    /// </summary>
+    private bool PageCopySane(ulong offset, ulong n, ulong pageSize, string fn)
+    {
+        var v = unchecked(n + offset);
+        if (n <= v && v <= pageSize) return true;
+        WarnOnce(fn);
+        return false;
+    }
+
+    /// <summary>
+    /// copy_page_to_iter (lib/iov_iter.c): page_copy_sane, direction check, then _copy_to_iter one subpage at a
+    /// time, retrying from the stopping point after a short non-zero copy and stopping when a call copies 0
+    /// (D14). <paramref name="pfn"/> is the (head) page; <paramref name="pageSize"/> is page_size(head).
+    /// </summary>
+    public ulong CopyPageToIter(ulong pfn, ulong offset, ulong bytes, IovIter i, ulong pageSize = PageDefs.PAGE_SIZE)
+    {
+        using var _ = _trace.Fn("copy_page_to_iter", "iov_iter");
+        if (!PageCopySane(offset, bytes, pageSize, "page_copy_sane")) return 0;
+        if (WrongDirection(i, false, "copy_page_to_iter")) return 0;
+        return PageLoop(pfn, offset, bytes, i, toIter: true);
+    }
+
+    /// <summary>copy_page_from_iter (lib/iov_iter.c): the same loop with _copy_from_iter (page faults allowed).</summary>
+    public ulong CopyPageFromIter(ulong pfn, ulong offset, ulong bytes, IovIter i, ulong pageSize = PageDefs.PAGE_SIZE)
+    {
+        using var _ = _trace.Fn("copy_page_from_iter", "iov_iter");
+        if (!PageCopySane(offset, bytes, pageSize, "page_copy_sane")) return 0;
+        return PageLoop(pfn, offset, bytes, i, toIter: false);
+    }
+
+    private ulong PageLoop(ulong pfn, ulong offset, ulong bytes, IovIter i, bool toIter)
+    {
+        pfn += offset / PageDefs.PAGE_SIZE;
+        offset %= PageDefs.PAGE_SIZE;
+        ulong res = 0;
+        while (true)
+        {
+            var k = new KernelPtr(Kmap(pfn, offset));
+            var n = Math.Min(bytes, PageDefs.PAGE_SIZE - offset);
+            n = toIter ? CopyToIter(k, n, i) : CopyFromIter(k, n, i);
+            res += n;
+            bytes -= n;
+            if (bytes == 0 || n == 0) break;
+            offset += n;
+            if (offset == PageDefs.PAGE_SIZE)
+            {
+                pfn++;
+                offset = 0;
+            }
+        }
+        return res;
+    }
+
+    /// <summary>
+    /// copy_folio_from_iter_atomic (lib/iov_iter.c; copy_page_from_iter_atomic 5.14+; iov_iter_copy_from_user_atomic
+    /// before): __copy_from_iter with page faults disabled (a non-resident or unmapped user page stops the copy).
+    /// 5.14+ advances the iterator by the bytes copied; before (<see cref="KernelProfile.CopyFromIterAtomicAdvances"/>
+    /// off) the iterator is left untouched and the caller advances it. On
+    /// <see cref="KernelProfile.CopyFolioFromIterAtomicRetries"/> a short non-zero copy is retried from the stopping
+    /// point (D15).
+    /// </summary>
+    public ulong CopyFolioFromIterAtomic(ulong pfn, ulong offset, ulong bytes, IovIter i, ulong folioSize = PageDefs.PAGE_SIZE)
+    {
+        if (!_profile.CopyFromIterAtomicAdvances)
+        {
+            using var __ = _trace.Fn("iov_iter_copy_from_user_atomic", "iov_iter");
+            if (!PageCopySane(offset, bytes, folioSize, "page_copy_sane")) return 0;
+            if (i.Type == IterType.DISCARD)
+            {
+                WarnOnce("iov_iter_copy_from_user_atomic");
+                return 0;
+            }
+            var saved = (i.SegIndex, i.NrSegs, i.IovOffset, i.Count);
+            ulong got;
+            _cpu.PagefaultDisable();
+            try { got = CopyFromIterUnchecked(new KernelPtr(Kmap(pfn, offset)), bytes, i); }
+            finally { _cpu.PagefaultEnable(); }
+            (i.SegIndex, i.NrSegs, i.IovOffset, i.Count) = saved;
+            return got;
+        }
+        using var _ = _trace.Fn(_profile.CopyFolioFromIterAtomicRetries ? "copy_folio_from_iter_atomic" : "copy_page_from_iter_atomic", "iov_iter");
+        if (!PageCopySane(offset, bytes, folioSize, "page_copy_sane")) return 0;
+        if (i.Type == IterType.DISCARD || WrongDirection(i, true, "copy_folio_from_iter_atomic"))
+        {
+            if (i.Type == IterType.DISCARD) WarnOnce("copy_folio_from_iter_atomic");
+            return 0;
+        }
+        ulong copied = 0, n;
+        do
+        {
+            var to = new KernelPtr(Kmap(pfn, offset));
+            n = bytes - copied;
+            _cpu.PagefaultDisable();
+            try { n = CopyFromIterUnchecked(to, n, i); }
+            finally { _cpu.PagefaultEnable(); }
+            copied += n;
+            offset += n;
+        } while (_profile.CopyFolioFromIterAtomicRetries && copied != bytes && n > 0);
+        return copied;
+    }
+
+    /// <summary>iov_iter_zero (lib/iov_iter.c): clear_user for user segments (remainder honoured), memset otherwise (D13).</summary>
+    public ulong IovIterZero(ulong bytes, IovIter i)
+    {
+        using var _ = _trace.Fn("iov_iter_zero", "iov_iter");
+        return IterateAndAdvance(i, bytes, Op.Zero, 0);
+    }
+}

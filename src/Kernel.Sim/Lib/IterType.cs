@@ -1,0 +1,19 @@
+namespace KernelSim.Lib;
+
+/// <summary>
+/// enum iter_type (include/linux/uio.h). Numeric values differ across releases; do not rely on them.
+/// ITER_UBUF exists from 6.0 (see <see cref="Profiles.KernelProfile.UbufIter"/>).
+/// </summary>
+public enum IterType
+{
+    /// <summary>ITER_UBUF: a single user buffer (6.0+).</summary>
+    UBUF,
+    /// <summary>ITER_IOVEC: an array of user buffers (struct iovec).</summary>
+    IOVEC,
+    /// <summary>ITER_KVEC: an array of kernel buffers (struct kvec).</summary>
+    KVEC,
+    /// <summary>ITER_BVEC: an array of (page, offset, len) (struct bio_vec).</summary>
+    BVEC,
+    /// <summary>ITER_DISCARD: a sink that drops data (4.20+).</summary>
+    DISCARD,
+}

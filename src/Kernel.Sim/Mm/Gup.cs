@@ -1,0 +1,243 @@
+using KernelSim.Arch.X86;
+using KernelSim.Kernel;
+using KernelSim.Profiles;
+using KernelSim.Trace;
+using KernelSim.Uapi;
+
+namespace KernelSim.Mm;
+
+/// <summary>
+/// mm/gup.c: the fault-in helpers (fault_in_readable, fault_in_writeable, fault_in_safe_writeable,
+/// fault_in_subpage_writeable; include/linux/pagemap.h fault_in_pages_* before 5.16) and
+/// get_user_pages_fast. The fault_in_* helpers return the number of bytes NOT faulted in
+/// (0 = everything). They run in the context of current (the process whose system call is executing).
+/// </summary>
+public sealed class Gup
+{
+    private readonly CopyRoutines _copy;
+    private readonly KernelProfile _profile;
+    private readonly Tracer _trace;
+    private readonly Scheduler _sched;
+    private readonly Dictionary<ulong, int> _pins = [];
+
+    /// <summary>Created by the machine's service provider.</summary>
+    public Gup(CopyRoutines copy, KernelProfile profile, Tracer trace, Scheduler sched)
+    {
+        _copy = copy;
+        _profile = profile;
+        _trace = trace;
+        _sched = sched;
+    }
+
+    private MmStruct? CurrentMm => _sched.Current?.Mm;
+
+    // ---- fault_in_* (5.16+) ------------------------------------------------------------------------
+
+    /// <summary>
+    /// fault_in_readable (mm/gup.c, 5.16+): if access_ok fails, nothing is faulted in; otherwise a one-byte user
+    /// load at <paramref name="uaddr"/> and at each following page start below uaddr+size, stopping at the first
+    /// failure. Returns size − (failing probe − uaddr), or 0 when every probe succeeded (WE11: 1908).
+    /// </summary>
+    public ulong FaultInReadable(UserPtr uaddr, ulong size)
+    {
+        using var _ = _trace.Fn("fault_in_readable", "mm");
+        return FaultInLoop(uaddr, size, ProbeKind.Read);
+    }
+
+    /// <summary>
+    /// fault_in_writeable (mm/gup.c, 5.16+): as <see cref="FaultInReadable"/> but each probe stores a zero byte
+    /// (destructive: the caller is about to overwrite the range).
+    /// </summary>
+    public ulong FaultInWriteable(UserPtr uaddr, ulong size)
+    {
+        using var _ = _trace.Fn("fault_in_writeable", "mm");
+        return FaultInLoop(uaddr, size, ProbeKind.Write);
+    }
+
+    /// <summary>
+    /// fault_in_safe_writeable (mm/gup.c, 5.16+, fixup_user_fault form of fe673d3f5bf1): under mmap_read_lock,
+    /// fixup_user_fault(FAULT_FLAG_WRITE) at uaddr and each following page start; non-destructive. On
+    /// <see cref="KernelProfile.FaultInSafeWriteableBug"/> (5.16–6.15) the return value is computed as
+    /// size − (uaddr − cur) in unsigned arithmetic: size when the first page fails, 0 otherwise (WE11).
+    /// </summary>
+    public ulong FaultInSafeWriteable(UserPtr uaddr, ulong size)
+    {
+        using var _ = _trace.Fn("fault_in_safe_writeable", "mm");
+        if (size == 0) return 0;
+        var start = uaddr.Value;
+        var end = unchecked(start + size);
+        var endAligned = end < start ? 0 : PageDefs.PageAlign(end);
+        var cur = start;
+        var mm = CurrentMm;
+        do
+        {
+            if (FixupUserFault(mm, cur) != 0) break;
+            cur = unchecked(cur + PageDefs.PAGE_SIZE) & PageDefs.PAGE_MASK;
+        } while (cur != endAligned && cur != 0);
+        if (_profile.FaultInSafeWriteableBug)
+        {
+            var wrong = unchecked(start - cur);
+            return size > wrong ? size - wrong : 0;
+        }
+        var faulted = unchecked(cur - start);
+        return size > faulted ? size - faulted : 0;
+    }
+
+    /// <summary>
+    /// fixup_user_fault(mm, address, FAULT_FLAG_WRITE) (mm/gup.c): find the VMA, check it permits a write, and
+    /// run handle_mm_fault. 0 or −EFAULT.
+    /// </summary>
+    private int FixupUserFault(MmStruct? mm, ulong address)
+    {
+        using var _ = _trace.Fn("fixup_user_fault", "mm");
+        if (mm == null || address > PageDefs.TASK_SIZE_MAX) return -Errno.EFAULT;
+        var r = mm.HandleMmFault(address, write: true);
+        return (r & VmFault.Error) != 0 ? -Errno.EFAULT : 0;
+    }
+
+    /// <summary>
+    /// fault_in_subpage_writeable (mm/gup.c, 5.18+, Catalin Marinas): fault_in_writeable, then
+    /// probe_subpage_writeable over the faulted-in prefix. The generic (x86) probe returns 0; when the address
+    /// space has sub-page permissions (<see cref="MmStruct.SetSubpageProtection"/>) it is arm64's
+    /// mte_probe_user_range: a load at uaddr, then one at each 16-byte granule start, returning end − the first
+    /// failing granule (or everything if the first load fails).
+    /// </summary>
+    public ulong FaultInSubpageWriteable(UserPtr uaddr, ulong size)
+    {
+        using var _ = _trace.Fn("fault_in_subpage_writeable", "mm");
+        var faulted = size - FaultInWriteable(uaddr, size);
+        if (faulted != 0) faulted -= ProbeSubpageWriteable(uaddr, faulted);
+        return size - faulted;
+    }
+
+    /// <summary>probe_subpage_writeable (arm64 mte_probe_user_range when sub-page permissions are in use, else 0).</summary>
+    private ulong ProbeSubpageWriteable(UserPtr uaddr, ulong size)
+    {
+        var mm = CurrentMm;
+        if (mm is not { HasSubpageProtection: true }) return 0;
+        using var scope = _trace.Fn("mte_probe_user_range", "arm64");
+        var end = uaddr.Value + size;
+        if (_copy.GetUser(uaddr, 1, out _) != 0) return size;
+        var a = (uaddr.Value + (MmStruct.SubpageGranule - 1)) & ~(ulong)(MmStruct.SubpageGranule - 1);
+        while (a < end)
+        {
+            if (_copy.GetUser(new UserPtr(a), 1, out _) != 0) return end - a;
+            a += MmStruct.SubpageGranule;
+        }
+        return 0;
+    }
+
+    private enum ProbeKind : byte { Read, Write }
+
+    private bool Probe(ulong a, ProbeKind kind) => kind == ProbeKind.Read
+        ? _copy.GetUser(new UserPtr(a), 1, out _) == 0
+        : _copy.PutUser(0, new UserPtr(a), 1) == 0;
+
+    /// <summary>The 2025 loop shape (same probes and results as the 5.16/5.17 forms).</summary>
+    private ulong FaultInLoop(UserPtr uaddr, ulong size, ProbeKind kind)
+    {
+        if (size == 0) return 0;
+        if (!CopyRoutines.AccessOk(uaddr, size)) return size; // user_{read,write}_access_begin
+        var start = uaddr.Value;
+        var end = start + size;
+        var cur = start;
+        for (; cur != 0 && cur < end; cur = PageDefs.PageAlignDown(cur + PageDefs.PAGE_SIZE))
+            if (!Probe(cur, kind)) break;
+        var faulted = cur - start;
+        return size > faulted ? size - faulted : 0;
+    }
+
+    // ---- fault_in_pages_* (≈4.9–5.15) -----------------------------------------------------------------
+
+    /// <summary>
+    /// fault_in_pages_readable (include/linux/pagemap.h, ≈4.9–5.15): size is an int. Probes uaddr,
+    /// uaddr+PAGE_SIZE, … (same in-page offset) while ≤ end = uaddr+size−1, then end itself if the next probe
+    /// position lies in end's page (WE12). 0, or −EFAULT at the first failing probe (also when end wraps).
+    /// </summary>
+    public int FaultInPagesReadable(UserPtr uaddr, ulong size)
+    {
+        using var _ = _trace.Fn("fault_in_pages_readable", "mm");
+        return FaultInPages(uaddr, size, ProbeKind.Read);
+    }
+
+    /// <summary>fault_in_pages_writeable (include/linux/pagemap.h, ≈4.9–5.15): as the readable form, storing zeros.</summary>
+    public int FaultInPagesWriteable(UserPtr uaddr, ulong size)
+    {
+        using var _ = _trace.Fn("fault_in_pages_writeable", "mm");
+        return FaultInPages(uaddr, size, ProbeKind.Write);
+    }
+
+    private int FaultInPages(UserPtr uaddr, ulong size, ProbeKind kind)
+    {
+        var isize = (int)size; // the parameter is an int
+        if (isize == 0) return 0;
+        var a = uaddr.Value;
+        var end = unchecked(a + (ulong)(long)isize - 1);
+        if (a > end) return -Errno.EFAULT;
+        do
+        {
+            if (!Probe(a, kind)) return -Errno.EFAULT;
+            var next = unchecked(a + PageDefs.PAGE_SIZE);
+            if (next < a) return 0; // wrapped: the loop would end (uaddr > end)
+            a = next;
+        } while (a <= end);
+        if ((a & PageDefs.PAGE_MASK) == (end & PageDefs.PAGE_MASK))
+            return Probe(end, kind) ? 0 : -Errno.EFAULT;
+        return 0;
+    }
+
+    // ---- get_user_pages_fast -----------------------------------------------------------------------------
+
+    /// <summary>
+    /// get_user_pages_fast (mm/gup.c): pin up to <paramref name="nrPages"/> pages from the page containing
+    /// <paramref name="start"/> into <paramref name="pages"/> (pfns). A page is pinned if its VMA allows the
+    /// access (FOLL_WRITE: writable) and it is present or can be faulted in (FOLL_NOFAULT: only present pages).
+    /// Returns the number pinned (a prefix; the walk stops at the first failure), −EFAULT when the first page
+    /// fails (or the range is beyond TASK_SIZE_MAX), −EOVERFLOW when start+len wraps. Pins are dropped with
+    /// <see cref="UnpinUserPage"/>.
+    /// </summary>
+    public long GetUserPagesFast(UserPtr start, int nrPages, bool write, bool nofault, Span<ulong> pages)
+    {
+        using var _ = _trace.Fn("get_user_pages_fast", "mm");
+        if (nrPages <= 0) return 0;
+        var s = start.Value & PageDefs.PAGE_MASK;
+        var len = (ulong)nrPages << PageDefs.PAGE_SHIFT;
+        var end = unchecked(s + len);
+        if (end < s) return -Errno.EOVERFLOW;
+        if (end > PageDefs.TASK_SIZE_MAX) return -Errno.EFAULT;
+        var mm = CurrentMm;
+        if (mm == null) return -Errno.EFAULT;
+        var n = Math.Min(nrPages, pages.Length);
+        var pinned = 0;
+        for (; pinned < n; pinned++)
+        {
+            var va = s + ((ulong)pinned << PageDefs.PAGE_SHIFT);
+            if (!mm.TryTranslate(va, write, out var pfn))
+            {
+                if (nofault) break;
+                // __get_user_pages → faultin_page → handle_mm_fault (check_vma_flags is part of HandleMmFault).
+                if ((mm.HandleMmFault(va, write) & VmFault.Error) != 0) break;
+                if (!mm.TryTranslate(va, write, out pfn)) break;
+            }
+            pages[pinned] = pfn;
+            _pins[pfn] = _pins.GetValueOrDefault(pfn) + 1;
+        }
+        if (pinned == 0) return -Errno.EFAULT;
+        if (_trace.Enabled) _trace.Event("gup", $"pinned {pinned} of {nrPages} pages from 0x{s:x}{(write ? " FOLL_WRITE" : "")}{(nofault ? " FOLL_NOFAULT" : "")}");
+        return pinned;
+    }
+
+    /// <summary>A reference taken on a kernel page (folio_get on a bvec page in iov_iter_get_pages2).</summary>
+    internal void GetPage(ulong pfn) => _pins[pfn] = _pins.GetValueOrDefault(pfn) + 1;
+
+    /// <summary>unpin_user_page / put_page: drop one pin taken by <see cref="GetUserPagesFast"/> or get_pages.</summary>
+    public void UnpinUserPage(ulong pfn)
+    {
+        if (!_pins.TryGetValue(pfn, out var c)) return;
+        if (c <= 1) _pins.Remove(pfn);
+        else _pins[pfn] = c - 1;
+    }
+
+    /// <summary>Pins currently held on a frame.</summary>
+    public int PinCount(ulong pfn) => _pins.GetValueOrDefault(pfn);
+}
