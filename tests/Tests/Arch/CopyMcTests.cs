@@ -132,4 +132,33 @@ public class CopyMcTests
         m2.InjectPoison(Sim.Pa(m2, buf2) + 0x40);
         Assert.That(m2.Run(() => m2.Copy.MemcpyMcsafe(dst2, buf2 + 8UL, 4096)).Value, Is.EqualTo(4040L));
     }
+
+    [TestCaseSource(typeof(Sim), nameof(Sim.Cpus))]
+    public void CopyMcToUser_WE4_WordStoreCrossesIntoUnmappedPage_Returns156(CpuModel cpu)
+    {
+        // len 256, 8-aligned clean source, dst = P − 100 with P unmapped: word 12's store faults,
+        // copy_mc_fragile_handle_tail (or rep movsb, or copy_user_generic) stops at byte 100.
+        var m = Sim.Boot("6.12", cpu);
+        var p = m.Spawn();
+        var two = p.MapAnonymous(2 * PageDefs.PAGE_SIZE);
+        p.Munmap(two.Value + PageDefs.PAGE_SIZE, PageDefs.PAGE_SIZE);
+        var src = Sim.KernelBuffer(m, 256);
+        var dst = two + (PageDefs.PAGE_SIZE - 100);
+        Assert.That(m.Run(p, "t", () => m.Copy.CopyMcToUser(dst, src, 256)).Value, Is.EqualTo(156UL));
+        Assert.That(p.Peek(dst, 100).Select(b => b!.Value).ToArray(), Is.EqualTo(Sim.ReadKernel(m, src, 100)));
+    }
+
+    [Test]
+    public void CopyMcEnhancedFastString_WE5_LineStartModel_Returns3904_NothingCopiedModel_Returns4096()
+    {
+        foreach (var (model, expected) in new[] { (CpuModel.FastString, 3904UL), (CpuModel.FastString with { McStop = FastStringMcStop.NothingCopied }, 4096UL) })
+        {
+            var m = Sim.Boot("6.12", model);
+            var src = Sim.KernelBuffer(m, 4096);
+            var dst = Sim.KernelFilled(m, 4096);
+            m.InjectPoison(Sim.Pa(m, src) + 200);
+            Assert.That(m.Run(() => m.Copy.CopyMcToKernel(dst, src, 4096)).Value, Is.EqualTo(expected));
+            Assert.That(Sim.ReadKernel(m, dst, 4096)[(int)(4096 - expected)..], Is.All.EqualTo((byte)0xff));
+        }
+    }
 }

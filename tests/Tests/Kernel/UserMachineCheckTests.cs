@@ -22,7 +22,7 @@ public class UserMachineCheckTests
         new((p.Mm.PfnAt(va.Value)!.Value << PageDefs.PAGE_SHIFT) | PageDefs.OffsetInPage(va.Value));
 
     [Test]
-    public void UserLoad_PoisonedLine_SigbusMceerrArPageAlignedLsb12_PageUnmapped()
+    public void UserLoad_WE19_PoisonedLine_SigbusMceerrArPageAlignedLsb12_PageUnmapped_SecondTouchExact()
     {
         var (m, p, buf) = Setup();
         var target = buf + 0x1234UL;
