@@ -21,10 +21,13 @@ internal static class CliApp
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool color)
     {
         Terminal Term() => new(stdout, color);
+        Terminal ErrTerm() => new(stderr, false);
         var root = new RootCommand("KernelSim: a deterministic simulation of the Linux I/O stack below read(2), write(2) and mmap(2) (x86-64, pmem, DAX, machine checks)")
         {
             DemoCommand.Create(Term),
             ProfilesCommand.Create(Term),
+            RunCommand.Create(Term, ErrTerm),
+            WalkthroughCommand.Create(Term, ErrTerm),
         };
         // `kernelsim` alone runs the default walkthrough.
         root.SetAction(_ => new DemoWalkthrough(DemoOptions.Default, Term()).Run());

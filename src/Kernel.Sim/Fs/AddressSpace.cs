@@ -71,6 +71,14 @@ public sealed class AddressSpace
         if (off != 0 && _folios.TryGetValue((ulong)size >> PageDefs.PAGE_SHIFT, out var last)) Zero(last, off, PageDefs.PAGE_SIZE);
     }
 
+    /// <summary>Drop the folio at <paramref name="index"/> from the cache and free its page (invalidate_inode_pages2 of one folio); false if absent.</summary>
+    internal bool Remove(ulong index)
+    {
+        if (!_folios.Remove(index, out var f)) return false;
+        _phys.FreePage(f.Pfn);
+        return true;
+    }
+
     /// <summary>Free every page (the inode is evicted).</summary>
     internal void Release()
     {

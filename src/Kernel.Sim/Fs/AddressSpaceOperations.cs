@@ -18,4 +18,16 @@ public abstract class AddressSpaceOperations
 
     /// <summary>->write_end(file, mapping, pos, len, copied, folio): bytes accepted (≤ copied) or −errno.</summary>
     public abstract long WriteEnd(KFile file, AddressSpace mapping, long pos, ulong len, ulong copied, Folio folio);
+
+    /// <summary>
+    /// ->read_folio(file, folio): fill a folio that is not uptodate from the backing store and mark it uptodate;
+    /// 0 or −errno (−EIO when the device read failed; the folio stays not uptodate). Default: simple_read_folio
+    /// (fs/libfs.c; ramfs): the folio is zeroed and uptodate.
+    /// </summary>
+    public virtual int ReadFolio(KFile file, AddressSpace mapping, Folio folio)
+    {
+        mapping.Zero(folio, 0, KernelSim.Mm.PageDefs.PAGE_SIZE);
+        folio.Uptodate = true;
+        return 0;
+    }
 }

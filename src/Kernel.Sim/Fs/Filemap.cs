@@ -76,16 +76,22 @@ public sealed class Filemap
             // filemap_get_pages: one folio per pass here (the batch makes no visible difference).
             var index = (ulong)iocb.Pos >> PageDefs.PAGE_SHIFT;
             var folio = mapping.Find(index);
-            if (folio == null)
+            if (folio == null || !folio.Uptodate)
             {
-                // A hole: ramfs ->read_folio (simple_read_folio) gives a zeroed uptodate folio.
-                folio = mapping.GetOrCreate(index, out var created);
+                // page_cache_sync_readahead / filemap_read_folio: ->read_folio fills the folio (ramfs: zeroes it).
+                folio ??= mapping.GetOrCreate(index, out var _created);
                 if (folio == null)
                 {
                     error = -Errno.ENOMEM;
                     break;
                 }
-                folio.Uptodate = true;
+                int rf;
+                using (_trace.Fn("filemap_read_folio", "mm")) rf = mapping.AOps.ReadFolio(iocb.Filp, mapping, folio);
+                if (rf < 0)
+                {
+                    error = rf;
+                    break;
+                }
             }
             var offset = PageDefs.OffsetInPage((ulong)iocb.Pos);
             var bytes = Math.Min((ulong)(endOffset - iocb.Pos), PageDefs.PAGE_SIZE - offset);

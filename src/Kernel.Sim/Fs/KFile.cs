@@ -111,6 +111,12 @@ public abstract class KFile
     /// <summary>->mmap(file, vma): 0 or −errno. Default: −ENODEV (no ->mmap).</summary>
     public virtual int Mmap(Vma vma) => -Errno.ENODEV;
 
+    /// <summary>f_op->mmap_supported_flags: extra MAP_* bits accepted with MAP_SHARED_VALIDATE (MAP_SYNC for DAX files).</summary>
+    public virtual int MmapSupportedFlags => 0;
+
+    /// <summary>->fallocate(file, mode, offset, len) (FALLOC_FL_*): 0 or −errno. Default: −EOPNOTSUPP (no ->fallocate).</summary>
+    public virtual int Fallocate(int mode, long offset, long len) => -Errno.EOPNOTSUPP;
+
     /// <summary>->release: the last reference was closed.</summary>
     public virtual void Release()
     {

@@ -43,6 +43,14 @@ public sealed class Vfs
         return 0;
     }
 
+    /// <summary>umount: remove <paramref name="fs"/> from the mount table; −EINVAL if it is not mounted.</summary>
+    public int Unmount(FileSystem fs)
+    {
+        if (!_mounts.Remove(fs)) return -Errno.EINVAL;
+        Machine.State.Printk($"{fs.Name}: unmounted {fs.MountPoint}");
+        return 0;
+    }
+
     /// <summary>
     /// Path walk: the filesystem whose mount point is the longest prefix of <paramref name="path"/> and the
     /// path inside it; −ENOENT when nothing is mounted there, −EINVAL for a relative path.

@@ -17,3 +17,6 @@ internal sealed class KernelLivelockException(string message) : KernelUnwindExce
 
 /// <summary>A machine check arrived while MCIP was set: the processor shuts down.</summary>
 internal sealed class MachineShutdownException(string message) : KernelUnwindException(message);
+
+/// <summary>The host stopped the VM (KVM_RUN failed; "kvm run failed Bad address"): nothing in the guest runs any more.</summary>
+internal sealed class VmStoppedException(string message) : KernelUnwindException(message);

@@ -146,6 +146,11 @@ public sealed class Machine
             Tracer.UnwindAll();
             return new KernelCall<T>(false, default!, $"shutdown: {e.Message}");
         }
+        catch (VmStoppedException e)
+        {
+            Tracer.UnwindAll();
+            return new KernelCall<T>(false, default!, $"vm stopped: {e.Message}");
+        }
         catch (KernelOopsException e)
         {
             Tracer.UnwindAll();

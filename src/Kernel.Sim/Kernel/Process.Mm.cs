@@ -11,13 +11,28 @@ public sealed partial class Process
     /// or −errno.
     /// </summary>
     public long Mmap(ulong addr, ulong len, int prot, int flags, ShmemObject? shmem = null, long offset = 0) =>
-        Machine.Syscall(this, "sys_mmap", () => DoMmap(addr, len, prot, flags, shmem, offset));
+        Machine.Syscall(this, "sys_mmap", () => DoMmap(addr, len, prot, flags, shmem, offset, null));
 
-    private long DoMmap(ulong addr, ulong len, int prot, int flags, ShmemObject? shmem, long offset)
+    /// <summary>
+    /// mmap(2) of an open file (ksys_mmap_pgoff with an fd): −EBADF for a bad fd; the file's ->mmap sets the VMA's
+    /// operations (−ENODEV when it has none). MAP_SHARED_VALIDATE accepts the file's mmap_supported_flags
+    /// (MAP_SYNC on DAX files), other unknown flags → −EOPNOTSUPP; MAP_SHARED silently drops MAP_SYNC.
+    /// −EACCES for a file not open for reading, or a shared writable mapping of a file not open for writing.
+    /// </summary>
+    public long Mmap(ulong addr, ulong len, int prot, int flags, int fd, long offset) =>
+        Machine.Syscall(this, "sys_mmap", () =>
+        {
+            if ((flags & Mman.MAP_ANONYMOUS) != 0) return DoMmap(addr, len, prot, flags, null, offset, null);
+            var f = FileAt(fd);
+            if (f == null) return -Errno.EBADF;
+            return DoMmap(addr, len, prot, flags, null, offset, f);
+        });
+
+    private long DoMmap(ulong addr, ulong len, int prot, int flags, ShmemObject? shmem, long offset, KernelSim.Fs.KFile? file)
     {
         if ((offset & (long)(PageDefs.PAGE_SIZE - 1)) != 0) return -Errno.EINVAL;
         var anon = (flags & Mman.MAP_ANONYMOUS) != 0;
-        if (!anon && shmem == null) return -Errno.EBADF;
+        if (!anon && shmem == null && file == null) return -Errno.EBADF;
         if (len == 0) return -Errno.EINVAL;
         if ((flags & Mman.MAP_FIXED_NOREPLACE) != 0) flags |= Mman.MAP_FIXED;
         if ((flags & Mman.MAP_FIXED) == 0 && addr != 0 && addr < MmStruct.MmapMinAddr) addr = MmStruct.MmapMinAddr;
@@ -46,23 +61,39 @@ public sealed partial class Process
         }
         else
         {
-            if (type == Mman.MAP_SHARED_VALIDATE && (flags & ~(Mman.MAP_TYPE | Mman.MAP_FIXED | Mman.MAP_FIXED_NOREPLACE | Mman.MAP_POPULATE)) != 0)
+            var supported = file?.MmapSupportedFlags ?? 0;
+            if (type == Mman.MAP_SHARED_VALIDATE && (flags & ~(Mman.MAP_TYPE | Mman.MAP_FIXED | Mman.MAP_FIXED_NOREPLACE | Mman.MAP_POPULATE | supported)) != 0)
                 return -Errno.EOPNOTSUPP;
+            if (file != null)
+            {
+                if ((file.Mode & KernelSim.Fs.KFile.FMODE_READ) == 0) return -Errno.EACCES;
+                if (type != Mman.MAP_PRIVATE && (prot & Mman.PROT_WRITE) != 0 && (file.Mode & KernelSim.Fs.KFile.FMODE_WRITE) == 0)
+                    return -Errno.EACCES;
+            }
             if (type is Mman.MAP_SHARED or Mman.MAP_SHARED_VALIDATE) shared = true;
             else if (type == Mman.MAP_PRIVATE) shared = false;
             else return -Errno.EINVAL;
         }
-        if ((flags & Mman.MAP_FIXED) != 0) Mm.UnmapRange(start, start + plen);
         var so = anon && shared ? new ShmemObject($"dev/zero (deleted)", plen) : shmem;
-        Mm.InsertVma(new Vma
+        var vma = new Vma
         {
             Start = start,
             End = start + plen,
             Prot = prot & (Mman.PROT_READ | Mman.PROT_WRITE | Mman.PROT_EXEC),
             Shared = shared,
-            Shmem = shared || !anon ? so : null,
+            Shmem = file == null && (shared || !anon) ? so : null,
             PgOff = pgoff,
-        });
+            File = file,
+            VmSync = file != null && type == Mman.MAP_SHARED_VALIDATE && (flags & Mman.MAP_SYNC) != 0,
+        };
+        if (file != null)
+        {
+            // call_mmap: the file sets vm_ops (and refuses what it cannot map).
+            var mr = file.Mmap(vma);
+            if (mr < 0) return mr;
+        }
+        if ((flags & Mman.MAP_FIXED) != 0) Mm.UnmapRange(start, start + plen);
+        Mm.InsertVma(vma);
         if ((flags & Mman.MAP_POPULATE) != 0)
         {
             for (var va = start; va < start + plen; va += PageDefs.PAGE_SIZE)

@@ -88,6 +88,7 @@ public sealed partial class Process
     /// <summary>A trap in user mode: a #PF that handle_mm_fault could not fix → signal; a #MC → do_machine_check.</summary>
     private void UserTrap(in Trap trap)
     {
+        if (trap.Kind == TrapKind.HostFault) throw Machine.Cpu.HostFault(trap);
         if (trap.Kind == TrapKind.MachineCheck)
         {
             Machine.Mce.DoMachineCheck(new MceEvent(trap.Phys, UserMode: true, ExSite.Memcpy, SourceIsUser: true, trap.Va));

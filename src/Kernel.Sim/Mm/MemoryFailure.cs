@@ -10,7 +10,7 @@ namespace KernelSim.Mm;
 /// entries), and signals the processes that must know (kill_proc). ZONE_DEVICE pages go to their
 /// dev_pagemap (<see cref="IDevPagemap"/>), which later layers implement.
 /// </summary>
-public sealed class MemoryFailure(PhysicalMemory phys, Scheduler sched, KernelProfile profile, MachineState state, Tracer trace)
+public sealed partial class MemoryFailure(PhysicalMemory phys, Scheduler sched, KernelProfile profile, MachineState state, Tracer trace)
 {
     /// <summary>sysctl vm.memory_failure_recovery (default 1; 0 → panic).</summary>
     public bool Recovery { get; set; } = true;

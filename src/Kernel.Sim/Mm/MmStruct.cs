@@ -133,7 +133,8 @@ public sealed class MmStruct
         if (_ptes.TryGetValue(vpn, out var pte))
         {
             if (pte.HwPoisonEntry) return pte.Shift > PageDefs.PAGE_SHIFT ? VmFault.HWPOISON_LARGE : VmFault.HWPOISON;
-            if (pte.Present)
+            // A write to a read-only PTE of a file mapping goes back to the file (page_mkwrite / pfn_mkwrite / CoW).
+            if (pte.Present && !(write && !pte.Writable && vma.VmOps != null))
             {
                 // The VMA allows the access (checked above): clear a stale protnone / upgrade to writable,
                 // as do_numa_page / a write-notify fault would.
@@ -192,6 +193,23 @@ public sealed class MmStruct
         }
         InstallPte(pageVa, newPfn, vma.MayWrite, PageDefs.PAGE_SHIFT);
         return VmFault.None;
+    }
+
+    /// <summary>
+    /// How many entries (present or hwpoison) lie in [start, end), and whether every present one belongs to a
+    /// PMD (shift 21) mapping: pmd_none / pmd_trans_huge for the huge-fault path.
+    /// </summary>
+    internal (int Count, bool AllHuge) EntriesIn(ulong start, ulong end)
+    {
+        var n = 0;
+        var huge = true;
+        for (var vpn = start >> PageDefs.PAGE_SHIFT; vpn < end >> PageDefs.PAGE_SHIFT; vpn++)
+        {
+            if (!_ptes.TryGetValue(vpn, out var p)) continue;
+            n++;
+            if (!p.Present || p.Shift <= PageDefs.PAGE_SHIFT) huge = false;
+        }
+        return (n, huge);
     }
 
     internal void InstallPte(ulong pageVa, ulong pfn, bool writable, int shift)

@@ -34,6 +34,12 @@ public sealed record PhysRange(PhysAddr Start, ulong Size, MemoryKind Kind, stri
     /// <summary>The dev_pagemap that owns these pages, once a driver maps them (ZONE_DEVICE).</summary>
     public IDevPagemap? Pagemap { get; set; }
 
+    /// <summary>
+    /// The host side of a device window (second-stage translation and host-fault outcome); set with
+    /// <see cref="PhysicalMemory.SetWindowHandler"/>. Null for DRAM, pmem and plain windows.
+    /// </summary>
+    public IDeviceWindowHandler? WindowHandler { get; internal set; }
+
     /// <summary>True if the range is in the kernel direct map (DRAM, and pmem mapped by devm_memremap_pages).</summary>
     public bool DirectMapped { get; set; } = true;
 

@@ -15,8 +15,10 @@ public sealed class Vma
     public bool Shared { get; internal init; }
     /// <summary>Backing shmem object for shared anonymous / memfd mappings.</summary>
     public ShmemObject? Shmem { get; internal init; }
-    /// <summary>File operations for file-backed mappings (DAX and friends).</summary>
-    public IVmOperations? VmOps { get; internal init; }
+    /// <summary>vm_ops: set by the file's -&gt;mmap for file-backed mappings (DAX and friends).</summary>
+    public IVmOperations? VmOps { get; set; }
+    /// <summary>VM_SYNC: mapped with MAP_SHARED_VALIDATE | MAP_SYNC (synchronous DAX faults).</summary>
+    public bool VmSync { get; internal init; }
     /// <summary>Page offset of <see cref="Start"/> in the backing object (vm_pgoff).</summary>
     public ulong PgOff { get; internal set; }
     /// <summary>Opaque owner data for file-backed mappings (the struct file).</summary>
@@ -37,6 +39,7 @@ public sealed class Vma
         Shmem = Shmem,
         VmOps = VmOps,
         File = File,
+        VmSync = VmSync,
         PgOff = PgOff + ((start - Start) >> PageDefs.PAGE_SHIFT),
     };
 

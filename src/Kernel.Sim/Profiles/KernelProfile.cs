@@ -120,6 +120,12 @@ public sealed record KernelProfile
     [KernelSwitch("6.5+", "__pmem_direct_access returns -EHWPOISON; DAX faults give VM_FAULT_HWPOISON (E5)")]
     public bool PmemDirectAccessEhwpoison { get; init; }
 
+    [KernelSwitch("5.15–5.19", "dax_iomap_rw loops forever (iomap WARNING) on a zero-length request: ca289e0b95af until 17d9c15c9b9e 'fsdax: Fix infinite loop in dax_iomap_rw()' (virtiofs-dax S11; 5.15.y fixed Sept 2022)")]
+    public bool DaxIomapRwZeroLengthLoops { get; init; }
+
+    [KernelSwitch("5.17+ (≈)", "virtio-fs accepts dax=always, dax=never and dax=inode and negotiates FUSE_INIT_EXT / FUSE_HAS_INODE_DAX (per-inode DAX, protocol 7.36); before, only the 'dax' flag (virtiofs-dax 37, 38)")]
+    public bool VirtiofsDaxModes { get; init; }
+
     /// <summary>The profile of a release, with every switch set as that release behaves.</summary>
     public static KernelProfile ForVersion(KernelVersion v) => new()
     {
@@ -158,6 +164,8 @@ public sealed record KernelProfile
         DaxDevFlags = v >= V(5, 17),
         DaxRecoveryWrite = v >= V(5, 19),
         PmemDirectAccessEhwpoison = v >= V(6, 5),
+        DaxIomapRwZeroLengthLoops = v.Between(V(5, 15), V(5, 19)),
+        VirtiofsDaxModes = v >= V(5, 17),
     };
 
     /// <summary>The profile of a release given as text ("6.12").</summary>

@@ -27,9 +27,19 @@ public static class Errno
     public const int ESPIPE = 29;
     public const int EROFS = 30;
     public const int ERANGE = 34;
+    public const int ENAMETOOLONG = 36;
     public const int ENOSYS = 38;
+    public const int EBADE = 52;
+    public const int ENODATA = 61;
+    public const int ENOLINK = 67;
+    public const int EPROTO = 71;
     public const int EOVERFLOW = 75;
+    public const int EILSEQ = 84;
     public const int EOPNOTSUPP = 95;
+    public const int ENOTCONN = 107;
+    public const int ETIMEDOUT = 110;
+    public const int ECONNREFUSED = 111;
+    public const int EREMOTEIO = 121;
     public const int EHWPOISON = 133;
 
     /// <summary>Symbolic name of an errno (positive or negative), e.g. "EFAULT".</summary>

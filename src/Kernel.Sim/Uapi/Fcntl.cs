@@ -55,4 +55,17 @@ public static class Fcntl
 
     /// <summary>S_IFREG | 0644: a regular file's default mode.</summary>
     public const int S_IFREG = 0x8000;
+    /// <summary>S_IFDIR: directory.</summary>
+    public const int S_IFDIR = 0x4000;
+
+    /// <summary>FALLOC_FL_KEEP_SIZE (include/uapi/linux/falloc.h): do not change i_size.</summary>
+    public const int FALLOC_FL_KEEP_SIZE = 0x01;
+    /// <summary>FALLOC_FL_PUNCH_HOLE: deallocate the range (needs KEEP_SIZE).</summary>
+    public const int FALLOC_FL_PUNCH_HOLE = 0x02;
+    /// <summary>FALLOC_FL_COLLAPSE_RANGE.</summary>
+    public const int FALLOC_FL_COLLAPSE_RANGE = 0x08;
+    /// <summary>FALLOC_FL_ZERO_RANGE: make the range read as zeros.</summary>
+    public const int FALLOC_FL_ZERO_RANGE = 0x10;
+    /// <summary>FALLOC_FL_INSERT_RANGE.</summary>
+    public const int FALLOC_FL_INSERT_RANGE = 0x20;
 }

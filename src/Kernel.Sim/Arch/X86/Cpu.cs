@@ -127,6 +127,11 @@ public sealed class Cpu
                 trap = new Trap(TrapKind.PageFault, space, a, write, fault, default, smap);
                 return done;
             }
+            if (_phys.WindowHandlerCount != 0 && !SecondStage(space, a, write, userMode, ref pfn, out var hostTrap))
+            {
+                trap = hostTrap;
+                return done;
+            }
             var denied = space == Space.User && CurrentMm is { HasSubpageProtection: true } smm ? smm.FirstDeniedByte(a, n) : -1;
             if (denied >= 0) n = denied; // sub-page permission fault (MmStruct.SetSubpageProtection)
             if (!write && n > 0)
@@ -152,10 +157,80 @@ public sealed class Cpu
 
     private bool TranslateNoFault(Space space, ulong va, bool write, out ulong pfn)
     {
-        if (space == Space.Kernel) return _kmap.TryTranslate(va, out pfn);
-        var mm = CurrentMm;
-        pfn = 0;
-        return mm != null && mm.TryTranslate(va, write, out pfn);
+        bool ok;
+        if (space == Space.Kernel) ok = _kmap.TryTranslate(va, out pfn);
+        else
+        {
+            var mm = CurrentMm;
+            pfn = 0;
+            ok = mm != null && mm.TryTranslate(va, write, out pfn);
+        }
+        if (ok && _phys.WindowHandlerCount != 0)
+        {
+            var r = _phys.FindRange(PhysAddr.FromPfn(pfn));
+            if (r?.WindowHandler is { } h)
+            {
+                var acc = h.Access(pfn - r.Start.Pfn, write, userMode: false);
+                if (acc.Action != HostFaultAction.None) return false;
+                pfn = acc.BackingPfn;
+            }
+        }
+        return ok;
+    }
+
+    /// <summary>
+    /// The second-stage (EPT/NPT) translation of a guest frame that lies in a device window with a host-side
+    /// handler (virtio-fs DAX): the host frame, or the trap the failed host access becomes. Ranges without a
+    /// handler (DRAM, pmem) pass through unchanged.
+    /// </summary>
+    private bool SecondStage(Space space, ulong va, bool write, bool userMode, ref ulong pfn, out Trap trap)
+    {
+        trap = Trap.None;
+        var r = _phys.FindRange(PhysAddr.FromPfn(pfn));
+        if (r?.WindowHandler is not { } h) return true;
+        var acc = h.Access(pfn - r.Start.Pfn, write, userMode);
+        if (acc.Action == HostFaultAction.None)
+        {
+            pfn = acc.BackingPfn;
+            return true;
+        }
+        var gpa = new PhysAddr((pfn << PageDefs.PAGE_SHIFT) | PageDefs.OffsetInPage(va));
+        if (_trace.Enabled) _trace.Event("ept", $"host fault on gpa 0x{gpa.Value:x} ({(write ? "write" : "read")}, {(userMode ? "user" : "kernel")} mode): {acc.Reason} → {acc.Action}");
+        switch (acc.Action)
+        {
+            case HostFaultAction.MachineCheck when !write:
+                trap = new Trap(TrapKind.MachineCheck, space, va, false, VmFault.None, new PhysAddr(gpa.Value & ~(PageDefs.CACHELINE - 1)), false);
+                return false;
+            case HostFaultAction.GuestSigbus when userMode:
+                trap = new Trap(TrapKind.PageFault, space, va, write, VmFault.SIGBUS, gpa, false);
+                return false;
+            default:
+                var action = acc.Action is HostFaultAction.Livelock ? HostFaultAction.Livelock : HostFaultAction.VmStop;
+                trap = new Trap(TrapKind.HostFault, space, va, write, VmFault.None, gpa, false) { HostAction = action, HostReason = acc.Reason };
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// A host-side fault the guest cannot see: the vCPU retries the access forever (KVM async page fault, the
+    /// retry bounded by <see cref="RetryGuard"/> and reported as a livelock of the current task), or KVM_RUN fails
+    /// and the VMM stops the VM. Never returns.
+    /// </summary>
+    internal Exception HostFault(in Trap t)
+    {
+        if (t.HostAction == HostFaultAction.Livelock)
+        {
+            var guard = new RetryGuard("kvm_async_pf: vCPU retries the access");
+            while (true)
+            {
+                // halt (or PV "page not present"), async_pf_execute: GUP fails and the failure is ignored,
+                // "page ready", the instruction restarts and faults again on the same gpa.
+                guard.Pass(progressed: false);
+            }
+        }
+        _state.StopVm("error: kvm run failed Bad address");
+        _state.Printk($"KVM: guest access to gpa 0x{t.Phys.Value:x} ({t.HostReason}): vm_stop(RUN_STATE_INTERNAL_ERROR)");
+        throw new VmStoppedException("kvm run failed Bad address");
     }
 
     /// <summary>
@@ -190,6 +265,7 @@ public sealed class Cpu
     private ulong ContiguousRun(Space space, ulong va, ulong pfn, int off, ulong want, bool write)
     {
         var run = PageDefs.PAGE_SIZE - (ulong)off;
+        if (_phys.WindowHandlerCount != 0) return run; // host-side window handlers see every page access once, in order
         var limit = Math.Min(want, (ulong)PhysicalMemory.RunLimit(pfn, off));
         for (var next = pfn + 1; run < limit; next++)
         {
@@ -253,6 +329,7 @@ public sealed class Cpu
     /// </summary>
     internal void KernelTrap(in Trap t, ExSite site)
     {
+        if (t.Kind == TrapKind.HostFault) throw HostFault(t);
         if (t.Kind == TrapKind.MachineCheck)
         {
             _mce.DoMachineCheck(new MceEvent(t.Phys, UserMode: false, site, SourceIsUser: t.Space == Space.User, UserVaddr: t.Space == Space.User ? t.Va : 0));

@@ -1,0 +1,448 @@
+using KernelSim.Block;
+using KernelSim.Dax;
+using KernelSim.Kernel;
+using KernelSim.Lib;
+using KernelSim.Mm;
+using KernelSim.Uapi;
+
+namespace KernelSim.Drivers.Pmem;
+
+/// <summary>
+/// struct pmem_device and drivers/nvdimm/pmem.c: the bio path (pmem_submit_bio, pmem_do_read / read_pmem,
+/// pmem_do_write in the ≤5.18 write-clear-write order or the 5.19+ clear-first order, pmem_clear_poison), the dax
+/// operations (__pmem_direct_access, zero_page_range, recovery_write) and the fsdax dev_pagemap
+/// (memory_failure_dev_pagemap with the 5.19+ -&gt;memory_failure hook and the mf_generic_kill_procs fallback).
+/// </summary>
+public sealed class PmemDevice : IBlockDeviceOps, IDaxOperations, IDevPagemap
+{
+    private const int SectorShift = BlockDevice.SECTOR_SHIFT;
+    private readonly Machine _m;
+    private readonly ulong _zeroPagePfn;
+
+    internal PmemDevice(Machine machine, NdRegion region, string nsName, string diskName, ulong physAddr, ulong size,
+        NamespaceMode mode, ulong dataOffset, uint sectorSize, ulong zeroPagePfn)
+    {
+        _m = machine;
+        Region = region;
+        NamespaceName = nsName;
+        PhysAddr = physAddr;
+        Size = size;
+        Mode = mode;
+        DataOffset = dataOffset;
+        _zeroPagePfn = zeroPagePfn;
+        var legacy = region.Bus.Firmware == null;
+        var hasPages = mode == NamespaceMode.Fsdax || legacy; // pmem_should_map_pages: only ND_REGION_PAGEMAP (e820) raw namespaces
+
+        Range = machine.Phys.Register(new PhysAddr(physAddr), size, MemoryKind.Pmem, nsName);
+        if (hasPages)
+        {
+            // devm_memremap_pages: ZONE_DEVICE pages in the linear map.
+            Range.DirectMapped = true;
+            Range.Pagemap = this;
+            VirtAddr = KernelPtr.FromPhys(new PhysAddr(physAddr));
+        }
+        else
+        {
+            // devm_memremap(MEMREMAP_WB) of a range without struct pages: a vmalloc-space mapping.
+            Range.DirectMapped = false;
+            VirtAddr = machine.KernelMap.Ioremap(new PhysAddr(physAddr), size, nsName);
+        }
+
+        Disk = new BlockDevice(machine, diskName, (long)((size - PfnPad - dataOffset) >> SectorShift), this, sectorSize, (uint)PageDefs.PAGE_SIZE)
+        {
+            Features = BlkFeatures.WRITE_CACHE | BlkFeatures.SYNCHRONOUS | (hasPages ? BlkFeatures.DAX : BlkFeatures.None),
+            Badblocks = Bb,
+            PrivateData = this,
+        };
+        if (hasPages)
+        {
+            var flags = DaxDevFlags.ALIVE | DaxDevFlags.SYNC | DaxDevFlags.NOCACHE;
+            if (machine.Profile.DaxReadMcSafe) flags |= DaxDevFlags.NOMC;
+            DaxDev = new DaxDevice(diskName, this, machine.IovIter, machine.Profile, machine.Tracer) { Flags = flags };
+            Disk.Dax = DaxDev;
+        }
+        // pmem_attach_disk: devm_init_badblocks + nvdimm_badblocks_populate over [phys + data_offset, end].
+        Bb.Notify += () => BadblocksNotifications++;
+        region.Bus.Badrange.Populate(Bb, BbRangeStart, physAddr + size - 1);
+    }
+
+    /// <summary>The region.</summary>
+    public NdRegion Region { get; }
+
+    /// <summary>"namespace0.0".</summary>
+    public string NamespaceName { get; }
+
+    /// <summary>pmem-&gt;phys_addr: the namespace base.</summary>
+    public ulong PhysAddr { get; }
+
+    /// <summary>pmem-&gt;size: the namespace size.</summary>
+    public ulong Size { get; }
+
+    /// <summary>pmem-&gt;pfn_pad (0: namespaces are section aligned here).</summary>
+    public ulong PfnPad => 0;
+
+    /// <summary>raw or fsdax.</summary>
+    public NamespaceMode Mode { get; }
+
+    /// <summary>pmem-&gt;data_offset: info block + memmap reserve for fsdax, 0 for raw.</summary>
+    public ulong DataOffset { get; }
+
+    /// <summary>pmem-&gt;virt_addr: the direct map (fsdax) or an ioremap window (raw).</summary>
+    public KernelPtr VirtAddr { get; }
+
+    /// <summary>The registered physical range (MemoryKind.Pmem).</summary>
+    public PhysRange Range { get; }
+
+    /// <summary>pmem-&gt;bb: the disk's badblocks (sectors relative to the data area).</summary>
+    public Badblocks Bb { get; } = new();
+
+    /// <summary>The gendisk /dev/pmemN.</summary>
+    public BlockDevice Disk { get; }
+
+    /// <summary>The dax_device (null for a raw namespace without struct pages).</summary>
+    public DaxDevice? DaxDev { get; }
+
+    /// <summary>sysfs_notify_dirent calls on the badblocks node.</summary>
+    public int BadblocksNotifications { get; private set; }
+
+    /// <summary>nvdimm_flush calls (REQ_PREFLUSH / REQ_FUA).</summary>
+    public int Flushes { get; private set; }
+
+    /// <summary>First physical byte of the data area (bb_range.start).</summary>
+    public ulong BbRangeStart => PhysAddr + DataOffset;
+
+    /// <summary>to_offset(pmem, sector): sector·512 + data_offset.</summary>
+    public ulong ToOffset(long sector) => ((ulong)sector << SectorShift) + DataOffset;
+
+    /// <summary>to_sect(pmem, offset): (offset − data_offset) / 512.</summary>
+    public long ToSect(ulong offset) => (long)((offset - DataOffset) >> SectorShift);
+
+    /// <summary>The physical address of a data-area byte offset (what ndctl's --block maps to).</summary>
+    public ulong DataPhys(ulong dataOffset) => PhysAddr + DataOffset + dataOffset;
+
+    /// <summary>is_bad_pmem (drivers/nvdimm/nd.h): false for an empty table, else badblocks_check over len/512 sectors.</summary>
+    public bool IsBadPmem(long sector, ulong len)
+    {
+        if (Bb.Count == 0) return false;
+        return Bb.Check(sector, (long)(len >> SectorShift)) != 0;
+    }
+
+    // ---- bio path -------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// pmem_submit_bio (pmem_make_request before 5.9): nvdimm_flush for REQ_PREFLUSH; each single-page segment goes to
+    /// pmem_do_write / pmem_do_read; the first failing segment sets bi_status and stops the walk (earlier segments
+    /// already moved data); nvdimm_flush for REQ_FUA; bio_endio.
+    /// </summary>
+    public void SubmitBio(Bio bio)
+    {
+        using var _ = _m.Tracer.Fn("pmem_submit_bio", "pmem");
+        if ((bio.Flags & BioFlags.REQ_PREFLUSH) != 0) NvdimmFlush();
+        var sector = bio.Sector;
+        var write = bio.IsWrite;
+        foreach (var bv in bio.Vecs)
+        {
+            // bio_for_each_segment: single-page segments of a multi-page bvec.
+            var pfn = bv.Pfn + bv.Offset / PageDefs.PAGE_SIZE;
+            var off = bv.Offset % (uint)PageDefs.PAGE_SIZE;
+            var left = bv.Len;
+            var failed = false;
+            while (left > 0)
+            {
+                var len = Math.Min(left, (uint)PageDefs.PAGE_SIZE - off);
+                var rc = write ? DoWrite(pfn, off, sector, len) : DoRead(pfn, off, sector, len);
+                if (rc != BlkStatus.BLK_STS_OK)
+                {
+                    bio.Status = rc;
+                    failed = true;
+                    break;
+                }
+                sector += len >> SectorShift;
+                left -= len;
+                off = 0;
+                pfn++;
+            }
+            if (failed) break;
+        }
+        if ((bio.Flags & BioFlags.REQ_FUA) != 0) NvdimmFlush();
+        bio.Endio();
+    }
+
+    /// <summary>nvdimm_flush → generic_nvdimm_flush: a write barrier (no flush hints); always 0.</summary>
+    private int NvdimmFlush()
+    {
+        Flushes++;
+        return 0;
+    }
+
+    private static KernelPtr Kmap(ulong pfn, uint off) => KernelPtr.FromPhys(Mm.PhysAddr.FromPfn(pfn)) + (ulong)off;
+
+    /// <summary>
+    /// pmem_do_read: BLK_STS_IOERR without touching the media when is_bad_pmem; else read_pmem — page-sized chunks
+    /// through copy_mc_to_kernel (memcpy_mcsafe before 5.10), any remainder → BLK_STS_IOERR.
+    /// </summary>
+    internal BlkStatus DoRead(ulong pfn, uint pageOff, long sector, uint len)
+    {
+        using var _ = _m.Tracer.Fn("pmem_do_read", "pmem");
+        if (IsBadPmem(sector, len)) return BlkStatus.BLK_STS_IOERR;
+        var pmemAddr = VirtAddr + ToOffset(sector);
+        // read_pmem
+        using var __ = _m.Tracer.Fn("read_pmem", "pmem");
+        var off = pageOff;
+        while (len > 0)
+        {
+            var chunk = Math.Min(len, (uint)PageDefs.PAGE_SIZE - off);
+            var rem = _m.Copy.CopyMcToKernel(Kmap(pfn, off), pmemAddr, chunk);
+            if (rem != 0) return BlkStatus.BLK_STS_IOERR;
+            len -= chunk;
+            off = 0;
+            pfn++;
+            pmemAddr += (ulong)chunk;
+        }
+        return BlkStatus.BLK_STS_OK;
+    }
+
+    /// <summary>write_pmem: memcpy_flushcache page by page (stores never consume poison).</summary>
+    private void WritePmem(KernelPtr pmemAddr, ulong pfn, uint off, uint len)
+    {
+        using var _ = _m.Tracer.Fn("write_pmem", "pmem");
+        while (len > 0)
+        {
+            var chunk = Math.Min(len, (uint)PageDefs.PAGE_SIZE - off);
+            _m.Copy.MemcpyFlushcache(pmemAddr, Kmap(pfn, off), chunk);
+            len -= chunk;
+            off = 0;
+            pfn++;
+            pmemAddr += (ulong)chunk;
+        }
+    }
+
+    /// <summary>
+    /// pmem_do_write. 5.19+ (<see cref="Profiles.KernelProfile.DaxRecoveryWrite"/>): a bad range is cleared first and
+    /// a failed clear returns BLK_STS_IOERR without writing. 4.10–5.18: write, then (if the range was bad) clear and
+    /// write again, returning the clear's status — the data is on the media even when the result is BLK_STS_IOERR.
+    /// </summary>
+    internal BlkStatus DoWrite(ulong pfn, uint pageOff, long sector, uint len)
+    {
+        using var _ = _m.Tracer.Fn("pmem_do_write", "pmem");
+        var pmemOff = ToOffset(sector);
+        var pmemAddr = VirtAddr + pmemOff;
+        if (_m.Profile.DaxRecoveryWrite)
+        {
+            if (IsBadPmem(sector, len))
+            {
+                var rc = ClearPoison(pmemOff, len);
+                if (rc != BlkStatus.BLK_STS_OK) return rc;
+            }
+            WritePmem(pmemAddr, pfn, pageOff, len);
+            return BlkStatus.BLK_STS_OK;
+        }
+        var status = BlkStatus.BLK_STS_OK;
+        var bad = IsBadPmem(sector, len);
+        WritePmem(pmemAddr, pfn, pageOff, len);
+        if (bad)
+        {
+            status = ClearPoison(pmemOff, len);
+            WritePmem(pmemAddr, pfn, pageOff, len);
+        }
+        return status;
+    }
+
+    /// <summary>
+    /// __pmem_clear_poison (5.19+; the body of pmem_clear_poison before): nvdimm_clear_poison on the physical range,
+    /// then for a positive result reset PG_hwpoison (and clear_mce_nospec) on the PHYS_PFN(cleared) pages from the
+    /// start — whole pages only, linear-map pmem only. Returns the bytes cleared or -errno.
+    /// </summary>
+    internal long ClearPoisonRaw(ulong offset, ulong len)
+    {
+        var phys = PhysAddr + offset;
+        var cleared = Region.Bus.ClearPoison(phys, len);
+        if (cleared > 0) MkpagePresent(phys, (ulong)cleared);
+        return cleared;
+    }
+
+    /// <summary>pmem_mkpage_present / hwpoison_clear: pfns [PHYS_PFN(phys), +PHYS_PFN(len)).</summary>
+    private void MkpagePresent(ulong phys, ulong len)
+    {
+        if (!Range.DirectMapped) return; // is_vmalloc_addr(virt_addr)
+        var pfnStart = phys >> PageDefs.PAGE_SHIFT;
+        var pfnEnd = pfnStart + (len >> PageDefs.PAGE_SHIFT);
+        for (var pfn = pfnStart; pfn < pfnEnd; pfn++)
+        {
+            var page = _m.Phys.Peek(pfn);
+            if (page is not { IsHwPoison: true }) continue;
+            page.Flags &= ~PageFlags.HWPoison; // test_and_clear_pmem_poison
+            _m.KernelMap.ClearMceNospec(pfn);
+        }
+    }
+
+    /// <summary>
+    /// pmem_clear_poison: -errno from the bus → BLK_STS_IOERR; otherwise clear cleared/512 sectors from to_sect(offset)
+    /// in the badblocks (pmem_clear_bb, with the sysfs notification) and return BLK_STS_IOERR when fewer than len
+    /// bytes were cleared.
+    /// </summary>
+    internal BlkStatus ClearPoison(ulong offset, ulong len)
+    {
+        using var _ = _m.Tracer.Fn("pmem_clear_poison", "pmem");
+        var cleared = ClearPoisonRaw(offset, len);
+        if (cleared < 0) return BlkStatus.BLK_STS_IOERR;
+        ClearBb(ToSect(offset), cleared >> SectorShift);
+        return (ulong)cleared < len ? BlkStatus.BLK_STS_IOERR : BlkStatus.BLK_STS_OK;
+    }
+
+    /// <summary>pmem_clear_bb: badblocks_clear + sysfs_notify_dirent when blks ≠ 0.</summary>
+    private void ClearBb(long sector, long blks)
+    {
+        if (blks == 0) return;
+        Bb.Clear(sector, blks);
+    }
+
+    // ---- dax operations -------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// pmem_dax_direct_access → __pmem_direct_access: kaddr/pfn always filled; with a bad sector in
+    /// [pgoff·8, +nr_pages·8): -EHWPOISON (6.5+) / -EIO, or for DAX_RECOVERY_WRITE (5.19+) the pages up to and
+    /// including the one holding the first bad sector (at least 1); else nr_pages when the device has any badblocks,
+    /// or every page to the device end. A pgoff past the end gives 0 (→ -ERANGE in the core) instead of the kernel's
+    /// unsigned wrap.
+    /// </summary>
+    public long DirectAccess(DaxDevice dev, ulong pgoff, long nrPages, DaxAccessMode mode, out KernelPtr kaddr, out ulong pfn)
+    {
+        using var _ = _m.Tracer.Fn("__pmem_direct_access", "pmem");
+        var offset = (pgoff << PageDefs.PAGE_SHIFT) + DataOffset;
+        var sector = (long)((pgoff << PageDefs.PAGE_SHIFT) >> SectorShift);
+        var num = unchecked((uint)(((ulong)nrPages << PageDefs.PAGE_SHIFT) >> SectorShift));
+        kaddr = VirtAddr + offset;
+        pfn = (PhysAddr + offset) >> PageDefs.PAGE_SHIFT;
+        if (offset >= Size - PfnPad) return 0;
+        if (Bb.Count != 0 && Bb.Check(sector, num, out var firstBad, out var badSectors) != 0)
+        {
+            if (mode != DaxAccessMode.DAX_RECOVERY_WRITE || !_m.Profile.DaxRecoveryWrite)
+                return _m.Profile.PmemDirectAccessEhwpoison ? -Errno.EHWPOISON : -Errno.EIO;
+            var actualNr = (long)(PageDefs.PageAlign((ulong)(firstBad - sector) << SectorShift) >> PageDefs.PAGE_SHIFT);
+            return actualNr != 0 ? actualNr : 1;
+        }
+        if (Bb.Count != 0) return nrPages;
+        return (long)((Size - PfnPad - offset) >> PageDefs.PAGE_SHIFT);
+    }
+
+    /// <summary>pmem_dax_zero_page_range: blk_status_to_errno(pmem_do_write(ZERO_PAGE, 0, pgoff·8, PAGE_SIZE)).</summary>
+    public int ZeroPageRange(DaxDevice dev, ulong pgoff, ulong nrPages)
+    {
+        using var _ = _m.Tracer.Fn("pmem_dax_zero_page_range", "pmem");
+        var sector = (long)((pgoff << PageDefs.PAGE_SHIFT) >> SectorShift);
+        if (ToOffset(sector) + PageDefs.PAGE_SIZE > Size) return -Errno.EIO;
+        return BlkErrors.BlkStatusToErrno(DoWrite(_zeroPagePfn, 0, sector, (uint)PageDefs.PAGE_SIZE));
+    }
+
+    /// <summary>
+    /// pmem_recovery_write (5.19+): a clean range is a plain _copy_from_iter_flushcache; a bad range needs a
+    /// page-aligned address and length (else 0), is cleared with __pmem_clear_poison (a partial or failed clear → 0),
+    /// copied, and only then removed from the badblocks. Null before 5.19 (no such op).
+    /// </summary>
+    public ulong? RecoveryWrite(DaxDevice dev, ulong pgoff, KernelPtr addr, ulong bytes, IovIter iter)
+    {
+        if (!_m.Profile.DaxRecoveryWrite) return null;
+        using var _ = _m.Tracer.Fn("pmem_recovery_write", "pmem");
+        var off = PageDefs.OffsetInPage(addr.Value);
+        var len = PageDefs.PageAlign(off + bytes);
+        if (!IsBadPmem((long)((pgoff << PageDefs.PAGE_SHIFT) >> SectorShift), len))
+            return _m.IovIter.CopyFromIterFlushcache(addr, bytes, iter);
+        if (off != 0 || !PageDefs.IsPageAligned(bytes)) return 0; // dev_dbg "Found poison, but addr or bytes not page aligned"
+        var pmemOff = (pgoff << PageDefs.PAGE_SHIFT) + DataOffset;
+        var cleared = ClearPoisonRaw(pmemOff, len);
+        if (cleared > 0 && (ulong)cleared < len) return 0;
+        if (cleared < 0) return 0;
+        var olen = _m.IovIter.CopyFromIterFlushcache(addr, bytes, iter);
+        ClearBb(ToSect(pmemOff), cleared >> SectorShift);
+        return olen;
+    }
+
+    // ---- memory failure -------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// memory_failure_dev_pagemap (mm/memory-failure.c) for this pagemap: a pfn in the info block / memmap reserve →
+    /// -ENXIO; 5.19+ the pagemap's -&gt;memory_failure (pmem_pagemap_memory_failure → dax_holder_notify_failure), whose
+    /// result is final unless -EOPNOTSUPP; else mf_generic_kill_procs. Logged as "dax page" Recovered / Failed.
+    /// </summary>
+    public int MemoryFailure(ulong pfn, MfFlags flags)
+    {
+        using var _ = _m.Tracer.Fn("memory_failure_dev_pagemap", "mm");
+        int rc;
+        if ((pfn << PageDefs.PAGE_SHIFT) < BbRangeStart || (pfn << PageDefs.PAGE_SHIFT) >= PhysAddr + Size)
+        {
+            rc = -Errno.ENXIO;
+        }
+        else
+        {
+            rc = -Errno.EOPNOTSUPP;
+            if (_m.Profile.DaxRecoveryWrite && DaxDev != null) rc = PagemapMemoryFailure(pfn, 1, flags);
+            if (rc == -Errno.EOPNOTSUPP) rc = MfGenericKillProcs(pfn, flags);
+        }
+        if (rc != -Errno.EOPNOTSUPP)
+            _m.State.Printk($"Memory failure: 0x{pfn:x}: recovery action for dax page: {(rc != 0 ? "Failed" : "Recovered")}");
+        return rc;
+    }
+
+    /// <summary>pmem_pagemap_memory_failure (5.19+): dax_holder_notify_failure(dax_dev, PFN_PHYS(pfn) − phys_addr − data_offset, nr·4096, flags).</summary>
+    private int PagemapMemoryFailure(ulong pfn, ulong nrPages, MfFlags flags)
+    {
+        var offset = (pfn << PageDefs.PAGE_SHIFT) - PhysAddr - DataOffset;
+        return DaxDev!.HolderNotifyFailure(offset, nrPages << PageDefs.PAGE_SHIFT, flags);
+    }
+
+    /// <summary>
+    /// mf_generic_kill_procs: dax_lock_folio (-EBUSY when the page belongs to no file mapping — modelled as "no user
+    /// mapping"), SetPageHWPoison, flags |= MF_ACTION_REQUIRED | MF_MUST_KILL, collect_procs(force_early) from the
+    /// frame's rmap, then unmap_and_kill: zap the largest mapping size seen in every mapping process and kill_procs.
+    /// </summary>
+    private int MfGenericKillProcs(ulong pfn, MfFlags flags)
+    {
+        using var _ = _m.Tracer.Fn("mf_generic_kill_procs", "mm");
+        var page = _m.Phys.Frame(pfn);
+        if (page.MapCount == 0) return -Errno.EBUSY;
+        page.Flags |= PageFlags.HWPoison;
+        flags |= MfFlags.MF_ACTION_REQUIRED | MfFlags.MF_MUST_KILL;
+        var tokill = new List<MemoryFailure.ToKill>();
+        var mappings = page.Rmap!.ToArray();
+        foreach (var (mm, va) in mappings)
+        {
+            var owner = OwnerOf(mm);
+            if (owner == null || _m.MemoryFailure.TaskEarlyKill(owner, forceEarly: true) == null) continue;
+            var shift = mm.ShiftAt(va);
+            if (shift == 0) continue; // dev_pagemap_mapping_shift: not mapped → dropped
+            tokill.Add(new MemoryFailure.ToKill(owner, va, shift));
+        }
+        ulong size = 0;
+        foreach (var tk in tokill) size = Math.Max(size, 1UL << tk.SizeShift);
+        if (size == 0) size = PageDefs.PAGE_SIZE;
+        foreach (var (mm, va) in mappings)
+        {
+            var start = va & ~(size - 1);
+            mm.ZapRange(start, start + size); // unmap_mapping_range
+        }
+        _m.MemoryFailure.KillProcs(tokill, forcekill: (flags & MfFlags.MF_MUST_KILL) != 0, pfn, flags);
+        return 0;
+    }
+
+    private Process? OwnerOf(MmStruct mm)
+    {
+        foreach (var p in _m.Scheduler.Processes) if (ReferenceEquals(p.Mm, mm)) return p;
+        return null;
+    }
+
+    // ---- badblocks population --------------------------------------------------------------------------------
+
+    /// <summary>
+    /// pmem_revalidate_poison (NVDIMM_REVALIDATE_POISON; inline in nd_pmem_notify before 5.x): nvdimm_badblocks_populate
+    /// over the data area again (add-only) and notify the sysfs node.
+    /// </summary>
+    public void RevalidatePoison()
+    {
+        using var _ = _m.Tracer.Fn("pmem_revalidate_poison", "pmem");
+        Region.Bus.Badrange.Populate(Bb, BbRangeStart, PhysAddr + Size - 1);
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{NamespaceName} ({Mode}) {Disk.Name} phys=0x{PhysAddr:x} size={Size} data_offset={DataOffset}";
+}

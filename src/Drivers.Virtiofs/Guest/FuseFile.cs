@@ -1,0 +1,72 @@
+using KernelSim.Drivers.Virtiofs.Protocol;
+using KernelSim.Fs;
+using KernelSim.Lib;
+using KernelSim.Uapi;
+
+namespace KernelSim.Drivers.Virtiofs.Guest;
+
+/// <summary>
+/// An open virtio-fs file (fs/fuse/file.c fuse_file_operations): read_iter / write_iter dispatch to the DAX path
+/// first for S_DAX inodes (FOPEN_DIRECT_IO and FOPEN_KEEP_CACHE are ignored there), otherwise FUSE_READ /
+/// FUSE_WRITE; fsync → FUSE_FSYNC; close → FUSE_FLUSH then FUSE_RELEASE.
+/// </summary>
+public sealed class FuseFile : KFile
+{
+    internal FuseFile(FuseInode inode, int flags, ulong fh, uint openFlags) : base(inode, flags)
+    {
+        Fh = fh;
+        OpenFlags = openFlags;
+    }
+
+    /// <summary>ff-&gt;fh from the OPEN reply.</summary>
+    public ulong Fh { get; }
+
+    /// <summary>open_out.open_flags (FOPEN_*).</summary>
+    public uint OpenFlags { get; }
+
+    private FuseInode FInode => (FuseInode)Inode;
+
+    /// <inheritdoc/>
+    public override long ReadIter(Kiocb iocb, IovIter to)
+    {
+        var fs = FInode.Fs;
+        if (FInode.IsDax && fs.DaxIo != null) return fs.DaxIo.ReadIter(iocb, to);
+        if (to.Count == 0) return 0;
+        return fs.DirectIo.Read(this, iocb, to);
+    }
+
+    /// <inheritdoc/>
+    public override long WriteIter(Kiocb iocb, IovIter from)
+    {
+        var fs = FInode.Fs;
+        if (FInode.IsDax && fs.DaxIo != null) return fs.DaxIo.WriteIter(this, iocb, from);
+        var ret = Vfs.Of(fs.Machine).Filemap.GenericWriteChecks(iocb, from);
+        if (ret <= 0) return ret;
+        ret = fs.DirectIo.Write(this, iocb, from);
+        if (ret > 0) ret = GenericWriteSync(iocb, ret);
+        return ret;
+    }
+
+    /// <summary>generic_write_sync: IOCB_DSYNC/IOCB_SYNC → vfs_fsync_range → FUSE_FSYNC; a failure replaces the count.</summary>
+    internal long GenericWriteSync(Kiocb iocb, long count)
+    {
+        if (!iocb.Has(Kiocb.IOCB_DSYNC) && !iocb.Has(Kiocb.IOCB_SYNC)) return count;
+        var r = Fsync(iocb.Pos - count, iocb.Pos - 1, !iocb.Has(Kiocb.IOCB_SYNC));
+        return r < 0 ? r : count;
+    }
+
+    /// <summary>fuse_fsync: FUSE_FSYNC {fh, FUSE_FSYNC_FDATASYNC if datasync}; −ENOSYS is remembered as success.</summary>
+    public override int Fsync(long start, long end, bool datasync)
+    {
+        var r = FInode.Fs.Conn.Request(FuseOpcode.FSYNC, FInode.NodeId, FuseWire.FsyncIn(Fh, datasync ? FuseConst.FUSE_FSYNC_FDATASYNC : 0), out _);
+        return r == -Errno.ENOSYS ? 0 : r;
+    }
+
+    /// <summary>fuse_flush (on close) then fuse_release: FUSE_FLUSH and FUSE_RELEASE.</summary>
+    public override void Release()
+    {
+        var c = FInode.Fs.Conn;
+        c.Request(FuseOpcode.FLUSH, FInode.NodeId, FuseWire.FhIn24(Fh, 0), out _);
+        c.Request(FuseOpcode.RELEASE, FInode.NodeId, FuseWire.FhIn24(Fh, (uint)(Flags & ~Fcntl.O_LARGEFILE)), out _);
+    }
+}

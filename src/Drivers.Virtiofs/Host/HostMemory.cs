@@ -1,0 +1,71 @@
+using System.Runtime.CompilerServices;
+using KernelSim.Kernel;
+using KernelSim.Mm;
+
+namespace KernelSim.Drivers.Virtiofs.Host;
+
+/// <summary>
+/// The host's RAM that backs host page-cache pages (what the VMM's MAP_SHARED file mappings and KVM's EPT entries
+/// point to). It lives in the simulation's <see cref="PhysicalMemory"/> as a range the guest never maps (not in
+/// the direct map, never handed out by the guest allocator), so guest copies through the window move bytes of host
+/// pages with the same span copies as any other memory. Not a kernel type.
+/// </summary>
+public sealed class HostMemory
+{
+    /// <summary>Where host memory sits in the simulation's physical address space (far above any guest range).</summary>
+    public const ulong Base = 1UL << 44;
+    /// <summary>Size of the host-memory range (sparse: only touched pages cost anything).</summary>
+    public const ulong Size = 1UL << 40;
+
+    private static readonly ConditionalWeakTable<Machine, HostMemory> PerMachine = new();
+    private readonly PhysicalMemory _phys;
+    private readonly SortedSet<ulong> _free = [];
+    private ulong _next;
+
+    private HostMemory(Machine machine)
+    {
+        _phys = machine.Phys;
+        Range = _phys.Register(new PhysAddr(Base), Size, MemoryKind.DeviceWindow, "host memory (outside the guest)");
+        Range.DirectMapped = false;
+        _next = Range.Start.Pfn;
+    }
+
+    /// <summary>The host memory of a machine's host, created on first use.</summary>
+    public static HostMemory Of(Machine machine) => PerMachine.GetValue(machine, m => new HostMemory(m));
+
+    /// <summary>The physical range.</summary>
+    public PhysRange Range { get; }
+
+    /// <summary>Pages in use.</summary>
+    public int PagesInUse { get; private set; }
+
+    /// <summary>Allocate a zeroed host page; its pfn.</summary>
+    public ulong AllocPage()
+    {
+        ulong pfn;
+        if (_free.Count > 0)
+        {
+            pfn = _free.Min;
+            _free.Remove(pfn);
+        }
+        else
+        {
+            pfn = _next++;
+        }
+        _phys.WriteSpan(pfn, 0, (int)PageDefs.PAGE_SIZE).Clear();
+        PagesInUse++;
+        return pfn;
+    }
+
+    /// <summary>Free a host page.</summary>
+    public void FreePage(ulong pfn)
+    {
+        if (_free.Add(pfn)) PagesInUse--;
+    }
+
+    /// <summary>Bytes of a host page.</summary>
+    internal ReadOnlySpan<byte> Read(ulong pfn, int off, int len) => _phys.ReadSpan(pfn, off, len);
+
+    /// <summary>Writable bytes of a host page.</summary>
+    internal Span<byte> Write(ulong pfn, int off, int len) => _phys.WriteSpan(pfn, off, len);
+}

@@ -1,0 +1,128 @@
+using System.Buffers.Binary;
+
+namespace KernelSim.Drivers.Virtiofs.Protocol;
+
+/// <summary>
+/// Little-endian field access for the FUSE argument structs (include/uapi/linux/fuse.h). Offsets are the
+/// structs' natural layout; every reader checks the length first so a truncated message is an error, never an
+/// exception.
+/// </summary>
+public static class FuseWire
+{
+    /// <summary>u64 at offset.</summary>
+    public static ulong U64(ReadOnlySpan<byte> b, int off) => BinaryPrimitives.ReadUInt64LittleEndian(b[off..]);
+    /// <summary>u32 at offset.</summary>
+    public static uint U32(ReadOnlySpan<byte> b, int off) => BinaryPrimitives.ReadUInt32LittleEndian(b[off..]);
+    /// <summary>u16 at offset.</summary>
+    public static ushort U16(ReadOnlySpan<byte> b, int off) => BinaryPrimitives.ReadUInt16LittleEndian(b[off..]);
+    /// <summary>Write a u64.</summary>
+    public static void Put(Span<byte> b, int off, ulong v) => BinaryPrimitives.WriteUInt64LittleEndian(b[off..], v);
+    /// <summary>Write a u32.</summary>
+    public static void Put(Span<byte> b, int off, uint v) => BinaryPrimitives.WriteUInt32LittleEndian(b[off..], v);
+    /// <summary>Write a u16.</summary>
+    public static void Put(Span<byte> b, int off, ushort v) => BinaryPrimitives.WriteUInt16LittleEndian(b[off..], v);
+
+    /// <summary>struct fuse_setupmapping_in: fh, foffset, len, flags, moffset.</summary>
+    public static byte[] SetupMappingIn(ulong fh, ulong foffset, ulong len, ulong flags, ulong moffset)
+    {
+        var b = new byte[FuseConst.SetupMappingInSize];
+        Put(b, 0, fh); Put(b, 8, foffset); Put(b, 16, len); Put(b, 24, flags); Put(b, 32, moffset);
+        return b;
+    }
+
+    /// <summary>struct fuse_removemapping_in + count × fuse_removemapping_one.</summary>
+    public static byte[] RemoveMappingIn(ReadOnlySpan<(ulong MOffset, ulong Len)> entries)
+    {
+        var b = new byte[FuseConst.RemoveMappingInSize + entries.Length * FuseConst.RemoveMappingOneSize];
+        Put(b, 0, (uint)entries.Length);
+        for (var i = 0; i < entries.Length; i++)
+        {
+            Put(b, 4 + i * 16, entries[i].MOffset);
+            Put(b, 12 + i * 16, entries[i].Len);
+        }
+        return b;
+    }
+
+    /// <summary>struct fuse_read_in / fuse_write_in: fh, offset, size, read/write_flags, lock_owner, flags.</summary>
+    public static byte[] ReadWriteIn(ulong fh, ulong offset, uint size, uint rwFlags, uint flags)
+    {
+        var b = new byte[FuseConst.ReadInSize];
+        Put(b, 0, fh); Put(b, 8, offset); Put(b, 16, size); Put(b, 20, rwFlags); Put(b, 32, flags);
+        return b;
+    }
+
+    /// <summary>struct fuse_setattr_in with valid, fh and size (other fields zero).</summary>
+    public static byte[] SetattrIn(uint valid, ulong fh, ulong size)
+    {
+        var b = new byte[FuseConst.SetattrInSize];
+        Put(b, 0, valid); Put(b, 8, fh); Put(b, 16, size);
+        return b;
+    }
+
+    /// <summary>struct fuse_getattr_in.</summary>
+    public static byte[] GetattrIn(uint getattrFlags, ulong fh)
+    {
+        var b = new byte[FuseConst.GetattrInSize];
+        Put(b, 0, getattrFlags); Put(b, 8, fh);
+        return b;
+    }
+
+    /// <summary>struct fuse_open_in.</summary>
+    public static byte[] OpenIn(uint flags)
+    {
+        var b = new byte[FuseConst.OpenInSize];
+        Put(b, 0, flags);
+        return b;
+    }
+
+    /// <summary>struct fuse_release_in / fuse_flush_in (both 24 bytes; fh first).</summary>
+    public static byte[] FhIn24(ulong fh, uint flags)
+    {
+        var b = new byte[24];
+        Put(b, 0, fh); Put(b, 8, flags);
+        return b;
+    }
+
+    /// <summary>struct fuse_fsync_in.</summary>
+    public static byte[] FsyncIn(ulong fh, uint fsyncFlags)
+    {
+        var b = new byte[FuseConst.FsyncInSize];
+        Put(b, 0, fh); Put(b, 8, fsyncFlags);
+        return b;
+    }
+
+    /// <summary>struct fuse_forget_in.</summary>
+    public static byte[] ForgetIn(ulong nlookup)
+    {
+        var b = new byte[FuseConst.ForgetInSize];
+        Put(b, 0, nlookup);
+        return b;
+    }
+
+    /// <summary>A NUL-terminated name (LOOKUP's argument).</summary>
+    public static byte[] Name(string name)
+    {
+        var n = System.Text.Encoding.UTF8.GetByteCount(name);
+        var b = new byte[n + 1];
+        System.Text.Encoding.UTF8.GetBytes(name, b);
+        return b;
+    }
+
+    /// <summary>struct fuse_entry_out (128 bytes).</summary>
+    public static byte[] EntryOut(ulong nodeid, ulong entryValid, ulong attrValid, in FuseAttr attr)
+    {
+        var b = new byte[FuseConst.EntryOutSize];
+        Put(b, 0, nodeid); Put(b, 16, entryValid); Put(b, 24, attrValid);
+        attr.Write(b.AsSpan(40));
+        return b;
+    }
+
+    /// <summary>struct fuse_attr_out (104 bytes).</summary>
+    public static byte[] AttrOut(ulong attrValid, in FuseAttr attr)
+    {
+        var b = new byte[FuseConst.AttrOutSize];
+        Put(b, 0, attrValid);
+        attr.Write(b.AsSpan(16));
+        return b;
+    }
+}

@@ -1,0 +1,82 @@
+using KernelSim.Uapi;
+
+namespace KernelSim.Fs.Dax;
+
+/// <summary>
+/// The iomap_ops of <see cref="DaxFs"/> (ext4_iomap_begin / xfs_direct_write_iomap_begin in spirit). A mapping
+/// covers the blocks of the requested range, clipped to the extent (or hole) holding pos. With IOMAP_WRITE
+/// (and not IOMAP_ZERO) holes are allocated and unwritten blocks converted, zeroed first, and reported as
+/// IOMAP_MAPPED | IOMAP_F_NEW; IOMAP_NOWAIT refuses to allocate (−EAGAIN). IOMAP_F_DIRTY marks uncommitted
+/// metadata for MAP_SYNC faults.
+/// </summary>
+public sealed class DaxFsIomapOps : IIomapOps
+{
+    private readonly DaxFs _fs;
+
+    internal DaxFsIomapOps(DaxFs fs) => _fs = fs;
+
+    /// <summary>Calls so far (for tests and traces): (pos, length, flags, resulting mapping).</summary>
+    public List<(long Pos, long Length, IomapOpFlags Flags, string Result)> Log { get; } = [];
+
+    /// <inheritdoc/>
+    public int IomapBegin(Inode inode, long pos, long length, IomapOpFlags flags, Iomap iomap)
+    {
+        using var fn = _fs.Machine.Tracer.Fn("daxfs_iomap_begin", "fs");
+        if (inode is not DaxInode di) return -Errno.EINVAL;
+        if (length <= 0 || pos < 0) return -Errno.EINVAL;
+        const int shift = DaxFsVolume.BlockShift;
+        var fblk = pos >> shift;
+        var last = (pos + length - 1) >> shift;
+        var nblk = last - fblk + 1;
+        var write = (flags & IomapOpFlags.WRITE) != 0 && (flags & IomapOpFlags.ZERO) == 0;
+        var tree = di.Node.Extents;
+        var e = tree.Lookup(fblk, out var hole);
+        iomap.DaxDev = _fs.IsDax ? _fs.DaxDev : null;
+        iomap.Offset = fblk << shift;
+        if (e == null)
+        {
+            var n = Math.Min(nblk, hole);
+            if (write)
+            {
+                if ((flags & IomapOpFlags.NOWAIT) != 0) return -Errno.EAGAIN;
+                var r = _fs.AllocateBlocks(di, fblk, n, unwritten: false, out var ne);
+                if (r < 0) return (int)r;
+                iomap.Type = IomapType.MAPPED;
+                iomap.Flags |= IomapFlags.NEW;
+                iomap.Addr = (ulong)(ne!.DevBlock << shift);
+                iomap.Length = (ulong)(ne.Count << shift);
+            }
+            else
+            {
+                iomap.Type = IomapType.HOLE;
+                iomap.Addr = Iomap.NullAddr;
+                iomap.Length = (ulong)(n << shift);
+            }
+        }
+        else
+        {
+            var n = Math.Min(nblk, e.FileEnd - fblk);
+            iomap.Addr = (ulong)(e.DevOf(fblk) << shift);
+            iomap.Length = (ulong)(n << shift);
+            if (e.Unwritten && write)
+            {
+                if ((flags & IomapOpFlags.NOWAIT) != 0) return -Errno.EAGAIN;
+                var r = _fs.ConvertUnwritten(di, e, fblk, n);
+                if (r < 0) return r;
+                iomap.Type = IomapType.MAPPED;
+                iomap.Flags |= IomapFlags.NEW;
+            }
+            else
+            {
+                iomap.Type = e.Unwritten ? IomapType.UNWRITTEN : IomapType.MAPPED;
+            }
+        }
+        if (di.MetadataDirty && (flags & (IomapOpFlags.WRITE | IomapOpFlags.FAULT)) == (IomapOpFlags.WRITE | IomapOpFlags.FAULT))
+            iomap.Flags |= IomapFlags.DIRTY;
+        Log.Add((pos, length, flags, iomap.ToString()));
+        return 0;
+    }
+
+    /// <inheritdoc/>
+    public int IomapEnd(Inode inode, long pos, long length, long written, IomapOpFlags flags, Iomap iomap) => 0;
+}

@@ -1,0 +1,424 @@
+using System.Runtime.CompilerServices;
+using KernelSim.Dax;
+using KernelSim.Kernel;
+using KernelSim.Lib;
+using KernelSim.Mm;
+using KernelSim.Profiles;
+using KernelSim.Trace;
+using KernelSim.Uapi;
+
+namespace KernelSim.Fs.Dax;
+
+/// <summary>
+/// fs/dax.c for one machine: dax_iomap_rw / dax_iomap_iter (read and write through dax_direct_access and the
+/// dax_copy_* helpers, in the form of the running release), dax_zero_range / dax_truncate_page (dax_zero_page_range
+/// for whole pages, dax_memzero for partial ones) and the DAX page-fault handlers (dax_iomap_pte_fault,
+/// dax_iomap_pmd_fault, the zero page for holes, copy-on-write for private mappings, MAP_SYNC). Filesystems pass
+/// their <see cref="IIomapOps"/>; nothing here knows which driver is behind the dax_device.
+/// </summary>
+public sealed class FsDax
+{
+    private static readonly ConditionalWeakTable<Machine, FsDax> PerMachine = new();
+    private readonly Machine _m;
+    private readonly KernelProfile _profile;
+    private readonly Tracer _trace;
+    private ulong _zeroPfn = ulong.MaxValue;
+
+    private FsDax(Machine machine)
+    {
+        _m = machine;
+        _profile = machine.Profile;
+        _trace = machine.Tracer;
+    }
+
+    /// <summary>fs/dax.c of a machine.</summary>
+    public static FsDax Of(Machine machine) => PerMachine.GetValue(machine, m => new FsDax(m));
+
+    private IovIterOps Iov => _m.IovIter;
+
+    /// <summary>ZERO_PAGE(0): the shared zero page mapped read-only over holes (dax_load_hole).</summary>
+    public ulong ZeroPfn
+    {
+        get
+        {
+            if (_zeroPfn != ulong.MaxValue) return _zeroPfn;
+            var p = _m.Phys.AllocPage();
+            if (p < 0) throw new InvalidOperationException("no memory for the zero page");
+            _m.Phys.Frame((ulong)p).Flags |= PageFlags.Reserved;
+            _zeroPfn = (ulong)p;
+            return _zeroPfn;
+        }
+    }
+
+    /// <summary>The direct-access error a poisoned range gives on this release: -EHWPOISON (6.5+) or -EIO.</summary>
+    private long PoisonErr => _profile.PmemDirectAccessEhwpoison ? -Errno.EHWPOISON : -Errno.EIO;
+
+    private bool FatalSignalPending()
+    {
+        var cur = _m.Current;
+        if (cur == null) return false;
+        foreach (var s in cur.SignalsPending) if (s.Signo == Sig.SIGKILL) return true;
+        return false;
+    }
+
+    // ---- read / write ------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// dax_iomap_rw(iocb, iter, ops) (fs/dax.c): 0 for an empty iterator; IOMAP_WRITE for a source iterator
+    /// (the caller holds i_rwsem exclusively), IOMAP_NOWAIT for IOCB_NOWAIT; iomap_iter over the range calling
+    /// <see cref="DaxIomapIter"/>; ki_pos advances by the bytes done. Returns the bytes done if any, else the last
+    /// error (or 0): errors are swallowed once any byte has moved (spec 4.1.5).
+    /// </summary>
+    public long DaxIomapRw(Kiocb iocb, IovIter iter, IIomapOps ops)
+    {
+        using var fn = _trace.Fn("dax_iomap_rw", "fs");
+        var inode = iocb.Filp.Inode;
+        if (iter.Count == 0) return 0;
+        var flags = IomapOpFlags.DAX;
+        if (iter.DataSource) flags |= IomapOpFlags.WRITE;
+        if (iocb.Has(Kiocb.IOCB_NOWAIT)) flags |= IomapOpFlags.NOWAIT;
+        var it = new IomapIter(inode, iocb.Pos, (long)Math.Min(iter.Count, (ulong)long.MaxValue), flags);
+        int ret;
+        while ((ret = it.Next(ops)) > 0) it.Processed = DaxIomapIter(it, iter);
+        var done = it.Pos - iocb.Pos;
+        iocb.Pos = it.Pos;
+        return done != 0 ? done : ret;
+    }
+
+    /// <summary>
+    /// dax_iomap_iter (fs/dax.c; dax_iomap_actor before 5.15) for one mapping. Reads clamp to i_size and read holes
+    /// and unwritten extents as zeros through iov_iter_zero. Per chunk: dax_direct_access for the pages from pos to
+    /// the end of the mapping; on a poison error a write retries with DAX_RECOVERY_WRITE (5.19+); a negative result
+    /// ends the mapping with dax_mem2blk_err (−EIO); the copy is dax_recovery_write, dax_copy_from_iter or (reads)
+    /// dax_copy_to_iter — plain copy_to_iter on ≤4.17 (<see cref="KernelProfile.DaxReadMcSafe"/> off: poison is a
+    /// fatal kernel machine check). xfer == 0 → −EFAULT; xfer &lt; map_len stops (4.18+; on ≤4.17 only a zero copy
+    /// stops). Returns the bytes done, else the error.
+    /// </summary>
+    public long DaxIomapIter(IomapIter it, IovIter iter)
+    {
+        using var fn = _trace.Fn(_profile.Version >= KernelVersion.V(5, 15) ? "dax_iomap_iter" : "dax_iomap_actor", "fs");
+        var iomap = it.Iomap;
+        var length = it.Length;
+        var pos = it.Pos;
+        var end = pos + length;
+        long done = 0, ret = 0;
+        var write = iter.DataSource;
+        var dax = iomap.DaxDev;
+        if (!write)
+        {
+            end = Math.Min(end, it.Inode.Size);
+            if (pos >= end) return 0;
+            if (iomap.Type is IomapType.HOLE or IomapType.UNWRITTEN)
+                return (long)Iov.IovIterZero((ulong)Math.Min(length, end - pos), iter);
+        }
+        if (iomap.Type != IomapType.MAPPED && (iomap.Flags & IomapFlags.SHARED) == 0)
+        {
+            _m.State.Printk("WARNING: dax_iomap_iter: iomap type is not IOMAP_MAPPED");
+            return -Errno.EIO;
+        }
+        if (dax == null) return -Errno.EIO;
+        if ((iomap.Flags & IomapFlags.NEW) != 0 && it.Inode is IDaxInode host)
+            host.UnmapMappingRange(pos & ~(long)(PageDefs.PAGE_SIZE - 1), (long)PageDefs.PageAlign((ulong)(end - (pos & ~(long)(PageDefs.PAGE_SIZE - 1)))));
+        while (pos < end)
+        {
+            var offset = (ulong)pos & (PageDefs.PAGE_SIZE - 1);
+            var size = PageDefs.PageAlign((ulong)length + offset);
+            var pgoff = iomap.PgOff(pos);
+            var recovery = false;
+            if (FatalSignalPending())
+            {
+                ret = -Errno.EINTR;
+                break;
+            }
+            var mapLen = dax.DirectAccess(pgoff, (long)(size >> PageDefs.PAGE_SHIFT), DaxAccessMode.DAX_ACCESS, out var kaddr, out _);
+            if (write && mapLen == PoisonErr && _profile.DaxRecoveryWrite)
+            {
+                mapLen = dax.DirectAccess(pgoff, (long)(size >> PageDefs.PAGE_SHIFT), DaxAccessMode.DAX_RECOVERY_WRITE, out kaddr, out _);
+                if (mapLen > 0) recovery = true;
+            }
+            if (mapLen < 0)
+            {
+                ret = DaxDevice.Mem2BlkErr(mapLen);
+                break;
+            }
+            var bytes = (long)((ulong)mapLen << PageDefs.PAGE_SHIFT) - (long)offset;
+            if (bytes > end - pos) bytes = end - pos;
+            kaddr += offset;
+            ulong xfer;
+            if (recovery) xfer = dax.RecoveryWrite(pgoff, kaddr, (ulong)bytes, iter);
+            else if (write) xfer = dax.CopyFromIter(pgoff, kaddr, (ulong)bytes, iter);
+            else if (_profile.DaxReadMcSafe) xfer = dax.CopyToIter(pgoff, kaddr, (ulong)bytes, iter);
+            else xfer = Iov.CopyToIter(kaddr, (ulong)bytes, iter); // ≤4.17: plain copy_to_iter
+            pos += (long)xfer;
+            length -= (long)xfer;
+            done += (long)xfer;
+            if (xfer == 0)
+            {
+                ret = -Errno.EFAULT;
+                break;
+            }
+            if ((long)xfer < bytes && _profile.DaxReadMcSafe) break;
+        }
+        return done != 0 ? done : ret;
+    }
+
+    // ---- zeroing -------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// dax_zero_range(inode, pos, len, &amp;did_zero, ops) (fs/dax.c; iomap_zero_range → dax_iomap_zero before 5.17):
+    /// IOMAP_ZERO mappings; holes and unwritten extents are skipped ("already zeroed"); a whole aligned page is
+    /// zeroed with dax_zero_page_range (the driver clears poison), a partial page with dax_memzero (direct access:
+    /// −EIO on a known-bad page). 0 or −errno.
+    /// </summary>
+    public int DaxZeroRange(Inode inode, long pos, long len, IIomapOps ops)
+    {
+        using var fn = _trace.Fn("dax_zero_range", "fs");
+        if (len <= 0) return 0;
+        var it = new IomapIter(inode, pos, len, IomapOpFlags.DAX | IomapOpFlags.ZERO);
+        int ret;
+        while ((ret = it.Next(ops)) > 0) it.Processed = DaxZeroIter(it);
+        return ret;
+    }
+
+    /// <summary>dax_truncate_page(inode, pos, &amp;did_zero, ops): zero from pos to the end of its block (4 KiB); nothing at a block boundary.</summary>
+    public int DaxTruncatePage(Inode inode, long pos, IIomapOps ops)
+    {
+        var off = pos & (long)(PageDefs.PAGE_SIZE - 1);
+        if (off == 0) return 0;
+        return DaxZeroRange(inode, pos, (long)PageDefs.PAGE_SIZE - off, ops);
+    }
+
+    private long DaxZeroIter(IomapIter it)
+    {
+        using var fn = _trace.Fn("dax_zero_iter", "fs");
+        var iomap = it.Iomap;
+        var length = it.Length;
+        if (iomap.Type is IomapType.HOLE or IomapType.UNWRITTEN) return length;
+        var dax = iomap.DaxDev;
+        if (dax == null) return -Errno.EIO;
+        var pos = it.Pos;
+        long written = 0;
+        do
+        {
+            var offset = (ulong)pos & (PageDefs.PAGE_SIZE - 1);
+            var size = (long)Math.Min(PageDefs.PAGE_SIZE - offset, (ulong)length);
+            var pgoff = iomap.PgOff(pos);
+            int rc;
+            if (offset == 0 && size == (long)PageDefs.PAGE_SIZE) rc = dax.ZeroPageRange(pgoff, 1);
+            else rc = DaxMemzero(dax, pgoff, offset, (ulong)size);
+            if (rc < 0) return rc;
+            pos += size;
+            length -= size;
+            written += size;
+        } while (length > 0);
+        return written;
+    }
+
+    /// <summary>
+    /// dax_memzero (fs/dax.c): dax_direct_access of one page (DAX_ACCESS; a known-bad page fails with
+    /// dax_mem2blk_err, i.e. −EIO), memset, dax_flush. 0 or −errno.
+    /// </summary>
+    private int DaxMemzero(DaxDevice dax, ulong pgoff, ulong offset, ulong size)
+    {
+        using var fn = _trace.Fn("dax_memzero", "fs");
+        var r = dax.DirectAccess(pgoff, 1, DaxAccessMode.DAX_ACCESS, out var kaddr, out _);
+        if (r < 0) return (int)DaxDevice.Mem2BlkErr(r);
+        _m.Copy.Memset(kaddr + offset, 0, size);
+        return 0;
+    }
+
+    // ---- faults ----------------------------------------------------------------------------------------------
+
+    /// <summary>vmf_error / dax_fault_return: −ENOMEM → OOM, −EHWPOISON → HWPOISON (6.5+), anything else → SIGBUS.</summary>
+    private VmFault DaxFaultReturn(long err)
+    {
+        if (err == 0) return VmFault.NOPAGE;
+        if (err == -Errno.ENOMEM) return VmFault.OOM;
+        if (err == -Errno.EHWPOISON && _profile.PmemDirectAccessEhwpoison) return VmFault.HWPOISON;
+        return VmFault.SIGBUS;
+    }
+
+    /// <summary>
+    /// The -&gt;huge_fault / -&gt;fault pair of a DAX file mapping (dax_iomap_fault): try a PMD fault when the 2 MiB
+    /// region is empty (or already a PMD mapping being written), and fall back to a PTE fault on
+    /// VM_FAULT_FALLBACK. On success returns <see cref="VmFault.NOPAGE"/> with the pfn to map and the mapping
+    /// shift (12 or 21).
+    /// </summary>
+    public VmFault DaxIomapFault(MmStruct mm, Vma vma, ulong address, bool write, IIomapOps ops, out ulong pfn, out int shift)
+    {
+        var r = DaxIomapPmdFault(mm, vma, address, write, ops, out pfn);
+        if (r != VmFault.FALLBACK)
+        {
+            shift = PageDefs.PMD_SHIFT;
+            return r;
+        }
+        shift = PageDefs.PAGE_SHIFT;
+        return DaxIomapPteFault(vma, address, write, ops, out pfn);
+    }
+
+    private static Inode InodeOf(Vma vma) => ((KFile)vma.File!).Inode;
+
+    /// <summary>
+    /// dax_iomap_pte_fault (fs/dax.c): pos ≥ i_size → SIGBUS; a private write copies the page (copy-on-write:
+    /// zeroed for holes, copy_cow_page_dax otherwise, whose direct-access error goes through dax_mem2blk_err);
+    /// a read of a hole or unwritten extent maps the zero page; otherwise dax_iomap_direct_access for the page —
+    /// an error becomes dax_fault_return(err): VM_FAULT_HWPOISON for −EHWPOISON (6.5+), VM_FAULT_SIGBUS for −EIO
+    /// (≤6.4). MAP_SYNC write faults on dirty metadata fsync first (dax_finish_sync_fault; an error → SIGBUS).
+    /// </summary>
+    public VmFault DaxIomapPteFault(Vma vma, ulong address, bool write, IIomapOps ops, out ulong pfn)
+    {
+        using var fn = _trace.Fn("dax_iomap_pte_fault", "fs");
+        pfn = 0;
+        var inode = InodeOf(vma);
+        var pgoff = vma.PgOff + ((address - vma.Start) >> PageDefs.PAGE_SHIFT);
+        var pos = (long)(pgoff << PageDefs.PAGE_SHIFT);
+        if (pos >= inode.Size) return VmFault.SIGBUS;
+        var cow = write && !vma.Shared;
+        var flags = IomapOpFlags.DAX | IomapOpFlags.FAULT;
+        if (write && !cow) flags |= IomapOpFlags.WRITE;
+        var it = new IomapIter(inode, pos, (long)PageDefs.PAGE_SIZE, flags);
+        var error = it.Next(ops);
+        if (error < 0) return DaxFaultReturn(error);
+        if (it.Length < (long)PageDefs.PAGE_SIZE)
+        {
+            EndFault(it, ops, 0);
+            return VmFault.SIGBUS;
+        }
+        var iomap = it.Iomap;
+        var ret = DaxFaultIter(vma, it, pgoff, write, cow, pmd: false, out pfn);
+        EndFault(it, ops, (ret & VmFault.Error) == 0 ? (long)PageDefs.PAGE_SIZE : 0);
+        if ((ret & VmFault.Error) == 0 && (iomap.Flags & IomapFlags.NEW) != 0) ret |= VmFault.MAJOR;
+        return ret;
+    }
+
+    private static void EndFault(IomapIter it, IIomapOps ops, long processed)
+    {
+        it.Processed = processed;
+        it.Next(ops);
+    }
+
+    /// <summary>
+    /// dax_iomap_pmd_fault (fs/dax.c): VM_FAULT_SIGBUS past EOF; VM_FAULT_FALLBACK (to PTEs) when the virtual
+    /// address and file offset differ in PMD colour, for a private write, when the 2 MiB range leaves the VMA or
+    /// passes EOF, when smaller entries exist, when the mapping is shorter than 2 MiB or not MAPPED (a hole
+    /// falls back here rather than mapping the huge zero page), and when dax_direct_access fails or is not
+    /// 2 MiB-aligned for the range (e.g. any known-bad sector in it).
+    /// </summary>
+    public VmFault DaxIomapPmdFault(MmStruct mm, Vma vma, ulong address, bool write, IIomapOps ops, out ulong pfn)
+    {
+        using var fn = _trace.Fn("dax_iomap_pmd_fault", "fs");
+        pfn = 0;
+        const ulong colour = (PageDefs.PMD_SIZE >> PageDefs.PAGE_SHIFT) - 1;
+        var inode = InodeOf(vma);
+        var pgoff = vma.PgOff + ((address - vma.Start) >> PageDefs.PAGE_SHIFT);
+        var index = pgoff & ~colour;
+        var maxPgoff = (ulong)((inode.Size + (long)PageDefs.PAGE_SIZE - 1) >> PageDefs.PAGE_SHIFT);
+        if (index >= maxPgoff) return VmFault.SIGBUS;
+        var pmdAddr = address & ~(PageDefs.PMD_SIZE - 1);
+        // dax_fault_check_fallback
+        if ((pgoff & colour) != ((address >> PageDefs.PAGE_SHIFT) & colour)) return VmFault.FALLBACK;
+        if (write && !vma.Shared) return VmFault.FALLBACK;
+        if (pmdAddr < vma.Start || pmdAddr + PageDefs.PMD_SIZE > vma.End) return VmFault.FALLBACK;
+        if ((index | colour) >= maxPgoff) return VmFault.FALLBACK;
+        // grab_mapping_entry(PMD_ORDER): a PTE-sized entry already there → fallback.
+        var (count, allHuge) = mm.EntriesIn(pmdAddr, pmdAddr + PageDefs.PMD_SIZE);
+        if (count > 0 && !allHuge) return VmFault.FALLBACK;
+        var flags = IomapOpFlags.DAX | IomapOpFlags.FAULT;
+        if (write) flags |= IomapOpFlags.WRITE;
+        var it = new IomapIter(inode, (long)(index << PageDefs.PAGE_SHIFT), (long)PageDefs.PMD_SIZE, flags);
+        if (it.Next(ops) <= 0) return VmFault.FALLBACK;
+        if (it.Length < (long)PageDefs.PMD_SIZE)
+        {
+            EndFault(it, ops, 0);
+            return VmFault.FALLBACK;
+        }
+        var ret = DaxFaultIter(vma, it, index, write, cow: false, pmd: true, out pfn);
+        EndFault(it, ops, (ret & VmFault.Error) == 0 ? (long)PageDefs.PMD_SIZE : 0);
+        return ret;
+    }
+
+    /// <summary>dax_fault_iter (fs/dax.c): the common PTE/PMD body once the mapping is known.</summary>
+    private VmFault DaxFaultIter(Vma vma, IomapIter it, ulong index, bool write, bool cow, bool pmd, out ulong pfn)
+    {
+        pfn = 0;
+        var iomap = it.Iomap;
+        var pos = (long)(index << PageDefs.PAGE_SHIFT);
+        var host = it.Inode as IDaxInode;
+        if (!pmd && cow) return DaxFaultCowPage(it, out pfn);
+        if (!write && iomap.Type is IomapType.HOLE or IomapType.UNWRITTEN)
+        {
+            if (pmd) return VmFault.FALLBACK; // dax_pmd_load_hole: modelled as a fallback to the PTE zero page
+            using (_trace.Fn("dax_load_hole", "fs")) pfn = ZeroPfn;
+            return VmFault.NOPAGE;
+        }
+        if (iomap.Type != IomapType.MAPPED && (iomap.Flags & IomapFlags.SHARED) == 0)
+            return pmd ? VmFault.FALLBACK : VmFault.SIGBUS;
+        var pages = pmd ? PageDefs.PMD_SIZE >> PageDefs.PAGE_SHIFT : 1;
+        var err = DaxIomapDirectAccess(iomap, pos, pages, out pfn);
+        if (err != 0) return pmd ? VmFault.FALLBACK : DaxFaultReturn(err);
+        if ((iomap.Flags & IomapFlags.NEW) != 0) host?.UnmapMappingRange(pos, (long)(pages << PageDefs.PAGE_SHIFT));
+        for (var k = 0UL; k < pages; k++) host?.InsertDaxEntry(index + k, pfn + k);
+        if (write && vma.VmSync && (iomap.Flags & IomapFlags.DIRTY) != 0)
+        {
+            // VM_FAULT_NEEDDSYNC → dax_finish_sync_fault: vfs_fsync_range, then insert the entry.
+            using var __ = _trace.Fn("dax_finish_sync_fault", "fs");
+            var sync = host?.SyncForFault(pos, pos + (long)(pages << PageDefs.PAGE_SHIFT) - 1) ?? 0;
+            if (sync != 0) return VmFault.SIGBUS;
+        }
+        return VmFault.NOPAGE;
+    }
+
+    /// <summary>
+    /// dax_iomap_direct_access (fs/dax.c): dax_direct_access for the pages covering the fault; fewer pages than
+    /// asked or a PMD pfn that is not 2 MiB aligned → −EINVAL. Returns 0 or the raw (memory) errno.
+    /// </summary>
+    private long DaxIomapDirectAccess(Iomap iomap, long pos, ulong pages, out ulong pfn)
+    {
+        pfn = 0;
+        if (iomap.DaxDev == null) return -Errno.EIO;
+        var r = iomap.DaxDev.DirectAccess(iomap.PgOff(pos), (long)pages, DaxAccessMode.DAX_ACCESS, out _, out pfn);
+        if (r < 0) return r;
+        if ((ulong)r < pages) return -Errno.EINVAL;
+        if (pages > 1 && (pfn & (pages - 1)) != 0) return -Errno.EINVAL;
+        return 0;
+    }
+
+    /// <summary>
+    /// dax_fault_cow_page (fs/dax.c): the private copy of a write fault — a zeroed page for holes and unwritten
+    /// extents, else copy_cow_page_dax (direct access of one page, an error through dax_mem2blk_err, then a plain
+    /// copy_user_page: latent poison there is a fatal kernel machine check).
+    /// </summary>
+    private VmFault DaxFaultCowPage(IomapIter it, out ulong pfn)
+    {
+        using var fn = _trace.Fn("dax_fault_cow_page", "fs");
+        pfn = 0;
+        var iomap = it.Iomap;
+        long err = 0;
+        KernelPtr src = default;
+        if (iomap.Type == IomapType.MAPPED)
+        {
+            if (iomap.DaxDev == null) return VmFault.SIGBUS;
+            var r = iomap.DaxDev.DirectAccess(iomap.PgOff(it.Pos), 1, DaxAccessMode.DAX_ACCESS, out src, out _);
+            if (r < 0) err = DaxDevice.Mem2BlkErr(r);
+        }
+        else if (iomap.Type is not (IomapType.HOLE or IomapType.UNWRITTEN))
+        {
+            err = -Errno.EIO;
+        }
+        if (err != 0) return DaxFaultReturn(err);
+        var p = _m.Phys.AllocPage();
+        if (p < 0) return VmFault.OOM;
+        pfn = (ulong)p;
+        _m.Phys.Frame(pfn).Flags = PageFlags.Anon;
+        var dst = KernelPtr.FromPhys(PhysAddr.FromPfn(pfn));
+        if (iomap.Type == IomapType.MAPPED)
+        {
+            using (_trace.Fn("copy_cow_page_dax", "fs")) _m.Copy.Memcpy(dst, src, PageDefs.PAGE_SIZE);
+        }
+        else
+        {
+            _m.Copy.Memset(dst, 0, PageDefs.PAGE_SIZE);
+        }
+        return VmFault.NOPAGE;
+    }
+}

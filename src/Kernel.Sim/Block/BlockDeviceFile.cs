@@ -1,0 +1,381 @@
+using KernelSim.Fs;
+using KernelSim.Lib;
+using KernelSim.Mm;
+using KernelSim.Uapi;
+
+namespace KernelSim.Block;
+
+/// <summary>
+/// An open block device (def_blk_fops, block/fops.c): buffered reads through the bdev page cache with
+/// readahead (blkdev_read_iter → filemap_read), buffered writes through generic_perform_write with the blkdev
+/// address_space_operations, O_DIRECT through bios built from pinned user pages (blkdev_direct_IO), fsync
+/// (blkdev_fsync) and fixed-size llseek. Reads stop at the device end; writes at or past it fail with -ENOSPC.
+/// </summary>
+public sealed class BlockDeviceFile : KFile
+{
+    private readonly Kernel.Machine _m;
+    private int _wbErrSample;
+    private long _raPrevIndex = -1;
+
+    internal BlockDeviceFile(BdevInode inode, int flags) : base(inode, flags)
+    {
+        Bdev = inode.Bdev;
+        _m = Bdev.Machine;
+        Mode |= FMODE_NOWAIT;
+        _wbErrSample = Bdev.WbErrSeq;
+        Bdev.OpenCount++;
+    }
+
+    /// <summary>I_BDEV(file-&gt;f_mapping-&gt;host).</summary>
+    public BlockDevice Bdev { get; }
+
+    private IovIterOps Iov => _m.IovIter;
+
+    private AddressSpace MappingOrThrow => Mapping!;
+
+    // ---- read ---------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// blkdev_read_iter (block/fops.c): 0 at or past the device end; the iterator is truncated to the device; with
+    /// IOCB_DIRECT, write back the cached range, then blkdev_direct_IO, falling back to the page cache for what a
+    /// short direct read left; otherwise filemap_read over the bdev page cache.
+    /// </summary>
+    public override long ReadIter(Kiocb iocb, IovIter to)
+    {
+        using var _ = _m.Tracer.Fn("blkdev_read_iter", "block");
+        var size = Bdev.SizeBytes;
+        if (iocb.Pos >= size) return 0;
+        size -= iocb.Pos;
+        ulong shorted = 0;
+        if (to.Count > (ulong)size)
+        {
+            shorted = to.Count - (ulong)size;
+            Iov.Truncate(to, (ulong)size);
+        }
+        var count = to.Count;
+        long ret = 0;
+        if (count == 0) goto reexpand;
+        if (iocb.Has(Kiocb.IOCB_DIRECT))
+        {
+            ret = Bdev.PageCache.WriteAndWait(iocb.Pos, iocb.Pos + (long)count - 1);
+            if (ret < 0) goto reexpand;
+            ret = DirectIO(iocb, to);
+            if (ret > 0)
+            {
+                iocb.Pos += ret;
+                count -= (ulong)ret;
+            }
+            if (count > to.Count) Iov.Revert(to, count - to.Count);
+            if (ret < 0 || count == 0) goto reexpand;
+        }
+        ret = FilemapRead(iocb, to, ret);
+    reexpand:
+        if (shorted != 0) Iov.Reexpand(to, to.Count + shorted);
+        return ret;
+    }
+
+    /// <summary>
+    /// filemap_read (mm/filemap.c) on the bdev mapping: a missing folio triggers page_cache_sync_readahead for the rest
+    /// of the request (then filemap_create_folio + read_folio if still missing); a folio that is not uptodate (e.g.
+    /// its readahead bio failed) is read alone with -&gt;read_folio, whose -EIO ends the loop. Returns the bytes copied
+    /// so far if any, else the error.
+    /// </summary>
+    private long FilemapRead(Kiocb iocb, IovIter iter, long alreadyRead)
+    {
+        using var _ = _m.Tracer.Fn("filemap_read", "mm");
+        var mapping = MappingOrThrow;
+        if (iter.Count == 0) return alreadyRead;
+        long error = 0;
+        var isize = Inode.Size;
+        var lastIndex = (ulong)((iocb.Pos + (long)Math.Min(iter.Count, (ulong)isize) + (long)PageDefs.PAGE_SIZE - 1) >> PageDefs.PAGE_SHIFT);
+        do
+        {
+            if (FatalSignalPending())
+            {
+                error = -Errno.EINTR;
+                break;
+            }
+            if (iocb.Pos >= isize) break;
+            var index = (ulong)iocb.Pos >> PageDefs.PAGE_SHIFT;
+            var folio = mapping.Find(index);
+            if (folio == null)
+            {
+                if (iocb.Has(Kiocb.IOCB_NOIO))
+                {
+                    error = -Errno.EAGAIN;
+                    break;
+                }
+                Bdev.PageCache.SyncReadahead(index, Math.Max(lastIndex - index, 1), _raPrevIndex);
+                folio = mapping.Find(index);
+                if (folio == null)
+                {
+                    folio = mapping.GetOrCreate(index, out var created);
+                    if (folio == null)
+                    {
+                        error = -Errno.ENOMEM;
+                        break;
+                    }
+                }
+            }
+            if (!folio.Uptodate)
+            {
+                if (iocb.Has(Kiocb.IOCB_NOWAIT))
+                {
+                    error = -Errno.EAGAIN;
+                    break;
+                }
+                var r = Bdev.PageCache.ReadFolio(folio);
+                if (r < 0)
+                {
+                    error = r;
+                    break;
+                }
+            }
+            var endOffset = Math.Min(isize, iocb.Pos + (long)Math.Min(iter.Count, (ulong)long.MaxValue / 2));
+            var offset = PageDefs.OffsetInPage((ulong)iocb.Pos);
+            var bytes = Math.Min((ulong)(endOffset - iocb.Pos), PageDefs.PAGE_SIZE - offset);
+            ulong copied;
+            using (_m.Tracer.Fn("copy_folio_to_iter", "mm")) copied = Iov.CopyPageToIter(folio.Pfn, offset, bytes, iter);
+            alreadyRead += (long)copied;
+            iocb.Pos += (long)copied;
+            _raPrevIndex = (long)index;
+            if (copied < bytes)
+            {
+                error = -Errno.EFAULT;
+                break;
+            }
+        } while (iter.Count != 0 && iocb.Pos < isize && error == 0);
+        return alreadyRead != 0 ? alreadyRead : error;
+    }
+
+    private bool FatalSignalPending()
+    {
+        var cur = _m.Current;
+        if (cur == null) return false;
+        foreach (var s in cur.SignalsPending) if (s.Signo == Sig.SIGKILL) return true;
+        return false;
+    }
+
+    // ---- O_DIRECT -------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// blkdev_direct_IO (block/fops.c, __blkdev_direct_IO_simple / __blkdev_direct_IO): -EINVAL unless the position
+    /// and every segment address and length are multiples of the logical block size (blkdev_dio_invalid /
+    /// iov_iter_alignment); then bios of up to BIO_MAX_VECS pinned pages (bio_iov_iter_get_pages →
+    /// iov_iter_get_pages2, trimmed to whole logical blocks), each submitted and waited for. A failed bio fails the
+    /// whole request with its errno (no partial count); a pin failure after some progress submits what was pinned
+    /// and returns that count. Pins are dropped after each bio (bio_release_pages).
+    /// </summary>
+    internal long DirectIO(Kiocb iocb, IovIter iter)
+    {
+        using var _ = _m.Tracer.Fn("blkdev_direct_IO", "block");
+        if (iter.Count == 0) return 0;
+        var lbs = (ulong)Bdev.LogicalBlockSize;
+        if ((((ulong)iocb.Pos | Iov.Alignment(iter)) & (lbs - 1)) != 0) return -Errno.EINVAL;
+        var write = iter.DataSource;
+        long done = 0;
+        while (iter.Count > 0)
+        {
+            var opf = write ? BioFlags.REQ_SYNC : BioFlags.None;
+            if (write && iocb.Has(Kiocb.IOCB_DSYNC)) opf |= BioFlags.REQ_FUA;
+            var bio = new Bio(Bdev, write ? BioOp.REQ_OP_WRITE : BioOp.REQ_OP_READ, (iocb.Pos + done) >> BlockDevice.SECTOR_SHIFT, opf);
+            var pinned = new List<ulong>();
+            var r = BioIovIterGetPages(bio, iter, pinned, lbs);
+            if (r < 0) return done > 0 ? done : r;
+            var status = Bdev.SubmitBio(bio);
+            foreach (var pfn in pinned) _m.Gup.UnpinUserPage(pfn);
+            if (status != BlkStatus.BLK_STS_OK) return BlkErrors.BlkStatusToErrno(status);
+            done += (long)bio.Size;
+            if (r > 0) break; // the pin stopped early: return the short count
+        }
+        return done;
+    }
+
+    /// <summary>
+    /// bio_iov_iter_get_pages (block/bio.c): pin pages with iov_iter_get_pages2 until the iterator is empty or the
+    /// bio holds BIO_MAX_VECS pages, trimming each batch to whole logical blocks. Returns 0 when the iterator was
+    /// consumed or the bio is full, 1 when pinning stopped early with something in the bio, or the error when
+    /// nothing could be pinned.
+    /// </summary>
+    private long BioIovIterGetPages(Bio bio, IovIter iter, List<ulong> pinned, ulong lbs)
+    {
+        long ret = 0;
+        var pages = 0;
+        do
+        {
+            var before = iter.Count;
+            var n = Iov.GetPages2(iter, iter.Count, Bio.BIO_MAX_VECS - pages, out var pfns, out var start);
+            if (n <= 0)
+            {
+                ret = n == 0 ? -Errno.EFAULT : n;
+                break;
+            }
+            if (iter.Count == before) Iov.Advance(iter, (ulong)n); // iov_iter_get_pages before 6.0 did not advance
+            var trim = (ulong)n & (lbs - 1);
+            if (trim != 0)
+            {
+                Iov.Revert(iter, trim);
+                n -= (long)trim;
+            }
+            var used = 0;
+            var remaining = (ulong)n;
+            var off = start;
+            while (remaining > 0 && used < pfns.Length)
+            {
+                var len = Math.Min(PageDefs.PAGE_SIZE - off, remaining);
+                bio.AddPage(pfns[used], (uint)len, (uint)off);
+                pinned.Add(pfns[used]);
+                remaining -= len;
+                off = 0;
+                used++;
+            }
+            for (var k = used; k < pfns.Length; k++) _m.Gup.UnpinUserPage(pfns[k]);
+            pages += used;
+            if (n == 0)
+            {
+                ret = -Errno.EFAULT;
+                break;
+            }
+        } while (iter.Count > 0 && pages < Bio.BIO_MAX_VECS);
+        if (bio.Size == 0) return ret < 0 ? ret : -Errno.EFAULT;
+        return ret < 0 ? 1 : 0;
+    }
+
+    // ---- write ----------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// blkdev_write_iter (block/fops.c): -EPERM on a read-only disk; 0 for an empty request; -ENOSPC at or past the
+    /// end; IOCB_NOWAIT without IOCB_DIRECT → -EOPNOTSUPP; the iterator is truncated to the device; O_DIRECT via
+    /// blkdev_direct_write (with the buffered fallback for a short direct write), else generic_perform_write; then
+    /// generic_write_sync for O_DSYNC/O_SYNC.
+    /// </summary>
+    public override long WriteIter(Kiocb iocb, IovIter from)
+    {
+        using var _ = _m.Tracer.Fn("blkdev_write_iter", "block");
+        if (Bdev.ReadOnly) return -Errno.EPERM;
+        if (from.Count == 0) return 0;
+        var size = Bdev.SizeBytes;
+        if (iocb.Pos >= size) return -Errno.ENOSPC;
+        if ((iocb.Flags & (Kiocb.IOCB_NOWAIT | Kiocb.IOCB_DIRECT)) == Kiocb.IOCB_NOWAIT) return -Errno.EOPNOTSUPP;
+        size -= iocb.Pos;
+        ulong shorted = 0;
+        if (from.Count > (ulong)size)
+        {
+            shorted = from.Count - (ulong)size;
+            Iov.Truncate(from, (ulong)size);
+        }
+        long ret;
+        if (iocb.Has(Kiocb.IOCB_DIRECT))
+        {
+            ret = DirectWrite(iocb, from);
+            if (ret >= 0 && from.Count > 0)
+                ret = DirectWriteFallback(iocb, ret, BufferedWrite(iocb, from));
+        }
+        else
+        {
+            ret = BufferedWrite(iocb, from);
+        }
+        if (ret > 0) ret = GenericWriteSync(iocb, ret);
+        if (shorted != 0) Iov.Reexpand(from, from.Count + shorted);
+        return ret;
+    }
+
+    private long BufferedWrite(Kiocb iocb, IovIter from) => Vfs.Of(_m).Filemap.GenericPerformWrite(iocb, from);
+
+    /// <summary>
+    /// blkdev_direct_write: write back and invalidate the cached range (kiocb_invalidate_pages), blkdev_direct_IO,
+    /// invalidate again after a successful write, advance ki_pos, and revert the iterator to what is left.
+    /// </summary>
+    private long DirectWrite(Kiocb iocb, IovIter from)
+    {
+        var count = from.Count;
+        var end = iocb.Pos + (long)count - 1;
+        var r = Bdev.PageCache.WriteAndWait(iocb.Pos, end);
+        if (r < 0) return r;
+        Bdev.PageCache.Invalidate(iocb.Pos, end);
+        var written = DirectIO(iocb, from);
+        if (written > 0)
+        {
+            Bdev.PageCache.Invalidate(iocb.Pos, end);
+            iocb.Pos += written;
+            count -= (ulong)written;
+        }
+        if (count > from.Count) Iov.Revert(from, count - from.Count);
+        return written;
+    }
+
+    /// <summary>direct_write_fallback (fs/libfs.c): write back and invalidate what the buffered fallback wrote.</summary>
+    private long DirectWriteFallback(Kiocb iocb, long directWritten, long bufferedWritten)
+    {
+        if (bufferedWritten < 0) return directWritten != 0 ? directWritten : bufferedWritten;
+        var pos = iocb.Pos - bufferedWritten;
+        var end = iocb.Pos - 1;
+        var err = Bdev.PageCache.WriteAndWait(pos, end);
+        if (err < 0)
+        {
+            iocb.Pos -= bufferedWritten;
+            return directWritten != 0 ? directWritten : err;
+        }
+        Bdev.PageCache.Invalidate(pos, end);
+        return directWritten + bufferedWritten;
+    }
+
+    /// <summary>generic_write_sync (include/linux/fs.h): with IOCB_DSYNC, vfs_fsync_range over what was written.</summary>
+    private long GenericWriteSync(Kiocb iocb, long count)
+    {
+        if (!iocb.Has(Kiocb.IOCB_DSYNC)) return count;
+        var r = Fsync(iocb.Pos - count, iocb.Pos - 1, !iocb.Has(Kiocb.IOCB_SYNC));
+        return r != 0 ? r : count;
+    }
+
+    // ---- fsync / llseek / release -------------------------------------------------------------------------
+
+    /// <summary>
+    /// blkdev_fsync (block/fops.c): file_write_and_wait_range (a writeback error since this file last looked is
+    /// reported once, errseq style, as -EIO), then blkdev_issue_flush (-EOPNOTSUPP ignored).
+    /// </summary>
+    public override int Fsync(long start, long end, bool datasync)
+    {
+        using var _ = _m.Tracer.Fn("blkdev_fsync", "block");
+        Bdev.PageCache.WriteAndWait(start, end);
+        if (Bdev.WbErrSeq != _wbErrSample)
+        {
+            _wbErrSample = Bdev.WbErrSeq;
+            return -Errno.EIO;
+        }
+        var e = Bdev.IssueFlush();
+        return e == -Errno.EOPNOTSUPP ? 0 : e;
+    }
+
+    /// <summary>blkdev_llseek → fixed_size_llseek(file, offset, whence, i_size): no position past the device end.</summary>
+    public override long Llseek(long offset, int whence)
+    {
+        var eof = Inode.Size;
+        switch (whence)
+        {
+            case Fcntl.SEEK_END:
+                offset = unchecked(offset + eof);
+                break;
+            case Fcntl.SEEK_CUR:
+                if (offset == 0) return Pos;
+                offset = unchecked(Pos + offset);
+                break;
+            case Fcntl.SEEK_DATA:
+                if ((ulong)offset >= (ulong)eof) return -Errno.ENXIO;
+                break;
+            case Fcntl.SEEK_HOLE:
+                if ((ulong)offset >= (ulong)eof) return -Errno.ENXIO;
+                offset = eof;
+                break;
+        }
+        if (offset < 0 || offset > eof) return -Errno.EINVAL;
+        Pos = offset;
+        return offset;
+    }
+
+    /// <summary>blkdev_release: on the last close, sync_blockdev and kill_bdev (write back, then drop the page cache).</summary>
+    public override void Release()
+    {
+        if (--Bdev.OpenCount == 0) Bdev.PageCache.FlushAndDrop();
+    }
+}

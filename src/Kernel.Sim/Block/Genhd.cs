@@ -1,0 +1,55 @@
+using System.Runtime.CompilerServices;
+using KernelSim.Kernel;
+using KernelSim.Uapi;
+
+namespace KernelSim.Block;
+
+/// <summary>
+/// block/genhd.c for one machine: the registered disks (add_disk / del_gendisk) and their /dev nodes in the
+/// machine's <see cref="DevTmpFs"/>.
+/// </summary>
+public sealed class Genhd
+{
+    private static readonly ConditionalWeakTable<Machine, Genhd> PerMachine = new();
+    private readonly Dictionary<string, BlockDevice> _disks = new(StringComparer.Ordinal);
+
+    private Genhd(Machine machine) => Machine = machine;
+
+    /// <summary>The block layer of a machine.</summary>
+    public static Genhd Of(Machine machine) => PerMachine.GetValue(machine, m => new Genhd(m));
+
+    /// <summary>The machine.</summary>
+    public Machine Machine { get; }
+
+    /// <summary>Registered disks by name.</summary>
+    public IReadOnlyDictionary<string, BlockDevice> Disks => _disks;
+
+    /// <summary>The disk called <paramref name="name"/> ("pmem0" or "/dev/pmem0"), or null.</summary>
+    public BlockDevice? Find(string name)
+    {
+        if (name.StartsWith("/dev/", StringComparison.Ordinal)) name = name[5..];
+        return _disks.GetValueOrDefault(name);
+    }
+
+    /// <summary>
+    /// add_disk (device_add_disk): register the disk, create its bdev inode (i_size = capacity, the page cache with
+    /// the blkdev address_space_operations) and the /dev node. 0, or -EEXIST for a taken name.
+    /// </summary>
+    public int AddDisk(BlockDevice disk)
+    {
+        ArgumentNullException.ThrowIfNull(disk);
+        if (_disks.ContainsKey(disk.Name)) return -Errno.EEXIST;
+        var dev = DevTmpFs.Of(Machine);
+        disk.Inode = dev.AddBlockNode(disk);
+        _disks.Add(disk.Name, disk);
+        return 0;
+    }
+
+    /// <summary>del_gendisk: remove the disk and its /dev node (open files keep their inode). 0 or -ENOENT.</summary>
+    public int DelGendisk(BlockDevice disk)
+    {
+        if (!_disks.Remove(disk.Name)) return -Errno.ENOENT;
+        DevTmpFs.Of(Machine).Unlink(disk.Name);
+        return 0;
+    }
+}

@@ -1,0 +1,20 @@
+namespace KernelSim.Cli.Scenarios.Steps;
+
+/// <summary>
+/// Names declared so far while a scenario is parsed (actors, their mappings and file descriptors, kernel
+/// buffers), so a step referring to an unknown name fails at parse time with its location.
+/// </summary>
+internal sealed class ParseSymbols
+{
+    public List<string> Actors { get; } = [];
+    public Dictionary<string, HashSet<string>> Mappings { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, HashSet<string>> Fds { get; } = new(StringComparer.Ordinal);
+    public HashSet<string> KernelBuffers { get; } = new(StringComparer.Ordinal);
+
+    public void AddActor(string name)
+    {
+        Actors.Add(name);
+        Mappings[name] = new HashSet<string>(StringComparer.Ordinal);
+        Fds[name] = new HashSet<string>(StringComparer.Ordinal);
+    }
+}

@@ -1,0 +1,53 @@
+namespace KernelSim.Cli.Scenarios.Steps;
+
+/// <summary>Parses a step's arguments into a runnable step (throws <see cref="ScenarioException"/> for bad input).</summary>
+internal delegate IScenarioStep StepParser(StepParseContext context);
+
+/// <summary>
+/// The steps a scenario file can use, by name. Each layer registers its own (mm and user access, kernel copy
+/// routines, files); later layers (pmem, fsdax, virtio-fs) add theirs with <see cref="Register"/> without
+/// touching the parser.
+/// </summary>
+internal sealed class StepRegistry
+{
+    private readonly Dictionary<string, (StepParser Parser, string Summary)> _steps = new(StringComparer.Ordinal);
+    private readonly List<string> _order = [];
+
+    /// <summary>Add a step; the name must be new.</summary>
+    public StepRegistry Register(string name, string summary, StepParser parser)
+    {
+        if (!_steps.TryAdd(name, (parser, summary))) throw new InvalidOperationException($"step '{name}' registered twice");
+        _order.Add(name);
+        return this;
+    }
+
+    public bool TryGet(string name, out StepParser parser)
+    {
+        if (_steps.TryGetValue(name, out var e))
+        {
+            parser = e.Parser;
+            return true;
+        }
+        parser = null!;
+        return false;
+    }
+
+    /// <summary>Step names in registration order, with their one-line summaries.</summary>
+    public IEnumerable<(string Name, string Summary)> All()
+    {
+        foreach (var n in _order) yield return (n, _steps[n].Summary);
+    }
+
+    /// <summary>Every step this build knows.</summary>
+    public static StepRegistry Default { get; } = CreateDefault();
+
+    private static StepRegistry CreateDefault()
+    {
+        var r = new StepRegistry();
+        MmSteps.Register(r);
+        AccessSteps.Register(r);
+        KernelSteps.Register(r);
+        FileSteps.Register(r);
+        return r;
+    }
+}
