@@ -15,8 +15,11 @@ public sealed class DaxFsIomapOps : IIomapOps
 
     internal DaxFsIomapOps(DaxFs fs) => _fs = fs;
 
-    /// <summary>Calls so far (for tests and traces): (pos, length, flags, resulting mapping).</summary>
-    public List<(long Pos, long Length, IomapOpFlags Flags, string Result)> Log { get; } = [];
+    /// <summary>How many recent calls <see cref="Log"/> keeps.</summary>
+    public const int LogCapacity = 256;
+
+    /// <summary>The most recent iomap_begin calls (for tests and walkthroughs): request and resulting mapping.</summary>
+    public List<(long Pos, long Length, IomapOpFlags Flags, IomapType Type, long Offset, ulong MapLength, ulong Addr, IomapFlags MapFlags)> Log { get; } = [];
 
     /// <inheritdoc/>
     public int IomapBegin(Inode inode, long pos, long length, IomapOpFlags flags, Iomap iomap)
@@ -73,7 +76,8 @@ public sealed class DaxFsIomapOps : IIomapOps
         }
         if (di.MetadataDirty && (flags & (IomapOpFlags.WRITE | IomapOpFlags.FAULT)) == (IomapOpFlags.WRITE | IomapOpFlags.FAULT))
             iomap.Flags |= IomapFlags.DIRTY;
-        Log.Add((pos, length, flags, iomap.ToString()));
+        if (Log.Count >= LogCapacity) Log.RemoveAt(0);
+        Log.Add((pos, length, flags, iomap.Type, iomap.Offset, iomap.Length, iomap.Addr, iomap.Flags));
         return 0;
     }
 

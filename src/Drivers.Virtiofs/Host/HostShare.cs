@@ -44,8 +44,11 @@ public sealed class HostShare
         if (!data.IsEmpty) f.Write(0, data);
         else if (size > 0)
         {
+            // The pattern repeats every 251 bytes: build one period and tile it.
+            var period = new byte[251];
+            for (var i = 0; i < period.Length; i++) period[i] = Pattern(i);
             var buf = new byte[size];
-            for (long i = 0; i < size; i++) buf[i] = Pattern(i);
+            for (long i = 0; i < size; i += period.Length) period.AsSpan(0, (int)Math.Min(period.Length, size - i)).CopyTo(buf.AsSpan((int)i));
             f.Write(0, buf);
         }
         _byName.Add(name, f);

@@ -151,6 +151,21 @@ public class WriteScenarioTests
     }
 
     [Test]
+    public void S12_Kernel510_CopyUserNocacheTailRetry_SecondMachineCheck_TaskWorkLoops()
+    {
+        // 5.10–5.14: the tail retry of __copy_user_nocache consumes the poison again, and queue_task_work adds the
+        // same callback twice ("x86/mce: Avoid infinite loop for copy from user recovery", 5.15): the task never
+        // returns to user space.
+        var s = new DaxScenario("5.10");
+        var fd = s.CreateFile("F", FileLen);
+        var src = Source(s, 2, 5);
+        Assert.That(s.M.InjectPoison(PhysAddr.FromPfn(s.P.Mm.PfnAt(src.Value + 4096)!.Value)), Is.Zero);
+        Assert.That(s.P.Pwrite64(fd, src, 8192, 0), Is.EqualTo(Machine.NoReturn));
+        Assert.That(s.P.State, Is.EqualTo(ProcessState.Livelocked));
+        Assert.That(s.M.Mce.Log, Has.Count.EqualTo(2));
+    }
+
+    [Test]
     public void S12_Kernel59_CopyInPoison_Panics()
     {
         var s = new DaxScenario("5.9");

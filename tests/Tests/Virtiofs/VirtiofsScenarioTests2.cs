@@ -50,7 +50,7 @@ public class VirtiofsScenarioTests2
         Assert.That(w.ReplyBytes, Is.EqualTo(16 + 8), "fuse_write_out");
         Assert.That(s.F.Size, Is.EqualTo(3 * MiB + 4096));
         var data = s.F.ReadAll();
-        Assert.That(data.AsSpan((int)(2 * MiB), (int)MiB).ToArray(), Is.All.EqualTo((byte)0), "zero-filled hole");
+        Assert.That(data.AsSpan((int)(2 * MiB), (int)MiB).IndexOfAnyExcept((byte)0), Is.EqualTo(-1), "zero-filled hole");
         Assert.That(data[(int)(3 * MiB)..], Is.EqualTo(Enumerable.Range(0, 4096).Select(i => (byte)(i + 1))));
         Assert.That(s.Inode().Size, Is.EqualTo(3 * MiB + 4096));
     }
