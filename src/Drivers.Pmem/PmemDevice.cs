@@ -377,7 +377,7 @@ public sealed class PmemDevice : IBlockDeviceOps, IDaxOperations, IDevPagemap
         {
             rc = -Errno.EOPNOTSUPP;
             if (_m.Profile.DaxRecoveryWrite && DaxDev != null) rc = PagemapMemoryFailure(pfn, 1, flags);
-            if (rc == -Errno.EOPNOTSUPP) rc = MfGenericKillProcs(pfn, flags);
+            if (rc == -Errno.EOPNOTSUPP) rc = _m.MemoryFailure.MfGenericKillProcs(pfn, flags);
         }
         if (rc != -Errno.EOPNOTSUPP)
             _m.State.Printk($"Memory failure: 0x{pfn:x}: recovery action for dax page: {(rc != 0 ? "Failed" : "Recovered")}");
@@ -389,46 +389,6 @@ public sealed class PmemDevice : IBlockDeviceOps, IDaxOperations, IDevPagemap
     {
         var offset = (pfn << PageDefs.PAGE_SHIFT) - PhysAddr - DataOffset;
         return DaxDev!.HolderNotifyFailure(offset, nrPages << PageDefs.PAGE_SHIFT, flags);
-    }
-
-    /// <summary>
-    /// mf_generic_kill_procs: dax_lock_folio (-EBUSY when the page belongs to no file mapping — modelled as "no user
-    /// mapping"), SetPageHWPoison, flags |= MF_ACTION_REQUIRED | MF_MUST_KILL, collect_procs(force_early) from the
-    /// frame's rmap, then unmap_and_kill: zap the largest mapping size seen in every mapping process and kill_procs.
-    /// </summary>
-    private int MfGenericKillProcs(ulong pfn, MfFlags flags)
-    {
-        using var _ = _m.Tracer.Fn("mf_generic_kill_procs", "mm");
-        var page = _m.Phys.Frame(pfn);
-        if (page.MapCount == 0) return -Errno.EBUSY;
-        page.Flags |= PageFlags.HWPoison;
-        flags |= MfFlags.MF_ACTION_REQUIRED | MfFlags.MF_MUST_KILL;
-        var tokill = new List<MemoryFailure.ToKill>();
-        var mappings = page.Rmap!.ToArray();
-        foreach (var (mm, va) in mappings)
-        {
-            var owner = OwnerOf(mm);
-            if (owner == null || _m.MemoryFailure.TaskEarlyKill(owner, forceEarly: true) == null) continue;
-            var shift = mm.ShiftAt(va);
-            if (shift == 0) continue; // dev_pagemap_mapping_shift: not mapped → dropped
-            tokill.Add(new MemoryFailure.ToKill(owner, va, shift));
-        }
-        ulong size = 0;
-        foreach (var tk in tokill) size = Math.Max(size, 1UL << tk.SizeShift);
-        if (size == 0) size = PageDefs.PAGE_SIZE;
-        foreach (var (mm, va) in mappings)
-        {
-            var start = va & ~(size - 1);
-            mm.ZapRange(start, start + size); // unmap_mapping_range
-        }
-        _m.MemoryFailure.KillProcs(tokill, forcekill: (flags & MfFlags.MF_MUST_KILL) != 0, pfn, flags);
-        return 0;
-    }
-
-    private Process? OwnerOf(MmStruct mm)
-    {
-        foreach (var p in _m.Scheduler.Processes) if (ReferenceEquals(p.Mm, mm)) return p;
-        return null;
     }
 
     // ---- badblocks population --------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ public sealed partial class DaxFs : FileSystem
         Options = options;
         IsDax = options.Dax == DaxMode.Always;
         IomapOps = new DaxFsIomapOps(this);
-        MaxBytes = volume.BlockCount * DaxFsVolume.BlockSize * 64L; // sparse files may exceed the device
+        MaxBytes = (1L << 44) - DaxFsVolume.BlockSize; // 2^32 blocks of 4 KiB, like ext4's extent-mapped files
     }
 
     /// <summary>The filesystem image.</summary>

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using KernelSim.Cli.Commands;
-using KernelSim.Cli.Demo;
 using KernelSim.Cli.Rendering;
 
 namespace KernelSim.Cli;
@@ -28,9 +27,13 @@ internal static class CliApp
             ProfilesCommand.Create(Term),
             RunCommand.Create(Term, ErrTerm),
             WalkthroughCommand.Create(Term, ErrTerm),
+            CampaignCommand.Create(Term, ErrTerm),
+            ReplayCommand.Create(Term, ErrTerm),
+            ShrinkCommand.Create(Term, ErrTerm),
+            MergeCommand.Create(Term, ErrTerm),
         };
         // `kernelsim` alone runs the default walkthrough.
-        root.SetAction(_ => new DemoWalkthrough(DemoOptions.Default, Term()).Run());
+        root.SetAction(_ => DemoCommand.Run(Term()));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

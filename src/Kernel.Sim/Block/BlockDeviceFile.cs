@@ -348,30 +348,7 @@ public sealed class BlockDeviceFile : KFile
     }
 
     /// <summary>blkdev_llseek → fixed_size_llseek(file, offset, whence, i_size): no position past the device end.</summary>
-    public override long Llseek(long offset, int whence)
-    {
-        var eof = Inode.Size;
-        switch (whence)
-        {
-            case Fcntl.SEEK_END:
-                offset = unchecked(offset + eof);
-                break;
-            case Fcntl.SEEK_CUR:
-                if (offset == 0) return Pos;
-                offset = unchecked(Pos + offset);
-                break;
-            case Fcntl.SEEK_DATA:
-                if ((ulong)offset >= (ulong)eof) return -Errno.ENXIO;
-                break;
-            case Fcntl.SEEK_HOLE:
-                if ((ulong)offset >= (ulong)eof) return -Errno.ENXIO;
-                offset = eof;
-                break;
-        }
-        if (offset < 0 || offset > eof) return -Errno.EINVAL;
-        Pos = offset;
-        return offset;
-    }
+    public override long Llseek(long offset, int whence) => GenericFileLlseekSize(offset, whence, Inode.Size, Inode.Size);
 
     /// <summary>blkdev_release: on the last close, sync_blockdev and kill_bdev (write back, then drop the page cache).</summary>
     public override void Release()

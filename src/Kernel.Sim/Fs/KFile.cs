@@ -80,10 +80,14 @@ public abstract class KFile
     /// ->llseek: default generic_file_llseek (fs/read_write.c generic_file_llseek_size with s_maxbytes and
     /// i_size): the new position or −EINVAL / −ENXIO.
     /// </summary>
-    public virtual long Llseek(long offset, int whence)
+    public virtual long Llseek(long offset, int whence) => GenericFileLlseekSize(offset, whence, Inode.Sb.MaxBytes, Inode.Size);
+
+    /// <summary>
+    /// generic_file_llseek_size (fs/read_write.c): SEEK_SET/CUR/END/DATA/HOLE against <paramref name="eof"/>, then
+    /// vfs_setpos with <paramref name="maxsize"/>: the new position or −EINVAL / −ENXIO.
+    /// </summary>
+    protected long GenericFileLlseekSize(long offset, int whence, long maxsize, long eof)
     {
-        var maxsize = Inode.Sb.MaxBytes;
-        var eof = Inode.Size;
         switch (whence)
         {
             case Fcntl.SEEK_END:

@@ -158,8 +158,16 @@ public sealed partial class Process
             var v = Mm.FindVma(a);
             if (v == null)
             {
+                // madvise_walk_vmas: an unmapped gap sets -ENOMEM and skips to the next VMA (not page by page).
                 result = -Errno.ENOMEM;
-                a += PageDefs.PAGE_SIZE;
+                var next = end;
+                foreach (var n in Mm.Vmas)
+                {
+                    if (n.Start <= a) continue;
+                    next = Math.Min(next, n.Start);
+                    break;
+                }
+                a = next;
                 continue;
             }
             var to = Math.Min(end, v.End);

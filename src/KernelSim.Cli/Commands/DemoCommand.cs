@@ -1,36 +1,35 @@
 using System.CommandLine;
-using KernelSim.Cli.Demo;
 using KernelSim.Cli.Rendering;
-using KernelSim.Profiles;
+using KernelSim.Cli.Walkthroughs;
 
 namespace KernelSim.Cli.Commands;
 
-/// <summary>`kernelsim demo`: the default walkthrough (see <see cref="DemoWalkthrough"/>).</summary>
+/// <summary>
+/// `kernelsim demo [--trace text|mermaid] [--kernel V] [--cpu M]`: the default walkthrough, the DAX bypass
+/// (<see cref="WalkthroughRegistry.Demo"/>); the same as `kernelsim walkthrough dax-bypass`.
+/// </summary>
 internal static class DemoCommand
 {
     /// <summary>Build the command; output goes to the terminal the factory returns.</summary>
     public static Command Create(Func<Terminal> terminal)
     {
-        var kernel = CommonOptions.Kernel("Kernel release of the main machine (default 6.12)");
+        var kernel = CommonOptions.Kernel("What-if: run every scenario of the walkthrough on this kernel release instead of its own (4.17 and 6.12)");
         var cpu = CommonOptions.Cpu();
         var trace = new Option<string?>("--trace")
         {
-            Description = "Print the ftrace function_graph text after each step",
-            HelpName = "text",
+            Description = "Also print the trace: text (ftrace function_graph after each step) or mermaid (a sequence diagram per scenario)",
+            HelpName = "text|mermaid",
         };
-        trace.AcceptOnlyFromAmong("text");
-        var cmd = new Command("demo", "Walk through a machine-check-safe copy: poison, copy_mc_to_user, a panic without recovery, SIGBUS in user space")
+        trace.AcceptOnlyFromAmong("text", "mermaid");
+        var cmd = new Command("demo", "Walk through the DAX bypass: the same poisoned read through /dev/pmem0 and through a dax mount, on 4.17 (panic) and 6.12 (short read, EFAULT, badblocks, EIO)")
         {
             kernel, cpu, trace,
         };
-        cmd.SetAction(r =>
-        {
-            var opts = new DemoOptions(
-                r.GetValue(kernel) ?? KernelProfile.Default.Version,
-                r.GetValue(cpu) ?? CpuModel.FastString,
-                r.GetValue(trace) == "text");
-            return new DemoWalkthrough(opts, terminal()).Run();
-        });
+        cmd.SetAction(r => Run(terminal(), RunCommand.Parse(r.GetValue(trace)), r.GetValue(kernel), r.GetValue(cpu)));
         return cmd;
     }
+
+    /// <summary>Run the demo walkthrough; 0 when every expectation holds.</summary>
+    public static int Run(Terminal term, Scenarios.Rendering.TraceFormat trace = Scenarios.Rendering.TraceFormat.None, Profiles.KernelVersion? kernel = null, Profiles.CpuModel? cpu = null) =>
+        WalkthroughRunner.Run(WalkthroughRegistry.Demo, term, trace, kernel, cpu).Code;
 }

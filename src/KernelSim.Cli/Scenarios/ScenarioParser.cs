@@ -20,14 +20,6 @@ internal static partial class ScenarioParser
     /// <summary>Top-level keys of a scenario document.</summary>
     public static readonly string[] TopKeys = ["scenario", "title", "story", "machine", "actors", "steps"];
 
-    /// <summary>Sections of a later build: named so their use gets a clear error rather than "unknown key".</summary>
-    private static readonly Dictionary<string, string> NotYet = new(StringComparer.Ordinal)
-    {
-        ["pmem"] = "pmem regions and namespaces need the pmem driver layer (src/Drivers.Pmem)",
-        ["filesystems"] = "fsdax filesystems need the fs/dax layer (src/Fs.Dax); use ramfs: for page-cache files",
-        ["virtiofs"] = "virtio-fs shares need the virtio-fs layer (src/Drivers.Virtiofs)",
-    };
-
     /// <summary>Read and parse a file; the name in messages is <paramref name="path"/> as given.</summary>
     public static IReadOnlyList<Scenario> ParseFile(string path, StepRegistry? registry = null) =>
         ParseText(path, File.ReadAllText(path), registry);
@@ -68,6 +60,9 @@ internal static partial class ScenarioParser
         var story = top.Str("story");
         var machine = top.Get("machine") is { } mn ? ParseMachine(YamlMap.Of(file, mn, "machine")) : MachineSpec.Default;
         var symbols = new ParseSymbols();
+        foreach (var v in machine.Virtiofs) symbols.Shares.Add(v.Name);
+        foreach (var f in machine.Filesystems) symbols.DaxMounts.Add(f.Mount);
+        if (machine.Pmem is { } pm) for (var i = 0; i < pm.Namespaces.Count; i++) symbols.PmemDisks.Add($"pmem{i}");
         var actors = new List<ActorSpec>();
         if (top.Get("actors") is { } an)
         {
@@ -84,11 +79,6 @@ internal static partial class ScenarioParser
 
     private static MachineSpec ParseMachine(YamlMap m)
     {
-        foreach (var (key, why) in NotYet)
-        {
-            if (!m.Has(key)) continue;
-            throw m.Error(m.KeyNode(key), $"machine.{key}: not supported yet by this build ({why})");
-        }
         var spec = MachineSpec.Default;
         if (m.Get("kernel") is { } kn)
         {
@@ -149,6 +139,7 @@ internal static partial class ScenarioParser
             }
             spec = spec with { Ramfs = mounts };
         }
+        spec = ParseLayers(m, spec);
         m.Done();
         return spec;
     }
@@ -207,9 +198,13 @@ internal static partial class ScenarioParser
         registry.TryGet(stepName, out var parser);
         var argsNode = m.Get(stepName)!;
         var what = $"step {index} ({stepName})";
-        var args = argsNode is YamlScalarNode { Value: null or "" }
-            ? new YamlMap(file, new YamlMappingNode(), what) { Fallback = m.KeyNode(stepName).Start }
-            : YamlMap.Of(file, argsNode, what);
+        YamlMap args;
+        if (argsNode is YamlScalarNode { Value: not (null or "") } && registry.ScalarKey(stepName) is { } scalarKey)
+            args = new YamlMap(file, new YamlMappingNode(new YamlScalarNode(scalarKey), argsNode), what) { Fallback = argsNode.Start };
+        else if (argsNode is YamlScalarNode { Value: null or "" })
+            args = new YamlMap(file, new YamlMappingNode(), what) { Fallback = m.KeyNode(stepName).Start };
+        else
+            args = YamlMap.Of(file, argsNode, what);
         var step = parser(new StepParseContext(args, symbols, stepName));
         args.Done();
         var say = m.Str("say");

@@ -11,6 +11,22 @@ namespace KernelSim.Cli.Walkthroughs;
 /// </summary>
 internal static class WalkthroughPage
 {
+    /// <summary>
+    /// The step's sequence diagram. The tracer closes the frames a panic or livelock unwinds, so for a call that did
+    /// not return the final dashed "returns" arrow becomes a note saying what happened instead.
+    /// </summary>
+    private static string Diagram(Scenarios.Runtime.ScenarioResult r, Scenarios.Runtime.StepRecord step)
+    {
+        var text = MermaidSequence.Render(ScenarioTextReport.Slice(r, step));
+        if (step.Result.Outcome is not { } outcome || outcome.StartsWith("error:", StringComparison.Ordinal)) return text;
+        var lines = text.TrimEnd('\n').Split('\n').ToList();
+        var last = lines.FindLastIndex(l => l.Contains("-->>" + MermaidSequence.User + ": ", StringComparison.Ordinal));
+        if (last < 0) return text;
+        var from = lines[last].Trim()[..lines[last].Trim().IndexOf("-->>", StringComparison.Ordinal)];
+        lines[last] = $"    Note over {from}: did not return - {outcome.Replace("#", "#35;", StringComparison.Ordinal).Replace(";", "#59;", StringComparison.Ordinal)}";
+        return string.Join('\n', lines) + "\n";
+    }
+
     public static string Render(Walkthrough w)
     {
         var output = new StringWriter { NewLine = "\n" };
@@ -30,7 +46,7 @@ internal static class WalkthroughPage
                 if (!step.Spec.Diagram) continue;
                 sb.Append($"\n## Sequence diagram: {r.Scenario.Name}, step {step.Spec.Index}\n\n");
                 sb.Append('`').Append(step.Spec.Step.Describe).Append("` on Linux ").Append(r.Scenario.Machine.Kernel).Append(", one lifeline per layer:\n\n");
-                sb.Append("```mermaid\n").Append(MermaidSequence.Render(ScenarioTextReport.Slice(r, step))).Append("```\n");
+                sb.Append("```mermaid\n").Append(Diagram(r, step)).Append("```\n");
             }
         }
         return sb.ToString();

@@ -2,6 +2,7 @@ using KernelSim.Cli.Rendering;
 using KernelSim.Cli.Scenarios;
 using KernelSim.Cli.Scenarios.Rendering;
 using KernelSim.Cli.Scenarios.Runtime;
+using KernelSim.Profiles;
 
 namespace KernelSim.Cli.Walkthroughs;
 
@@ -9,11 +10,21 @@ namespace KernelSim.Cli.Walkthroughs;
 internal static class WalkthroughRunner
 {
     /// <summary>Run and print; the results (for the docs page). Exit code: 0 when every expectation holds, else 1.</summary>
-    public static (int Code, IReadOnlyList<ScenarioResult> Results) Run(Walkthrough w, Terminal term, TraceFormat trace = TraceFormat.None)
+    /// <remarks>
+    /// <paramref name="kernel"/> and <paramref name="cpu"/> run every scenario on that release / CPU model instead of
+    /// its own (a what-if: the expectations were written for the file's machines and may then fail).
+    /// </remarks>
+    public static (int Code, IReadOnlyList<ScenarioResult> Results) Run(Walkthrough w, Terminal term, TraceFormat trace = TraceFormat.None,
+        KernelVersion? kernel = null, CpuModel? cpu = null)
     {
         var scenarios = ScenarioParser.ParseText(w.File, w.Text());
         term.Heading($"KernelSim walkthrough {w.Name}: {w.Title}");
         term.Line("Every value below is computed by the simulator; each step's expectations are checked.");
+        if (kernel != null || cpu != null)
+        {
+            term.Line($"What-if: every scenario runs on{(kernel != null ? $" Linux {kernel}" : "")}{(cpu != null ? $" cpu={cpu.Name}" : "")} instead of its own machine; expectations written for the original machines may fail.");
+            scenarios = scenarios.Select(s => s with { Machine = s.Machine with { Kernel = kernel ?? s.Machine.Kernel, Cpu = cpu ?? s.Machine.Cpu } }).ToList();
+        }
         var report = new ScenarioTextReport(term, story: true, trace);
         var results = new List<ScenarioResult>();
         foreach (var s in scenarios)

@@ -55,26 +55,39 @@ public partial class DemoGoldenTests
     }
 
     [Test]
-    public void Demo_Default_TellsTheStoryWithSimulatedValues()
+    public void Demo_IsTheDaxBypassWalkthrough()
     {
-        var (_, output, _) = CliRun.Invoke("demo");
-        Assert.That(output, Does.Contain("Linux 6.12 (E5) cpu=erms dram=256 MiB"));
-        Assert.That(output, Does.Contain("copy_mc_to_user returned 3200 (bytes not copied): 4992 copied"));
-        Assert.That(output, Does.Contain("user buffer [0, 4992) equals the source: yes; [4992, 8192) untouched 0xff: yes"));
-        Assert.That(output, Does.Contain("context IN_KERNEL_RECOV, severity AR"));
-        Assert.That(output, Does.Contain("signals for reader[1000]: none; process running; machine running"));
-        Assert.That(output, Does.Contain("copy_mc_to_kernel did not return: panic: Fatal local machine check: Data load in unrecoverable area of kernel"));
-        Assert.That(output, Does.Contain("first load at 0x7ffff7ffc234: SIGBUS BUS_MCEERR_AR si_addr=0x7ffff7ffc000 si_addr_lsb=12"));
-        Assert.That(output, Does.Contain("second load at 0x7ffff7ffc234: SIGBUS BUS_MCEERR_AR si_addr=0x7ffff7ffc234 si_addr_lsb=12"));
+        var demo = CliRun.Invoke("demo");
+        var walkthrough = CliRun.Invoke("walkthrough", "dax-bypass");
+        Assert.That(demo.Code, Is.Zero, demo.Err);
+        Assert.That(demo.Out, Is.EqualTo(walkthrough.Out));
+        Assert.That(demo.Out, Does.StartWith("KernelSim walkthrough dax-bypass: The DAX bypass\n"));
     }
 
     [Test]
-    public void Demo_Kernel417_CopyMcToUserPanicsAndAFreshMachineTakesTheUserStep()
+    public void Demo_Default_TellsTheStoryWithSimulatedValues()
     {
-        var (code, output, _) = CliRun.Invoke("demo", "--kernel", "4.17");
-        Assert.That(code, Is.Zero);
-        Assert.That(output, Does.Contain("copy_mc_to_user did not return: panic: Fatal local machine check"));
-        Assert.That(output, Does.Contain("the first machine panicked; booted a fresh one: Linux 4.17 (E0) cpu=erms"));
+        var (_, output, _) = CliRun.Invoke("demo");
+        Assert.That(output, Does.Contain("  setup: Linux 4.17 (E0) cpu=fragile dram=256 MiB\n"));
+        Assert.That(output, Does.Contain("  setup:   /dev/pmem0: namespace0.0 (Fsdax) pmem0 phys=0x100000000 size=67108864 data_offset=2097152\n"));
+        Assert.That(output, Does.Contain("  [3] poison /mnt/pmem/F byte 4160 (line 4160..4223) = 0 (/dev/pmem0 byte 4160 = 0x1040, sector 8, pa 0x100201040, line 0x100201040)\n"));
+        Assert.That(output, Does.Contain("  [6] app: pread(f, buf, 8192, 0): did not return: panic: Fatal local machine check: Data load in unrecoverable area of kernel\n"));
+        Assert.That(output, Does.Contain("  [6] app: pread(f, buf, 8192, 0) = 4160\n"));
+        Assert.That(output, Does.Contain("      checked: memory [buf+4160, +4032) is untouched (its own fill)\n"));
+        Assert.That(output, Does.Contain("  [7] app: pread(f, buf, 4096, 4160) = -EFAULT (-14)\n"));
+        Assert.That(output, Does.Contain("      badblocks pmem0: empty → \"8 1\"\n"));
+        Assert.That(output, Does.Contain("  [10] app: pread(f, buf, 4096, 4160) = -EIO (-5)\n"));
+        Assert.That(output, Does.EndWith("Done: 2 scenario(s), every expectation holds. The scenario file is scenarios/dax-bypass.yaml; run it with: kernelsim run scenarios/dax-bypass.yaml\n"));
+    }
+
+    [Test]
+    public void Demo_KernelOverride_IsAWhatIf_The417DaxReadNoLongerPanics_Exit1()
+    {
+        var (code, output, _) = CliRun.Invoke("demo", "--kernel", "6.12");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(output, Does.Contain("What-if: every scenario runs on Linux 6.12 instead of its own machine"));
+        Assert.That(output, Does.Contain("  FAIL scenario dax-bypass-4.17, step 6 (app: pread(f, buf, 8192, 0)), expect ret at scenarios/dax-bypass.yaml:49:12: expected no return, actual 4160\n"));
+        Assert.That(output, Does.Contain("1 of 2 scenario(s) FAILED."));
     }
 
     [Test]
@@ -83,7 +96,7 @@ public partial class DemoGoldenTests
         var (code, output, _) = CliRun.Invoke("demo", "--cpu", "fragile", "--trace", "text");
         Assert.That(code, Is.Zero);
         Assert.That(output, Does.Contain("copy_mc_fragile() {"));
-        Assert.That(output, Does.Contain("copy_mc_to_user returned 3200"));
+        Assert.That(output, Does.Contain("  [6] app: pread(f, buf, 8192, 0) = 4160\n"));
     }
 
     [Test]

@@ -148,6 +148,23 @@ public class FaultScenarioTests
         Assert.That(b, Is.EqualTo(DaxScenario.Data(4100)));
     }
 
+    [Test]
+    public void S7_ThenRead2_WithoutNfit_PageIsOutOfTheDirectMap_Efault_AndAShortCountBeforeIt()
+    {
+        // set_mce_nospec (5.19+) removed the page from the direct map; legacy pmem has no badblock to refuse it, so
+        // the kernel copy faults on the direct-map address and the exception fixup gives a short copy. [derived]
+        var s = new DaxScenario("6.12", legacyE820: true, huge: false);
+        var fd = s.CreateFile("F", FileLen);
+        var p = s.MapFile(fd, 64 * 1024);
+        s.P.SetSignalHandler(Sig.SIGBUS, SignalDisposition.Catch);
+        s.PoisonFile("F", 4160);
+        Assert.That(s.P.LoadByte(p + 4168UL, out _).Signal!.Value.Code, Is.EqualTo(Sig.BUS_MCEERR_AR));
+        Assert.That(s.M.KernelMap.IsNospec(s.PhysOf("F", 4096).Pfn), Is.True);
+        Assert.That(s.P.Pread64(fd, s.U, 100, 4096), Is.EqualTo(-Errno.EFAULT));
+        Assert.That(s.P.Pread64(fd, s.U, 8192, 0), Is.EqualTo(4096));
+        Assert.That(s.M.State.Alive, Is.True);
+    }
+
     [TestCase("6.12", Sig.BUS_MCEERR_AR, 12)]
     [TestCase("6.4", Sig.BUS_ADRERR, 0)]
     public void S8_PmdFirstTouchOverAKnownBadSector_FallsBackToPtes_OnlyThatPageFails(string kernel, int code, int lsb)

@@ -59,17 +59,6 @@ public class ScenarioParserTests
         Assert.That(e.Reason, Is.EqualTo("expect.ret: '-EFOO' is not a number, an errno name (-EFAULT) or noreturn"));
     }
 
-    [TestCase("pmem", "pmem driver")]
-    [TestCase("filesystems", "fs/dax layer")]
-    [TestCase("virtiofs", "virtio-fs layer")]
-    public void LaterLayerSection_NotSupportedYet_WithLocation(string key, string layer)
-    {
-        var e = Fail($"scenario: t\nmachine:\n  kernel: 6.12\n  {key}: []\nsteps: []\n");
-        Assert.That((e.Line, e.Column), Is.EqualTo((4, 3)));
-        Assert.That(e.Reason, Does.StartWith($"machine.{key}: not supported yet by this build"));
-        Assert.That(e.Reason, Does.Contain(layer));
-    }
-
     [Test]
     public void YamlSyntaxError_ReportsLineAndColumn()
     {

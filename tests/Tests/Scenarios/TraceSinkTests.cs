@@ -9,11 +9,14 @@ public class TraceSinkTests
 {
     private static string Scenario(string name) => RepoFiles.Path($"scenarios/{name}.yaml");
 
-    [TestCase("copyin-years")]
-    [TestCase("mce-copy")]
-    [TestCase("fault-in-livelock")]
-    [TestCase("user-sigbus")]
-    public void ChromeTrace_IsValidTraceEventJson_BalancedPerTrack(string name)
+    [TestCase("copyin-years", "kernel")]
+    [TestCase("mce-copy", "kernel")]
+    [TestCase("fault-in-livelock", "kernel")]
+    [TestCase("user-sigbus", "kernel")]
+    [TestCase("dax-bypass", "pmem")]
+    [TestCase("virtiofs-truncate", "fuse")]
+    [TestCase("clearing-poison", "nvdimm")]
+    public void ChromeTrace_IsValidTraceEventJson_BalancedPerTrack(string name, string track)
     {
         var (code, output, err) = CliRun.Invoke("run", Scenario(name), "--trace", "chrome");
         Assert.That(code, Is.Zero, err);
@@ -60,7 +63,60 @@ public class TraceSinkTests
         Assert.That(stacks.Values.All(s => s.Count == 0), Is.True, "every track's B/E nest and balance");
         Assert.That(begins, Is.GreaterThan(0));
         Assert.That(instants, Is.GreaterThan(0));
-        Assert.That(threadNames.Values, Does.Contain("syscall").And.Contain("kernel"));
+        Assert.That(threadNames.Values, Does.Contain("syscall").And.Contain(track));
+    }
+
+    /// <summary>
+    /// Walkthrough 1's trace: the DAX read of 6.12 nests fs/dax.c inside the system call and copy_mc_to_user inside
+    /// dax_iomap_rw (the driver only hands out the address: __pmem_direct_access closes before the copy), while the
+    /// /dev/pmem0 read nests pmem_do_read inside submit_bio; on 4.17 the DAX read's frames stay open at the panic.
+    /// </summary>
+    [Test]
+    public void ChromeTrace_DaxBypass_NestsTheCopyInsideFsDax_NotInsideTheDriver()
+    {
+        var (code, output, err) = CliRun.Invoke("run", Scenario("dax-bypass"), "--trace", "chrome");
+        Assert.That(code, Is.Zero, err);
+        using var doc = JsonDocument.Parse(output);
+        var events = doc.RootElement.GetProperty("traceEvents").EnumerateArray().ToList();
+        var processes = events.Where(e => e.GetProperty("name").GetString() == "process_name")
+            .ToDictionary(e => e.GetProperty("args").GetProperty("name").GetString()!, e => e.GetProperty("pid").GetInt32());
+        Assert.That(processes.Keys, Is.EqualTo(new[] { "dax-bypass-4.17 (Linux 4.17)", "dax-bypass-6.12 (Linux 6.12)" }));
+
+        // Per process: every B with the names of the frames open at that moment (all tracks of one CPU share the stack).
+        List<(string Name, string[] Open)> Begins(int pid)
+        {
+            var list = new List<(string, string[])>();
+            var open = new List<(int Tid, string Name)>();
+            foreach (var e in events.Where(e => e.GetProperty("pid").GetInt32() == pid && e.GetProperty("ph").GetString() is "B" or "E").OrderBy(e => e.GetProperty("ts").GetInt64()))
+            {
+                var name = e.GetProperty("name").GetString()!;
+                if (e.GetProperty("ph").GetString() == "B")
+                {
+                    list.Add((name, open.Select(o => o.Name).ToArray()));
+                    open.Add((e.GetProperty("tid").GetInt32(), name));
+                }
+                else
+                {
+                    var i = open.FindLastIndex(o => o.Name == name);
+                    Assert.That(i, Is.EqualTo(open.Count - 1), $"E {name} closes the innermost open frame");
+                    open.RemoveAt(i);
+                }
+            }
+            return list;
+        }
+
+        var now = Begins(processes["dax-bypass-6.12 (Linux 6.12)"]);
+        var copy = now.First(b => b.Name == "copy_mc_to_user");
+        Assert.That(copy.Open, Is.EqualTo(new[] { "sys_pread64", "vfs_read", "daxfs_dax_read_iter", "dax_iomap_rw", "dax_iomap_iter", "_copy_mc_to_iter", "copy_to_user_iter_mc" }));
+        var direct = now.First(b => b.Name == "__pmem_direct_access");
+        Assert.That(direct.Open, Does.Contain("dax_iomap_iter").And.Not.Contain("submit_bio"));
+        var bdev = now.First(b => b.Name == "pmem_do_read");
+        Assert.That(bdev.Open, Does.Contain("blkdev_direct_IO").And.Contain("submit_bio").And.Contain("pmem_submit_bio"));
+
+        var old = Begins(processes["dax-bypass-4.17 (Linux 4.17)"]);
+        var plain = old.Last(b => b.Name == "copy_user_generic");
+        Assert.That(plain.Open, Does.Contain("dax_iomap_rw").And.Contain("_copy_to_iter"));
+        Assert.That(old.Any(b => b.Name == "copy_mc_to_user"), Is.False, "4.17 has no machine-check-safe DAX copy");
     }
 
     [Test]

@@ -66,6 +66,53 @@ public partial class WalkthroughTests
     }
 
     [Test]
+    public void Walkthrough_DaxBypass_PanicOn417_ShortReadEfaultBadblocksEioOn612()
+    {
+        var (code, output, _) = CliRun.Invoke("walkthrough", "dax-bypass");
+        Assert.That(code, Is.Zero);
+        Assert.That(output, Does.Contain("scenario dax-bypass-4.17:"));
+        Assert.That(output, Does.Contain("  [5] app: pread(disk, buf, 8192, 0) = -EIO (-5)\n"));
+        Assert.That(output, Does.Contain("  [6] app: pread(f, buf, 8192, 0): did not return: panic: Fatal local machine check: Data load in unrecoverable area of kernel\n"));
+        Assert.That(output, Does.Contain("      machine check #2: pa 0x100201040, context IN_KERNEL, severity PANIC"));
+        Assert.That(output, Does.Contain("scenario dax-bypass-6.12:"));
+        Assert.That(output, Does.Contain("  [6] app: pread(f, buf, 8192, 0) = 4160\n"));
+        Assert.That(output, Does.Contain("  [7] app: pread(f, buf, 4096, 4160) = -EFAULT (-14)\n"));
+        Assert.That(output, Does.Contain("      badblocks pmem0: empty → \"8 1\"\n"));
+        Assert.That(output, Does.Contain("  [10] app: pread(f, buf, 4096, 4160) = -EIO (-5)\n"));
+        Assert.That(output, Does.Contain("  [14] app: pread(disk, buf, 512, 4608) = 512\n"));
+        Assert.That(output, Does.Contain("  [17] app: pread(cached, buf, 8192, 0) = 4096\n"));
+    }
+
+    [Test]
+    public void Walkthrough_VirtiofsTruncate_EachPolicy()
+    {
+        var (code, output, _) = CliRun.Invoke("walkthrough", "virtiofs-truncate");
+        Assert.That(code, Is.Zero);
+        Assert.That(output, Does.Contain("  [8] reader: pread(f, buf, 8192, 2093056): did not return: livelock: "));
+        Assert.That(output, Does.Contain("  [8] reader: pread(f, buf, 8192, 2093056): did not return: stopped: error: kvm run failed Bad address\n"));
+        Assert.That(output, Does.Contain("  [8] mapper: load 8 byte(s) at m+0x300000: SIGBUS BUS_ADRERR si_addr=m+0x300000 (0x7ffff7eff000) si_addr_lsb=0 after 0 byte(s); caught\n"));
+        Assert.That(output, Does.Contain("  [8] reader: pread(f, buf, 8192, 2093056) = 4096\n"));
+        Assert.That(output, Does.Contain("  [9] mapper: load 8 byte(s) at m+0x300000: SIGBUS BUS_MCEERR_AR si_addr=m+0x300000 (0x7ffff7eff000) si_addr_lsb=12 after 0 byte(s); caught\n"));
+        Assert.That(output, Does.Contain("fuse: [requests.0] SETUPMAPPING unique=16 nodeid=5 fh=0xffffffffffffffff foffset=2097152 len=2097152 flags=3 moffset=2097152 → 0\n"));
+        Assert.That(output, Does.Contain("  [10] writer: pwrite(f, src, 4096, 3145728) = 4096\n"));
+    }
+
+    [Test]
+    public void Walkthrough_ClearingPoison_WriteOrders_RecoveryWrites_Zeroing()
+    {
+        var (code, output, _) = CliRun.Invoke("walkthrough", "clearing-poison");
+        Assert.That(code, Is.Zero);
+        Assert.That(output, Does.Contain("  [4] dd: pwrite(disk, src, 512, 4096) = 512\n"));
+        Assert.That(output, Does.Contain("scenario clearing-poison-unit-6.12:"));
+        Assert.That(output, Does.Contain("checked: /dev/pmem0 media [4096, +512) is all 0x00\n"));
+        Assert.That(output, Does.Contain("checked: /dev/pmem0 media [4096, +512) is the fill of src\n"));
+        Assert.That(output, Does.Contain("  [4] app: pwrite(f, new, 512, 4096) = -EFAULT (-14)\n"));
+        Assert.That(output, Does.Contain("  [5] app: pwrite(f, new, 6000, 100) = 3996\n"));
+        Assert.That(output, Does.Contain("  [10] app: fallocate(f, FALLOC_FL_ZERO_RANGE|FALLOC_FL_KEEP_SIZE, 12288, 100) = -EIO (-5)\n"));
+        Assert.That(output, Does.Contain("  [4] app: pwrite(f, new, 4096, 4096) = -EIO (-5)\n"));
+    }
+
+    [Test]
     public void WalkthroughList_NamesEveryWalkthrough()
     {
         foreach (var args in new[] { new[] { "walkthrough" }, new[] { "walkthrough", "list" } })
@@ -82,7 +129,7 @@ public partial class WalkthroughTests
         var (code, output, err) = CliRun.Invoke("walkthrough", "nope");
         Assert.That(code, Is.EqualTo(2));
         Assert.That(output, Is.Empty);
-        Assert.That(err, Does.StartWith("kernelsim: unknown walkthrough 'nope' (known: mce-copy, user-sigbus, copyin-years, fault-in-livelock)"));
+        Assert.That(err, Does.StartWith("kernelsim: unknown walkthrough 'nope' (known: dax-bypass, mce-copy, user-sigbus, copyin-years, fault-in-livelock, virtiofs-truncate, clearing-poison)"));
     }
 
     [Test]

@@ -14,12 +14,12 @@ namespace KernelSim.Cli.Scenarios.Expectations;
 
 /// <summary>
 /// Parses a step's expect: mapping. Keys: ret, errno, outcome, signal, signals, memory, file, page, machine,
-/// panic, process, processes, mce, dmesg, trace.
+/// panic, process, processes, mce, dmesg, trace, output, badblocks, media, fuse, host-file.
 /// </summary>
 internal static class ExpectationParser
 {
     /// <summary>Every key expect: accepts, in documentation order.</summary>
-    public static readonly string[] Keys = ["ret", "errno", "outcome", "signal", "signals", "memory", "file", "page", "machine", "panic", "process", "processes", "mce", "dmesg", "trace"];
+    public static readonly string[] Keys = ["ret", "errno", "outcome", "signal", "signals", "memory", "file", "page", "machine", "panic", "process", "processes", "mce", "dmesg", "trace", "output", "badblocks", "media", "fuse", "host-file"];
 
     public static List<IExpectation> Parse(YamlMap expect, ParseSymbols symbols, string? actor)
     {
@@ -109,6 +109,9 @@ internal static class ExpectationParser
                             return $"expected a new dmesg line containing \"{s}\", actual {(lines.Count == 0 ? "none" : string.Join(" | ", lines))}";
                         }));
                     }
+                    break;
+                case "output" or "badblocks" or "media" or "fuse" or "host-file":
+                    list.AddRange(LayerExpectations.Parse(key, file, node, what, symbols));
                     break;
                 case "trace":
                     foreach (var item in YamlValues.List(node))

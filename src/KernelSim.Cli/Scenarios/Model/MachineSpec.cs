@@ -3,7 +3,7 @@ using KernelSim.Profiles;
 
 namespace KernelSim.Cli.Scenarios.Model;
 
-/// <summary>The machine: release, CPU model, DRAM, when deferred work runs, seed, tracing, ramfs mounts.</summary>
+/// <summary>The machine: release, CPU model, DRAM, when deferred work runs, seed, tracing, ramfs mounts, pmem, daxfs and virtio-fs.</summary>
 internal sealed record MachineSpec(
     KernelVersion Kernel,
     CpuModel Cpu,
@@ -15,4 +15,13 @@ internal sealed record MachineSpec(
     IReadOnlyList<RamFsSpec> Ramfs)
 {
     public static MachineSpec Default { get; } = new(KernelProfile.Default.Version, CpuModel.FastString, 256UL << 20, WorkTiming.AtSyscallExit, 1, false, false, []);
+
+    /// <summary>The pmem region and its namespaces (machine.pmem), or none.</summary>
+    public PmemSpec? Pmem { get; init; }
+
+    /// <summary>daxfs filesystems formatted and mounted at setup (machine.filesystems).</summary>
+    public IReadOnlyList<DaxFsSpec> Filesystems { get; init; } = [];
+
+    /// <summary>virtio-fs shares (machine.virtiofs).</summary>
+    public IReadOnlyList<VirtioFsSpec> Virtiofs { get; init; } = [];
 }

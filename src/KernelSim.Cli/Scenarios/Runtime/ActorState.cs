@@ -11,6 +11,9 @@ internal sealed class ActorState(string name, Process process)
     public Dictionary<string, UserBuffer> Mappings { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, int> Fds { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The path each named descriptor was opened with.</summary>
+    public Dictionary<string, string> FdPaths { get; } = new(StringComparer.Ordinal);
+
     /// <summary>A page the runner maps on first use to hold iovec arrays of readv/writev steps without vec:.</summary>
     public UserPtr? Scratch { get; set; }
 

@@ -25,7 +25,63 @@ internal sealed class ScenarioRun
     public Dictionary<string, ShmemObject> SharedObjects { get; } = new(StringComparer.Ordinal);
     public List<RamFs> RamFsMounts { get; } = [];
 
+    /// <summary>daxfs mounts by mount point.</summary>
+    public Dictionary<string, KernelSim.Fs.Dax.DaxFs> DaxMounts { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>virtio-fs shares by name.</summary>
+    public Dictionary<string, KernelSim.Drivers.Virtiofs.VirtioFsShare> Shares { get; } = new(StringComparer.Ordinal);
+
     public ActorState Actor(string name) => Actors[name];
+
+    /// <summary>Per share: FUSE log and host event counts before the current step.</summary>
+    public Dictionary<string, (int Log, int Host)> LayerBefore { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Remember where the shares' logs stand before a step.</summary>
+    public void SnapshotLayers()
+    {
+        foreach (var (name, s) in Shares) LayerBefore[name] = (s.Log.Count, s.Host.Events.Count);
+        BadblocksBefore.Clear();
+        foreach (var (disk, show) in Badblocks()) BadblocksBefore[disk] = show;
+    }
+
+    /// <summary>Per pmem disk: its badblocks listing before the current step.</summary>
+    private Dictionary<string, string> BadblocksBefore { get; } = new(StringComparer.Ordinal);
+
+    private IEnumerable<(string Disk, string Show)> Badblocks()
+    {
+        if (Scenario.Machine.Pmem is not { } p) yield break;
+        for (var i = 0; i < p.Namespaces.Count; i++)
+            if (KernelSim.Drivers.Pmem.Nvdimm.Find(Machine, $"pmem{i}") is { } dev) yield return ($"pmem{i}", dev.Disk.BadblocksShow());
+    }
+
+    private static string ShowList(string show)
+    {
+        var l = Steps.PmemSteps.Lines(show);
+        return l.Count == 0 ? "empty" : string.Join(", ", l.Select(x => $"\"{x}\""));
+    }
+
+    /// <summary>The FUSE messages of a share during the current step.</summary>
+    public IEnumerable<KernelSim.Drivers.Virtiofs.Transport.FuseMessage> NewFuse(string share) =>
+        Shares[share].Log.Skip(LayerBefore.GetValueOrDefault(share).Log);
+
+    /// <summary>What the storage layers did during the step: FUSE requests and host events.</summary>
+    public List<string> LayerChanges()
+    {
+        var l = new List<string>();
+        foreach (var (disk, show) in Badblocks())
+        {
+            var before = BadblocksBefore.GetValueOrDefault(disk, "");
+            if (before != show) l.Add($"badblocks {disk}: {ShowList(before)} → {ShowList(show)}");
+        }
+        foreach (var (name, s) in Shares)
+        {
+            var (log, host) = LayerBefore.GetValueOrDefault(name);
+            var prefix = Shares.Count > 1 ? name + " " : "";
+            foreach (var e in s.Host.Events.Skip(host)) l.Add($"host: {prefix}{e}");
+            foreach (var msg in s.Log.Skip(log)) l.Add($"fuse: {prefix}{msg}");
+        }
+        return l;
+    }
 
     /// <summary>Resolve an address expression in the context of <paramref name="actor"/>; null with a reason if it has no address (yet).</summary>
     public Location? Resolve(AddrExpr e, string? actor, out string? error)

@@ -18,14 +18,15 @@ internal static class ScenarioRunner
     public static ScenarioResult Run(Scenario s)
     {
         var ms = s.Machine;
-        var machine = new MachineBuilder()
+        var builder = new MachineBuilder()
             .WithKernel(ms.Kernel)
             .WithCpu(ms.Cpu)
             .WithDram(ms.Dram)
             .WithWorkTiming(ms.Work)
             .WithSeed(ms.Seed)
-            .WithTrace(true)
-            .Build();
+            .WithTrace(true);
+        LayerSetup.Configure(builder, ms);
+        var machine = builder.Build();
         machine.MemoryFailure.EarlyKill = ms.EarlyKillSysctl;
         var run = new ScenarioRun(s, machine);
         var result = new ScenarioResult(s, machine);
@@ -44,6 +45,7 @@ internal static class ScenarioRunner
             run.RamFsMounts.Add(RamFs.Mount(m, new RamFsOptions { MountPoint = r.Mount, WriteEnd = r.WriteEnd }));
             result.Setup.Add($"ramfs on {r.Mount} (write_end: {(r.WriteEnd == WriteEndPolicy.Block ? "block_write_end" : "simple_write_end")})");
         }
+        LayerSetup.Mount(run, result);
         foreach (var spec in run.Scenario.Actors)
         {
             var p = m.Spawn(spec.Comm);
@@ -82,10 +84,11 @@ internal static class ScenarioRunner
         var signalsBefore = ExpectationContext.SignalCounts(run);
         var states = run.Actors.Values.Select(a => a.Process.State).ToList();
         var status = m.State.Status;
+        run.SnapshotLayers();
 
         var result = step.Step.Execute(run);
 
-        var details = new List<string>();
+        var details = new List<string>(result.Notes);
         foreach (var (name, a) in run.Actors)
         {
             foreach (var sig in a.Process.AllSignals.Skip(signalsBefore.GetValueOrDefault(name)))
@@ -105,6 +108,7 @@ internal static class ScenarioRunner
         }
         if (m.State.Status != status) details.Add($"machine {ExpectationParser.StatusName(m.State.Status)}");
         foreach (var line in m.State.Dmesg.Skip(dmesgBefore)) details.Add("dmesg: " + line);
+        details.AddRange(run.LayerChanges());
 
         var ctx = new ExpectationContext(run, step, result, mceBefore, dmesgBefore, traceBefore, signalsBefore);
         var checks = new List<ExpectationOutcome>();

@@ -82,7 +82,11 @@ internal static class FileSteps
         return new CallStep(actor, $"{actor}: {name} = open({path}, {flagsText})", (run, p) =>
         {
             var r = p.Open(path, flags, mode);
-            if (r >= 0) run.Actor(actor).Fds[name] = (int)r;
+            if (r >= 0)
+            {
+                run.Actor(actor).Fds[name] = (int)r;
+                run.Actor(actor).FdPaths[name] = path;
+            }
             return run.Syscall(p, r);
         });
     }

@@ -11,6 +11,15 @@ internal sealed class ParseSymbols
     public Dictionary<string, HashSet<string>> Fds { get; } = new(StringComparer.Ordinal);
     public HashSet<string> KernelBuffers { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>virtio-fs share names of the machine.</summary>
+    public List<string> Shares { get; } = [];
+
+    /// <summary>daxfs mount points of the machine.</summary>
+    public HashSet<string> DaxMounts { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>pmem disks of the machine ("pmem0", …).</summary>
+    public List<string> PmemDisks { get; } = [];
+
     public void AddActor(string name)
     {
         Actors.Add(name);

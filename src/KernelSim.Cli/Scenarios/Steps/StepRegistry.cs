@@ -5,12 +5,13 @@ internal delegate IScenarioStep StepParser(StepParseContext context);
 
 /// <summary>
 /// The steps a scenario file can use, by name. Each layer registers its own (mm and user access, kernel copy
-/// routines, files); later layers (pmem, fsdax, virtio-fs) add theirs with <see cref="Register"/> without
+/// routines, files); later layers (pmem, fsdax, virtio-fs) add theirs with <see cref="Register(string, string, StepParser)"/> without
 /// touching the parser.
 /// </summary>
 internal sealed class StepRegistry
 {
     private readonly Dictionary<string, (StepParser Parser, string Summary)> _steps = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _scalarKeys = new(StringComparer.Ordinal);
     private readonly List<string> _order = [];
 
     /// <summary>Add a step; the name must be new.</summary>
@@ -20,6 +21,20 @@ internal sealed class StepRegistry
         _order.Add(name);
         return this;
     }
+
+    /// <summary>
+    /// Add a step that may also be written with a scalar argument ("ndctl: start-scrub"), which stands for
+    /// {<paramref name="scalarKey"/>: value}.
+    /// </summary>
+    public StepRegistry Register(string name, string summary, string scalarKey, StepParser parser)
+    {
+        Register(name, summary, parser);
+        _scalarKeys[name] = scalarKey;
+        return this;
+    }
+
+    /// <summary>The key a scalar argument of the step stands for, or null when the step takes a mapping only.</summary>
+    public string? ScalarKey(string name) => _scalarKeys.GetValueOrDefault(name);
 
     public bool TryGet(string name, out StepParser parser)
     {
@@ -48,6 +63,9 @@ internal sealed class StepRegistry
         AccessSteps.Register(r);
         KernelSteps.Register(r);
         FileSteps.Register(r);
+        FsSteps.Register(r);
+        PmemSteps.Register(r);
+        VirtiofsSteps.Register(r);
         return r;
     }
 }

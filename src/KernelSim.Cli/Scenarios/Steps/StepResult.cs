@@ -9,6 +9,9 @@ namespace KernelSim.Cli.Scenarios.Steps;
 /// <param name="Text">The result as printed ("= 512", "= -EFAULT (-14)", "SIGBUS BUS_MCEERR_AR …").</param>
 internal sealed record StepResult(long? Ret, string? Outcome, SigInfo? Signal, string Text)
 {
+    /// <summary>Output lines of the step (ndctl's stdout, a badblocks listing), shown with what changed.</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+
     /// <summary>A value that returned, printed as "= value" (errno-aware).</summary>
     public static StepResult Returned(long ret) => new(ret, null, null, "= " + Errno.Describe(ret));
 

@@ -95,8 +95,9 @@ internal sealed class YamlMap
         }
     }
 
-    public ScenarioException Error(YamlNode node, string reason) => new(File, node.Start.Line > 0 ? node.Start : Fallback, reason);
+    public ScenarioException Error(YamlNode node, string reason) =>
+        new(File, ReferenceEquals(node, Node) && !Fallback.Equals(Mark.Empty) ? Fallback : node.Start.Line > 0 ? node.Start : Fallback, reason);
 
-    /// <summary>Where errors about an empty (implicit) mapping point: the key that introduced it.</summary>
+    /// <summary>Where errors about a synthetic mapping (empty, or made from a scalar argument) point: the key or scalar that introduced it.</summary>
     public Mark Fallback { get; init; } = Mark.Empty;
 }

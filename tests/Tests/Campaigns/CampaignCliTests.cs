@@ -1,0 +1,167 @@
+using KernelSim.Cli.Campaigns;
+using KernelSim.Tests.Cli;
+
+namespace KernelSim.Tests.Campaigns;
+
+/// <summary>`kernelsim campaign`, `shrink` and the campaign file format: errors, outputs, docs.</summary>
+public class CampaignCliTests
+{
+    private string _dir = "";
+
+    [SetUp]
+    public void SetUp()
+    {
+        _dir = Path.Combine(Path.GetTempPath(), "kernelsim-camp-" + TestContext.CurrentContext.Test.ID);
+        Directory.CreateDirectory(_dir);
+    }
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_dir, recursive: true);
+
+    private string Write(string name, string text)
+    {
+        var p = Path.Combine(_dir, name);
+        File.WriteAllText(p, text);
+        return p;
+    }
+
+    private static string Example => RepoFiles.Path("campaigns/example.yaml");
+
+    [Test]
+    public void Shrink_Seed14_WritesASmallerScenarioThatRunPasses()
+    {
+        var spec = CampaignParser.ParseFile(Example);
+        var original = PlanGenerator.Generate(spec, 14);
+        Assert.That(original.Workload, Is.EqualTo(WorkloadKind.RamfsRw));
+        var path = Path.Combine(_dir, "s14.yaml");
+        var (code, _, err) = CliRun.Invoke("shrink", "14", "--campaign", Example, "--out", path);
+        Assert.That(code, Is.Zero, err);
+        Assert.That(err, Does.Contain("# seed 14 on Linux 4.17: worst outcome panic; 9 -> 2 steps"));
+        var text = File.ReadAllText(path);
+        Assert.That(text, Does.Contain("  - poison: {at: buf+0x8d40}\n  - pwritev: {fd: f, iov: [{at: buf+0x85fb, len: 3781}], pos: 17429}\n    expect:\n      ret: noreturn\n      machine: panicked\n"));
+        var (rc, output, runErr) = CliRun.Invoke("run", path);
+        Assert.That(rc, Is.Zero, output + runErr);
+        Assert.That(output, Does.Contain("PASS example-seed-14"));
+    }
+
+    [TestCase(30)]
+    [TestCase(42)]
+    [TestCase(27)]
+    public void Shrink_InterestingSeeds_ScenarioReproducesTheOutcome(int seed)
+    {
+        var path = Path.Combine(_dir, $"s{seed}.yaml");
+        var (code, _, err) = CliRun.Invoke("shrink", seed.ToString(System.Globalization.CultureInfo.InvariantCulture), "--campaign", Example, "--out", path);
+        Assert.That(code, Is.Zero, err);
+        var (rc, output, runErr) = CliRun.Invoke("run", path);
+        Assert.That(rc, Is.Zero, File.ReadAllText(path) + output + runErr);
+    }
+
+    [Test]
+    public void Shrink_PmemWorkload_ExplainsItCannotWriteAScenario_Exit3()
+    {
+        var spec = CampaignParser.ParseFile(Example);
+        Assert.That(PlanGenerator.Generate(spec, 1).Workload, Is.EqualTo(WorkloadKind.PmemDirect));
+        var (code, _, err) = CliRun.Invoke("shrink", "1", "--campaign", Example);
+        Assert.That(code, Is.EqualTo(3));
+        Assert.That(err, Does.Contain("cannot be written as a scenario yet"));
+    }
+
+    [TestCase("campaign: x\nprofiles: [6.12]\nworkloads: {ramfs: 1}\nfaults: {poison-lines: 1}\n", "x.yaml:4:10: faults: unknown key 'poison-lines' (expected one of: poison-line, badblocks,")]
+    [TestCase("campaign: x\nprofiles: [6.12, 9.x]\nworkloads: {ramfs: 1}\n", "x.yaml:2:18: profiles: '9.x' is not a kernel release")]
+    [TestCase("campaign: x\nprofiles: [6.12]\nworkloads: {ramfs: -3}\n", "x.yaml:3:20: workloads.ramfs: a weight between 0 and 1000")]
+    [TestCase("campaign: x\nprofiles: [6.12]\nseeds: 9..3\nworkloads: {ramfs: 1}\n", "x.yaml:3:8: seeds: '9..3' is not a range A..B")]
+    [TestCase("campaign: x\nprofiles: [6.12]\nworkloads: {ramfs: 1}\nmachine: {pmem: 3M}\n", "x.yaml:4:17: machine.pmem: a multiple of 2M")]
+    [TestCase("campaign: x\nprofiles: [6.12]\nworkloads: {ramfs: 1}\nfaults: {host-truncate: 1}\n", "x.yaml:4:10: faults.host-truncate: not supported yet by this build")]
+    [TestCase("campaign: x\nprofiles: [6.12]\nworkload: {ramfs: 1}\n", "x.yaml:1:1: campaign file: missing required key 'workloads'")]
+    [TestCase("campaign: x\n  profiles: [6.12\n", "x.yaml:2:")]
+    public void Campaign_BadFile_Exit2WithLineAndColumn(string text, string message)
+    {
+        var path = Write("x.yaml", text);
+        var (code, output, err) = CliRun.Invoke("campaign", path);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(output, Is.Empty);
+        Assert.That(err, Does.StartWith($"kernelsim: {Path.Combine(_dir, message)}"));
+    }
+
+    [TestCase("--seeds", "5..1", "--seeds '5..1'")]
+    [TestCase("--shard", "3/3", "--shard '3/3'")]
+    [TestCase("--jobs", "0", "--jobs: at least 1")]
+    public void Campaign_BadOption_Exit2(string option, string value, string message)
+    {
+        var (code, _, err) = CliRun.Invoke("campaign", Example, option, value);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.Contain(message));
+    }
+
+    [Test]
+    public void Campaign_Out_WritesJsonlCsvAndSvg()
+    {
+        var dir = Path.Combine(_dir, "out");
+        var (code, output, err) = CliRun.Invoke("campaign", Example, "--seeds", "1..12", "--jobs", "2", "--out", dir);
+        Assert.That(code, Is.Zero, output + err);
+        var lines = File.ReadAllLines(Path.Combine(dir, "results.jsonl"));
+        Assert.That(lines[0], Does.StartWith("{\"seed\":1,\"commit\":\""));
+        Assert.That(lines[0], Does.Contain("\"profile\":\"4.17\",\"workload\":\"pmem-direct\",\"plan\":\""));
+        Assert.That(lines.Select(l => l[..l.IndexOf(",\"commit\"", StringComparison.Ordinal)]).Distinct().Count(), Is.EqualTo(12));
+        Assert.That(File.ReadAllLines(Path.Combine(dir, "plans.jsonl")), Has.Length.EqualTo(12));
+        var csv = File.ReadAllText(Path.Combine(dir, "summary.csv"));
+        Assert.That(csv, Does.StartWith("profile,outcome,operations,seeds\n4.17,complete,"));
+        var svg = File.ReadAllText(Path.Combine(dir, "chart.svg"));
+        Assert.That(svg, Does.StartWith("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+        Assert.That(svg, Does.Contain(">Linux 6.12</text>"));
+    }
+
+    [Test]
+    public void Merge_TwoShards_EqualsTheFullRun()
+    {
+        string Dir(string n) => Path.Combine(_dir, n);
+        Assert.That(CliRun.Invoke("campaign", Example, "--seeds", "1..10", "--jobs", "1", "--out", Dir("full")).Code, Is.Zero);
+        Assert.That(CliRun.Invoke("campaign", Example, "--seeds", "1..10", "--shard", "0/2", "--out", Dir("s0")).Code, Is.Zero);
+        Assert.That(CliRun.Invoke("campaign", Example, "--seeds", "1..10", "--shard", "1/2", "--out", Dir("s1")).Code, Is.Zero);
+        var (code, output, err) = CliRun.Invoke("merge", Dir("s1"), Dir("s0"), "--out", Dir("merged"));
+        Assert.That(code, Is.Zero, output + err);
+        Assert.That(output, Does.StartWith("merged 2 shard(s): 10 seeds, "));
+        foreach (var f in new[] { "results.jsonl", "plans.jsonl", "summary.csv" })
+            Assert.That(File.ReadAllText(Path.Combine(Dir("merged"), f)), Is.EqualTo(File.ReadAllText(Path.Combine(Dir("full"), f))), f);
+    }
+
+    [Test]
+    public void Merge_NotACampaignDirectory_Exit2()
+    {
+        var (code, _, err) = CliRun.Invoke("merge", _dir, "--out", Path.Combine(_dir, "m"));
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.Contain("no results.jsonl and plans.jsonl"));
+    }
+
+    private static bool Update => Environment.GetEnvironmentVariable("KERNELSIM_UPDATE_DOCS") == "1";
+
+    private const string Begin = "<!-- campaign-output:begin -->\n```text\n";
+    private const string End = "```\n<!-- campaign-output:end -->";
+
+    [Test]
+    public void CampaignsDoc_ShortRun_IsTheRealOutput()
+    {
+        var (code, output, err) = CliRun.Invoke("campaign", Example, "--seeds", "1..200", "--jobs", "2");
+        Assert.That(err, Is.Empty);
+        Assert.That(code, Is.Zero, output);
+        var path = RepoFiles.Path("docs/campaigns.md");
+        var doc = File.ReadAllText(path);
+        var b = doc.IndexOf(Begin, StringComparison.Ordinal);
+        var e = doc.IndexOf(End, StringComparison.Ordinal);
+        Assert.That(b, Is.GreaterThanOrEqualTo(0), "docs/campaigns.md has no campaign-output block");
+        Assert.That(e, Is.GreaterThan(b));
+        if (Update)
+        {
+            File.WriteAllText(path, doc[..(b + Begin.Length)] + output + doc[e..]);
+            return;
+        }
+        Assert.That(doc[(b + Begin.Length)..e], Is.EqualTo(output), "docs/campaigns.md is stale: rerun with KERNELSIM_UPDATE_DOCS=1");
+    }
+
+    [Test]
+    public void CampaignsDoc_ExampleFile_IsQuotedVerbatim()
+    {
+        var doc = File.ReadAllText(RepoFiles.Path("docs/campaigns.md"));
+        Assert.That(doc, Does.Contain("```yaml\n" + File.ReadAllText(Example) + "```\n"));
+    }
+}
