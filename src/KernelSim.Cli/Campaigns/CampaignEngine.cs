@@ -58,16 +58,17 @@ internal static class CampaignEngine
         });
         var all = new List<OpRecord>();
         foreach (var r in results) all.AddRange(r);
-        return new CampaignResult(spec, commit ?? GitCommit(), plans, all);
+        return new CampaignResult(spec, commit ?? GitCommit(Path.GetDirectoryName(Path.GetFullPath(spec.File))), plans, all);
     }
 
-    /// <summary>git rev-parse HEAD of the working directory's repository, or "unknown".</summary>
-    public static string GitCommit()
+    /// <summary>git rev-parse HEAD of the repository holding <paramref name="dir"/> (the campaign file's), or "unknown".</summary>
+    public static string GitCommit(string? dir = null)
     {
         try
         {
             var psi = new ProcessStartInfo("git", "rev-parse HEAD")
             {
+                WorkingDirectory = dir is { Length: > 0 } && Directory.Exists(dir) ? dir : Environment.CurrentDirectory,
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,

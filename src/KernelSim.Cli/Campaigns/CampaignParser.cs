@@ -97,8 +97,6 @@ internal static class CampaignParser
             foreach (var (fname, kind) in CampaignSpec.FaultNames)
             {
                 if (fmap.Get(fname) is not { } fn) continue;
-                if (kind == FaultKind.HostTruncate)
-                    throw fmap.Error(fmap.KeyNode(fname), "faults.host-truncate: not supported yet by this build (needs a virtio-fs campaign workload)");
                 faults.Add((kind, Weight(fmap, fn, $"faults.{fname}")));
             }
             fmap.Done();

@@ -7,7 +7,7 @@ namespace KernelSim.Cli.Campaigns;
 internal enum StepKind
 {
     Read, Write, Pread, Pwrite, Readv, Writev, Preadv, Pwritev, Load, Store, Fsync,
-    PoisonDevice, Badblocks, StormDevice, PoisonBuffer, StormBuffer, UnmapPage, ReadonlyPage, SubpageHole,
+    PoisonDevice, Badblocks, StormDevice, PoisonBuffer, StormBuffer, UnmapPage, ReadonlyPage, SubpageHole, HostTruncate,
     Hostile,
 }
 
@@ -53,6 +53,7 @@ internal sealed record PlanStep(StepKind Kind, ulong Off = 0, ulong Len = 0, lon
             StepKind.UnmapPage => $"munmap buf+0x{Off:x}",
             StepKind.ReadonlyPage => $"mprotect-ro buf+0x{Off:x}",
             StepKind.SubpageHole => $"subpage-hole buf+0x{Off:x} {Len}",
+            StepKind.HostTruncate => $"host-truncate {Off}",
             StepKind.Hostile => HostileWorkload.Describe(Raw ?? []),
             _ => Kind.ToString(),
         };

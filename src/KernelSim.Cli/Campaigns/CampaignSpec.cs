@@ -11,6 +11,10 @@ internal enum WorkloadKind
     PmemBuffered,
     /// <summary>O_DIRECT I/O on /dev/pmem0 (512-byte aligned).</summary>
     PmemDirect,
+    /// <summary>read/write on a file of a dax=always daxfs mounted from /dev/pmem0 (fs/dax.c: no page cache).</summary>
+    Fsdax,
+    /// <summary>read/write on a virtio-fs file (DAX window, -o dax=always) whose host side can change.</summary>
+    Virtiofs,
     /// <summary>User-mode load/store mixes on an anonymous private mapping.</summary>
     MmapPrivate,
     /// <summary>User-mode load/store mixes on an anonymous shared mapping.</summary>
@@ -38,7 +42,7 @@ internal enum FaultKind
     McStorm,
     /// <summary>Deferred work (NFIT badblocks update, ARS) runs only at the end (WorkQueue.Timing Manual).</summary>
     WorkTiming,
-    /// <summary>A host-side truncation of a virtio-fs file (needs the virtio-fs workload; not drawn yet).</summary>
+    /// <summary>A host-side truncation of the virtio-fs file (virtiofs workload only).</summary>
     HostTruncate,
 }
 
@@ -64,6 +68,8 @@ internal sealed record CampaignSpec(
         ("ramfs", WorkloadKind.RamfsRw),
         ("pmem-buffered", WorkloadKind.PmemBuffered),
         ("pmem-direct", WorkloadKind.PmemDirect),
+        ("fsdax", WorkloadKind.Fsdax),
+        ("virtiofs", WorkloadKind.Virtiofs),
         ("mmap-private", WorkloadKind.MmapPrivate),
         ("mmap-shared", WorkloadKind.MmapShared),
         ("hostile", WorkloadKind.Hostile),
@@ -88,10 +94,10 @@ internal sealed record CampaignSpec(
     public static string NameOf(FaultKind k) => Array.Find(FaultNames, w => w.Kind == k).Name;
 
     /// <summary>True when the workload uses /dev/pmem0.</summary>
-    public static bool IsPmem(WorkloadKind k) => k is WorkloadKind.PmemBuffered or WorkloadKind.PmemDirect;
+    public static bool IsPmem(WorkloadKind k) => k is WorkloadKind.PmemBuffered or WorkloadKind.PmemDirect or WorkloadKind.Fsdax;
 
     /// <summary>True when the workload is a file workload (has a device or file model).</summary>
-    public static bool IsFile(WorkloadKind k) => k is WorkloadKind.RamfsRw or WorkloadKind.PmemBuffered or WorkloadKind.PmemDirect;
+    public static bool IsFile(WorkloadKind k) => k is WorkloadKind.RamfsRw or WorkloadKind.PmemBuffered or WorkloadKind.PmemDirect or WorkloadKind.Fsdax or WorkloadKind.Virtiofs;
 
     /// <summary>The seeds of the file (or of --seeds), first..last inclusive.</summary>
     public ulong SeedCount => SeedLast - SeedFirst + 1;

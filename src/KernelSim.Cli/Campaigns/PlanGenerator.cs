@@ -56,7 +56,7 @@ internal static class PlanGenerator
     {
         FaultKind.Badblocks => CampaignSpec.IsPmem(w),
         FaultKind.WorkTiming => CampaignSpec.IsPmem(w),
-        FaultKind.HostTruncate => false,
+        FaultKind.HostTruncate => w == WorkloadKind.Virtiofs,
         _ => w != WorkloadKind.Hostile,
     };
 
@@ -81,6 +81,8 @@ internal static class PlanGenerator
                 var start = span >= limit ? 0 : rng.Below((limit - span) / 64) * 64;
                 return new PlanStep(pmem ? StepKind.StormDevice : StepKind.StormBuffer, Off: start, Len: lines, Pos: stride);
             }
+            case FaultKind.HostTruncate:
+                return new PlanStep(StepKind.HostTruncate, Off: rng.Below(CampaignPlan.Region / Page) * Page);
             case FaultKind.UnmappedPage:
                 return new PlanStep(StepKind.UnmapPage, Off: rng.Below(CampaignPlan.BufSize / Page) * Page);
             case FaultKind.ReadonlyPage:

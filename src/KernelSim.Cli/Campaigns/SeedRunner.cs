@@ -1,5 +1,7 @@
 using KernelSim.Drivers.Pmem;
+using KernelSim.Drivers.Virtiofs;
 using KernelSim.Fs;
+using KernelSim.Fs.Dax;
 using KernelSim.Kernel;
 using KernelSim.Mm;
 using KernelSim.Profiles;
@@ -63,6 +65,8 @@ internal sealed class SeedRunner
     private ByteModel _user = null!;
     private PmemDevice? _pmem;
     private RamFs? _ramfs;
+    private DaxFs? _daxfs;
+    private VirtioFsShare? _share;
     private HostileWorkload? _hostile;
     private readonly List<(ulong Pos, ulong Len)> _dirty = [];
     private readonly Dictionary<int, List<ulong>> _applied = [];
@@ -102,6 +106,11 @@ internal sealed class SeedRunner
             .WithWorkTiming(_plan.WorkManual ? WorkTiming.Manual : WorkTiming.AtSyscallExit)
             .WithSeed(_plan.Seed).WithTrace(trace);
         if (CampaignSpec.IsPmem(w) || w == WorkloadKind.Hostile) b.AddPmem(new PmemNamespaceSpec(_spec.PmemSize));
+        if (w == WorkloadKind.Virtiofs)
+        {
+            var data = ByteModel.Pattern(_plan.Seed, 0xD0D0, (int)CampaignPlan.Region);
+            b.AddVirtioFs(new VirtioFsOptions(), share => share.Host.CreateFile("data", data.Length, nodeId: 5, data: data));
+        }
         _m = b.Build();
         var region = (int)CampaignPlan.Region;
         _dev = new ByteModel(ByteModel.Pattern(_plan.Seed, 0xD0D0, region));
@@ -109,7 +118,8 @@ internal sealed class SeedRunner
         if (CampaignSpec.IsPmem(w))
         {
             _pmem = _m.Pmem("pmem0");
-            _m.Phys.PokeBytes(new PhysAddr(_pmem.DataPhys(0)), ByteModel.Pattern(_plan.Seed, 0xD0D0, region));
+            if (w == WorkloadKind.Fsdax) _daxfs = DaxFs.FormatAndMount(_m, _pmem.Disk, new DaxFsOptions { Dax = DaxMode.Always });
+            else _m.Phys.PokeBytes(new PhysAddr(_pmem.DataPhys(0)), ByteModel.Pattern(_plan.Seed, 0xD0D0, region));
         }
         if (w is WorkloadKind.RamfsRw or WorkloadKind.Hostile)
         {
@@ -130,8 +140,31 @@ internal sealed class SeedRunner
         _vec = new UserPtr((ulong)vr);
         if (w == WorkloadKind.RamfsRw) _fd = (int)_p.Open("/mnt/ramfs/data", Fcntl.O_RDWR);
         else if (w == WorkloadKind.PmemBuffered) _fd = (int)_p.Open("/dev/pmem0", Fcntl.O_RDWR);
+        else if (w == WorkloadKind.Virtiofs)
+        {
+            _share = VirtioFs.Shares(_m).Single();
+            _fd = (int)_p.Open(_share.PathOf("data"), Fcntl.O_RDWR);
+        }
         else if (w == WorkloadKind.PmemDirect) _fd = (int)_p.Open("/dev/pmem0", Fcntl.O_RDWR | Fcntl.O_DIRECT);
-        if (CampaignSpec.IsFile(w) && _fd < 0) throw new InvalidOperationException($"setup open failed: {Errno.Describe(_fd)}");
+        else if (w == WorkloadKind.Fsdax)
+        {
+            // The file's initial data is written through the filesystem, from the user buffer.
+            _fd = (int)_p.Open(_daxfs!.MountPoint + "/data", Fcntl.O_RDWR | Fcntl.O_CREAT);
+            var init = ByteModel.Pattern(_plan.Seed, 0xD0D0, region);
+            if (_fd >= 0)
+            {
+                if (!_p.Store(_buf, init).Completed((ulong)init.Length) || _p.Pwrite64(_fd, _buf, (ulong)init.Length, 0) != init.Length)
+                    throw new InvalidOperationException("setup: writing the daxfs file failed");
+                if (!_p.Store(_buf, ByteModel.Pattern(_plan.Seed, 0xB0B0, (int)CampaignPlan.BufSize)).Completed(CampaignPlan.BufSize))
+                    throw new InvalidOperationException("setup: refilling the buffer failed");
+            }
+        }
+        if (CampaignSpec.IsFile(w) && _fd < 0)
+        {
+            // The release has no such filesystem (virtio-fs is 5.4+) or the mount failed: one record, no operations.
+            Add(0, "setup: open", _fd, Outcome.OtherErrno, $"open failed: {Errno.Describe(_fd)}; no operation ran");
+            return;
+        }
         if (w == WorkloadKind.Hostile) _hostile = new HostileWorkload(_m, _p, _buf, _vec);
         _m.Tracer.Clear();
 
@@ -165,7 +198,8 @@ internal sealed class SeedRunner
             case StepKind.Badblocks:
             {
                 var ndctl = new Ndctl(_m);
-                var rc = ndctl.InjectError(_pmem!.NamespaceName, (long)s.Off, (long)s.Len);
+                var sector = _daxfs != null ? _daxfs.SectorOf("data", (long)s.Off * 512) : (long)s.Off;
+                var rc = sector < 0 ? -1 : ndctl.InjectError(_pmem!.NamespaceName, sector, (long)s.Len);
                 applied = rc == 0 ? 1 : 0;
                 if (applied == 1) at.Add(s.Off);
                 break;
@@ -184,6 +218,16 @@ internal sealed class SeedRunner
                 applied = _p.Mprotect(_buf.Value + s.Off, 4096, Mman.PROT_READ) == 0 ? 1 : 0;
                 if (applied == 1) at.Add(s.Off);
                 break;
+            case StepKind.HostTruncate:
+                // Another host party truncates the file: the guest's cached size is stale; bytes past the new
+                // size are whatever the host now has (zeros, or nothing), so the oracle forgets them.
+                if (_share!.Host.Truncate("data", (long)s.Off))
+                {
+                    applied = 1;
+                    at.Add(s.Off);
+                    _dev.Forget(s.Off, CampaignPlan.Region - s.Off);
+                }
+                break;
             case StepKind.SubpageHole:
                 _p.Mm.SetSubpageProtection(new UserPtr(_buf.Value + s.Off), s.Len, accessible: false);
                 applied = 1;
@@ -193,9 +237,13 @@ internal sealed class SeedRunner
         Add(i, s.Describe(), null, Outcome.Injected, applied == 0 ? "not applied" : $"applied {applied}");
     }
 
+    /// <summary>The device offset (relative to the data area of /dev/pmem0) holding region byte <paramref name="off"/>, or −1.</summary>
+    private long DevOffset(ulong off) => _daxfs != null ? _daxfs.DeviceOffsetOf("data", (long)off) : (long)off;
+
     private int PoisonDev(ulong off, List<ulong> at)
     {
-        if (off >= CampaignPlan.Region || _m.InjectPoison(new PhysAddr(_pmem!.DataPhys(off))) != 0) return 0;
+        var dev = DevOffset(off);
+        if (off >= CampaignPlan.Region || dev < 0 || _m.InjectPoison(new PhysAddr(_pmem!.DataPhys((ulong)dev))) != 0) return 0;
         at.Add(off);
         return 1;
     }
@@ -217,7 +265,7 @@ internal sealed class SeedRunner
         return _m.Phys.IsPoisoned(new PhysAddr((pfn << PageDefs.PAGE_SHIFT) | PageDefs.OffsetInPage(va)));
     }
 
-    private bool DevLinePoisoned(ulong off) => _pmem != null && _m.Phys.IsPoisoned(new PhysAddr(_pmem.DataPhys(off)));
+    private bool DevLinePoisoned(ulong off) => _pmem != null && DevOffset(off) is >= 0 and var dev && _m.Phys.IsPoisoned(new PhysAddr(_pmem.DataPhys((ulong)dev)));
 
     // ---- operations -----------------------------------------------------------------------------------
 
@@ -253,7 +301,7 @@ internal sealed class SeedRunner
         var segs = Segments(s);
         var total = s.TotalLen;
         var pos = positioned ? s.Pos : _fpos;
-        var direct = _plan.Workload == WorkloadKind.PmemDirect;
+        var direct = _plan.Workload is WorkloadKind.PmemDirect or WorkloadKind.Fsdax; // reads come from the media
 
         // What the oracle needs from before the call.
         var poisonedSource = new List<ulong>(); // offsets (in the operation) of poisoned source lines
@@ -496,6 +544,13 @@ internal sealed class SeedRunner
                 if (_dev.TryGet((ulong)k, out var want) && data[k] != want)
                     mismatches.Add($"file offset {k} = 0x{data[k]:x2}, expected 0x{want:x2}");
         }
+        else if (_share != null)
+        {
+            var data = _share.Host["data"]?.ReadAll() ?? [];
+            for (var k = 0; k < data.Length && mismatches.Count < MaxReported; k++)
+                if (_dev.TryGet((ulong)k, out var want) && data[k] != want)
+                    mismatches.Add($"host file offset {k} = 0x{data[k]:x2}, expected 0x{want:x2}");
+        }
         else if (_pmem != null)
         {
             var persisted = true;
@@ -513,10 +568,17 @@ internal sealed class SeedRunner
             if (persisted)
             {
                 var media = new byte[CampaignPlan.Region];
-                _m.Phys.PeekBytes(new PhysAddr(_pmem.DataPhys(0)), media);
+                Span<byte> lineBytes = stackalloc byte[64];
+                for (ulong line = 0; line < CampaignPlan.Region; line += 64)
+                {
+                    var dev = DevOffset(line);
+                    if (dev < 0) continue;
+                    _m.Phys.PeekBytes(new PhysAddr(_pmem.DataPhys((ulong)dev)), lineBytes);
+                    lineBytes.CopyTo(media.AsSpan((int)line, 64));
+                }
                 for (ulong line = 0; line < CampaignPlan.Region && mismatches.Count < MaxReported; line += 64)
                 {
-                    if (DevLinePoisoned(line)) continue;
+                    if (DevLinePoisoned(line) || DevOffset(line) < 0) continue;
                     for (var k = line; k < line + 64; k++)
                         if (_dev.TryGet(k, out var want) && media[k] != want)
                         {

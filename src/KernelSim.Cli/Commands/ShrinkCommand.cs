@@ -38,7 +38,7 @@ internal static class ShrinkCommand
         err.Line($"# shrunk plan: {r.Shrunk.Describe()}");
         if (!ScenarioWriter.CanWrite(plan.Workload))
         {
-            err.Line($"kernelsim: the {CampaignSpec.NameOf(plan.Workload)} workload cannot be written as a scenario yet (the scenario format has no machine.pmem); the shrunk plan is above");
+            err.Line($"kernelsim: the {CampaignSpec.NameOf(plan.Workload)} workload cannot be written as a scenario yet (the scenario format has no machine.pmem, filesystems or virtiofs); the shrunk plan is above");
             err.Writer.Flush();
             return 3;
         }

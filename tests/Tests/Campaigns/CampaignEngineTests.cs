@@ -58,11 +58,12 @@ public class CampaignEngineTests
         var spec = CampaignParser.ParseFile(file);
         var full = CampaignEngine.Run(spec, CampaignEngine.Seeds(20, 25, 0, 1), 2);
         var expected = CampaignOutput.Jsonl(full.Records.Where(r => r.Seed == 23), full.Commit);
-        var (code, out1, _) = CliRun.Invoke("replay", "23", "--campaign", file, "--trace", "text");
+        var (code, out1, err1) = CliRun.Invoke("replay", "23", "--campaign", file, "--trace", "text");
         var (_, out2, err2) = CliRun.Invoke("replay", "23", "--campaign", file, "--trace", "text");
         Assert.That(code, Is.Zero);
         Assert.That(out1, Is.EqualTo(expected));
         Assert.That(out2, Is.EqualTo(out1));
+        Assert.That(err2, Is.EqualTo(err1), "the traces are identical too");
         Assert.That(err2, Does.Contain("# trace on Linux 6.12"));
     }
 
@@ -134,6 +135,19 @@ public class CampaignEngineTests
         var bugs = result.Records.Where(r => r.Outcome == Outcome.SimBug).Select(r => $"seed {r.Seed} {r.Profile} {r.Call}: {r.Detail}").ToList();
         Assert.That(bugs, Is.Empty);
         Assert.That(result.Records.Count(r => r.Workload == "hostile"), Is.GreaterThan(300 * 2 * 6));
+    }
+
+    [Test]
+    public void Virtiofs_HostTruncations_NoSimulatorBugOrCorruption_And417HasNoVirtiofs()
+    {
+        var spec = CampaignParser.ParseFile(RepoFiles.Path("campaigns/virtiofs.yaml"));
+        var result = CampaignEngine.Run(spec, CampaignEngine.Seeds(1, 60, 0, 1), 2, commit: "test");
+        Assert.That(result.Records.Where(r => r.Outcome is Outcome.SimBug or Outcome.SilentCorruption).Select(r => $"seed {r.Seed} {r.Profile}: {r.Detail}"), Is.Empty);
+        var old = result.Records.Where(r => r.Profile == "4.17").ToList();
+        Assert.That(old, Has.Count.EqualTo(60));
+        Assert.That(old.Select(r => (r.Call, r.Ret, r.Outcome)).Distinct(), Is.EqualTo(new[] { ("setup: open", (long?)-2, Outcome.OtherErrno) }));
+        Assert.That(result.Records.Count(r => r.Profile == "6.12" && r.Call.StartsWith("host-truncate", StringComparison.Ordinal) && r.Detail == "applied 1"), Is.GreaterThan(10));
+        Assert.That(result.Records.Any(r => r.Profile == "6.12" && r.Outcome == Outcome.Livelock), Is.True, "a read of a truncated DAX page livelocks (UpstreamAsyncLivelock)");
     }
 
     [Test]
