@@ -1,30 +1,12 @@
 using KernelSim.Cli.Campaigns;
 using KernelSim.Tests.Cli;
+using KernelSim.Tests.Infrastructure;
 
 namespace KernelSim.Tests.Campaigns;
 
 /// <summary>`kernelsim campaign`, `shrink` and the campaign file format: errors, outputs, docs.</summary>
-public class CampaignCliTests
+public class CampaignCliTests : TempDirTest
 {
-    private string _dir = "";
-
-    [SetUp]
-    public void SetUp()
-    {
-        _dir = Path.Combine(Path.GetTempPath(), "kernelsim-camp-" + TestContext.CurrentContext.Test.ID);
-        Directory.CreateDirectory(_dir);
-    }
-
-    [TearDown]
-    public void TearDown() => Directory.Delete(_dir, recursive: true);
-
-    private string Write(string name, string text)
-    {
-        var p = Path.Combine(_dir, name);
-        File.WriteAllText(p, text);
-        return p;
-    }
-
     private static string Example => RepoFiles.Path("campaigns/example.yaml");
 
     [Test]
@@ -33,7 +15,7 @@ public class CampaignCliTests
         var spec = CampaignParser.ParseFile(Example);
         var original = PlanGenerator.Generate(spec, 46);
         Assert.That(original.Workload, Is.EqualTo(WorkloadKind.RamfsRw));
-        var path = Path.Combine(_dir, "s46.yaml");
+        var path = Path.Combine(Dir, "s46.yaml");
         var (code, _, err) = CliRun.Invoke("shrink", "46", "--campaign", Example, "--out", path);
         Assert.That(code, Is.Zero, err);
         Assert.That(err, Does.Contain("# seed 46 on Linux 4.17: worst outcome panic; 9 -> 2 steps"));
@@ -50,7 +32,7 @@ public class CampaignCliTests
     [TestCase(70)]
     public void Shrink_InterestingSeeds_ScenarioReproducesTheOutcome(int seed)
     {
-        var path = Path.Combine(_dir, $"s{seed}.yaml");
+        var path = Path.Combine(Dir, $"s{seed}.yaml");
         var (code, _, err) = CliRun.Invoke("shrink", seed.ToString(System.Globalization.CultureInfo.InvariantCulture), "--campaign", Example, "--out", path);
         Assert.That(code, Is.Zero, err);
         var (rc, output, runErr) = CliRun.Invoke("run", path);
@@ -81,7 +63,7 @@ public class CampaignCliTests
         var (code, output, err) = CliRun.Invoke("campaign", path);
         Assert.That(code, Is.EqualTo(2));
         Assert.That(output, Is.Empty);
-        Assert.That(err, Does.StartWith($"kernelsim: {Path.Combine(_dir, message)}"));
+        Assert.That(err, Does.StartWith($"kernelsim: {Path.Combine(Dir, message)}"));
     }
 
     [TestCase("--seeds", "5..1", "--seeds '5..1'")]
@@ -97,7 +79,7 @@ public class CampaignCliTests
     [Test]
     public void Campaign_Out_WritesJsonlCsvAndSvg()
     {
-        var dir = Path.Combine(_dir, "out");
+        var dir = Path.Combine(Dir, "out");
         var (code, output, err) = CliRun.Invoke("campaign", Example, "--seeds", "1..12", "--jobs", "2", "--out", dir);
         Assert.That(code, Is.Zero, output + err);
         var lines = File.ReadAllLines(Path.Combine(dir, "results.jsonl"));
@@ -114,21 +96,21 @@ public class CampaignCliTests
     [Test]
     public void Merge_TwoShards_EqualsTheFullRun()
     {
-        string Dir(string n) => Path.Combine(_dir, n);
-        Assert.That(CliRun.Invoke("campaign", Example, "--seeds", "1..10", "--jobs", "1", "--out", Dir("full")).Code, Is.Zero);
-        Assert.That(CliRun.Invoke("campaign", Example, "--seeds", "1..10", "--shard", "0/2", "--out", Dir("s0")).Code, Is.Zero);
-        Assert.That(CliRun.Invoke("campaign", Example, "--seeds", "1..10", "--shard", "1/2", "--out", Dir("s1")).Code, Is.Zero);
-        var (code, output, err) = CliRun.Invoke("merge", Dir("s1"), Dir("s0"), "--out", Dir("merged"));
+        string Sub(string n) => Path.Combine(Dir, n);
+        Assert.That(CliRun.Invoke("campaign", Example, "--seeds", "1..10", "--jobs", "1", "--out", Sub("full")).Code, Is.Zero);
+        Assert.That(CliRun.Invoke("campaign", Example, "--seeds", "1..10", "--shard", "0/2", "--out", Sub("s0")).Code, Is.Zero);
+        Assert.That(CliRun.Invoke("campaign", Example, "--seeds", "1..10", "--shard", "1/2", "--out", Sub("s1")).Code, Is.Zero);
+        var (code, output, err) = CliRun.Invoke("merge", Sub("s1"), Sub("s0"), "--out", Sub("merged"));
         Assert.That(code, Is.Zero, output + err);
         Assert.That(output, Does.StartWith("merged 2 shard(s): 10 seeds, "));
         foreach (var f in new[] { "results.jsonl", "plans.jsonl", "summary.csv" })
-            Assert.That(File.ReadAllText(Path.Combine(Dir("merged"), f)), Is.EqualTo(File.ReadAllText(Path.Combine(Dir("full"), f))), f);
+            Assert.That(File.ReadAllText(Path.Combine(Sub("merged"), f)), Is.EqualTo(File.ReadAllText(Path.Combine(Sub("full"), f))), f);
     }
 
     [Test]
     public void Merge_NotACampaignDirectory_Exit2()
     {
-        var (code, _, err) = CliRun.Invoke("merge", _dir, "--out", Path.Combine(_dir, "m"));
+        var (code, _, err) = CliRun.Invoke("merge", Dir, "--out", Path.Combine(Dir, "m"));
         Assert.That(code, Is.EqualTo(2));
         Assert.That(err, Does.Contain("no results.jsonl and plans.jsonl"));
     }

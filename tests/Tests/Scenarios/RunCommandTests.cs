@@ -1,30 +1,12 @@
 using System.Text.Json;
 using KernelSim.Tests.Cli;
+using KernelSim.Tests.Infrastructure;
 
 namespace KernelSim.Tests.Scenarios;
 
 /// <summary>`kernelsim run`: exit codes, messages, --kernel/--cpu overrides, --json, determinism.</summary>
-public class RunCommandTests
+public class RunCommandTests : TempDirTest
 {
-    private string _dir = "";
-
-    [SetUp]
-    public void SetUp()
-    {
-        _dir = Path.Combine(Path.GetTempPath(), "kernelsim-scen-" + TestContext.CurrentContext.Test.ID);
-        Directory.CreateDirectory(_dir);
-    }
-
-    [TearDown]
-    public void TearDown() => Directory.Delete(_dir, recursive: true);
-
-    private string Write(string name, string text)
-    {
-        var p = Path.Combine(_dir, name);
-        File.WriteAllText(p, text);
-        return p;
-    }
-
     private static string[] Shipped() => Directory.GetFiles(RepoFiles.Path("scenarios"), "*.yaml").Order(StringComparer.Ordinal).ToArray();
 
     private const string CopyMc = """
@@ -107,10 +89,10 @@ public class RunCommandTests
     [Test]
     public void Run_MissingFile_Exit2()
     {
-        var (code, output, err) = CliRun.Invoke("run", Path.Combine(_dir, "nope.yaml"));
+        var (code, output, err) = CliRun.Invoke("run", Path.Combine(Dir, "nope.yaml"));
         Assert.That(code, Is.EqualTo(2));
         Assert.That(output, Is.Empty);
-        Assert.That(err, Is.EqualTo($"kernelsim: {Path.Combine(_dir, "nope.yaml")}: no such file\n"));
+        Assert.That(err, Is.EqualTo($"kernelsim: {Path.Combine(Dir, "nope.yaml")}: no such file\n"));
     }
 
     [Test]
