@@ -6,12 +6,17 @@ namespace KernelSim.Cli.Campaigns;
 
 /// <summary>
 /// Writes a (shrunk) plan as a scenario file (docs/scenarios.md) whose expectations are what the campaign
-/// observed: each operation's return value (or no return) and its signal. ramfs and mmap workloads only:
-/// the scenario format has no machine.pmem yet.
+/// observed: each operation's return value (or no return) and its signal. Every workload but hostile: ramfs,
+/// mmap, /dev/pmem0 buffered and O_DIRECT (machine.pmem, poison-pmem, ndctl inject-error), fsdax
+/// (machine.filesystems, poison-file) and virtio-fs (machine.virtiofs, host-truncate). The media and host
+/// file contents are not the campaign's byte patterns; the expectations do not depend on them.
 /// </summary>
 internal static class ScenarioWriter
 {
-    public static bool CanWrite(WorkloadKind w) => w is WorkloadKind.RamfsRw or WorkloadKind.MmapPrivate or WorkloadKind.MmapShared;
+    /// <summary>The pmem namespace every pmem workload uses (SeedRunner: one fsdax namespace).</summary>
+    private const string Namespace = "namespace0.0";
+
+    public static bool CanWrite(WorkloadKind w) => w != WorkloadKind.Hostile;
 
     public static string Write(CampaignSpec spec, Shrinker.Result r, string name)
     {
@@ -28,15 +33,35 @@ internal static class ScenarioWriter
         sb.Append(ci, $"  cpu: {spec.Cpu.Name}\n");
         sb.Append(ci, $"  dram: {spec.Dram >> 20}M\n");
         sb.Append(ci, $"  seed: {plan.Seed}\n");
-        if (plan.Workload == WorkloadKind.RamfsRw) sb.Append("  ramfs: {mount: /mnt/ramfs}\n");
+        var w = plan.Workload;
+        if (plan.WorkManual) sb.Append("  work: manual\n");
+        if (w == WorkloadKind.RamfsRw) sb.Append("  ramfs: {mount: /mnt/ramfs}\n");
+        if (CampaignSpec.IsPmem(w)) sb.Append(ci, $"  pmem: {{bus: nfit, namespaces: [{{size: {spec.PmemSize >> 20}M, mode: fsdax}}]}}\n");
+        if (w == WorkloadKind.Fsdax) sb.Append("  filesystems: [{device: pmem0, mount: /mnt/pmem, dax: always}]\n");
+        // Before 5.4 there is no virtio-fs (SeedRunner's open fails at setup): the scenario has no share either,
+        // since a share that cannot mount is a setup failure of the scenario; the open fails the same way.
+        var setupFailed = run.Records.Count > 0 && run.Records[0].Call.StartsWith("setup:", StringComparison.Ordinal);
+        if (w == WorkloadKind.Virtiofs && !setupFailed)
+            sb.Append(ci, $"  virtiofs:\n    - {{tag: myfs, mount: /mnt/virtiofs, window: 1G, dax: always, policy: upstream-async-livelock, files: [{{name: data, size: {CampaignPlan.Region / 1024}K, node: 5}}]}}\n");
         sb.Append("actors:\n  - name: app\n    signals: {SIGBUS: catch, SIGSEGV: catch}\n    mappings:\n");
         sb.Append(ci, $"      - {{name: buf, size: {CampaignPlan.BufSize / 1024}K, prot: rw, type: {(plan.Workload == WorkloadKind.MmapShared ? "shared" : "private")}, fill: \"i*7+3\"}}\n");
         sb.Append("steps:\n");
-        if (plan.Workload == WorkloadKind.RamfsRw)
+        if (setupFailed)
         {
-            sb.Append(ci, $"  - create-file: {{path: /mnt/ramfs/data, size: {CampaignPlan.Region / 1024}K, fill: \"i^0x33\"}}\n");
-            sb.Append("  - open: {path: /mnt/ramfs/data, flags: O_RDWR, as: f}\n    expect: {signal: none}\n");
+            // The release has no such filesystem (virtio-fs is 5.4+): the open fails and no operation runs.
+            sb.Append(ci, $"  - open: {{path: {FilePath(w)}, flags: {OpenFlags(w)}, as: f}}\n    expect:\n").Append(Expect(run.Records[0]));
+            return sb.ToString();
         }
+        if (w == WorkloadKind.RamfsRw)
+            sb.Append(ci, $"  - create-file: {{path: /mnt/ramfs/data, size: {CampaignPlan.Region / 1024}K, fill: \"i^0x33\"}}\n");
+        if (CampaignSpec.IsFile(w))
+            sb.Append(ci, $"  - open: {{path: {FilePath(w)}, flags: {OpenFlags(w)}, as: f}}\n    expect: {{signal: none}}\n");
+        if (w == WorkloadKind.Fsdax)
+        {
+            // SeedRunner writes the file's 64 KiB through the filesystem from the user buffer before the plan starts.
+            sb.Append(ci, $"  - pwrite: {{fd: f, buf: buf, len: {CampaignPlan.Region}, pos: 0}}\n    expect: {{ret: {CampaignPlan.Region}}}\n");
+        }
+        var stepsStart = sb.Length;
         var records = new Dictionary<int, OpRecord>();
         foreach (var rec in run.Records) records[rec.Step] = rec;
         for (var i = 0; i < plan.Steps.Count; i++)
@@ -49,6 +74,19 @@ internal static class ScenarioWriter
                 {
                     switch (s.Kind)
                     {
+                        case StepKind.PoisonDevice or StepKind.StormDevice when w == WorkloadKind.Fsdax:
+                            sb.Append(ci, $"  - poison-file: {{path: /mnt/pmem/data, offset: 0x{off:x}}}\n");
+                            break;
+                        case StepKind.PoisonDevice or StepKind.StormDevice:
+                            sb.Append(ci, $"  - poison-pmem: {{device: pmem0, offset: 0x{off:x}}}\n");
+                            break;
+                        case StepKind.Badblocks:
+                            // off is the block SeedRunner gave ndctl (the file's sector on fsdax).
+                            sb.Append(ci, $"  - ndctl: inject-error {Namespace} --block={off} --count={s.Len}\n");
+                            break;
+                        case StepKind.HostTruncate:
+                            sb.Append(ci, $"  - host-truncate: {{file: data, size: {off}}}\n");
+                            break;
                         case StepKind.PoisonBuffer or StepKind.StormBuffer:
                             sb.Append(ci, $"  - poison: {{at: buf+0x{off:x}}}\n");
                             break;
@@ -68,8 +106,28 @@ internal static class ScenarioWriter
             sb.Append("  - ").Append(Step(s)).Append('\n');
             sb.Append("    expect:\n").Append(Expect(rec));
         }
+        if (sb.Length == stepsStart && !CampaignSpec.IsFile(w))
+        {
+            // The plan shrank to nothing (its worst outcome needs no step): one harmless load, as the format needs a step.
+            sb.Append("  - load: {at: buf, len: 1}\n    expect:\n      ret: 1\n      signal: none\n");
+        }
         return sb.ToString();
     }
+
+    private static string FilePath(WorkloadKind w) => w switch
+    {
+        WorkloadKind.RamfsRw => "/mnt/ramfs/data",
+        WorkloadKind.PmemBuffered or WorkloadKind.PmemDirect => "/dev/pmem0",
+        WorkloadKind.Fsdax => "/mnt/pmem/data",
+        _ => "/mnt/virtiofs/data",
+    };
+
+    private static string OpenFlags(WorkloadKind w) => w switch
+    {
+        WorkloadKind.PmemDirect => "O_RDWR|O_DIRECT",
+        WorkloadKind.Fsdax => "O_RDWR|O_CREAT",
+        _ => "O_RDWR",
+    };
 
     private static string Step(PlanStep s)
     {
@@ -92,6 +150,7 @@ internal static class ScenarioWriter
             StepKind.Pwritev => string.Create(ci, $"pwritev: {{fd: f, iov: {Iov()}, pos: {s.Pos}}}"),
             StepKind.Load => string.Create(ci, $"load: {{at: buf+0x{s.Off:x}, len: {s.Len}}}"),
             StepKind.Store => string.Create(ci, $"store: {{at: buf+0x{s.Off:x}, len: {s.Len}, fill: 0x{s.Fill:x2}}}"),
+            StepKind.Fsync => "fsync: f",
             _ => throw new InvalidOperationException($"{s.Kind} cannot be written as a scenario step"),
         };
     }

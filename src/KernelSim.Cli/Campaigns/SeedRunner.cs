@@ -201,7 +201,7 @@ internal sealed class SeedRunner
                 var sector = _daxfs != null ? _daxfs.SectorOf("data", (long)s.Off * 512) : (long)s.Off;
                 var rc = sector < 0 ? -1 : ndctl.InjectError(_pmem!.NamespaceName, sector, (long)s.Len);
                 applied = rc == 0 ? 1 : 0;
-                if (applied == 1) at.Add(s.Off);
+                if (applied == 1) at.Add((ulong)sector); // the block given to ndctl (a scenario's ndctl step repeats it)
                 break;
             }
             case StepKind.PoisonBuffer:

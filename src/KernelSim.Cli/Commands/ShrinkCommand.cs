@@ -7,7 +7,7 @@ namespace KernelSim.Cli.Commands;
 
 /// <summary>
 /// `kernelsim shrink SEED --campaign FILE [--kernel V] [--out FILE]`: minimise the seed's plan while its worst
-/// outcome stays the same, and write it as a scenario file with expectations (ramfs and mmap workloads).
+/// outcome stays the same, and write it as a scenario file with expectations (every workload but hostile).
 /// </summary>
 internal static class ShrinkCommand
 {
@@ -38,7 +38,8 @@ internal static class ShrinkCommand
         err.Line($"# shrunk plan: {r.Shrunk.Describe()}");
         if (!ScenarioWriter.CanWrite(plan.Workload))
         {
-            err.Line($"kernelsim: the {CampaignSpec.NameOf(plan.Workload)} workload cannot be written as a scenario yet (the scenario format has no machine.pmem, filesystems or virtiofs); the shrunk plan is above");
+            // Hostile plans are raw system calls with hostile arguments: no scenario step can express them.
+            err.Line($"kernelsim: the {CampaignSpec.NameOf(plan.Workload)} workload cannot be written as a scenario (its steps are raw system calls); the shrunk plan is above");
             err.Writer.Flush();
             return 3;
         }

@@ -9,6 +9,8 @@ public class CampaignCliTests : TempDirTest
 {
     private static string Example => RepoFiles.Path("campaigns/example.yaml");
 
+    private static string Pmem10k => RepoFiles.Path("campaigns/pmem-10k.yaml");
+
     [Test]
     public void Shrink_Seed46_WritesASmallerScenarioThatRunPasses()
     {
@@ -40,13 +42,85 @@ public class CampaignCliTests : TempDirTest
     }
 
     [Test]
-    public void Shrink_PmemWorkload_ExplainsItCannotWriteAScenario_Exit3()
+    public void Shrink_PmemDirectSeed16_WritesPoisonPmemAndThePanickingPreadv()
     {
         var spec = CampaignParser.ParseFile(Example);
-        Assert.That(PlanGenerator.Generate(spec, 5).Workload, Is.EqualTo(WorkloadKind.PmemDirect));
-        var (code, _, err) = CliRun.Invoke("shrink", "5", "--campaign", Example);
+        Assert.That(PlanGenerator.Generate(spec, 16).Workload, Is.EqualTo(WorkloadKind.PmemDirect));
+        var path = Path.Combine(Dir, "s16.yaml");
+        var (code, _, err) = CliRun.Invoke("shrink", "16", "--campaign", Example, "--out", path);
+        Assert.That(code, Is.Zero, err);
+        Assert.That(err, Does.Contain("# seed 16 on Linux 4.17: worst outcome panic; 10 -> 2 steps"));
+        var text = File.ReadAllText(path);
+        Assert.That(text, Does.Contain("  pmem: {bus: nfit, namespaces: [{size: 16M, mode: fsdax}]}\n"));
+        Assert.That(text, Does.Contain("  - open: {path: /dev/pmem0, flags: O_RDWR|O_DIRECT, as: f}\n"));
+        Assert.That(text, Does.Contain("  - poison-pmem: {device: pmem0, offset: 0x4000}\n"));
+        Assert.That(text, Does.Contain("  - preadv: {fd: f, iov: [{at: buf+0x1200, len: 3584}], pos: 17408}\n    expect:\n      ret: noreturn\n      machine: panicked\n"));
+        var (rc, output, runErr) = CliRun.Invoke("run", path);
+        Assert.That(rc, Is.Zero, text + output + runErr);
+        Assert.That(output, Does.Contain("PASS example-seed-16"));
+    }
+
+    [Test]
+    public void Shrink_FsdaxSeed44_WritesTheNdctlInjectionAndTheEioPwritev()
+    {
+        var spec = CampaignParser.ParseFile(Pmem10k);
+        Assert.That(PlanGenerator.Generate(spec, 44).Workload, Is.EqualTo(WorkloadKind.Fsdax));
+        var path = Path.Combine(Dir, "p44.yaml");
+        var (code, _, err) = CliRun.Invoke("shrink", "44", "--campaign", Pmem10k, "--out", path);
+        Assert.That(code, Is.Zero, err);
+        Assert.That(err, Does.Contain("# seed 44 on Linux 4.17: worst outcome EIO; 11 -> 2 steps"));
+        var text = File.ReadAllText(path);
+        Assert.That(text, Does.Contain("  filesystems: [{device: pmem0, mount: /mnt/pmem, dax: always}]\n"));
+        Assert.That(text, Does.Contain(
+            "  - open: {path: /mnt/pmem/data, flags: O_RDWR|O_CREAT, as: f}\n    expect: {signal: none}\n" +
+            "  - pwrite: {fd: f, buf: buf, len: 65536, pos: 0}\n    expect: {ret: 65536}\n" +
+            "  - ndctl: inject-error namespace0.0 --block=46 --count=7\n" +
+            "  - pwritev: {fd: f, iov: [{at: buf+0x78ce, len: 2007}, {at: buf+0x3f63, len: 489}, {at: buf+0xa85a, len: 1874}, {at: buf+0x1447, len: 3636}], pos: 21781}\n" +
+            "    expect:\n      errno: EIO\n      signal: none\n"));
+        var (rc, output, runErr) = CliRun.Invoke("run", path);
+        Assert.That(rc, Is.Zero, text + output + runErr);
+        Assert.That(output, Does.Contain("PASS pmem-10k-seed-44"));
+    }
+
+    [Test]
+    public void Shrink_FsdaxSeed71_WritesPoisonFileAndThePanickingPread()
+    {
+        var path = Path.Combine(Dir, "p71.yaml");
+        var (code, _, err) = CliRun.Invoke("shrink", "71", "--campaign", Pmem10k, "--out", path);
+        Assert.That(code, Is.Zero, err);
+        Assert.That(err, Does.Contain("# seed 71 on Linux 4.17: worst outcome panic; 9 -> 2 steps"));
+        var text = File.ReadAllText(path);
+        Assert.That(text, Does.Contain("  - poison-file: {path: /mnt/pmem/data, offset: 0xc00}\n  - pread: {fd: f, buf: buf+0xd55, len: 7498, pos: 574}\n    expect:\n      ret: noreturn\n      machine: panicked\n"));
+        var (rc, output, runErr) = CliRun.Invoke("run", path);
+        Assert.That(rc, Is.Zero, text + output + runErr);
+    }
+
+    [TestCase("campaigns/example.yaml", 12)] // pmem-buffered, panic
+    [TestCase("campaigns/example.yaml", 36)] // pmem-buffered, short read (a read-only buffer page)
+    [TestCase("campaigns/example.yaml", 9)] // fsdax, EFAULT
+    [TestCase("campaigns/pmem-10k.yaml", 66)] // fsdax, badblocks, panic
+    [TestCase("campaigns/pmem-10k.yaml", 59)] // pmem-buffered, livelock
+    [TestCase("campaigns/virtiofs.yaml", 1)] // virtiofs, host-truncate, livelock
+    [TestCase("campaigns/virtiofs.yaml", 3)] // virtiofs on 4.17: no virtio-fs, open fails
+    [TestCase("campaigns/example.yaml", 4)] // mmap-private, shrinks to no step
+    public void Shrink_StorageWorkloads_ScenarioReproducesTheOutcome(string campaign, int seed)
+    {
+        var path = Path.Combine(Dir, $"c{seed}.yaml");
+        var (code, _, err) = CliRun.Invoke("shrink", seed.ToString(System.Globalization.CultureInfo.InvariantCulture), "--campaign", RepoFiles.Path(campaign), "--out", path);
+        Assert.That(code, Is.Zero, err);
+        var (rc, output, runErr) = CliRun.Invoke("run", path);
+        Assert.That(rc, Is.Zero, File.ReadAllText(path) + output + runErr);
+        Assert.That(output, Does.Contain("1 scenario(s): 1 passed, 0 failed"));
+    }
+
+    [Test]
+    public void Shrink_HostileWorkload_ExplainsItCannotWriteAScenario_Exit3()
+    {
+        var spec = CampaignParser.ParseFile(Example);
+        Assert.That(PlanGenerator.Generate(spec, 1).Workload, Is.EqualTo(WorkloadKind.Hostile));
+        var (code, _, err) = CliRun.Invoke("shrink", "1", "--campaign", Example);
         Assert.That(code, Is.EqualTo(3));
-        Assert.That(err, Does.Contain("cannot be written as a scenario yet"));
+        Assert.That(err, Does.Contain("the hostile workload cannot be written as a scenario (its steps are raw system calls)"));
     }
 
     [TestCase("campaign: x\nprofiles: [6.12]\nworkloads: {ramfs: 1}\nfaults: {poison-lines: 1}\n", "x.yaml:4:10: faults: unknown key 'poison-lines' (expected one of: poison-line, badblocks,")]
