@@ -2,7 +2,6 @@ using KernelSim.Arch.X86;
 using KernelSim.Mm;
 using KernelSim.Profiles;
 using KernelSim.Trace;
-using KernelSim.Uapi;
 
 namespace KernelSim.Kernel;
 
@@ -191,5 +190,4 @@ public sealed class Machine
     /// <summary>One line describing the machine ("6.12 erms 256 MiB").</summary>
     public override string ToString() => $"Linux {Profile.Version} ({Profile.Era}) cpu={CpuModel.Name} dram={Dram.Size >> 20} MiB";
 
-    internal static string Describe(long ret) => Errno.Describe(ret);
 }

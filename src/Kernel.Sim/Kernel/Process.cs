@@ -128,6 +128,6 @@ public sealed partial class Process
         DeliverSignals();
     }
 
-    /// <summary>True once the process has been hit by any SIGBUS (caught, or the one that killed it).</summary>
+    /// <summary>Every signal the process saw: those caught by handlers, then the one that killed it, if any.</summary>
     public IEnumerable<SigInfo> AllSignals => KilledBy is { } k ? _received.Append(k) : _received;
 }

@@ -61,8 +61,6 @@ public sealed partial class MemoryFailure(PhysicalMemory phys, Scheduler sched, 
 
         HwpoisonUserMappings(page, pfn, flags);
         var dirty = (page.Flags & PageFlags.Dirty) != 0;
-        if ((page.Flags & PageFlags.Anon) != 0 && page.MapCount == 0)
-            return ActionResult(pfn, dirty ? "dirty LRU page" : "clean LRU page", "Recovered", 0);
         return ActionResult(pfn, dirty ? "dirty LRU page" : "clean LRU page", "Recovered", 0);
     }
 

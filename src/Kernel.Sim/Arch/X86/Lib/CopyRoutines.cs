@@ -210,9 +210,7 @@ public sealed class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile profile,
         {
             using var __ = trace.Fn("copy_to_user_mcsafe", "x86");
             if (profile.CopyToUserMcsafeAlwaysCareful || model.FragileQuirk) return CopyMcFragile(Space.User, d, ss, s, len);
-            var stop = ByteLimits(Space.User, d, ss, s, len, out var trap);
-            cpu.Move(Space.User, d, ss, s, stop);
-            if (!trap.IsNone) cpu.KernelTrap(trap, ExSite.Memcpy); // memcpy fallback: no entry
+            MemcpyRaw(Space.User, d, ss, s, len, ExSite.Memcpy); // the memcpy_mcsafe fallback: no entry
             return 0;
         }
         using var _ = trace.Fn("copy_mc_to_user", "x86");
