@@ -1,0 +1,114 @@
+using System.CommandLine;
+using KernelSim.Cli.Rendering;
+using KernelSim.Scenarios;
+using KernelSim.Scenarios.Model;
+using KernelSim.Scenarios.Rendering;
+using KernelSim.Scenarios.Runtime;
+using KernelSim.Profiles;
+using KernelSim.Trace;
+
+namespace KernelSim.Cli.Commands;
+
+/// <summary>
+/// `kernelsim run FILE... [--kernel V] [--cpu M] [--trace text|chrome|mermaid] [--json]`: run scenario files.
+/// Exit 0 when every expectation holds, 1 when one fails, 2 for unusable input (missing file, YAML error,
+/// unknown step or key) with file:line:column on stderr.
+/// </summary>
+internal static class RunCommand
+{
+    public const int ExpectationFailed = 1;
+
+    public static Command Create(Func<Terminal> terminal, Func<Terminal> errorTerminal)
+    {
+        var files = new Argument<string[]>("file")
+        {
+            Description = "Scenario files (YAML; see docs/scenarios.md)",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var kernel = CommonOptions.Kernel("Run every scenario on this kernel release instead of its machine.kernel");
+        var cpu = CommonOptions.Cpu();
+        var trace = new Option<string?>("--trace")
+        {
+            Description = "Print the trace: text (ftrace function_graph after each step), chrome (trace-event JSON for Perfetto on stdout; the report goes to stderr), mermaid (a sequence diagram per scenario)",
+            HelpName = "text|chrome|mermaid",
+        };
+        trace.AcceptOnlyFromAmong("text", "chrome", "mermaid");
+        var json = new Option<bool>("--json") { Description = "Print a machine-readable result per scenario (JSON) instead of the report" };
+        var cmd = new Command("run", "Run scenario files and check their expectations") { files, kernel, cpu, trace, json };
+        cmd.SetAction(r => Run(r.GetValue(files) ?? [], r.GetValue(kernel), r.GetValue(cpu), Parse(r.GetValue(trace)), r.GetValue(json), terminal(), errorTerminal()));
+        return cmd;
+    }
+
+    public static TraceFormat Parse(string? s) => s switch
+    {
+        "text" => TraceFormat.Text,
+        "chrome" => TraceFormat.Chrome,
+        "mermaid" => TraceFormat.Mermaid,
+        _ => TraceFormat.None,
+    };
+
+    public static int Run(string[] files, KernelVersion? kernel, CpuModel? cpu, TraceFormat trace, bool json, Terminal term, Terminal err)
+    {
+        var scenarios = new List<Scenario>();
+        var bad = false;
+        foreach (var f in files)
+        {
+            if (!File.Exists(f))
+            {
+                err.Line($"kernelsim: {f}: no such file");
+                bad = true;
+                continue;
+            }
+            try
+            {
+                scenarios.AddRange(ScenarioParser.ParseFile(f));
+            }
+            catch (ScenarioException e)
+            {
+                err.Line($"kernelsim: {e.Message}");
+                bad = true;
+            }
+            catch (IOException e)
+            {
+                err.Line($"kernelsim: {f}: {e.Message}");
+                bad = true;
+            }
+        }
+        if (bad)
+        {
+            err.Writer.Flush();
+            return CliApp.UsageError;
+        }
+        var results = new List<ScenarioResult>();
+        foreach (var s in scenarios)
+        {
+            var m = s.Machine;
+            if (kernel is { } k) m = m with { Kernel = k };
+            if (cpu != null) m = m with { Cpu = cpu };
+            results.Add(ScenarioRunner.Run(s with { Machine = m }));
+        }
+        var passed = results.Count(r => r.Passed);
+        if (json)
+        {
+            term.Writer.Write(ScenarioJsonReport.Render(results, trace));
+        }
+        else
+        {
+            // With --trace chrome, stdout carries only the JSON document; the report goes to stderr.
+            var reportTo = trace == TraceFormat.Chrome ? err : term;
+            var report = new ScenarioTextReport(reportTo, story: false, trace == TraceFormat.Chrome ? TraceFormat.None : trace);
+            for (var i = 0; i < results.Count; i++)
+            {
+                if (i > 0) reportTo.Line();
+                report.Write(results[i]);
+            }
+            reportTo.Line();
+            reportTo.Line($"{results.Count} scenario(s): {passed} passed, {results.Count - passed} failed");
+            if (trace == TraceFormat.Chrome)
+                term.Writer.Write(ChromeTrace.Render(results.Select(r => new ChromeTraceProcess($"{r.Scenario.Name} (Linux {r.Scenario.Machine.Kernel})", r.Machine.Tracer.Records)).ToList()));
+        }
+        term.Writer.Flush();
+        err.Writer.Flush();
+        return passed == results.Count ? 0 : ExpectationFailed;
+    }
+}

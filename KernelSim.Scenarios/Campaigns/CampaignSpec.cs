@@ -1,0 +1,104 @@
+using KernelSim.Profiles;
+
+namespace KernelSim.Scenarios.Campaigns;
+
+/// <summary>The workloads a campaign can draw (docs/campaigns.md).</summary>
+public enum WorkloadKind
+{
+    /// <summary>Buffered read/write/pread/pwrite/readv/writev on a ramfs (DRAM page cache) file.</summary>
+    RamfsRw,
+    /// <summary>Buffered I/O on /dev/pmem0 (bdev page cache, fsync).</summary>
+    PmemBuffered,
+    /// <summary>O_DIRECT I/O on /dev/pmem0 (512-byte aligned).</summary>
+    PmemDirect,
+    /// <summary>read/write on a file of a dax=always daxfs mounted from /dev/pmem0 (fs/dax.c: no page cache).</summary>
+    Fsdax,
+    /// <summary>read/write on a virtio-fs file (DAX window, -o dax=always) whose host side can change.</summary>
+    Virtiofs,
+    /// <summary>User-mode load/store mixes on an anonymous private mapping.</summary>
+    MmapPrivate,
+    /// <summary>User-mode load/store mixes on an anonymous shared mapping.</summary>
+    MmapShared,
+    /// <summary>Random system calls with hostile arguments (looks for simulator bugs).</summary>
+    Hostile,
+}
+
+/// <summary>The fault kinds a campaign can inject.</summary>
+public enum FaultKind
+{
+    /// <summary>A latent poison line in the target (the pmem media, or the file's user buffer for DRAM workloads).</summary>
+    PoisonLine,
+    /// <summary>Known badblocks on /dev/pmem0 (ndctl inject-error with notify: ARS → badblocks).</summary>
+    Badblocks,
+    /// <summary>A page of the user buffer unmapped (munmap).</summary>
+    UnmappedPage,
+    /// <summary>A page of the user buffer made read-only (mprotect PROT_READ).</summary>
+    ReadonlyPage,
+    /// <summary>A 16-byte-granular hole inside a user buffer page (sub-page protection).</summary>
+    SubpageHole,
+    /// <summary>A poisoned line in the user buffer.</summary>
+    PoisonedBuffer,
+    /// <summary>Many poison lines at once (a machine-check storm).</summary>
+    McStorm,
+    /// <summary>Deferred work (NFIT badblocks update, ARS) runs only at the end (WorkQueue.Timing Manual).</summary>
+    WorkTiming,
+    /// <summary>A host-side truncation of the virtio-fs file (virtiofs workload only).</summary>
+    HostTruncate,
+}
+
+/// <summary>A parsed campaign file.</summary>
+public sealed record CampaignSpec(
+    string File,
+    string Name,
+    string? Title,
+    CpuModel Cpu,
+    ulong Dram,
+    ulong PmemSize,
+    IReadOnlyList<KernelVersion> Profiles,
+    ulong SeedFirst,
+    ulong SeedLast,
+    int Operations,
+    bool Swarm,
+    IReadOnlyList<(WorkloadKind Kind, int Weight)> Workloads,
+    IReadOnlyList<(FaultKind Kind, int Weight)> Faults)
+{
+    /// <summary>The YAML names of the workloads.</summary>
+    public static readonly (string Name, WorkloadKind Kind)[] WorkloadNames =
+    [
+        ("ramfs", WorkloadKind.RamfsRw),
+        ("pmem-buffered", WorkloadKind.PmemBuffered),
+        ("pmem-direct", WorkloadKind.PmemDirect),
+        ("fsdax", WorkloadKind.Fsdax),
+        ("virtiofs", WorkloadKind.Virtiofs),
+        ("mmap-private", WorkloadKind.MmapPrivate),
+        ("mmap-shared", WorkloadKind.MmapShared),
+        ("hostile", WorkloadKind.Hostile),
+    ];
+
+    /// <summary>The YAML names of the fault kinds.</summary>
+    public static readonly (string Name, FaultKind Kind)[] FaultNames =
+    [
+        ("poison-line", FaultKind.PoisonLine),
+        ("badblocks", FaultKind.Badblocks),
+        ("unmapped-page", FaultKind.UnmappedPage),
+        ("readonly-page", FaultKind.ReadonlyPage),
+        ("subpage-hole", FaultKind.SubpageHole),
+        ("poisoned-buffer", FaultKind.PoisonedBuffer),
+        ("mce-storm", FaultKind.McStorm),
+        ("work-timing", FaultKind.WorkTiming),
+        ("host-truncate", FaultKind.HostTruncate),
+    ];
+
+    public static string NameOf(WorkloadKind k) => Array.Find(WorkloadNames, w => w.Kind == k).Name;
+
+    public static string NameOf(FaultKind k) => Array.Find(FaultNames, w => w.Kind == k).Name;
+
+    /// <summary>True when the workload uses /dev/pmem0.</summary>
+    public static bool IsPmem(WorkloadKind k) => k is WorkloadKind.PmemBuffered or WorkloadKind.PmemDirect or WorkloadKind.Fsdax;
+
+    /// <summary>True when the workload is a file workload (has a device or file model).</summary>
+    public static bool IsFile(WorkloadKind k) => k is WorkloadKind.RamfsRw or WorkloadKind.PmemBuffered or WorkloadKind.PmemDirect or WorkloadKind.Fsdax or WorkloadKind.Virtiofs;
+
+    /// <summary>The seeds of the file (or of --seeds), first..last inclusive.</summary>
+    public ulong SeedCount => SeedLast - SeedFirst + 1;
+}

@@ -1,0 +1,46 @@
+using KernelSim.Drivers.Pmem;
+using KernelSim.Kernel;
+using KernelSim.Uapi;
+
+namespace KernelSim.Tests.Pmem;
+
+/// <summary>The example of docs/pmem.md (the doc quotes the block between the doc markers verbatim).</summary>
+public class PmemDocExampleTests
+{
+    [Test]
+    public void DocExample_InjectScrubReadWrite()
+    {
+        // doc:begin
+        // Boot Linux 6.12 with one 64 MiB fsdax namespace: /dev/pmem0, namespace0.0.
+        var m = new MachineBuilder().WithKernel("6.12").AddPmem(new PmemNamespaceSpec(64UL << 20)).Build();
+        var ndctl = new Ndctl(m);
+
+        // ndctl inject-error: 8 blocks at block 8, with notify → ARS → badblocks.
+        Assert.That(ndctl.Run("inject-error namespace0.0 --block=8 --count=8").Rc, Is.Zero);
+        Assert.That(m.Pmem("pmem0").Disk.BadblocksShow(), Is.EqualTo("8 8\n"));
+
+        // O_DIRECT I/O from a process: reads of known-bad sectors fail, a 512-aligned write clears them.
+        var p = m.Spawn("dd");
+        var buf = p.MapAnonymous(4096);
+        var fd = (int)p.Open("/dev/pmem0", Fcntl.O_RDWR | Fcntl.O_DIRECT);
+        Assert.That(p.Pread64(fd, buf, 4096, 4096), Is.EqualTo(-Errno.EIO));
+        Assert.That(p.Pwrite64(fd, buf, 4096, 4096), Is.EqualTo(4096));
+        Assert.That(m.Pmem("pmem0").Disk.BadblocksShow(), Is.Empty);
+        Assert.That(ndctl.Run("inject-error --status namespace0.0").Stdout, Is.Empty);
+        // doc:end
+    }
+
+    [Test]
+    public void DocsPmemMd_QuotesTheExample()
+    {
+        var root = RepoRoot();
+        var doc = File.ReadAllText(Path.Combine(root, "docs", "pmem.md"));
+        var src = File.ReadAllLines(Path.Combine(root, "Tests", "Pmem", "PmemDocExampleTests.cs"));
+        var begin = Array.FindIndex(src, l => l.Trim() == "// doc:begin");
+        var end = Array.FindIndex(src, l => l.Trim() == "// doc:end");
+        Assert.That(end, Is.GreaterThan(begin + 1));
+        foreach (var line in src[(begin + 1)..end]) Assert.That(doc, Does.Contain(line.Trim()));
+    }
+
+    private static string RepoRoot() => KernelSim.Tests.Cli.RepoFiles.Root;
+}

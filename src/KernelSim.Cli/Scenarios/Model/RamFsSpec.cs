@@ -1,6 +1,0 @@
-using KernelSim.Fs;
-
-namespace KernelSim.Cli.Scenarios.Model;
-
-/// <summary>A ramfs mount: mount point and write_end policy (simple like real ramfs, block like ext2/ext4).</summary>
-internal sealed record RamFsSpec(string Mount, WriteEndPolicy WriteEnd);
