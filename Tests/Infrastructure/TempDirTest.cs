@@ -9,12 +9,16 @@ public abstract class TempDirTest
     [SetUp]
     public void CreateTempDir()
     {
-        Dir = Path.Combine(Path.GetTempPath(), "kernelsim-test-" + TestContext.CurrentContext.Test.ID);
+        // Test IDs repeat across test processes, so the process id keeps concurrent runs apart.
+        Dir = Path.Combine(Path.GetTempPath(), $"kernelsim-test-{Environment.ProcessId}-{TestContext.CurrentContext.Test.ID}");
         Directory.CreateDirectory(Dir);
     }
 
     [TearDown]
-    public void DeleteTempDir() => Directory.Delete(Dir, recursive: true);
+    public void DeleteTempDir()
+    {
+        if (Directory.Exists(Dir)) Directory.Delete(Dir, recursive: true);
+    }
 
     /// <summary>Write a file into the test's directory and return its path.</summary>
     protected string Write(string name, string text)
