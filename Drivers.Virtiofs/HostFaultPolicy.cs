@@ -2,7 +2,7 @@ namespace KernelSim.Drivers.Virtiofs;
 
 /// <summary>
 /// What a guest access to a DAX-window page whose host file page is gone (beyond the host file's EOF) becomes
-/// (virtiofs-dax.md §8, outcome matrix 8a). The first two are upstream; the others are the unmerged proposals,
+/// (docs/kernel/virtiofs.md#outcome-matrix). The first two are upstream; the others are the unmerged proposals,
 /// as named what-ifs.
 /// </summary>
 public enum HostFaultPolicy

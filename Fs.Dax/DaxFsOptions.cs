@@ -9,7 +9,7 @@ public enum DaxMode
     Never,
 }
 
-/// <summary>How memory_failure on one of the filesystem's pmem pages reaches the processes (spec 6.3, 6.4, 10.6).</summary>
+/// <summary>How memory_failure on one of the filesystem's pmem pages reaches the processes (MF6, MF13).</summary>
 public enum FailureRoute
 {
     /// <summary>ext4-like: no dax holder operations are registered, so dax_holder_notify_failure says −EOPNOTSUPP and the pagemap falls back to mf_generic_kill_procs.</summary>

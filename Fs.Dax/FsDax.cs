@@ -67,7 +67,7 @@ public sealed class FsDax
     /// dax_iomap_rw(iocb, iter, ops) (fs/dax.c): 0 for an empty iterator; IOMAP_WRITE for a source iterator
     /// (the caller holds i_rwsem exclusively), IOMAP_NOWAIT for IOCB_NOWAIT; iomap_iter over the range calling
     /// <see cref="DaxIomapIter"/>; ki_pos advances by the bytes done. Returns the bytes done if any, else the last
-    /// error (or 0): errors are swallowed once any byte has moved (spec 4.1.5).
+    /// error (or 0): errors are swallowed once any byte has moved (G2).
     /// </summary>
     public long DaxIomapRw(Kiocb iocb, IovIter iter, IIomapOps ops)
     {

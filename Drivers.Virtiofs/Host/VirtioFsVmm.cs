@@ -81,7 +81,7 @@ public sealed class VirtioFsVmm : IDeviceWindowHandler
     }
 
     /// <summary>
-    /// KVM's view of one guest access (virtiofs-dax.md §11 "Access outcome"): no host mapping → hard fault (VM
+    /// KVM's view of one guest access (docs/kernel/virtiofs.md#access-outcome): no host mapping → hard fault (VM
     /// stop); write to a read-only mapping → hard fault; mapped page beyond the host file's EOF → the policy;
     /// otherwise the host page.
     /// </summary>

@@ -5,7 +5,7 @@ namespace KernelSim.Fs;
 
 /// <summary>
 /// fs/buffer.c block_write_begin / block_write_end + generic_write_end with one block per page (blocksize ==
-/// PAGE_SIZE): any short copy into a non-uptodate folio counts as 0 bytes (spec F4), the new block's range
+/// PAGE_SIZE): any short copy into a non-uptodate folio counts as 0 bytes (F4), the new block's range
 /// is zeroed and committed, and the caller must redo the write.
 /// </summary>
 public sealed class BlockWriteAops : AddressSpaceOperations

@@ -10,7 +10,7 @@ namespace KernelSim.Fs;
 /// <summary>
 /// mm/filemap.c buffered I/O through the page cache: generic_file_read_iter / filemap_read and
 /// generic_file_write_iter / generic_write_checks / generic_perform_write in the form selected by
-/// <see cref="KernelProfile.PerformWrite"/> (spec F1–F5). Retry loops are bounded by a
+/// <see cref="KernelProfile.PerformWrite"/> (F1–F5). Retry loops are bounded by a
 /// <see cref="RetryGuard"/>, so a loop that can never make progress ends the task as livelocked.
 /// </summary>
 public sealed class Filemap
@@ -141,7 +141,7 @@ public sealed class Filemap
     }
 
     /// <summary>
-    /// generic_perform_write (mm/filemap.c) in the form of the running release (spec F1–F3, research §5):
+    /// generic_perform_write (mm/filemap.c) in the form of the running release (F1–F3):
     /// <see cref="PerformWriteMode.Pre514"/> (≤5.13), <see cref="PerformWriteMode.PreFaultAnyFailure"/> (5.14–5.17),
     /// <see cref="PerformWriteMode.PreFaultNothingFaultedIn"/> (5.18–6.14) or <see cref="PerformWriteMode.PostFault"/>
     /// (6.15+). On success ki_pos advances by the bytes written; returns them, or the status when nothing was written.

@@ -1,6 +1,6 @@
 namespace KernelSim.Fs;
 
-/// <summary>Which ->write_end the page-cache filesystem uses (spec F4).</summary>
+/// <summary>Which ->write_end the page-cache filesystem uses (F4).</summary>
 public enum WriteEndPolicy
 {
     /// <summary>simple_write_end (fs/libfs.c; ramfs): short copies are accepted.</summary>

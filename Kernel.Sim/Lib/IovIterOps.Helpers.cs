@@ -412,13 +412,13 @@ public sealed partial class IovIterOps
         return 0;
     }
 
-    // ---- fault-in (E2, E3) ------------------------------------------------------------------------------------
+    // ---- fault-in (FI2, FI3) ------------------------------------------------------------------------------------
 
     /// <summary>
     /// fault_in_iov_iter_readable (lib/iov_iter.c, 5.16+): bytes of the first <paramref name="size"/> NOT faulted
     /// in; bytes requested beyond count count as not faulted in. UBUF: one fault_in_readable; IOVEC: per
     /// non-empty segment from the current position, stopping at the first partial one; other types 0. The
-    /// iterator is not modified (E2, WE13).
+    /// iterator is not modified (FI2, WE13).
     /// </summary>
     public ulong FaultInIovIterReadable(IovIter i, ulong size)
     {
@@ -426,7 +426,7 @@ public sealed partial class IovIterOps
         return FaultInIter(i, size, write: false);
     }
 
-    /// <summary>fault_in_iov_iter_writeable (lib/iov_iter.c, 5.16+): as the readable form with fault_in_safe_writeable (E2).</summary>
+    /// <summary>fault_in_iov_iter_writeable (lib/iov_iter.c, 5.16+): as the readable form with fault_in_safe_writeable (FI2).</summary>
     public ulong FaultInIovIterWriteable(IovIter i, ulong size)
     {
         using var _ = _trace.Fn("fault_in_iov_iter_writeable", "iov_iter");
@@ -462,7 +462,7 @@ public sealed partial class IovIterOps
     /// <summary>
     /// iov_iter_fault_in_readable (lib/iov_iter.c, ≈4.9–5.15): fault_in_pages_readable over each IOVEC piece of the
     /// first <paramref name="bytes"/> (clamped to count here; the kernel relied on callers); 0 or the first
-    /// −EFAULT. KVEC/BVEC/DISCARD → 0 (E3).
+    /// −EFAULT. KVEC/BVEC/DISCARD → 0 (FI3).
     /// </summary>
     public int IovIterFaultInReadable(IovIter i, ulong bytes)
     {

@@ -1,6 +1,6 @@
 namespace KernelSim.Profiles;
 
-/// <summary>Where <c>rep movsb</c> reports it stopped when it consumes poison (spec A10, WE5): hardware-defined, so a setting.</summary>
+/// <summary>Where <c>rep movsb</c> reports it stopped when it consumes poison (A10, WE5): hardware-defined, so a setting.</summary>
 public enum FastStringMcStop
 {
     /// <summary>RCX counts from the start of the poisoned 64-byte line (the natural model; default).</summary>

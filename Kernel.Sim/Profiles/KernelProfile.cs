@@ -4,8 +4,8 @@ using static KernelSim.Profiles.KernelVersion;
 namespace KernelSim.Profiles;
 
 /// <summary>
-/// The behaviour of one kernel release: one named switch per difference listed in the spec's era
-/// table. Built from a version with <see cref="ForVersion(KernelVersion)"/>; any switch can be overridden with
+/// The behaviour of one kernel release: one named switch per difference between releases, listed in
+/// docs/kernel/eras.md. Built from a version with <see cref="ForVersion(KernelVersion)"/>; any switch can be overridden with
 /// a <c>with</c> expression for what-if experiments.
 /// </summary>
 public sealed record KernelProfile
@@ -13,7 +13,7 @@ public sealed record KernelProfile
     /// <summary>The release this profile models.</summary>
     public required KernelVersion Version { get; init; }
 
-    /// <summary>The spec era (E0–E5) of <see cref="Version"/>.</summary>
+    /// <summary>The era (E0–E5, docs/kernel/eras.md) of <see cref="Version"/>.</summary>
     public string Era => Version switch
     {
         var v when v <= V(4, 17) => "E0",
@@ -40,7 +40,7 @@ public sealed record KernelProfile
 
     // ---- arch/x86/kernel/cpu/mce -------------------------------------------------------------
 
-    [KernelSwitch("≤5.9 Panic, 5.10–5.15 SigbusAr, 5.16+ KillMeNever", "a #MC in copy_from_user (B6, 9.6)")]
+    [KernelSwitch("≤5.9 Panic, 5.10–5.15 SigbusAr, 5.16+ KillMeNever", "a #MC in copy_from_user (B6)")]
     public CopyInMcMode CopyInMc { get; init; }
 
     [KernelSwitch("5.10–5.14 PretendSuccess, 5.15–5.16 RetryAfterMc, 5.17–6.3 SkipRetryOnMc, 6.4+ RepMovsAlternative", "copy_user_generic tail handling after #MC (C5)")]
@@ -57,16 +57,16 @@ public sealed record KernelProfile
 
     // ---- mm/memory-failure.c, madvise -----------------------------------------------------------
 
-    [KernelSwitch("4.19+", "memory_failure_dev_pagemap handles ZONE_DEVICE (pmem) pages (10.9); before, 'Memory error not recovered' → plain SIGBUS")]
+    [KernelSwitch("4.19+", "memory_failure_dev_pagemap handles ZONE_DEVICE (pmem) pages (MF9); before, 'Memory error not recovered' → plain SIGBUS")]
     public bool MemoryFailureDevPagemap { get; init; }
 
-    [KernelSwitch("5.19+", "set_mce_nospec always unmaps the page from the direct map (9.7); before, UC for a partial-page error")]
+    [KernelSwitch("5.19+", "set_mce_nospec always unmaps the page from the direct map (MF10); before, UC for a partial-page error")]
     public bool SetMceNospecAlwaysUnmap { get; init; }
 
-    [KernelSwitch("5.19+ (≈)", "madvise(MADV_HWPOISON) passes MF_SW_SIMULATED (12.3)")]
+    [KernelSwitch("5.19+ (≈)", "madvise(MADV_HWPOISON) passes MF_SW_SIMULATED (MF14)")]
     public bool MadviseHwpoisonSwSimulated { get; init; }
 
-    [KernelSwitch("6.11+ (≈, Jane Chu 2024)", "madvise(MADV_HWPOISON) passes MF_ACTION_REQUIRED, so the caller gets SIGBUS AR (12.3)")]
+    [KernelSwitch("6.11+ (≈, Jane Chu 2024)", "madvise(MADV_HWPOISON) passes MF_ACTION_REQUIRED, so the caller gets SIGBUS AR (MF14)")]
     public bool MadviseHwpoisonActionRequired { get; init; }
 
     [KernelSwitch("5.13+", "memory_failure on an already-poisoned page with MF_ACTION_REQUIRED calls kill_accessing_process and returns -EHWPOISON; 5.10 returned 0 and sent nothing (the task re-faults)")]
@@ -97,10 +97,10 @@ public sealed record KernelProfile
 
     // ---- mm/gup.c fault-in, mm/filemap.c ----------------------------------------------------------
 
-    [KernelSwitch("5.16+", "fault_in_{readable,writeable} return bytes not faulted in; before, fault_in_pages_* return 0/-EFAULT (E1, E3)")]
+    [KernelSwitch("5.16+", "fault_in_{readable,writeable} return bytes not faulted in; before, fault_in_pages_* return 0/-EFAULT (FI1, FI3)")]
     public bool FaultInReturnsBytes { get; init; }
 
-    [KernelSwitch("5.16–6.15", "fault_in_safe_writeable reports 0 for any failure after the first page (E1, fixed by Baoquan He 2025)")]
+    [KernelSwitch("5.16–6.15", "fault_in_safe_writeable reports 0 for any failure after the first page (FI1, fixed by Baoquan He 2025)")]
     public bool FaultInSafeWriteableBug { get; init; }
 
     [KernelSwitch("≤5.13 Pre514, 5.14–5.17 PreFaultAnyFailure, 5.18–6.14 PreFaultNothingFaultedIn (631f871f0717), 6.15+ PostFault (665575cff098, ≈)", "generic_perform_write form (F1–F3)")]
@@ -120,10 +120,10 @@ public sealed record KernelProfile
     [KernelSwitch("6.5+", "__pmem_direct_access returns -EHWPOISON; DAX faults give VM_FAULT_HWPOISON (E5)")]
     public bool PmemDirectAccessEhwpoison { get; init; }
 
-    [KernelSwitch("5.15–5.19", "dax_iomap_rw loops forever (iomap WARNING) on a zero-length request: ca289e0b95af until 17d9c15c9b9e 'fsdax: Fix infinite loop in dax_iomap_rw()' (virtiofs-dax S11; 5.15.y fixed Sept 2022)")]
+    [KernelSwitch("5.15–5.19", "dax_iomap_rw loops forever (iomap WARNING) on a zero-length request: ca289e0b95af until 17d9c15c9b9e 'fsdax: Fix infinite loop in dax_iomap_rw()' (virtio-fs S11; 5.15.y fixed Sept 2022)")]
     public bool DaxIomapRwZeroLengthLoops { get; init; }
 
-    [KernelSwitch("5.17+ (≈)", "virtio-fs accepts dax=always, dax=never and dax=inode and negotiates FUSE_INIT_EXT / FUSE_HAS_INODE_DAX (per-inode DAX, protocol 7.36); before, only the 'dax' flag (virtiofs-dax 37, 38)")]
+    [KernelSwitch("5.17+ (≈)", "virtio-fs accepts dax=always, dax=never and dax=inode and negotiates FUSE_INIT_EXT / FUSE_HAS_INODE_DAX (per-inode DAX, protocol 7.36); before, only the 'dax' flag (virtio-fs VF5)")]
     public bool VirtiofsDaxModes { get; init; }
 
     /// <summary>The profile of a release, with every switch set as that release behaves.</summary>

@@ -1,6 +1,6 @@
 namespace KernelSim.Profiles;
 
-/// <summary>What a machine check during a kernel copy <em>from</em> user memory becomes (spec B6, 9.6).</summary>
+/// <summary>What a machine check during a kernel copy <em>from</em> user memory becomes (B6).</summary>
 public enum CopyInMcMode
 {
     /// <summary>≤5.9: no COPYIN context; the #MC is an unrecoverable kernel consumption → panic.</summary>
@@ -11,7 +11,7 @@ public enum CopyInMcMode
     KillMeNever,
 }
 
-/// <summary>How copy_user_generic's tail handler treats a machine check (spec C5).</summary>
+/// <summary>How copy_user_generic's tail handler treats a machine check (C5).</summary>
 public enum CopyUserMcTail
 {
     /// <summary>5.10–5.14: the tail handler sees trap 18 and returns 0 ("pretend the copy succeeded").</summary>
@@ -24,7 +24,7 @@ public enum CopyUserMcTail
     RepMovsAlternative,
 }
 
-/// <summary>The pre-fault / post-fault form of generic_perform_write (spec F1–F3).</summary>
+/// <summary>The pre-fault / post-fault form of generic_perform_write (F1–F3).</summary>
 public enum PerformWriteMode
 {
     /// <summary>≤5.13: iov_iter_fault_in_readable all-or-nothing pre-fault; iov_iter_copy_from_user_atomic does not advance; single-segment fallback.</summary>

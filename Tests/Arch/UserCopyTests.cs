@@ -6,7 +6,7 @@ using KernelSim.Uapi;
 
 namespace KernelSim.Tests.Arch;
 
-/// <summary>copy_to_user / copy_from_user / clear_user / get_user / put_user / __copy_user_nocache (spec C1–C8, WE17).</summary>
+/// <summary>copy_to_user / copy_from_user / clear_user / get_user / put_user / __copy_user_nocache (C1–C8, WE17).</summary>
 public class UserCopyTests
 {
     private static (Machine M, Process P, UserPtr Edge) EdgeBuffer(CpuModel? cpu = null)
@@ -87,7 +87,7 @@ public class UserCopyTests
     [TestCase(7UL, 87UL)]
     public void CopyUserNocache_WE17_SourceP13_NotByteExact(ulong dstAlign, ulong expected)
     {
-        // research table (copy_user_uncached_64.S, v6.4+): f = 13, len 100, by destination alignment.
+        // Worked out from copy_user_uncached_64.S (v6.4+, C6): f = 13, len 100, by destination alignment.
         var (m, p, edge) = EdgeBuffer();
         var k = Sim.KernelFilled(m, 256, 0xee);
         var r = m.Run(p, "t", () => m.Copy.CopyFromUserFlushcache(k + dstAlign, edge - 13UL, 100));

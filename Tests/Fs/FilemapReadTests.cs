@@ -4,7 +4,7 @@ using KernelSim.Uapi;
 
 namespace KernelSim.Tests.Fs;
 
-/// <summary>read(2) through filemap_read (spec F5, WE16, research §7).</summary>
+/// <summary>read(2) through filemap_read (F5, WE16).</summary>
 public class FilemapReadTests
 {
     private static byte[] FileBytes(int n)

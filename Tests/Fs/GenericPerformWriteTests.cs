@@ -6,8 +6,8 @@ using KernelSim.Uapi;
 namespace KernelSim.Tests.Fs;
 
 /// <summary>
-/// write(2) through generic_perform_write on a page-cache filesystem in each of its forms (spec F1–F4, WE14,
-/// WE15, research §5): where a fault in the user source stops the write, per release and write_end policy.
+/// write(2) through generic_perform_write on a page-cache filesystem in each of its forms (F1–F4, WE14,
+/// WE15): where a fault in the user source stops the write, per release and write_end policy.
 /// </summary>
 public class GenericPerformWriteTests
 {

@@ -9,7 +9,7 @@ namespace KernelSim.Tests.Fs;
 
 /// <summary>
 /// WE20-like: write(2) from a user page with a latent poisoned line, and the 2021 all-or-nothing retry pattern
-/// (restore_fpregs_from_user) with poison and with a sub-page permission hole (spec E4, WE20).
+/// (restore_fpregs_from_user) with poison and with a sub-page permission hole (FI4, WE20).
 /// </summary>
 public class PoisonedSourceTests
 {

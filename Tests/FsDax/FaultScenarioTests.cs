@@ -5,7 +5,7 @@ using KernelSim.Uapi;
 
 namespace KernelSim.Tests.FsDax;
 
-/// <summary>Spec §15 S7, S8 and S13: user loads of poisoned DAX pages, re-faults, madvise(MADV_HWPOISON).</summary>
+/// <summary>Worked scenarios S7, S8 and S13 (docs/kernel/fsdax.md): user loads of poisoned DAX pages, re-faults, madvise(MADV_HWPOISON).</summary>
 public class FaultScenarioTests
 {
     private const long FileLen = 64 * 1024;

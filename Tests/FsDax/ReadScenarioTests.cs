@@ -4,7 +4,7 @@ using KernelSim.Uapi;
 
 namespace KernelSim.Tests.FsDax;
 
-/// <summary>Spec §15 S1, S2, S3, S6 and S16: fsdax reads of latent and known poison.</summary>
+/// <summary>Worked scenarios S1, S2, S3, S6 and S16 (docs/kernel/fsdax.md): fsdax reads of latent and known poison.</summary>
 public class ReadScenarioTests
 {
     private const long FileLen = 64 * 1024;

@@ -4,7 +4,7 @@ using KernelSim.Uapi;
 
 namespace KernelSim.Tests.FsDax;
 
-/// <summary>Spec §15 S9, S11, S12 and S18: writes and zeroing over poison, and copy-in from poisoned user memory.</summary>
+/// <summary>Worked scenarios S9, S11, S12 and S18 (docs/kernel/fsdax.md): writes and zeroing over poison, and copy-in from poisoned user memory.</summary>
 public class WriteScenarioTests
 {
     private const long FileLen = 64 * 1024;
@@ -214,7 +214,7 @@ public class WriteScenarioTests
     [Test]
     public void S18_ZeroRangeOverLatentPoison_NotInBadblocks_NothingIsCleared_ReadStaysShort()
     {
-        // Without a badblock the driver's zero_page_range is a plain write: the kernel clears nothing (spec S11:
+        // Without a badblock the driver's zero_page_range is a plain write: the kernel clears nothing (S11:
         // what the media does with a full-line overwrite is hardware-defined; the model keeps the poison).
         var s = new DaxScenario("6.12");
         var fd = s.CreateFile("F", FileLen);

@@ -8,7 +8,7 @@ namespace KernelSim.Tests.Kernel;
 
 /// <summary>
 /// A kernel copy from a poisoned user page (copy_from_user in a system call) through the releases
-/// (spec 9.6, B6, C5): 4.17 panic; 5.10 COPYIN recovered with SIGBUS AR (tail handler pretends success);
+/// (B6, C5): 4.17 panic; 5.10 COPYIN recovered with SIGBUS AR (tail handler pretends success);
 /// 5.15 short count plus SIGBUS AR; 5.16+ short count, no signal, page offlined.
 /// </summary>
 public class CopyInPoisonTests

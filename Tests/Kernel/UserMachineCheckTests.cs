@@ -6,7 +6,7 @@ using KernelSim.Uapi;
 
 namespace KernelSim.Tests.Kernel;
 
-/// <summary>User-mode consumption of poison (spec B6/B7/B8, WE19) and memory_failure's signals (10.4, 10.5).</summary>
+/// <summary>User-mode consumption of poison (B6–B8, WE19) and memory_failure's signals (MF4, MF5).</summary>
 public class UserMachineCheckTests
 {
     private static (Machine M, Process P, UserPtr Buf) Setup(string kernel = "6.12")
@@ -124,7 +124,7 @@ public class UserMachineCheckTests
     public void Kernel510_AlreadyPoisonedPageTouchedAgainWithoutUnmap_IsReportedAsLivelock()
     {
         // 5.10 memory_failure returns 0 for an already-poisoned page and sends nothing: a user load of a
-        // still-mapped poisoned page re-faults forever (research: fixed by kill_accessing_process in 5.13).
+        // still-mapped poisoned page re-faults forever (MF2: fixed by kill_accessing_process in 5.13).
         var m = Sim.Boot("5.10");
         var p = m.Spawn();
         var buf = p.MapAnonymous(4096);

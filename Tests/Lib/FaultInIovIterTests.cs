@@ -3,7 +3,7 @@ using KernelSim.Uapi;
 
 namespace KernelSim.Tests.Lib;
 
-/// <summary>fault_in_iov_iter_readable / _writeable (E2) and the pre-5.16 iov_iter_fault_in_readable (E3).</summary>
+/// <summary>fault_in_iov_iter_readable / _writeable (FI2) and the pre-5.16 iov_iter_fault_in_readable (FI3).</summary>
 public class FaultInIovIterTests
 {
     private static readonly ulong[] We7 = [10, 0, 30];

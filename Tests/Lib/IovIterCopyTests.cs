@@ -8,7 +8,7 @@ namespace KernelSim.Tests.Lib;
 
 /// <summary>
 /// copy_to_iter / copy_from_iter / _copy_mc_to_iter / iov_iter_zero / copy_page_*_iter /
-/// copy_folio_from_iter_atomic over UBUF, IOVEC, KVEC and BVEC (spec D4–D15, WE7–WE10). The segment
+/// copy_folio_from_iter_atomic over UBUF, IOVEC, KVEC and BVEC (D4–D15, WE7–WE10). The segment
 /// shape is {10, 0, 30} (WE7); UBUF is one 40-byte buffer.
 /// </summary>
 public class IovIterCopyTests

@@ -7,7 +7,7 @@ using KernelSim.Uapi;
 
 namespace KernelSim.Tests.Mm;
 
-/// <summary>mm/gup.c fault_in_* (E1, E3, WE11, WE12), sub-page permissions, get_user_pages_fast and iov_iter_get_pages2 (D22).</summary>
+/// <summary>mm/gup.c fault_in_* (FI1, FI3, WE11, WE12), sub-page permissions, get_user_pages_fast and iov_iter_get_pages2 (D22).</summary>
 public class GupTests
 {
     /// <summary>0x10000..0x13000 mapped read-write and touched with 0xAA, then <paramref name="hole"/> applied to the page 0x12000.</summary>

@@ -7,7 +7,7 @@ using static KernelSim.Tests.Pmem.PmemScenario;
 
 namespace KernelSim.Tests.Pmem;
 
-/// <summary>Worked scenarios S4, S5 and S10 of the spec (§15) through /dev/pmem0.</summary>
+/// <summary>Worked scenarios S4, S5 and S10 (docs/kernel/fsdax.md) through /dev/pmem0.</summary>
 public class PmemScenarioTests
 {
     [Test]

@@ -6,7 +6,7 @@ using KernelSim.Tests.Infrastructure;
 namespace KernelSim.Tests.Properties;
 
 /// <summary>
-/// Invariants J1/J3 of the spec as properties: for any source offset, length and poisoned line, the
+/// Invariants J1 and J3 (docs/kernel/uaccess-and-copy-routines.md) as properties: for any source offset, length and poisoned line, the
 /// machine-check-safe copies (fragile and fast-string models) copy exactly max(0, P − src) bytes, write
 /// nothing past them, and report the rest as remaining.
 /// </summary>

@@ -9,7 +9,7 @@ using KernelSim.Uapi;
 namespace KernelSim.Tests.Virtiofs;
 
 /// <summary>
-/// The spec's common setup (virtiofs-dax.md "Worked scenarios"): 1 GiB window (512 ranges), -o dax=always, file F
+/// The common setup of the worked scenarios (docs/kernel/virtiofs.md): 1 GiB window (512 ranges), -o dax=always, file F
 /// with node id 5 and 4 MiB on the host (guest-cached size 4 MiB once looked up), attr timeout 1 s; a process with
 /// F open read-write and an 8 KiB buffer.
 /// </summary>

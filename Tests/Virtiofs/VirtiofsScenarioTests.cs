@@ -7,7 +7,7 @@ using static KernelSim.Tests.Virtiofs.VfsScenario;
 
 namespace KernelSim.Tests.Virtiofs;
 
-/// <summary>Worked scenarios S1–S14 of virtiofs-dax.md, with the exact FUSE messages and outcomes.</summary>
+/// <summary>Worked scenarios S1–S14 of docs/kernel/virtiofs.md, with the exact FUSE messages and outcomes.</summary>
 public class VirtiofsScenarioTests
 {
     private const ulong Read = FuseConst.FUSE_SETUPMAPPING_FLAG_READ;

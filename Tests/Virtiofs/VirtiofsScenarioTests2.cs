@@ -7,7 +7,7 @@ using static KernelSim.Tests.Virtiofs.VfsScenario;
 
 namespace KernelSim.Tests.Virtiofs;
 
-/// <summary>Worked scenarios S4–S14 of virtiofs-dax.md.</summary>
+/// <summary>Worked scenarios S4–S14 of docs/kernel/virtiofs.md.</summary>
 public class VirtiofsScenarioTests2
 {
     private const ulong Read = FuseConst.FUSE_SETUPMAPPING_FLAG_READ;

@@ -5,7 +5,7 @@ namespace KernelSim.Arch.X86.Fpu;
 
 /// <summary>
 /// arch/x86/kernel/fpu/signal.c, the sigreturn fast path that restores the FPU registers straight from the
-/// user signal frame — one of the three "all-or-nothing" callers of the 2021 fault-in discussion (spec E4):
+/// user signal frame — one of the three "all-or-nothing" callers of the 2021 fault-in discussion (FI4):
 /// the whole XSTATE buffer must be loadable in one XRSTOR, so a partial fault-in is useless and the retry is
 /// taken only when <c>fault_in_readable(buf, size) == 0</c>. Models the 5.14+ form (before 5.14 a failed
 /// fast path fell back to a copy through a kernel buffer, with no retry loop). The XRSTOR "copy" only reads

@@ -328,7 +328,7 @@ public sealed class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile profile,
     /// __copy_user_nocache (copy_user_uncached_64.S, 6.4+): cached head stores to 8-align the destination,
     /// a 64-byte movnti loop (4 loads, 4 stores, 4 loads, 4 stores), quadwords, then 4/2/1-byte tails.
     /// Faults are not byte-exact: a quadword load fault tries one 4-byte unit and returns, so progress can be
-    /// up to 7 bytes short of the accessible prefix (spec C6, WE17).
+    /// up to 7 bytes short of the accessible prefix (C6, WE17).
     /// </summary>
     internal ulong CopyUserNocache(Space ds, ulong d, Space ss, ulong s, ulong len)
     {

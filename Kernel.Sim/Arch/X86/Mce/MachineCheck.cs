@@ -33,7 +33,7 @@ public sealed class MachineCheck(KernelProfile profile, ExceptionTable extable, 
     /// <summary>Fault injection: make the next machine check arrive while another is being handled (MCIP set).</summary>
     public void InjectNestedOnNext() => _nestedNext = true;
 
-    /// <summary>error_context(m, regs) for this release (spec B1/B3).</summary>
+    /// <summary>error_context(m, regs) for this release (B1, B3).</summary>
     internal McContext ErrorContext(in MceEvent ev, out MceKflags kflags)
     {
         kflags = MceKflags.None;
@@ -115,7 +115,7 @@ public sealed class MachineCheck(KernelProfile profile, ExceptionTable extable, 
         }
     }
 
-    /// <summary>queue_task_work (spec B5): count machine checks until the task returns to user space.</summary>
+    /// <summary>queue_task_work (B5): count machine checks until the task returns to user space.</summary>
     private void QueueTaskWork(Process p, in MceEvent ev, MceKflags kflags, Action<Process> func)
     {
         if (profile.MceCountLimit)
