@@ -44,7 +44,7 @@ public sealed class PagecacheVmOperations : IVmOperations
         var index = vma.PgOff + ((address - vma.Start) >> PageDefs.PAGE_SHIFT);
         if ((long)(index << PageDefs.PAGE_SHIFT) >= inode.Size) return VmFault.SIGBUS;
         var mapping = inode.Mapping!;
-        var folio = mapping.GetOrCreate(index, out _);
+        var folio = mapping.GrabFolio(index);
         if (folio == null) return VmFault.OOM;
         if (write && vma.Shared)
         {
@@ -57,12 +57,14 @@ public sealed class PagecacheVmOperations : IVmOperations
         {
             var p = _fs.Machine.Phys.AllocPage();
             if (p < 0) return VmFault.OOM;
-            _fs.Machine.Phys.Frame((ulong)p).Flags = PageFlags.Anon;
-            _fs.Machine.Phys.ReadSpan(folio.Pfn, 0, (int)PageDefs.PAGE_SIZE).CopyTo(_fs.Machine.Phys.WriteSpan((ulong)p, 0, (int)PageDefs.PAGE_SIZE));
+            _fs.Machine.Phys.Frame((ulong)p).SetAnon();
+            // do_cow_fault: copy_user_highpage(vmf->cow_page, vmf->page) → x86 copy_page.
+            using (_fs.Machine.Tracer.Fn("copy_user_highpage", "mm"))
+                _fs.Machine.Copy.CopyPage(KernelPtr.FromPhys(PhysAddr.FromPfn((ulong)p)), KernelPtr.FromPhys(PhysAddr.FromPfn(folio.Pfn)));
             pfn = (ulong)p;
             return VmFault.NOPAGE;
         }
-        if (write) folio.Dirty = true;
+        if (write) folio.MarkDirty();
         pfn = folio.Pfn;
         return VmFault.NOPAGE;
     }

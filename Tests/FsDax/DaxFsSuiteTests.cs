@@ -208,17 +208,47 @@ public class DaxFsSuiteTests
         Assert.That(s.UserBytes(s.U, 4), Is.EqualTo(DaxScenario.DataBytes(0, 4)), "the file is unchanged");
     }
 
-    [TestCase("6.12")]
-    [TestCase("6.4")]
-    public void PrivateWriteFault_OverAKnownBadPage_SigbusAdrerr(string kernel)
+    [TestCase("6.12", Sig.BUS_MCEERR_AR, 12)]
+    [TestCase("6.5", Sig.BUS_MCEERR_AR, 12)]
+    [TestCase("6.4", Sig.BUS_ADRERR, 0)]
+    [TestCase("5.10", Sig.BUS_ADRERR, 0)]
+    public void PrivateWriteFault_OverAKnownBadPage_DirectAccessErrorGoesStraightToVmfError(string kernel, int code, int lsb)
     {
         var s = new DaxScenario(kernel, huge: false);
         var fd = s.CreateFile("F", 4096);
         s.MarkBad("F", 0);
         var p = s.MapFile(fd, 4096, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE);
         s.P.SetSignalHandler(Sig.SIGBUS, SignalDisposition.Catch);
-        // copy_cow_page_dax passes the direct-access error through dax_mem2blk_err: −EIO → VM_FAULT_SIGBUS.
-        Assert.That(s.P.Store(p + 9UL, [1]).Signal, Is.EqualTo(new SigInfo(Sig.SIGBUS, Sig.BUS_ADRERR, p.Value + 9, 0, Forced: true)));
+        // copy_cow_page_dax returns dax_direct_access's error unchanged (no dax_mem2blk_err): −EHWPOISON (6.5+) →
+        // VM_FAULT_HWPOISON → BUS_MCEERR_AR at the faulting address, lsb PAGE_SHIFT; −EIO (≤6.4) → VM_FAULT_SIGBUS.
+        Assert.That(s.P.Store(p + 9UL, [1]).Signal, Is.EqualTo(new SigInfo(Sig.SIGBUS, code, p.Value + 9, (short)lsb, Forced: true)));
+        Assert.That(s.P.Mm.PfnAt(p.Value), Is.Null, "nothing mapped");
+        Assert.That(s.M.State.Alive, Is.True);
+        Assert.That(s.M.State.Dmesg.Any(l => l.StartsWith("MCE: Killing app:", StringComparison.Ordinal)), Is.EqualTo(code == Sig.BUS_MCEERR_AR));
+    }
+
+    [TestCase("6.12")]
+    [TestCase("6.4")]
+    [TestCase("4.14")]
+    public void PrivateWriteFault_OverLatentPoison_CopyPageHasNoFixup_Panics(string kernel)
+    {
+        var s = new DaxScenario(kernel, huge: false, trace: true);
+        var fd = s.CreateFile("F", 4096);
+        s.PoisonFile("F", 200);
+        var p = s.MapFile(fd, 4096, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE);
+        s.P.SetSignalHandler(Sig.SIGBUS, SignalDisposition.Catch);
+
+        // copy_cow_page_dax → copy_user_page → copy_page in every release: the load of the poisoned line is a kernel
+        // #MC with no exception-table entry.
+        var r = s.P.Store(p + 9UL, [1]);
+
+        Assert.That(r.Signal, Is.Null);
+        Assert.That(s.M.State.Alive, Is.False);
+        Assert.That(s.M.State.PanicMessage, Is.EqualTo("Fatal local machine check: Data load in unrecoverable area of kernel"));
+        var trace = s.M.TraceText();
+        Assert.That(trace, Does.Contain("copy_cow_page_dax() {"));
+        Assert.That(trace, Does.Contain("copy_page() {"));
+        Assert.That(trace, Does.Not.Contain("copy_mc_"));
     }
 
     [Test]
