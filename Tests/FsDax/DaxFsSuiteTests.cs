@@ -251,6 +251,61 @@ public class DaxFsSuiteTests
         Assert.That(trace, Does.Not.Contain("copy_mc_"));
     }
 
+    [TestCase("6.12", true)]
+    [TestCase("6.11", false)]
+    [TestCase("5.10", false)]
+    public void PageCachePrivateWriteFault_OverPoison_CopyMcUserHighpageFrom612(string kernel, bool recovers)
+    {
+        var s = new DaxScenario(kernel, DaxMode.Never, huge: false, trace: true);
+        var fd = s.CreateFile("F", 4096);
+        var p = s.MapFile(fd, 4096, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE);
+        s.P.SetSignalHandler(Sig.SIGBUS, SignalDisposition.Catch);
+        Assert.That(s.P.LoadByte(p + 1UL, out var b).Signal, Is.Null);
+        Assert.That(b, Is.EqualTo(DaxScenario.Data(1)));
+        var folio = ((DaxInode)s.Fs.Lookup("F")!).Mapping!.Find(0)!;
+        Assert.That(s.P.Mm.PfnAt(p.Value), Is.EqualTo(folio.Pfn), "the read fault maps the page-cache folio");
+        Assert.That(s.M.InjectPoison(new PhysAddr((folio.Pfn << 12) + 200)), Is.Zero);
+
+        var r = s.P.Store(p + 9UL, [1]);
+
+        var trace = s.M.TraceText();
+        if (recovers)
+        {
+            // do_cow_fault: copy_mc_user_highpage comes up short → VM_FAULT_HWPOISON (do_sigbus: the faulting address,
+            // lsb PAGE_SHIFT), and memory_failure_queue hands the page-cache page to memory_failure.
+            Assert.That(r.Signal, Is.EqualTo(new SigInfo(Sig.SIGBUS, Sig.BUS_MCEERR_AR, p.Value + 9, 12, Forced: true)));
+            Assert.That(s.M.State.Alive, Is.True);
+            Assert.That(trace, Does.Contain("copy_mc_user_highpage() {"));
+            Assert.That(s.M.State.Dmesg, Does.Contain($"MCE: Killing app:{s.P.Pid} due to hardware memory corruption fault at {p.Value + 9:x}"));
+            Assert.That(s.M.State.Dmesg, Does.Contain($"Memory failure: 0x{folio.Pfn:x}: recovery action for clean LRU page: Recovered"));
+            Assert.That(s.M.Phys.Frame(folio.Pfn).IsHwPoison, Is.True);
+        }
+        else
+        {
+            // copy_user_highpage → copy_page: no exception-table entry.
+            Assert.That(r.Signal, Is.Null);
+            Assert.That(s.M.State.Alive, Is.False);
+            Assert.That(s.M.State.PanicMessage, Is.EqualTo("Fatal local machine check: Data load in unrecoverable area of kernel"));
+            Assert.That(trace, Does.Contain("copy_user_highpage() {"));
+            Assert.That(trace, Does.Not.Contain("copy_mc_"));
+        }
+    }
+
+    [TestCase("6.12")]
+    [TestCase("6.11")]
+    public void PageCachePrivateWriteFault_CopiesTheFolio_FileUnchanged(string kernel)
+    {
+        var s = new DaxScenario(kernel, DaxMode.Never, huge: false);
+        var fd = s.CreateFile("F", 4096);
+        var p = s.MapFile(fd, 4096, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE);
+        Assert.That(s.P.Store(p + 9UL, [0x99]).Done, Is.EqualTo(1UL));
+        var folio = ((DaxInode)s.Fs.Lookup("F")!).Mapping!.Find(0)!;
+        Assert.That(s.P.Mm.PfnAt(p.Value), Is.Not.EqualTo(folio.Pfn), "an anonymous copy");
+        Assert.That(s.UserBytes(p, 16), Is.EqualTo(DaxScenario.DataBytes(0, 9).Append((byte)0x99).Concat(DaxScenario.DataBytes(10, 6))));
+        Assert.That(s.P.Pread64(fd, s.U, 16, 0), Is.EqualTo(16));
+        Assert.That(s.UserBytes(s.U, 16), Is.EqualTo(DaxScenario.DataBytes(0, 16)), "the file is unchanged");
+    }
+
     [Test]
     public void MapSync_DaxFile_WriteFaultCommitsMetadataBeforeMapping()
     {
