@@ -270,8 +270,7 @@ public sealed class PmemDevice : IBlockDeviceOps, IDaxOperations, IDevPagemap
         for (var pfn = pfnStart; pfn < pfnEnd; pfn++)
         {
             var page = _m.Phys.Peek(pfn);
-            if (page is not { IsHwPoison: true }) continue;
-            page.Flags &= ~PageFlags.HWPoison; // test_and_clear_pmem_poison
+            if (page == null || !page.TestClearHWPoison()) continue; // test_and_clear_pmem_poison
             _m.KernelMap.ClearMceNospec(pfn);
         }
     }

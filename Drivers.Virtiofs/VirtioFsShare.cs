@@ -168,35 +168,9 @@ public sealed class VirtioFsShare
     });
 
     /// <summary>
-    /// mmap(2) of an open file of this share (fuse_file_mmap → fuse_dax_mmap for S_DAX inodes: VM_MIXEDMAP|VM_HUGEPAGE
-    /// and the DAX fault handler). The address, or −errno (−EBADF, −EINVAL, −EACCES, −ENODEV for a non-DAX file: page
-    /// cache mappings of FUSE files are not modelled).
+    /// mmap(2) of an open file of this share: the process's mmap, whose call_mmap reaches <see cref="FuseFile.Mmap"/>
+    /// (fuse_file_mmap → fuse_dax_mmap for S_DAX inodes). The address, or −errno (−EBADF, −EINVAL, −EACCES, −ENODEV
+    /// for a non-DAX file: page cache mappings of FUSE files are not modelled).
     /// </summary>
-    public long Mmap(Process p, ulong len, int prot, int flags, int fd, long offset = 0) => Machine.Syscall(p, "sys_mmap", () =>
-    {
-        if (p.FileAt(fd) is not FuseFile f) return -Errno.EBADF;
-        if ((offset & (long)(PageDefs.PAGE_SIZE - 1)) != 0 || offset < 0 || len == 0) return -Errno.EINVAL;
-        var type = flags & Mman.MAP_TYPE;
-        var shared = type is Mman.MAP_SHARED or Mman.MAP_SHARED_VALIDATE;
-        if (!shared && type != Mman.MAP_PRIVATE) return -Errno.EINVAL;
-        if ((prot & Mman.PROT_READ) != 0 && (f.Mode & KFile.FMODE_READ) == 0) return -Errno.EACCES;
-        if (shared && (prot & Mman.PROT_WRITE) != 0 && (f.Mode & KFile.FMODE_WRITE) == 0) return -Errno.EACCES;
-        var inode = (FuseInode)f.Inode;
-        if (!inode.IsDax || inode.Fs.DaxIo == null) return -Errno.ENODEV;
-        if (!shared) return -Errno.EINVAL; // [model] private COW mappings of DAX files are not modelled
-        var plen = PageDefs.PageAlign(len);
-        var start = p.Mm.GetUnmappedArea(plen);
-        if (start == 0) return -Errno.ENOMEM;
-        p.Mm.InsertVma(new Vma
-        {
-            Start = start,
-            End = start + plen,
-            Prot = prot & (Mman.PROT_READ | Mman.PROT_WRITE | Mman.PROT_EXEC),
-            Shared = true,
-            VmOps = new FuseDaxVmOps(inode, inode.Fs.DaxIo),
-            File = f,
-            PgOff = (ulong)offset >> PageDefs.PAGE_SHIFT,
-        });
-        return (long)start;
-    });
+    public long Mmap(Process p, ulong len, int prot, int flags, int fd, long offset = 0) => p.Mmap(0, len, prot, flags, fd, offset);
 }

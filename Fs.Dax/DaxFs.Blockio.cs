@@ -13,8 +13,8 @@ public sealed partial class DaxFs
         var e = ino.Node.Extents.Lookup((long)folio.Index, out _);
         if (e == null || e.Unwritten)
         {
-            Machine.Phys.WriteSpan(folio.Pfn, 0, (int)PageDefs.PAGE_SIZE).Clear();
-            folio.Uptodate = true;
+            ino.Mapping!.FolioZeroSegment(folio, 0, PageDefs.PAGE_SIZE); // do_mpage_readpage: a hole reads as zeros
+            folio.MarkUptodate();
             return 0;
         }
         if (Bdev == null) return -Errno.EIO;
@@ -22,7 +22,7 @@ public sealed partial class DaxFs
         bio.AddPage(folio.Pfn, DaxFsVolume.BlockSize, 0);
         var r = Bdev.SubmitBioWait(bio);
         if (r < 0) return -Errno.EIO;
-        folio.Uptodate = true;
+        folio.MarkUptodate();
         return 0;
     }
 
@@ -53,7 +53,7 @@ public sealed partial class DaxFs
             if (off > end || off + (long)PageDefs.PAGE_SIZE <= start) continue;
             if (off >= ino.Size)
             {
-                f.Dirty = false;
+                f.ClearDirtyForIo();
                 continue;
             }
             var r = EnsureBlock(ino, (long)f.Index);
@@ -64,7 +64,7 @@ public sealed partial class DaxFs
                 bio.AddPage(f.Pfn, DaxFsVolume.BlockSize, 0);
                 r = Bdev.SubmitBioWait(bio);
             }
-            f.Dirty = false;
+            f.ClearDirtyForIo();
             if (r < 0 && err == 0) err = -Errno.EIO;
         }
         return err;
@@ -85,19 +85,19 @@ public sealed partial class DaxFs
             var folio = mapping.Find(index);
             if (e == null || e.Unwritten)
             {
-                if (folio != null) mapping.Zero(folio, off, off + (ulong)n);
+                if (folio != null) mapping.FolioZeroSegment(folio, off, off + (ulong)n);
             }
             else
             {
-                folio ??= mapping.GetOrCreate(index, out _);
+                folio ??= mapping.GrabFolio(index);
                 if (folio == null) return -Errno.ENOMEM;
                 if (!folio.Uptodate)
                 {
                     var r = ReadFolioFromDevice(ino, folio);
                     if (r < 0) return r;
                 }
-                mapping.Zero(folio, off, off + (ulong)n);
-                folio.Dirty = true;
+                mapping.FolioZeroSegment(folio, off, off + (ulong)n);
+                folio.MarkDirty();
             }
             pos += n;
         }
@@ -113,8 +113,8 @@ public sealed partial class DaxFs
         {
             var off = (long)(f.Index << PageDefs.PAGE_SHIFT);
             if (off < start || off + (long)PageDefs.PAGE_SIZE > end) continue;
-            f.Uptodate = false;
-            f.Dirty = false;
+            f.ClearUptodate();
+            f.CancelDirty();
         }
     }
 }

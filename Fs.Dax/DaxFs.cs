@@ -185,7 +185,7 @@ public sealed partial class DaxFs : FileSystem
         parent.Children.Remove(name);
         node.Nlink = 0;
         var ino = Iget(node);
-        ino.Nlink = 0;
+        ino.ClearNlink();
         if (ino.OpenCount == 0) Evict(ino);
         else Volume.Orphans.Add(node);
         return 0;
@@ -201,7 +201,7 @@ public sealed partial class DaxFs : FileSystem
     internal void Evict(DaxInode ino)
     {
         FreeBlocks(ino, 0, long.MaxValue);
-        ino.Mapping?.Release();
+        ino.Mapping?.TruncateInodePagesFinal();
         Volume.Orphans.Remove(ino.Node);
         _icache.Remove(ino.Ino);
     }
@@ -254,7 +254,7 @@ public sealed partial class DaxFs : FileSystem
             di.Size = size;
             var hole = (long)PageDefs.PageAlign((ulong)size);
             di.UnmapMappingRange(hole, long.MaxValue);
-            di.Mapping?.TruncateFrom(size);
+            di.Mapping?.TruncateInodePages(size);
             var firstFree = (size + DaxFsVolume.BlockSize - 1) >> DaxFsVolume.BlockShift;
             FreeBlocks(di, firstFree, long.MaxValue);
             di.DropDaxEntries((ulong)firstFree, ulong.MaxValue);

@@ -20,7 +20,7 @@ internal sealed class DaxFsBufferedAops(DaxFs fs) : AddressSpaceOperations
     public override int WriteBegin(KFile file, AddressSpace mapping, long pos, ulong len, out Folio? folio)
     {
         var ino = (DaxInode)file.Inode;
-        folio = mapping.GetOrCreate((ulong)pos >> PageDefs.PAGE_SHIFT, out _);
+        folio = mapping.GrabFolio((ulong)pos >> PageDefs.PAGE_SHIFT);
         if (folio == null) return -Errno.ENOMEM;
         var r = fs.EnsureBlock(ino, (long)folio.Index);
         if (r < 0) return r;
@@ -37,8 +37,8 @@ internal sealed class DaxFsBufferedAops(DaxFs fs) : AddressSpaceOperations
         if (copied < len && !folio.Uptodate) copied = 0;
         if (copied > 0)
         {
-            folio.Uptodate = true;
-            folio.Dirty = true;
+            folio.MarkUptodate();
+            folio.MarkDirty();
         }
         var inode = (DaxInode)file.Inode;
         if (pos + (long)copied > inode.Size)

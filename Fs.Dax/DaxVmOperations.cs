@@ -24,7 +24,9 @@ public sealed class DaxVmOperations : IVmOperations
 
 /// <summary>
 /// filemap_fault for a dax=never mount: the page-cache folio (read through -&gt;read_folio and the block driver)
-/// is mapped; a private write gets an anonymous copy; a shared write marks the folio dirty (page_mkwrite
+/// is mapped; a private write gets an anonymous copy (do_cow_fault: copy_mc_user_highpage from 6.12, poison in
+/// the folio → VM_FAULT_HWPOISON; copy_user_highpage before, poison → a fatal kernel machine check — see
+/// <see cref="Profiles.KernelProfile.CowFaultCopyMc"/>); a shared write marks the folio dirty (page_mkwrite
 /// allocates the block first). A read error → VM_FAULT_SIGBUS; past EOF → VM_FAULT_SIGBUS.
 /// </summary>
 public sealed class PagecacheVmOperations : IVmOperations
@@ -44,7 +46,7 @@ public sealed class PagecacheVmOperations : IVmOperations
         var index = vma.PgOff + ((address - vma.Start) >> PageDefs.PAGE_SHIFT);
         if ((long)(index << PageDefs.PAGE_SHIFT) >= inode.Size) return VmFault.SIGBUS;
         var mapping = inode.Mapping!;
-        var folio = mapping.GetOrCreate(index, out _);
+        var folio = mapping.GrabFolio(index);
         if (folio == null) return VmFault.OOM;
         if (write && vma.Shared)
         {
@@ -57,12 +59,21 @@ public sealed class PagecacheVmOperations : IVmOperations
         {
             var p = _fs.Machine.Phys.AllocPage();
             if (p < 0) return VmFault.OOM;
-            _fs.Machine.Phys.Frame((ulong)p).Flags = PageFlags.Anon;
-            _fs.Machine.Phys.ReadSpan(folio.Pfn, 0, (int)PageDefs.PAGE_SIZE).CopyTo(_fs.Machine.Phys.WriteSpan((ulong)p, 0, (int)PageDefs.PAGE_SIZE));
+            var m = _fs.Machine;
+            if (!m.Profile.CowFaultCopyMc)
+            {
+                Highmem.CopyUserHighpage(m, (ulong)p, folio.Pfn);
+            }
+            else if (Highmem.CopyMcUserHighpage(m, (ulong)p, folio.Pfn) != 0)
+            {
+                m.Phys.FreePage((ulong)p); // folio_put(vmf->cow_page)
+                return VmFault.HWPOISON;
+            }
+            m.Phys.Frame((ulong)p).SetAnon();
             pfn = (ulong)p;
             return VmFault.NOPAGE;
         }
-        if (write) folio.Dirty = true;
+        if (write) folio.MarkDirty();
         pfn = folio.Pfn;
         return VmFault.NOPAGE;
     }

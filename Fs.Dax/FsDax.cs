@@ -44,7 +44,7 @@ public sealed class FsDax
             if (_zeroPfn != ulong.MaxValue) return _zeroPfn;
             var p = _m.Phys.AllocPage();
             if (p < 0) throw new InvalidOperationException("no memory for the zero page");
-            _m.Phys.Frame((ulong)p).Flags |= PageFlags.Reserved;
+            _m.Phys.Frame((ulong)p).SetReserved();
             _zeroPfn = (ulong)p;
             return _zeroPfn;
         }
@@ -384,9 +384,13 @@ public sealed class FsDax
     }
 
     /// <summary>
-    /// dax_fault_cow_page (fs/dax.c): the private copy of a write fault — a zeroed page for holes and unwritten
-    /// extents, else copy_cow_page_dax (direct access of one page, an error through dax_mem2blk_err, then a plain
-    /// copy_user_page: latent poison there is a fatal kernel machine check).
+    /// dax_fault_cow_page (fs/dax.c; inline in dax_iomap_pte_fault with copy_user_dax before 5.15): the private copy
+    /// of a write fault into the new anonymous page — clear_user_highpage for holes and unwritten extents, else
+    /// copy_cow_page_dax: dax_direct_access of one page, whose error is returned as it is (not through
+    /// dax_mem2blk_err) to dax_fault_return, so a known-bad page gives VM_FAULT_HWPOISON where the driver says
+    /// −EHWPOISON (6.5+) and VM_FAULT_SIGBUS for −EIO (≤6.4); then copy_user_page, i.e. x86 copy_page, in every
+    /// release: no exception-table entry, so latent poison in the source is a fatal kernel machine check (the
+    /// machine-check-safe copy_mc_to_kernel of fs/dax.c is only used by dax_iomap_copy_around / dax_unshare_iter).
     /// </summary>
     private VmFault DaxFaultCowPage(IomapIter it, out ulong pfn)
     {
@@ -399,7 +403,7 @@ public sealed class FsDax
         {
             if (iomap.DaxDev == null) return VmFault.SIGBUS;
             var r = iomap.DaxDev.DirectAccess(iomap.PgOff(it.Pos), 1, DaxAccessMode.DAX_ACCESS, out src, out _);
-            if (r < 0) err = DaxDevice.Mem2BlkErr(r);
+            if (r < 0) err = r;
         }
         else if (iomap.Type is not (IomapType.HOLE or IomapType.UNWRITTEN))
         {
@@ -409,11 +413,11 @@ public sealed class FsDax
         var p = _m.Phys.AllocPage();
         if (p < 0) return VmFault.OOM;
         pfn = (ulong)p;
-        _m.Phys.Frame(pfn).Flags = PageFlags.Anon;
+        _m.Phys.Frame(pfn).SetAnon();
         var dst = KernelPtr.FromPhys(PhysAddr.FromPfn(pfn));
         if (iomap.Type == IomapType.MAPPED)
         {
-            using (_trace.Fn("copy_cow_page_dax", "fs")) _m.Copy.Memcpy(dst, src, PageDefs.PAGE_SIZE);
+            using (_trace.Fn("copy_cow_page_dax", "fs")) _m.Copy.CopyPage(dst, src);
         }
         else
         {

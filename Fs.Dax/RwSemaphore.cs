@@ -34,13 +34,13 @@ public sealed class RwSemaphore
     /// <summary>down_read (inode_lock_shared).</summary>
     public void DownRead()
     {
-        if (!TryDownRead()) throw new KernelLivelockException("down_read(i_rwsem): held for writing by another task that never releases it");
+        if (!TryDownRead()) throw HungTask.Blocked("down_read(i_rwsem): held for writing by another task that never releases it");
     }
 
     /// <summary>down_write (inode_lock).</summary>
     public void DownWrite()
     {
-        if (!TryDownWrite()) throw new KernelLivelockException("down_write(i_rwsem): held by another task that never releases it");
+        if (!TryDownWrite()) throw HungTask.Blocked("down_write(i_rwsem): held by another task that never releases it");
     }
 
     /// <summary>up_read.</summary>

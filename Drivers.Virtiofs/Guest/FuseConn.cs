@@ -75,7 +75,7 @@ public sealed class FuseConn
         var unique = NextUnique();
         var reply = Transport.Submit(VirtioFsTransport.RequestQueue, Build(op, nodeid, unique, args, pages), pages);
         if (reply == null)
-            throw new KernelLivelockException($"request_wait_answer: {op} (unique {unique}) is never answered by the device");
+            throw HungTask.Blocked($"request_wait_answer: {op} (unique {unique}) is never answered by the device");
         if (!FuseOutHeader.TryRead(reply, out var oh)) return -Errno.EIO; // [model] a used element shorter than the out header
         LastReplyLen = oh.Len;
         if (StrictReplies)

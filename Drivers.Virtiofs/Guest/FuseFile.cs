@@ -1,6 +1,7 @@
 using KernelSim.Drivers.Virtiofs.Protocol;
 using KernelSim.Fs;
 using KernelSim.Lib;
+using KernelSim.Mm;
 using KernelSim.Uapi;
 
 namespace KernelSim.Drivers.Virtiofs.Guest;
@@ -60,6 +61,20 @@ public sealed class FuseFile : KFile
     {
         var r = FInode.Fs.Conn.Request(FuseOpcode.FSYNC, FInode.NodeId, FuseWire.FsyncIn(Fh, datasync ? FuseConst.FUSE_FSYNC_FDATASYNC : 0), out _);
         return r == -Errno.ENOSYS ? 0 : r;
+    }
+
+    /// <summary>
+    /// fuse_file_mmap → fuse_dax_mmap for an S_DAX inode: vm_ops = fuse_dax_vm_ops (VM_MIXEDMAP | VM_HUGEPAGE).
+    /// [model] Page-cache mappings of FUSE files (−ENODEV) and private copy-on-write mappings of DAX files (−EINVAL)
+    /// are not modelled.
+    /// </summary>
+    public override int Mmap(Vma vma)
+    {
+        var io = FInode.Fs.DaxIo;
+        if (!FInode.IsDax || io == null) return -Errno.ENODEV;
+        if (!vma.Shared) return -Errno.EINVAL;
+        vma.VmOps = new FuseDaxVmOps(FInode, io);
+        return 0;
     }
 
     /// <summary>fuse_flush (on close) then fuse_release: FUSE_FLUSH and FUSE_RELEASE.</summary>

@@ -296,7 +296,7 @@ public sealed class VirtioFsFileSystem : FileSystem
             for (ulong i = 0; i < d.Length >> PageDefs.PAGE_SHIFT; i++)
             {
                 if (Machine.Gup.PinCount(first + i) > 0)
-                    throw new KernelLivelockException($"fuse_dax_break_layouts: window page 0x{(first + i) << PageDefs.PAGE_SHIFT:x} stays pinned");
+                    throw HungTask.Blocked($"fuse_dax_break_layouts: window page 0x{(first + i) << PageDefs.PAGE_SHIFT:x} stays pinned");
             }
         }
     }

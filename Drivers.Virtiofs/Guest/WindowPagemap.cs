@@ -16,11 +16,11 @@ internal sealed class WindowPagemap(Machine machine, PhysRange window) : IDevPag
     {
         var frame = machine.Phys.Peek(pfn);
         machine.State.Printk($"virtio-fs: memory failure on window offset 0x{(pfn - window.Start.Pfn) << PageDefs.PAGE_SHIFT:x} (host page gone)");
-        if (frame?.Rmap == null) return -Errno.EOPNOTSUPP;
-        foreach (var (mm, va) in frame.Rmap.ToList())
+        if (frame == null) return -Errno.EOPNOTSUPP;
+        foreach (var (mm, va) in frame.Mappings.ToList())
         {
             var p = machine.Scheduler.OwnerOf(mm);
-            p?.ForceSig(new SigInfo(Sig.SIGBUS, Sig.BUS_MCEERR_AR, va, PageDefs.PAGE_SHIFT, true));
+            p?.ForceSigMceerr(Sig.BUS_MCEERR_AR, va, PageDefs.PAGE_SHIFT);
         }
         return -Errno.EOPNOTSUPP;
     }

@@ -65,7 +65,7 @@ public sealed class HostFile
             var idx = pos >> PageDefs.PAGE_SHIFT;
             var off = (int)PageDefs.OffsetInPage(pos);
             var chunk = Math.Min(n - done, (int)PageDefs.PAGE_SIZE - off);
-            if (_pages.TryGetValue(idx, out var pfn)) _mem.Read(pfn, off, chunk).CopyTo(into.Slice(done, chunk));
+            if (_pages.TryGetValue(idx, out var pfn)) _mem.Read(pfn, off, into.Slice(done, chunk));
             else into.Slice(done, chunk).Clear();
             done += chunk;
         }
@@ -85,7 +85,7 @@ public sealed class HostFile
             var off = (int)PageDefs.OffsetInPage(pos);
             var chunk = Math.Min(data.Length - done, (int)PageDefs.PAGE_SIZE - off);
             var pfn = Backing(idx)!.Value;
-            data.Slice(done, chunk).CopyTo(_mem.Write(pfn, off, chunk));
+            _mem.Write(pfn, off, data.Slice(done, chunk));
             done += chunk;
         }
     }
@@ -110,7 +110,7 @@ public sealed class HostFile
         var edge = Math.Min(size, Size);
         var tailOff = (int)PageDefs.OffsetInPage((ulong)edge);
         if (tailOff != 0 && _pages.TryGetValue((ulong)edge >> PageDefs.PAGE_SHIFT, out var last))
-            _mem.Write(last, tailOff, (int)PageDefs.PAGE_SIZE - tailOff).Clear();
+            _mem.Zero(last, tailOff, (int)PageDefs.PAGE_SIZE - tailOff);
         Size = size;
     }
 

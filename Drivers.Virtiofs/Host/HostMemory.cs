@@ -10,6 +10,11 @@ namespace KernelSim.Drivers.Virtiofs.Host;
 /// the direct map, never handed out by the guest allocator), so guest copies through the window move bytes of host
 /// pages with the same span copies as any other memory. Not a kernel type.
 /// </summary>
+/// <remarks>
+/// The host's own reads and writes of these pages (virtiofsd's pread/pwrite, the VMM's FS_IO) are host loads and
+/// stores, not guest kernel copies, so they use the physical-memory debugger view (<see cref="PhysicalMemory.PeekBytes"/>,
+/// <see cref="PhysicalMemory.PokeBytes"/>) rather than the guest CPU's copy routines; guest poison rules do not apply.
+/// </remarks>
 public sealed class HostMemory
 {
     /// <summary>Where host memory sits in the simulation's physical address space (far above any guest range).</summary>
@@ -52,7 +57,7 @@ public sealed class HostMemory
         {
             pfn = _next++;
         }
-        _phys.WriteSpan(pfn, 0, (int)PageDefs.PAGE_SIZE).Clear();
+        Zero(pfn, 0, (int)PageDefs.PAGE_SIZE);
         PagesInUse++;
         return pfn;
     }
@@ -63,9 +68,21 @@ public sealed class HostMemory
         if (_free.Add(pfn)) PagesInUse--;
     }
 
-    /// <summary>Bytes of a host page.</summary>
-    internal ReadOnlySpan<byte> Read(ulong pfn, int off, int len) => _phys.ReadSpan(pfn, off, len);
+    /// <summary>Copy bytes of a host page, from <paramref name="off"/>, into <paramref name="into"/> (within the page).</summary>
+    internal void Read(ulong pfn, int off, Span<byte> into) => _phys.PeekBytes(At(pfn, off, into.Length), into);
 
-    /// <summary>Writable bytes of a host page.</summary>
-    internal Span<byte> Write(ulong pfn, int off, int len) => _phys.WriteSpan(pfn, off, len);
+    /// <summary>Store <paramref name="data"/> into a host page at <paramref name="off"/> (within the page).</summary>
+    internal void Write(ulong pfn, int off, ReadOnlySpan<byte> data) => _phys.PokeBytes(At(pfn, off, data.Length), data);
+
+    /// <summary>Zero <paramref name="len"/> bytes of a host page from <paramref name="off"/>.</summary>
+    internal void Zero(ulong pfn, int off, int len) => Write(pfn, off, ZeroPage.AsSpan(0, len));
+
+    private static readonly byte[] ZeroPage = new byte[PageDefs.PAGE_SIZE];
+
+    private static PhysAddr At(ulong pfn, int off, int len)
+    {
+        if ((uint)off > PageDefs.PAGE_SIZE || (uint)len > PageDefs.PAGE_SIZE - (uint)off)
+            throw new ArgumentOutOfRangeException(nameof(len), "host page access must lie within one page");
+        return new PhysAddr((pfn << PageDefs.PAGE_SHIFT) + (ulong)off);
+    }
 }

@@ -357,8 +357,8 @@ public sealed class VirtiofsDaemon : IVirtioFsDevice
                 var m = Vmm.Find(off);
                 var pfn = m?.File.Backing((m.FOffset + (off - m.MOffset)) >> PageDefs.PAGE_SHIFT);
                 if (pfn == null) return "FS_IO: window range not backed by a host file page";
-                if (write != null) write.AsSpan(done, chunk).CopyTo(Share.Memory.Write(pfn.Value, po, chunk));
-                else Share.Memory.Read(pfn.Value, po, chunk).CopyTo(read.AsSpan(done, chunk));
+                if (write != null) Share.Memory.Write(pfn.Value, po, write.AsSpan(done, chunk));
+                else Share.Memory.Read(pfn.Value, po, read.AsSpan(done, chunk));
                 done += chunk;
             }
             return null;

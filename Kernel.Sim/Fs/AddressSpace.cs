@@ -11,7 +11,11 @@ public sealed class AddressSpace
     private readonly SortedDictionary<ulong, Folio> _folios = [];
     private readonly PhysicalMemory _phys;
 
-    internal AddressSpace(PhysicalMemory phys, AddressSpaceOperations aops)
+    /// <summary>
+    /// address_space_init_once with mapping-&gt;a_ops = <paramref name="aops"/>: the empty page cache of a new inode,
+    /// its pages allocated from <paramref name="phys"/> (the filesystem's inode setup, e.g. ext4_set_aops).
+    /// </summary>
+    public AddressSpace(PhysicalMemory phys, AddressSpaceOperations aops)
     {
         _phys = phys;
         AOps = aops;
@@ -49,15 +53,25 @@ public sealed class AddressSpace
         return f;
     }
 
-    /// <summary>folio_zero_range / zero_user_segments over [from, to) of a folio.</summary>
-    internal void Zero(Folio folio, ulong from, ulong to)
+    /// <summary>
+    /// filemap_grab_folio (include/linux/pagemap.h; __filemap_get_folio with FGP_LOCK | FGP_ACCESSED | FGP_CREAT):
+    /// the cached folio at <paramref name="index"/>, or a new one (not uptodate, zeroed) added to the cache; null
+    /// when no page can be allocated (−ENOMEM).
+    /// </summary>
+    public Folio? GrabFolio(ulong index) => GetOrCreate(index, out _);
+
+    /// <summary>folio_zero_segment (include/linux/highmem.h; zero_user_segments): zero bytes [from, to) of a folio.</summary>
+    public void FolioZeroSegment(Folio folio, ulong from, ulong to)
     {
         if (to <= from) return;
         _phys.WriteSpan(folio.Pfn, (int)from, (int)(to - from)).Clear();
     }
 
-    /// <summary>truncate_inode_pages_range from byte <paramref name="size"/>: drop whole pages past it, zero the tail of the last one.</summary>
-    internal void TruncateFrom(long size)
+    /// <summary>
+    /// truncate_inode_pages(mapping, lstart) (mm/truncate.c): drop the whole pages from byte <paramref name="size"/>
+    /// on and zero the tail of the partial page holding it.
+    /// </summary>
+    public void TruncateInodePages(long size)
     {
         var first = PageDefs.PageAlign((ulong)size) >> PageDefs.PAGE_SHIFT;
         var drop = new List<ulong>();
@@ -68,7 +82,7 @@ public sealed class AddressSpace
             _folios.Remove(k);
         }
         var off = PageDefs.OffsetInPage((ulong)size);
-        if (off != 0 && _folios.TryGetValue((ulong)size >> PageDefs.PAGE_SHIFT, out var last)) Zero(last, off, PageDefs.PAGE_SIZE);
+        if (off != 0 && _folios.TryGetValue((ulong)size >> PageDefs.PAGE_SHIFT, out var last)) FolioZeroSegment(last, off, PageDefs.PAGE_SIZE);
     }
 
     /// <summary>Drop the folio at <paramref name="index"/> from the cache and free its page (invalidate_inode_pages2 of one folio); false if absent.</summary>
@@ -79,8 +93,8 @@ public sealed class AddressSpace
         return true;
     }
 
-    /// <summary>Free every page (the inode is evicted).</summary>
-    internal void Release()
+    /// <summary>truncate_inode_pages_final (mm/truncate.c): the inode is evicted; free every cached page.</summary>
+    public void TruncateInodePagesFinal()
     {
         foreach (var f in _folios.Values) _phys.FreePage(f.Pfn);
         _folios.Clear();

@@ -26,7 +26,7 @@ public abstract class AddressSpaceOperations
     /// </summary>
     public virtual int ReadFolio(KFile file, AddressSpace mapping, Folio folio)
     {
-        mapping.Zero(folio, 0, KernelSim.Mm.PageDefs.PAGE_SIZE);
+        mapping.FolioZeroSegment(folio, 0, KernelSim.Mm.PageDefs.PAGE_SIZE);
         folio.Uptodate = true;
         return 0;
     }

@@ -28,8 +28,8 @@ public sealed class BlockWriteAops : AddressSpaceOperations
         if (folio.New && !folio.Uptodate)
         {
             var from = PageDefs.OffsetInPage((ulong)pos);
-            mapping.Zero(folio, 0, from);
-            mapping.Zero(folio, from + len, PageDefs.PAGE_SIZE);
+            mapping.FolioZeroSegment(folio, 0, from);
+            mapping.FolioZeroSegment(folio, from + len, PageDefs.PAGE_SIZE);
         }
         return 0;
     }
@@ -47,7 +47,7 @@ public sealed class BlockWriteAops : AddressSpaceOperations
             if (!folio.Uptodate) copied = 0;
             if (folio.New)
             {
-                if (!folio.Uptodate) mapping.Zero(folio, from + copied, from + len);
+                if (!folio.Uptodate) mapping.FolioZeroSegment(folio, from + copied, from + len);
                 folio.Uptodate = true; // set_buffer_uptodate on the zeroed new block
                 folio.New = false;
                 folio.Dirty = true;

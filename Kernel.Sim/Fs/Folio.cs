@@ -25,6 +25,26 @@ public sealed class Folio
     /// <summary>PG_dirty.</summary>
     public bool Dirty { get; internal set; }
 
+    /// <summary>folio_mark_uptodate (include/linux/page-flags.h): the folio now holds the file's data.</summary>
+    public void MarkUptodate() => Uptodate = true;
+
+    /// <summary>folio_clear_uptodate: the contents are no longer valid (the next access reads them again).</summary>
+    public void ClearUptodate() => Uptodate = false;
+
+    /// <summary>folio_mark_dirty (mm/page-writeback.c): the folio must be written back.</summary>
+    public void MarkDirty() => Dirty = true;
+
+    /// <summary>folio_clear_dirty_for_io (mm/page-writeback.c): clear PG_dirty before writing it back; true if it was dirty.</summary>
+    public bool ClearDirtyForIo()
+    {
+        var was = Dirty;
+        Dirty = false;
+        return was;
+    }
+
+    /// <summary>folio_cancel_dirty (include/linux/pagemap.h): drop the dirty state without writing back (truncate, invalidate).</summary>
+    public void CancelDirty() => Dirty = false;
+
     /// <summary>buffer_new of its block (block_write_begin allocated it in this write).</summary>
     internal bool New { get; set; }
 

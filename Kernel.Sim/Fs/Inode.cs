@@ -30,6 +30,9 @@ public class Inode
     /// <summary>i_nlink: 0 once unlinked.</summary>
     public int Nlink { get; internal set; } = 1;
 
+    /// <summary>clear_nlink (fs/inode.c): the last name is gone; the inode is freed once its last opener closes it.</summary>
+    public void ClearNlink() => Nlink = 0;
+
     /// <summary>i_mapping: the page cache, when the file has one.</summary>
     public AddressSpace? Mapping { get; init; }
 

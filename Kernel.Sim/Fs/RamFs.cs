@@ -70,7 +70,7 @@ public sealed class RamFs : FileSystem
     {
         var inode = Lookup(path) ?? Create(path);
         var mapping = inode.Mapping!;
-        mapping.Release();
+        mapping.TruncateInodePagesFinal();
         for (var off = 0; off < data.Length; off += (int)PageDefs.PAGE_SIZE)
         {
             var f = mapping.GetOrCreate((ulong)off >> PageDefs.PAGE_SHIFT, out _) ?? throw new InvalidOperationException("out of memory");
@@ -113,7 +113,7 @@ public sealed class RamFs : FileSystem
     public override int Truncate(Inode inode, long size)
     {
         if (size < 0) return -Errno.EINVAL;
-        if (size < inode.Size) inode.Mapping?.TruncateFrom(size);
+        if (size < inode.Size) inode.Mapping?.TruncateInodePages(size);
         inode.Size = size;
         return 0;
     }

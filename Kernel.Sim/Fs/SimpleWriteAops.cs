@@ -26,8 +26,8 @@ public sealed class SimpleWriteAops : AddressSpaceOperations
         if (!folio.Uptodate && len != PageDefs.PAGE_SIZE)
         {
             var from = PageDefs.OffsetInPage((ulong)pos);
-            mapping.Zero(folio, 0, from);
-            mapping.Zero(folio, from + len, PageDefs.PAGE_SIZE);
+            mapping.FolioZeroSegment(folio, 0, from);
+            mapping.FolioZeroSegment(folio, from + len, PageDefs.PAGE_SIZE);
         }
         return 0;
     }
@@ -44,7 +44,7 @@ public sealed class SimpleWriteAops : AddressSpaceOperations
             if (copied < len)
             {
                 var from = PageDefs.OffsetInPage((ulong)pos);
-                mapping.Zero(folio, from + copied, from + len);
+                mapping.FolioZeroSegment(folio, from + copied, from + len);
             }
             folio.Uptodate = true;
         }

@@ -77,6 +77,12 @@ public sealed partial class Process
         Queue(info with { Forced = true });
     }
 
+    /// <summary>
+    /// force_sig_mceerr(code, addr, lsb) (kernel/signal.c): a forced SIGBUS with BUS_MCEERR_AR or BUS_MCEERR_AO, the
+    /// address and the poison granularity (si_addr_lsb).
+    /// </summary>
+    public void ForceSigMceerr(int code, ulong addr, short lsb) => ForceSig(new SigInfo(Sig.SIGBUS, code, addr, lsb, true));
+
     /// <summary>send_sig_info / send_sig_mceerr: dropped when ignored.</summary>
     internal void SendSig(SigInfo info)
     {

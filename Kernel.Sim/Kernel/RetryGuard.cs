@@ -7,7 +7,7 @@ namespace KernelSim.Kernel;
 /// ("no progress after N retries in f"), which <see cref="Machine.Run{T}(Process?, string, Func{T})"/> turns
 /// into the "livelock" outcome instead of a hang.
 /// </summary>
-internal struct RetryGuard
+public struct RetryGuard
 {
     /// <summary>Default bound: more than any legitimate run of no-progress retries in the modelled loops.</summary>
     public const int DefaultLimit = 8;

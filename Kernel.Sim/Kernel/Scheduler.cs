@@ -13,8 +13,8 @@ public sealed class Scheduler
 
     internal void Add(Process p) => _processes.Add(p);
 
-    /// <summary>The process owning an address space.</summary>
-    internal Process? OwnerOf(Mm.MmStruct mm)
+    /// <summary>The process owning an address space (mm-&gt;owner), or null once it is gone.</summary>
+    public Process? OwnerOf(Mm.MmStruct mm)
     {
         foreach (var p in _processes) if (ReferenceEquals(p.Mm, mm)) return p;
         return null;

@@ -199,7 +199,7 @@ public sealed class MmStruct
     /// How many entries (present or hwpoison) lie in [start, end), and whether every present one belongs to a
     /// PMD (shift 21) mapping: pmd_none / pmd_trans_huge for the huge-fault path.
     /// </summary>
-    internal (int Count, bool AllHuge) EntriesIn(ulong start, ulong end)
+    public (int Count, bool AllHuge) EntriesIn(ulong start, ulong end)
     {
         var n = 0;
         var huge = true;

@@ -40,6 +40,20 @@ public sealed class PageFrame
     /// <summary>PageHWPoison().</summary>
     public bool IsHwPoison => (Flags & PageFlags.HWPoison) != 0;
 
+    /// <summary>TestClearPageHWPoison (include/linux/page-flags.h): clear PG_hwpoison; true if it was set.</summary>
+    public bool TestClearHWPoison()
+    {
+        var was = IsHwPoison;
+        Flags &= ~PageFlags.HWPoison;
+        return was;
+    }
+
+    /// <summary>SetPageReserved: the page belongs to the kernel (e.g. ZERO_PAGE) and is never handed to the allocator's users.</summary>
+    public void SetReserved() => Flags |= PageFlags.Reserved;
+
+    /// <summary>__folio_set_anon (mm/rmap.c, from folio_add_new_anon_rmap): a freshly allocated page becomes anonymous memory.</summary>
+    public void SetAnon() => Flags |= PageFlags.Anon;
+
     internal void AddRmap(MmStruct mm, ulong va)
     {
         Rmap ??= [];
@@ -47,6 +61,9 @@ public sealed class PageFrame
     }
 
     internal void RemoveRmap(MmStruct mm, ulong va) => Rmap?.Remove((mm, va));
+
+    /// <summary>Every user mapping of this frame, (mm, page-aligned address), as rmap_walk would visit them.</summary>
+    public IReadOnlyList<(MmStruct Mm, ulong Va)> Mappings => (IReadOnlyList<(MmStruct Mm, ulong Va)>?)Rmap ?? [];
 
     /// <summary>Number of user mappings (page_mapcount).</summary>
     public int MapCount => Rmap?.Count ?? 0;

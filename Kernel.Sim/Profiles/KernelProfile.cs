@@ -72,6 +72,9 @@ public sealed record KernelProfile
     [KernelSwitch("5.13+", "memory_failure on an already-poisoned page with MF_ACTION_REQUIRED calls kill_accessing_process and returns -EHWPOISON; 5.10 returned 0 and sent nothing (the task re-faults)")]
     public bool AlreadyPoisonedKillsAccessor { get; init; }
 
+    [KernelSwitch("6.12+ (≈)", "do_cow_fault copies the page-cache page with copy_mc_user_highpage: poison → VM_FAULT_HWPOISON and memory_failure_queue (aa549f923f5e 'mm: support poison recovery from do_cow_fault()'); before, copy_user_highpage: a fatal kernel machine check")]
+    public bool CowFaultCopyMc { get; init; }
+
     // ---- lib/iov_iter.c ---------------------------------------------------------------------------
 
     [KernelSwitch("4.18–5.13", "_copy_to_iter_mcsafe/_copy_mc_to_iter KVEC/BVEC: right count, iterator not advanced (D12)")]
@@ -147,6 +150,7 @@ public sealed record KernelProfile
         MadviseHwpoisonSwSimulated = v >= V(5, 19),
         MadviseHwpoisonActionRequired = v >= V(6, 11),
         AlreadyPoisonedKillsAccessor = v >= V(5, 13),
+        CowFaultCopyMc = v >= V(6, 12),
         KvecBvecMcNoAdvance = v.Between(V(4, 18), V(5, 13)),
         IovIterAdvanceSkipsEmpty = v >= V(5, 14),
         UbufIter = v >= V(6, 0),

@@ -208,17 +208,102 @@ public class DaxFsSuiteTests
         Assert.That(s.UserBytes(s.U, 4), Is.EqualTo(DaxScenario.DataBytes(0, 4)), "the file is unchanged");
     }
 
-    [TestCase("6.12")]
-    [TestCase("6.4")]
-    public void PrivateWriteFault_OverAKnownBadPage_SigbusAdrerr(string kernel)
+    [TestCase("6.12", Sig.BUS_MCEERR_AR, 12)]
+    [TestCase("6.5", Sig.BUS_MCEERR_AR, 12)]
+    [TestCase("6.4", Sig.BUS_ADRERR, 0)]
+    [TestCase("5.10", Sig.BUS_ADRERR, 0)]
+    public void PrivateWriteFault_OverAKnownBadPage_DirectAccessErrorGoesStraightToVmfError(string kernel, int code, int lsb)
     {
         var s = new DaxScenario(kernel, huge: false);
         var fd = s.CreateFile("F", 4096);
         s.MarkBad("F", 0);
         var p = s.MapFile(fd, 4096, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE);
         s.P.SetSignalHandler(Sig.SIGBUS, SignalDisposition.Catch);
-        // copy_cow_page_dax passes the direct-access error through dax_mem2blk_err: −EIO → VM_FAULT_SIGBUS.
-        Assert.That(s.P.Store(p + 9UL, [1]).Signal, Is.EqualTo(new SigInfo(Sig.SIGBUS, Sig.BUS_ADRERR, p.Value + 9, 0, Forced: true)));
+        // copy_cow_page_dax returns dax_direct_access's error unchanged (no dax_mem2blk_err): −EHWPOISON (6.5+) →
+        // VM_FAULT_HWPOISON → BUS_MCEERR_AR at the faulting address, lsb PAGE_SHIFT; −EIO (≤6.4) → VM_FAULT_SIGBUS.
+        Assert.That(s.P.Store(p + 9UL, [1]).Signal, Is.EqualTo(new SigInfo(Sig.SIGBUS, code, p.Value + 9, (short)lsb, Forced: true)));
+        Assert.That(s.P.Mm.PfnAt(p.Value), Is.Null, "nothing mapped");
+        Assert.That(s.M.State.Alive, Is.True);
+        Assert.That(s.M.State.Dmesg.Any(l => l.StartsWith("MCE: Killing app:", StringComparison.Ordinal)), Is.EqualTo(code == Sig.BUS_MCEERR_AR));
+    }
+
+    [TestCase("6.12")]
+    [TestCase("6.4")]
+    [TestCase("4.14")]
+    public void PrivateWriteFault_OverLatentPoison_CopyPageHasNoFixup_Panics(string kernel)
+    {
+        var s = new DaxScenario(kernel, huge: false, trace: true);
+        var fd = s.CreateFile("F", 4096);
+        s.PoisonFile("F", 200);
+        var p = s.MapFile(fd, 4096, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE);
+        s.P.SetSignalHandler(Sig.SIGBUS, SignalDisposition.Catch);
+
+        // copy_cow_page_dax → copy_user_page → copy_page in every release: the load of the poisoned line is a kernel
+        // #MC with no exception-table entry.
+        var r = s.P.Store(p + 9UL, [1]);
+
+        Assert.That(r.Signal, Is.Null);
+        Assert.That(s.M.State.Alive, Is.False);
+        Assert.That(s.M.State.PanicMessage, Is.EqualTo("Fatal local machine check: Data load in unrecoverable area of kernel"));
+        var trace = s.M.TraceText();
+        Assert.That(trace, Does.Contain("copy_cow_page_dax() {"));
+        Assert.That(trace, Does.Contain("copy_page() {"));
+        Assert.That(trace, Does.Not.Contain("copy_mc_"));
+    }
+
+    [TestCase("6.12", true)]
+    [TestCase("6.11", false)]
+    [TestCase("5.10", false)]
+    public void PageCachePrivateWriteFault_OverPoison_CopyMcUserHighpageFrom612(string kernel, bool recovers)
+    {
+        var s = new DaxScenario(kernel, DaxMode.Never, huge: false, trace: true);
+        var fd = s.CreateFile("F", 4096);
+        var p = s.MapFile(fd, 4096, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE);
+        s.P.SetSignalHandler(Sig.SIGBUS, SignalDisposition.Catch);
+        Assert.That(s.P.LoadByte(p + 1UL, out var b).Signal, Is.Null);
+        Assert.That(b, Is.EqualTo(DaxScenario.Data(1)));
+        var folio = ((DaxInode)s.Fs.Lookup("F")!).Mapping!.Find(0)!;
+        Assert.That(s.P.Mm.PfnAt(p.Value), Is.EqualTo(folio.Pfn), "the read fault maps the page-cache folio");
+        Assert.That(s.M.InjectPoison(new PhysAddr((folio.Pfn << 12) + 200)), Is.Zero);
+
+        var r = s.P.Store(p + 9UL, [1]);
+
+        var trace = s.M.TraceText();
+        if (recovers)
+        {
+            // do_cow_fault: copy_mc_user_highpage comes up short → VM_FAULT_HWPOISON (do_sigbus: the faulting address,
+            // lsb PAGE_SHIFT), and memory_failure_queue hands the page-cache page to memory_failure.
+            Assert.That(r.Signal, Is.EqualTo(new SigInfo(Sig.SIGBUS, Sig.BUS_MCEERR_AR, p.Value + 9, 12, Forced: true)));
+            Assert.That(s.M.State.Alive, Is.True);
+            Assert.That(trace, Does.Contain("copy_mc_user_highpage() {"));
+            Assert.That(s.M.State.Dmesg, Does.Contain($"MCE: Killing app:{s.P.Pid} due to hardware memory corruption fault at {p.Value + 9:x}"));
+            Assert.That(s.M.State.Dmesg, Does.Contain($"Memory failure: 0x{folio.Pfn:x}: recovery action for clean LRU page: Recovered"));
+            Assert.That(s.M.Phys.Frame(folio.Pfn).IsHwPoison, Is.True);
+        }
+        else
+        {
+            // copy_user_highpage → copy_page: no exception-table entry.
+            Assert.That(r.Signal, Is.Null);
+            Assert.That(s.M.State.Alive, Is.False);
+            Assert.That(s.M.State.PanicMessage, Is.EqualTo("Fatal local machine check: Data load in unrecoverable area of kernel"));
+            Assert.That(trace, Does.Contain("copy_user_highpage() {"));
+            Assert.That(trace, Does.Not.Contain("copy_mc_"));
+        }
+    }
+
+    [TestCase("6.12")]
+    [TestCase("6.11")]
+    public void PageCachePrivateWriteFault_CopiesTheFolio_FileUnchanged(string kernel)
+    {
+        var s = new DaxScenario(kernel, DaxMode.Never, huge: false);
+        var fd = s.CreateFile("F", 4096);
+        var p = s.MapFile(fd, 4096, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE);
+        Assert.That(s.P.Store(p + 9UL, [0x99]).Done, Is.EqualTo(1UL));
+        var folio = ((DaxInode)s.Fs.Lookup("F")!).Mapping!.Find(0)!;
+        Assert.That(s.P.Mm.PfnAt(p.Value), Is.Not.EqualTo(folio.Pfn), "an anonymous copy");
+        Assert.That(s.UserBytes(p, 16), Is.EqualTo(DaxScenario.DataBytes(0, 9).Append((byte)0x99).Concat(DaxScenario.DataBytes(10, 6))));
+        Assert.That(s.P.Pread64(fd, s.U, 16, 0), Is.EqualTo(16));
+        Assert.That(s.UserBytes(s.U, 16), Is.EqualTo(DaxScenario.DataBytes(0, 16)), "the file is unchanged");
     }
 
     [Test]

@@ -51,9 +51,15 @@ public sealed class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile profile,
     /// <summary>memcpy between kernel addresses: no exception-table entry, so a #MC panics and a #PF oopses.</summary>
     public void Memcpy(KernelPtr dst, KernelPtr src, ulong len) => MemcpyRaw(Space.Kernel, dst.Value, Space.Kernel, src.Value, len, ExSite.Memcpy);
 
-    internal void MemcpyRaw(Space ds, ulong d, Space ss, ulong s, ulong len, ExSite site)
+    /// <summary>
+    /// copy_page (arch/x86/lib/copy_page_64.S; what copy_user_page and copy_user_highpage use on x86): one 4 KiB page,
+    /// kernel to kernel, with no exception-table entry, so poison in the source is a fatal kernel machine check.
+    /// </summary>
+    public void CopyPage(KernelPtr to, KernelPtr from) => MemcpyRaw(Space.Kernel, to.Value, Space.Kernel, from.Value, PageDefs.PAGE_SIZE, ExSite.Memcpy, "copy_page");
+
+    internal void MemcpyRaw(Space ds, ulong d, Space ss, ulong s, ulong len, ExSite site, string? name = null)
     {
-        using var _ = trace.Fn(site == ExSite.MemcpyFlushcache ? "__memcpy_flushcache" : "memcpy", "x86");
+        using var _ = trace.Fn(name ?? (site == ExSite.MemcpyFlushcache ? "__memcpy_flushcache" : "memcpy"), "x86");
         var stop = ByteLimits(ds, d, ss, s, len, out var trap);
         cpu.Move(ds, d, ss, s, stop);
         if (!trap.IsNone) cpu.KernelTrap(trap, site); // never returns: no fixup
