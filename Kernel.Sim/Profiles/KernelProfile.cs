@@ -72,7 +72,7 @@ public sealed record KernelProfile
     [KernelSwitch("5.13+", "memory_failure on an already-poisoned page with MF_ACTION_REQUIRED calls kill_accessing_process and returns -EHWPOISON; 5.10 returned 0 and sent nothing (the task re-faults)")]
     public bool AlreadyPoisonedKillsAccessor { get; init; }
 
-    [KernelSwitch("6.12+ (≈)", "do_cow_fault copies the page-cache page with copy_mc_user_highpage: poison → VM_FAULT_HWPOISON and memory_failure_queue (aa549f923f5e 'mm: support poison recovery from do_cow_fault()'); before, copy_user_highpage: a fatal kernel machine check")]
+    [KernelSwitch("6.12+ (≈)", "do_cow_fault copies the page-cache page with copy_mc_user_highpage: poison → VM_FAULT_HWPOISON and memory_failure_queue (aa549f923f5e 'mm: support poison recovery from do_cow_fault()'); before, copy_user_highpage: a fatal kernel machine check (MF16)")]
     public bool CowFaultCopyMc { get; init; }
 
     // ---- lib/iov_iter.c ---------------------------------------------------------------------------
