@@ -30,7 +30,7 @@ public class CopyBenchmarks
         _b = new byte[Size];
         new Random(1).NextBytes(_a);
         _bm = new BenchMachine();
-        _copy = _bm.Machine.Copy;
+        _copy = (CopyRoutines)_bm.Machine.Copy;
         _ksrc = _bm.KernelBuffer(Size, 1);
         _kdst = _bm.KernelBuffer(Size, 2);
         _usrc = _bm.UserBuffer(Size, 3);

@@ -20,7 +20,7 @@ public readonly record struct NdctlResult(int Rc, string Stdout, string Stderr);
 /// </summary>
 public sealed class Ndctl(Machine machine)
 {
-    private NvdimmBus? Bus => Nvdimm.Of(machine);
+    private NvdimmBus? Bus => machine.NvdimmBus();
 
     private int Kernel(Func<int> body)
     {

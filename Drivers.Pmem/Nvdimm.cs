@@ -1,27 +1,25 @@
-using System.Runtime.CompilerServices;
 using KernelSim.Block;
 using KernelSim.Kernel;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace KernelSim.Drivers.Pmem;
 
 /// <summary>
 /// Probing persistent memory on a booted machine: the NVDIMM bus (NFIT, or legacy e820), one region and its
 /// namespaces (nd_pmem_probe → pmem_attach_disk), each registered in the physical map and added as /dev/pmemN.
+/// The bus is a singleton of the machine's container, registered by
+/// <see cref="PmemBuilderExtensions.AddPmem(MachineBuilder, Action{PmemOptions})"/> and probed at boot.
 /// </summary>
 public static class Nvdimm
 {
-    private static readonly ConditionalWeakTable<Machine, NvdimmBus> Buses = new();
-
     /// <summary>
-    /// Attach persistent memory described by <paramref name="options"/> (a 64 MiB fsdax namespace when none is
-    /// listed). Throws <see cref="ArgumentException"/> for a layout that cannot exist (setup error); a second call on
-    /// the same machine throws <see cref="InvalidOperationException"/>.
+    /// Probe persistent memory described by <paramref name="options"/> (a 64 MiB fsdax namespace when none is
+    /// listed), adding each namespace's disk to <paramref name="genhd"/>. Throws <see cref="ArgumentException"/> for a
+    /// layout that cannot exist (setup error).
     /// </summary>
-    public static NvdimmBus Attach(Machine machine, PmemOptions? options = null)
+    internal static NvdimmBus Probe(Machine machine, Genhd genhd, PmemOptions options)
     {
         ArgumentNullException.ThrowIfNull(machine);
-        options ??= new PmemOptions();
-        if (Buses.TryGetValue(machine, out _)) throw new InvalidOperationException("persistent memory already attached");
         if (options.Namespaces.Count == 0) options.Namespaces.Add(new PmemNamespaceSpec(64UL << 20));
         ulong sum = 0;
         foreach (var ns in options.Namespaces)
@@ -48,12 +46,11 @@ public static class Nvdimm
             var diskName = i == 0 ? $"pmem{region.Id}" : $"pmem{region.Id}.{i}";
             var dev = new PmemDevice(machine, region, nsName, diskName, phys, spec.Size, spec.Mode, dataOffset, spec.SectorSize, zeroPfn);
             region._namespaces.Add(dev);
-            var r = Genhd.Of(machine).AddDisk(dev.Disk);
+            var r = genhd.AddDisk(dev.Disk);
             if (r < 0) throw new InvalidOperationException($"add_disk {diskName}: {Uapi.Errno.Describe(r)}");
             phys += spec.Size;
         }
         region.NotifyRevalidatePoison();
-        Buses.Add(machine, bus);
         return bus;
     }
 
@@ -70,13 +67,11 @@ public static class Nvdimm
         return (end + align - 1) / align * align - start;
     }
 
-    /// <summary>The NVDIMM bus of a machine, or null when no pmem was attached.</summary>
-    public static NvdimmBus? Of(Machine machine) => Buses.TryGetValue(machine, out var b) ? b : null;
-
-    /// <summary>The pmem device named "pmem0", "/dev/pmem0" or "namespace0.0", or null.</summary>
+    /// <summary>The pmem device named "pmem0", "/dev/pmem0" or "namespace0.0" on the machine's NVDIMM bus, or null.</summary>
     public static PmemDevice? Find(Machine machine, string name)
     {
-        var bus = Of(machine);
+        ArgumentNullException.ThrowIfNull(machine);
+        var bus = machine.NvdimmBus();
         if (bus == null || name == null) return null;
         if (name.StartsWith("/dev/", StringComparison.Ordinal)) name = name[5..];
         foreach (var r in bus.Regions)
@@ -88,20 +83,32 @@ public static class Nvdimm
     }
 }
 
-/// <summary>Composition helpers: boot a machine with persistent memory in one line.</summary>
+/// <summary>Composition helpers: boot a machine with persistent memory in one line, and find it again.</summary>
 public static class PmemBuilderExtensions
 {
     /// <summary>Attach a region holding <paramref name="namespaces"/> (one 64 MiB fsdax namespace when none) at boot.</summary>
     public static MachineBuilder AddPmem(this MachineBuilder builder, params PmemNamespaceSpec[] namespaces) =>
         builder.AddPmem(o => o.Namespaces.AddRange(namespaces));
 
-    /// <summary>Attach persistent memory configured by <paramref name="configure"/> at boot.</summary>
+    /// <summary>
+    /// Attach persistent memory configured by <paramref name="configure"/>: registers the <see cref="NvdimmBus"/> as a
+    /// container singleton, probed at boot. A second call on the same builder throws <see cref="InvalidOperationException"/>.
+    /// </summary>
     public static MachineBuilder AddPmem(this MachineBuilder builder, Action<PmemOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        if (builder.Services.Any(d => d.ServiceType == typeof(NvdimmBus))) throw new InvalidOperationException("persistent memory already attached");
         var options = new PmemOptions();
         configure?.Invoke(options);
-        return builder.OnBoot(m => Nvdimm.Attach(m, options));
+        builder.Services.AddSingleton(sp => Nvdimm.Probe(sp.GetRequiredService<Machine>(), sp.GetRequiredService<Genhd>(), options));
+        return builder.OnBoot(m => m.Services.GetRequiredService<NvdimmBus>());
+    }
+
+    /// <summary>The machine's NVDIMM bus (resolved from <see cref="Machine.Services"/>), or null when built without pmem.</summary>
+    public static NvdimmBus? NvdimmBus(this Machine machine)
+    {
+        ArgumentNullException.ThrowIfNull(machine);
+        return machine.Services.GetService<NvdimmBus>();
     }
 
     /// <summary>The pmem device "pmem0" (or any name <see cref="Nvdimm.Find"/> accepts) of a booted machine; throws when absent.</summary>

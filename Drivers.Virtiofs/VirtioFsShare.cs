@@ -3,6 +3,7 @@ using KernelSim.Drivers.Virtiofs.Guest;
 using KernelSim.Drivers.Virtiofs.Host;
 using KernelSim.Drivers.Virtiofs.Transport;
 using KernelSim.Fs;
+using KernelSim.Fs.Dax;
 using KernelSim.Kernel;
 using KernelSim.Mm;
 using KernelSim.Uapi;
@@ -17,11 +18,11 @@ namespace KernelSim.Drivers.Virtiofs;
 /// </summary>
 public sealed class VirtioFsShare
 {
-    internal VirtioFsShare(Machine machine, VirtioFsOptions options)
+    internal VirtioFsShare(Machine machine, VirtioFsOptions options, HostMemory mem, FsDax fsDax, IVirtioFsBackend backend)
     {
         Machine = machine;
         Options = options;
-        var mem = HostMemory.Of(machine);
+        FsDax = fsDax;
         Host = new HostShare(mem);
         if (options.WindowBytes > 0)
         {
@@ -31,7 +32,7 @@ public sealed class VirtioFsShare
             machine.Phys.SetWindowHandler(Window, Vmm);
         }
         Daemon = new VirtiofsDaemon(Host, Vmm, options.Daemon, machine.Phys, machine.Dram, Window);
-        Transport = new VirtioFsTransport(options.DeviceInterceptor?.Invoke(Daemon) ?? Daemon);
+        Transport = new VirtioFsTransport(backend.Connect(Daemon, options));
         Daemon.Transport = Transport;
     }
 
@@ -41,8 +42,11 @@ public sealed class VirtioFsShare
     /// <summary>The options it was created with.</summary>
     public VirtioFsOptions Options { get; }
 
-    /// <summary>Simulated time for attribute/entry timeouts.</summary>
-    public SimClock Clock { get; } = new();
+    /// <summary>Simulated time for attribute/entry timeouts: the machine's <see cref="Machine.Clock"/>.</summary>
+    public IClockSource Clock => Machine.Clock;
+
+    /// <summary>fs/dax.c, for the DAX I/O paths.</summary>
+    internal FsDax FsDax { get; }
 
     /// <summary>The shared host directory and the other party's operations on it.</summary>
     public HostShare Host { get; }
@@ -113,7 +117,7 @@ public sealed class VirtioFsShare
         var fs = new VirtioFsFileSystem(m, this, conn, mode, dax, Options.PinUserPages);
         var r = fs.SendInit(Window != null);
         if (r < 0) return r;
-        r = Vfs.Of(m).Mount(fs, Options.MountPoint);
+        r = m.Vfs.Mount(fs, Options.MountPoint);
         if (r < 0) return r;
         Fs = fs;
         return 0;
@@ -133,7 +137,7 @@ public sealed class VirtioFsShare
     private VirtioFsFileSystem? FsFor(Process p, string path, out string rest)
     {
         rest = "";
-        if (Vfs.Of(Machine).Resolve(path, out var fs, out rest) < 0) return null;
+        if (Machine.Vfs.Resolve(path, out var fs, out rest) < 0) return null;
         return fs as VirtioFsFileSystem;
     }
 

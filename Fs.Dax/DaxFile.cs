@@ -25,7 +25,7 @@ public sealed partial class DaxFile : KFile
 
     private DaxFs Fs => DInode.Fs;
 
-    private Filemap Filemap => Vfs.Of(Fs.Machine).Filemap;
+    private Filemap Filemap => Fs.Machine.Vfs.Filemap;
 
     /// <summary>MAP_SYNC is accepted with MAP_SHARED_VALIDATE (ext4/XFS set it; ->mmap refuses it where DAX is off).</summary>
     public override int MmapSupportedFlags => Mman.MAP_SYNC;

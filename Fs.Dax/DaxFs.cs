@@ -20,8 +20,9 @@ public sealed partial class DaxFs : FileSystem
 {
     private readonly Dictionary<ulong, DaxInode> _icache = [];
 
-    private DaxFs(Machine machine, DaxFsVolume volume, BlockDevice? bdev, DaxDevice? dax, DaxFsOptions options) : base(machine, "daxfs")
+    private DaxFs(Machine machine, FsDax fsDax, DaxFsVolume volume, BlockDevice? bdev, DaxDevice? dax, DaxFsOptions options) : base(machine, "daxfs")
     {
+        FsDax = fsDax;
         Volume = volume;
         Bdev = bdev;
         DaxDev = dax;
@@ -46,8 +47,8 @@ public sealed partial class DaxFs : FileSystem
     /// <summary>False once unmounted.</summary>
     public bool Mounted { get; private set; } = true;
 
-    /// <summary>fs/dax.c of this machine.</summary>
-    public FsDax FsDax => FsDax.Of(Machine);
+    /// <summary>fs/dax.c of this machine (the container's singleton).</summary>
+    public FsDax FsDax { get; }
 
     /// <summary>
     /// mount -t daxfs [-o dax=always|never] /dev/pmemN: mount <paramref name="volume"/> on <paramref name="bdev"/>.
@@ -81,8 +82,8 @@ public sealed partial class DaxFs : FileSystem
 
     private static int MountCommon(Machine machine, BlockDevice? bdev, DaxDevice? dax, DaxFsVolume volume, DaxFsOptions options, out DaxFs? fs)
     {
-        fs = new DaxFs(machine, volume, bdev, dax, options);
-        var r = Vfs.Of(machine).Mount(fs, options.MountPoint);
+        fs = new DaxFs(machine, machine.FsDax(), volume, bdev, dax, options);
+        var r = machine.Vfs.Mount(fs, options.MountPoint);
         if (r < 0)
         {
             fs = null;
@@ -123,7 +124,7 @@ public sealed partial class DaxFs : FileSystem
             ino.Commit();
         }
         if (DaxDev != null && ReferenceEquals(DaxDev.Holder, this)) DaxDev.PutHolder();
-        Vfs.Of(Machine).Unmount(this);
+        Machine.Vfs.Unmount(this);
         Mounted = false;
         return err;
     }

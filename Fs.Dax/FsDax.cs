@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using KernelSim.Dax;
 using KernelSim.Kernel;
 using KernelSim.Lib;
@@ -14,25 +13,22 @@ namespace KernelSim.Fs.Dax;
 /// dax_copy_* helpers, in the form of the running release), dax_zero_range / dax_truncate_page (dax_zero_page_range
 /// for whole pages, dax_memzero for partial ones) and the DAX page-fault handlers (dax_iomap_pte_fault,
 /// dax_iomap_pmd_fault, the zero page for holes, copy-on-write for private mappings, MAP_SYNC). Filesystems pass
-/// their <see cref="IIomapOps"/>; nothing here knows which driver is behind the dax_device.
+/// their <see cref="IIomapOps"/>; nothing here knows which driver is behind the dax_device. A singleton of the
+/// machine's container, registered by <see cref="DaxFsBuilderExtensions.AddDaxFs(MachineBuilder)"/>.
 /// </summary>
 public sealed class FsDax
 {
-    private static readonly ConditionalWeakTable<Machine, FsDax> PerMachine = new();
     private readonly Machine _m;
     private readonly KernelProfile _profile;
     private readonly Tracer _trace;
     private ulong _zeroPfn = ulong.MaxValue;
 
-    private FsDax(Machine machine)
+    internal FsDax(Machine machine)
     {
         _m = machine;
         _profile = machine.Profile;
         _trace = machine.Tracer;
     }
-
-    /// <summary>fs/dax.c of a machine.</summary>
-    public static FsDax Of(Machine machine) => PerMachine.GetValue(machine, m => new FsDax(m));
 
     private IovIterOps Iov => _m.IovIter;
 

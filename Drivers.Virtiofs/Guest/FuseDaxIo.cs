@@ -16,9 +16,12 @@ namespace KernelSim.Drivers.Virtiofs.Guest;
 /// </summary>
 public sealed class FuseDaxIo
 {
-    internal FuseDaxIo(Machine machine, FuseConnDax dax)
+    private readonly FsDax _fsDax;
+
+    internal FuseDaxIo(Machine machine, FuseConnDax dax, FsDax fsDax)
     {
         Machine = machine;
+        _fsDax = fsDax;
         Dax = dax;
         Ops = new FuseIomapOps(dax);
     }
@@ -48,7 +51,7 @@ public sealed class FuseDaxIo
     {
         using var _ = Machine.Tracer.Fn("fuse_dax_write_iter", "fuse");
         var inode = (FuseInode)file.Inode;
-        var ret = Vfs.Of(Machine).Filemap.GenericWriteChecks(iocb, from);
+        var ret = Machine.Vfs.Filemap.GenericWriteChecks(iocb, from);
         if (ret <= 0) return ret;
         if (iocb.Pos >= inode.Size || iocb.Pos + (long)from.Count > inode.Size)
             ret = inode.Fs.DirectIo.Write(file, iocb, from);
@@ -72,7 +75,7 @@ public sealed class FuseDaxIo
             var guard = new RetryGuard("dax_iomap_rw (zero-length iomap_iter)");
             while (true) guard.Pass(progressed: false);
         }
-        return FsDax.Of(Machine).DaxIomapRw(iocb, iter, Ops);
+        return _fsDax.DaxIomapRw(iocb, iter, Ops);
     }
 
     /// <summary>

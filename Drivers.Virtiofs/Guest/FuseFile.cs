@@ -41,7 +41,7 @@ public sealed class FuseFile : KFile
     {
         var fs = FInode.Fs;
         if (FInode.IsDax && fs.DaxIo != null) return fs.DaxIo.WriteIter(this, iocb, from);
-        var ret = Vfs.Of(fs.Machine).Filemap.GenericWriteChecks(iocb, from);
+        var ret = fs.Machine.Vfs.Filemap.GenericWriteChecks(iocb, from);
         if (ret <= 0) return ret;
         ret = fs.DirectIo.Write(this, iocb, from);
         if (ret > 0) ret = GenericWriteSync(iocb, ret);

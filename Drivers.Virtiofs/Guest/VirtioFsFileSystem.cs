@@ -25,7 +25,7 @@ public sealed class VirtioFsFileSystem : FileSystem
         Conn = conn;
         Mode = mode;
         Dax = dax;
-        DaxIo = dax != null ? new FuseDaxIo(machine, dax) : null;
+        DaxIo = dax != null ? new FuseDaxIo(machine, dax, share.FsDax) : null;
         DirectIo = new FuseDirectIo(machine, conn, pinUserPages);
     }
 

@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using KernelSim.Kernel;
 using KernelSim.Mm;
 
 namespace KernelSim.Drivers.Virtiofs.Host;
@@ -8,7 +6,8 @@ namespace KernelSim.Drivers.Virtiofs.Host;
 /// The host's RAM that backs host page-cache pages (what the VMM's MAP_SHARED file mappings and KVM's EPT entries
 /// point to). It lives in the simulation's <see cref="PhysicalMemory"/> as a range the guest never maps (not in
 /// the direct map, never handed out by the guest allocator), so guest copies through the window move bytes of host
-/// pages with the same span copies as any other memory. Not a kernel type.
+/// pages with the same span copies as any other memory. Not a kernel type. A singleton of the machine's container
+/// (registered by <see cref="VirtioFs.AddVirtioFs(Kernel.MachineBuilder)"/>), created with the first share.
 /// </summary>
 /// <remarks>
 /// The host's own reads and writes of these pages (virtiofsd's pread/pwrite, the VMM's FS_IO) are host loads and
@@ -22,21 +21,17 @@ public sealed class HostMemory
     /// <summary>Size of the host-memory range (sparse: only touched pages cost anything).</summary>
     public const ulong Size = 1UL << 40;
 
-    private static readonly ConditionalWeakTable<Machine, HostMemory> PerMachine = new();
     private readonly PhysicalMemory _phys;
     private readonly SortedSet<ulong> _free = [];
     private ulong _next;
 
-    private HostMemory(Machine machine)
+    internal HostMemory(PhysicalMemory phys)
     {
-        _phys = machine.Phys;
+        _phys = phys;
         Range = _phys.Register(new PhysAddr(Base), Size, MemoryKind.DeviceWindow, "host memory (outside the guest)");
         Range.DirectMapped = false;
         _next = Range.Start.Pfn;
     }
-
-    /// <summary>The host memory of a machine's host, created on first use.</summary>
-    public static HostMemory Of(Machine machine) => PerMachine.GetValue(machine, m => new HostMemory(m));
 
     /// <summary>The physical range.</summary>
     public PhysRange Range { get; }

@@ -280,7 +280,7 @@ public sealed class BlockDeviceFile : KFile
         return ret;
     }
 
-    private long BufferedWrite(Kiocb iocb, IovIter from) => Vfs.Of(_m).Filemap.GenericPerformWrite(iocb, from);
+    private long BufferedWrite(Kiocb iocb, IovIter from) => _m.Vfs.Filemap.GenericPerformWrite(iocb, from);
 
     /// <summary>
     /// blkdev_direct_write: write back and invalidate the cached range (kiocb_invalidate_pages), blkdev_direct_IO,

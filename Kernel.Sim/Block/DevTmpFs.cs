@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using KernelSim.Fs;
 using KernelSim.Kernel;
 using KernelSim.Uapi;
@@ -28,11 +27,11 @@ public sealed class BdevInode : Inode
 /// <summary>
 /// devtmpfs mounted on /dev (drivers/base/devtmpfs.c), holding only block device nodes: open(2) of /dev/NAME
 /// goes through <see cref="OpenInode"/> to blkdev_open. Creating or removing nodes from user space is refused
-/// (-EACCES / -EPERM): nodes come from <see cref="Genhd.AddDisk"/>.
+/// (-EACCES / -EPERM): nodes come from <see cref="Genhd.AddDisk"/>. A singleton of the machine's container,
+/// mounted when <see cref="Genhd"/> is first created.
 /// </summary>
 public sealed class DevTmpFs : FileSystem
 {
-    private static readonly ConditionalWeakTable<Machine, DevTmpFs> PerMachine = new();
     private readonly Dictionary<string, BdevInode> _nodes = new(StringComparer.Ordinal);
     private ulong _nextIno = 2;
 
@@ -40,13 +39,13 @@ public sealed class DevTmpFs : FileSystem
     {
     }
 
-    /// <summary>The machine's devtmpfs, mounted on /dev on first use.</summary>
-    public static DevTmpFs Of(Machine machine) => PerMachine.GetValue(machine, m =>
+    /// <summary>devtmpfs_mount: create the machine's devtmpfs and mount it on /dev.</summary>
+    internal static DevTmpFs Mount(Machine machine)
     {
-        var fs = new DevTmpFs(m);
-        Vfs.Of(m).Mount(fs, "/dev");
+        var fs = new DevTmpFs(machine);
+        machine.Vfs.Mount(fs, "/dev");
         return fs;
-    });
+    }
 
     /// <summary>The nodes by name ("pmem0").</summary>
     public IReadOnlyDictionary<string, BdevInode> Nodes => _nodes;

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using KernelSim.Kernel;
 using KernelSim.Uapi;
 
@@ -6,20 +5,15 @@ namespace KernelSim.Block;
 
 /// <summary>
 /// block/genhd.c for one machine: the registered disks (add_disk / del_gendisk) and their /dev nodes in the
-/// machine's <see cref="DevTmpFs"/>.
+/// machine's <see cref="DevTmpFs"/>. A singleton of the machine's container, created when a driver first asks
+/// for it: resolve it with <c>machine.Services.GetRequiredService&lt;Genhd&gt;()</c>.
 /// </summary>
 public sealed class Genhd
 {
-    private static readonly ConditionalWeakTable<Machine, Genhd> PerMachine = new();
     private readonly Dictionary<string, BlockDevice> _disks = new(StringComparer.Ordinal);
+    private readonly DevTmpFs _dev;
 
-    private Genhd(Machine machine) => Machine = machine;
-
-    /// <summary>The block layer of a machine.</summary>
-    public static Genhd Of(Machine machine) => PerMachine.GetValue(machine, m => new Genhd(m));
-
-    /// <summary>The machine.</summary>
-    public Machine Machine { get; }
+    internal Genhd(DevTmpFs dev) => _dev = dev;
 
     /// <summary>Registered disks by name.</summary>
     public IReadOnlyDictionary<string, BlockDevice> Disks => _disks;
@@ -39,8 +33,7 @@ public sealed class Genhd
     {
         ArgumentNullException.ThrowIfNull(disk);
         if (_disks.ContainsKey(disk.Name)) return -Errno.EEXIST;
-        var dev = DevTmpFs.Of(Machine);
-        disk.Inode = dev.AddBlockNode(disk);
+        disk.Inode = _dev.AddBlockNode(disk);
         _disks.Add(disk.Name, disk);
         return 0;
     }
@@ -49,7 +42,7 @@ public sealed class Genhd
     public int DelGendisk(BlockDevice disk)
     {
         if (!_disks.Remove(disk.Name)) return -Errno.ENOENT;
-        DevTmpFs.Of(Machine).Unlink(disk.Name);
+        _dev.Unlink(disk.Name);
         return 0;
     }
 }

@@ -15,22 +15,24 @@ namespace KernelSim.Fs;
 /// </summary>
 public sealed class Filemap
 {
-    private readonly Machine _m;
     private readonly KernelProfile _profile;
     private readonly Tracer _trace;
+    private readonly Scheduler _sched;
+    private readonly IovIterOps Iov;
+    private readonly Gup _gup;
 
-    internal Filemap(Machine machine)
+    internal Filemap(KernelProfile profile, Tracer trace, Scheduler sched, IovIterOps iov, Gup gup)
     {
-        _m = machine;
-        _profile = machine.Profile;
-        _trace = machine.Tracer;
+        _profile = profile;
+        _trace = trace;
+        _sched = sched;
+        Iov = iov;
+        _gup = gup;
     }
-
-    private IovIterOps Iov => _m.IovIter;
 
     private bool FatalSignalPending()
     {
-        var cur = _m.Current;
+        var cur = _sched.Current;
         if (cur == null) return false;
         foreach (var s in cur.SignalsPending) if (s.Signo == Sig.SIGKILL) return true;
         return false;
@@ -368,14 +370,14 @@ public sealed class Filemap
         if (!i.IsUserBacked) return 0;
         if (bytes > i.Count) bytes = i.Count;
         if (i.Type == IterType.UBUF)
-            return bytes == 0 ? 0 : _m.Gup.FaultInPagesReadable(i.UbufBase + i.IovOffset, bytes);
+            return bytes == 0 ? 0 : _gup.FaultInPagesReadable(i.UbufBase + i.IovOffset, bytes);
         var segs = i.IovecSegments;
         var skip = i.IovOffset;
         for (var idx = i.SegIndex; bytes != 0 && idx < segs.Length; idx++, skip = 0)
         {
             var len = Math.Min(bytes, segs[idx].Len - skip);
             if (len == 0) continue;
-            var err = _m.Gup.FaultInPagesReadable(segs[idx].Base + skip, len);
+            var err = _gup.FaultInPagesReadable(segs[idx].Base + skip, len);
             if (err != 0) return err;
             bytes -= len;
         }

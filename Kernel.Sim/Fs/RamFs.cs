@@ -30,7 +30,7 @@ public sealed class RamFs : FileSystem
     {
         options ??= new RamFsOptions();
         var fs = new RamFs(machine, options);
-        var r = Vfs.Of(machine).Mount(fs, options.MountPoint);
+        var r = machine.Vfs.Mount(fs, options.MountPoint);
         if (r < 0) throw new InvalidOperationException($"mount {options.MountPoint}: {Errno.Describe(r)}");
         return fs;
     }

@@ -13,7 +13,7 @@ public sealed class RamFsFile : KFile
         if (nowait) Mode |= FMODE_NOWAIT;
     }
 
-    private Filemap Filemap => Vfs.Of(Inode.Sb.Machine).Filemap;
+    private Filemap Filemap => Inode.Sb.Machine.Vfs.Filemap;
 
     /// <summary>generic_file_read_iter (mm/filemap.c).</summary>
     public override long ReadIter(Kiocb iocb, IovIter to) => Filemap.GenericFileReadIter(iocb, to);

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using KernelSim.Kernel;
 using KernelSim.Uapi;
 
@@ -6,24 +5,19 @@ namespace KernelSim.Fs;
 
 /// <summary>
 /// The machine's VFS state: the mount table (longest mount-point prefix wins in path lookup) and the
-/// shared page-cache read/write code (<see cref="Filemap"/>). One per machine, created on first use.
+/// shared page-cache read/write code (<see cref="Filemap"/>). One per machine: a singleton of the machine's
+/// container, reached as <see cref="Machine.Vfs"/>.
 /// </summary>
 public sealed class Vfs
 {
-    private static readonly ConditionalWeakTable<Machine, Vfs> PerMachine = new();
     private readonly List<FileSystem> _mounts = [];
+    private readonly MachineState _state;
 
-    private Vfs(Machine machine)
+    internal Vfs(MachineState state, Filemap filemap)
     {
-        Machine = machine;
-        Filemap = new Filemap(machine);
+        _state = state;
+        Filemap = filemap;
     }
-
-    /// <summary>The VFS of a machine.</summary>
-    public static Vfs Of(Machine machine) => PerMachine.GetValue(machine, m => new Vfs(m));
-
-    /// <summary>The machine.</summary>
-    public Machine Machine { get; }
 
     /// <summary>mm/filemap.c for this machine.</summary>
     public Filemap Filemap { get; }
@@ -39,7 +33,7 @@ public sealed class Vfs
         foreach (var m in _mounts) if (m.MountPoint == mp) return -Errno.EBUSY;
         fs.MountPoint = mp;
         _mounts.Add(fs);
-        Machine.State.Printk($"{fs.Name}: mounted on {mp}");
+        _state.Printk($"{fs.Name}: mounted on {mp}");
         return 0;
     }
 
@@ -47,7 +41,7 @@ public sealed class Vfs
     public int Unmount(FileSystem fs)
     {
         if (!_mounts.Remove(fs)) return -Errno.EINVAL;
-        Machine.State.Printk($"{fs.Name}: unmounted {fs.MountPoint}");
+        _state.Printk($"{fs.Name}: unmounted {fs.MountPoint}");
         return 0;
     }
 

@@ -1,4 +1,6 @@
 using KernelSim.Arch.X86;
+using KernelSim.Fs;
+using KernelSim.Lib;
 using KernelSim.Mm;
 using KernelSim.Profiles;
 using KernelSim.Trace;
@@ -18,32 +20,42 @@ public sealed class Machine
 
     private int _nextPid = 1000;
 
-    /// <summary>Created by the builder's service provider.</summary>
+    /// <summary>Created by the builder's service provider, from the services registered in <see cref="MachineBuilder.Services"/>.</summary>
     public Machine(IServiceProvider services, KernelProfile profile, CpuModel cpuModel, MachineOptions options, PhysicalMemory phys,
-        KernelMap kernelMap, Tracer tracer, WorkQueue workQueue, MachineState state, ExceptionTable exTable, MachineCheck mce,
-        MemoryFailure memoryFailure, Cpu cpu, CopyRoutines copy, Scheduler scheduler)
+        IMemoryMedia media, KernelMap kernelMap, Tracer tracer, IWorkQueue workQueue, IClockSource clock, MachineState state,
+        ExceptionTable exTable, MachineCheck mce, IErrorInjection einj, MemoryFailure memoryFailure, Cpu cpu, ICopyRoutines copy,
+        IovIterOps iovIter, Gup gup, Scheduler scheduler, Vfs vfs)
     {
         Services = services;
         Profile = profile;
         CpuModel = cpuModel;
         Options = options;
         Phys = phys;
+        Media = media;
         KernelMap = kernelMap;
         Tracer = tracer;
         WorkQueue = workQueue;
+        Clock = clock;
         State = state;
         ExTable = exTable;
         Mce = mce;
+        Einj = einj;
         MemoryFailure = memoryFailure;
         Cpu = cpu;
         Copy = copy;
+        IovIter = iovIter;
+        Gup = gup;
         Scheduler = scheduler;
+        Vfs = vfs;
         Tracer.Enabled = options.Trace;
         WorkQueue.Timing = options.WorkTiming;
         Dram = Phys.Register(new PhysAddr(options.DramBase), PageDefs.PageAlign(options.DramBytes), MemoryKind.Dram, "System RAM");
     }
 
-    /// <summary>The DI container the machine was built from (drivers and filesystems are resolved here).</summary>
+    /// <summary>
+    /// The DI container the machine was built from: drivers and filesystems registered by the builder's Add…
+    /// methods are singletons here (e.g. <c>machine.Services.GetRequiredService&lt;Genhd&gt;()</c>).
+    /// </summary>
     public IServiceProvider Services { get; }
     /// <summary>The kernel release and its behaviour switches.</summary>
     public KernelProfile Profile { get; }
@@ -53,6 +65,8 @@ public sealed class Machine
     public MachineOptions Options { get; }
     /// <summary>Physical memory.</summary>
     public PhysicalMemory Phys { get; }
+    /// <summary>The memory media's poison state, as the CPU's loads see it (<see cref="PhysicalMemory"/> unless replaced).</summary>
+    public IMemoryMedia Media { get; }
     /// <summary>The System RAM range.</summary>
     public PhysRange Dram { get; }
     /// <summary>The kernel direct map and ioremap windows.</summary>
@@ -60,25 +74,29 @@ public sealed class Machine
     /// <summary>The tracer (off unless enabled).</summary>
     public Tracer Tracer { get; }
     /// <summary>The deferred-work queue.</summary>
-    public WorkQueue WorkQueue { get; }
+    public IWorkQueue WorkQueue { get; }
+    /// <summary>The monotonic clock (simulated time).</summary>
+    public IClockSource Clock { get; }
     /// <summary>Running / panicked, and dmesg.</summary>
     public MachineState State { get; }
     /// <summary>The exception table.</summary>
     public ExceptionTable ExTable { get; }
     /// <summary>The machine-check handler and its log.</summary>
     public MachineCheck Mce { get; }
+    /// <summary>The error-injection source (ACPI EINJ unless replaced).</summary>
+    public IErrorInjection Einj { get; }
     /// <summary>mm/memory-failure.c.</summary>
     public MemoryFailure MemoryFailure { get; }
     /// <summary>The CPU (memory access, pagefault_disable, SMAP).</summary>
     public Cpu Cpu { get; }
-    /// <summary>The x86 copy routines.</summary>
-    public CopyRoutines Copy { get; }
-    /// <summary>lib/iov_iter.c: iterator copies and helpers (resolved from <see cref="Services"/>).</summary>
-    public KernelSim.Lib.IovIterOps IovIter => _iovIter ??= (KernelSim.Lib.IovIterOps)Services.GetService(typeof(KernelSim.Lib.IovIterOps))!;
-    private KernelSim.Lib.IovIterOps? _iovIter;
-    /// <summary>mm/gup.c: fault_in_* and get_user_pages_fast (resolved from <see cref="Services"/>).</summary>
-    public Gup Gup => _gup ??= (Gup)Services.GetService(typeof(Gup))!;
-    private Gup? _gup;
+    /// <summary>The x86 copy routines (<see cref="CopyRoutines"/> unless replaced).</summary>
+    public ICopyRoutines Copy { get; }
+    /// <summary>lib/iov_iter.c: iterator copies and helpers.</summary>
+    public IovIterOps IovIter { get; }
+    /// <summary>mm/gup.c: fault_in_* and get_user_pages_fast.</summary>
+    public Gup Gup { get; }
+    /// <summary>The VFS: mount table, path walk and mm/filemap.c.</summary>
+    public Vfs Vfs { get; }
     /// <summary>Processes and current.</summary>
     public Scheduler Scheduler { get; }
     /// <summary>current.</summary>
@@ -106,12 +124,7 @@ public sealed class Machine
     /// ACPI EINJ error type 0x10 (memory uncorrectable non-fatal) with notrigger: latent poison in the line
     /// holding pa. Returns 0 or −EINVAL.
     /// </summary>
-    public int InjectPoison(PhysAddr pa)
-    {
-        var r = Phys.InjectPoison(pa);
-        if (r == 0) Tracer.Event("einj", $"poison injected at pa {pa.Value & ~(PageDefs.CACHELINE - 1):x} (type 0x10)");
-        return r;
-    }
+    public int InjectPoison(PhysAddr pa) => Einj.InjectPoison(pa);
 
     /// <summary>Run kernel code with no process context.</summary>
     public KernelCall<T> Run<T>(Func<T> body) => Run(null, "kernel", body);
@@ -132,7 +145,7 @@ public sealed class Machine
             T value;
             using (Tracer.Fn(name, "syscall")) value = body();
             process?.ReturnToUser();
-            WorkQueue.RunIfAutomatic();
+            if (WorkQueue.Timing == WorkTiming.AtSyscallExit) WorkQueue.RunPending();
             return new KernelCall<T>(true, value, null);
         }
         catch (KernelPanicException e)

@@ -1,4 +1,7 @@
 using KernelSim.Arch.X86;
+using KernelSim.Block;
+using KernelSim.Fs;
+using KernelSim.Lib;
 using KernelSim.Mm;
 using KernelSim.Profiles;
 using KernelSim.Trace;
@@ -8,8 +11,12 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 namespace KernelSim.Kernel;
 
 /// <summary>
-/// Composes a <see cref="Machine"/> with Microsoft.Extensions.DependencyInjection. Every component is a
-/// singleton service, so tests and later layers can replace or add services before <see cref="Build"/>.
+/// Composes a <see cref="Machine"/> with Microsoft.Extensions.DependencyInjection. Every component is a singleton
+/// service registered with TryAdd at <see cref="Build"/>, so a service added to <see cref="Services"/> first (or
+/// swapped with <c>Services.Replace</c>) wins. The seams a test may replace are the interfaces
+/// <see cref="IMemoryMedia"/>, <see cref="ICopyRoutines"/>, <see cref="IErrorInjection"/>, <see cref="IWorkQueue"/>
+/// and <see cref="IClockSource"/>; drivers and filesystems add theirs through extension methods (AddPmem, AddDisk,
+/// AddRamFs, AddDaxFs, AddVirtioFs).
 /// </summary>
 public sealed class MachineBuilder
 {
@@ -18,7 +25,7 @@ public sealed class MachineBuilder
     private readonly MachineOptions _options = new();
     private readonly List<Action<Machine>> _onBoot = [];
 
-    /// <summary>The services; add drivers and filesystems, or swap a component for a test double.</summary>
+    /// <summary>The services; add drivers and filesystems, or put a test double in for one of the seams before <see cref="Build"/>.</summary>
     public IServiceCollection Services { get; } = new ServiceCollection();
 
     /// <summary>Run a specific kernel release ("6.12").</summary>
@@ -84,17 +91,26 @@ public sealed class MachineBuilder
         Services.TryAddSingleton(_options);
         Services.TryAddSingleton<Tracer>();
         Services.TryAddSingleton<PhysicalMemory>();
+        Services.TryAddSingleton<IMemoryMedia>(sp => sp.GetRequiredService<PhysicalMemory>());
         Services.TryAddSingleton(sp => new KernelMap(sp.GetRequiredService<PhysicalMemory>()));
-        Services.TryAddSingleton<WorkQueue>();
+        Services.TryAddSingleton<IWorkQueue, WorkQueue>();
+        Services.TryAddSingleton<IClockSource, SimClock>();
         Services.TryAddSingleton<MachineState>();
         Services.TryAddSingleton<ExceptionTable>();
         Services.TryAddSingleton<Scheduler>();
         Services.TryAddSingleton<MemoryFailure>();
         Services.TryAddSingleton<MachineCheck>();
+        Services.TryAddSingleton<IErrorInjection, Einj>();
         Services.TryAddSingleton<Cpu>();
-        Services.TryAddSingleton<CopyRoutines>();
+        Services.TryAddSingleton<ICopyRoutines, CopyRoutines>();
         Services.TryAddSingleton<Gup>();
-        Services.TryAddSingleton<KernelSim.Lib.IovIterOps>();
+        Services.TryAddSingleton<IovIterOps>();
+        Services.TryAddSingleton(sp => new Filemap(sp.GetRequiredService<KernelProfile>(), sp.GetRequiredService<Tracer>(),
+            sp.GetRequiredService<Scheduler>(), sp.GetRequiredService<IovIterOps>(), sp.GetRequiredService<Gup>()));
+        Services.TryAddSingleton(sp => new Vfs(sp.GetRequiredService<MachineState>(), sp.GetRequiredService<Filemap>()));
+        // block/genhd.c and devtmpfs: created when a driver first adds a disk (devtmpfs mounts on /dev then).
+        Services.TryAddSingleton(sp => DevTmpFs.Mount(sp.GetRequiredService<Machine>()));
+        Services.TryAddSingleton(sp => new Genhd(sp.GetRequiredService<DevTmpFs>()));
         Services.TryAddSingleton<Machine>();
         var sp = Services.BuildServiceProvider();
         var m = sp.GetRequiredService<Machine>();

@@ -23,7 +23,7 @@ public sealed partial class Process
     {
         var fd = GetUnusedFd();
         if (fd < 0) return fd;
-        var vfs = Vfs.Of(Machine);
+        var vfs = Machine.Vfs;
         var r = vfs.Resolve(path, out var fs, out var rest);
         if (r < 0) return r;
         r = fs!.Open(rest, flags & ~Fcntl.O_CLOEXEC, mode, out var file);

@@ -13,7 +13,7 @@ public enum WorkTiming
 /// The system workqueue, made deterministic: work items run in FIFO order at a point chosen by
 /// <see cref="Timing"/>, never concurrently.
 /// </summary>
-public sealed class WorkQueue
+public sealed class WorkQueue : IWorkQueue
 {
     private readonly Queue<(string Name, Action Work)> _queue = new();
 
@@ -40,10 +40,5 @@ public sealed class WorkQueue
             n++;
         }
         return n;
-    }
-
-    internal void RunIfAutomatic()
-    {
-        if (Timing == WorkTiming.AtSyscallExit) RunPending();
     }
 }

@@ -15,7 +15,7 @@ namespace KernelSim.Lib;
 /// </summary>
 public sealed partial class IovIterOps
 {
-    private readonly CopyRoutines _copy;
+    private readonly ICopyRoutines _copy;
     private readonly Cpu _cpu;
     private readonly KernelProfile _profile;
     private readonly Tracer _trace;
@@ -24,7 +24,7 @@ public sealed partial class IovIterOps
     private readonly HashSet<string> _warned = [];
 
     /// <summary>Created by the machine's service provider.</summary>
-    public IovIterOps(Cpu cpu, CopyRoutines copy, KernelProfile profile, Tracer trace, Gup gup, MachineState state)
+    public IovIterOps(Cpu cpu, ICopyRoutines copy, KernelProfile profile, Tracer trace, Gup gup, MachineState state)
     {
         _cpu = cpu;
         _copy = copy;

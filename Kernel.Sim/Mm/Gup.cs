@@ -14,14 +14,14 @@ namespace KernelSim.Mm;
 /// </summary>
 public sealed class Gup
 {
-    private readonly CopyRoutines _copy;
+    private readonly ICopyRoutines _copy;
     private readonly KernelProfile _profile;
     private readonly Tracer _trace;
     private readonly Scheduler _sched;
     private readonly Dictionary<ulong, int> _pins = [];
 
     /// <summary>Created by the machine's service provider.</summary>
-    public Gup(CopyRoutines copy, KernelProfile profile, Tracer trace, Scheduler sched)
+    public Gup(ICopyRoutines copy, KernelProfile profile, Tracer trace, Scheduler sched)
     {
         _copy = copy;
         _profile = profile;

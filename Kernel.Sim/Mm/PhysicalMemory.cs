@@ -7,7 +7,7 @@ namespace KernelSim.Mm;
 /// on first write (reads of untouched memory see zeros); poison per 64-byte line, latent until a load
 /// consumes it. Also the (deterministic) page allocator for DRAM.
 /// </summary>
-public sealed class PhysicalMemory
+public sealed class PhysicalMemory : IMemoryMedia
 {
     // Frame bytes live in zero-filled chunks of ChunkPages physically contiguous frames, allocated on the
     // first write to any frame in the chunk (reads of an unallocated chunk see ZeroChunk). Keeping
@@ -267,6 +267,8 @@ public sealed class PhysicalMemory
         }
         return -1;
     }
+
+    int IMemoryMedia.FirstPoisonInFrame(ulong pfn, int offsetInPage, int len) => FirstPoisonInFrame(pfn, offsetInPage, len);
 
     /// <summary>Every poisoned line's physical address, in order (for inspection and tests).</summary>
     public IEnumerable<PhysAddr> PoisonedLines()

@@ -105,7 +105,7 @@ public sealed class SeedRunner
         var b = new MachineBuilder().WithKernel(_profile).WithCpu(_spec.Cpu).WithDram(_spec.Dram)
             .WithWorkTiming(_plan.WorkManual ? WorkTiming.Manual : WorkTiming.AtSyscallExit)
             .WithSeed(_plan.Seed).WithTrace(trace);
-        if (CampaignSpec.IsPmem(w) || w == WorkloadKind.Hostile) b.AddPmem(new PmemNamespaceSpec(_spec.PmemSize));
+        if (CampaignSpec.IsPmem(w) || w == WorkloadKind.Hostile) b.AddPmem(new PmemNamespaceSpec(_spec.PmemSize)).AddDaxFs();
         if (w == WorkloadKind.Virtiofs)
         {
             var data = ByteModel.Pattern(_plan.Seed, 0xD0D0, (int)CampaignPlan.Region);

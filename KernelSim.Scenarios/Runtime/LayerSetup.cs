@@ -27,6 +27,7 @@ public static class LayerSetup
                 o.Namespaces.AddRange(p.Namespaces);
             });
         }
+        if (ms.Filesystems.Count > 0) builder.AddDaxFs();
         foreach (var v in ms.Virtiofs)
         {
             var options = new VirtioFsOptions { Tag = v.Tag, MountPoint = v.Mount, WindowBytes = v.Window, Dax = v.Dax, HostFaultPolicy = v.Policy };

@@ -39,7 +39,7 @@ public static class FileSteps
     public static RamFs? RamFsOf(ScenarioRun run, string path, out string rest)
     {
         rest = "";
-        if (Vfs.Of(run.Machine).Resolve(path, out var fs, out rest) < 0) return null;
+        if (run.Machine.Vfs.Resolve(path, out var fs, out rest) < 0) return null;
         return fs as RamFs;
     }
 

@@ -82,7 +82,7 @@ public static class VirtiofsSteps
         c.Args.Done();
         return new MachineStep($"sleep {text}", run =>
         {
-            foreach (var s in run.Shares.Values) s.Clock.Advance(TimeSpan.FromSeconds(secs));
+            run.Machine.Clock.Advance(TimeSpan.FromSeconds(secs)); // one machine clock for every share
             return StepResult.Returned(0);
         });
     }

@@ -116,7 +116,7 @@ public class UserCopyTests
         var r = m.Run(p, "t", () =>
         {
             using var u = m.Cpu.Uaccess();
-            return m.Copy.CopyUserNocache(KernelSim.Arch.X86.Space.User, dst.Value, KernelSim.Arch.X86.Space.Kernel, src.Value, 100);
+            return ((KernelSim.Arch.X86.CopyRoutines)m.Copy).CopyUserNocache(KernelSim.Arch.X86.Space.User, dst.Value, KernelSim.Arch.X86.Space.Kernel, src.Value, 100);
         });
         Assert.That(r.Value, Is.EqualTo(expected));
     }
@@ -155,7 +155,7 @@ public class UserCopyTests
         {
             // memcpy to a user pointer reinterpreted as a kernel one is impossible with typed pointers; the
             // internal raw form shows what SMAP does to a kernel access outside STAC.
-            m.Copy.MemcpyRaw(KernelSim.Arch.X86.Space.User, (edge - 64UL).Value, KernelSim.Arch.X86.Space.Kernel, k.Value, 8, KernelSim.Arch.X86.ExSite.Memcpy);
+            ((KernelSim.Arch.X86.CopyRoutines)m.Copy).MemcpyRaw(KernelSim.Arch.X86.Space.User, (edge - 64UL).Value, KernelSim.Arch.X86.Space.Kernel, k.Value, 8, KernelSim.Arch.X86.ExSite.Memcpy);
             return 0;
         });
         Assert.That(r.Outcome, Does.StartWith("oops: SMAP violation"));

@@ -99,7 +99,7 @@ public class CampaignEngineTests
         var bad = SeedRunner.Run(spec, plan, KernelVersion.Parse("6.12"), afterStep: ctx =>
         {
             // Corrupt byte 4050 of the file as the page cache holds it.
-            var fs = KernelSim.Fs.Vfs.Of(ctx.Machine).Mounts.OfType<KernelSim.Fs.RamFs>().Single();
+            var fs = ctx.Machine.Vfs.Mounts.OfType<KernelSim.Fs.RamFs>().Single();
             var folio = fs.Lookup("data")!.Mapping!.Folios.First(f => f.Index == 0);
             var pa = new PhysAddr((folio.Pfn << PageDefs.PAGE_SHIFT) + 4050);
             ctx.Machine.Phys.PokeBytes(pa, [(byte)(ctx.Process.Peek(new UserPtr(ctx.Buf.Value + 50), 1)[0]!.Value ^ 1)]);

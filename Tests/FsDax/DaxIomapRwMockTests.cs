@@ -3,6 +3,7 @@ using KernelSim.Fs.Dax;
 using KernelSim.Kernel;
 using KernelSim.Lib;
 using KernelSim.Mm;
+using KernelSim.Profiles;
 using KernelSim.Tests.Infrastructure;
 using KernelSim.Uapi;
 using Moq;
@@ -21,7 +22,7 @@ public class DaxIomapRwMockTests
         public Rig(Func<ulong, long, long>? avail = null)
         {
             Avail = avail;
-            M = Sim.Boot("6.12");
+            M = new MachineBuilder().WithKernel("6.12").WithCpu(CpuModel.FastString).AddDaxFs().Build();
             Backing = M.Kmalloc(Pages * 4096)!.Value;
             var basePfn = M.KernelMap.Pa(Backing)!.Value.Pfn;
             Ops = new Mock<IDaxOperations>(MockBehavior.Strict);

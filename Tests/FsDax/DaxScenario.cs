@@ -26,6 +26,7 @@ internal sealed class DaxScenario
                 o.LegacyE820 = legacyE820;
                 o.ClearErrUnit = clearErrUnit;
             })
+            .AddDaxFs()
             .Build();
         Pmem = M.Pmem();
         Fs = DaxFs.FormatAndMount(M, Pmem.Disk, new DaxFsOptions { Dax = mode, FailureRoute = route, HugeFaults = huge });

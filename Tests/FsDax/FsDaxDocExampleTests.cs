@@ -15,7 +15,7 @@ public class FsDaxDocExampleTests
     {
         // Linux 6.12 with a 64 MiB fsdax namespace (/dev/pmem0); format it and mount with dax=always.
         var m = new MachineBuilder().WithKernel("6.12").WithCpu(CpuModel.FastString)
-            .AddPmem(new PmemNamespaceSpec(64UL << 20)).Build();
+            .AddPmem(new PmemNamespaceSpec(64UL << 20)).AddDaxFs().Build();
         var pmem = m.Pmem();
         var fs = DaxFs.FormatAndMount(m, pmem.Disk, new DaxFsOptions { Dax = DaxMode.Always });
 

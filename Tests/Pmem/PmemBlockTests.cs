@@ -5,6 +5,7 @@ using KernelSim.Kernel;
 using KernelSim.Lib;
 using KernelSim.Mm;
 using KernelSim.Uapi;
+using Microsoft.Extensions.DependencyInjection;
 using Moq;
 using static KernelSim.Tests.Pmem.PmemScenario;
 
@@ -21,7 +22,7 @@ public class PmemBlockTests
         Assert.That(s.Dev.Disk.CapacitySectors, Is.EqualTo((62L << 20) / 512));
         Assert.That(s.Dev.Range.Kind, Is.EqualTo(MemoryKind.Pmem));
         Assert.That(s.Dev.Disk.Dax, Is.Not.Null);
-        Assert.That(Genhd.Of(s.M).Find("/dev/pmem0"), Is.SameAs(s.Dev.Disk));
+        Assert.That(s.M.Services.GetRequiredService<Genhd>().Find("/dev/pmem0"), Is.SameAs(s.Dev.Disk));
         Assert.That(new Ndctl(s.M).InjectError("namespace0.0", 0), Is.EqualTo(0));
         Assert.That(s.Badblocks, Is.EqualTo("0 1\n"));
         Assert.That(s.Dev.Region.BadblocksShow(), Is.EqualTo($"{(2 << 20) / 512} 1\n"), "region badblocks are region relative");

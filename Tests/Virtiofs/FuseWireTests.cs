@@ -16,7 +16,7 @@ public class FuseWireTests
 {
     private static VirtioFsShare Share(out Machine m)
     {
-        m = new MachineBuilder().Build();
+        m = new MachineBuilder().AddVirtioFs().Build();
         var s = VirtioFs.Create(m, new VirtioFsOptions());
         s.Host.CreateFile("F", 8192, nodeId: 5);
         return s;
@@ -154,7 +154,7 @@ public class FuseWireTests
     public void GuestRead_DaemonSeesTwoSetupMappingKicks_OnRequestQueue()
     {
         var kicks = new List<int>();
-        var m = new MachineBuilder().Build();
+        var m = new MachineBuilder().AddVirtioFs().Build();
         var mock = new Mock<IVirtioFsDevice>(MockBehavior.Strict);
         IVirtioFsDevice? real = null;
         mock.Setup(d => d.Kick(It.IsAny<int>(), It.IsAny<PipeReader>(), It.IsAny<PipeWriter>()))
@@ -203,7 +203,7 @@ public class FuseWireTests
     [Test]
     public void StrictReplies_DaemonErrorOutOfRange_RequestFailsEio()
     {
-        var m = new MachineBuilder().Build();
+        var m = new MachineBuilder().AddVirtioFs().Build();
         var share = VirtioFs.Create(m, new VirtioFsOptions { StrictReplies = true, Daemon = { SetupMappingError = 5 } });
         share.Host.CreateFile("F", 8192, nodeId: 5);
         Assert.That(share.Mount(), Is.Zero);

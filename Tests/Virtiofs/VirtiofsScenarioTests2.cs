@@ -274,7 +274,7 @@ public class VirtiofsScenarioTests2
     [Test]
     public void S12a_DaxAlwaysWithoutWindow_MountFailsEinval()
     {
-        var m = new MachineBuilder().Build();
+        var m = new MachineBuilder().AddVirtioFs().Build();
         var share = VirtioFs.Create(m, new VirtioFsOptions { WindowBytes = 0, Dax = DaxMountMode.Always });
         Assert.That(share.Mount(), Is.EqualTo(-Errno.EINVAL));
         Assert.That(m.State.Dmesg, Has.Some.Contains("dax can't be enabled"));
@@ -304,7 +304,7 @@ public class VirtiofsScenarioTests2
     [Test]
     public void S12b_OldKernel_InitHasNoFlags2_DaxInodeOptionRejected()
     {
-        var m = new MachineBuilder().WithKernel("5.15").Build();
+        var m = new MachineBuilder().WithKernel("5.15").AddVirtioFs().Build();
         var bad = VirtioFs.Create(m, new VirtioFsOptions { Dax = DaxMountMode.Inode });
         Assert.That(bad.Mount(), Is.EqualTo(-Errno.EINVAL));
         var ok = VirtioFs.Create(m, new VirtioFsOptions { Dax = DaxMountMode.Legacy, MountPoint = "/mnt/b" });

@@ -14,6 +14,7 @@ namespace KernelSim.Arch.X86;
 public sealed class Cpu
 {
     private readonly PhysicalMemory _phys;
+    private readonly IMemoryMedia _media;
     private readonly KernelMap _kmap;
     private readonly Scheduler _sched;
     private readonly ExceptionTable _extable;
@@ -21,10 +22,11 @@ public sealed class Cpu
     private readonly MachineState _state;
     private readonly Tracer _trace;
 
-    /// <summary>Create the CPU over the machine's memory.</summary>
-    public Cpu(PhysicalMemory phys, KernelMap kmap, Scheduler sched, ExceptionTable extable, MachineCheck mce, MachineState state, Tracer trace)
+    /// <summary>Create the CPU over the machine's memory; loads fault where <paramref name="media"/> reports poison.</summary>
+    public Cpu(PhysicalMemory phys, IMemoryMedia media, KernelMap kmap, Scheduler sched, ExceptionTable extable, MachineCheck mce, MachineState state, Tracer trace)
     {
         _phys = phys;
+        _media = media;
         _kmap = kmap;
         _sched = sched;
         _extable = extable;
@@ -136,7 +138,7 @@ public sealed class Cpu
             if (denied >= 0) n = denied; // sub-page permission fault (MmStruct.SetSubpageProtection)
             if (!write && n > 0)
             {
-                var p = _phys.FirstPoisonInFrame(pfn, off, n);
+                var p = _media.FirstPoisonInFrame(pfn, off, n);
                 if (p >= 0)
                 {
                     var line = ((pfn << PageDefs.PAGE_SHIFT) + (ulong)off + (ulong)p) & ~(PageDefs.CACHELINE - 1);

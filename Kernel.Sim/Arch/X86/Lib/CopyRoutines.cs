@@ -14,7 +14,7 @@ namespace KernelSim.Arch.X86;
 /// copy_to_user / copy_from_user of include/linux/uaccess.h. Every routine returns bytes NOT copied
 /// unless its doc says otherwise.
 /// </summary>
-public sealed class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile profile, Tracer trace)
+public sealed class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile profile, Tracer trace) : ICopyRoutines
 {
     /// <summary>access_ok(ptr, size) (arch/x86/include/asm/uaccess_64.h __access_ok, 6.x non-constant form).</summary>
     public static bool AccessOk(UserPtr ptr, ulong size)

@@ -12,7 +12,7 @@ namespace KernelSim.Arch.X86;
 /// record also goes to the decode chain (NFIT's notifier) from the workqueue, as mce_gen_pool work does.
 /// </summary>
 public sealed class MachineCheck(KernelProfile profile, ExceptionTable extable, Scheduler sched, MemoryFailure mf,
-    KernelMap kmap, MachineState state, Tracer trace, WorkQueue wq)
+    KernelMap kmap, MachineState state, Tracer trace, IWorkQueue wq)
 {
     private readonly List<MceRecord> _log = [];
     private bool _mcip;
