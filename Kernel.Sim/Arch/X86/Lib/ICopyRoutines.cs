@@ -14,6 +14,9 @@ public interface ICopyRoutines
     /// <summary>memcpy between kernel addresses: no exception-table entry, so a #MC panics and a #PF oopses.</summary>
     void Memcpy(KernelPtr dst, KernelPtr src, ulong len);
 
+    /// <summary>copy_page (arch/x86/lib/copy_page_64.S): one 4 KiB page, no exception-table entry.</summary>
+    void CopyPage(KernelPtr to, KernelPtr from);
+
     /// <summary>__memcpy_flushcache: non-temporal kernel copy, no fault handling.</summary>
     void MemcpyFlushcache(KernelPtr dst, KernelPtr src, ulong len);
 
