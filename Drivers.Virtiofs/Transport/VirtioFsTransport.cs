@@ -99,9 +99,10 @@ public sealed class VirtioFsTransport
         w.Write(data);
         WriteDescriptors(w, pages);
         if (!Exchange(queue, msg, out var element, out var reader)) return -1;
+        var len = (int)element.Length;
         foreach (var seg in element) reply.Write(seg.Span);
-        reader.AdvanceTo(element.End);
-        return (int)element.Length;
+        reader.AdvanceTo(element.End); // the sequence's segments go back to the pool: not touched after this
+        return len;
     }
 
     /// <summary>Put raw bytes on a queue's available pipe (malformed-chain tests) and kick; the used element or null.</summary>
