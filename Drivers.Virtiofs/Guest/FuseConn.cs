@@ -1,3 +1,4 @@
+using System.Buffers;
 using KernelSim.Drivers.Virtiofs.Protocol;
 using KernelSim.Drivers.Virtiofs.Transport;
 using KernelSim.Kernel;
@@ -63,19 +64,32 @@ public sealed class FuseConn
     internal ulong NextUnique() => _reqctr += FuseConst.ReqIdStep;
 
     /// <summary>
-    /// fuse_simple_request: send one request (in args concatenated) and wait for the answer. Returns out.h.error
-    /// (0 or −errno) and the reply payload (what follows the out header, sized by out.h.len as virtio_fs does).
-    /// A request the device never answers leaves the caller waiting forever (reported as a livelock outcome).
+    /// req-&gt;argbuf: the used element of the last request (fuse_out_header + payload), copied once out of the used
+    /// ring and reused by every request (it only grows). Payloads handed out by <see cref="Request(FuseOpcode, ulong, ReadOnlySpan{byte}, out ReadOnlySpan{byte}, IReadOnlyList{PageDesc}?)"/>
+    /// point into it and are valid until the next request.
     /// </summary>
-    internal int Request(FuseOpcode op, ulong nodeid, ReadOnlySpan<byte> args, out byte[] payload, IReadOnlyList<PageDesc>? pages = null)
+    private readonly ArrayBufferWriter<byte> _argbuf = new(FuseConst.OutHeaderSize + FuseConst.EntryOutSize);
+
+    /// <summary>fuse_simple_request with the in args only (see the overload with data).</summary>
+    internal int Request(FuseOpcode op, ulong nodeid, scoped ReadOnlySpan<byte> args, out ReadOnlySpan<byte> payload, IReadOnlyList<PageDesc>? pages = null) =>
+        Request(op, nodeid, args, default, out payload, pages);
+
+    /// <summary>
+    /// fuse_simple_request: send one request (argument struct, then inline data) and wait for the answer. Returns
+    /// out.h.error (0 or −errno) and the reply payload (what follows the out header, sized by out.h.len as virtio_fs
+    /// does; valid until the next request). A request the device never answers leaves the caller waiting forever
+    /// (reported as a livelock outcome).
+    /// </summary>
+    internal int Request(FuseOpcode op, ulong nodeid, scoped ReadOnlySpan<byte> args, scoped ReadOnlySpan<byte> data, out ReadOnlySpan<byte> payload, IReadOnlyList<PageDesc>? pages = null)
     {
-        payload = [];
+        payload = default;
         if (!Connected) return -Errno.ENOTCONN;
         if (ConnError && op != FuseOpcode.INIT) return -Errno.ECONNREFUSED;
         var unique = NextUnique();
-        var reply = Transport.Submit(VirtioFsTransport.RequestQueue, Build(op, nodeid, unique, args, pages), pages);
-        if (reply == null)
+        _argbuf.ResetWrittenCount();
+        if (Transport.Submit(VirtioFsTransport.RequestQueue, Header(op, nodeid, unique, args.Length + data.Length, pages), args, data, pages, _argbuf) < 0)
             throw HungTask.Blocked($"request_wait_answer: {op} (unique {unique}) is never answered by the device");
+        var reply = _argbuf.WrittenSpan;
         if (!FuseOutHeader.TryRead(reply, out var oh)) return -Errno.EIO; // [model] a used element shorter than the out header
         LastReplyLen = oh.Len;
         if (StrictReplies)
@@ -96,17 +110,18 @@ public sealed class FuseConn
     {
         if (!Connected) return;
         var unique = NextUnique();
-        Transport.Submit(VirtioFsTransport.HiprioQueue, Build(FuseOpcode.FORGET, nodeid, unique, FuseWire.ForgetIn(nlookup), null));
+        Span<byte> arg = stackalloc byte[FuseConst.ForgetInSize];
+        FuseWire.ForgetIn(arg, nlookup);
+        _argbuf.ResetWrittenCount();
+        Transport.Submit(VirtioFsTransport.HiprioQueue, Header(FuseOpcode.FORGET, nodeid, unique, arg.Length, null), arg, default, null, _argbuf);
     }
 
-    private byte[] Build(FuseOpcode op, ulong nodeid, ulong unique, ReadOnlySpan<byte> args, IReadOnlyList<PageDesc>? pages)
+    /// <summary>The fuse_in_header the kernel fills: len covers the in args and the data the device reads from pages.</summary>
+    private FuseInHeader Header(FuseOpcode op, ulong nodeid, ulong unique, int inlineArgs, IReadOnlyList<PageDesc>? pages)
     {
-        var b = new byte[FuseConst.InHeaderSize + args.Length];
         var extra = 0u;
         if (pages != null) foreach (var p in pages) if (!p.DeviceWritable) extra += p.Len;
         var pid = (uint)(Machine.Scheduler.Current?.Pid ?? 0);
-        new FuseInHeader((uint)b.Length + extra, op, unique, nodeid, 0, 0, pid, 0).Write(b);
-        args.CopyTo(b.AsSpan(FuseConst.InHeaderSize));
-        return b;
+        return new FuseInHeader((uint)(FuseConst.InHeaderSize + inlineArgs) + extra, op, unique, nodeid, 0, 0, pid, 0);
     }
 }

@@ -193,10 +193,11 @@ public sealed class FuseConnDax
     internal int RemoveMappings(FuseInode inode, ReadOnlySpan<(ulong MOffset, ulong Len)> entries)
     {
         var err = 0;
+        Span<byte> args = stackalloc byte[FuseWire.RemoveMappingInSize(FuseConst.FUSE_REMOVEMAPPING_MAX_ENTRY)];
         for (var i = 0; i < entries.Length; i += FuseConst.FUSE_REMOVEMAPPING_MAX_ENTRY)
         {
             var n = Math.Min(FuseConst.FUSE_REMOVEMAPPING_MAX_ENTRY, entries.Length - i);
-            var r = Conn.Request(FuseOpcode.REMOVEMAPPING, inode.NodeId, FuseWire.RemoveMappingIn(entries.Slice(i, n)), out _);
+            var r = Conn.Request(FuseOpcode.REMOVEMAPPING, inode.NodeId, FuseWire.RemoveMappingIn(args, entries.Slice(i, n)), out _);
             if (r != 0) err = r;
         }
         return err;

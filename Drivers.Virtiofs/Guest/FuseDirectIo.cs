@@ -21,6 +21,8 @@ public sealed class FuseDirectIo
     private readonly KernelPtr _bounce;
     private readonly ulong _bounceBytes;
     private readonly bool _pin;
+    /// <summary>The bounce buffer's bytes as the WRITE request's inline data (allocated once; the transport copies them into the ring).</summary>
+    private readonly byte[] _stage;
 
     internal FuseDirectIo(Machine machine, FuseConn conn, bool pinUserPages)
     {
@@ -29,6 +31,7 @@ public sealed class FuseDirectIo
         _bounceBytes = 128 * 1024;
         _bounce = machine.Kmalloc(_bounceBytes) ?? throw new InvalidOperationException("out of memory for the FUSE bounce buffer");
         _pin = pinUserPages;
+        _stage = new byte[_bounceBytes];
     }
 
     private ulong Chunk(bool write) => Math.Min(_bounceBytes, write ? Math.Min(_conn.MaxWrite, _conn.MaxPages * (uint)PageDefs.PAGE_SIZE) : _conn.MaxPages * (ulong)PageDefs.PAGE_SIZE);
@@ -39,6 +42,7 @@ public sealed class FuseDirectIo
         using var _ = _machine.Tracer.Fn("fuse_direct_io", "fuse");
         var inode = (FuseInode)file.Inode;
         long done = 0;
+        Span<byte> args = stackalloc byte[FuseConst.ReadInSize];
         while (to.Count > 0)
         {
             var n = Math.Min(to.Count, Chunk(false));
@@ -51,10 +55,10 @@ public sealed class FuseDirectIo
                 if (got < n) break;
                 continue;
             }
-            var err = _conn.Request(FuseOpcode.READ, inode.NodeId, FuseWire.ReadWriteIn(file.Fh, (ulong)iocb.Pos, (uint)n, 0, (uint)file.Flags), out var data);
+            var err = _conn.Request(FuseOpcode.READ, inode.NodeId, FuseWire.ReadWriteIn(args, file.Fh, (ulong)iocb.Pos, (uint)n, 0, (uint)file.Flags), out var data);
             if (err < 0) return done > 0 ? done : err;
             var nres = (ulong)Math.Min((long)n, data.Length);
-            _machine.Phys.PokeBytes(_machine.KernelMap.Pa(_bounce)!.Value, data.AsSpan(0, (int)nres));
+            _machine.Phys.PokeBytes(_machine.KernelMap.Pa(_bounce)!.Value, data[..(int)nres]);
             var copied = _machine.IovIter.CopyToIter(_bounce, nres, to);
             iocb.Pos += (long)copied;
             done += (long)copied;
@@ -88,7 +92,7 @@ public sealed class FuseDirectIo
         var want = n - left;
         try
         {
-            var err = _conn.Request(FuseOpcode.READ, inode.NodeId, FuseWire.ReadWriteIn(file.Fh, (ulong)pos, (uint)want, 0, (uint)file.Flags), out _, descs);
+            var err = _conn.Request(FuseOpcode.READ, inode.NodeId, FuseWire.ReadWriteIn(stackalloc byte[FuseConst.ReadInSize], file.Fh, (ulong)pos, (uint)want, 0, (uint)file.Flags), out _, descs);
             if (err < 0) return err;
             // The reply's out.h.len tells how much the device wrote into the pages.
             got = Math.Min(want, (ulong)Math.Max(0L, (long)_conn.LastReplyLen - FuseConst.OutHeaderSize));
@@ -111,6 +115,7 @@ public sealed class FuseDirectIo
         var inode = (FuseInode)file.Inode;
         long done = 0;
         var bouncePa = _machine.KernelMap.Pa(_bounce)!.Value;
+        Span<byte> args = stackalloc byte[FuseConst.ReadInSize];
         while (from.Count > 0)
         {
             var n = Math.Min(from.Count, Chunk(true));
@@ -120,10 +125,10 @@ public sealed class FuseDirectIo
                 if (done == 0) return -Errno.EFAULT;
                 break;
             }
-            var args = new byte[FuseConst.ReadInSize + (int)copied];
-            FuseWire.ReadWriteIn(file.Fh, (ulong)iocb.Pos, (uint)copied, 0, (uint)file.Flags).CopyTo(args, 0);
-            _machine.Phys.PeekBytes(bouncePa, args.AsSpan(FuseConst.ReadInSize));
-            var err = _conn.Request(FuseOpcode.WRITE, inode.NodeId, args, out var reply);
+            var data = _stage.AsSpan(0, (int)copied);
+            _machine.Phys.PeekBytes(bouncePa, data);
+            FuseWire.ReadWriteIn(args, file.Fh, (ulong)iocb.Pos, (uint)copied, 0, (uint)file.Flags);
+            var err = _conn.Request(FuseOpcode.WRITE, inode.NodeId, args, data, out var reply);
             if (err < 0) return done > 0 ? done : err;
             var written = reply.Length >= FuseConst.WriteOutSize ? FuseWire.U32(reply, 0) : 0u;
             if (written > copied) return done > 0 ? done : -Errno.EIO;

@@ -59,7 +59,7 @@ public sealed class FuseFile : KFile
     /// <summary>fuse_fsync: FUSE_FSYNC {fh, FUSE_FSYNC_FDATASYNC if datasync}; −ENOSYS is remembered as success.</summary>
     public override int Fsync(long start, long end, bool datasync)
     {
-        var r = FInode.Fs.Conn.Request(FuseOpcode.FSYNC, FInode.NodeId, FuseWire.FsyncIn(Fh, datasync ? FuseConst.FUSE_FSYNC_FDATASYNC : 0), out _);
+        var r = FInode.Fs.Conn.Request(FuseOpcode.FSYNC, FInode.NodeId, FuseWire.FsyncIn(stackalloc byte[FuseConst.FsyncInSize], Fh, datasync ? FuseConst.FUSE_FSYNC_FDATASYNC : 0), out _);
         return r == -Errno.ENOSYS ? 0 : r;
     }
 
@@ -81,7 +81,8 @@ public sealed class FuseFile : KFile
     public override void Release()
     {
         var c = FInode.Fs.Conn;
-        c.Request(FuseOpcode.FLUSH, FInode.NodeId, FuseWire.FhIn24(Fh, 0), out _);
-        c.Request(FuseOpcode.RELEASE, FInode.NodeId, FuseWire.FhIn24(Fh, (uint)(Flags & ~Fcntl.O_LARGEFILE)), out _);
+        Span<byte> args = stackalloc byte[FuseConst.FlushInSize];
+        c.Request(FuseOpcode.FLUSH, FInode.NodeId, FuseWire.FhIn24(args, Fh, 0), out _);
+        c.Request(FuseOpcode.RELEASE, FInode.NodeId, FuseWire.FhIn24(args, Fh, (uint)(Flags & ~Fcntl.O_LARGEFILE)), out _);
     }
 }

@@ -92,7 +92,7 @@ public sealed class FuseIomapOps : IIomapOps
     private int SetupOneMapping(FuseInode fi, ulong idx, DaxMapping d, bool writable, bool upgrade)
     {
         var flags = FuseConst.FUSE_SETUPMAPPING_FLAG_READ | (writable ? FuseConst.FUSE_SETUPMAPPING_FLAG_WRITE : 0);
-        var args = FuseWire.SetupMappingIn(ulong.MaxValue, idx << FuseConst.FUSE_DAX_SHIFT, FuseConst.FUSE_DAX_SZ, flags, d.WindowOffset);
+        var args = FuseWire.SetupMappingIn(stackalloc byte[FuseConst.SetupMappingInSize], ulong.MaxValue, idx << FuseConst.FUSE_DAX_SHIFT, FuseConst.FUSE_DAX_SZ, flags, d.WindowOffset);
         var err = Dax.Conn.Request(FuseOpcode.SETUPMAPPING, fi.NodeId, args, out _);
         if (err < 0) return err;
         d.Writable = writable;

@@ -56,7 +56,8 @@ public sealed class VirtioFsFileSystem : FileSystem
     internal int SendInit(bool hasWindow)
     {
         var newInit = Machine.Profile.VirtiofsDaxModes;
-        var args = new byte[newInit ? FuseConst.InitInSize : 16];
+        Span<byte> args = stackalloc byte[FuseConst.InitInSize];
+        args = args[..(newInit ? FuseConst.InitInSize : 16)];
         FuseWire.Put(args, 0, FuseConst.KernelVersion);
         FuseWire.Put(args, 4, newInit ? 36u : 31u);
         FuseWire.Put(args, 8, 32u * 4096);
@@ -185,7 +186,9 @@ public sealed class VirtioFsFileSystem : FileSystem
             inode = d.Inode;
             return 0;
         }
-        var err = Conn.Request(FuseOpcode.LOOKUP, FuseConst.RootId, FuseWire.Name(name), out var o);
+        var nameSize = FuseWire.NameSize(name);
+        var nameArg = FuseWire.Name(nameSize <= 256 ? stackalloc byte[256] : new byte[nameSize], name);
+        var err = Conn.Request(FuseOpcode.LOOKUP, FuseConst.RootId, nameArg, out var o);
         if (err < 0)
         {
             _dentries.Remove(name);
@@ -196,7 +199,7 @@ public sealed class VirtioFsFileSystem : FileSystem
         if (nodeid == 0) return -Errno.ENOENT;
         var entryValid = FuseWire.U64(o, 16);
         var attrValid = FuseWire.U64(o, 24);
-        inode = Iget(nodeid, FuseAttr.Read(o.AsSpan(40)), attrValid);
+        inode = Iget(nodeid, FuseAttr.Read(o[40..]), attrValid);
         _dentries[name] = (inode, Now + entryValid * 1_000_000_000UL);
         return 0;
     }
@@ -205,10 +208,10 @@ public sealed class VirtioFsFileSystem : FileSystem
     public int UpdateAttributes(FuseInode inode, ulong fh = 0, bool force = false)
     {
         if (!force && inode.AttrValidUntil > Now) return 0;
-        var err = Conn.Request(FuseOpcode.GETATTR, inode.NodeId, FuseWire.GetattrIn(fh != 0 ? 1u : 0u, fh), out var o);
+        var err = Conn.Request(FuseOpcode.GETATTR, inode.NodeId, FuseWire.GetattrIn(stackalloc byte[FuseConst.GetattrInSize], fh != 0 ? 1u : 0u, fh), out var o);
         if (err < 0) return err;
         if (o.Length < FuseConst.AttrOutSize) return -Errno.EIO;
-        ChangeAttributes(inode, FuseAttr.Read(o.AsSpan(16)), FuseWire.U64(o, 0));
+        ChangeAttributes(inode, FuseAttr.Read(o[16..]), FuseWire.U64(o, 0));
         return 0;
     }
 
@@ -235,7 +238,7 @@ public sealed class VirtioFsFileSystem : FileSystem
     private int OpenFile(FuseInode inode, int flags, out FuseFile? file)
     {
         file = null;
-        var err = Conn.Request(FuseOpcode.OPEN, inode.NodeId, FuseWire.OpenIn((uint)(flags & ~(Fcntl.O_CREAT | Fcntl.O_EXCL | Fcntl.O_NOCTTY | Fcntl.O_TRUNC))), out var o);
+        var err = Conn.Request(FuseOpcode.OPEN, inode.NodeId, FuseWire.OpenIn(stackalloc byte[FuseConst.OpenInSize], (uint)(flags & ~(Fcntl.O_CREAT | Fcntl.O_EXCL | Fcntl.O_NOCTTY | Fcntl.O_TRUNC))), out var o);
         if (err < 0) return err;
         if (o.Length < FuseConst.OpenOutSize) return -Errno.EIO;
         file = new FuseFile(inode, flags, FuseWire.U64(o, 0), FuseWire.U32(o, 8));
@@ -272,10 +275,10 @@ public sealed class VirtioFsFileSystem : FileSystem
         if (size < 0) return -Errno.EINVAL;
         if (inode.IsDax) BreakLayouts(inode);
         var valid = FuseConst.FATTR_SIZE | (fh != 0 ? FuseConst.FATTR_FH : 0);
-        var err = Conn.Request(FuseOpcode.SETATTR, inode.NodeId, FuseWire.SetattrIn(valid, fh, (ulong)size), out var o);
+        var err = Conn.Request(FuseOpcode.SETATTR, inode.NodeId, FuseWire.SetattrIn(stackalloc byte[FuseConst.SetattrInSize], valid, fh, (ulong)size), out var o);
         if (err < 0) return err;
         if (o.Length < FuseConst.AttrOutSize) return -Errno.EIO;
-        var attr = FuseAttr.Read(o.AsSpan(16));
+        var attr = FuseAttr.Read(o[16..]);
         inode.AttrValidUntil = Now + FuseWire.U64(o, 0) * 1_000_000_000UL;
         var old = inode.Size;
         inode.Size = (long)attr.Size;

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.IO.Pipelines;
 using KernelSim.Drivers.Virtiofs.Protocol;
 using KernelSim.Drivers.Virtiofs.Transport;
@@ -14,7 +13,7 @@ namespace KernelSim.Drivers.Virtiofs.Host;
 /// arguments. SETUPMAPPING opens the inode itself (fh is ignored) and asks the VMM to map; REMOVEMAPPING unmaps.
 /// Malformed or truncated requests get an error reply; nothing a guest sends makes it throw. Not a kernel type.
 /// </summary>
-public sealed class VirtiofsDaemon : IVirtioFsDevice
+public sealed partial class VirtiofsDaemon : IVirtioFsDevice
 {
     private readonly Dictionary<ulong, HostFile> _handles = [];
     private readonly List<string> _log = [];
@@ -55,146 +54,25 @@ public sealed class VirtiofsDaemon : IVirtioFsDevice
     /// <summary>Open file handles.</summary>
     public int OpenHandles => _handles.Count;
 
-    /// <inheritdoc/>
-    public void Kick(int queue, PipeReader avail, PipeWriter used)
+    private void Init(in FuseInHeader h, ReadOnlySpan<byte> a, PipeWriter w)
     {
-        Span<byte> l = stackalloc byte[4];
-        while (avail.TryRead(out var result))
+        if (a.Length < 16)
         {
-            var buf = result.Buffer;
-            if (buf.Length < 4)
-            {
-                avail.AdvanceTo(buf.Start, buf.End);
-                return;
-            }
-            buf.Slice(0, 4).CopyTo(l);
-            var frameLen = BinaryPrimitives.ReadUInt32LittleEndian(l);
-            if (frameLen < 4 || frameLen > buf.Length)
-            {
-                // A chain whose framing lies about its size: drop everything queued (the ring is corrupt) and
-                // answer nothing; the device never reads past what is there.
-                _log.Add($"virtqueue {queue}: bad chain length {frameLen} with {buf.Length} bytes available; chain dropped");
-                Transport?.ReportDeviceError("bad descriptor chain");
-                avail.AdvanceTo(buf.End);
-                return;
-            }
-            var frame = buf.Slice(0, frameLen).ToArray();
-            avail.AdvanceTo(buf.GetPosition(frameLen));
-            var reply = ProcessChain(queue, frame);
-            if (reply != null)
-            {
-                var hdr = new byte[4];
-                BinaryPrimitives.WriteUInt32LittleEndian(hdr, (uint)reply.Length);
-                used.Write(hdr);
-                used.Write(reply);
-            }
+            FuseReplyWriter.Header(w, h.Unique, -Errno.EINVAL);
+            return;
         }
-    }
-
-    /// <summary>Decode the chain framing: inline bytes and data descriptors; null reply when nothing can be answered.</summary>
-    private byte[]? ProcessChain(int queue, byte[] frame)
-    {
-        var f = frame.AsSpan();
-        if (f.Length < 8) return ChainError("chain shorter than its framing");
-        var inlineLen = BinaryPrimitives.ReadUInt32LittleEndian(f[4..]);
-        if (inlineLen > f.Length - 8) return ChainError("inline length beyond the chain");
-        var inline = f.Slice(8, (int)inlineLen);
-        var p = 8 + (int)inlineLen;
-        var pages = new List<PageDesc>();
-        if (p + 2 <= f.Length)
-        {
-            var n = BinaryPrimitives.ReadUInt16LittleEndian(f[p..]);
-            p += 2;
-            if ((long)n * 16 > f.Length - p) return ChainError("descriptor table beyond the chain");
-            for (var i = 0; i < n; i++, p += 16)
-                pages.Add(new PageDesc(BinaryPrimitives.ReadUInt64LittleEndian(f[p..]), BinaryPrimitives.ReadUInt32LittleEndian(f[(p + 8)..]), BinaryPrimitives.ReadUInt32LittleEndian(f[(p + 12)..]) != 0));
-        }
-        return ProcessRequest(queue, inline, pages);
-    }
-
-    private byte[]? ChainError(string what)
-    {
-        _log.Add($"bad descriptor chain: {what}");
-        Transport?.ReportDeviceError(what);
-        return null;
-    }
-
-    /// <summary>
-    /// Handle one FUSE request: header checks (−EINVAL for a short header or a len that disagrees with the chain,
-    /// −ENOMEM above MaxBufferSize), opcode dispatch (−ENOSYS for unknown opcodes), argument checks (−EINVAL for
-    /// truncated arguments). FORGET gets no reply.
-    /// </summary>
-    private byte[]? ProcessRequest(int queue, ReadOnlySpan<byte> req, List<PageDesc> pages)
-    {
-        if (!FuseInHeader.TryRead(req, out var h))
-        {
-            _log.Add($"request of {req.Length} bytes is shorter than fuse_in_header");
-            var unique = req.Length >= 16 ? BinaryPrimitives.ReadUInt64LittleEndian(req[8..]) : 0;
-            return Reply(unique, -Errno.EINVAL);
-        }
-        var readable = req.Length;
-        foreach (var d in pages) if (!d.DeviceWritable) readable += (int)d.Len;
-        if (h.Len > Options.MaxBufferSize) return Reply(h.Unique, -Errno.ENOMEM);
-        if (h.Len != (uint)readable)
-        {
-            _log.Add($"{h.Opcode}: in.h.len {h.Len} but the chain carries {readable} bytes");
-            return h.Opcode == FuseOpcode.FORGET ? null : Reply(h.Unique, -Errno.EINVAL);
-        }
-        var a = req[FuseConst.InHeaderSize..];
-        if (queue == VirtioFsTransport.HiprioQueue)
-        {
-            if (h.Opcode != FuseOpcode.FORGET) return Reply(h.Unique, -Errno.EINVAL);
-            if (a.Length >= FuseConst.ForgetInSize) Forgotten += FuseWire.U64(a, 0);
-            return null;
-        }
-        return h.Opcode switch
-        {
-            FuseOpcode.INIT => Init(h, a),
-            FuseOpcode.LOOKUP => Lookup(h, a),
-            FuseOpcode.GETATTR => Need(h, a, FuseConst.GetattrInSize) ?? Getattr(h),
-            FuseOpcode.SETATTR => Need(h, a, FuseConst.SetattrInSize) ?? Setattr(h, a),
-            FuseOpcode.OPEN => Need(h, a, FuseConst.OpenInSize) ?? Open(h),
-            FuseOpcode.READ => Need(h, a, FuseConst.ReadInSize) ?? Read(h, a, pages),
-            FuseOpcode.WRITE => Need(h, a, FuseConst.ReadInSize) ?? Write(h, a, pages),
-            FuseOpcode.FLUSH => Need(h, a, FuseConst.FlushInSize) ?? FhOnly(h, a, release: false),
-            FuseOpcode.FSYNC => Need(h, a, FuseConst.FsyncInSize) ?? FhOnly(h, a, release: false),
-            FuseOpcode.RELEASE => Need(h, a, FuseConst.ReleaseInSize) ?? FhOnly(h, a, release: true),
-            FuseOpcode.SETUPMAPPING => Need(h, a, FuseConst.SetupMappingInSize) ?? SetupMapping(h, a),
-            FuseOpcode.REMOVEMAPPING => Need(h, a, FuseConst.RemoveMappingInSize) ?? RemoveMapping(h, a),
-            FuseOpcode.DESTROY => Reply(h.Unique, 0),
-            FuseOpcode.FORGET => null, // on the request queue: still no reply
-            _ => Reply(h.Unique, -Errno.ENOSYS),
-        };
-    }
-
-    private byte[]? Need(in FuseInHeader h, ReadOnlySpan<byte> a, int size)
-    {
-        if (a.Length >= size) return null;
-        _log.Add($"{h.Opcode}: {a.Length} argument bytes, need {size}");
-        return Reply(h.Unique, -Errno.EINVAL);
-    }
-
-    private static byte[] Reply(ulong unique, int error, ReadOnlySpan<byte> arg = default, ReadOnlySpan<byte> data = default)
-    {
-        var len = FuseConst.OutHeaderSize + (error == 0 ? arg.Length + data.Length : 0);
-        var b = new byte[len];
-        new FuseOutHeader((uint)len, error, unique).Write(b);
-        if (error == 0)
-        {
-            arg.CopyTo(b.AsSpan(FuseConst.OutHeaderSize));
-            data.CopyTo(b.AsSpan(FuseConst.OutHeaderSize + arg.Length));
-        }
-        return b;
-    }
-
-    private byte[] Init(in FuseInHeader h, ReadOnlySpan<byte> a)
-    {
-        if (a.Length < 16) return Reply(h.Unique, -Errno.EINVAL);
         var major = FuseWire.U32(a, 0);
         var minor = FuseWire.U32(a, 4);
         var flags = FuseWire.U32(a, 12);
+        if (major != FuseConst.KernelVersion)
+        {
+            FuseReplyWriter.Header(w, h.Unique, -Errno.EPROTO);
+            return;
+        }
         ulong flags2 = (flags & FuseConst.FUSE_INIT_EXT) != 0 && a.Length >= 20 ? FuseWire.U32(a, 16) : 0;
-        var out_ = new byte[FuseConst.InitOutSize];
+        var reply = new FuseReplyWriter(w, FuseConst.InitOutSize);
+        var out_ = reply.Args;
+        out_.Clear();
         FuseWire.Put(out_, 0, FuseConst.KernelVersion);
         FuseWire.Put(out_, 4, Math.Min(minor, 38u));
         FuseWire.Put(out_, 8, FuseWire.U32(a, 8));
@@ -214,134 +92,224 @@ public sealed class VirtiofsDaemon : IVirtioFsDevice
         FuseWire.Put(out_, 28, (ushort)32);
         FuseWire.Put(out_, 30, Options.MapAlignment);
         FuseWire.Put(out_, 32, rflags2);
-        if (major != FuseConst.KernelVersion) return Reply(h.Unique, -Errno.EPROTO);
-        return Reply(h.Unique, 0, out_);
+        reply.Commit(h.Unique, 0, FuseConst.InitOutSize);
     }
 
     private FuseAttr AttrOf(HostFile f) => new(f.NodeId, (ulong)f.Size, (f.PagesInFile * 8), Fcntl.S_IFREG | 0x1a4, 1, 4096, f.AttrDax ? FuseConst.FUSE_ATTR_DAX : 0);
 
-    private byte[] Lookup(in FuseInHeader h, ReadOnlySpan<byte> a)
+    private void Lookup(in FuseInHeader h, in ReadOnlySequence<byte> args, PipeWriter w)
     {
-        var z = a.IndexOf((byte)0);
-        if (z < 0) return Reply(h.Unique, -Errno.EINVAL);
-        if (h.NodeId != FuseConst.RootId) return Reply(h.Unique, -Errno.ENOTDIR);
-        var name = System.Text.Encoding.UTF8.GetString(a[..z]);
-        var f = Share[name];
-        if (f == null) return Reply(h.Unique, -Errno.ENOENT);
-        return Reply(h.Unique, 0, FuseWire.EntryOut(f.NodeId, Options.EntryTimeoutSeconds, Options.AttrTimeoutSeconds, AttrOf(f)));
+        var r = new SequenceReader<byte>(args);
+        if (!r.TryReadTo(out ReadOnlySequence<byte> nameBytes, (byte)0))
+        {
+            FuseReplyWriter.Header(w, h.Unique, -Errno.EINVAL);
+            return;
+        }
+        if (h.NodeId != FuseConst.RootId)
+        {
+            FuseReplyWriter.Header(w, h.Unique, -Errno.ENOTDIR);
+            return;
+        }
+        var f = Share[System.Text.EncodingExtensions.GetString(System.Text.Encoding.UTF8, nameBytes)];
+        if (f == null)
+        {
+            FuseReplyWriter.Header(w, h.Unique, -Errno.ENOENT);
+            return;
+        }
+        var reply = new FuseReplyWriter(w, FuseConst.EntryOutSize);
+        FuseWire.EntryOut(reply.Args, f.NodeId, Options.EntryTimeoutSeconds, Options.AttrTimeoutSeconds, AttrOf(f));
+        reply.Commit(h.Unique, 0, FuseConst.EntryOutSize);
     }
 
-    private byte[] Getattr(in FuseInHeader h)
+    private void AttrReply(in FuseInHeader h, HostFile f, PipeWriter w)
     {
-        var f = Share.ByNode(h.NodeId);
-        if (f == null) return Reply(h.Unique, -Errno.ENOENT);
-        return Reply(h.Unique, 0, FuseWire.AttrOut(Options.AttrTimeoutSeconds, AttrOf(f)));
+        var reply = new FuseReplyWriter(w, FuseConst.AttrOutSize);
+        FuseWire.AttrOut(reply.Args, Options.AttrTimeoutSeconds, AttrOf(f));
+        reply.Commit(h.Unique, 0, FuseConst.AttrOutSize);
     }
 
-    private byte[] Setattr(in FuseInHeader h, ReadOnlySpan<byte> a)
+    private void Getattr(in FuseInHeader h, PipeWriter w)
     {
         var f = Share.ByNode(h.NodeId);
-        if (f == null) return Reply(h.Unique, -Errno.ENOENT);
+        if (f == null) FuseReplyWriter.Header(w, h.Unique, -Errno.ENOENT);
+        else AttrReply(h, f, w);
+    }
+
+    private void Setattr(in FuseInHeader h, ReadOnlySpan<byte> a, PipeWriter w)
+    {
+        var f = Share.ByNode(h.NodeId);
+        if (f == null)
+        {
+            FuseReplyWriter.Header(w, h.Unique, -Errno.ENOENT);
+            return;
+        }
         var valid = FuseWire.U32(a, 0);
         if ((valid & FuseConst.FATTR_SIZE) != 0)
         {
             var size = FuseWire.U64(a, 16);
-            if (size > long.MaxValue) return Reply(h.Unique, -Errno.EINVAL);
+            if (size > long.MaxValue)
+            {
+                FuseReplyWriter.Header(w, h.Unique, -Errno.EINVAL);
+                return;
+            }
             f.SetSize((long)size);
         }
-        return Reply(h.Unique, 0, FuseWire.AttrOut(Options.AttrTimeoutSeconds, AttrOf(f)));
+        AttrReply(h, f, w);
     }
 
-    private byte[] Open(in FuseInHeader h)
+    private void Open(in FuseInHeader h, PipeWriter w)
     {
         var f = Share.ByNode(h.NodeId);
-        if (f == null) return Reply(h.Unique, -Errno.ENOENT);
+        if (f == null)
+        {
+            FuseReplyWriter.Header(w, h.Unique, -Errno.ENOENT);
+            return;
+        }
         var fh = _nextFh++;
         _handles[fh] = f;
-        var o = new byte[FuseConst.OpenOutSize];
-        FuseWire.Put(o, 0, fh);
-        return Reply(h.Unique, 0, o);
+        var reply = new FuseReplyWriter(w, FuseConst.OpenOutSize);
+        reply.Args.Clear();
+        FuseWire.Put(reply.Args, 0, fh);
+        reply.Commit(h.Unique, 0, FuseConst.OpenOutSize);
     }
 
     private HostFile? Handle(in FuseInHeader h, ulong fh) =>
         _handles.TryGetValue(fh, out var f) && f.NodeId == h.NodeId ? f : null;
 
-    private byte[]? Read(in FuseInHeader h, ReadOnlySpan<byte> a, List<PageDesc> pages)
+    /// <summary>
+    /// FUSE_READ: the data is read from the host file straight into the reply's place in the used ring, or — with
+    /// device-writable descriptors — through one pooled buffer into the guest pages.
+    /// </summary>
+    private void Read(in FuseInHeader h, ReadOnlySpan<byte> a, List<PageDesc> pages, PipeWriter w)
     {
         var f = Handle(h, FuseWire.U64(a, 0));
-        if (f == null) return Reply(h.Unique, -Errno.EBADF);
         var off = FuseWire.U64(a, 8);
         var size = FuseWire.U32(a, 16);
-        if (off > long.MaxValue) return Reply(h.Unique, -Errno.EINVAL);
-        if (size > Options.MaxBufferSize) return Reply(h.Unique, -Errno.ENOMEM);
-        var data = new byte[size];
-        var n = f.Read((long)off, data);
-        var writable = pages.Where(p => p.DeviceWritable).ToList();
-        if (writable.Count == 0) return Reply(h.Unique, 0, data.AsSpan(0, n));
-        // Data goes to the guest pages named by the descriptors.
-        var done = 0;
-        foreach (var d in writable)
+        var err = f == null ? -Errno.EBADF : off > long.MaxValue ? -Errno.EINVAL : size > Options.MaxBufferSize ? -Errno.ENOMEM : 0;
+        if (err != 0)
         {
-            if (done >= n) break;
-            var chunk = (int)Math.Min((uint)(n - done), d.Len);
-            var r = WriteGuest(d.Gpa, data.AsSpan(done, chunk));
-            if (r != null) return Unanswerable(r);
-            done += chunk;
+            FuseReplyWriter.Header(w, h.Unique, err);
+            return;
         }
-        var hdr = new byte[FuseConst.OutHeaderSize];
-        new FuseOutHeader((uint)(FuseConst.OutHeaderSize + n), 0, h.Unique).Write(hdr);
-        return hdr;
+        var writable = 0;
+        foreach (var d in pages) if (d.DeviceWritable) writable++;
+        if (writable == 0)
+        {
+            var reply = new FuseReplyWriter(w, (int)size);
+            reply.Commit(h.Unique, 0, f!.Read((long)off, reply.Args));
+            return;
+        }
+        var data = ArrayPool<byte>.Shared.Rent((int)size);
+        try
+        {
+            var n = f!.Read((long)off, data.AsSpan(0, (int)size));
+            // Data goes to the guest pages named by the descriptors.
+            var done = 0;
+            foreach (var d in pages)
+            {
+                if (!d.DeviceWritable) continue;
+                if (done >= n) break;
+                var chunk = (int)Math.Min((uint)(n - done), d.Len);
+                var r = GuestIo(d.Gpa, data.AsSpan(done, chunk), toGuest: true);
+                if (r != null)
+                {
+                    Unanswerable(r);
+                    return;
+                }
+                done += chunk;
+            }
+            FuseReplyWriter.Header(w, h.Unique, 0, (uint)(FuseConst.OutHeaderSize + n));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(data);
+        }
     }
 
-    private byte[]? Write(in FuseInHeader h, ReadOnlySpan<byte> a, List<PageDesc> pages)
+    /// <summary>
+    /// FUSE_WRITE: inline data goes from the ring straight into the host file, segment by segment; data in guest pages
+    /// is gathered with it in one pooled buffer first (a page that cannot be read leaves the file untouched).
+    /// </summary>
+    private void Write(in FuseInHeader h, ReadOnlySpan<byte> a, in ReadOnlySequence<byte> args, List<PageDesc> pages, PipeWriter w)
     {
         var f = Handle(h, FuseWire.U64(a, 0));
-        if (f == null) return Reply(h.Unique, -Errno.EBADF);
+        if (f == null)
+        {
+            FuseReplyWriter.Header(w, h.Unique, -Errno.EBADF);
+            return;
+        }
         var off = FuseWire.U64(a, 8);
         var size = FuseWire.U32(a, 16);
-        var inlineData = a[FuseConst.ReadInSize..];
-        var data = new byte[inlineData.Length + pages.Where(p => !p.DeviceWritable).Sum(p => (long)p.Len)];
-        inlineData.CopyTo(data);
-        var pos = inlineData.Length;
-        foreach (var d in pages)
+        var inlineData = args.Slice(FuseConst.ReadInSize);
+        long fromPages = 0;
+        foreach (var d in pages) if (!d.DeviceWritable) fromPages += d.Len;
+        var total = inlineData.Length + fromPages;
+        byte[]? gathered = null;
+        try
         {
-            if (d.DeviceWritable) continue;
-            var r = ReadGuest(d.Gpa, data.AsSpan(pos, (int)d.Len));
-            if (r != null) return Unanswerable(r);
-            pos += (int)d.Len;
+            if (fromPages != 0)
+            {
+                // total ≤ in.h.len ≤ MaxBufferSize: checked before dispatch.
+                gathered = ArrayPool<byte>.Shared.Rent((int)total);
+                inlineData.CopyTo(gathered);
+                var pos = (int)inlineData.Length;
+                foreach (var d in pages)
+                {
+                    if (d.DeviceWritable) continue;
+                    var r = GuestIo(d.Gpa, gathered.AsSpan(pos, (int)d.Len), toGuest: false);
+                    if (r != null)
+                    {
+                        Unanswerable(r);
+                        return;
+                    }
+                    pos += (int)d.Len;
+                }
+            }
+            var err = size != total ? -Errno.EINVAL : off > (ulong)long.MaxValue - size ? -Errno.EFBIG : 0;
+            if (err != 0)
+            {
+                FuseReplyWriter.Header(w, h.Unique, err);
+                return;
+            }
+            if (gathered != null) f.Write((long)off, gathered.AsSpan(0, (int)total));
+            else if (inlineData.IsEmpty) f.Write((long)off, []);
+            else
+            {
+                var at = (long)off;
+                foreach (var seg in inlineData)
+                {
+                    f.Write(at, seg.Span);
+                    at += seg.Length;
+                }
+            }
         }
-        if (size != data.Length) return Reply(h.Unique, -Errno.EINVAL);
-        if (off > (ulong)long.MaxValue - size) return Reply(h.Unique, -Errno.EFBIG);
-        f.Write((long)off, data);
-        var o = new byte[FuseConst.WriteOutSize];
-        FuseWire.Put(o, 0, size);
-        return Reply(h.Unique, 0, o);
+        finally
+        {
+            if (gathered != null) ArrayPool<byte>.Shared.Return(gathered);
+        }
+        var reply = new FuseReplyWriter(w, FuseConst.WriteOutSize);
+        reply.Args.Clear();
+        FuseWire.Put(reply.Args, 0, size);
+        reply.Commit(h.Unique, 0, FuseConst.WriteOutSize);
     }
 
-    private byte[]? Unanswerable(string why)
+    private void Unanswerable(string why)
     {
         _log.Add($"virtio-fs request failed: {why}");
         Transport?.ReportDeviceError(why);
-        return null;
     }
 
-    /// <summary>Guest memory access through the vhost-user memory table (guest RAM only) or, with FS_IO, the VMM.</summary>
-    private string? WriteGuest(ulong gpa, ReadOnlySpan<byte> data) => GuestIo(gpa, data.Length, data.ToArray(), null);
-
-    private string? ReadGuest(ulong gpa, Span<byte> into)
+    /// <summary>
+    /// Guest memory access through the vhost-user memory table (guest RAM only) or, with FS_IO, the VMM: copies
+    /// <paramref name="buf"/> to the guest (<paramref name="toGuest"/>) or fills it from the guest. Null, or why not.
+    /// </summary>
+    private string? GuestIo(ulong gpa, Span<byte> buf, bool toGuest)
     {
-        var tmp = new byte[into.Length];
-        var r = GuestIo(gpa, into.Length, null, tmp);
-        tmp.CopyTo(into);
-        return r;
-    }
-
-    private string? GuestIo(ulong gpa, int len, byte[]? write, byte[]? read)
-    {
+        var len = buf.Length;
         if (_guestRam != null && gpa >= _guestRam.Start.Value && gpa + (ulong)len <= _guestRam.End.Value)
         {
-            if (write != null) _phys.PokeBytes(new PhysAddr(gpa), write);
-            else _phys.PeekBytes(new PhysAddr(gpa), read);
+            if (toGuest) _phys.PokeBytes(new PhysAddr(gpa), buf);
+            else _phys.PeekBytes(new PhysAddr(gpa), buf);
             return null;
         }
         if (_window != null && Vmm != null && gpa >= _window.Start.Value && gpa < _window.End.Value)
@@ -357,8 +325,8 @@ public sealed class VirtiofsDaemon : IVirtioFsDevice
                 var m = Vmm.Find(off);
                 var pfn = m?.File.Backing((m.FOffset + (off - m.MOffset)) >> PageDefs.PAGE_SHIFT);
                 if (pfn == null) return "FS_IO: window range not backed by a host file page";
-                if (write != null) Share.Memory.Write(pfn.Value, po, write.AsSpan(done, chunk));
-                else Share.Memory.Read(pfn.Value, po, read.AsSpan(done, chunk));
+                if (toGuest) Share.Memory.Write(pfn.Value, po, buf.Slice(done, chunk));
+                else Share.Memory.Read(pfn.Value, po, buf.Slice(done, chunk));
                 done += chunk;
             }
             return null;
@@ -366,43 +334,56 @@ public sealed class VirtiofsDaemon : IVirtioFsDevice
         return "QueueReader(FindMemoryRegion): descriptor outside guest memory";
     }
 
-    private byte[] FhOnly(in FuseInHeader h, ReadOnlySpan<byte> a, bool release)
+    private void FhOnly(in FuseInHeader h, ReadOnlySpan<byte> a, bool release, PipeWriter w)
     {
         var fh = FuseWire.U64(a, 0);
-        if (Handle(h, fh) == null) return Reply(h.Unique, -Errno.EBADF);
+        if (Handle(h, fh) == null)
+        {
+            FuseReplyWriter.Header(w, h.Unique, -Errno.EBADF);
+            return;
+        }
         if (release) _handles.Remove(fh);
-        return Reply(h.Unique, 0);
+        FuseReplyWriter.Header(w, h.Unique, 0);
     }
 
-    private byte[] SetupMapping(in FuseInHeader h, ReadOnlySpan<byte> a)
+    private void SetupMapping(in FuseInHeader h, ReadOnlySpan<byte> a, PipeWriter w) => FuseReplyWriter.Header(w, h.Unique, SetupMapping(h, a));
+
+    private int SetupMapping(in FuseInHeader h, ReadOnlySpan<byte> a)
     {
-        if (Vmm == null) return Reply(h.Unique, -Errno.ENOSYS);
-        if (Options.SetupMappingError != 0) return Reply(h.Unique, Options.SetupMappingError);
+        if (Vmm == null) return -Errno.ENOSYS;
+        if (Options.SetupMappingError != 0) return Options.SetupMappingError;
         var f = Share.ByNode(h.NodeId);
-        if (f == null) return Reply(h.Unique, -Errno.ENOENT);
+        if (f == null) return -Errno.ENOENT;
         var foffset = FuseWire.U64(a, 8);
         var len = FuseWire.U64(a, 16);
         var flags = FuseWire.U64(a, 24);
         var moffset = FuseWire.U64(a, 32);
         var align = (1UL << Math.Min((int)Options.MapAlignment, 63)) - 1;
-        if ((foffset & align) != 0 || (moffset & align) != 0) return Reply(h.Unique, -Errno.EINVAL);
-        var r = Vmm.Map(moffset, len, f, foffset,
+        if ((foffset & align) != 0 || (moffset & align) != 0) return -Errno.EINVAL;
+        return Vmm.Map(moffset, len, f, foffset,
             read: (flags & FuseConst.FUSE_SETUPMAPPING_FLAG_READ) != 0, write: (flags & FuseConst.FUSE_SETUPMAPPING_FLAG_WRITE) != 0);
-        return Reply(h.Unique, r);
     }
 
-    private byte[] RemoveMapping(in FuseInHeader h, ReadOnlySpan<byte> a)
+    private void RemoveMapping(in FuseInHeader h, ReadOnlySpan<byte> a, in ReadOnlySequence<byte> args, PipeWriter w) =>
+        FuseReplyWriter.Header(w, h.Unique, RemoveMapping(a, args));
+
+    /// <summary>The fuse_removemapping_one entries are read in place from the ring.</summary>
+    private int RemoveMapping(ReadOnlySpan<byte> a, in ReadOnlySequence<byte> args)
     {
-        if (Vmm == null) return Reply(h.Unique, -Errno.ENOSYS);
+        if (Vmm == null) return -Errno.ENOSYS;
         var count = FuseWire.U32(a, 0);
-        if (count > FuseConst.FUSE_REMOVEMAPPING_MAX_ENTRY) return Reply(h.Unique, -Errno.EINVAL);
-        if ((ulong)a.Length < 4 + (ulong)count * FuseConst.RemoveMappingOneSize) return Reply(h.Unique, -Errno.EINVAL);
+        if (count > FuseConst.FUSE_REMOVEMAPPING_MAX_ENTRY) return -Errno.EINVAL;
+        if ((ulong)args.Length < 4 + (ulong)count * FuseConst.RemoveMappingOneSize) return -Errno.EINVAL;
+        var r = new SequenceReader<byte>(args);
+        r.Advance(FuseConst.RemoveMappingInSize);
         var err = 0;
         for (var i = 0; i < count; i++)
         {
-            var r = Vmm.Unmap(FuseWire.U64(a, 4 + i * 16), FuseWire.U64(a, 12 + i * 16));
-            if (r != 0) err = r;
+            r.TryReadLittleEndian(out long moffset);
+            r.TryReadLittleEndian(out long len);
+            var e = Vmm.Unmap((ulong)moffset, (ulong)len);
+            if (e != 0) err = e;
         }
-        return Reply(h.Unique, err);
+        return err;
     }
 }

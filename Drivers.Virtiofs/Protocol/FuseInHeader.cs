@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 
 namespace KernelSim.Drivers.Virtiofs.Protocol;
@@ -36,6 +37,27 @@ public readonly record struct FuseInHeader(uint Len, FuseOpcode Opcode, ulong Un
             BinaryPrimitives.ReadUInt32LittleEndian(b[28..]),
             BinaryPrimitives.ReadUInt32LittleEndian(b[32..]),
             BinaryPrimitives.ReadUInt16LittleEndian(b[36..]));
+        return true;
+    }
+
+    /// <summary>
+    /// Decode from a reader over pipe memory (the 40 bytes may span segments) and advance past them; false, with the
+    /// reader unmoved, when fewer than 40 bytes remain.
+    /// </summary>
+    public static bool TryRead(ref SequenceReader<byte> r, out FuseInHeader h)
+    {
+        h = default;
+        if (r.Remaining < FuseConst.InHeaderSize) return false;
+        r.TryReadLittleEndian(out int len);
+        r.TryReadLittleEndian(out int opcode);
+        r.TryReadLittleEndian(out long unique);
+        r.TryReadLittleEndian(out long nodeid);
+        r.TryReadLittleEndian(out int uid);
+        r.TryReadLittleEndian(out int gid);
+        r.TryReadLittleEndian(out int pid);
+        r.TryReadLittleEndian(out short extlen);
+        r.Advance(2); // padding
+        h = new FuseInHeader((uint)len, (FuseOpcode)(uint)opcode, (ulong)unique, (ulong)nodeid, (uint)uid, (uint)gid, (uint)pid, (ushort)extlen);
         return true;
     }
 }

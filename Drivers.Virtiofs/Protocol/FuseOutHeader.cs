@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 
 namespace KernelSim.Drivers.Virtiofs.Protocol;
@@ -19,6 +20,21 @@ public readonly record struct FuseOutHeader(uint Len, int Error, ulong Unique)
         h = default;
         if (b.Length < FuseConst.OutHeaderSize) return false;
         h = new FuseOutHeader(BinaryPrimitives.ReadUInt32LittleEndian(b), BinaryPrimitives.ReadInt32LittleEndian(b[4..]), BinaryPrimitives.ReadUInt64LittleEndian(b[8..]));
+        return true;
+    }
+
+    /// <summary>
+    /// Decode from a reader over pipe memory (the 16 bytes may span segments) and advance past them; false, with the
+    /// reader unmoved, when fewer than 16 bytes remain.
+    /// </summary>
+    public static bool TryRead(ref SequenceReader<byte> r, out FuseOutHeader h)
+    {
+        h = default;
+        if (r.Remaining < FuseConst.OutHeaderSize) return false;
+        r.TryReadLittleEndian(out int len);
+        r.TryReadLittleEndian(out int error);
+        r.TryReadLittleEndian(out long unique);
+        h = new FuseOutHeader((uint)len, error, (ulong)unique);
         return true;
     }
 }

@@ -5,7 +5,8 @@ namespace KernelSim.Drivers.Virtiofs.Protocol;
 /// <summary>
 /// Little-endian field access for the FUSE argument structs (include/uapi/linux/fuse.h). Offsets are the
 /// structs' natural layout; every reader checks the length first so a truncated message is an error, never an
-/// exception.
+/// exception. Each struct has a span form that fills caller memory (a stack buffer or the reply's place in the used
+/// ring) and returns the filled slice, and an array form for tests and tools.
 /// </summary>
 public static class FuseWire
 {
@@ -23,17 +24,28 @@ public static class FuseWire
     public static void Put(Span<byte> b, int off, ushort v) => BinaryPrimitives.WriteUInt16LittleEndian(b[off..], v);
 
     /// <summary>struct fuse_setupmapping_in: fh, foffset, len, flags, moffset.</summary>
-    public static byte[] SetupMappingIn(ulong fh, ulong foffset, ulong len, ulong flags, ulong moffset)
+    public static Span<byte> SetupMappingIn(Span<byte> b, ulong fh, ulong foffset, ulong len, ulong flags, ulong moffset)
     {
-        var b = new byte[FuseConst.SetupMappingInSize];
+        b = b[..FuseConst.SetupMappingInSize];
         Put(b, 0, fh); Put(b, 8, foffset); Put(b, 16, len); Put(b, 24, flags); Put(b, 32, moffset);
         return b;
     }
 
-    /// <summary>struct fuse_removemapping_in + count × fuse_removemapping_one.</summary>
-    public static byte[] RemoveMappingIn(ReadOnlySpan<(ulong MOffset, ulong Len)> entries)
+    /// <summary>struct fuse_setupmapping_in as a new array.</summary>
+    public static byte[] SetupMappingIn(ulong fh, ulong foffset, ulong len, ulong flags, ulong moffset)
     {
-        var b = new byte[FuseConst.RemoveMappingInSize + entries.Length * FuseConst.RemoveMappingOneSize];
+        var b = new byte[FuseConst.SetupMappingInSize];
+        SetupMappingIn(b, fh, foffset, len, flags, moffset);
+        return b;
+    }
+
+    /// <summary>Bytes of a fuse_removemapping_in with <paramref name="count"/> entries.</summary>
+    public static int RemoveMappingInSize(int count) => FuseConst.RemoveMappingInSize + count * FuseConst.RemoveMappingOneSize;
+
+    /// <summary>struct fuse_removemapping_in + count × fuse_removemapping_one.</summary>
+    public static Span<byte> RemoveMappingIn(Span<byte> b, ReadOnlySpan<(ulong MOffset, ulong Len)> entries)
+    {
+        b = b[..RemoveMappingInSize(entries.Length)];
         Put(b, 0, (uint)entries.Length);
         for (var i = 0; i < entries.Length; i++)
         {
@@ -43,86 +55,184 @@ public static class FuseWire
         return b;
     }
 
-    /// <summary>struct fuse_read_in / fuse_write_in: fh, offset, size, read/write_flags, lock_owner, flags.</summary>
-    public static byte[] ReadWriteIn(ulong fh, ulong offset, uint size, uint rwFlags, uint flags)
+    /// <summary>struct fuse_removemapping_in + entries as a new array.</summary>
+    public static byte[] RemoveMappingIn(ReadOnlySpan<(ulong MOffset, ulong Len)> entries)
     {
-        var b = new byte[FuseConst.ReadInSize];
+        var b = new byte[RemoveMappingInSize(entries.Length)];
+        RemoveMappingIn(b, entries);
+        return b;
+    }
+
+    /// <summary>struct fuse_read_in / fuse_write_in: fh, offset, size, read/write_flags, lock_owner, flags.</summary>
+    public static Span<byte> ReadWriteIn(Span<byte> b, ulong fh, ulong offset, uint size, uint rwFlags, uint flags)
+    {
+        b = b[..FuseConst.ReadInSize];
+        b.Clear();
         Put(b, 0, fh); Put(b, 8, offset); Put(b, 16, size); Put(b, 20, rwFlags); Put(b, 32, flags);
         return b;
     }
 
-    /// <summary>struct fuse_setattr_in with valid, fh and size (other fields zero).</summary>
-    public static byte[] SetattrIn(uint valid, ulong fh, ulong size)
+    /// <summary>struct fuse_read_in / fuse_write_in as a new array.</summary>
+    public static byte[] ReadWriteIn(ulong fh, ulong offset, uint size, uint rwFlags, uint flags)
     {
-        var b = new byte[FuseConst.SetattrInSize];
+        var b = new byte[FuseConst.ReadInSize];
+        ReadWriteIn(b, fh, offset, size, rwFlags, flags);
+        return b;
+    }
+
+    /// <summary>struct fuse_setattr_in with valid, fh and size (other fields zero).</summary>
+    public static Span<byte> SetattrIn(Span<byte> b, uint valid, ulong fh, ulong size)
+    {
+        b = b[..FuseConst.SetattrInSize];
+        b.Clear();
         Put(b, 0, valid); Put(b, 8, fh); Put(b, 16, size);
         return b;
     }
 
-    /// <summary>struct fuse_getattr_in.</summary>
-    public static byte[] GetattrIn(uint getattrFlags, ulong fh)
+    /// <summary>struct fuse_setattr_in as a new array.</summary>
+    public static byte[] SetattrIn(uint valid, ulong fh, ulong size)
     {
-        var b = new byte[FuseConst.GetattrInSize];
+        var b = new byte[FuseConst.SetattrInSize];
+        SetattrIn(b, valid, fh, size);
+        return b;
+    }
+
+    /// <summary>struct fuse_getattr_in.</summary>
+    public static Span<byte> GetattrIn(Span<byte> b, uint getattrFlags, ulong fh)
+    {
+        b = b[..FuseConst.GetattrInSize];
+        b.Clear();
         Put(b, 0, getattrFlags); Put(b, 8, fh);
         return b;
     }
 
-    /// <summary>struct fuse_open_in.</summary>
-    public static byte[] OpenIn(uint flags)
+    /// <summary>struct fuse_getattr_in as a new array.</summary>
+    public static byte[] GetattrIn(uint getattrFlags, ulong fh)
     {
-        var b = new byte[FuseConst.OpenInSize];
+        var b = new byte[FuseConst.GetattrInSize];
+        GetattrIn(b, getattrFlags, fh);
+        return b;
+    }
+
+    /// <summary>struct fuse_open_in.</summary>
+    public static Span<byte> OpenIn(Span<byte> b, uint flags)
+    {
+        b = b[..FuseConst.OpenInSize];
+        b.Clear();
         Put(b, 0, flags);
         return b;
     }
 
-    /// <summary>struct fuse_release_in / fuse_flush_in (both 24 bytes; fh first).</summary>
-    public static byte[] FhIn24(ulong fh, uint flags)
+    /// <summary>struct fuse_open_in as a new array.</summary>
+    public static byte[] OpenIn(uint flags)
     {
-        var b = new byte[24];
+        var b = new byte[FuseConst.OpenInSize];
+        OpenIn(b, flags);
+        return b;
+    }
+
+    /// <summary>struct fuse_release_in / fuse_flush_in (both 24 bytes; fh first).</summary>
+    public static Span<byte> FhIn24(Span<byte> b, ulong fh, uint flags)
+    {
+        b = b[..24];
+        b.Clear();
         Put(b, 0, fh); Put(b, 8, flags);
         return b;
     }
 
-    /// <summary>struct fuse_fsync_in.</summary>
-    public static byte[] FsyncIn(ulong fh, uint fsyncFlags)
+    /// <summary>struct fuse_release_in / fuse_flush_in as a new array.</summary>
+    public static byte[] FhIn24(ulong fh, uint flags)
     {
-        var b = new byte[FuseConst.FsyncInSize];
+        var b = new byte[24];
+        FhIn24(b, fh, flags);
+        return b;
+    }
+
+    /// <summary>struct fuse_fsync_in.</summary>
+    public static Span<byte> FsyncIn(Span<byte> b, ulong fh, uint fsyncFlags)
+    {
+        b = b[..FuseConst.FsyncInSize];
+        b.Clear();
         Put(b, 0, fh); Put(b, 8, fsyncFlags);
         return b;
     }
 
-    /// <summary>struct fuse_forget_in.</summary>
-    public static byte[] ForgetIn(ulong nlookup)
+    /// <summary>struct fuse_fsync_in as a new array.</summary>
+    public static byte[] FsyncIn(ulong fh, uint fsyncFlags)
     {
-        var b = new byte[FuseConst.ForgetInSize];
+        var b = new byte[FuseConst.FsyncInSize];
+        FsyncIn(b, fh, fsyncFlags);
+        return b;
+    }
+
+    /// <summary>struct fuse_forget_in.</summary>
+    public static Span<byte> ForgetIn(Span<byte> b, ulong nlookup)
+    {
+        b = b[..FuseConst.ForgetInSize];
         Put(b, 0, nlookup);
         return b;
     }
 
-    /// <summary>A NUL-terminated name (LOOKUP's argument).</summary>
+    /// <summary>struct fuse_forget_in as a new array.</summary>
+    public static byte[] ForgetIn(ulong nlookup)
+    {
+        var b = new byte[FuseConst.ForgetInSize];
+        ForgetIn(b, nlookup);
+        return b;
+    }
+
+    /// <summary>Bytes of <paramref name="name"/> as LOOKUP's argument (UTF-8 plus the NUL).</summary>
+    public static int NameSize(string name) => System.Text.Encoding.UTF8.GetByteCount(name) + 1;
+
+    /// <summary>A NUL-terminated name (LOOKUP's argument) in <paramref name="b"/> (at least <see cref="NameSize"/> bytes).</summary>
+    public static Span<byte> Name(Span<byte> b, string name)
+    {
+        var n = System.Text.Encoding.UTF8.GetBytes(name, b);
+        b[n] = 0;
+        return b[..(n + 1)];
+    }
+
+    /// <summary>A NUL-terminated name as a new array.</summary>
     public static byte[] Name(string name)
     {
-        var n = System.Text.Encoding.UTF8.GetByteCount(name);
-        var b = new byte[n + 1];
-        System.Text.Encoding.UTF8.GetBytes(name, b);
+        var b = new byte[NameSize(name)];
+        Name(b, name);
         return b;
     }
 
     /// <summary>struct fuse_entry_out (128 bytes).</summary>
+    public static Span<byte> EntryOut(Span<byte> b, ulong nodeid, ulong entryValid, ulong attrValid, in FuseAttr attr)
+    {
+        b = b[..FuseConst.EntryOutSize];
+        b.Clear();
+        Put(b, 0, nodeid); Put(b, 16, entryValid); Put(b, 24, attrValid);
+        attr.Write(b[40..]);
+        return b;
+    }
+
+    /// <summary>struct fuse_entry_out as a new array.</summary>
     public static byte[] EntryOut(ulong nodeid, ulong entryValid, ulong attrValid, in FuseAttr attr)
     {
         var b = new byte[FuseConst.EntryOutSize];
-        Put(b, 0, nodeid); Put(b, 16, entryValid); Put(b, 24, attrValid);
-        attr.Write(b.AsSpan(40));
+        EntryOut(b, nodeid, entryValid, attrValid, attr);
         return b;
     }
 
     /// <summary>struct fuse_attr_out (104 bytes).</summary>
+    public static Span<byte> AttrOut(Span<byte> b, ulong attrValid, in FuseAttr attr)
+    {
+        b = b[..FuseConst.AttrOutSize];
+        b.Clear();
+        Put(b, 0, attrValid);
+        attr.Write(b[16..]);
+        return b;
+    }
+
+    /// <summary>struct fuse_attr_out as a new array.</summary>
     public static byte[] AttrOut(ulong attrValid, in FuseAttr attr)
     {
         var b = new byte[FuseConst.AttrOutSize];
-        Put(b, 0, attrValid);
-        attr.Write(b.AsSpan(16));
+        AttrOut(b, attrValid, attr);
         return b;
     }
 }

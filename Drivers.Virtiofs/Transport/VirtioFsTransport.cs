@@ -7,12 +7,14 @@ namespace KernelSim.Drivers.Virtiofs.Transport;
 
 /// <summary>
 /// The virtio-fs virtqueues (fs/fuse/virtio_fs.c): index 0 = "hiprio" (FORGET only), 1 = "requests.0". Each queue
-/// is a pair of System.IO.Pipelines pipes (available ring: driver → device; used ring: device → driver) pumped
-/// synchronously — writing a chain, kicking the device and reading the used element all happen inside the call,
-/// so a run is deterministic. A chain on the available pipe is framed as
+/// is a pair of System.IO.Pipelines pipes (available ring: driver → device; used ring: device → driver) over pooled
+/// memory, pumped synchronously — writing a chain, kicking the device and reading the used element all happen inside
+/// the call, so a run is deterministic. A chain on the available pipe is framed as
 /// <c>u32 frame_len | u32 inline_len | inline bytes (fuse_in_header + args [+ data]) | u16 n | n × (u64 gpa, u32 len, u32 writable)</c>;
-/// a used element is <c>u32 len | bytes (fuse_out_header + args + data)</c>. Every request is logged, decoded
-/// from its wire bytes.
+/// a used element is <c>u32 len | bytes (fuse_out_header + args + data)</c>, all little-endian. Chains are written
+/// straight into the pipe's memory (<see cref="PipeWriter.GetSpan"/> + <see cref="PipeWriter.Advance"/>); used
+/// elements are parsed with <see cref="SequenceReader{T}"/> and may span segments. Every request is logged,
+/// decoded from its wire bytes.
 /// </summary>
 public sealed class VirtioFsTransport
 {
@@ -21,11 +23,21 @@ public sealed class VirtioFsTransport
     /// <summary>Index of the first (only) request queue.</summary>
     public const int RequestQueue = 1;
 
-    private static readonly PipeOptions Options = new(pauseWriterThreshold: 0, resumeWriterThreshold: 0,
-        readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false);
+    private const int ChainHead = 8; // frame_len + inline_len
+    private const int DescSize = 16;
+
+    /// <summary>
+    /// Pooled segments; inline schedulers and no writer back-pressure (pauseWriterThreshold 0 never pauses), so
+    /// every FlushAsync completes synchronously by construction and no continuation runs on another thread.
+    /// </summary>
+    internal static readonly PipeOptions Options = new(pool: MemoryPool<byte>.Shared,
+        readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline,
+        pauseWriterThreshold: 0, resumeWriterThreshold: 0, minimumSegmentSize: 4096, useSynchronizationContext: false);
 
     private readonly (Pipe Avail, Pipe Used)[] _queues = [(new Pipe(Options), new Pipe(Options)), (new Pipe(Options), new Pipe(Options))];
+    private readonly bool[] _stalled = new bool[2];
     private readonly List<FuseMessage> _log = [];
+    private string? _lastDeviceError;
 
     /// <summary>Connect the driver end to <paramref name="device"/>.</summary>
     public VirtioFsTransport(IVirtioFsDevice device) => Device = device;
@@ -46,98 +58,164 @@ public sealed class VirtioFsTransport
     public IReadOnlyList<FuseMessage> Messages(FuseOpcode op) => _log.Where(m => m.Opcode == op).ToList();
 
     /// <summary>
-    /// Put one descriptor chain on queue <paramref name="queue"/>, kick the device and return the used element's
-    /// bytes, or null when the device returned no reply for it.
+    /// Put one descriptor chain with ready-made inline bytes on queue <paramref name="queue"/>, kick the device and
+    /// return the used element's bytes (copied once into a new array), or null when the device returned no reply.
     /// </summary>
     public byte[]? Submit(int queue, ReadOnlySpan<byte> inline, IReadOnlyList<PageDesc>? pages = null)
     {
         pages ??= [];
-        var frameLen = 4 + 4 + inline.Length + 2 + pages.Count * 16;
-        var frame = new byte[frameLen];
-        BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)frameLen);
-        BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(4), (uint)inline.Length);
-        inline.CopyTo(frame.AsSpan(8));
-        var p = 8 + inline.Length;
-        BinaryPrimitives.WriteUInt16LittleEndian(frame.AsSpan(p), (ushort)pages.Count);
-        p += 2;
-        foreach (var d in pages)
-        {
-            BinaryPrimitives.WriteUInt64LittleEndian(frame.AsSpan(p), d.Gpa);
-            BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(p + 8), d.Len);
-            BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(p + 12), d.DeviceWritable ? 1u : 0u);
-            p += 16;
-        }
-        return SubmitFrame(queue, frame, Decode(queue, inline, pages));
+        if (!Usable(queue)) return null;
+        var w = _queues[queue].Avail.Writer;
+        var head = w.GetSpan(ChainHead);
+        BinaryPrimitives.WriteUInt32LittleEndian(head, (uint)ChainLength(inline.Length, pages.Count));
+        BinaryPrimitives.WriteUInt32LittleEndian(head[4..], (uint)inline.Length);
+        w.Advance(ChainHead);
+        w.Write(inline);
+        WriteDescriptors(w, pages);
+        return Exchange(queue, Decode(queue, inline, 0, pages), out var element, out var reader) ? TakeArray(reader, element) : null;
+    }
+
+    /// <summary>
+    /// virtio_fs_enqueue_req for a request the caller describes: fuse_in_header, argument bytes, inline data and
+    /// data descriptors are written straight into the available ring (no intermediate buffer); the device is kicked
+    /// and the used element (fuse_out_header + payload) is copied once into <paramref name="reply"/>. Returns the
+    /// used element's length, or −1 when the device returned no complete used element for the chain.
+    /// </summary>
+    public int Submit(int queue, in FuseInHeader header, scoped ReadOnlySpan<byte> args, scoped ReadOnlySpan<byte> data,
+        IReadOnlyList<PageDesc>? pages, IBufferWriter<byte> reply)
+    {
+        pages ??= [];
+        if (!Usable(queue)) return -1;
+        var w = _queues[queue].Avail.Writer;
+        var inlineLen = FuseConst.InHeaderSize + args.Length + data.Length;
+        var headLen = ChainHead + FuseConst.InHeaderSize + args.Length;
+        var s = w.GetSpan(headLen)[..headLen];
+        BinaryPrimitives.WriteUInt32LittleEndian(s, (uint)ChainLength(inlineLen, pages.Count));
+        BinaryPrimitives.WriteUInt32LittleEndian(s[4..], (uint)inlineLen);
+        header.Write(s[ChainHead..]);
+        args.CopyTo(s[(ChainHead + FuseConst.InHeaderSize)..]);
+        var msg = Decode(queue, s[ChainHead..], data.Length, pages);
+        w.Advance(headLen);
+        w.Write(data);
+        WriteDescriptors(w, pages);
+        if (!Exchange(queue, msg, out var element, out var reader)) return -1;
+        var len = (int)element.Length;
+        foreach (var seg in element) reply.Write(seg.Span);
+        reader.AdvanceTo(element.End); // the sequence's segments go back to the pool: not touched after this
+        return len;
     }
 
     /// <summary>Put raw bytes on a queue's available pipe (malformed-chain tests) and kick; the used element or null.</summary>
-    public byte[]? SubmitRawFrame(int queue, ReadOnlySpan<byte> frame) => SubmitFrame(queue, frame.ToArray(), null);
-
-    private byte[]? SubmitFrame(int queue, byte[] frame, FuseMessage? msg)
+    public byte[]? SubmitRawFrame(int queue, ReadOnlySpan<byte> frame)
     {
-        if ((uint)queue >= (uint)_queues.Length) return null;
-        var (avail, used) = _queues[queue];
-        if (msg != null) _log.Add(msg);
-        _lastDeviceError = null;
-        avail.Writer.Write(frame);
-        Complete(avail.Writer.FlushAsync());
-        Device.Kick(queue, avail.Reader, used.Writer);
-        Complete(used.Writer.FlushAsync());
-        var reply = ReadUsed(used.Reader);
-        if (msg != null)
-        {
-            msg.DeviceError = _lastDeviceError;
-            if (reply != null)
-            {
-                msg.ReplyBytes = reply.Length;
-                msg.Error = FuseOutHeader.TryRead(reply, out var oh) ? oh.Error : null;
-            }
-        }
-        return reply;
+        if (!Usable(queue)) return null;
+        _queues[queue].Avail.Writer.Write(frame);
+        return Exchange(queue, null, out var element, out var reader) ? TakeArray(reader, element) : null;
     }
-
-    private string? _lastDeviceError;
 
     /// <summary>The device reports a problem with the chain it is processing (shown in the log).</summary>
     public void ReportDeviceError(string error) => _lastDeviceError = error;
 
-    private static void Complete(ValueTask<FlushResult> t)
+    private static int ChainLength(int inlineLen, int descs) => ChainHead + inlineLen + 2 + descs * DescSize;
+
+    private bool Usable(int queue) => (uint)queue < (uint)_queues.Length && !_stalled[queue];
+
+    private static void WriteDescriptors(PipeWriter w, IReadOnlyList<PageDesc> pages)
     {
-        // With pauseWriterThreshold 0 and inline schedulers a flush never waits.
-        if (!t.IsCompleted) throw new InvalidOperationException("simulator bug: a virtqueue flush did not complete synchronously");
-        t.GetAwaiter().GetResult();
+        var len = 2 + pages.Count * DescSize;
+        var s = w.GetSpan(len);
+        BinaryPrimitives.WriteUInt16LittleEndian(s, (ushort)pages.Count);
+        var p = 2;
+        foreach (var d in pages)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(s[p..], d.Gpa);
+            BinaryPrimitives.WriteUInt32LittleEndian(s[(p + 8)..], d.Len);
+            BinaryPrimitives.WriteUInt32LittleEndian(s[(p + 12)..], d.DeviceWritable ? 1u : 0u);
+            p += DescSize;
+        }
+        w.Advance(len);
     }
 
-    private static byte[]? ReadUsed(PipeReader reader)
+    /// <summary>
+    /// Publish the chain (flush), kick the device, publish its used elements and peek at the first one. On true the
+    /// caller copies <paramref name="element"/> and then advances <paramref name="reader"/> past it.
+    /// </summary>
+    private bool Exchange(int queue, FuseMessage? msg, out ReadOnlySequence<byte> element, out PipeReader reader)
     {
-        if (!reader.TryRead(out var result)) return null;
+        var (avail, used) = _queues[queue];
+        reader = used.Reader;
+        element = default;
+        if (msg != null) _log.Add(msg);
+        _lastDeviceError = null;
+        var ok = Flushed(queue, avail.Writer.FlushAsync());
+        if (ok)
+        {
+            Device.Kick(queue, avail.Reader, used.Writer);
+            ok = Flushed(queue, used.Writer.FlushAsync()) && TryPeekUsed(reader, out element);
+        }
+        if (msg != null)
+        {
+            msg.DeviceError = _lastDeviceError;
+            if (ok)
+            {
+                msg.ReplyBytes = (int)element.Length;
+                var r = new SequenceReader<byte>(element);
+                msg.Error = FuseOutHeader.TryRead(ref r, out var oh) ? oh.Error : null;
+            }
+        }
+        return ok;
+    }
+
+    /// <summary>
+    /// With <see cref="Options"/> a flush cannot wait, and the simulation must never depend on thread timing. If a
+    /// flush does not complete synchronously, or the other end has completed, that is a simulator error: the queue is
+    /// marked stalled (no chain is put on it any more, every request on it gets no reply — the outcome of a device that
+    /// stopped serving the queue) and the log says so. The pending task is never blocked on.
+    /// </summary>
+    private bool Flushed(int queue, ValueTask<FlushResult> flush)
+    {
+        if (flush.IsCompletedSuccessfully && flush.Result is { IsCompleted: false, IsCanceled: false }) return true;
+        _stalled[queue] = true;
+        _lastDeviceError = $"simulator error: virtqueue {QueueName(queue)} stalled (a flush did not complete synchronously)";
+        return false;
+    }
+
+    /// <summary>
+    /// The first used element (u32 len | len bytes), which may span segments. An element that has not wholly arrived
+    /// stays in the ring — consumed up to its start, examined to the end — and the request has no reply yet.
+    /// </summary>
+    private static bool TryPeekUsed(PipeReader reader, out ReadOnlySequence<byte> element)
+    {
+        element = default;
+        if (!reader.TryRead(out var result)) return false;
         var buf = result.Buffer;
-        if (buf.Length < 4)
+        var r = new SequenceReader<byte>(buf);
+        if (!r.TryReadLittleEndian(out int len) || (uint)len > r.Remaining)
         {
             reader.AdvanceTo(buf.Start, buf.End);
-            return null;
+            return false;
         }
-        Span<byte> lenBytes = stackalloc byte[4];
-        buf.Slice(0, 4).CopyTo(lenBytes);
-        var len = BinaryPrimitives.ReadUInt32LittleEndian(lenBytes);
-        if (buf.Length < 4 + len)
-        {
-            reader.AdvanceTo(buf.Start, buf.End);
-            return null;
-        }
-        var data = buf.Slice(4, len).ToArray();
-        reader.AdvanceTo(buf.GetPosition(4 + len));
-        return data;
+        element = buf.Slice(r.Position, len);
+        return true;
     }
 
-    private FuseMessage Decode(int queue, ReadOnlySpan<byte> b, IReadOnlyList<PageDesc> pages)
+    private static byte[] TakeArray(PipeReader reader, in ReadOnlySequence<byte> element)
+    {
+        var a = new byte[element.Length];
+        element.CopyTo(a);
+        reader.AdvanceTo(element.End);
+        return a;
+    }
+
+    /// <summary>Decode the log entry from the chain's inline bytes (header + args as written) and its descriptors.</summary>
+    private FuseMessage Decode(int queue, ReadOnlySpan<byte> b, int dataLen, IReadOnlyList<PageDesc> pages)
     {
         FuseInHeader.TryRead(b, out var h);
         var a = b.Length > FuseConst.InHeaderSize ? b[FuseConst.InHeaderSize..] : [];
         ulong fh = 0, off = 0, size = 0, flags = 0, moff = 0;
         uint valid = 0;
         string? name = null;
-        List<(ulong, ulong)> rem = [];
+        List<(ulong, ulong)>? rem = null;
         switch (h.Opcode)
         {
             case FuseOpcode.SETUPMAPPING when a.Length >= FuseConst.SetupMappingInSize:
@@ -145,6 +223,7 @@ public sealed class VirtioFsTransport
                 break;
             case FuseOpcode.REMOVEMAPPING when a.Length >= 4:
                 var count = FuseWire.U32(a, 0);
+                rem = [];
                 for (var i = 0; i < count && 4 + (i + 1) * 16 <= a.Length; i++) rem.Add((FuseWire.U64(a, 4 + i * 16), FuseWire.U64(a, 12 + i * 16)));
                 break;
             case FuseOpcode.READ or FuseOpcode.WRITE when a.Length >= FuseConst.ReadInSize:
@@ -175,7 +254,7 @@ public sealed class VirtioFsTransport
             Unique = h.Unique,
             NodeId = h.NodeId,
             Len = h.Len,
-            RequestBytes = b.Length + SumReadable(pages),
+            RequestBytes = b.Length + dataLen + SumReadable(pages),
             Fh = fh,
             Offset = off,
             Size = size,
@@ -183,8 +262,8 @@ public sealed class VirtioFsTransport
             MOffset = moff,
             Valid = valid,
             Name = name,
-            Removals = rem,
-            Pages = pages.ToArray(),
+            Removals = rem ?? [],
+            Pages = pages.Count == 0 ? [] : pages.ToArray(),
         };
     }
 
