@@ -23,7 +23,7 @@ public sealed record SeedRun(CampaignPlan Plan, KernelVersion Profile, IReadOnly
 }
 
 /// <summary>The live state of a seed run, given to the after-step hook (tests corrupt memory through it).</summary>
-public sealed class SeedContext
+internal sealed class SeedContext
 {
     public required Machine Machine { get; init; }
     public required Process Process { get; init; }
@@ -39,7 +39,7 @@ public sealed class SeedContext
 /// and checked by an oracle that knows every byte (<see cref="CampaignOracle"/>); a mismatch is silent
 /// corruption.
 /// </summary>
-public static class SeedRunner
+internal static class SeedRunner
 {
     /// <summary>KERNELSIM_CAMPAIGN_DEBUG=1 prints each step on stderr before it runs (to find a hang).</summary>
     private static readonly bool Debug = Environment.GetEnvironmentVariable("KERNELSIM_CAMPAIGN_DEBUG") == "1";
