@@ -21,13 +21,14 @@ public static partial class ScenarioParser
     public static readonly string[] TopKeys = ["scenario", "title", "story", "machine", "actors", "steps"];
 
     /// <summary>Read and parse a file; the name in messages is <paramref name="path"/> as given.</summary>
-    public static IReadOnlyList<Scenario> ParseFile(string path, StepRegistry? registry = null) =>
-        ParseText(path, File.ReadAllText(path), registry);
+    public static IReadOnlyList<Scenario> ParseFile(string path) => ParseText(path, File.ReadAllText(path), StepRegistry.Default);
 
     /// <summary>Parse scenario text; <paramref name="file"/> names it in messages.</summary>
-    public static IReadOnlyList<Scenario> ParseText(string file, string text, StepRegistry? registry = null)
+    public static IReadOnlyList<Scenario> ParseText(string file, string text) => ParseText(file, text, StepRegistry.Default);
+
+    /// <summary>Parse scenario text with the steps of <paramref name="registry"/>.</summary>
+    internal static IReadOnlyList<Scenario> ParseText(string file, string text, StepRegistry registry)
     {
-        registry ??= StepRegistry.Default;
         var stream = new YamlStream();
         try
         {

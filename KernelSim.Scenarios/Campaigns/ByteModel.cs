@@ -1,7 +1,7 @@
 namespace KernelSim.Scenarios.Campaigns;
 
 /// <summary>The oracle's view of a byte range: what each byte must be, or "unknown" (not checked).</summary>
-public sealed class ByteModel
+internal sealed class ByteModel
 {
     private readonly byte[] _data;
     private readonly bool[] _known;

@@ -1,3 +1,6 @@
+using KernelSim.Fs.Dax;
+using KernelSim.Drivers.Pmem;
+using KernelSim.Fs;
 using KernelSim.Kernel;
 using KernelSim.Lib;
 using KernelSim.Mm;
@@ -11,7 +14,7 @@ namespace KernelSim.Scenarios.Campaigns;
 /// its range (a count no larger than asked, −1…−4095, an address) or a machine outcome; anything else, or a
 /// .NET exception (caught at the campaign boundary), is a simulator bug reported with its seed.
 /// </summary>
-public sealed class HostileWorkload
+internal sealed class HostileWorkload : ICampaignWorkload
 {
     private static readonly string[] Calls =
     [
@@ -21,7 +24,7 @@ public sealed class HostileWorkload
 
     private const int Read = 0, Write = 1, Pread = 2, Pwrite = 3, Readv = 4, Writev = 5, Preadv2 = 6, Pwritev2 = 7,
         Lseek = 8, Mmap = 9, Munmap = 10, Mprotect = 11, Madvise = 12, Prctl = 13, Load = 14, Store = 15, Fsync = 16,
-        Close = 17, Open = 18;
+        Close = 17, OpenCall = 18;
 
     // Symbolic address classes resolved at run time (the buffer's address is not known when the plan is drawn).
     private const ulong AddrBuf = 0xA000_0000_0000_0001, AddrBufEnd = 0xA000_0000_0000_0002, AddrOther = 0xA000_0000_0000_0003,
@@ -47,25 +50,45 @@ public sealed class HostileWorkload
 
     private static readonly string[] Paths = ["/mnt/ramfs/data", "/dev/pmem0", "/mnt/ramfs/new", "", "relative", "/nope/x", "/dev/pmem0/x", "/mnt/ramfs/"];
 
-    private readonly Machine _m;
-    private readonly Process _p;
-    private readonly UserPtr _buf;
-    private readonly UserPtr _vec;
-    private readonly ulong _other;
+    private readonly SeedSession _s;
+    private Machine _m = null!;
+    private Process _p = null!;
+    private UserPtr _buf;
+    private UserPtr _vec;
+    private ulong _other;
 
-    public HostileWorkload(Machine m, Process p, UserPtr buf, UserPtr vec)
+    public HostileWorkload(SeedSession session) => _s = session;
+
+    /// <summary>/dev/pmem0, for descriptors 1 and 2.</summary>
+    public void Configure(MachineBuilder builder) => builder.AddPmem(new PmemNamespaceSpec(_s.Spec.PmemSize)).AddDaxFs();
+
+    /// <summary>A ramfs holding the seed's 64 KiB file, for descriptor 0.</summary>
+    public void Boot() => RamFs.Mount(_s.Machine).CreateWithData("data", ByteModel.Pattern(_s.Plan.Seed, 0xD0D0, (int)CampaignPlan.Region));
+
+    public int BufferMapping => Mman.MAP_PRIVATE;
+
+    public bool Open()
     {
-        _m = m;
-        _p = p;
-        _buf = buf;
-        _vec = vec;
+        _m = _s.Machine;
+        _p = _s.Process;
+        _buf = _s.Buf;
+        _vec = _s.Vec;
         // Descriptors 0..2: the ramfs file, /dev/pmem0 buffered and O_DIRECT.
-        p.Open("/mnt/ramfs/data", Fcntl.O_RDWR);
-        p.Open("/dev/pmem0", Fcntl.O_RDWR);
-        p.Open("/dev/pmem0", Fcntl.O_RDWR | Fcntl.O_DIRECT);
-        var other = m.Spawn("other");
+        _p.Open("/mnt/ramfs/data", Fcntl.O_RDWR);
+        _p.Open("/dev/pmem0", Fcntl.O_RDWR);
+        _p.Open("/dev/pmem0", Fcntl.O_RDWR | Fcntl.O_DIRECT);
+        var other = _m.Spawn("other");
         _other = other.MapAnonymous(8192).Value;
         other.Store(new UserPtr(_other), new byte[8192]);
+        return true;
+    }
+
+    /// <summary>The hostile workload draws no faults (PlanGenerator).</summary>
+    public int Inject(PlanStep step, List<ulong> at) => throw new InvalidOperationException($"{step.Describe()}: the hostile workload takes no faults");
+
+    /// <summary>No final check: the hostile calls are checked one by one (their range), not against the oracle.</summary>
+    public void FinalCheck(int index)
+    {
     }
 
     /// <summary>Draw one hostile call: Raw = [call, a0 … a5] (addresses may be symbolic).</summary>
@@ -104,7 +127,7 @@ public sealed class HostileWorkload
         _ => a,
     };
 
-    public void Execute(int i, PlanStep s, Action<int, string, long?, Outcome, string> add)
+    public void Operate(int i, PlanStep s)
     {
         var raw = s.Raw!;
         var call = (int)raw[0];
@@ -159,7 +182,7 @@ public sealed class HostileWorkload
                 bound = long.MaxValue;
                 if (ret >= 0 && ret != Machine.NoReturn && ((ulong)ret % PageDefs.PAGE_SIZE != 0 || (ulong)ret >= PageDefs.TASK_SIZE_MAX))
                 {
-                    add(i, desc, ret, Outcome.SimBug, $"mmap returned a bad address 0x{ret:x}");
+                    _s.Add(i, desc, ret, Outcome.SimBug, $"mmap returned a bad address 0x{ret:x}");
                     return;
                 }
                 break;
@@ -182,7 +205,7 @@ public sealed class HostileWorkload
                 var r = call == Load ? _p.Load(new UserPtr(a1), data) : _p.Store(new UserPtr(a1), data);
                 if (r.Done > (ulong)n)
                 {
-                    add(i, desc, (long)r.Done, Outcome.SimBug, $"user access reports {r.Done} of {n} bytes");
+                    _s.Add(i, desc, (long)r.Done, Outcome.SimBug, $"user access reports {r.Done} of {n} bytes");
                     return;
                 }
                 ret = r.Outcome != null ? Machine.NoReturn : (long)r.Done;
@@ -218,7 +241,7 @@ public sealed class HostileWorkload
                     _ => Outcome.SimBug,
                 };
             detail = _m.State.PanicMessage ?? _p.StuckReason ?? (o == Outcome.SimBug ? "no return with the machine and the process running" : "");
-            add(i, desc, null, o, detail);
+            _s.Add(i, desc, null, o, detail);
             return;
         }
         if (_p.SignalsReceived.Count > sigBefore)
@@ -227,18 +250,18 @@ public sealed class HostileWorkload
             o = sig.Signo == Sig.SIGBUS
                 ? sig.Code switch { Sig.BUS_MCEERR_AR => Outcome.SigbusAr, Sig.BUS_MCEERR_AO => Outcome.SigbusAo, _ => Outcome.SigbusAdrerr }
                 : sig.Code == Sig.SEGV_ACCERR ? Outcome.SigsegvAccerr : Outcome.SigsegvMaperr;
-            add(i, desc, ret, o, $"{Sig.Name(sig.Signo)} {Sig.CodeName(sig.Signo, sig.Code)}");
+            _s.Add(i, desc, ret, o, $"{Sig.Name(sig.Signo)} {Sig.CodeName(sig.Signo, sig.Code)}");
             return;
         }
-        if (call == Mmap && ret >= 0) { add(i, desc, ret, Outcome.Complete, ""); return; }
-        if (call is Lseek or Open && ret >= 0) { add(i, desc, ret, Outcome.Complete, ""); return; }
-        if (bound == 0 && ret > 0) { add(i, desc, ret, Outcome.SimBug, $"out-of-range return {ret}"); return; }
-        o = SeedRunner.FromReturn(ret, bound, out detail);
+        if (call == Mmap && ret >= 0) { _s.Add(i, desc, ret, Outcome.Complete, ""); return; }
+        if (call is Lseek or OpenCall && ret >= 0) { _s.Add(i, desc, ret, Outcome.Complete, ""); return; }
+        if (bound == 0 && ret > 0) { _s.Add(i, desc, ret, Outcome.SimBug, $"out-of-range return {ret}"); return; }
+        o = OutcomeClassifier.FromReturn(ret, bound, out detail);
         if (o == Outcome.ShortCount && call is not (Read or Write or Pread or Pwrite or Load or Store))
         {
             o = Outcome.Complete;
             detail = "";
         }
-        add(i, desc, ret, o, detail);
+        _s.Add(i, desc, ret, o, detail);
     }
 }

@@ -11,7 +11,7 @@ public sealed class ExpectationContext
 {
     private readonly Dictionary<string, int> _signalsBefore;
 
-    public ExpectationContext(ScenarioRun run, StepSpec step, StepResult result, int mceBefore, int dmesgBefore, int traceBefore, Dictionary<string, int> signalsBefore)
+    internal ExpectationContext(ScenarioRun run, StepSpec step, StepResult result, int mceBefore, int dmesgBefore, int traceBefore, Dictionary<string, int> signalsBefore)
     {
         Run = run;
         Step = step;
@@ -46,7 +46,7 @@ public sealed class ExpectationContext
     public IReadOnlyList<TraceRecord> TraceRecords => Run.Machine.Tracer.Records.Skip(TraceBefore).ToList();
 
     /// <summary>Snapshot the per-actor signal counts before a step.</summary>
-    public static Dictionary<string, int> SignalCounts(ScenarioRun run)
+    internal static Dictionary<string, int> SignalCounts(ScenarioRun run)
     {
         var d = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (name, a) in run.Actors) d[name] = a.Process.AllSignals.Count();

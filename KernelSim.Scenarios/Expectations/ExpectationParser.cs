@@ -16,7 +16,7 @@ namespace KernelSim.Scenarios.Expectations;
 /// Parses a step's expect: mapping. Keys: ret, errno, outcome, signal, signals, memory, file, page, machine,
 /// panic, process, processes, mce, dmesg, trace, output, badblocks, media, fuse, host-file.
 /// </summary>
-public static class ExpectationParser
+internal static class ExpectationParser
 {
     /// <summary>Every key expect: accepts, in documentation order.</summary>
     public static readonly string[] Keys = ["ret", "errno", "outcome", "signal", "signals", "memory", "file", "page", "machine", "panic", "process", "processes", "mce", "dmesg", "trace", "output", "badblocks", "media", "fuse", "host-file"];

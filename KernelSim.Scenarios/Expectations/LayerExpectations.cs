@@ -11,7 +11,7 @@ namespace KernelSim.Scenarios.Expectations;
 /// /sys/block/pmemN/badblocks listing), fuse (FUSE requests on a virtio-fs share during the step) and host-file
 /// (the size of a file on the virtio-fs host).
 /// </summary>
-public static class LayerExpectations
+internal static class LayerExpectations
 {
     public static IEnumerable<IExpectation> Parse(string key, string file, YamlNode node, string what, ParseSymbols symbols) => key switch
     {

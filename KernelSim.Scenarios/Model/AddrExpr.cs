@@ -11,7 +11,7 @@ namespace KernelSim.Scenarios.Model;
 /// <param name="Name">The mapping or kernel buffer name; null for an absolute address.</param>
 /// <param name="Offset">Added to the named buffer's start, or the absolute address.</param>
 /// <param name="Text">The expression as written.</param>
-public sealed record AddrExpr(string? Actor, string? Name, long Offset, string Text)
+internal sealed record AddrExpr(string? Actor, string? Name, long Offset, string Text)
 {
     /// <summary>Parse an address expression; null with a reason when malformed.</summary>
     public static AddrExpr? TryParse(string text, out string reason)

@@ -4,7 +4,7 @@ using KernelSim.Mm;
 namespace KernelSim.Scenarios.Runtime;
 
 /// <summary>A running actor: its process, named mappings and named file descriptors.</summary>
-public sealed class ActorState(string name, Process process)
+internal sealed class ActorState(string name, Process process)
 {
     public string Name { get; } = name;
     public Process Process { get; } = process;

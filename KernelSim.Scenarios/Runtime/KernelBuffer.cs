@@ -4,4 +4,4 @@ using KernelSim.Mm;
 namespace KernelSim.Scenarios.Runtime;
 
 /// <summary>A named kmalloc'd kernel buffer with the pattern written into it.</summary>
-public sealed record KernelBuffer(string Name, KernelPtr Start, ulong Size, FillPattern Fill);
+internal sealed record KernelBuffer(string Name, KernelPtr Start, ulong Size, FillPattern Fill);

@@ -11,7 +11,7 @@ namespace KernelSim.Scenarios.Runtime;
 /// Builds the storage layers of a scenario's machine: the pmem region (attached at boot), the daxfs
 /// filesystems (formatted and mounted at setup) and the virtio-fs shares (host files created, mounted at boot).
 /// </summary>
-public static class LayerSetup
+internal static class LayerSetup
 {
     /// <summary>Add pmem and virtio-fs to the builder (they attach when the machine boots).</summary>
     public static void Configure(MachineBuilder builder, MachineSpec ms)

@@ -9,7 +9,7 @@ namespace KernelSim.Scenarios.Runtime;
 /// <param name="User">The user mapping it is in, when named.</param>
 /// <param name="KBuf">The kernel buffer it is in, when named.</param>
 /// <param name="Offset">Offset from the named buffer's start.</param>
-public sealed record Location(bool Kernel, ulong Addr, ActorState? Actor, UserBuffer? User, KernelBuffer? KBuf, long Offset)
+internal sealed record Location(bool Kernel, ulong Addr, ActorState? Actor, UserBuffer? User, KernelBuffer? KBuf, long Offset)
 {
     public UserPtr UserPtr => new(Addr);
     public KernelPtr KernelPtr => new(Addr);

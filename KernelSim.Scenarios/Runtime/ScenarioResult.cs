@@ -17,6 +17,11 @@ public sealed class ScenarioResult(Scenario scenario, Machine machine)
 
     public List<StepRecord> Steps { get; } = [];
 
+    /// <summary>Every expectation of every step, in file order, with its result.</summary>
+    public IReadOnlyList<ExpectationResult> Expectations =>
+        Steps.SelectMany(st => st.Checks.Select(c => new ExpectationResult(Scenario.Name, st.Spec.Index, st.Spec.Step.Describe, c.Expectation.Key,
+            c.Expectation.Describe, c.Failure == null, c.Failure, $"{Scenario.File}:{c.Expectation.Mark.Line}:{c.Expectation.Mark.Column}"))).ToList();
+
     public int ExpectationCount => Steps.Sum(s => s.Checks.Count);
 
     public int FailureCount => SetupErrors.Count + Steps.Sum(s => s.Checks.Count(c => c.Failure != null) + (s.Result.Outcome?.StartsWith("error:", StringComparison.Ordinal) == true ? 1 : 0));

@@ -10,9 +10,9 @@ namespace KernelSim.Scenarios.Runtime;
 public sealed class ScenarioRun
 {
     /// <summary>Where the iovec scratch page is mapped when that address is free.</summary>
-    public const ulong ScratchHint = MmStruct.MmapMinAddr;
+    internal const ulong ScratchHint = MmStruct.MmapMinAddr;
 
-    public ScenarioRun(Scenario scenario, Machine machine)
+    internal ScenarioRun(Scenario scenario, Machine machine)
     {
         Scenario = scenario;
         Machine = machine;
@@ -20,24 +20,24 @@ public sealed class ScenarioRun
 
     public Scenario Scenario { get; }
     public Machine Machine { get; }
-    public Dictionary<string, ActorState> Actors { get; } = new(StringComparer.Ordinal);
-    public Dictionary<string, KernelBuffer> KernelBuffers { get; } = new(StringComparer.Ordinal);
-    public Dictionary<string, ShmemObject> SharedObjects { get; } = new(StringComparer.Ordinal);
-    public List<RamFs> RamFsMounts { get; } = [];
+    internal Dictionary<string, ActorState> Actors { get; } = new(StringComparer.Ordinal);
+    internal Dictionary<string, KernelBuffer> KernelBuffers { get; } = new(StringComparer.Ordinal);
+    internal Dictionary<string, ShmemObject> SharedObjects { get; } = new(StringComparer.Ordinal);
+    internal List<RamFs> RamFsMounts { get; } = [];
 
     /// <summary>daxfs mounts by mount point.</summary>
-    public Dictionary<string, KernelSim.Fs.Dax.DaxFs> DaxMounts { get; } = new(StringComparer.Ordinal);
+    internal Dictionary<string, KernelSim.Fs.Dax.DaxFs> DaxMounts { get; } = new(StringComparer.Ordinal);
 
     /// <summary>virtio-fs shares by name.</summary>
-    public Dictionary<string, KernelSim.Drivers.Virtiofs.VirtioFsShare> Shares { get; } = new(StringComparer.Ordinal);
+    internal Dictionary<string, KernelSim.Drivers.Virtiofs.VirtioFsShare> Shares { get; } = new(StringComparer.Ordinal);
 
-    public ActorState Actor(string name) => Actors[name];
+    internal ActorState Actor(string name) => Actors[name];
 
     /// <summary>Per share: FUSE log and host event counts before the current step.</summary>
-    public Dictionary<string, (int Log, int Host)> LayerBefore { get; } = new(StringComparer.Ordinal);
+    internal Dictionary<string, (int Log, int Host)> LayerBefore { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Remember where the shares' logs stand before a step.</summary>
-    public void SnapshotLayers()
+    internal void SnapshotLayers()
     {
         foreach (var (name, s) in Shares) LayerBefore[name] = (s.Log.Count, s.Host.Events.Count);
         BadblocksBefore.Clear();
@@ -61,11 +61,11 @@ public sealed class ScenarioRun
     }
 
     /// <summary>The FUSE messages of a share during the current step.</summary>
-    public IEnumerable<KernelSim.Drivers.Virtiofs.Transport.FuseMessage> NewFuse(string share) =>
+    internal IEnumerable<KernelSim.Drivers.Virtiofs.Transport.FuseMessage> NewFuse(string share) =>
         Shares[share].Log.Skip(LayerBefore.GetValueOrDefault(share).Log);
 
     /// <summary>What the storage layers did during the step: FUSE requests and host events.</summary>
-    public List<string> LayerChanges()
+    internal List<string> LayerChanges()
     {
         var l = new List<string>();
         foreach (var (disk, show) in Badblocks())
@@ -84,7 +84,7 @@ public sealed class ScenarioRun
     }
 
     /// <summary>Resolve an address expression in the context of <paramref name="actor"/>; null with a reason if it has no address (yet).</summary>
-    public Location? Resolve(AddrExpr e, string? actor, out string? error)
+    internal Location? Resolve(AddrExpr e, string? actor, out string? error)
     {
         error = null;
         var who = e.Actor ?? actor;
@@ -107,7 +107,7 @@ public sealed class ScenarioRun
     }
 
     /// <summary>Describe a user address relative to the actor's mappings ("buf+0x1000"), or hex.</summary>
-    public string Symbolize(ActorState a, ulong addr)
+    internal string Symbolize(ActorState a, ulong addr)
     {
         foreach (var m in a.Mappings.Values)
             if (addr >= m.Start.Value && addr - m.Start.Value < m.Size) return AddrExpr.Format(m.Name, (long)(addr - m.Start.Value));
@@ -115,7 +115,7 @@ public sealed class ScenarioRun
     }
 
     /// <summary>What happened when a system call gave <see cref="Machine.NoReturn"/>: panic, shutdown, livelock, oops.</summary>
-    public string OutcomeOf(Process? p)
+    internal string OutcomeOf(Process? p)
     {
         var s = Machine.State;
         if (!s.Alive)
@@ -137,10 +137,10 @@ public sealed class ScenarioRun
     }
 
     /// <summary>A system call's return turned into a step result.</summary>
-    public Steps.StepResult Syscall(Process p, long ret) => ret == Machine.NoReturn ? Steps.StepResult.NoReturn(OutcomeOf(p)) : Steps.StepResult.Returned(ret);
+    internal Steps.StepResult Syscall(Process p, long ret) => ret == Machine.NoReturn ? Steps.StepResult.NoReturn(OutcomeOf(p)) : Steps.StepResult.Returned(ret);
 
     /// <summary>A user buffer for iovec arrays: the step's vec: location, or the actor's scratch page (mapped on first use).</summary>
-    public UserPtr? ScratchPage(ActorState a, out string? error)
+    internal UserPtr? ScratchPage(ActorState a, out string? error)
     {
         error = null;
         if (a.Scratch is { } s) return s;

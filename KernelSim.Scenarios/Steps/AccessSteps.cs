@@ -5,7 +5,7 @@ using KernelSim.Kernel;
 namespace KernelSim.Scenarios.Steps;
 
 /// <summary>User-mode loads and stores by an actor (CPL 3: faults and machine checks become signals).</summary>
-public static class AccessSteps
+internal static class AccessSteps
 {
     public static void Register(StepRegistry r)
     {

@@ -4,7 +4,7 @@ using KernelSim.Kernel;
 namespace KernelSim.Scenarios.Steps;
 
 /// <summary>A step that runs a delegate with the actor's process (most system-call steps).</summary>
-public sealed class CallStep(string? actor, string describe, Func<ScenarioRun, Process, StepResult> body) : IScenarioStep
+internal sealed class CallStep(string? actor, string describe, Func<ScenarioRun, Process, StepResult> body) : IScenarioStep
 {
     public string? Actor => actor;
     public string Describe => describe;

@@ -12,7 +12,7 @@ namespace KernelSim.Scenarios.Steps;
 /// File steps on the machine's mounts (ramfs today): create-file (setup), open, close, and read/write system
 /// calls whose user buffers are described by layout: one buffer (buf, len) or iovec segments (iov: [{at, len}]).
 /// </summary>
-public static class FileSteps
+internal static class FileSteps
 {
     public static void Register(StepRegistry r)
     {

@@ -14,7 +14,7 @@ namespace KernelSim.Scenarios.Steps;
 /// File steps beyond read/write: fallocate(2), ftruncate(2), fsync(2), mmap(2) of an open file (daxfs, virtio-fs),
 /// and latent poison in "page N, line L of file F" on a daxfs mount (located through the extent map, like filefrag).
 /// </summary>
-public static class FsSteps
+internal static class FsSteps
 {
     public static void Register(StepRegistry r)
     {

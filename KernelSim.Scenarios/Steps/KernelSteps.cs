@@ -11,7 +11,7 @@ namespace KernelSim.Scenarios.Steps;
 /// Kernel-side steps: kmalloc'd buffers, EINJ poison injection, the x86 copy routines and fault-in helpers run
 /// in an actor's context, the sigreturn FPU restore, and running deferred work.
 /// </summary>
-public static class KernelSteps
+internal static class KernelSteps
 {
     public static void Register(StepRegistry r)
     {

@@ -9,7 +9,7 @@ using YamlDotNet.RepresentationModel;
 namespace KernelSim.Scenarios.Steps;
 
 /// <summary>Address-space and process steps: mmap, munmap, mprotect, madvise, prctl, sigaction, subpage-protect.</summary>
-public static class MmSteps
+internal static class MmSteps
 {
     public static void Register(StepRegistry r)
     {

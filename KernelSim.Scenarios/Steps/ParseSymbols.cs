@@ -4,7 +4,7 @@ namespace KernelSim.Scenarios.Steps;
 /// Names declared so far while a scenario is parsed (actors, their mappings and file descriptors, kernel
 /// buffers), so a step referring to an unknown name fails at parse time with its location.
 /// </summary>
-public sealed class ParseSymbols
+internal sealed class ParseSymbols
 {
     public List<string> Actors { get; } = [];
     public Dictionary<string, HashSet<string>> Mappings { get; } = new(StringComparer.Ordinal);

@@ -10,7 +10,7 @@ namespace KernelSim.Scenarios.Steps;
 /// clear-errors, list --media-errors), the disk's badblocks (/sys/block/pmemN/badblocks show and store), and latent
 /// poison at a byte of a pmem disk's data area.
 /// </summary>
-public static class PmemSteps
+internal static class PmemSteps
 {
     public static void Register(StepRegistry r)
     {

@@ -5,7 +5,7 @@ using YamlDotNet.RepresentationModel;
 namespace KernelSim.Scenarios.Steps;
 
 /// <summary>What a step parser gets: its arguments (with locations) and the names declared so far.</summary>
-public sealed class StepParseContext(YamlMap args, ParseSymbols symbols, string stepName)
+internal sealed class StepParseContext(YamlMap args, ParseSymbols symbols, string stepName)
 {
     public YamlMap Args { get; } = args;
     public ParseSymbols Symbols { get; } = symbols;

@@ -1,14 +1,14 @@
 namespace KernelSim.Scenarios.Steps;
 
 /// <summary>Parses a step's arguments into a runnable step (throws <see cref="ScenarioException"/> for bad input).</summary>
-public delegate IScenarioStep StepParser(StepParseContext context);
+internal delegate IScenarioStep StepParser(StepParseContext context);
 
 /// <summary>
 /// The steps a scenario file can use, by name. Each layer registers its own (mm and user access, kernel copy
 /// routines, files); later layers (pmem, fsdax, virtio-fs) add theirs with <see cref="Register(string, string, StepParser)"/> without
 /// touching the parser.
 /// </summary>
-public sealed class StepRegistry
+internal sealed class StepRegistry
 {
     private readonly Dictionary<string, (StepParser Parser, string Summary)> _steps = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _scalarKeys = new(StringComparer.Ordinal);

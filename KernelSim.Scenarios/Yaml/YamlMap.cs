@@ -7,7 +7,7 @@ namespace KernelSim.Scenarios.Yaml;
 /// Reads one YAML mapping of a scenario file with locations: every key asked for is remembered, and
 /// <see cref="Done"/> reports the first key nobody asked for as "unknown key" at its line and column.
 /// </summary>
-public sealed class YamlMap
+internal sealed class YamlMap
 {
     private readonly Dictionary<string, (YamlScalarNode Key, YamlNode Value)> _entries = new(StringComparer.Ordinal);
     private readonly List<string> _order = [];

@@ -5,7 +5,7 @@ using YamlDotNet.RepresentationModel;
 namespace KernelSim.Scenarios.Yaml;
 
 /// <summary>Scalar conversions for scenario files: numbers (decimal, 0x hex, K/M/G sizes), booleans, errno and signal names.</summary>
-public static class YamlValues
+internal static class YamlValues
 {
     public static string Scalar(string file, YamlNode node, string what) =>
         node is YamlScalarNode { Value: { } v } ? v : throw new ScenarioException(file, node.Start, $"{what}: expected a single value");

@@ -2,7 +2,7 @@ using KernelSim.Tests.Cli;
 
 namespace KernelSim.Tests.Docs;
 
-/// <summary>docs/api.md shows Tests/Docs/ApiExampleTests.cs verbatim, so the documented example is the checked one.</summary>
+/// <summary>docs/api.md shows Tests/Docs/ApiExampleTests.cs and ScenarioFileExampleTests.cs verbatim, so the documented examples are the checked ones.</summary>
 public class ApiDocTests
 {
     [Test]
@@ -11,5 +11,13 @@ public class ApiDocTests
         var code = File.ReadAllText(RepoFiles.Path("Tests/Docs/ApiExampleTests.cs"));
         var doc = File.ReadAllText(RepoFiles.Path("docs/api.md"));
         Assert.That(doc, Does.Contain("```csharp\n" + code + "```\n"), "docs/api.md must quote ApiExampleTests.cs verbatim");
+    }
+
+    [Test]
+    public void ApiDoc_QuotesScenarioFileExampleTestsVerbatim()
+    {
+        var code = File.ReadAllText(RepoFiles.Path("Tests/Docs/ScenarioFileExampleTests.cs"));
+        var doc = File.ReadAllText(RepoFiles.Path("docs/api.md"));
+        Assert.That(doc, Does.Contain("```csharp\n" + code + "```\n"), "docs/api.md must quote ScenarioFileExampleTests.cs verbatim");
     }
 }

@@ -1,0 +1,259 @@
+using KernelSim.Kernel;
+using KernelSim.Mm;
+using KernelSim.Uapi;
+
+namespace KernelSim.Scenarios.Campaigns;
+
+/// <summary>
+/// What the file and mmap workloads share: faults in the user buffer, the file operations on one descriptor
+/// (read, write, pread, pwrite, the vectored calls, fsync), user-mode loads and stores, and the final check of
+/// the buffer. Each operation is run, classified (<see cref="OutcomeClassifier"/>) and checked against the
+/// oracle (<see cref="CampaignOracle"/>). A workload adds its devices, setup, media faults and region check.
+/// </summary>
+internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkload
+{
+    private long _fpos;
+
+    protected SeedSession S { get; } = session;
+    protected Machine M => S.Machine;
+    protected Process P => S.Process;
+    protected UserPtr Buf => S.Buf;
+    protected CampaignOracle Oracle => S.Oracle;
+
+    /// <summary>The descriptor the operations use (−errno when the open failed).</summary>
+    protected int Fd { get; set; } = -1;
+
+    public virtual void Configure(MachineBuilder builder)
+    {
+    }
+
+    public virtual void Boot()
+    {
+    }
+
+    public virtual int BufferMapping => Mman.MAP_PRIVATE;
+
+    public virtual bool Open() => true;
+
+    /// <summary>The file workloads: a failed open is one record and no operation runs.</summary>
+    protected bool Opened()
+    {
+        if (Fd >= 0) return true;
+        // The release has no such filesystem (virtio-fs is 5.4+) or the mount failed: one record, no operations.
+        S.Add(0, "setup: open", Fd, Outcome.OtherErrno, $"open failed: {Errno.Describe(Fd)}; no operation ran");
+        return false;
+    }
+
+    // ---- faults ---------------------------------------------------------------------------------------
+
+    public int Inject(PlanStep s, List<ulong> at)
+    {
+        var applied = 0;
+        switch (s.Kind)
+        {
+            case StepKind.PoisonBuffer:
+                applied = PoisonBuf(s.Off, at);
+                break;
+            case StepKind.StormBuffer:
+                for (ulong k = 0; k < s.Len; k++) applied += PoisonBuf(s.Off + k * (ulong)s.Pos, at);
+                break;
+            case StepKind.UnmapPage:
+                applied = P.Munmap(Buf.Value + s.Off, 4096) == 0 ? 1 : 0;
+                if (applied == 1) at.Add(s.Off);
+                break;
+            case StepKind.ReadonlyPage:
+                applied = P.Mprotect(Buf.Value + s.Off, 4096, Mman.PROT_READ) == 0 ? 1 : 0;
+                if (applied == 1) at.Add(s.Off);
+                break;
+            case StepKind.SubpageHole:
+                P.Mm.SetSubpageProtection(new UserPtr(Buf.Value + s.Off), s.Len, accessible: false);
+                applied = 1;
+                at.Add(s.Off);
+                break;
+            default:
+                applied = InjectTarget(s, at);
+                break;
+        }
+        return applied;
+    }
+
+    /// <summary>Faults in the workload's target (media lines, badblocks, the host file).</summary>
+    protected virtual int InjectTarget(PlanStep s, List<ulong> at) =>
+        throw new InvalidOperationException($"{s.Describe()}: the {CampaignSpec.NameOf(S.Plan.Workload)} workload has no such target");
+
+    private int PoisonBuf(ulong off, List<ulong> at)
+    {
+        if (off >= CampaignPlan.BufSize) return 0;
+        var va = Buf.Value + off;
+        if (P.Mm.PfnAt(va) is not { } pfn) return 0;
+        if (M.InjectPoison(new PhysAddr((pfn << PageDefs.PAGE_SHIFT) | PageDefs.OffsetInPage(va))) != 0) return 0;
+        at.Add(off);
+        return 1;
+    }
+
+    private bool BufLinePoisoned(ulong off)
+    {
+        var va = Buf.Value + off;
+        if (P.Mm.PfnAt(va) is not { } pfn) return false;
+        return M.Phys.IsPoisoned(new PhysAddr((pfn << PageDefs.PAGE_SHIFT) | PageDefs.OffsetInPage(va)));
+    }
+
+    // ---- operations -----------------------------------------------------------------------------------
+
+    /// <summary>True when reads come from the media (O_DIRECT, DAX): a poisoned media line must not reach user space.</summary>
+    protected virtual bool ReadsMedia => false;
+
+    /// <summary>Whether the media line holding region byte <paramref name="off"/> is poisoned.</summary>
+    protected virtual bool MediaLinePoisoned(ulong off) => false;
+
+    /// <summary>A write of <paramref name="len"/> bytes at <paramref name="pos"/> ran (whatever it returned).</summary>
+    protected virtual void Wrote(ulong pos, ulong len)
+    {
+    }
+
+    /// <summary>fsync returned <paramref name="ret"/>.</summary>
+    protected virtual void Synced(long ret)
+    {
+    }
+
+    private static (ulong Off, ulong Len)[] Segments(PlanStep s)
+    {
+        if (s.Segs == null) return [(s.Off, s.Len)];
+        var r = new (ulong, ulong)[s.Segs.Length / 2];
+        for (var k = 0; k < r.Length; k++) r[k] = (s.Segs[2 * k], s.Segs[2 * k + 1]);
+        return r;
+    }
+
+    public virtual void Operate(int i, PlanStep s)
+    {
+        var sigBefore = P.SignalsReceived.Count;
+        var call = s.Describe();
+        switch (s.Kind)
+        {
+            case StepKind.Load or StepKind.Store:
+                UserAccess(i, s, call, sigBefore);
+                return;
+            case StepKind.Hostile:
+                throw new InvalidOperationException($"{call}: a hostile call in the {CampaignSpec.NameOf(S.Plan.Workload)} workload");
+            case StepKind.Fsync:
+            {
+                var r = P.Fsync(Fd);
+                Synced(r);
+                S.Add(i, call, r, OutcomeClassifier.Classify(Observation.After(M, P, r, sigBefore), 0, out var d), d);
+                return;
+            }
+        }
+        var write = s.Kind is StepKind.Write or StepKind.Pwrite or StepKind.Writev or StepKind.Pwritev;
+        var positioned = s.Kind is StepKind.Pread or StepKind.Pwrite or StepKind.Preadv or StepKind.Pwritev;
+        var segs = Segments(s);
+        var total = s.TotalLen;
+        var pos = positioned ? s.Pos : _fpos;
+
+        // What the oracle needs from before the call.
+        var poisonedSource = new List<ulong>(); // offsets (in the operation) of poisoned source lines
+        var poisonedDev = new List<ulong>();
+        if (write)
+        {
+            ulong at = 0;
+            foreach (var (off, len) in segs)
+            {
+                for (var line = off & ~63UL; line < off + len; line += 64)
+                    if (line < CampaignPlan.BufSize && BufLinePoisoned(line)) poisonedSource.Add(at + (line > off ? line - off : 0));
+                at += len;
+            }
+        }
+        else if (ReadsMedia)
+        {
+            for (var line = (ulong)pos & ~63UL; line < (ulong)pos + total; line += 64)
+                if (line < CampaignPlan.Region && MediaLinePoisoned(line)) poisonedDev.Add(line);
+        }
+
+        long ret;
+        if (s.Segs == null)
+        {
+            var ptr = new UserPtr(Buf.Value + s.Off);
+            ret = s.Kind switch
+            {
+                StepKind.Read => P.Read(Fd, ptr, s.Len),
+                StepKind.Write => P.Write(Fd, ptr, s.Len),
+                StepKind.Pread => P.Pread64(Fd, ptr, s.Len, s.Pos),
+                _ => P.Pwrite64(Fd, ptr, s.Len, s.Pos),
+            };
+        }
+        else
+        {
+            var raw = new byte[segs.Length * 16];
+            for (var k = 0; k < segs.Length; k++)
+            {
+                BitConverter.TryWriteBytes(raw.AsSpan(k * 16, 8), Buf.Value + segs[k].Off);
+                BitConverter.TryWriteBytes(raw.AsSpan(k * 16 + 8, 8), segs[k].Len);
+            }
+            var st = P.Store(S.Vec, raw);
+            if (!st.Completed((ulong)raw.Length)) throw new InvalidOperationException("storing the iovec array failed");
+            ret = s.Kind switch
+            {
+                StepKind.Readv => P.Readv(Fd, S.Vec, segs.Length),
+                StepKind.Writev => P.Writev(Fd, S.Vec, segs.Length),
+                StepKind.Preadv => P.Preadv(Fd, S.Vec, segs.Length, s.Pos),
+                _ => P.Pwritev(Fd, S.Vec, segs.Length, s.Pos),
+            };
+        }
+        var outcome = OutcomeClassifier.Classify(Observation.After(M, P, ret, sigBefore), total, out var detail);
+        var n = ret >= 0 && ret != Machine.NoReturn ? (ulong)Math.Min(ret, (long)total) : 0;
+        List<string> mismatches;
+        if (write)
+        {
+            var accepted = Oracle.Write(segs, (ulong)pos, n, poisonedSource);
+            outcome = OutcomeClassifier.Write(outcome, accepted, n, ref detail);
+            mismatches = [];
+            Wrote((ulong)pos, total);
+        }
+        else mismatches = Oracle.Read(segs, (ulong)pos, n, off => P.Peek(new UserPtr(Buf.Value + off), 1)[0], poisonedDev);
+        if (!positioned && ret >= 0 && ret != Machine.NoReturn) _fpos += ret;
+        outcome = OutcomeClassifier.Judge(outcome, mismatches, ref detail);
+        S.Add(i, call, mismatches.Count > 0 || ret != Machine.NoReturn ? ret : null, outcome, detail);
+    }
+
+    private void UserAccess(int i, PlanStep s, string call, int sigBefore)
+    {
+        var ptr = new UserPtr(Buf.Value + s.Off);
+        UserAccessResult r;
+        byte[] data = new byte[s.Len];
+        if (s.Kind == StepKind.Load) r = P.Load(ptr, data);
+        else
+        {
+            Array.Fill(data, s.Fill);
+            r = P.Store(ptr, data);
+        }
+        List<string> mismatches = [];
+        if (s.Kind == StepKind.Load) mismatches = Oracle.Load(s.Off, data, r.Done);
+        else Oracle.Store(s.Off, s.Len, s.Fill, r.Done);
+        var o = OutcomeClassifier.UserAccess(r, s.Len, Observation.After(M, P, Machine.NoReturn, sigBefore), out var detail);
+        o = OutcomeClassifier.Judge(o, mismatches, ref detail);
+        S.Add(i, call, (long)r.Done, o, detail);
+    }
+
+    // ---- the final check ------------------------------------------------------------------------------
+
+    public virtual void FinalCheck(int idx)
+    {
+        if (!M.State.Alive)
+        {
+            S.Add(idx, "final-check", null, Outcome.Complete, "skipped: the machine is down");
+            return;
+        }
+        M.Run(() => M.WorkQueue.RunPending());
+        var mismatches = new List<string>();
+        var notes = new List<string>();
+        if (P.Alive) Oracle.CheckBuffer(P.Peek(Buf, (int)CampaignPlan.BufSize), mismatches);
+        CheckTarget(mismatches, notes);
+        var detail = string.Join("; ", notes);
+        var o = OutcomeClassifier.Judge(Outcome.Complete, mismatches, ref detail);
+        S.Add(idx, "final-check", null, o, detail);
+    }
+
+    /// <summary>The final check of the file or the media (after the buffer's).</summary>
+    protected virtual void CheckTarget(List<string> mismatches, List<string> notes)
+    {
+    }
+}

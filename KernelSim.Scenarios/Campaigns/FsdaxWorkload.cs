@@ -1,0 +1,36 @@
+using KernelSim.Fs.Dax;
+using KernelSim.Uapi;
+
+namespace KernelSim.Scenarios.Campaigns;
+
+/// <summary>
+/// <c>fsdax</c>: read/write on a file of a dax=always daxfs formatted on /dev/pmem0 (dax_iomap_rw: no page
+/// cache, reads come from the media). Media faults are placed under file offsets (DaxFs.DeviceOffsetOf, SectorOf).
+/// </summary>
+internal sealed class FsdaxWorkload(SeedSession session) : PmemWorkload(session)
+{
+    private DaxFs _daxfs = null!;
+
+    protected override void Format() => _daxfs = DaxFs.FormatAndMount(M, Pmem.Disk, new DaxFsOptions { Dax = DaxMode.Always });
+
+    public override bool Open()
+    {
+        // The file's initial data is written through the filesystem, from the user buffer.
+        Fd = (int)P.Open(_daxfs.MountPoint + "/data", Fcntl.O_RDWR | Fcntl.O_CREAT);
+        var init = ByteModel.Pattern(S.Plan.Seed, 0xD0D0, (int)CampaignPlan.Region);
+        if (Fd >= 0)
+        {
+            if (!P.Store(Buf, init).Completed((ulong)init.Length) || P.Pwrite64(Fd, Buf, (ulong)init.Length, 0) != init.Length)
+                throw new InvalidOperationException("setup: writing the daxfs file failed");
+            if (!P.Store(Buf, ByteModel.Pattern(S.Plan.Seed, 0xB0B0, (int)CampaignPlan.BufSize)).Completed(CampaignPlan.BufSize))
+                throw new InvalidOperationException("setup: refilling the buffer failed");
+        }
+        return Opened();
+    }
+
+    protected override bool ReadsMedia => true;
+
+    protected override long DevOffset(ulong off) => _daxfs.DeviceOffsetOf("data", (long)off);
+
+    protected override long SectorOf(ulong block) => _daxfs.SectorOf("data", (long)block * 512);
+}

@@ -1,0 +1,28 @@
+using KernelSim.Fs;
+using KernelSim.Uapi;
+
+namespace KernelSim.Scenarios.Campaigns;
+
+/// <summary>
+/// <c>ramfs</c>: buffered file I/O through the DRAM page cache (generic_file_read_iter / generic_perform_write
+/// on a ramfs file holding the seed's 64 KiB). Faults are in the user buffer; the final check reads the page cache.
+/// </summary>
+internal sealed class RamfsWorkload(SeedSession session) : CampaignWorkload(session)
+{
+    private RamFs _ramfs = null!;
+
+    public override void Boot()
+    {
+        _ramfs = RamFs.Mount(M);
+        _ramfs.CreateWithData("data", ByteModel.Pattern(S.Plan.Seed, 0xD0D0, (int)CampaignPlan.Region));
+    }
+
+    public override bool Open()
+    {
+        Fd = (int)P.Open("/mnt/ramfs/data", Fcntl.O_RDWR);
+        return Opened();
+    }
+
+    protected override void CheckTarget(List<string> mismatches, List<string> notes) =>
+        Oracle.CheckFile(_ramfs.ReadData("data"), "file", mismatches);
+}

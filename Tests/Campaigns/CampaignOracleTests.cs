@@ -1,0 +1,170 @@
+using KernelSim.Scenarios.Campaigns;
+
+namespace KernelSim.Tests.Campaigns;
+
+/// <summary>The campaign oracle on its own: crafted models and operation results, exact verdicts.</summary>
+public class CampaignOracleTests
+{
+    /// <summary>Region byte i is (i * 7 + 1); the user buffer is all 0xee.</summary>
+    private static CampaignOracle Oracle()
+    {
+        var region = new byte[CampaignPlan.Region];
+        for (var i = 0; i < region.Length; i++) region[i] = (byte)(i * 7 + 1);
+        var user = new byte[CampaignPlan.BufSize];
+        Array.Fill(user, (byte)0xee);
+        return new CampaignOracle(new ByteModel(region), new ByteModel(user));
+    }
+
+    private static byte RegionByte(ulong i) => (byte)(i * 7 + 1);
+
+    /// <summary>A "kernel" that delivered region bytes from <paramref name="pos"/> into buffer offset <paramref name="off"/>.</summary>
+    private static Func<ulong, byte?> Delivered(ulong off, ulong pos) => b => RegionByte(pos + (b - off));
+
+    [Test]
+    public void Read_CorrectBytes_NoMismatch_AndTheBufferModelTakesThem()
+    {
+        var o = Oracle();
+        var mismatches = o.Read([(0x10, 8)], pos: 100, n: 8, Delivered(0x10, 100), []);
+        Assert.That(mismatches, Is.Empty);
+        Assert.That(o.User.TryGet(0x10, out var first) && first == RegionByte(100), Is.True);
+        Assert.That(o.User.TryGet(0x17, out var last) && last == RegionByte(107), Is.True);
+        Assert.That(o.User.TryGet(0x18, out var after) && after == 0xee, Is.True, "the byte after the read is untouched");
+    }
+
+    [Test]
+    public void Read_OneWrongByte_IsReportedWithBufferAndRegionOffsets()
+    {
+        var o = Oracle();
+        var good = Delivered(0x10, 100);
+        var mismatches = o.Read([(0x10, 8)], 100, 8, b => b == 0x13 ? (byte)0x00 : good(b), []);
+        // Region byte 103 = 103 * 7 + 1 = 722 = 0x2d2 -> 0xd2.
+        Assert.That(mismatches, Is.EqualTo(new[] { "buf+0x13 = 0x00, file/device offset 103 holds 0xd2" }));
+        Assert.That(o.User.TryGet(0x13, out var v) && v == 0xd2, Is.True, "the model holds what the byte must be");
+    }
+
+    [Test]
+    public void Read_UnmappedByte_IsReportedAsUnmapped()
+    {
+        var mismatches = Oracle().Read([(0x20, 1)], 0, 1, _ => null, []);
+        Assert.That(mismatches, Is.EqualTo(new[] { "buf+0x20 = unmapped, file/device offset 0 holds 0x01" }));
+    }
+
+    [Test]
+    public void Read_Short_ComparesOnlyTheCount_AndForgetsTheRest()
+    {
+        var o = Oracle();
+        // Bytes past the count hold garbage (copy routines may store more than they report): not compared.
+        var good = Delivered(0x40, 0);
+        var mismatches = o.Read([(0x40, 8)], 0, 5, b => b < 0x45 ? good(b) : (byte)0x99, []);
+        Assert.That(mismatches, Is.Empty);
+        Assert.That(o.User.TryGet(0x44, out _), Is.True);
+        Assert.That(o.User.TryGet(0x45, out _), Is.False);
+        Assert.That(o.User.TryGet(0x47, out _), Is.False);
+    }
+
+    [Test]
+    public void Read_OverlappingSegments_TheLaterSegmentWins()
+    {
+        var o = Oracle();
+        // Segment 1 fills buf+0..3 from region 0..3, segment 2 fills buf+2..5 from region 4..7.
+        byte?[] delivered = [RegionByte(0), RegionByte(1), RegionByte(4), RegionByte(5), RegionByte(6), RegionByte(7)];
+        var mismatches = o.Read([(0, 4), (2, 4)], 0, 8, b => delivered[b], []);
+        Assert.That(mismatches, Is.Empty);
+        Assert.That(o.User.TryGet(2, out var v) && v == RegionByte(4), Is.True);
+    }
+
+    [Test]
+    public void Read_ManyWrongBytes_ReportsFour()
+    {
+        var mismatches = Oracle().Read([(0, 10)], 0, 10, _ => 0x00, []);
+        Assert.That(mismatches, Has.Count.EqualTo(CampaignOracle.MaxReported));
+        Assert.That(mismatches[3], Is.EqualTo("buf+0x3 = 0x00, file/device offset 3 holds 0x16"));
+    }
+
+    [Test]
+    public void Read_ReturningBytesOfAPoisonedMediaLine_IsCorruption_OnlyWithinTheCount()
+    {
+        var o = Oracle();
+        var inside = o.Read([(0, 100)], 0, 100, Delivered(0, 0), [64]);
+        Assert.That(inside, Is.EqualTo(new[] { "O_DIRECT read returned bytes of the poisoned line at device offset 64" }));
+        var before = Oracle().Read([(0, 100)], 0, 64, Delivered(0, 0), [64]);
+        Assert.That(before, Is.Empty, "a read that stops at the poisoned line returned none of its bytes");
+    }
+
+    [Test]
+    public void Write_TakesTheSourceOverTheCount_TheRestIsUnknown()
+    {
+        var o = Oracle();
+        o.User.Set(0, 0x11);
+        o.User.Set(1, 0x22);
+        var accepted = o.Write([(0, 4)], pos: 10, n: 2, []);
+        Assert.That(accepted, Is.False);
+        Assert.That(o.Region.TryGet(10, out var a) && a == 0x11, Is.True);
+        Assert.That(o.Region.TryGet(11, out var b) && b == 0x22, Is.True);
+        Assert.That(o.Region.TryGet(12, out _), Is.False);
+        Assert.That(o.Region.TryGet(13, out _), Is.False);
+        Assert.That(o.Region.TryGet(14, out var c) && c == RegionByte(14), Is.True, "past the range: unchanged");
+    }
+
+    [Test]
+    public void Write_PoisonedSourceLineInsideTheCount_IsAccepted_AndItsLineUnknown()
+    {
+        var o = Oracle();
+        Assert.That(o.Write([(0, 200)], 1000, 200, [64]), Is.True);
+        Assert.That(o.Region.TryGet(1063, out _), Is.True);
+        Assert.That(o.Region.TryGet(1064, out _), Is.False);
+        Assert.That(o.Region.TryGet(1127, out _), Is.False);
+        Assert.That(o.Region.TryGet(1128, out _), Is.True);
+        Assert.That(Oracle().Write([(0, 200)], 1000, 64, [64]), Is.False, "the count stopped before the poisoned line");
+    }
+
+    [Test]
+    public void LoadAndStore_CompareAndUpdateTheBufferModel()
+    {
+        var o = Oracle();
+        o.Store(0x100, 5, 0x5a, done: 3);
+        Assert.That(o.User.TryGet(0x102, out var v) && v == 0x5a, Is.True);
+        Assert.That(o.User.TryGet(0x103, out _), Is.False);
+        Assert.That(o.Load(0x100, [0x5a, 0x5a, 0x5b, 0x00, 0x00], done: 5), Is.EqualTo(new[] { "load buf+0x102 = 0x5b, expected 0x5a" }));
+        Assert.That(o.Load(0x100, [0x5a, 0x5a, 0x5b], done: 2), Is.Empty, "bytes past the count are not compared");
+    }
+
+    [Test]
+    public void Lost_RegionBytesBecomeUnknown()
+    {
+        var o = Oracle();
+        o.Lost(4096, 100);
+        Assert.That(o.Region.TryGet(4095, out _), Is.True);
+        Assert.That(o.Region.TryGet(4096, out _), Is.False);
+        Assert.That(o.Region.TryGet(4195, out _), Is.False);
+        Assert.That(o.Region.TryGet(4196, out _), Is.True);
+    }
+
+    [Test]
+    public void FinalChecks_BufferFileAndMedia()
+    {
+        var o = Oracle();
+        var buf = Enumerable.Repeat((byte?)0xee, (int)CampaignPlan.BufSize).ToArray();
+        buf[5] = null; // unmapped: not compared
+        buf[9] = 0xef;
+        var mismatches = new List<string>();
+        o.CheckBuffer(buf, mismatches);
+        Assert.That(mismatches, Is.EqualTo(new[] { "user buffer buf+0x9 = 0xef, expected 0xee" }));
+
+        var file = new byte[128];
+        for (var i = 0; i < file.Length; i++) file[i] = RegionByte((ulong)i);
+        file[70] ^= 1;
+        mismatches.Clear();
+        o.CheckFile(file, "host file", mismatches);
+        Assert.That(mismatches, Is.EqualTo(new[] { $"host file offset 70 = 0x{RegionByte(70) ^ 1:x2}, expected 0x{RegionByte(70):x2}" }));
+
+        var media = new byte[CampaignPlan.Region];
+        for (var i = 0; i < media.Length; i++) media[i] = RegionByte((ulong)i);
+        media[1] ^= 1;
+        media[2] ^= 1; // same line: one report
+        media[130] ^= 1; // a skipped line
+        mismatches.Clear();
+        o.CheckMedia(media, line => line == 128, mismatches);
+        Assert.That(mismatches, Is.EqualTo(new[] { $"media offset 1 = 0x{RegionByte(1) ^ 1:x2}, expected 0x{RegionByte(1):x2}" }));
+    }
+}
