@@ -42,28 +42,28 @@ public sealed class PagecacheVmOperations : IVmOperations
         var file = (DaxFile)vma.File!;
         var inode = file.DInode;
         var index = vma.PgOff + ((address - vma.Start) >> PageDefs.PAGE_SHIFT);
-        if ((long)(index << PageDefs.PAGE_SHIFT) >= inode.Size) return VmFault.SIGBUS;
+        if ((long)(index << PageDefs.PAGE_SHIFT) >= inode.Size) return VmFault.VM_FAULT_SIGBUS;
         var mapping = inode.Mapping!;
         var folio = mapping.GetOrCreate(index, out _);
-        if (folio == null) return VmFault.OOM;
+        if (folio == null) return VmFault.VM_FAULT_OOM;
         if (write && vma.Shared)
         {
             // page_mkwrite (block_page_mkwrite): make sure the block is allocated.
             var r = _fs.EnsureBlock(inode, (long)index);
-            if (r < 0) return VmFault.SIGBUS;
+            if (r < 0) return VmFault.VM_FAULT_SIGBUS;
         }
-        if (!folio.Uptodate && mapping.AOps.ReadFolio(file, mapping, folio) < 0) return VmFault.SIGBUS;
+        if (!folio.Uptodate && mapping.AOps.ReadFolio(file, mapping, folio) < 0) return VmFault.VM_FAULT_SIGBUS;
         if (write && !vma.Shared)
         {
             var p = _fs.Machine.Phys.AllocPage();
-            if (p < 0) return VmFault.OOM;
-            _fs.Machine.Phys.Frame((ulong)p).Flags = PageFlags.Anon;
+            if (p < 0) return VmFault.VM_FAULT_OOM;
+            _fs.Machine.Phys.Frame((ulong)p).Flags = PageFlags.PAGE_MAPPING_ANON;
             _fs.Machine.Phys.ReadSpan(folio.Pfn, 0, (int)PageDefs.PAGE_SIZE).CopyTo(_fs.Machine.Phys.WriteSpan((ulong)p, 0, (int)PageDefs.PAGE_SIZE));
             pfn = (ulong)p;
-            return VmFault.NOPAGE;
+            return VmFault.VM_FAULT_NOPAGE;
         }
         if (write) folio.Dirty = true;
         pfn = folio.Pfn;
-        return VmFault.NOPAGE;
+        return VmFault.VM_FAULT_NOPAGE;
     }
 }

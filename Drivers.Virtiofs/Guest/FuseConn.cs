@@ -71,7 +71,7 @@ public sealed class FuseConn
     {
         payload = [];
         if (!Connected) return -Errno.ENOTCONN;
-        if (ConnError && op != FuseOpcode.INIT) return -Errno.ECONNREFUSED;
+        if (ConnError && op != FuseOpcode.FUSE_INIT) return -Errno.ECONNREFUSED;
         var unique = NextUnique();
         var reply = Transport.Submit(VirtioFsTransport.RequestQueue, Build(op, nodeid, unique, args, pages), pages);
         if (reply == null)
@@ -96,7 +96,7 @@ public sealed class FuseConn
     {
         if (!Connected) return;
         var unique = NextUnique();
-        Transport.Submit(VirtioFsTransport.HiprioQueue, Build(FuseOpcode.FORGET, nodeid, unique, FuseWire.ForgetIn(nlookup), null));
+        Transport.Submit(VirtioFsTransport.HiprioQueue, Build(FuseOpcode.FUSE_FORGET, nodeid, unique, FuseWire.ForgetIn(nlookup), null));
     }
 
     private byte[] Build(FuseOpcode op, ulong nodeid, ulong unique, ReadOnlySpan<byte> args, IReadOnlyList<PageDesc>? pages)

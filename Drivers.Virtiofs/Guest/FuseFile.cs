@@ -58,7 +58,7 @@ public sealed class FuseFile : KFile
     /// <summary>fuse_fsync: FUSE_FSYNC {fh, FUSE_FSYNC_FDATASYNC if datasync}; −ENOSYS is remembered as success.</summary>
     public override int Fsync(long start, long end, bool datasync)
     {
-        var r = FInode.Fs.Conn.Request(FuseOpcode.FSYNC, FInode.NodeId, FuseWire.FsyncIn(Fh, datasync ? FuseConst.FUSE_FSYNC_FDATASYNC : 0), out _);
+        var r = FInode.Fs.Conn.Request(FuseOpcode.FUSE_FSYNC, FInode.NodeId, FuseWire.FsyncIn(Fh, datasync ? FuseConst.FUSE_FSYNC_FDATASYNC : 0), out _);
         return r == -Errno.ENOSYS ? 0 : r;
     }
 
@@ -66,7 +66,7 @@ public sealed class FuseFile : KFile
     public override void Release()
     {
         var c = FInode.Fs.Conn;
-        c.Request(FuseOpcode.FLUSH, FInode.NodeId, FuseWire.FhIn24(Fh, 0), out _);
-        c.Request(FuseOpcode.RELEASE, FInode.NodeId, FuseWire.FhIn24(Fh, (uint)(Flags & ~Fcntl.O_LARGEFILE)), out _);
+        c.Request(FuseOpcode.FUSE_FLUSH, FInode.NodeId, FuseWire.FhIn24(Fh, 0), out _);
+        c.Request(FuseOpcode.FUSE_RELEASE, FInode.NodeId, FuseWire.FhIn24(Fh, (uint)(Flags & ~Fcntl.O_LARGEFILE)), out _);
     }
 }

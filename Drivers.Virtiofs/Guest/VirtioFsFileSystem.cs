@@ -70,7 +70,7 @@ public sealed class VirtioFsFileSystem : FileSystem
             FuseWire.Put(args, 16, (uint)flags2);
         }
         FuseWire.Put(args, 12, flags);
-        var err = Conn.Request(FuseOpcode.INIT, 0, args, out var o);
+        var err = Conn.Request(FuseOpcode.FUSE_INIT, 0, args, out var o);
         var ok = err == 0 && o.Length >= 24;
         if (ok)
         {
@@ -185,7 +185,7 @@ public sealed class VirtioFsFileSystem : FileSystem
             inode = d.Inode;
             return 0;
         }
-        var err = Conn.Request(FuseOpcode.LOOKUP, FuseConst.RootId, FuseWire.Name(name), out var o);
+        var err = Conn.Request(FuseOpcode.FUSE_LOOKUP, FuseConst.RootId, FuseWire.Name(name), out var o);
         if (err < 0)
         {
             _dentries.Remove(name);
@@ -205,7 +205,7 @@ public sealed class VirtioFsFileSystem : FileSystem
     public int UpdateAttributes(FuseInode inode, ulong fh = 0, bool force = false)
     {
         if (!force && inode.AttrValidUntil > Now) return 0;
-        var err = Conn.Request(FuseOpcode.GETATTR, inode.NodeId, FuseWire.GetattrIn(fh != 0 ? 1u : 0u, fh), out var o);
+        var err = Conn.Request(FuseOpcode.FUSE_GETATTR, inode.NodeId, FuseWire.GetattrIn(fh != 0 ? 1u : 0u, fh), out var o);
         if (err < 0) return err;
         if (o.Length < FuseConst.AttrOutSize) return -Errno.EIO;
         ChangeAttributes(inode, FuseAttr.Read(o.AsSpan(16)), FuseWire.U64(o, 0));
@@ -235,7 +235,7 @@ public sealed class VirtioFsFileSystem : FileSystem
     private int OpenFile(FuseInode inode, int flags, out FuseFile? file)
     {
         file = null;
-        var err = Conn.Request(FuseOpcode.OPEN, inode.NodeId, FuseWire.OpenIn((uint)(flags & ~(Fcntl.O_CREAT | Fcntl.O_EXCL | Fcntl.O_NOCTTY | Fcntl.O_TRUNC))), out var o);
+        var err = Conn.Request(FuseOpcode.FUSE_OPEN, inode.NodeId, FuseWire.OpenIn((uint)(flags & ~(Fcntl.O_CREAT | Fcntl.O_EXCL | Fcntl.O_NOCTTY | Fcntl.O_TRUNC))), out var o);
         if (err < 0) return err;
         if (o.Length < FuseConst.OpenOutSize) return -Errno.EIO;
         file = new FuseFile(inode, flags, FuseWire.U64(o, 0), FuseWire.U32(o, 8));
@@ -272,7 +272,7 @@ public sealed class VirtioFsFileSystem : FileSystem
         if (size < 0) return -Errno.EINVAL;
         if (inode.IsDax) BreakLayouts(inode);
         var valid = FuseConst.FATTR_SIZE | (fh != 0 ? FuseConst.FATTR_FH : 0);
-        var err = Conn.Request(FuseOpcode.SETATTR, inode.NodeId, FuseWire.SetattrIn(valid, fh, (ulong)size), out var o);
+        var err = Conn.Request(FuseOpcode.FUSE_SETATTR, inode.NodeId, FuseWire.SetattrIn(valid, fh, (ulong)size), out var o);
         if (err < 0) return err;
         if (o.Length < FuseConst.AttrOutSize) return -Errno.EIO;
         var attr = FuseAttr.Read(o.AsSpan(16));
@@ -315,7 +315,7 @@ public sealed class VirtioFsFileSystem : FileSystem
         }
         _inodes.Clear();
         _dentries.Clear();
-        Conn.Request(FuseOpcode.DESTROY, 0, [], out _);
+        Conn.Request(FuseOpcode.FUSE_DESTROY, 0, [], out _);
         Conn.Connected = false;
     }
 }

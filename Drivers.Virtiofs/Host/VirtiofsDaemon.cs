@@ -138,31 +138,31 @@ public sealed class VirtiofsDaemon : IVirtioFsDevice
         if (h.Len != (uint)readable)
         {
             _log.Add($"{h.Opcode}: in.h.len {h.Len} but the chain carries {readable} bytes");
-            return h.Opcode == FuseOpcode.FORGET ? null : Reply(h.Unique, -Errno.EINVAL);
+            return h.Opcode == FuseOpcode.FUSE_FORGET ? null : Reply(h.Unique, -Errno.EINVAL);
         }
         var a = req[FuseConst.InHeaderSize..];
         if (queue == VirtioFsTransport.HiprioQueue)
         {
-            if (h.Opcode != FuseOpcode.FORGET) return Reply(h.Unique, -Errno.EINVAL);
+            if (h.Opcode != FuseOpcode.FUSE_FORGET) return Reply(h.Unique, -Errno.EINVAL);
             if (a.Length >= FuseConst.ForgetInSize) Forgotten += FuseWire.U64(a, 0);
             return null;
         }
         return h.Opcode switch
         {
-            FuseOpcode.INIT => Init(h, a),
-            FuseOpcode.LOOKUP => Lookup(h, a),
-            FuseOpcode.GETATTR => Need(h, a, FuseConst.GetattrInSize) ?? Getattr(h),
-            FuseOpcode.SETATTR => Need(h, a, FuseConst.SetattrInSize) ?? Setattr(h, a),
-            FuseOpcode.OPEN => Need(h, a, FuseConst.OpenInSize) ?? Open(h),
-            FuseOpcode.READ => Need(h, a, FuseConst.ReadInSize) ?? Read(h, a, pages),
-            FuseOpcode.WRITE => Need(h, a, FuseConst.ReadInSize) ?? Write(h, a, pages),
-            FuseOpcode.FLUSH => Need(h, a, FuseConst.FlushInSize) ?? FhOnly(h, a, release: false),
-            FuseOpcode.FSYNC => Need(h, a, FuseConst.FsyncInSize) ?? FhOnly(h, a, release: false),
-            FuseOpcode.RELEASE => Need(h, a, FuseConst.ReleaseInSize) ?? FhOnly(h, a, release: true),
-            FuseOpcode.SETUPMAPPING => Need(h, a, FuseConst.SetupMappingInSize) ?? SetupMapping(h, a),
-            FuseOpcode.REMOVEMAPPING => Need(h, a, FuseConst.RemoveMappingInSize) ?? RemoveMapping(h, a),
-            FuseOpcode.DESTROY => Reply(h.Unique, 0),
-            FuseOpcode.FORGET => null, // on the request queue: still no reply
+            FuseOpcode.FUSE_INIT => Init(h, a),
+            FuseOpcode.FUSE_LOOKUP => Lookup(h, a),
+            FuseOpcode.FUSE_GETATTR => Need(h, a, FuseConst.GetattrInSize) ?? Getattr(h),
+            FuseOpcode.FUSE_SETATTR => Need(h, a, FuseConst.SetattrInSize) ?? Setattr(h, a),
+            FuseOpcode.FUSE_OPEN => Need(h, a, FuseConst.OpenInSize) ?? Open(h),
+            FuseOpcode.FUSE_READ => Need(h, a, FuseConst.ReadInSize) ?? Read(h, a, pages),
+            FuseOpcode.FUSE_WRITE => Need(h, a, FuseConst.ReadInSize) ?? Write(h, a, pages),
+            FuseOpcode.FUSE_FLUSH => Need(h, a, FuseConst.FlushInSize) ?? FhOnly(h, a, release: false),
+            FuseOpcode.FUSE_FSYNC => Need(h, a, FuseConst.FsyncInSize) ?? FhOnly(h, a, release: false),
+            FuseOpcode.FUSE_RELEASE => Need(h, a, FuseConst.ReleaseInSize) ?? FhOnly(h, a, release: true),
+            FuseOpcode.FUSE_SETUPMAPPING => Need(h, a, FuseConst.SetupMappingInSize) ?? SetupMapping(h, a),
+            FuseOpcode.FUSE_REMOVEMAPPING => Need(h, a, FuseConst.RemoveMappingInSize) ?? RemoveMapping(h, a),
+            FuseOpcode.FUSE_DESTROY => Reply(h.Unique, 0),
+            FuseOpcode.FUSE_FORGET => null, // on the request queue: still no reply
             _ => Reply(h.Unique, -Errno.ENOSYS),
         };
     }

@@ -6,15 +6,15 @@ public enum PageFlags
 {
     None = 0,
     /// <summary>PG_hwpoison: memory_failure has handled this page.</summary>
-    HWPoison = 1,
+    PG_hwpoison = 1,
     /// <summary>PG_dirty (propagated from PTE dirty bits on unmap).</summary>
-    Dirty = 2,
+    PG_dirty = 2,
     /// <summary>PG_reserved: kernel-owned (kmalloc'd or page-table) memory.</summary>
-    Reserved = 4,
+    PG_reserved = 4,
     /// <summary>Anonymous page (PageAnon).</summary>
-    Anon = 8,
+    PAGE_MAPPING_ANON = 8,
     /// <summary>Page of a shmem/memfd object.</summary>
-    Shmem = 16,
+    PG_swapbacked = 16,
 }
 
 /// <summary>
@@ -31,14 +31,14 @@ public sealed class PageFrame
     public ulong Pfn { get; }
     /// <summary>Reverse map: user mappings of this frame (mm, page-aligned virtual address).</summary>
     internal List<(MmStruct Mm, ulong Va)>? Rmap;
-    /// <summary>The shmem object and page index when <see cref="PageFlags.Shmem"/>.</summary>
+    /// <summary>The shmem object and page index when <see cref="PageFlags.PG_swapbacked"/>.</summary>
     internal ShmemObject? ShmemOwner;
     internal ulong ShmemIndex;
 
     internal PageFrame(ulong pfn) => Pfn = pfn;
 
     /// <summary>PageHWPoison().</summary>
-    public bool IsHwPoison => (Flags & PageFlags.HWPoison) != 0;
+    public bool IsHwPoison => (Flags & PageFlags.PG_hwpoison) != 0;
 
     internal void AddRmap(MmStruct mm, ulong va)
     {
