@@ -11,9 +11,9 @@ public enum PageFlags
     PG_dirty = 2,
     /// <summary>PG_reserved: kernel-owned (kmalloc'd or page-table) memory.</summary>
     PG_reserved = 4,
-    /// <summary>Anonymous page (PageAnon).</summary>
+    /// <summary>Anonymous page: PageAnon(), the PAGE_MAPPING_ANON bit of page-&gt;mapping (include/linux/page-flags.h).</summary>
     PAGE_MAPPING_ANON = 8,
-    /// <summary>Page of a shmem/memfd object.</summary>
+    /// <summary>PG_swapbacked: set here on shmem/memfd pages only (the kernel also sets it on anonymous pages, which this model keys by PAGE_MAPPING_ANON).</summary>
     PG_swapbacked = 16,
 }
 

@@ -15,9 +15,9 @@ public enum VmFault
     VM_FAULT_LOCKED = 0x000200,
     VM_FAULT_RETRY = 0x000400,
     VM_FAULT_FALLBACK = 0x000800,
-    /// <summary>Not a kernel bit: the fault had no VMA (bad_area → SEGV_MAPERR).</summary>
+    /// <summary>The no-VMA result (bad_area → SEGV_MAPERR); arm/arm64 name it VM_FAULT_BADMAP, x86 branches to bad_area directly.</summary>
     VM_FAULT_BADMAP = 0x1000000,
-    /// <summary>Not a kernel bit: access_error() (bad_area_access_error → SEGV_ACCERR).</summary>
+    /// <summary>access_error() (bad_area_access_error → SEGV_ACCERR); arm/arm64 name it VM_FAULT_BADACCESS.</summary>
     VM_FAULT_BADACCESS = 0x2000000,
     /// <summary>The error bits (VM_FAULT_ERROR plus the bad-area markers).</summary>
     VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV | VM_FAULT_HWPOISON | VM_FAULT_HWPOISON_LARGE | VM_FAULT_FALLBACK | VM_FAULT_BADMAP | VM_FAULT_BADACCESS,
