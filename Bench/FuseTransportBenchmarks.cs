@@ -34,7 +34,7 @@ public class FuseTransportBenchmarks
         _t = share.Transport;
         _data = new byte[Size];
         new Random(1).NextBytes(_data);
-        Send(FuseOpcode.OPEN, new byte[FuseConst.OpenInSize], [], FuseConst.OpenOutSize);
+        Send(FuseOpcode.FUSE_OPEN, new byte[FuseConst.OpenInSize], [], FuseConst.OpenOutSize);
         _fh = BinaryPrimitives.ReadUInt64LittleEndian(_reply.WrittenSpan[FuseConst.OutHeaderSize..]);
         Getattr();
         Read();
@@ -56,7 +56,7 @@ public class FuseTransportBenchmarks
     public int Getattr()
     {
         Span<byte> args = stackalloc byte[FuseConst.GetattrInSize];
-        Send(FuseOpcode.GETATTR, FuseWire.GetattrIn(args, 0, 0), [], FuseConst.AttrOutSize);
+        Send(FuseOpcode.FUSE_GETATTR, FuseWire.GetattrIn(args, 0, 0), [], FuseConst.AttrOutSize);
         return _reply.WrittenCount;
     }
 
@@ -65,7 +65,7 @@ public class FuseTransportBenchmarks
     public int Read()
     {
         Span<byte> args = stackalloc byte[FuseConst.ReadInSize];
-        Send(FuseOpcode.READ, FuseWire.ReadWriteIn(args, _fh, 0, (uint)Size, 0, 0), [], Size);
+        Send(FuseOpcode.FUSE_READ, FuseWire.ReadWriteIn(args, _fh, 0, (uint)Size, 0, 0), [], Size);
         return _reply.WrittenCount;
     }
 
@@ -74,7 +74,7 @@ public class FuseTransportBenchmarks
     public int Write()
     {
         Span<byte> args = stackalloc byte[FuseConst.ReadInSize];
-        Send(FuseOpcode.WRITE, FuseWire.ReadWriteIn(args, _fh, 0, (uint)Size, 0, 0), _data, FuseConst.WriteOutSize);
+        Send(FuseOpcode.FUSE_WRITE, FuseWire.ReadWriteIn(args, _fh, 0, (uint)Size, 0, 0), _data, FuseConst.WriteOutSize);
         return _reply.WrittenCount;
     }
 }

@@ -50,14 +50,14 @@ public sealed class PmemDevice : IBlockDeviceOps, IDaxOperations, IDevPagemap
 
         Disk = new BlockDevice(machine, diskName, (long)((size - PfnPad - dataOffset) >> SectorShift), this, sectorSize, (uint)PageDefs.PAGE_SIZE)
         {
-            Features = BlkFeatures.WRITE_CACHE | BlkFeatures.SYNCHRONOUS | (hasPages ? BlkFeatures.DAX : BlkFeatures.None),
+            Features = BlkFeatures.BLK_FEAT_WRITE_CACHE | BlkFeatures.BLK_FEAT_SYNCHRONOUS | (hasPages ? BlkFeatures.BLK_FEAT_DAX : BlkFeatures.None),
             Badblocks = Bb,
             PrivateData = this,
         };
         if (hasPages)
         {
-            var flags = DaxDevFlags.ALIVE | DaxDevFlags.SYNC | DaxDevFlags.NOCACHE;
-            if (machine.Profile.DaxReadMcSafe) flags |= DaxDevFlags.NOMC;
+            var flags = DaxDevFlags.DAXDEV_ALIVE | DaxDevFlags.DAXDEV_SYNC | DaxDevFlags.DAXDEV_NOCACHE;
+            if (machine.Profile.DaxReadMcSafe) flags |= DaxDevFlags.DAXDEV_NOMC;
             DaxDev = new DaxDevice(diskName, this, machine.IovIter, machine.Profile, machine.Tracer) { Flags = flags };
             Disk.Dax = DaxDev;
         }

@@ -109,7 +109,7 @@ public sealed class VirtioFsShare
             if (Options.HostFaultPolicy == HostFaultPolicy.ProposedMachineCheck)
             {
                 // the what-if: virtio_fs would opt into machine-check-safe reads (as pmem does with set_dax_nomc)
-                DaxDevice.Flags |= DaxDevFlags.NOMC;
+                DaxDevice.Flags |= DaxDevFlags.DAXDEV_NOMC;
                 Window.Pagemap = new WindowPagemap(m, Window);
             }
             dax = new FuseConnDax(m, conn, DaxDevice, Window, Window.Size);

@@ -39,8 +39,8 @@ public sealed partial class DaxFile
         }
         var wb = Fs.WritebackRange(DInode, pos, pos + (long)count - 1);
         if (wb < 0) return wb;
-        var flags = IomapOpFlags.DIRECT | (write ? IomapOpFlags.WRITE : IomapOpFlags.None);
-        if (iocb.Has(Kiocb.IOCB_NOWAIT)) flags |= IomapOpFlags.NOWAIT;
+        var flags = IomapOpFlags.IOMAP_DIRECT | (write ? IomapOpFlags.IOMAP_WRITE : IomapOpFlags.None);
+        if (iocb.Has(Kiocb.IOCB_NOWAIT)) flags |= IomapOpFlags.IOMAP_NOWAIT;
         var it = new IomapIter(DInode, pos, (long)count, flags);
         var dioError = 0;
         int ret;
@@ -48,7 +48,7 @@ public sealed partial class DaxFile
         {
             var iomap = it.Iomap;
             var length = it.Length;
-            if (!write && iomap.Type is IomapType.HOLE or IomapType.UNWRITTEN)
+            if (!write && iomap.Type is IomapType.IOMAP_HOLE or IomapType.IOMAP_UNWRITTEN)
             {
                 var z = (long)iov.IovIterZero((ulong)length, iter);
                 it.Processed = z == 0 ? -Errno.EFAULT : z;

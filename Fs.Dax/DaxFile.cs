@@ -196,7 +196,7 @@ public sealed partial class DaxFile : KFile
         if (vma.VmSync)
         {
             if (!DInode.IsDax) return -Errno.EOPNOTSUPP;
-            if (Fs.DaxDev == null || (Fs.DaxDev.Flags & KernelSim.Dax.DaxDevFlags.SYNC) == 0) return -Errno.EOPNOTSUPP;
+            if (Fs.DaxDev == null || (Fs.DaxDev.Flags & KernelSim.Dax.DaxDevFlags.DAXDEV_SYNC) == 0) return -Errno.EOPNOTSUPP;
         }
         vma.VmOps = DInode.IsDax ? new DaxVmOperations(Fs) : new PagecacheVmOperations(Fs);
         var mm = Fs.Machine.Current?.Mm;

@@ -31,7 +31,7 @@ public sealed class DaxFsIomapOps : IIomapOps
         var fblk = pos >> shift;
         var last = (pos + length - 1) >> shift;
         var nblk = last - fblk + 1;
-        var write = (flags & IomapOpFlags.WRITE) != 0 && (flags & IomapOpFlags.ZERO) == 0;
+        var write = (flags & IomapOpFlags.IOMAP_WRITE) != 0 && (flags & IomapOpFlags.IOMAP_ZERO) == 0;
         var tree = di.Node.Extents;
         var e = tree.Lookup(fblk, out var hole);
         iomap.DaxDev = _fs.IsDax ? _fs.DaxDev : null;
@@ -41,17 +41,17 @@ public sealed class DaxFsIomapOps : IIomapOps
             var n = Math.Min(nblk, hole);
             if (write)
             {
-                if ((flags & IomapOpFlags.NOWAIT) != 0) return -Errno.EAGAIN;
+                if ((flags & IomapOpFlags.IOMAP_NOWAIT) != 0) return -Errno.EAGAIN;
                 var r = _fs.AllocateBlocks(di, fblk, n, unwritten: false, out var ne);
                 if (r < 0) return (int)r;
-                iomap.Type = IomapType.MAPPED;
-                iomap.Flags |= IomapFlags.NEW;
+                iomap.Type = IomapType.IOMAP_MAPPED;
+                iomap.Flags |= IomapFlags.IOMAP_F_NEW;
                 iomap.Addr = (ulong)(ne!.DevBlock << shift);
                 iomap.Length = (ulong)(ne.Count << shift);
             }
             else
             {
-                iomap.Type = IomapType.HOLE;
+                iomap.Type = IomapType.IOMAP_HOLE;
                 iomap.Addr = Iomap.NullAddr;
                 iomap.Length = (ulong)(n << shift);
             }
@@ -63,19 +63,19 @@ public sealed class DaxFsIomapOps : IIomapOps
             iomap.Length = (ulong)(n << shift);
             if (e.Unwritten && write)
             {
-                if ((flags & IomapOpFlags.NOWAIT) != 0) return -Errno.EAGAIN;
+                if ((flags & IomapOpFlags.IOMAP_NOWAIT) != 0) return -Errno.EAGAIN;
                 var r = _fs.ConvertUnwritten(di, e, fblk, n);
                 if (r < 0) return r;
-                iomap.Type = IomapType.MAPPED;
-                iomap.Flags |= IomapFlags.NEW;
+                iomap.Type = IomapType.IOMAP_MAPPED;
+                iomap.Flags |= IomapFlags.IOMAP_F_NEW;
             }
             else
             {
-                iomap.Type = e.Unwritten ? IomapType.UNWRITTEN : IomapType.MAPPED;
+                iomap.Type = e.Unwritten ? IomapType.IOMAP_UNWRITTEN : IomapType.IOMAP_MAPPED;
             }
         }
-        if (di.MetadataDirty && (flags & (IomapOpFlags.WRITE | IomapOpFlags.FAULT)) == (IomapOpFlags.WRITE | IomapOpFlags.FAULT))
-            iomap.Flags |= IomapFlags.DIRTY;
+        if (di.MetadataDirty && (flags & (IomapOpFlags.IOMAP_WRITE | IomapOpFlags.IOMAP_FAULT)) == (IomapOpFlags.IOMAP_WRITE | IomapOpFlags.IOMAP_FAULT))
+            iomap.Flags |= IomapFlags.IOMAP_F_DIRTY;
         if (Log.Count >= LogCapacity) Log.RemoveAt(0);
         Log.Add((pos, length, flags, iomap.Type, iomap.Offset, iomap.Length, iomap.Addr, iomap.Flags));
         return 0;

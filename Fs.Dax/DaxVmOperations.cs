@@ -44,21 +44,21 @@ public sealed class PagecacheVmOperations : IVmOperations
         var file = (DaxFile)vma.File!;
         var inode = file.DInode;
         var index = vma.PgOff + ((address - vma.Start) >> PageDefs.PAGE_SHIFT);
-        if ((long)(index << PageDefs.PAGE_SHIFT) >= inode.Size) return VmFault.SIGBUS;
+        if ((long)(index << PageDefs.PAGE_SHIFT) >= inode.Size) return VmFault.VM_FAULT_SIGBUS;
         var mapping = inode.Mapping!;
         var folio = mapping.GrabFolio(index);
-        if (folio == null) return VmFault.OOM;
+        if (folio == null) return VmFault.VM_FAULT_OOM;
         if (write && vma.Shared)
         {
             // page_mkwrite (block_page_mkwrite): make sure the block is allocated.
             var r = _fs.EnsureBlock(inode, (long)index);
-            if (r < 0) return VmFault.SIGBUS;
+            if (r < 0) return VmFault.VM_FAULT_SIGBUS;
         }
-        if (!folio.Uptodate && mapping.AOps.ReadFolio(file, mapping, folio) < 0) return VmFault.SIGBUS;
+        if (!folio.Uptodate && mapping.AOps.ReadFolio(file, mapping, folio) < 0) return VmFault.VM_FAULT_SIGBUS;
         if (write && !vma.Shared)
         {
             var p = _fs.Machine.Phys.AllocPage();
-            if (p < 0) return VmFault.OOM;
+            if (p < 0) return VmFault.VM_FAULT_OOM;
             var m = _fs.Machine;
             if (!m.Profile.CowFaultCopyMc)
             {
@@ -67,14 +67,14 @@ public sealed class PagecacheVmOperations : IVmOperations
             else if (Highmem.CopyMcUserHighpage(m, (ulong)p, folio.Pfn) != 0)
             {
                 m.Phys.FreePage((ulong)p); // folio_put(vmf->cow_page)
-                return VmFault.HWPOISON;
+                return VmFault.VM_FAULT_HWPOISON;
             }
             m.Phys.Frame((ulong)p).SetAnon();
             pfn = (ulong)p;
-            return VmFault.NOPAGE;
+            return VmFault.VM_FAULT_NOPAGE;
         }
         if (write) folio.MarkDirty();
         pfn = folio.Pfn;
-        return VmFault.NOPAGE;
+        return VmFault.VM_FAULT_NOPAGE;
     }
 }

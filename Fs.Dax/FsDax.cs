@@ -70,9 +70,9 @@ public sealed class FsDax
         using var fn = _trace.Fn("dax_iomap_rw", "fs");
         var inode = iocb.Filp.Inode;
         if (iter.Count == 0) return 0;
-        var flags = IomapOpFlags.DAX;
-        if (iter.DataSource) flags |= IomapOpFlags.WRITE;
-        if (iocb.Has(Kiocb.IOCB_NOWAIT)) flags |= IomapOpFlags.NOWAIT;
+        var flags = IomapOpFlags.IOMAP_DAX;
+        if (iter.DataSource) flags |= IomapOpFlags.IOMAP_WRITE;
+        if (iocb.Has(Kiocb.IOCB_NOWAIT)) flags |= IomapOpFlags.IOMAP_NOWAIT;
         var it = new IomapIter(inode, iocb.Pos, (long)Math.Min(iter.Count, (ulong)long.MaxValue), flags);
         int ret;
         while ((ret = it.Next(ops)) > 0) it.Processed = DaxIomapIter(it, iter);
@@ -104,16 +104,16 @@ public sealed class FsDax
         {
             end = Math.Min(end, it.Inode.Size);
             if (pos >= end) return 0;
-            if (iomap.Type is IomapType.HOLE or IomapType.UNWRITTEN)
+            if (iomap.Type is IomapType.IOMAP_HOLE or IomapType.IOMAP_UNWRITTEN)
                 return (long)Iov.IovIterZero((ulong)Math.Min(length, end - pos), iter);
         }
-        if (iomap.Type != IomapType.MAPPED && (iomap.Flags & IomapFlags.SHARED) == 0)
+        if (iomap.Type != IomapType.IOMAP_MAPPED && (iomap.Flags & IomapFlags.IOMAP_F_SHARED) == 0)
         {
             _m.State.Printk("WARNING: dax_iomap_iter: iomap type is not IOMAP_MAPPED");
             return -Errno.EIO;
         }
         if (dax == null) return -Errno.EIO;
-        if ((iomap.Flags & IomapFlags.NEW) != 0 && it.Inode is IDaxInode host)
+        if ((iomap.Flags & IomapFlags.IOMAP_F_NEW) != 0 && it.Inode is IDaxInode host)
             host.UnmapMappingRange(pos & ~(long)(PageDefs.PAGE_SIZE - 1), (long)PageDefs.PageAlign((ulong)(end - (pos & ~(long)(PageDefs.PAGE_SIZE - 1)))));
         while (pos < end)
         {
@@ -170,7 +170,7 @@ public sealed class FsDax
     {
         using var fn = _trace.Fn("dax_zero_range", "fs");
         if (len <= 0) return 0;
-        var it = new IomapIter(inode, pos, len, IomapOpFlags.DAX | IomapOpFlags.ZERO);
+        var it = new IomapIter(inode, pos, len, IomapOpFlags.IOMAP_DAX | IomapOpFlags.IOMAP_ZERO);
         int ret;
         while ((ret = it.Next(ops)) > 0) it.Processed = DaxZeroIter(it);
         return ret;
@@ -189,7 +189,7 @@ public sealed class FsDax
         using var fn = _trace.Fn("dax_zero_iter", "fs");
         var iomap = it.Iomap;
         var length = it.Length;
-        if (iomap.Type is IomapType.HOLE or IomapType.UNWRITTEN) return length;
+        if (iomap.Type is IomapType.IOMAP_HOLE or IomapType.IOMAP_UNWRITTEN) return length;
         var dax = iomap.DaxDev;
         if (dax == null) return -Errno.EIO;
         var pos = it.Pos;
@@ -228,22 +228,22 @@ public sealed class FsDax
     /// <summary>vmf_error / dax_fault_return: −ENOMEM → OOM, −EHWPOISON → HWPOISON (6.5+), anything else → SIGBUS.</summary>
     private VmFault DaxFaultReturn(long err)
     {
-        if (err == 0) return VmFault.NOPAGE;
-        if (err == -Errno.ENOMEM) return VmFault.OOM;
-        if (err == -Errno.EHWPOISON && _profile.PmemDirectAccessEhwpoison) return VmFault.HWPOISON;
-        return VmFault.SIGBUS;
+        if (err == 0) return VmFault.VM_FAULT_NOPAGE;
+        if (err == -Errno.ENOMEM) return VmFault.VM_FAULT_OOM;
+        if (err == -Errno.EHWPOISON && _profile.PmemDirectAccessEhwpoison) return VmFault.VM_FAULT_HWPOISON;
+        return VmFault.VM_FAULT_SIGBUS;
     }
 
     /// <summary>
     /// The -&gt;huge_fault / -&gt;fault pair of a DAX file mapping (dax_iomap_fault): try a PMD fault when the 2 MiB
     /// region is empty (or already a PMD mapping being written), and fall back to a PTE fault on
-    /// VM_FAULT_FALLBACK. On success returns <see cref="VmFault.NOPAGE"/> with the pfn to map and the mapping
+    /// VM_FAULT_FALLBACK. On success returns <see cref="VmFault.VM_FAULT_NOPAGE"/> with the pfn to map and the mapping
     /// shift (12 or 21).
     /// </summary>
     public VmFault DaxIomapFault(MmStruct mm, Vma vma, ulong address, bool write, IIomapOps ops, out ulong pfn, out int shift)
     {
         var r = DaxIomapPmdFault(mm, vma, address, write, ops, out pfn);
-        if (r != VmFault.FALLBACK)
+        if (r != VmFault.VM_FAULT_FALLBACK)
         {
             shift = PageDefs.PMD_SHIFT;
             return r;
@@ -268,22 +268,22 @@ public sealed class FsDax
         var inode = InodeOf(vma);
         var pgoff = vma.PgOff + ((address - vma.Start) >> PageDefs.PAGE_SHIFT);
         var pos = (long)(pgoff << PageDefs.PAGE_SHIFT);
-        if (pos >= inode.Size) return VmFault.SIGBUS;
+        if (pos >= inode.Size) return VmFault.VM_FAULT_SIGBUS;
         var cow = write && !vma.Shared;
-        var flags = IomapOpFlags.DAX | IomapOpFlags.FAULT;
-        if (write && !cow) flags |= IomapOpFlags.WRITE;
+        var flags = IomapOpFlags.IOMAP_DAX | IomapOpFlags.IOMAP_FAULT;
+        if (write && !cow) flags |= IomapOpFlags.IOMAP_WRITE;
         var it = new IomapIter(inode, pos, (long)PageDefs.PAGE_SIZE, flags);
         var error = it.Next(ops);
         if (error < 0) return DaxFaultReturn(error);
         if (it.Length < (long)PageDefs.PAGE_SIZE)
         {
             EndFault(it, ops, 0);
-            return VmFault.SIGBUS;
+            return VmFault.VM_FAULT_SIGBUS;
         }
         var iomap = it.Iomap;
         var ret = DaxFaultIter(vma, it, pgoff, write, cow, pmd: false, out pfn);
-        EndFault(it, ops, (ret & VmFault.Error) == 0 ? (long)PageDefs.PAGE_SIZE : 0);
-        if ((ret & VmFault.Error) == 0 && (iomap.Flags & IomapFlags.NEW) != 0) ret |= VmFault.MAJOR;
+        EndFault(it, ops, (ret & VmFault.VM_FAULT_ERROR) == 0 ? (long)PageDefs.PAGE_SIZE : 0);
+        if ((ret & VmFault.VM_FAULT_ERROR) == 0 && (iomap.Flags & IomapFlags.IOMAP_F_NEW) != 0) ret |= VmFault.VM_FAULT_MAJOR;
         return ret;
     }
 
@@ -309,27 +309,27 @@ public sealed class FsDax
         var pgoff = vma.PgOff + ((address - vma.Start) >> PageDefs.PAGE_SHIFT);
         var index = pgoff & ~colour;
         var maxPgoff = (ulong)((inode.Size + (long)PageDefs.PAGE_SIZE - 1) >> PageDefs.PAGE_SHIFT);
-        if (index >= maxPgoff) return VmFault.SIGBUS;
+        if (index >= maxPgoff) return VmFault.VM_FAULT_SIGBUS;
         var pmdAddr = address & ~(PageDefs.PMD_SIZE - 1);
         // dax_fault_check_fallback
-        if ((pgoff & colour) != ((address >> PageDefs.PAGE_SHIFT) & colour)) return VmFault.FALLBACK;
-        if (write && !vma.Shared) return VmFault.FALLBACK;
-        if (pmdAddr < vma.Start || pmdAddr + PageDefs.PMD_SIZE > vma.End) return VmFault.FALLBACK;
-        if ((index | colour) >= maxPgoff) return VmFault.FALLBACK;
+        if ((pgoff & colour) != ((address >> PageDefs.PAGE_SHIFT) & colour)) return VmFault.VM_FAULT_FALLBACK;
+        if (write && !vma.Shared) return VmFault.VM_FAULT_FALLBACK;
+        if (pmdAddr < vma.Start || pmdAddr + PageDefs.PMD_SIZE > vma.End) return VmFault.VM_FAULT_FALLBACK;
+        if ((index | colour) >= maxPgoff) return VmFault.VM_FAULT_FALLBACK;
         // grab_mapping_entry(PMD_ORDER): a PTE-sized entry already there → fallback.
         var (count, allHuge) = mm.EntriesIn(pmdAddr, pmdAddr + PageDefs.PMD_SIZE);
-        if (count > 0 && !allHuge) return VmFault.FALLBACK;
-        var flags = IomapOpFlags.DAX | IomapOpFlags.FAULT;
-        if (write) flags |= IomapOpFlags.WRITE;
+        if (count > 0 && !allHuge) return VmFault.VM_FAULT_FALLBACK;
+        var flags = IomapOpFlags.IOMAP_DAX | IomapOpFlags.IOMAP_FAULT;
+        if (write) flags |= IomapOpFlags.IOMAP_WRITE;
         var it = new IomapIter(inode, (long)(index << PageDefs.PAGE_SHIFT), (long)PageDefs.PMD_SIZE, flags);
-        if (it.Next(ops) <= 0) return VmFault.FALLBACK;
+        if (it.Next(ops) <= 0) return VmFault.VM_FAULT_FALLBACK;
         if (it.Length < (long)PageDefs.PMD_SIZE)
         {
             EndFault(it, ops, 0);
-            return VmFault.FALLBACK;
+            return VmFault.VM_FAULT_FALLBACK;
         }
         var ret = DaxFaultIter(vma, it, index, write, cow: false, pmd: true, out pfn);
-        EndFault(it, ops, (ret & VmFault.Error) == 0 ? (long)PageDefs.PMD_SIZE : 0);
+        EndFault(it, ops, (ret & VmFault.VM_FAULT_ERROR) == 0 ? (long)PageDefs.PMD_SIZE : 0);
         return ret;
     }
 
@@ -341,27 +341,27 @@ public sealed class FsDax
         var pos = (long)(index << PageDefs.PAGE_SHIFT);
         var host = it.Inode as IDaxInode;
         if (!pmd && cow) return DaxFaultCowPage(it, out pfn);
-        if (!write && iomap.Type is IomapType.HOLE or IomapType.UNWRITTEN)
+        if (!write && iomap.Type is IomapType.IOMAP_HOLE or IomapType.IOMAP_UNWRITTEN)
         {
-            if (pmd) return VmFault.FALLBACK; // dax_pmd_load_hole: modelled as a fallback to the PTE zero page
+            if (pmd) return VmFault.VM_FAULT_FALLBACK; // dax_pmd_load_hole: modelled as a fallback to the PTE zero page
             using (_trace.Fn("dax_load_hole", "fs")) pfn = ZeroPfn;
-            return VmFault.NOPAGE;
+            return VmFault.VM_FAULT_NOPAGE;
         }
-        if (iomap.Type != IomapType.MAPPED && (iomap.Flags & IomapFlags.SHARED) == 0)
-            return pmd ? VmFault.FALLBACK : VmFault.SIGBUS;
+        if (iomap.Type != IomapType.IOMAP_MAPPED && (iomap.Flags & IomapFlags.IOMAP_F_SHARED) == 0)
+            return pmd ? VmFault.VM_FAULT_FALLBACK : VmFault.VM_FAULT_SIGBUS;
         var pages = pmd ? PageDefs.PMD_SIZE >> PageDefs.PAGE_SHIFT : 1;
         var err = DaxIomapDirectAccess(iomap, pos, pages, out pfn);
-        if (err != 0) return pmd ? VmFault.FALLBACK : DaxFaultReturn(err);
-        if ((iomap.Flags & IomapFlags.NEW) != 0) host?.UnmapMappingRange(pos, (long)(pages << PageDefs.PAGE_SHIFT));
+        if (err != 0) return pmd ? VmFault.VM_FAULT_FALLBACK : DaxFaultReturn(err);
+        if ((iomap.Flags & IomapFlags.IOMAP_F_NEW) != 0) host?.UnmapMappingRange(pos, (long)(pages << PageDefs.PAGE_SHIFT));
         for (var k = 0UL; k < pages; k++) host?.InsertDaxEntry(index + k, pfn + k);
-        if (write && vma.VmSync && (iomap.Flags & IomapFlags.DIRTY) != 0)
+        if (write && vma.VmSync && (iomap.Flags & IomapFlags.IOMAP_F_DIRTY) != 0)
         {
             // VM_FAULT_NEEDDSYNC → dax_finish_sync_fault: vfs_fsync_range, then insert the entry.
             using var __ = _trace.Fn("dax_finish_sync_fault", "fs");
             var sync = host?.SyncForFault(pos, pos + (long)(pages << PageDefs.PAGE_SHIFT) - 1) ?? 0;
-            if (sync != 0) return VmFault.SIGBUS;
+            if (sync != 0) return VmFault.VM_FAULT_SIGBUS;
         }
-        return VmFault.NOPAGE;
+        return VmFault.VM_FAULT_NOPAGE;
     }
 
     /// <summary>
@@ -395,23 +395,23 @@ public sealed class FsDax
         var iomap = it.Iomap;
         long err = 0;
         KernelPtr src = default;
-        if (iomap.Type == IomapType.MAPPED)
+        if (iomap.Type == IomapType.IOMAP_MAPPED)
         {
-            if (iomap.DaxDev == null) return VmFault.SIGBUS;
+            if (iomap.DaxDev == null) return VmFault.VM_FAULT_SIGBUS;
             var r = iomap.DaxDev.DirectAccess(iomap.PgOff(it.Pos), 1, DaxAccessMode.DAX_ACCESS, out src, out _);
             if (r < 0) err = r;
         }
-        else if (iomap.Type is not (IomapType.HOLE or IomapType.UNWRITTEN))
+        else if (iomap.Type is not (IomapType.IOMAP_HOLE or IomapType.IOMAP_UNWRITTEN))
         {
             err = -Errno.EIO;
         }
         if (err != 0) return DaxFaultReturn(err);
         var p = _m.Phys.AllocPage();
-        if (p < 0) return VmFault.OOM;
+        if (p < 0) return VmFault.VM_FAULT_OOM;
         pfn = (ulong)p;
         _m.Phys.Frame(pfn).SetAnon();
         var dst = KernelPtr.FromPhys(PhysAddr.FromPfn(pfn));
-        if (iomap.Type == IomapType.MAPPED)
+        if (iomap.Type == IomapType.IOMAP_MAPPED)
         {
             using (_trace.Fn("copy_cow_page_dax", "fs")) _m.Copy.CopyPage(dst, src);
         }
@@ -419,6 +419,6 @@ public sealed class FsDax
         {
             _m.Copy.Memset(dst, 0, PageDefs.PAGE_SIZE);
         }
-        return VmFault.NOPAGE;
+        return VmFault.VM_FAULT_NOPAGE;
     }
 }

@@ -6,15 +6,15 @@ namespace KernelSim.Fs.Dax;
 public enum IomapType
 {
     /// <summary>IOMAP_HOLE: no blocks allocated; reads see zeros.</summary>
-    HOLE = 0,
+    IOMAP_HOLE = 0,
     /// <summary>IOMAP_DELALLOC: delayed allocation (not used by the DAX filesystem).</summary>
-    DELALLOC = 1,
+    IOMAP_DELALLOC = 1,
     /// <summary>IOMAP_MAPPED: blocks allocated and written.</summary>
-    MAPPED = 2,
+    IOMAP_MAPPED = 2,
     /// <summary>IOMAP_UNWRITTEN: blocks allocated but reading as zeros (fallocate).</summary>
-    UNWRITTEN = 3,
+    IOMAP_UNWRITTEN = 3,
     /// <summary>IOMAP_INLINE: data inline in metadata.</summary>
-    INLINE = 4,
+    IOMAP_INLINE = 4,
 }
 
 /// <summary>iomap-&gt;flags (IOMAP_F_*).</summary>
@@ -23,11 +23,11 @@ public enum IomapFlags
 {
     None = 0,
     /// <summary>IOMAP_F_NEW: blocks allocated (or converted) by this iomap_begin.</summary>
-    NEW = 0x01,
+    IOMAP_F_NEW = 0x01,
     /// <summary>IOMAP_F_DIRTY: the inode has uncommitted metadata (MAP_SYNC faults must fsync first).</summary>
-    DIRTY = 0x02,
+    IOMAP_F_DIRTY = 0x02,
     /// <summary>IOMAP_F_SHARED: shared (reflinked) blocks: write is copy-on-write.</summary>
-    SHARED = 0x04,
+    IOMAP_F_SHARED = 0x04,
 }
 
 /// <summary>The flags an iomap_begin caller passes (IOMAP_WRITE, IOMAP_ZERO, …).</summary>
@@ -36,19 +36,19 @@ public enum IomapOpFlags
 {
     None = 0,
     /// <summary>IOMAP_WRITE.</summary>
-    WRITE = 1 << 0,
+    IOMAP_WRITE = 1 << 0,
     /// <summary>IOMAP_ZERO.</summary>
-    ZERO = 1 << 1,
+    IOMAP_ZERO = 1 << 1,
     /// <summary>IOMAP_REPORT (fiemap).</summary>
-    REPORT = 1 << 2,
+    IOMAP_REPORT = 1 << 2,
     /// <summary>IOMAP_FAULT.</summary>
-    FAULT = 1 << 3,
+    IOMAP_FAULT = 1 << 3,
     /// <summary>IOMAP_DIRECT.</summary>
-    DIRECT = 1 << 4,
+    IOMAP_DIRECT = 1 << 4,
     /// <summary>IOMAP_NOWAIT: do not block (-EAGAIN instead).</summary>
-    NOWAIT = 1 << 5,
+    IOMAP_NOWAIT = 1 << 5,
     /// <summary>IOMAP_DAX.</summary>
-    DAX = 1 << 8,
+    IOMAP_DAX = 1 << 8,
 }
 
 /// <summary>

@@ -84,7 +84,7 @@ public sealed class FuseConn
     {
         payload = default;
         if (!Connected) return -Errno.ENOTCONN;
-        if (ConnError && op != FuseOpcode.INIT) return -Errno.ECONNREFUSED;
+        if (ConnError && op != FuseOpcode.FUSE_INIT) return -Errno.ECONNREFUSED;
         var unique = NextUnique();
         _argbuf.ResetWrittenCount();
         if (Transport.Submit(VirtioFsTransport.RequestQueue, Header(op, nodeid, unique, args.Length + data.Length, pages), args, data, pages, _argbuf) < 0)
@@ -113,7 +113,7 @@ public sealed class FuseConn
         Span<byte> arg = stackalloc byte[FuseConst.ForgetInSize];
         FuseWire.ForgetIn(arg, nlookup);
         _argbuf.ResetWrittenCount();
-        Transport.Submit(VirtioFsTransport.HiprioQueue, Header(FuseOpcode.FORGET, nodeid, unique, arg.Length, null), arg, default, null, _argbuf);
+        Transport.Submit(VirtioFsTransport.HiprioQueue, Header(FuseOpcode.FUSE_FORGET, nodeid, unique, arg.Length, null), arg, default, null, _argbuf);
     }
 
     /// <summary>The fuse_in_header the kernel fills: len covers the in args and the data the device reads from pages.</summary>

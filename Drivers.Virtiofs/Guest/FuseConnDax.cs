@@ -197,7 +197,7 @@ public sealed class FuseConnDax
         for (var i = 0; i < entries.Length; i += FuseConst.FUSE_REMOVEMAPPING_MAX_ENTRY)
         {
             var n = Math.Min(FuseConst.FUSE_REMOVEMAPPING_MAX_ENTRY, entries.Length - i);
-            var r = Conn.Request(FuseOpcode.REMOVEMAPPING, inode.NodeId, FuseWire.RemoveMappingIn(args, entries.Slice(i, n)), out _);
+            var r = Conn.Request(FuseOpcode.FUSE_REMOVEMAPPING, inode.NodeId, FuseWire.RemoveMappingIn(args, entries.Slice(i, n)), out _);
             if (r != 0) err = r;
         }
         return err;

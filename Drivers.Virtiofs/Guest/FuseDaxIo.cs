@@ -92,9 +92,9 @@ public sealed class FuseDaxIo
         while (true)
         {
             if (retry && Dax.NrFreeRanges == 0) Dax.WaitForFreeRange("__fuse_dax_fault");
-            if (pos >= inode.Size) return VmFault.SIGBUS;
+            if (pos >= inode.Size) return VmFault.VM_FAULT_SIGBUS;
             var iomap = new Iomap();
-            var flags = IomapOpFlags.FAULT | IomapOpFlags.DAX | (write ? IomapOpFlags.WRITE : IomapOpFlags.None);
+            var flags = IomapOpFlags.IOMAP_FAULT | IomapOpFlags.IOMAP_DAX | (write ? IomapOpFlags.IOMAP_WRITE : IomapOpFlags.None);
             var err = Ops.IomapBegin(inode, pos, (long)PageDefs.PAGE_SIZE, flags, iomap);
             if (err == -Errno.EAGAIN)
             {
@@ -102,13 +102,13 @@ public sealed class FuseDaxIo
                 guard.Pass(progressed: false);
                 continue;
             }
-            if (err < 0) return err == -Errno.ENOMEM ? VmFault.OOM : VmFault.SIGBUS;
+            if (err < 0) return err == -Errno.ENOMEM ? VmFault.VM_FAULT_OOM : VmFault.VM_FAULT_SIGBUS;
             try
             {
-                if (iomap.Type != IomapType.MAPPED) return VmFault.SIGBUS;
+                if (iomap.Type != IomapType.IOMAP_MAPPED) return VmFault.VM_FAULT_SIGBUS;
                 var r = Dax.Dev.DirectAccess(iomap.PgOff(pos), 1, DaxAccessMode.DAX_ACCESS, out _, out pfn);
-                if (r < 0) return VmFault.SIGBUS;
-                return VmFault.NOPAGE;
+                if (r < 0) return VmFault.VM_FAULT_SIGBUS;
+                return VmFault.VM_FAULT_NOPAGE;
             }
             finally
             {

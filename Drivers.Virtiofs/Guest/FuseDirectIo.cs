@@ -55,7 +55,7 @@ public sealed class FuseDirectIo
                 if (got < n) break;
                 continue;
             }
-            var err = _conn.Request(FuseOpcode.READ, inode.NodeId, FuseWire.ReadWriteIn(args, file.Fh, (ulong)iocb.Pos, (uint)n, 0, (uint)file.Flags), out var data);
+            var err = _conn.Request(FuseOpcode.FUSE_READ, inode.NodeId, FuseWire.ReadWriteIn(args, file.Fh, (ulong)iocb.Pos, (uint)n, 0, (uint)file.Flags), out var data);
             if (err < 0) return done > 0 ? done : err;
             var nres = (ulong)Math.Min((long)n, data.Length);
             _machine.Phys.PokeBytes(_machine.KernelMap.Pa(_bounce)!.Value, data[..(int)nres]);
@@ -72,7 +72,7 @@ public sealed class FuseDirectIo
     {
         got = 0;
         var inode = (FuseInode)file.Inode;
-        var start = to.Type == IterType.UBUF ? to.UbufBase.Value + to.IovOffset : to.IovecSegments[to.SegIndex].Base.Value + to.IovOffset;
+        var start = to.Type == IterType.ITER_UBUF ? to.UbufBase.Value + to.IovOffset : to.IovecSegments[to.SegIndex].Base.Value + to.IovOffset;
         n = Math.Min(n, to.IterIovLen);
         var first = start & PageDefs.PAGE_MASK;
         var nrPages = (int)((PageDefs.PageAlign(start + n) - first) >> PageDefs.PAGE_SHIFT);
@@ -92,7 +92,7 @@ public sealed class FuseDirectIo
         var want = n - left;
         try
         {
-            var err = _conn.Request(FuseOpcode.READ, inode.NodeId, FuseWire.ReadWriteIn(stackalloc byte[FuseConst.ReadInSize], file.Fh, (ulong)pos, (uint)want, 0, (uint)file.Flags), out _, descs);
+            var err = _conn.Request(FuseOpcode.FUSE_READ, inode.NodeId, FuseWire.ReadWriteIn(stackalloc byte[FuseConst.ReadInSize], file.Fh, (ulong)pos, (uint)want, 0, (uint)file.Flags), out _, descs);
             if (err < 0) return err;
             // The reply's out.h.len tells how much the device wrote into the pages.
             got = Math.Min(want, (ulong)Math.Max(0L, (long)_conn.LastReplyLen - FuseConst.OutHeaderSize));
@@ -128,7 +128,7 @@ public sealed class FuseDirectIo
             var data = _stage.AsSpan(0, (int)copied);
             _machine.Phys.PeekBytes(bouncePa, data);
             FuseWire.ReadWriteIn(args, file.Fh, (ulong)iocb.Pos, (uint)copied, 0, (uint)file.Flags);
-            var err = _conn.Request(FuseOpcode.WRITE, inode.NodeId, args, data, out var reply);
+            var err = _conn.Request(FuseOpcode.FUSE_WRITE, inode.NodeId, args, data, out var reply);
             if (err < 0) return done > 0 ? done : err;
             var written = reply.Length >= FuseConst.WriteOutSize ? FuseWire.U32(reply, 0) : 0u;
             if (written > copied) return done > 0 ? done : -Errno.EIO;

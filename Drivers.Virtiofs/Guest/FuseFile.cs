@@ -59,7 +59,7 @@ public sealed class FuseFile : KFile
     /// <summary>fuse_fsync: FUSE_FSYNC {fh, FUSE_FSYNC_FDATASYNC if datasync}; −ENOSYS is remembered as success.</summary>
     public override int Fsync(long start, long end, bool datasync)
     {
-        var r = FInode.Fs.Conn.Request(FuseOpcode.FSYNC, FInode.NodeId, FuseWire.FsyncIn(stackalloc byte[FuseConst.FsyncInSize], Fh, datasync ? FuseConst.FUSE_FSYNC_FDATASYNC : 0), out _);
+        var r = FInode.Fs.Conn.Request(FuseOpcode.FUSE_FSYNC, FInode.NodeId, FuseWire.FsyncIn(stackalloc byte[FuseConst.FsyncInSize], Fh, datasync ? FuseConst.FUSE_FSYNC_FDATASYNC : 0), out _);
         return r == -Errno.ENOSYS ? 0 : r;
     }
 
@@ -82,7 +82,7 @@ public sealed class FuseFile : KFile
     {
         var c = FInode.Fs.Conn;
         Span<byte> args = stackalloc byte[FuseConst.FlushInSize];
-        c.Request(FuseOpcode.FLUSH, FInode.NodeId, FuseWire.FhIn24(args, Fh, 0), out _);
-        c.Request(FuseOpcode.RELEASE, FInode.NodeId, FuseWire.FhIn24(args, Fh, (uint)(Flags & ~Fcntl.O_LARGEFILE)), out _);
+        c.Request(FuseOpcode.FUSE_FLUSH, FInode.NodeId, FuseWire.FhIn24(args, Fh, 0), out _);
+        c.Request(FuseOpcode.FUSE_RELEASE, FInode.NodeId, FuseWire.FhIn24(args, Fh, (uint)(Flags & ~Fcntl.O_LARGEFILE)), out _);
     }
 }

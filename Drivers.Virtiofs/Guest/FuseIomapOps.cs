@@ -26,8 +26,8 @@ public sealed class FuseIomapOps : IIomapOps
     public int IomapBegin(Inode inode, long pos, long length, IomapOpFlags flags, Iomap iomap)
     {
         var fi = (FuseInode)inode;
-        var writable = (flags & IomapOpFlags.WRITE) != 0;
-        if ((flags & IomapOpFlags.REPORT) != 0) return -Errno.EIO; // FIEMAP: WARN_ON + -EIO
+        var writable = (flags & IomapOpFlags.IOMAP_WRITE) != 0;
+        if ((flags & IomapOpFlags.IOMAP_REPORT) != 0) return -Errno.EIO; // FIEMAP: WARN_ON + -EIO
         iomap.Offset = pos;
         iomap.Flags = IomapFlags.None;
         iomap.DaxDev = Dax.Dev;
@@ -60,9 +60,9 @@ public sealed class FuseIomapOps : IIomapOps
     /// <summary>fuse_setup_new_dax_mapping: fault path never reclaims (−EAGAIN), read/write may reclaim or sleep.</summary>
     private int SetupNewDaxMapping(FuseInode fi, long pos, long length, IomapOpFlags flags, Iomap iomap)
     {
-        var writable = (flags & IomapOpFlags.WRITE) != 0;
+        var writable = (flags & IomapOpFlags.IOMAP_WRITE) != 0;
         DaxMapping? alloc;
-        if ((flags & IomapOpFlags.FAULT) != 0)
+        if ((flags & IomapOpFlags.IOMAP_FAULT) != 0)
         {
             alloc = Dax.Alloc();
             if (alloc == null) return -Errno.EAGAIN;
@@ -93,7 +93,7 @@ public sealed class FuseIomapOps : IIomapOps
     {
         var flags = FuseConst.FUSE_SETUPMAPPING_FLAG_READ | (writable ? FuseConst.FUSE_SETUPMAPPING_FLAG_WRITE : 0);
         var args = FuseWire.SetupMappingIn(stackalloc byte[FuseConst.SetupMappingInSize], ulong.MaxValue, idx << FuseConst.FUSE_DAX_SHIFT, FuseConst.FUSE_DAX_SZ, flags, d.WindowOffset);
-        var err = Dax.Conn.Request(FuseOpcode.SETUPMAPPING, fi.NodeId, args, out _);
+        var err = Dax.Conn.Request(FuseOpcode.FUSE_SETUPMAPPING, fi.NodeId, args, out _);
         if (err < 0) return err;
         d.Writable = writable;
         if (!upgrade)
@@ -116,8 +116,8 @@ public sealed class FuseIomapOps : IIomapOps
         {
             iomap.Addr = d.WindowOffset + offset;
             iomap.Length = (ulong)len;
-            if ((flags & IomapOpFlags.FAULT) != 0) iomap.Length = Mm.PageDefs.PageAlign((ulong)len);
-            iomap.Type = IomapType.MAPPED;
+            if ((flags & IomapOpFlags.IOMAP_FAULT) != 0) iomap.Length = Mm.PageDefs.PageAlign((ulong)len);
+            iomap.Type = IomapType.IOMAP_MAPPED;
             d.Refcnt++;
             _private.AddOrUpdate(iomap, d);
         }
@@ -131,7 +131,7 @@ public sealed class FuseIomapOps : IIomapOps
     {
         iomap.Addr = Iomap.NullAddr;
         iomap.Length = (ulong)length;
-        iomap.Type = IomapType.HOLE;
+        iomap.Type = IomapType.IOMAP_HOLE;
     }
 
     /// <inheritdoc/>

@@ -71,7 +71,7 @@ public sealed class VirtioFsFileSystem : FileSystem
             FuseWire.Put(args, 16, (uint)flags2);
         }
         FuseWire.Put(args, 12, flags);
-        var err = Conn.Request(FuseOpcode.INIT, 0, args, out var o);
+        var err = Conn.Request(FuseOpcode.FUSE_INIT, 0, args, out var o);
         var ok = err == 0 && o.Length >= 24;
         if (ok)
         {
@@ -188,7 +188,7 @@ public sealed class VirtioFsFileSystem : FileSystem
         }
         var nameSize = FuseWire.NameSize(name);
         var nameArg = FuseWire.Name(nameSize <= 256 ? stackalloc byte[256] : new byte[nameSize], name);
-        var err = Conn.Request(FuseOpcode.LOOKUP, FuseConst.RootId, nameArg, out var o);
+        var err = Conn.Request(FuseOpcode.FUSE_LOOKUP, FuseConst.RootId, nameArg, out var o);
         if (err < 0)
         {
             _dentries.Remove(name);
@@ -208,7 +208,7 @@ public sealed class VirtioFsFileSystem : FileSystem
     public int UpdateAttributes(FuseInode inode, ulong fh = 0, bool force = false)
     {
         if (!force && inode.AttrValidUntil > Now) return 0;
-        var err = Conn.Request(FuseOpcode.GETATTR, inode.NodeId, FuseWire.GetattrIn(stackalloc byte[FuseConst.GetattrInSize], fh != 0 ? 1u : 0u, fh), out var o);
+        var err = Conn.Request(FuseOpcode.FUSE_GETATTR, inode.NodeId, FuseWire.GetattrIn(stackalloc byte[FuseConst.GetattrInSize], fh != 0 ? 1u : 0u, fh), out var o);
         if (err < 0) return err;
         if (o.Length < FuseConst.AttrOutSize) return -Errno.EIO;
         ChangeAttributes(inode, FuseAttr.Read(o[16..]), FuseWire.U64(o, 0));
@@ -238,7 +238,7 @@ public sealed class VirtioFsFileSystem : FileSystem
     private int OpenFile(FuseInode inode, int flags, out FuseFile? file)
     {
         file = null;
-        var err = Conn.Request(FuseOpcode.OPEN, inode.NodeId, FuseWire.OpenIn(stackalloc byte[FuseConst.OpenInSize], (uint)(flags & ~(Fcntl.O_CREAT | Fcntl.O_EXCL | Fcntl.O_NOCTTY | Fcntl.O_TRUNC))), out var o);
+        var err = Conn.Request(FuseOpcode.FUSE_OPEN, inode.NodeId, FuseWire.OpenIn(stackalloc byte[FuseConst.OpenInSize], (uint)(flags & ~(Fcntl.O_CREAT | Fcntl.O_EXCL | Fcntl.O_NOCTTY | Fcntl.O_TRUNC))), out var o);
         if (err < 0) return err;
         if (o.Length < FuseConst.OpenOutSize) return -Errno.EIO;
         file = new FuseFile(inode, flags, FuseWire.U64(o, 0), FuseWire.U32(o, 8));
@@ -275,7 +275,7 @@ public sealed class VirtioFsFileSystem : FileSystem
         if (size < 0) return -Errno.EINVAL;
         if (inode.IsDax) BreakLayouts(inode);
         var valid = FuseConst.FATTR_SIZE | (fh != 0 ? FuseConst.FATTR_FH : 0);
-        var err = Conn.Request(FuseOpcode.SETATTR, inode.NodeId, FuseWire.SetattrIn(stackalloc byte[FuseConst.SetattrInSize], valid, fh, (ulong)size), out var o);
+        var err = Conn.Request(FuseOpcode.FUSE_SETATTR, inode.NodeId, FuseWire.SetattrIn(stackalloc byte[FuseConst.SetattrInSize], valid, fh, (ulong)size), out var o);
         if (err < 0) return err;
         if (o.Length < FuseConst.AttrOutSize) return -Errno.EIO;
         var attr = FuseAttr.Read(o[16..]);
@@ -318,7 +318,7 @@ public sealed class VirtioFsFileSystem : FileSystem
         }
         _inodes.Clear();
         _dentries.Clear();
-        Conn.Request(FuseOpcode.DESTROY, 0, [], out _);
+        Conn.Request(FuseOpcode.FUSE_DESTROY, 0, [], out _);
         Conn.Connected = false;
     }
 }

@@ -115,7 +115,7 @@ public sealed partial class VirtiofsDaemon
         if (h.Len != readable)
         {
             _log.Add($"{h.Opcode}: in.h.len {h.Len} but the chain carries {readable} bytes");
-            if (h.Opcode != FuseOpcode.FORGET) FuseReplyWriter.Header(w, h.Unique, -Errno.EINVAL);
+            if (h.Opcode != FuseOpcode.FUSE_FORGET) FuseReplyWriter.Header(w, h.Unique, -Errno.EINVAL);
             return;
         }
         var args = req.Slice(r.Position);
@@ -124,26 +124,26 @@ public sealed partial class VirtiofsDaemon
         args.Slice(0, a.Length).CopyTo(a);
         if (queue == VirtioFsTransport.HiprioQueue)
         {
-            if (h.Opcode != FuseOpcode.FORGET) FuseReplyWriter.Header(w, h.Unique, -Errno.EINVAL);
+            if (h.Opcode != FuseOpcode.FUSE_FORGET) FuseReplyWriter.Header(w, h.Unique, -Errno.EINVAL);
             else if (args.Length >= FuseConst.ForgetInSize) Forgotten += FuseWire.U64(a, 0);
             return;
         }
         switch (h.Opcode)
         {
-            case FuseOpcode.INIT: Init(h, a, w); break;
-            case FuseOpcode.LOOKUP: Lookup(h, args, w); break;
-            case FuseOpcode.GETATTR: if (Need(h, args, FuseConst.GetattrInSize, w)) Getattr(h, w); break;
-            case FuseOpcode.SETATTR: if (Need(h, args, FuseConst.SetattrInSize, w)) Setattr(h, a, w); break;
-            case FuseOpcode.OPEN: if (Need(h, args, FuseConst.OpenInSize, w)) Open(h, w); break;
-            case FuseOpcode.READ: if (Need(h, args, FuseConst.ReadInSize, w)) Read(h, a, pages, w); break;
-            case FuseOpcode.WRITE: if (Need(h, args, FuseConst.ReadInSize, w)) Write(h, a, args, pages, w); break;
-            case FuseOpcode.FLUSH: if (Need(h, args, FuseConst.FlushInSize, w)) FhOnly(h, a, release: false, w); break;
-            case FuseOpcode.FSYNC: if (Need(h, args, FuseConst.FsyncInSize, w)) FhOnly(h, a, release: false, w); break;
-            case FuseOpcode.RELEASE: if (Need(h, args, FuseConst.ReleaseInSize, w)) FhOnly(h, a, release: true, w); break;
-            case FuseOpcode.SETUPMAPPING: if (Need(h, args, FuseConst.SetupMappingInSize, w)) SetupMapping(h, a, w); break;
-            case FuseOpcode.REMOVEMAPPING: if (Need(h, args, FuseConst.RemoveMappingInSize, w)) RemoveMapping(h, a, args, w); break;
-            case FuseOpcode.DESTROY: FuseReplyWriter.Header(w, h.Unique, 0); break;
-            case FuseOpcode.FORGET: break; // on the request queue: still no reply
+            case FuseOpcode.FUSE_INIT: Init(h, a, w); break;
+            case FuseOpcode.FUSE_LOOKUP: Lookup(h, args, w); break;
+            case FuseOpcode.FUSE_GETATTR: if (Need(h, args, FuseConst.GetattrInSize, w)) Getattr(h, w); break;
+            case FuseOpcode.FUSE_SETATTR: if (Need(h, args, FuseConst.SetattrInSize, w)) Setattr(h, a, w); break;
+            case FuseOpcode.FUSE_OPEN: if (Need(h, args, FuseConst.OpenInSize, w)) Open(h, w); break;
+            case FuseOpcode.FUSE_READ: if (Need(h, args, FuseConst.ReadInSize, w)) Read(h, a, pages, w); break;
+            case FuseOpcode.FUSE_WRITE: if (Need(h, args, FuseConst.ReadInSize, w)) Write(h, a, args, pages, w); break;
+            case FuseOpcode.FUSE_FLUSH: if (Need(h, args, FuseConst.FlushInSize, w)) FhOnly(h, a, release: false, w); break;
+            case FuseOpcode.FUSE_FSYNC: if (Need(h, args, FuseConst.FsyncInSize, w)) FhOnly(h, a, release: false, w); break;
+            case FuseOpcode.FUSE_RELEASE: if (Need(h, args, FuseConst.ReleaseInSize, w)) FhOnly(h, a, release: true, w); break;
+            case FuseOpcode.FUSE_SETUPMAPPING: if (Need(h, args, FuseConst.SetupMappingInSize, w)) SetupMapping(h, a, w); break;
+            case FuseOpcode.FUSE_REMOVEMAPPING: if (Need(h, args, FuseConst.RemoveMappingInSize, w)) RemoveMapping(h, a, args, w); break;
+            case FuseOpcode.FUSE_DESTROY: FuseReplyWriter.Header(w, h.Unique, 0); break;
+            case FuseOpcode.FUSE_FORGET: break; // on the request queue: still no reply
             default: FuseReplyWriter.Header(w, h.Unique, -Errno.ENOSYS); break;
         }
     }

@@ -52,12 +52,12 @@ public sealed class FuseMessage
     {
         var args = Opcode switch
         {
-            FuseOpcode.SETUPMAPPING => $" fh=0x{Fh:x} foffset={Offset} len={Size} flags={Flags} moffset={MOffset}",
-            FuseOpcode.REMOVEMAPPING => " " + string.Join(",", Removals.Select(r => $"{{moffset={r.MOffset} len={r.Len}}}")),
-            FuseOpcode.READ or FuseOpcode.WRITE => $" fh={Fh} offset={Offset} size={Size}",
-            FuseOpcode.SETATTR => $" valid={Valid} size={Size}",
-            FuseOpcode.LOOKUP => $" name={Name}",
-            FuseOpcode.INIT => $" flags=0x{Flags:x}",
+            FuseOpcode.FUSE_SETUPMAPPING => $" fh=0x{Fh:x} foffset={Offset} len={Size} flags={Flags} moffset={MOffset}",
+            FuseOpcode.FUSE_REMOVEMAPPING => " " + string.Join(",", Removals.Select(r => $"{{moffset={r.MOffset} len={r.Len}}}")),
+            FuseOpcode.FUSE_READ or FuseOpcode.FUSE_WRITE => $" fh={Fh} offset={Offset} size={Size}",
+            FuseOpcode.FUSE_SETATTR => $" valid={Valid} size={Size}",
+            FuseOpcode.FUSE_LOOKUP => $" name={Name}",
+            FuseOpcode.FUSE_INIT => $" flags=0x{Flags:x}",
             _ => "",
         };
         return $"[{Queue}] {Opcode} unique={Unique} nodeid={NodeId}{args} → {(Error is { } e ? e.ToString() : "no reply")}";

@@ -218,30 +218,30 @@ public sealed class VirtioFsTransport
         List<(ulong, ulong)>? rem = null;
         switch (h.Opcode)
         {
-            case FuseOpcode.SETUPMAPPING when a.Length >= FuseConst.SetupMappingInSize:
+            case FuseOpcode.FUSE_SETUPMAPPING when a.Length >= FuseConst.SetupMappingInSize:
                 fh = FuseWire.U64(a, 0); off = FuseWire.U64(a, 8); size = FuseWire.U64(a, 16); flags = FuseWire.U64(a, 24); moff = FuseWire.U64(a, 32);
                 break;
-            case FuseOpcode.REMOVEMAPPING when a.Length >= 4:
+            case FuseOpcode.FUSE_REMOVEMAPPING when a.Length >= 4:
                 var count = FuseWire.U32(a, 0);
                 rem = [];
                 for (var i = 0; i < count && 4 + (i + 1) * 16 <= a.Length; i++) rem.Add((FuseWire.U64(a, 4 + i * 16), FuseWire.U64(a, 12 + i * 16)));
                 break;
-            case FuseOpcode.READ or FuseOpcode.WRITE when a.Length >= FuseConst.ReadInSize:
+            case FuseOpcode.FUSE_READ or FuseOpcode.FUSE_WRITE when a.Length >= FuseConst.ReadInSize:
                 fh = FuseWire.U64(a, 0); off = FuseWire.U64(a, 8); size = FuseWire.U32(a, 16); flags = FuseWire.U32(a, 20);
                 break;
-            case FuseOpcode.SETATTR when a.Length >= FuseConst.SetattrInSize:
+            case FuseOpcode.FUSE_SETATTR when a.Length >= FuseConst.SetattrInSize:
                 valid = FuseWire.U32(a, 0); fh = FuseWire.U64(a, 8); size = FuseWire.U64(a, 16);
                 break;
-            case FuseOpcode.RELEASE or FuseOpcode.FLUSH or FuseOpcode.FSYNC when a.Length >= 16:
+            case FuseOpcode.FUSE_RELEASE or FuseOpcode.FUSE_FLUSH or FuseOpcode.FUSE_FSYNC when a.Length >= 16:
                 fh = FuseWire.U64(a, 0); flags = FuseWire.U32(a, 8);
                 break;
-            case FuseOpcode.INIT when a.Length >= 16:
+            case FuseOpcode.FUSE_INIT when a.Length >= 16:
                 flags = FuseWire.U32(a, 12) | (a.Length >= 20 ? (ulong)FuseWire.U32(a, 16) << 32 : 0);
                 break;
-            case FuseOpcode.FORGET when a.Length >= 8:
+            case FuseOpcode.FUSE_FORGET when a.Length >= 8:
                 size = FuseWire.U64(a, 0);
                 break;
-            case FuseOpcode.LOOKUP:
+            case FuseOpcode.FUSE_LOOKUP:
                 var z = a.IndexOf((byte)0);
                 name = System.Text.Encoding.UTF8.GetString(z >= 0 ? a[..z] : a);
                 break;

@@ -13,13 +13,13 @@ public enum BlkFeatures
     /// <summary>No feature.</summary>
     None = 0,
     /// <summary>BLK_FEAT_WRITE_CACHE: the device has a volatile write cache (REQ_PREFLUSH is meaningful).</summary>
-    WRITE_CACHE = 1,
+    BLK_FEAT_WRITE_CACHE = 1,
     /// <summary>BLK_FEAT_FUA: the device supports REQ_FUA.</summary>
-    FUA = 2,
-    /// <summary>BLK_FEAT_DAX: the device supports DAX (fs_dax_get_by_bdev succeeds).</summary>
-    DAX = 4,
+    BLK_FEAT_FUA = 2,
+    /// <summary>BLK_FEAT_DAX: the device supports BLK_FEAT_DAX (fs_dax_get_by_bdev succeeds).</summary>
+    BLK_FEAT_DAX = 4,
     /// <summary>BLK_FEAT_SYNCHRONOUS: bios complete in the submitter's context (pmem, brd, zram).</summary>
-    SYNCHRONOUS = 8,
+    BLK_FEAT_SYNCHRONOUS = 8,
 }
 
 /// <summary>
@@ -75,7 +75,7 @@ public sealed class BlockDevice
     public IBlockDeviceOps Ops { get; }
 
     /// <summary>Queue features (write cache, FUA, DAX, synchronous).</summary>
-    public BlkFeatures Features { get; set; } = BlkFeatures.SYNCHRONOUS;
+    public BlkFeatures Features { get; set; } = BlkFeatures.BLK_FEAT_SYNCHRONOUS;
 
     /// <summary>The dax_device, when the driver supports DAX (fs_dax_get_by_bdev's result).</summary>
     public DaxDevice? Dax { get; set; }
@@ -161,7 +161,7 @@ public sealed class BlockDevice
                 bio.Endio();
                 return bio.Status;
             }
-            if ((Features & BlkFeatures.WRITE_CACHE) == 0)
+            if ((Features & BlkFeatures.BLK_FEAT_WRITE_CACHE) == 0)
             {
                 bio.Flags &= ~(BioFlags.REQ_PREFLUSH | BioFlags.REQ_FUA);
                 if (bio.Sectors == 0)

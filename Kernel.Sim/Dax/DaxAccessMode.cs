@@ -15,13 +15,13 @@ public enum DaxDevFlags
 {
     None = 0,
     /// <summary>DAXDEV_ALIVE: the device has not been killed.</summary>
-    ALIVE = 1,
+    DAXDEV_ALIVE = 1,
     /// <summary>DAXDEV_WRITE_CACHE.</summary>
-    WRITE_CACHE = 2,
+    DAXDEV_WRITE_CACHE = 2,
     /// <summary>DAXDEV_SYNC: MAP_SYNC is supported.</summary>
-    SYNC = 4,
+    DAXDEV_SYNC = 4,
     /// <summary>DAXDEV_NOCACHE: dax_copy_from_iter uses _copy_from_iter_flushcache.</summary>
-    NOCACHE = 8,
+    DAXDEV_NOCACHE = 8,
     /// <summary>DAXDEV_NOMC: dax_copy_to_iter uses _copy_mc_to_iter.</summary>
-    NOMC = 16,
+    DAXDEV_NOMC = 16,
 }

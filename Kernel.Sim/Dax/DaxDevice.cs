@@ -21,7 +21,7 @@ public sealed class DaxDevice(string name, IDaxOperations ops, IovIterOps iov, K
     public IDaxOperations Ops { get; } = ops;
 
     /// <summary>DAXDEV_* flags (ALIVE set at alloc_dax).</summary>
-    public DaxDevFlags Flags { get; set; } = DaxDevFlags.ALIVE;
+    public DaxDevFlags Flags { get; set; } = DaxDevFlags.DAXDEV_ALIVE;
 
     /// <summary>The holder (the mounted filesystem) and its operations, if it registered any.</summary>
     public object? Holder { get; private set; }
@@ -30,7 +30,7 @@ public sealed class DaxDevice(string name, IDaxOperations ops, IovIterOps iov, K
     public IDaxHolderOperations? HolderOps { get; private set; }
 
     /// <summary>dax_alive().</summary>
-    public bool Alive => (Flags & DaxDevFlags.ALIVE) != 0;
+    public bool Alive => (Flags & DaxDevFlags.DAXDEV_ALIVE) != 0;
 
     /// <summary>fs_dax_get_by_bdev(bdev, &amp;start_off, holder, ops): claim the device for a filesystem.</summary>
     public void SetHolder(object holder, IDaxHolderOperations? ops)
@@ -66,14 +66,14 @@ public sealed class DaxDevice(string name, IDaxOperations ops, IovIterOps iov, K
     public ulong CopyFromIter(ulong pgoff, KernelPtr addr, ulong bytes, IovIter i)
     {
         if (!Alive) return 0;
-        return (Flags & DaxDevFlags.NOCACHE) != 0 ? iov.CopyFromIterFlushcache(addr, bytes, i) : iov.CopyFromIter(addr, bytes, i);
+        return (Flags & DaxDevFlags.DAXDEV_NOCACHE) != 0 ? iov.CopyFromIterFlushcache(addr, bytes, i) : iov.CopyFromIter(addr, bytes, i);
     }
 
     /// <summary>dax_copy_to_iter: 0 when dead; _copy_mc_to_iter with DAXDEV_NOMC, else _copy_to_iter.</summary>
     public ulong CopyToIter(ulong pgoff, KernelPtr addr, ulong bytes, IovIter i)
     {
         if (!Alive) return 0;
-        return (Flags & DaxDevFlags.NOMC) != 0 ? iov.CopyMcToIter(addr, bytes, i) : iov.CopyToIter(addr, bytes, i);
+        return (Flags & DaxDevFlags.DAXDEV_NOMC) != 0 ? iov.CopyMcToIter(addr, bytes, i) : iov.CopyToIter(addr, bytes, i);
     }
 
     /// <summary>dax_zero_page_range: -ENXIO when dead, -EIO unless nr_pages is 1; the driver result through dax_mem2blk_err.</summary>
@@ -106,7 +106,7 @@ public sealed class DaxDevice(string name, IDaxOperations ops, IovIterOps iov, K
     public void Kill()
     {
         if (HolderOps != null) HolderOps.NotifyFailure(this, 0, ulong.MaxValue, MfFlags.MF_MEM_PRE_REMOVE);
-        Flags &= ~DaxDevFlags.ALIVE;
+        Flags &= ~DaxDevFlags.DAXDEV_ALIVE;
     }
 
     /// <summary>dax_mem2blk_err (6.5+): -EHWPOISON becomes -EIO; everything else passes through.</summary>

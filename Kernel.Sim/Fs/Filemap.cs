@@ -369,7 +369,7 @@ public sealed class Filemap
         using var _ = _trace.Fn("iov_iter_fault_in_readable", "lib");
         if (!i.IsUserBacked) return 0;
         if (bytes > i.Count) bytes = i.Count;
-        if (i.Type == IterType.UBUF)
+        if (i.Type == IterType.ITER_UBUF)
             return bytes == 0 ? 0 : _gup.FaultInPagesReadable(i.UbufBase + i.IovOffset, bytes);
         var segs = i.IovecSegments;
         var skip = i.IovOffset;

@@ -116,7 +116,7 @@ public sealed class Machine
         var pages = (int)(PageDefs.PageAlign(Math.Max(size, 1)) >> PageDefs.PAGE_SHIFT);
         var pfn = Phys.AllocContiguous(pages);
         if (pfn < 0) return null;
-        for (var i = 0; i < pages; i++) Phys.Frame((ulong)pfn + (ulong)i).Flags |= PageFlags.Reserved;
+        for (var i = 0; i < pages; i++) Phys.Frame((ulong)pfn + (ulong)i).Flags |= PageFlags.PG_reserved;
         return KernelPtr.FromPhys(PhysAddr.FromPfn((ulong)pfn));
     }
 

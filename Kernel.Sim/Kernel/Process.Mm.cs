@@ -186,7 +186,7 @@ public sealed partial class Process
         for (var a = start; a < end; a += PageDefs.PAGE_SIZE)
         {
             // get_user_pages_fast(start, 1, 0): a read fault, no FOLL_HWPOISON.
-            if (Mm.PfnAt(a) == null && (Mm.HandleMmFault(a, write: false) & VmFault.Error) != 0) return -Errno.EFAULT;
+            if (Mm.PfnAt(a) == null && (Mm.HandleMmFault(a, write: false) & VmFault.VM_FAULT_ERROR) != 0) return -Errno.EFAULT;
             var pfn = Mm.PfnAt(a)!.Value;
             Machine.State.Printk($"Injecting memory failure for pfn 0x{pfn:x} at process virtual address 0x{a & PageDefs.PAGE_MASK:x}");
             var ret = Machine.MemoryFailure.Run(pfn, flags);

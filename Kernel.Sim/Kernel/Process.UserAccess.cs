@@ -95,20 +95,20 @@ public sealed partial class Process
             return;
         }
         var f = trap.Fault;
-        if ((f & VmFault.BadAreaAccErr) != 0)
+        if ((f & VmFault.VM_FAULT_BADACCESS) != 0)
             ForceSig(new SigInfo(Sig.SIGSEGV, Sig.SEGV_ACCERR, trap.Va, 0, true));
-        else if ((f & VmFault.BadAreaMapErr) != 0)
+        else if ((f & VmFault.VM_FAULT_BADMAP) != 0)
             ForceSig(new SigInfo(Sig.SIGSEGV, Sig.SEGV_MAPERR, trap.Va, 0, true));
-        else if ((f & (VmFault.HWPOISON | VmFault.HWPOISON_LARGE)) != 0)
+        else if ((f & (VmFault.VM_FAULT_HWPOISON | VmFault.VM_FAULT_HWPOISON_LARGE)) != 0)
         {
             // do_sigbus: the exact faulting address, lsb of the mapping.
             Machine.State.Printk($"MCE: Killing {Comm}:{Pid} due to hardware memory corruption fault at {trap.Va:x}");
-            var lsb = (f & VmFault.HWPOISON_LARGE) != 0 ? Mm.ShiftAt(trap.Va) : PageDefs.PAGE_SHIFT;
+            var lsb = (f & VmFault.VM_FAULT_HWPOISON_LARGE) != 0 ? Mm.ShiftAt(trap.Va) : PageDefs.PAGE_SHIFT;
             ForceSig(new SigInfo(Sig.SIGBUS, Sig.BUS_MCEERR_AR, trap.Va, (short)lsb, true));
         }
-        else if ((f & VmFault.SIGBUS) != 0)
+        else if ((f & VmFault.VM_FAULT_SIGBUS) != 0)
             ForceSig(new SigInfo(Sig.SIGBUS, Sig.BUS_ADRERR, trap.Va, 0, true));
-        else if ((f & VmFault.OOM) != 0)
+        else if ((f & VmFault.VM_FAULT_OOM) != 0)
             ForceSig(new SigInfo(Sig.SIGKILL, 0, 0, 0, true));
         else
             ForceSig(new SigInfo(Sig.SIGSEGV, Sig.SEGV_MAPERR, trap.Va, 0, true));

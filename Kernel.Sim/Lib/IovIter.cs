@@ -62,7 +62,7 @@ public sealed class IovIter
     public ReadOnlySpan<BioVec> BvecSegments => _bvec;
 
     /// <summary>user_backed_iter(): UBUF or IOVEC.</summary>
-    public bool IsUserBacked => Type is IterType.UBUF or IterType.IOVEC;
+    public bool IsUserBacked => Type is IterType.ITER_UBUF or IterType.ITER_IOVEC;
 
     /// <summary>iov_iter_rw(): WRITE (1) for a source, READ (0) for a destination.</summary>
     public int Rw => DataSource ? 1 : 0;
@@ -73,7 +73,7 @@ public sealed class IovIter
     /// </summary>
     public ulong IterIovLen => Type switch
     {
-        IterType.UBUF => Count,
+        IterType.ITER_UBUF => Count,
         _ => NrSegs == 0 || SegIndex >= SegCountTotal ? 0 : SegLen(SegIndex) - IovOffset,
     };
 
@@ -82,19 +82,19 @@ public sealed class IovIter
     /// <summary>Length of segment <paramref name="idx"/> (iov_len / bv_len).</summary>
     internal ulong SegLen(int idx) => Type switch
     {
-        IterType.IOVEC => _iov![idx].Len,
-        IterType.KVEC => _kvec![idx].Len,
-        IterType.BVEC => _bvec![idx].Len,
+        IterType.ITER_IOVEC => _iov![idx].Len,
+        IterType.ITER_KVEC => _kvec![idx].Len,
+        IterType.ITER_BVEC => _bvec![idx].Len,
         _ => 0,
     };
 
     /// <summary>Start address of segment idx (user or kernel address bits; BVEC: offset in the page run).</summary>
     internal ulong SegBase(int idx) => Type switch
     {
-        IterType.IOVEC => _iov![idx].Base.Value,
-        IterType.KVEC => _kvec![idx].Base.Value,
-        IterType.BVEC => _bvec![idx].Offset,
-        IterType.UBUF => UbufBase.Value,
+        IterType.ITER_IOVEC => _iov![idx].Base.Value,
+        IterType.ITER_KVEC => _kvec![idx].Base.Value,
+        IterType.ITER_BVEC => _bvec![idx].Offset,
+        IterType.ITER_UBUF => UbufBase.Value,
         _ => 0,
     };
 
@@ -103,22 +103,22 @@ public sealed class IovIter
     // ---- constructors (lib/iov_iter.c) ---------------------------------------------------------------
 
     /// <summary>iov_iter_ubuf (include/linux/uio.h, 6.0+): a single user buffer.</summary>
-    public static IovIter Ubuf(bool source, UserPtr buf, ulong len) => new(IterType.UBUF, source, len, 1, ubuf: buf);
+    public static IovIter Ubuf(bool source, UserPtr buf, ulong len) => new(IterType.ITER_UBUF, source, len, 1, ubuf: buf);
 
     /// <summary>iov_iter_init (lib/iov_iter.c): an IOVEC iterator over <paramref name="segs"/> (all of them are nr_segs) with the given count.</summary>
-    public static IovIter Iovec(bool source, Iovec[] segs, ulong count) => new(IterType.IOVEC, source, count, (ulong)segs.Length, iov: segs);
+    public static IovIter Iovec(bool source, Iovec[] segs, ulong count) => new(IterType.ITER_IOVEC, source, count, (ulong)segs.Length, iov: segs);
 
     /// <summary>iov_iter_kvec (lib/iov_iter.c).</summary>
-    public static IovIter Kvec(bool source, Kvec[] segs, ulong count) => new(IterType.KVEC, source, count, (ulong)segs.Length, kvec: segs);
+    public static IovIter Kvec(bool source, Kvec[] segs, ulong count) => new(IterType.ITER_KVEC, source, count, (ulong)segs.Length, kvec: segs);
 
     /// <summary>iov_iter_bvec (lib/iov_iter.c).</summary>
-    public static IovIter Bvec(bool source, BioVec[] segs, ulong count) => new(IterType.BVEC, source, count, (ulong)segs.Length, bvec: segs);
+    public static IovIter Bvec(bool source, BioVec[] segs, ulong count) => new(IterType.ITER_BVEC, source, count, (ulong)segs.Length, bvec: segs);
 
     /// <summary>iov_iter_discard (lib/iov_iter.c): a READ iterator that drops <paramref name="count"/> bytes.</summary>
-    public static IovIter Discard(ulong count) => new(IterType.DISCARD, false, count, 0);
+    public static IovIter Discard(ulong count) => new(IterType.ITER_DISCARD, false, count, 0);
 
     /// <summary>An empty iterator of the type import_iovec produces for nr_segs == 0.</summary>
-    internal static IovIter Empty(bool source) => new(IterType.IOVEC, source, 0, 0, iov: []);
+    internal static IovIter Empty(bool source) => new(IterType.ITER_IOVEC, source, 0, 0, iov: []);
 
     // ---- save / restore (lib/iov_iter.c iov_iter_save_state, iov_iter_restore) -------------------------
 
@@ -131,10 +131,10 @@ public sealed class IovIter
     /// </summary>
     public void Restore(IovIterState state)
     {
-        if (Type is not (IterType.UBUF or IterType.IOVEC or IterType.KVEC or IterType.BVEC)) return;
+        if (Type is not (IterType.ITER_UBUF or IterType.ITER_IOVEC or IterType.ITER_KVEC or IterType.ITER_BVEC)) return;
         IovOffset = state.IovOffset;
         Count = state.Count;
-        if (Type == IterType.UBUF) return;
+        if (Type == IterType.ITER_UBUF) return;
         SegIndex -= (int)((long)state.NrSegs - (long)NrSegs);
         NrSegs = state.NrSegs;
     }

@@ -21,11 +21,11 @@ public sealed partial class IovIterOps
         if (i.Count < size) size = i.Count;
         switch (i.Type)
         {
-            case IterType.UBUF:
+            case IterType.ITER_UBUF:
                 i.IovOffset += size;
                 i.Count -= size;
                 return;
-            case IterType.DISCARD:
+            case IterType.ITER_DISCARD:
                 i.Count -= size;
                 return;
         }
@@ -105,14 +105,14 @@ public sealed partial class IovIterOps
             return;
         }
         i.Count += unroll;
-        if (i.Type == IterType.DISCARD) return;
+        if (i.Type == IterType.ITER_DISCARD) return;
         if (unroll <= i.IovOffset)
         {
             i.IovOffset -= unroll;
             return;
         }
         unroll -= i.IovOffset;
-        if (i.Type == IterType.UBUF) throw _state.Oops("kernel BUG at lib/iov_iter.c! (iov_iter_revert before the start of an ITER_UBUF)");
+        if (i.Type == IterType.ITER_UBUF) throw _state.Oops("kernel BUG at lib/iov_iter.c! (iov_iter_revert before the start of an ITER_UBUF)");
         var idx = i.SegIndex;
         while (true)
         {
@@ -144,7 +144,7 @@ public sealed partial class IovIterOps
     /// </summary>
     public ulong SingleSegCount(IovIter i)
     {
-        if (i.NrSegs > 1 && i.Type is IterType.IOVEC or IterType.KVEC or IterType.BVEC && i.SegIndex < i.SegCountTotal)
+        if (i.NrSegs > 1 && i.Type is IterType.ITER_IOVEC or IterType.ITER_KVEC or IterType.ITER_BVEC && i.SegIndex < i.SegCountTotal)
             return Math.Min(i.Count, i.SegLen(i.SegIndex) - i.IovOffset);
         return i.Count;
     }
@@ -158,18 +158,18 @@ public sealed partial class IovIterOps
         if (i.Count == 0) return 0;
         switch (i.Type)
         {
-            case IterType.UBUF:
+            case IterType.ITER_UBUF:
             {
                 var offs = PageDefs.OffsetInPage(i.UbufBase.Value + i.IovOffset);
                 var np = DivRoundUp(offs + i.Count, PageDefs.PAGE_SIZE);
                 return (int)Math.Min(np, (ulong)Math.Max(maxpages, 0));
             }
-            case IterType.IOVEC:
-            case IterType.KVEC:
-            case IterType.BVEC:
+            case IterType.ITER_IOVEC:
+            case IterType.ITER_KVEC:
+            case IterType.ITER_BVEC:
             {
                 ulong skip = i.IovOffset, size = i.Count, npages = 0;
-                var bvec = i.Type == IterType.BVEC;
+                var bvec = i.Type == IterType.ITER_BVEC;
                 for (var idx = i.SegIndex; size != 0 && idx < i.SegCountTotal; skip = 0, idx++)
                 {
                     var offs = bvec ? (i.Bvec(idx).Offset + skip) % PageDefs.PAGE_SIZE : PageDefs.OffsetInPage(i.SegBase(idx) + skip);
@@ -197,10 +197,10 @@ public sealed partial class IovIterOps
     {
         switch (i.Type)
         {
-            case IterType.UBUF:
+            case IterType.ITER_UBUF:
                 return i.Count != 0 ? (i.UbufBase.Value + i.IovOffset) | i.Count : 0;
-            case IterType.IOVEC:
-            case IterType.KVEC:
+            case IterType.ITER_IOVEC:
+            case IterType.ITER_KVEC:
             {
                 ulong res = 0, size = i.Count, skip = i.IovOffset;
                 var idx = i.SegIndex;
@@ -220,7 +220,7 @@ public sealed partial class IovIterOps
                 } while (size != 0);
                 return res;
             }
-            case IterType.BVEC:
+            case IterType.ITER_BVEC:
             {
                 uint res = 0;
                 ulong size = i.Count, skip = i.IovOffset;
@@ -277,7 +277,7 @@ public sealed partial class IovIterOps
             if (_profile.GetPagesAdvances) Advance(i, maxsize);
             return (long)maxsize;
         }
-        if (i.Type == IterType.BVEC && i.SegIndex < i.SegCountTotal)
+        if (i.Type == IterType.ITER_BVEC && i.SegIndex < i.SegCountTotal)
         {
             var bv = i.Bvec(i.SegIndex);
             var skip = i.IovOffset;
@@ -317,7 +317,7 @@ public sealed partial class IovIterOps
     /// <summary>first_iovec_segment: UBUF's current address, or the first non-empty iovec (size clamped to it).</summary>
     private static bool FirstIovecSegment(IovIter i, ref ulong size, out ulong addr)
     {
-        if (i.Type == IterType.UBUF)
+        if (i.Type == IterType.ITER_UBUF)
         {
             addr = i.UbufBase.Value + i.IovOffset;
             return true;
@@ -438,13 +438,13 @@ public sealed partial class IovIterOps
 
     private ulong FaultInIter(IovIter i, ulong size, bool write)
     {
-        if (i.Type == IterType.UBUF)
+        if (i.Type == IterType.ITER_UBUF)
         {
             var n = Math.Min(size, i.Count);
             n -= FaultIn(i.UbufBase.Value + i.IovOffset, n, write);
             return size - n;
         }
-        if (i.Type != IterType.IOVEC) return 0;
+        if (i.Type != IterType.ITER_IOVEC) return 0;
         var count = Math.Min(size, i.Count);
         size -= count;
         var skip = i.IovOffset;
@@ -468,9 +468,9 @@ public sealed partial class IovIterOps
     {
         using var _ = _trace.Fn("iov_iter_fault_in_readable", "iov_iter");
         if (bytes > i.Count) bytes = i.Count;
-        if (i.Type == IterType.UBUF)
+        if (i.Type == IterType.ITER_UBUF)
             return bytes == 0 ? 0 : _gup.FaultInPagesReadable(new UserPtr(i.UbufBase.Value + i.IovOffset), bytes);
-        if (i.Type != IterType.IOVEC) return 0;
+        if (i.Type != IterType.ITER_IOVEC) return 0;
         var skip = i.IovOffset;
         for (var idx = i.SegIndex; bytes != 0 && idx < i.SegCountTotal; idx++, skip = 0)
         {

@@ -145,7 +145,7 @@ public sealed partial class IovIterOps
         if (len == 0) return 0;
         switch (i.Type)
         {
-            case IterType.UBUF:
+            case IterType.ITER_UBUF:
             {
                 var remain = UserStep(op, kbuf, i.UbufBase.Value + i.IovOffset, 0, len);
                 var progress = len - remain;
@@ -153,12 +153,12 @@ public sealed partial class IovIterOps
                 i.Count -= progress;
                 return progress;
             }
-            case IterType.IOVEC:
-            case IterType.KVEC:
+            case IterType.ITER_IOVEC:
+            case IterType.ITER_KVEC:
                 return IterateIovec(i, len, op, kbuf);
-            case IterType.BVEC:
+            case IterType.ITER_BVEC:
                 return IterateBvec(i, len, op, kbuf);
-            case IterType.DISCARD:
+            case IterType.ITER_DISCARD:
                 i.Count -= len;
                 return len;
             default:
@@ -317,7 +317,7 @@ public sealed partial class IovIterOps
     {
         using var _ = _trace.Fn(_profile.CopyMcFastString ? "_copy_mc_to_iter" : "_copy_to_iter_mcsafe", "iov_iter");
         if (WrongDirection(i, false, "_copy_mc_to_iter")) return 0;
-        if (_profile.KvecBvecMcNoAdvance && i.Type is IterType.KVEC or IterType.BVEC)
+        if (_profile.KvecBvecMcNoAdvance && i.Type is IterType.ITER_KVEC or IterType.ITER_BVEC)
         {
             var saved = (i.SegIndex, i.NrSegs, i.IovOffset, i.Count);
             var want = Math.Min(bytes, i.Count);
@@ -423,7 +423,7 @@ public sealed partial class IovIterOps
         {
             using var __ = _trace.Fn("iov_iter_copy_from_user_atomic", "iov_iter");
             if (!PageCopySane(offset, bytes, folioSize, "page_copy_sane")) return 0;
-            if (i.Type == IterType.DISCARD)
+            if (i.Type == IterType.ITER_DISCARD)
             {
                 WarnOnce("iov_iter_copy_from_user_atomic");
                 return 0;
@@ -438,9 +438,9 @@ public sealed partial class IovIterOps
         }
         using var _ = _trace.Fn(_profile.CopyFolioFromIterAtomicRetries ? "copy_folio_from_iter_atomic" : "copy_page_from_iter_atomic", "iov_iter");
         if (!PageCopySane(offset, bytes, folioSize, "page_copy_sane")) return 0;
-        if (i.Type == IterType.DISCARD || WrongDirection(i, true, "copy_folio_from_iter_atomic"))
+        if (i.Type == IterType.ITER_DISCARD || WrongDirection(i, true, "copy_folio_from_iter_atomic"))
         {
-            if (i.Type == IterType.DISCARD) WarnOnce("copy_folio_from_iter_atomic");
+            if (i.Type == IterType.ITER_DISCARD) WarnOnce("copy_folio_from_iter_atomic");
             return 0;
         }
         ulong copied = 0, n;

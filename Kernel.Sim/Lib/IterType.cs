@@ -7,13 +7,13 @@ namespace KernelSim.Lib;
 public enum IterType
 {
     /// <summary>ITER_UBUF: a single user buffer (6.0+).</summary>
-    UBUF,
+    ITER_UBUF,
     /// <summary>ITER_IOVEC: an array of user buffers (struct iovec).</summary>
-    IOVEC,
+    ITER_IOVEC,
     /// <summary>ITER_KVEC: an array of kernel buffers (struct kvec).</summary>
-    KVEC,
+    ITER_KVEC,
     /// <summary>ITER_BVEC: an array of (page, offset, len) (struct bio_vec).</summary>
-    BVEC,
+    ITER_BVEC,
     /// <summary>ITER_DISCARD: a sink that drops data (4.20+).</summary>
-    DISCARD,
+    ITER_DISCARD,
 }

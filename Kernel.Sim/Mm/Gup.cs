@@ -92,7 +92,7 @@ public sealed class Gup
         using var _ = _trace.Fn("fixup_user_fault", "mm");
         if (mm == null || address > PageDefs.TASK_SIZE_MAX) return -Errno.EFAULT;
         var r = mm.HandleMmFault(address, write: true);
-        return (r & VmFault.Error) != 0 ? -Errno.EFAULT : 0;
+        return (r & VmFault.VM_FAULT_ERROR) != 0 ? -Errno.EFAULT : 0;
     }
 
     /// <summary>
@@ -216,7 +216,7 @@ public sealed class Gup
             {
                 if (nofault) break;
                 // __get_user_pages → faultin_page → handle_mm_fault (check_vma_flags is part of HandleMmFault).
-                if ((mm.HandleMmFault(va, write) & VmFault.Error) != 0) break;
+                if ((mm.HandleMmFault(va, write) & VmFault.VM_FAULT_ERROR) != 0) break;
                 if (!mm.TryTranslate(va, write, out pfn)) break;
             }
             pages[pinned] = pfn;

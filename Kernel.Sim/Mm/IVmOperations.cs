@@ -5,7 +5,7 @@ public interface IVmOperations
 {
     /// <summary>
     /// -&gt;fault / -&gt;huge_fault: resolve a fault at <paramref name="address"/> (page aligned) of
-    /// <paramref name="vma"/>. On success return <see cref="VmFault.NOPAGE"/> or None with the pfn to map and
+    /// <paramref name="vma"/>. On success return <see cref="VmFault.VM_FAULT_NOPAGE"/> or None with the pfn to map and
     /// the mapping shift (12, or 21 for a PMD); otherwise the VM_FAULT error bits.
     /// </summary>
     VmFault Fault(MmStruct mm, Vma vma, ulong address, bool write, out ulong pfn, out int shift);

@@ -48,7 +48,7 @@ public sealed partial class MemoryFailure
         if (!preRemove)
         {
             if (!page.IsHwPoison) PoisonedPages++;
-            page.Flags |= PageFlags.HWPoison;
+            page.Flags |= PageFlags.PG_hwpoison;
         }
         var tokill = new List<ToKill>();
         var maps = page.Rmap?.ToArray() ?? [];

@@ -51,16 +51,16 @@ public sealed partial class MemoryFailure(PhysicalMemory phys, Scheduler sched, 
             if ((flags & MfFlags.MF_ACTION_REQUIRED) != 0) return KillAccessingProcess(pfn, flags);
             return -Errno.EHWPOISON;
         }
-        page.Flags |= PageFlags.HWPoison;
+        page.Flags |= PageFlags.PG_hwpoison;
         PoisonedPages++;
 
-        if ((page.Flags & PageFlags.Reserved) != 0)
+        if ((page.Flags & PageFlags.PG_reserved) != 0)
             return ActionResult(pfn, "reserved kernel page", "Ignored", -Errno.EBUSY);
-        if ((page.Flags & (PageFlags.Anon | PageFlags.Shmem)) == 0 && page.MapCount == 0)
+        if ((page.Flags & (PageFlags.PAGE_MAPPING_ANON | PageFlags.PG_swapbacked)) == 0 && page.MapCount == 0)
             return ActionResult(pfn, "free buddy page", "Recovered", 0); // taken off the free lists
 
         HwpoisonUserMappings(page, pfn, flags);
-        var dirty = (page.Flags & PageFlags.Dirty) != 0;
+        var dirty = (page.Flags & PageFlags.PG_dirty) != 0;
         return ActionResult(pfn, dirty ? "dirty LRU page" : "clean LRU page", "Recovered", 0);
     }
 
@@ -81,7 +81,7 @@ public sealed partial class MemoryFailure(PhysicalMemory phys, Scheduler sched, 
         {
             foreach (var (mm, va) in page.Rmap.ToArray()) mm.UnmapForHwpoison(va);
         }
-        var forcekill = (page.Flags & PageFlags.Dirty) != 0 || (flags & MfFlags.MF_MUST_KILL) != 0;
+        var forcekill = (page.Flags & PageFlags.PG_dirty) != 0 || (flags & MfFlags.MF_MUST_KILL) != 0;
         KillProcs(tokill, forcekill, pfn, flags);
     }
 

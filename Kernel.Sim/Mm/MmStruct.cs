@@ -127,12 +127,12 @@ public sealed class MmStruct
     internal VmFault HandleMmFault(ulong addr, bool write)
     {
         var vma = FindVma(addr);
-        if (vma == null) return VmFault.BadAreaMapErr;
-        if (write ? !vma.MayWrite : !vma.MayRead) return VmFault.BadAreaAccErr;
+        if (vma == null) return VmFault.VM_FAULT_BADMAP;
+        if (write ? !vma.MayWrite : !vma.MayRead) return VmFault.VM_FAULT_BADACCESS;
         var vpn = addr >> PageDefs.PAGE_SHIFT;
         if (_ptes.TryGetValue(vpn, out var pte))
         {
-            if (pte.HwPoisonEntry) return pte.Shift > PageDefs.PAGE_SHIFT ? VmFault.HWPOISON_LARGE : VmFault.HWPOISON;
+            if (pte.HwPoisonEntry) return pte.Shift > PageDefs.PAGE_SHIFT ? VmFault.VM_FAULT_HWPOISON_LARGE : VmFault.VM_FAULT_HWPOISON;
             // A write to a read-only PTE of a file mapping goes back to the file (page_mkwrite / pfn_mkwrite / CoW).
             if (pte.Present && !(write && !pte.Writable && vma.VmOps != null))
             {
@@ -148,7 +148,7 @@ public sealed class MmStruct
         if (vma.VmOps != null)
         {
             var r = vma.VmOps.Fault(this, vma, pageVa, write, out var pfn, out var shift);
-            if ((r & VmFault.Error) != 0) return r;
+            if ((r & VmFault.VM_FAULT_ERROR) != 0) return r;
             if (shift > PageDefs.PAGE_SHIFT)
             {
                 var size = 1UL << shift;
@@ -167,29 +167,29 @@ public sealed class MmStruct
         if (vma.Shmem != null)
         {
             var index = vma.PgOff + ((pageVa - vma.Start) >> PageDefs.PAGE_SHIFT);
-            if (index >= vma.Shmem.Size >> PageDefs.PAGE_SHIFT) return VmFault.SIGBUS; // beyond EOF of the object
+            if (index >= vma.Shmem.Size >> PageDefs.PAGE_SHIFT) return VmFault.VM_FAULT_SIGBUS; // beyond EOF of the object
             if (!vma.Shmem.Pages.TryGetValue(index, out newPfn))
             {
                 var p = _phys.AllocPage();
-                if (p < 0) return VmFault.OOM;
+                if (p < 0) return VmFault.VM_FAULT_OOM;
                 newPfn = (ulong)p;
                 vma.Shmem.Pages[index] = newPfn;
                 var f = _phys.Frame(newPfn);
-                f.Flags = PageFlags.Shmem;
+                f.Flags = PageFlags.PG_swapbacked;
                 f.ShmemOwner = vma.Shmem;
                 f.ShmemIndex = index;
             }
             else if (_phys.Frame(newPfn).IsHwPoison)
             {
-                return VmFault.HWPOISON; // shmem_fault finds a hwpoisoned folio
+                return VmFault.VM_FAULT_HWPOISON; // shmem_fault finds a hwpoisoned folio
             }
         }
         else
         {
             var p = _phys.AllocPage();
-            if (p < 0) return VmFault.OOM;
+            if (p < 0) return VmFault.VM_FAULT_OOM;
             newPfn = (ulong)p;
-            _phys.Frame(newPfn).Flags = PageFlags.Anon;
+            _phys.Frame(newPfn).Flags = PageFlags.PAGE_MAPPING_ANON;
         }
         InstallPte(pageVa, newPfn, vma.MayWrite, PageDefs.PAGE_SHIFT);
         return VmFault.None;
@@ -229,7 +229,7 @@ public sealed class MmStruct
         var vpn = pageVa >> PageDefs.PAGE_SHIFT;
         if (!_ptes.TryGetValue(vpn, out var pte) || !pte.Present) return 0;
         var f = _phys.Frame(pte.Pfn);
-        if (pte.Dirty) f.Flags |= PageFlags.Dirty;
+        if (pte.Dirty) f.Flags |= PageFlags.PG_dirty;
         f.RemoveRmap(this, pageVa);
         _ptes[vpn] = new Pte { Pfn = pte.Pfn, HwPoisonEntry = true, Shift = pte.Shift };
         return pte.Shift;
@@ -264,9 +264,9 @@ public sealed class MmStruct
         var vpn = pageVa >> PageDefs.PAGE_SHIFT;
         if (!_ptes.Remove(vpn, out var pte) || !pte.Present) return;
         var f = _phys.Frame(pte.Pfn);
-        if (pte.Dirty) f.Flags |= PageFlags.Dirty;
+        if (pte.Dirty) f.Flags |= PageFlags.PG_dirty;
         f.RemoveRmap(this, pageVa);
-        if (freeAnon && (f.Flags & PageFlags.Anon) != 0 && f.MapCount == 0) _phys.FreePage(pte.Pfn);
+        if (freeAnon && (f.Flags & PageFlags.PAGE_MAPPING_ANON) != 0 && f.MapCount == 0) _phys.FreePage(pte.Pfn);
     }
 
     // ---- VMA management (mm/mmap.c, mm/vma.c) -------------------------------------------------

@@ -6,15 +6,15 @@ public enum PageFlags
 {
     None = 0,
     /// <summary>PG_hwpoison: memory_failure has handled this page.</summary>
-    HWPoison = 1,
+    PG_hwpoison = 1,
     /// <summary>PG_dirty (propagated from PTE dirty bits on unmap).</summary>
-    Dirty = 2,
+    PG_dirty = 2,
     /// <summary>PG_reserved: kernel-owned (kmalloc'd or page-table) memory.</summary>
-    Reserved = 4,
-    /// <summary>Anonymous page (PageAnon).</summary>
-    Anon = 8,
-    /// <summary>Page of a shmem/memfd object.</summary>
-    Shmem = 16,
+    PG_reserved = 4,
+    /// <summary>Anonymous page: PageAnon(), the PAGE_MAPPING_ANON bit of page-&gt;mapping (include/linux/page-flags.h).</summary>
+    PAGE_MAPPING_ANON = 8,
+    /// <summary>PG_swapbacked: set here on shmem/memfd pages only (the kernel also sets it on anonymous pages, which this model keys by PAGE_MAPPING_ANON).</summary>
+    PG_swapbacked = 16,
 }
 
 /// <summary>
@@ -31,28 +31,28 @@ public sealed class PageFrame
     public ulong Pfn { get; }
     /// <summary>Reverse map: user mappings of this frame (mm, page-aligned virtual address).</summary>
     internal List<(MmStruct Mm, ulong Va)>? Rmap;
-    /// <summary>The shmem object and page index when <see cref="PageFlags.Shmem"/>.</summary>
+    /// <summary>The shmem object and page index when <see cref="PageFlags.PG_swapbacked"/>.</summary>
     internal ShmemObject? ShmemOwner;
     internal ulong ShmemIndex;
 
     internal PageFrame(ulong pfn) => Pfn = pfn;
 
     /// <summary>PageHWPoison().</summary>
-    public bool IsHwPoison => (Flags & PageFlags.HWPoison) != 0;
+    public bool IsHwPoison => (Flags & PageFlags.PG_hwpoison) != 0;
 
     /// <summary>TestClearPageHWPoison (include/linux/page-flags.h): clear PG_hwpoison; true if it was set.</summary>
     public bool TestClearHWPoison()
     {
         var was = IsHwPoison;
-        Flags &= ~PageFlags.HWPoison;
+        Flags &= ~PageFlags.PG_hwpoison;
         return was;
     }
 
     /// <summary>SetPageReserved: the page belongs to the kernel (e.g. ZERO_PAGE) and is never handed to the allocator's users.</summary>
-    public void SetReserved() => Flags |= PageFlags.Reserved;
+    public void SetReserved() => Flags |= PageFlags.PG_reserved;
 
     /// <summary>__folio_set_anon (mm/rmap.c, from folio_add_new_anon_rmap): a freshly allocated page becomes anonymous memory.</summary>
-    public void SetAnon() => Flags |= PageFlags.Anon;
+    public void SetAnon() => Flags |= PageFlags.PAGE_MAPPING_ANON;
 
     internal void AddRmap(MmStruct mm, ulong va)
     {

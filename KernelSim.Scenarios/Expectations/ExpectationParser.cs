@@ -505,14 +505,14 @@ internal static class ExpectationParser
         if (m.Get("severity") is { } sn)
         {
             var s = YamlValues.Scalar(m.File, sn, $"{m.What}.severity");
-            sev = Enum.TryParse<MceSeverity>(s, out var v) && Enum.IsDefined(v) && !char.IsAsciiDigit(s[0]) ? v : throw m.Error(sn, $"{m.What}.severity: '{s}' is not AR or PANIC");
+            sev = MceSeverityNames.TryParse(s, out var v) ? v : throw m.Error(sn, $"{m.What}.severity: '{s}' is not AR or PANIC");
         }
         m.Done();
         var parts = new List<string>();
         if (count != null) parts.Add($"{count} new");
         if (total != null) parts.Add($"{total} in all");
         if (ctx != null) parts.Add($"context {ctx}");
-        if (sev != null) parts.Add($"severity {sev}");
+        if (sev != null) parts.Add($"severity {sev.Value.Short()}");
         return new Expectation("mce", m.Start, $"machine checks: {string.Join(", ", parts)}", c =>
         {
             var log = c.Run.Machine.Mce.Log;
@@ -523,7 +523,7 @@ internal static class ExpectationParser
             if (ctx != null && (fresh.Count == 0 || fresh.Any(r => r.Context != ctx)))
                 bad.Add(fresh.Count == 0 ? "no new machine check" : $"contexts {string.Join(", ", fresh.Select(r => r.Context))}");
             if (sev != null && (fresh.Count == 0 || fresh.Any(r => r.Severity != sev)))
-                bad.Add(fresh.Count == 0 ? "no new machine check" : $"severities {string.Join(", ", fresh.Select(r => r.Severity))}");
+                bad.Add(fresh.Count == 0 ? "no new machine check" : $"severities {string.Join(", ", fresh.Select(r => r.Severity.Short()))}");
             return bad.Count == 0 ? null : $"expected {string.Join(", ", parts)}, actual {string.Join(", ", bad.Distinct())}";
         });
     }

@@ -146,7 +146,7 @@ internal static class LayerExpectations
             if (m.Get("opcode") is { } on)
             {
                 var s = YamlValues.Scalar(file, on, $"{what}.opcode");
-                opcode = Enum.TryParse<FuseOpcode>(s, out var op) && !char.IsAsciiDigit(s[0]) ? op : throw m.Error(on, $"{what}.opcode: '{s}' is not a FUSE opcode (SETUPMAPPING, REMOVEMAPPING, READ, WRITE, GETATTR, SETATTR, …)");
+                opcode = !char.IsAsciiDigit(s[0]) && (Enum.TryParse<FuseOpcode>(s, out var op) || Enum.TryParse("FUSE_" + s, out op)) ? op : throw m.Error(on, $"{what}.opcode: '{s}' is not a FUSE opcode (FUSE_SETUPMAPPING or SETUPMAPPING, REMOVEMAPPING, READ, WRITE, GETATTR, SETATTR, …)");
             }
             if (m.Get("contains") is { } cn) texts.AddRange(YamlValues.List(cn));
             m.Done();
@@ -160,7 +160,7 @@ internal static class LayerExpectations
         if (none) count = 0;
         if (count != null)
         {
-            var desc = $"{count} new FUSE {(opcode != null ? opcode + " " : "")}request(s)";
+            var desc = $"{count} new {(opcode != null ? opcode + " " : "FUSE ")}request(s)";
             yield return new Expectation("fuse", node.Start, desc, c =>
             {
                 var fresh = c.Run.NewFuse(share).Where(x => opcode == null || x.Opcode == opcode).ToList();

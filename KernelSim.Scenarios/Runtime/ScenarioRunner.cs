@@ -1,3 +1,4 @@
+using KernelSim.Arch.X86;
 using KernelSim.Scenarios.Expectations;
 using KernelSim.Scenarios.Model;
 using KernelSim.Scenarios.Steps;
@@ -98,7 +99,7 @@ public static class ScenarioRunner
         for (var i = mceBefore; i < log.Count; i++)
         {
             var r = log[i];
-            details.Add($"machine check #{r.Seq}: pa {r.Addr}, context {r.Context}, severity {r.Severity} ({r.Message})");
+            details.Add($"machine check #{r.Seq}: pa {r.Addr}, context {r.Context}, severity {r.Severity.Short()} ({r.Message})");
         }
         var k = 0;
         foreach (var a in run.Actors.Values)

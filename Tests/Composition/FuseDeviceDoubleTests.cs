@@ -63,10 +63,10 @@ public class FuseDeviceDoubleTests
 
         Assert.That(sent, Is.EqualTo(new[]
         {
-            (VirtioFsTransport.RequestQueue, FuseOpcode.INIT),
-            (VirtioFsTransport.RequestQueue, FuseOpcode.LOOKUP),
-            (VirtioFsTransport.RequestQueue, FuseOpcode.OPEN),
-            (VirtioFsTransport.RequestQueue, FuseOpcode.READ),
+            (VirtioFsTransport.RequestQueue, FuseOpcode.FUSE_INIT),
+            (VirtioFsTransport.RequestQueue, FuseOpcode.FUSE_LOOKUP),
+            (VirtioFsTransport.RequestQueue, FuseOpcode.FUSE_OPEN),
+            (VirtioFsTransport.RequestQueue, FuseOpcode.FUSE_READ),
         }));
         Assert.That(share.Log.Select(l => l.Opcode), Is.EqualTo(sent.Select(s => s.Op)), "the transport's own log agrees");
         backend.Verify(b => b.Connect(share.Daemon, share.Options), Times.Once());

@@ -148,7 +148,7 @@ public class PoisonedSourceTests
         Assert.That(r.Value, Is.False, "ret == X86_TRAP_MC != X86_TRAP_PF → false");
         Assert.That(s.M.Mce.Log, Has.Count.EqualTo(1));
         Assert.That(s.M.Mce.Log[0].Context, Is.EqualTo(McContext.IN_KERNEL_RECOV));
-        Assert.That(s.M.Mce.Log[0].Kflags, Is.EqualTo(MceKflags.InKernelRecov));
+        Assert.That(s.M.Mce.Log[0].Kflags, Is.EqualTo(MceKflags.MCE_IN_KERNEL_RECOV));
         Assert.That(s.P.AllSignals, Is.Empty);
     }
 

@@ -43,7 +43,7 @@ public class DaxIomapRwMockTests
                 return 0;
             });
             Dax = new DaxDevice("mock0", Ops.Object, M.IovIter, M.Profile, M.Tracer);
-            Dax.Flags |= DaxDevFlags.NOMC | DaxDevFlags.NOCACHE;
+            Dax.Flags |= DaxDevFlags.DAXDEV_NOMC | DaxDevFlags.DAXDEV_NOCACHE;
             Assert.That(DaxFs.Mount(M, Dax, DaxFsVolume.Format(Pages * 4096), new DaxFsOptions { MountPoint = "/mnt/mock" }, out var fs), Is.Zero);
             Fs = fs!;
             P = M.Spawn("io");

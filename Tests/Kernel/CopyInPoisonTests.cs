@@ -44,7 +44,7 @@ public class CopyInPoisonTests
         var got = Sim.ReadKernel(m, k, 4096);
         Assert.That(got[..0x200], Is.EqualTo(Enumerable.Range(0, 0x200).Select(i => (byte)(i ^ 0x33)).ToArray()));
         Assert.That(got[0x200..], Is.All.EqualTo((byte)0xee), "the rest was never written");
-        Assert.That(m.Mce.Log.Single().Kflags, Is.EqualTo(KernelSim.Arch.X86.MceKflags.InKernelCopyin | KernelSim.Arch.X86.MceKflags.InKernelRecov));
+        Assert.That(m.Mce.Log.Single().Kflags, Is.EqualTo(KernelSim.Arch.X86.MceKflags.MCE_IN_KERNEL_COPYIN | KernelSim.Arch.X86.MceKflags.MCE_IN_KERNEL_RECOV));
         // memory_failure(AR) signals first with the page-aligned address; the mce_vaddr SIGBUS is not queued twice.
         Assert.That(p.SignalsReceived, Is.EqualTo(new[] { new SigInfo(Sig.SIGBUS, Sig.BUS_MCEERR_AR, u.Value, 12, true) }));
         Assert.That(m.Phys.Frame(pfn).IsHwPoison, Is.True);

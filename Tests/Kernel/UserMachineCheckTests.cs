@@ -130,7 +130,7 @@ public class UserMachineCheckTests
         var buf = p.MapAnonymous(4096);
         p.Fill(buf, 4096, _ => 7);
         var pfn = p.Mm.PfnAt(buf.Value)!.Value;
-        m.Phys.Frame(pfn).Flags |= PageFlags.HWPoison; // poisoned earlier but still mapped (an unmap failure)
+        m.Phys.Frame(pfn).Flags |= PageFlags.PG_hwpoison; // poisoned earlier but still mapped (an unmap failure)
         m.InjectPoison(PaOf(p, buf));
         var r = p.LoadByte(buf, out _);
         Assert.That(r.Outcome, Does.StartWith("livelock:"));

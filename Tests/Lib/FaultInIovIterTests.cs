@@ -30,17 +30,17 @@ public class FaultInIovIterTests
     [Test]
     public void FaultInIovIterReadable_FromCurrentPosition()
     {
-        var c = new IterCase(IterType.IOVEC, source: true, We7, holeSeg: 2, holeOff: 12, hole: Hole.Unmapped);
+        var c = new IterCase(IterType.ITER_IOVEC, source: true, We7, holeSeg: 2, holeOff: 12, hole: Hole.Unmapped);
         c.Run(() => { c.Ops.Advance(c.Iter, 15); return 0; });
         // from seg 2 offset 5: 7 bytes before the hole page, 18 after
         Assert.That(c.Run(() => c.Ops.FaultInIovIterReadable(c.Iter, 25)), Is.EqualTo(18UL));
     }
 
     /// <summary>A read-only page 22 bytes into a 40-byte buffer: fault_in_safe_writeable's 5.16–6.15 bug reports success.</summary>
-    [TestCase("6.12", IterType.UBUF, 60UL)]
-    [TestCase("6.16", IterType.UBUF, 78UL)]
-    [TestCase("6.12", IterType.IOVEC, 60UL)]
-    [TestCase("6.16", IterType.IOVEC, 78UL)]
+    [TestCase("6.12", IterType.ITER_UBUF, 60UL)]
+    [TestCase("6.16", IterType.ITER_UBUF, 78UL)]
+    [TestCase("6.12", IterType.ITER_IOVEC, 60UL)]
+    [TestCase("6.16", IterType.ITER_IOVEC, 78UL)]
     public void FaultInIovIterWriteable_ReadOnlyPageMidBuffer_SafeWriteableBug(string kernel, IterType t, ulong expected)
     {
         var c = new IterCase(t, source: false, [40], kernel: kernel, holeSeg: 0, holeOff: 22, hole: Hole.ReadOnly);
@@ -52,7 +52,7 @@ public class FaultInIovIterTests
     [TestCase("6.16")]
     public void FaultInIovIterWriteable_FirstPageReadOnly_NothingFaulted(string kernel)
     {
-        var c = new IterCase(IterType.UBUF, source: false, [40], kernel: kernel, holeSeg: 0, holeOff: 0, hole: Hole.ReadOnly);
+        var c = new IterCase(IterType.ITER_UBUF, source: false, [40], kernel: kernel, holeSeg: 0, holeOff: 0, hole: Hole.ReadOnly);
         Assert.That(c.Run(() => c.Ops.FaultInIovIterWriteable(c.Iter, 40)), Is.EqualTo(40UL));
     }
 
@@ -62,7 +62,7 @@ public class FaultInIovIterTests
         var c = new IterCase(t, source: true, We7, kernel: "5.10", holeSeg: 2, holeOff: 12, hole: Hole.Unmapped);
         Assert.That(c.Run(() => c.Ops.IovIterFaultInReadable(c.Iter, 40)), Is.EqualTo(-Errno.EFAULT));
         Assert.That(c.Run(() => c.Ops.IovIterFaultInReadable(c.Iter, 22)), Is.Zero);
-        var k = new IterCase(IterType.KVEC, source: true, We7, kernel: "5.10");
+        var k = new IterCase(IterType.ITER_KVEC, source: true, We7, kernel: "5.10");
         Assert.That(k.Run(() => k.Ops.IovIterFaultInReadable(k.Iter, 40)), Is.Zero);
     }
 }

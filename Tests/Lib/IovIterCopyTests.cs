@@ -13,9 +13,9 @@ namespace KernelSim.Tests.Lib;
 /// </summary>
 public class IovIterCopyTests
 {
-    public static readonly IterType[] AllTypes = [IterType.UBUF, IterType.IOVEC, IterType.KVEC, IterType.BVEC];
-    public static readonly IterType[] UserTypes = [IterType.UBUF, IterType.IOVEC];
-    public static readonly IterType[] KernelTypes = [IterType.KVEC, IterType.BVEC];
+    public static readonly IterType[] AllTypes = [IterType.ITER_UBUF, IterType.ITER_IOVEC, IterType.ITER_KVEC, IterType.ITER_BVEC];
+    public static readonly IterType[] UserTypes = [IterType.ITER_UBUF, IterType.ITER_IOVEC];
+    public static readonly IterType[] KernelTypes = [IterType.ITER_KVEC, IterType.ITER_BVEC];
     private static readonly ulong[] We7 = [10, 0, 30];
 
     private static byte?[] Expect(int len, int copied, Func<ulong, byte> pattern, byte? rest)
@@ -157,7 +157,7 @@ public class IovIterCopyTests
     [Test]
     public void CopyToIter_MoreThanIntMax_CheckCopySizeReturnsZero()
     {
-        var c = new IterCase(IterType.KVEC, source: false, We7);
+        var c = new IterCase(IterType.ITER_KVEC, source: false, We7);
         var src = Sim.KernelBuffer(c.M, 64);
         Assert.That(c.Run(() => c.Ops.CopyToIter(src, (ulong)int.MaxValue + 1, c.Iter)), Is.Zero);
         c.AssertState(count: 40, seg: 0, off: 0, nrSegs: 3);
@@ -288,7 +288,7 @@ public class IovIterCopyTests
         var buf = Sim.KernelBuffer(c.M, 256);
         c.M.InjectPoison(Sim.Pa(c.M, buf) + 64);
         Assert.That(c.Run(() => c.Ops.CopyMcToIter(buf + 40UL, 40, c.Iter)), Is.EqualTo(24UL));
-        if (t is IterType.KVEC or IterType.BVEC) c.AssertState(count: 40, seg: 0, off: 0, nrSegs: 3, "4.18–5.13 kvec/bvec: untouched");
+        if (t is IterType.ITER_KVEC or IterType.ITER_BVEC) c.AssertState(count: 40, seg: 0, off: 0, nrSegs: 3, "4.18–5.13 kvec/bvec: untouched");
         else c.AssertState(count: 16, seg: 2, off: 14, nrSegs: 1);
         Assert.That(c.Bytes(), Is.EqualTo(Expect(40, 24, k => IterCase.KernelPattern(k + 40), IterCase.DestFill)));
     }
@@ -307,7 +307,7 @@ public class IovIterCopyTests
     [TestCase("5.10", 400UL, 0, 0UL, 3UL)]
     public void CopyMcToIter_We9_Kvec100_0_300_Returns256(string kernel, ulong count, int seg, ulong off, ulong nr)
     {
-        var c = new IterCase(IterType.KVEC, source: false, [100, 0, 300], kernel: kernel, cpu: CpuModel.Fragile);
+        var c = new IterCase(IterType.ITER_KVEC, source: false, [100, 0, 300], kernel: kernel, cpu: CpuModel.Fragile);
         var src = Sim.KernelBuffer(c.M, 512);
         c.M.InjectPoison(Sim.Pa(c.M, src) + 256);
         Assert.That(c.Run(() => c.Ops.CopyMcToIter(src, 400, c.Iter)), Is.EqualTo(256UL));
@@ -370,7 +370,7 @@ public class IovIterCopyTests
     [Test]
     public void CopyPageToIter_ShortNonZeroCopy_RetriesOnceThenStops()
     {
-        var c = new IterCase(IterType.UBUF, source: false, [4096], holeSeg: 0, holeOff: 3996, hole: Hole.Unmapped);
+        var c = new IterCase(IterType.ITER_UBUF, source: false, [4096], holeSeg: 0, holeOff: 3996, hole: Hole.Unmapped);
         var page = Sim.KernelBuffer(c.M, 4096);
         c.M.Tracer.Enabled = true;
         Assert.That(c.Run(() => c.Ops.CopyPageToIter(Sim.Pa(c.M, page).Pfn, 0, 4096, c.Iter)), Is.EqualTo(3996UL));
@@ -381,7 +381,7 @@ public class IovIterCopyTests
     [Test]
     public void CopyPageToIter_CrossesOrderZeroPage_WarnsAndReturnsZero()
     {
-        var c = new IterCase(IterType.KVEC, source: false, We7);
+        var c = new IterCase(IterType.ITER_KVEC, source: false, We7);
         var page = Sim.KernelBuffer(c.M, 8192);
         var pfn = Sim.Pa(c.M, page).Pfn;
         Assert.That(c.Run(() => c.Ops.CopyPageToIter(pfn, 4090, 40, c.Iter)), Is.Zero);
@@ -419,7 +419,7 @@ public class IovIterCopyTests
     [TestCase("6.12", 1)]
     public void CopyFolioFromIterAtomic_UnmappedAfter13_Returns13(string kernel, int calls)
     {
-        var c = new IterCase(IterType.UBUF, source: true, [100], kernel: kernel, holeSeg: 0, holeOff: 13, hole: Hole.Unmapped);
+        var c = new IterCase(IterType.ITER_UBUF, source: true, [100], kernel: kernel, holeSeg: 0, holeOff: 13, hole: Hole.Unmapped);
         var page = Sim.KernelFilled(c.M, 4096);
         c.M.Tracer.Enabled = true;
         Assert.That(c.Run(() => c.Ops.CopyFolioFromIterAtomic(Sim.Pa(c.M, page).Pfn, 0, 100, c.Iter)), Is.EqualTo(13UL));
@@ -430,7 +430,7 @@ public class IovIterCopyTests
     [Test]
     public void CopyFolioFromIterAtomic_5_10_CopyFromUserAtomicDoesNotAdvance()
     {
-        var c = new IterCase(IterType.IOVEC, source: true, We7, kernel: "5.10", holeSeg: 2, holeOff: 12, hole: Hole.Unmapped);
+        var c = new IterCase(IterType.ITER_IOVEC, source: true, We7, kernel: "5.10", holeSeg: 2, holeOff: 12, hole: Hole.Unmapped);
         var page = Sim.KernelFilled(c.M, 4096);
         Assert.That(c.Run(() => c.Ops.CopyFolioFromIterAtomic(Sim.Pa(c.M, page).Pfn, 0, 40, c.Iter)), Is.EqualTo(22UL));
         c.AssertState(count: 40, seg: 0, off: 0, nrSegs: 3);

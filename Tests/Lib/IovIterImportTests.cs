@@ -38,12 +38,12 @@ public class IovIterImportTests
         var (m, p, vec) = Setup("6.12", (0x10000, 10), (0x20000, 30));
         var (ret, i) = Import(m, p, vec, 2);
         Assert.That(ret, Is.EqualTo(40));
-        Assert.That((i.Type, i.Count, i.NrSegs, i.DataSource), Is.EqualTo((IterType.IOVEC, 40UL, 2UL, false)));
+        Assert.That((i.Type, i.Count, i.NrSegs, i.DataSource), Is.EqualTo((IterType.ITER_IOVEC, 40UL, 2UL, false)));
         Assert.That(i.IovecSegments.ToArray(), Is.EqualTo(new[] { new Iovec(new UserPtr(0x10000), 10), new Iovec(new UserPtr(0x20000), 30) }));
     }
 
-    [TestCase("6.12", IterType.UBUF)]
-    [TestCase("5.15", IterType.IOVEC)]
+    [TestCase("6.12", IterType.ITER_UBUF)]
+    [TestCase("5.15", IterType.ITER_IOVEC)]
     public void ImportIovec_OneSegment_UbufFrom6_0(string kernel, IterType type)
     {
         var (m, p, vec) = Setup(kernel, (0x10000, 10));
@@ -75,7 +75,7 @@ public class IovIterImportTests
     {
         var (m, p, vec) = Setup("6.12", (0x10000, 10), (0x20000, 30));
         var (ret, i) = Import(m, p, vec, (1L << 32) + 1);
-        Assert.That((ret, i.Type), Is.EqualTo((10L, IterType.UBUF)));
+        Assert.That((ret, i.Type), Is.EqualTo((10L, IterType.ITER_UBUF)));
     }
 
     [TestCase("6.12", 1)]
@@ -130,11 +130,11 @@ public class IovIterImportTests
     {
         var m = Sim.Boot();
         Assert.That(m.IovIter.ImportUbuf(false, new UserPtr(0x10000), ulong.MaxValue, out var i), Is.Zero);
-        Assert.That((i.Type, i.Count), Is.EqualTo((IterType.UBUF, 0x7ffff000UL)));
+        Assert.That((i.Type, i.Count), Is.EqualTo((IterType.ITER_UBUF, 0x7ffff000UL)));
         Assert.That(m.IovIter.ImportUbuf(false, new UserPtr(PageDefs.PAGE_OFFSET), 10, out _), Is.EqualTo(-Errno.EFAULT));
         Assert.That(m.IovIter.ImportUbuf(false, new UserPtr(ulong.MaxValue - 4), 10, out _), Is.EqualTo(-Errno.EFAULT));
         var old = Sim.Boot("5.15");
         Assert.That(old.IovIter.ImportUbuf(true, new UserPtr(0x10000), 10, out var j), Is.Zero);
-        Assert.That((j.Type, j.NrSegs, j.Count), Is.EqualTo((IterType.IOVEC, 1UL, 10UL)));
+        Assert.That((j.Type, j.NrSegs, j.Count), Is.EqualTo((IterType.ITER_IOVEC, 1UL, 10UL)));
     }
 }

@@ -7,7 +7,7 @@ namespace KernelSim.Tests.Lib;
 /// <summary>iov_iter_advance / revert / truncate / reexpand / single_seg_count / npages / alignment / save-restore (D16–D21).</summary>
 public class IovIterPositionTests
 {
-    public static readonly IterType[] SegTypes = [IterType.IOVEC, IterType.KVEC, IterType.BVEC];
+    public static readonly IterType[] SegTypes = [IterType.ITER_IOVEC, IterType.ITER_KVEC, IterType.ITER_BVEC];
     private static readonly ulong[] We7 = [10, 0, 30];
 
     private static void Do(IterCase c, Action<IovIterOps> a) => c.Run(() => { a(c.Ops); return 0; });
@@ -28,7 +28,7 @@ public class IovIterPositionTests
     [TestCase("5.10")]
     public void Advance_InsideSegmentAndClampedToCount(string kernel)
     {
-        foreach (var t in new[] { IterType.UBUF, IterType.IOVEC, IterType.KVEC, IterType.BVEC })
+        foreach (var t in new[] { IterType.ITER_UBUF, IterType.ITER_IOVEC, IterType.ITER_KVEC, IterType.ITER_BVEC })
         {
             var c = new IterCase(t, source: false, We7, kernel: kernel);
             Do(c, o => o.Advance(c.Iter, 15));
@@ -84,7 +84,7 @@ public class IovIterPositionTests
     [Test]
     public void Revert_MoreThanMaxRwCount_WarnsAndIgnores()
     {
-        var c = new IterCase(IterType.KVEC, source: false, We7);
+        var c = new IterCase(IterType.ITER_KVEC, source: false, We7);
         Do(c, o => o.Advance(c.Iter, 15));
         Do(c, o => o.Revert(c.Iter, 0x7ffff001));
         c.AssertState(count: 25, seg: 2, off: 5, nrSegs: 1);
@@ -96,7 +96,7 @@ public class IovIterPositionTests
     [Test]
     public void Revert_UbufBeforeStart_IsBugOops()
     {
-        var c = new IterCase(IterType.UBUF, source: false, We7);
+        var c = new IterCase(IterType.ITER_UBUF, source: false, We7);
         c.Run(() => { c.Ops.Advance(c.Iter, 10); return 0; });
         var r = c.M.Run(c.P, "t", () => { c.Ops.Revert(c.Iter, 11); return 0; });
         Assert.That(r.Returned, Is.False);
@@ -132,7 +132,7 @@ public class IovIterPositionTests
     [Test]
     public void SingleSegCount_Ubuf_IsCount()
     {
-        var c = new IterCase(IterType.UBUF, source: false, We7);
+        var c = new IterCase(IterType.ITER_UBUF, source: false, We7);
         Assert.That(c.Ops.SingleSegCount(c.Iter), Is.EqualTo(40UL));
     }
 

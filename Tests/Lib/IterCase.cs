@@ -52,15 +52,15 @@ public sealed class IterCase
         ulong total = 0;
         foreach (var l in lens) total += l;
         Total = total;
-        var bufs = type == IterType.UBUF ? [total] : lens;
+        var bufs = type == IterType.ITER_UBUF ? [total] : lens;
         Addr = new ulong[bufs.Length];
         ulong before = 0;
         for (var k = 0; k < bufs.Length; k++)
         {
             var len = bufs[k];
-            var hk = type == IterType.UBUF ? (holeSeg >= 0 ? 0 : -1) : holeSeg;
-            var hoff = type == IterType.UBUF && holeSeg >= 0 ? Prefix(holeSeg) + holeOff : holeOff;
-            if (type is IterType.UBUF or IterType.IOVEC)
+            var hk = type == IterType.ITER_UBUF ? (holeSeg >= 0 ? 0 : -1) : holeSeg;
+            var hoff = type == IterType.ITER_UBUF && holeSeg >= 0 ? Prefix(holeSeg) + holeOff : holeOff;
+            if (type is IterType.ITER_UBUF or IterType.ITER_IOVEC)
             {
                 var region = P.MapAnonymous(PageDefs.PageAlign(len) + 3 * PageDefs.PAGE_SIZE);
                 var holePage = region.Value + 2 * PageDefs.PAGE_SIZE;
@@ -78,7 +78,7 @@ public sealed class IterCase
             }
             else
             {
-                var off = type == IterType.BVEC ? BvecOffset : 0UL;
+                var off = type == IterType.ITER_BVEC ? BvecOffset : 0UL;
                 var kp = M.Kmalloc(off + Math.Max(len, 1)) ?? throw new InvalidOperationException("oom");
                 Addr[k] = kp.Value + off;
                 var data = new byte[len];
@@ -89,10 +89,10 @@ public sealed class IterCase
         }
         Iter = type switch
         {
-            IterType.UBUF => IovIter.Ubuf(source, new UserPtr(Addr[0]), total),
-            IterType.IOVEC => IovIter.Iovec(source, Seg(k => new Iovec(new UserPtr(Addr[k]), lens[k])), total),
-            IterType.KVEC => IovIter.Kvec(source, Seg(k => new Kvec(new KernelPtr(Addr[k]), lens[k])), total),
-            IterType.BVEC => IovIter.Bvec(source, Seg(k => new BioVec(Pfn(Addr[k] - BvecOffset), BvecOffset, (uint)lens[k])), total),
+            IterType.ITER_UBUF => IovIter.Ubuf(source, new UserPtr(Addr[0]), total),
+            IterType.ITER_IOVEC => IovIter.Iovec(source, Seg(k => new Iovec(new UserPtr(Addr[k]), lens[k])), total),
+            IterType.ITER_KVEC => IovIter.Kvec(source, Seg(k => new Kvec(new KernelPtr(Addr[k]), lens[k])), total),
+            IterType.ITER_BVEC => IovIter.Bvec(source, Seg(k => new BioVec(Pfn(Addr[k] - BvecOffset), BvecOffset, (uint)lens[k])), total),
             _ => IovIter.Discard(total),
         };
     }
@@ -118,10 +118,10 @@ public sealed class IterCase
     public byte?[] Bytes()
     {
         var all = new List<byte?>();
-        var bufs = Type == IterType.UBUF ? [Total] : Lens;
+        var bufs = Type == IterType.ITER_UBUF ? [Total] : Lens;
         for (var k = 0; k < bufs.Length; k++)
         {
-            if (Type is IterType.UBUF or IterType.IOVEC) all.AddRange(P.Peek(new UserPtr(Addr[k]), (int)bufs[k]));
+            if (Type is IterType.ITER_UBUF or IterType.ITER_IOVEC) all.AddRange(P.Peek(new UserPtr(Addr[k]), (int)bufs[k]));
             else
             {
                 var b = new byte[bufs[k]];
@@ -146,13 +146,13 @@ public sealed class IterCase
     /// </summary>
     public void AssertState(ulong count, int seg, ulong off, ulong nrSegs, string? because = null)
     {
-        if (Type == IterType.UBUF) off = Total - count;
+        if (Type == IterType.ITER_UBUF) off = Total - count;
         Assert.Multiple(() =>
         {
             Assert.That(Iter.Count, Is.EqualTo(count), "count " + because);
             Assert.That(Iter.IovOffset, Is.EqualTo(off), "iov_offset " + because);
-            Assert.That(Iter.NrSegs, Is.EqualTo(Type == IterType.UBUF ? 1UL : nrSegs), "nr_segs " + because);
-            Assert.That(Iter.SegIndex, Is.EqualTo(Type == IterType.UBUF ? 0 : seg), "segment index " + because);
+            Assert.That(Iter.NrSegs, Is.EqualTo(Type == IterType.ITER_UBUF ? 1UL : nrSegs), "nr_segs " + because);
+            Assert.That(Iter.SegIndex, Is.EqualTo(Type == IterType.ITER_UBUF ? 0 : seg), "segment index " + because);
         });
     }
 }

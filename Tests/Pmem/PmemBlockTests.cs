@@ -134,7 +134,7 @@ public class PmemBlockTests
         s.PoisonMedia(4096 + 64);
         s.Dev.Bb.Set(8, 8, true);
         var pfn = s.Dev.DataPhys(4096) >> 12;
-        s.M.Phys.Frame(pfn).Flags |= PageFlags.HWPoison;
+        s.M.Phys.Frame(pfn).Flags |= PageFlags.PG_hwpoison;
         s.M.KernelMap.SetMceNospec(pfn);
         Assert.That(s.M.Run(() => s.Dev.DaxDev!.ZeroPageRange(1, 1)).Value, Is.EqualTo(0));
         Assert.That(s.Badblocks, Is.EqualTo(""));

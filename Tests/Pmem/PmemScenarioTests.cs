@@ -80,7 +80,7 @@ public class PmemScenarioTests
         s.PoisonMedia(B + 4160);
         Assert.That(s.Dev.Disk.BadblocksStore($"{S(8)} 1"), Is.GreaterThan(0));
         var page = s.M.Phys.Frame((ulong)(s.Dev.DataPhys((ulong)B + 4096) >> 12));
-        page.Flags |= PageFlags.HWPoison;
+        page.Flags |= PageFlags.PG_hwpoison;
         var fd = s.Open(Fcntl.O_RDWR | Fcntl.O_DIRECT);
         var data = Enumerable.Repeat((byte)0x5a, 512).ToArray();
         Assert.That(s.P.Store(s.U, data).Done, Is.EqualTo(512UL));

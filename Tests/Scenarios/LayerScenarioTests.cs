@@ -195,7 +195,7 @@ public class LayerScenarioTests
         var s = ScenarioParser.ParseText("t.yaml", Share.Replace("POLICY", "upstream-async-livelock", StringComparison.Ordinal).Replace("count: 2", "count: 3", StringComparison.Ordinal)).Single();
         var r = ScenarioRunner.Run(s);
         var failure = r.Steps[1].Checks.Single(c => c.Failure != null).Failure;
-        Assert.That(failure, Does.StartWith("expected 3 new FUSE SETUPMAPPING request(s), actual 2: [requests.0] SETUPMAPPING unique="));
+        Assert.That(failure, Does.StartWith("expected 3 new FUSE_SETUPMAPPING request(s), actual 2: [requests.0] FUSE_SETUPMAPPING unique="));
     }
 
     [Test]

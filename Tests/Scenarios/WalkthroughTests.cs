@@ -93,7 +93,7 @@ public partial class WalkthroughTests
         Assert.That(output, Does.Contain("  [8] mapper: load 8 byte(s) at m+0x300000: SIGBUS BUS_ADRERR si_addr=m+0x300000 (0x7ffff7eff000) si_addr_lsb=0 after 0 byte(s); caught\n"));
         Assert.That(output, Does.Contain("  [8] reader: pread(f, buf, 8192, 2093056) = 4096\n"));
         Assert.That(output, Does.Contain("  [9] mapper: load 8 byte(s) at m+0x300000: SIGBUS BUS_MCEERR_AR si_addr=m+0x300000 (0x7ffff7eff000) si_addr_lsb=12 after 0 byte(s); caught\n"));
-        Assert.That(output, Does.Contain("fuse: [requests.0] SETUPMAPPING unique=16 nodeid=5 fh=0xffffffffffffffff foffset=2097152 len=2097152 flags=3 moffset=2097152 → 0\n"));
+        Assert.That(output, Does.Contain("fuse: [requests.0] FUSE_SETUPMAPPING unique=16 nodeid=5 fh=0xffffffffffffffff foffset=2097152 len=2097152 flags=3 moffset=2097152 → 0\n"));
         Assert.That(output, Does.Contain("  [10] writer: pwrite(f, src, 4096, 3145728) = 4096\n"));
     }
 

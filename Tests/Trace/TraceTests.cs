@@ -28,8 +28,8 @@ public class TraceTests
         Assert.That(lines, Does.Contain("sys_pread64() {"));
         Assert.That(lines, Does.Contain("  copy_mc_to_user() {"));
         Assert.That(lines, Does.Contain("    copy_mc_fragile() {"));
-        Assert.That(lines.Any(l => l.StartsWith("      /* #MC: pa ") && l.Contains("kernel at CopyMcFragileLoad ctx=IN_KERNEL_RECOV kflags=InKernelRecov sev=AR")), Is.True, text);
-        Assert.That(lines, Does.Contain("      /* fixup: CopyMcFragileLoad → DEFAULT_MCE_SAFE (trap 18) */"));
+        Assert.That(lines.Any(l => l.StartsWith("      /* #MC: pa ") && l.Contains("kernel at CopyMcFragileLoad ctx=IN_KERNEL_RECOV kflags=MCE_IN_KERNEL_RECOV sev=AR")), Is.True, text);
+        Assert.That(lines, Does.Contain("      /* fixup: CopyMcFragileLoad → EX_TYPE_DEFAULT_MCE_SAFE (trap 18) */"));
         Assert.That(lines[^1], Is.EqualTo("}"));
         Assert.That(text.Split('\n')[0], Does.StartWith(" 0)               |  "));
     }

@@ -92,9 +92,9 @@ public class FuseFramingTests
     public void InLenSmallerThanHeader_Einval()
     {
         var s = Share();
-        var reply = s.Transport.Submit(VirtioFsTransport.RequestQueue, Request(FuseOpcode.GETATTR, 2, 5, new byte[16], len: 20));
+        var reply = s.Transport.Submit(VirtioFsTransport.RequestQueue, Request(FuseOpcode.FUSE_GETATTR, 2, 5, new byte[16], len: 20));
         Assert.That(Out(reply!), Is.EqualTo(new FuseOutHeader(16, -Errno.EINVAL, 2)));
-        Assert.That(s.Daemon.DaemonLog.Single(), Is.EqualTo("GETATTR: in.h.len 20 but the chain carries 56 bytes"));
+        Assert.That(s.Daemon.DaemonLog.Single(), Is.EqualTo("FUSE_GETATTR: in.h.len 20 but the chain carries 56 bytes"));
     }
 
     [Test]
@@ -113,7 +113,7 @@ public class FuseFramingTests
         var s = Share();
         var (avail, used) = (new Pipe(Inline), new Pipe(Inline));
         // Chain bytes 8..48 are fuse_in_header; 30 cuts its nodeid (16..24 of the header) in two.
-        WriteSplit(avail.Writer, Chain(Request(FuseOpcode.GETATTR, 2, 5, new byte[16])), at: 30);
+        WriteSplit(avail.Writer, Chain(Request(FuseOpcode.FUSE_GETATTR, 2, 5, new byte[16])), at: 30);
         Flush(avail.Writer);
         Assert.That(avail.Reader.TryRead(out var peek), Is.True);
         Assert.That((peek.Buffer.IsSingleSegment, peek.Buffer.First.Length, peek.Buffer.Length), Is.EqualTo((false, 30, 66L)));
@@ -132,9 +132,9 @@ public class FuseFramingTests
     public void WriteDataSplitAcrossSegments_HostFileGetsEveryByte_TailUntouched()
     {
         var s = Share();
-        var fh = BinaryPrimitives.ReadUInt64LittleEndian(s.Transport.Submit(1, Request(FuseOpcode.OPEN, 2, 5, new byte[8]))!.AsSpan(16));
+        var fh = BinaryPrimitives.ReadUInt64LittleEndian(s.Transport.Submit(1, Request(FuseOpcode.FUSE_OPEN, 2, 5, new byte[8]))!.AsSpan(16));
         var data = Enumerable.Range(0, 100).Select(i => (byte)(0xa0 ^ i)).ToArray();
-        var req = Request(FuseOpcode.WRITE, 4, 5, [.. FuseWire.ReadWriteIn(fh, 1000, 100, 0, 0), .. data]);
+        var req = Request(FuseOpcode.FUSE_WRITE, 4, 5, [.. FuseWire.ReadWriteIn(fh, 1000, 100, 0, 0), .. data]);
         var (avail, used) = (new Pipe(Inline), new Pipe(Inline));
         WriteSplit(avail.Writer, Chain(req), at: 8 + 40 + 40 + 37);
         Flush(avail.Writer);
@@ -155,8 +155,8 @@ public class FuseFramingTests
     {
         var s = Share();
         var (avail, used) = (new Pipe(Inline), new Pipe(Inline));
-        var second = Chain(Request(FuseOpcode.GETATTR, 4, 5, new byte[16]));
-        avail.Writer.Write(Chain(Request(FuseOpcode.GETATTR, 2, 5, new byte[16])));
+        var second = Chain(Request(FuseOpcode.FUSE_GETATTR, 4, 5, new byte[16]));
+        avail.Writer.Write(Chain(Request(FuseOpcode.FUSE_GETATTR, 2, 5, new byte[16])));
         avail.Writer.Write(second.AsSpan(0, 2));
         Flush(avail.Writer);
         s.Daemon.Kick(1, avail.Reader, used.Writer);
@@ -191,9 +191,9 @@ public class FuseFramingTests
         new FuseOutHeader(24, 0, 2).Write(body);
         body.AsSpan(16).Fill(0x5a);
         var t = new VirtioFsTransport(new Dribble(Used(body), first: 10));
-        Assert.That(t.Submit(1, Request(FuseOpcode.GETATTR, 2, 5, new byte[16])), Is.Null, "10 of 28 bytes: no reply yet");
+        Assert.That(t.Submit(1, Request(FuseOpcode.FUSE_GETATTR, 2, 5, new byte[16])), Is.Null, "10 of 28 bytes: no reply yet");
         Assert.That((t.Log[0].Error, t.Log[0].ReplyBytes), Is.EqualTo(((int?)null, 0)));
-        Assert.That(t.Submit(1, Request(FuseOpcode.GETATTR, 4, 5, new byte[16])), Is.EqualTo(body),
+        Assert.That(t.Submit(1, Request(FuseOpcode.FUSE_GETATTR, 4, 5, new byte[16])), Is.EqualTo(body),
             "the first 10 bytes were kept (consumed at the element's start) and completed by the next 18");
         Assert.That((t.Log[1].Error, t.Log[1].ReplyBytes), Is.EqualTo(((int?)0, 24)));
     }
@@ -238,7 +238,7 @@ public class FuseFramingTests
         Assert.That(s.P.Pread64(s.Fd, s.Buf, 8192, 4096), Is.EqualTo(8192));
         Assert.That(s.P.Peek(s.Buf, 8192), Is.EqualTo(VfsScenario.Expected(4096, 8192)));
         Assert.That(s.P.Peek(s.Buf + 8192UL, 8192), Is.All.EqualTo((byte?)0xee), "nothing past the read");
-        var read = s.Log.Single(x => x.Opcode == FuseOpcode.READ);
+        var read = s.Log.Single(x => x.Opcode == FuseOpcode.FUSE_READ);
         Assert.That((read.Size, read.ReplyBytes, read.Error), Is.EqualTo((8192UL, 16 + 8192, (int?)0)));
     }
 
@@ -279,11 +279,11 @@ public class FuseFramingTests
         var s = VfsScenario.Boot(o =>
         {
             o.StrictReplies = strict;
-            o.DeviceInterceptor = d => new Relay(d, FuseOpcode.LOOKUP, e => Corrupt(bad, e), splitAt: 4 + 6);
+            o.DeviceInterceptor = d => new Relay(d, FuseOpcode.FUSE_LOOKUP, e => Corrupt(bad, e), splitAt: 4 + 6);
         });
         Assert.That(s.Fd, Is.EqualTo(openResult));
-        Assert.That(s.M.State.Dmesg.Any(l => l.Contains("fuse: bad reply to LOOKUP")), Is.EqualTo(strict && bad != BadReply.ShortElement));
-        var lookup = s.Log.Single(x => x.Opcode == FuseOpcode.LOOKUP);
+        Assert.That(s.M.State.Dmesg.Any(l => l.Contains("fuse: bad reply to FUSE_LOOKUP")), Is.EqualTo(strict && bad != BadReply.ShortElement));
+        var lookup = s.Log.Single(x => x.Opcode == FuseOpcode.FUSE_LOOKUP);
         Assert.That(lookup.ReplyBytes, Is.EqualTo(bad == BadReply.ShortElement ? 8 : 16 + 128));
     }
 

@@ -41,14 +41,14 @@ public class FuseWireTests
     public void Headers_HaveKernelSizesAndLittleEndianLayout()
     {
         var b = new byte[40];
-        new FuseInHeader(80, FuseOpcode.SETUPMAPPING, 0x1122334455667788, 5, 1, 2, 3, 0).Write(b);
+        new FuseInHeader(80, FuseOpcode.FUSE_SETUPMAPPING, 0x1122334455667788, 5, 1, 2, 3, 0).Write(b);
         Assert.That(BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(4)), Is.EqualTo(48u));
         Assert.That(BinaryPrimitives.ReadUInt64LittleEndian(b.AsSpan(8)), Is.EqualTo(0x1122334455667788UL));
         Assert.That(BinaryPrimitives.ReadUInt64LittleEndian(b.AsSpan(16)), Is.EqualTo(5UL));
         var o = new byte[16];
         new FuseOutHeader(16, -22, 8).Write(o);
         Assert.That(o, Is.EqualTo(new byte[] { 16, 0, 0, 0, 0xea, 0xff, 0xff, 0xff, 8, 0, 0, 0, 0, 0, 0, 0 }));
-        Assert.That(((uint)FuseOpcode.SETUPMAPPING, (uint)FuseOpcode.REMOVEMAPPING, (uint)FuseOpcode.FORGET), Is.EqualTo((48u, 49u, 2u)));
+        Assert.That(((uint)FuseOpcode.FUSE_SETUPMAPPING, (uint)FuseOpcode.FUSE_REMOVEMAPPING, (uint)FuseOpcode.FUSE_FORGET), Is.EqualTo((48u, 49u, 2u)));
         Assert.That(FuseWire.SetupMappingIn(1, 2, 3, 4, 5), Has.Length.EqualTo(40));
         Assert.That(FuseWire.SetattrIn(8, 0, 0), Has.Length.EqualTo(88));
         Assert.That(FuseWire.EntryOut(5, 1, 1, default), Has.Length.EqualTo(128));
@@ -67,7 +67,7 @@ public class FuseWireTests
     public void InLenDisagreesWithChain_Einval()
     {
         var s = Share(out _);
-        var h = Out(s.Transport.Submit(VirtioFsTransport.RequestQueue, Request(FuseOpcode.GETATTR, 2, 5, new byte[16], len: 200)));
+        var h = Out(s.Transport.Submit(VirtioFsTransport.RequestQueue, Request(FuseOpcode.FUSE_GETATTR, 2, 5, new byte[16], len: 200)));
         Assert.That((h.Error, h.Unique, h.Len), Is.EqualTo((-Errno.EINVAL, 2UL, 16u)));
     }
 
@@ -82,7 +82,7 @@ public class FuseWireTests
     public void TruncatedSetupMappingArgs_Einval_NoMappingMade()
     {
         var s = Share(out _);
-        Assert.That(Out(s.Transport.Submit(1, Request(FuseOpcode.SETUPMAPPING, 6, 5, new byte[20]))).Error, Is.EqualTo(-Errno.EINVAL));
+        Assert.That(Out(s.Transport.Submit(1, Request(FuseOpcode.FUSE_SETUPMAPPING, 6, 5, new byte[20]))).Error, Is.EqualTo(-Errno.EINVAL));
         Assert.That(s.Vmm!.Mappings, Is.Empty);
         Assert.That(s.Daemon.DaemonLog.Single(), Does.Contain("20 argument bytes, need 40"));
     }
@@ -92,9 +92,9 @@ public class FuseWireTests
     {
         var s = Share(out _);
         var beyondWindow = FuseWire.SetupMappingIn(ulong.MaxValue, 0, 2 << 20, 2, (1UL << 30) - 4096);
-        Assert.That(Out(s.Transport.Submit(1, Request(FuseOpcode.SETUPMAPPING, 6, 5, beyondWindow))).Error, Is.EqualTo(-Errno.EINVAL));
+        Assert.That(Out(s.Transport.Submit(1, Request(FuseOpcode.FUSE_SETUPMAPPING, 6, 5, beyondWindow))).Error, Is.EqualTo(-Errno.EINVAL));
         var beyondEof = FuseWire.SetupMappingIn(ulong.MaxValue, 64 << 20, 2 << 20, 3, 0);
-        Assert.That(Out(s.Transport.Submit(1, Request(FuseOpcode.SETUPMAPPING, 8, 5, beyondEof))).Error, Is.Zero, "no size check");
+        Assert.That(Out(s.Transport.Submit(1, Request(FuseOpcode.FUSE_SETUPMAPPING, 8, 5, beyondEof))).Error, Is.Zero, "no size check");
     }
 
     [TestCase(300u, 300, -Errno.EINVAL)]
@@ -106,22 +106,22 @@ public class FuseWireTests
         var args = new byte[4 + entries * 16];
         BinaryPrimitives.WriteUInt32LittleEndian(args, count);
         for (var i = 0; i < entries; i++) BinaryPrimitives.WriteUInt64LittleEndian(args.AsSpan(12 + i * 16), 4096);
-        Assert.That(Out(s.Transport.Submit(1, Request(FuseOpcode.REMOVEMAPPING, 10, 5, args))).Error, Is.EqualTo(error));
+        Assert.That(Out(s.Transport.Submit(1, Request(FuseOpcode.FUSE_REMOVEMAPPING, 10, 5, args))).Error, Is.EqualTo(error));
     }
 
     [Test]
     public void OversizedRequest_Enomem()
     {
         var s = Share(out _);
-        Assert.That(Out(s.Transport.Submit(1, Request(FuseOpcode.WRITE, 2, 5, new byte[(1 << 20) + 8192]))).Error, Is.EqualTo(-Errno.ENOMEM));
+        Assert.That(Out(s.Transport.Submit(1, Request(FuseOpcode.FUSE_WRITE, 2, 5, new byte[(1 << 20) + 8192]))).Error, Is.EqualTo(-Errno.ENOMEM));
     }
 
     [Test]
     public void NonForgetOnHiprio_Einval_ForgetGetsNoReply()
     {
         var s = Share(out _);
-        Assert.That(Out(s.Transport.Submit(VirtioFsTransport.HiprioQueue, Request(FuseOpcode.GETATTR, 2, 5, new byte[16]))).Error, Is.EqualTo(-Errno.EINVAL));
-        Assert.That(s.Transport.Submit(VirtioFsTransport.HiprioQueue, Request(FuseOpcode.FORGET, 4, 5, FuseWire.ForgetIn(3))), Is.Null);
+        Assert.That(Out(s.Transport.Submit(VirtioFsTransport.HiprioQueue, Request(FuseOpcode.FUSE_GETATTR, 2, 5, new byte[16]))).Error, Is.EqualTo(-Errno.EINVAL));
+        Assert.That(s.Transport.Submit(VirtioFsTransport.HiprioQueue, Request(FuseOpcode.FUSE_FORGET, 4, 5, FuseWire.ForgetIn(3))), Is.Null);
         Assert.That(s.Daemon.Forgotten, Is.EqualTo(3UL));
     }
 
@@ -181,7 +181,7 @@ public class FuseWireTests
         Assert.That(p.Pread64(fd, buf, 8192, (2 << 20) - 4096), Is.EqualTo(8192));
         mock.Verify(d => d.Kick(VirtioFsTransport.RequestQueue, It.IsAny<PipeReader>(), It.IsAny<PipeWriter>()), Times.Exactly(2));
         Assert.That(kicks, Is.EqualTo(new[] { 1, 1 }));
-        Assert.That(share.Log.TakeLast(2).Select(x => x.Opcode), Is.All.EqualTo(FuseOpcode.SETUPMAPPING));
+        Assert.That(share.Log.TakeLast(2).Select(x => x.Opcode), Is.All.EqualTo(FuseOpcode.FUSE_SETUPMAPPING));
     }
 
     [Test]
@@ -193,7 +193,7 @@ public class FuseWireTests
         s.Share.Unmount();
         Assert.That(s.Log.Select(x => (x.Queue, x.Opcode)), Is.EqualTo(new[]
         {
-            ("requests.0", FuseOpcode.REMOVEMAPPING), ("hiprio", FuseOpcode.FORGET), ("requests.0", FuseOpcode.DESTROY),
+            ("requests.0", FuseOpcode.FUSE_REMOVEMAPPING), ("hiprio", FuseOpcode.FUSE_FORGET), ("requests.0", FuseOpcode.FUSE_DESTROY),
         }));
         Assert.That(s.Log[0].Removals, Is.EqualTo(new[] { (0UL, 2UL << 20), (2UL << 20, 2UL << 20) }));
         Assert.That((s.Log[1].Size, s.Log[1].Len, s.Log[1].Error), Is.EqualTo((1UL, 48u, (int?)null)), "nlookup 1, 48-byte forget, no reply");
@@ -210,6 +210,6 @@ public class FuseWireTests
         var p = m.Spawn();
         var fd = (int)p.Open(share.PathOf("F"), Fcntl.O_RDONLY);
         Assert.That(p.Pread64(fd, p.MapAnonymous(4096), 4096, 0), Is.EqualTo(-Errno.EIO));
-        Assert.That(m.State.Dmesg, Has.Some.Contains("fuse: bad reply to SETUPMAPPING"));
+        Assert.That(m.State.Dmesg, Has.Some.Contains("fuse: bad reply to FUSE_SETUPMAPPING"));
     }
 }

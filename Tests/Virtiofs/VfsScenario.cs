@@ -60,7 +60,7 @@ internal sealed class VfsScenario
         Assert.Multiple(() =>
         {
             Assert.That(m.Queue, Is.EqualTo("requests.0"));
-            Assert.That(m.Opcode, Is.EqualTo(FuseOpcode.SETUPMAPPING));
+            Assert.That(m.Opcode, Is.EqualTo(FuseOpcode.FUSE_SETUPMAPPING));
             Assert.That(m.NodeId, Is.EqualTo(nodeid));
             Assert.That(m.Fh, Is.EqualTo(ulong.MaxValue), "fh = -1: the daemon opens the inode itself");
             Assert.That(m.Offset, Is.EqualTo(foffset), "foffset");
@@ -78,7 +78,7 @@ internal sealed class VfsScenario
     {
         Assert.Multiple(() =>
         {
-            Assert.That(m.Opcode, Is.EqualTo(FuseOpcode.REMOVEMAPPING));
+            Assert.That(m.Opcode, Is.EqualTo(FuseOpcode.FUSE_REMOVEMAPPING));
             Assert.That(m.NodeId, Is.EqualTo(nodeid));
             Assert.That(m.Removals, Is.EqualTo(new[] { (moffset, (ulong)(2 * MiB)) }));
             Assert.That(m.Len, Is.EqualTo(40u + 4 + 16));

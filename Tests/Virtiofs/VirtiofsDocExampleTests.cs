@@ -25,7 +25,7 @@ public class VirtiofsDocExampleTests
         var fd = (int)p.Open(share.PathOf("F"), Fcntl.O_RDONLY);
         var buf = p.MapAnonymous(8192);
         Assert.That(p.Pread64(fd, buf, 8192, (2 << 20) - 4096), Is.EqualTo(8192));
-        var setups = share.Log.Where(x => x.Opcode == FuseOpcode.SETUPMAPPING).ToList();
+        var setups = share.Log.Where(x => x.Opcode == FuseOpcode.FUSE_SETUPMAPPING).ToList();
         Assert.That(setups.Select(x => (x.Offset, x.MOffset, x.Flags)),
             Is.EqualTo(new[] { (0UL, 0UL, 2UL), (2UL << 20, 2UL << 20, 2UL) }));
 

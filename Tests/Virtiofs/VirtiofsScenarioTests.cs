@@ -78,7 +78,7 @@ public class VirtiofsScenarioTests
         s.Share.Clock.Advance(TimeSpan.FromSeconds(1.5));
         s.Share.Transport.ClearLog();
         Assert.That(s.Share.Stat(s.P, s.Share.PathOf("F")), Is.EqualTo(2 * MiB));
-        Assert.That(s.Log.Select(m => m.Opcode), Is.EqualTo(new[] { FuseOpcode.LOOKUP, FuseOpcode.GETATTR }).Or.EqualTo(new[] { FuseOpcode.LOOKUP }));
+        Assert.That(s.Log.Select(m => m.Opcode), Is.EqualTo(new[] { FuseOpcode.FUSE_LOOKUP, FuseOpcode.FUSE_GETATTR }).Or.EqualTo(new[] { FuseOpcode.FUSE_LOOKUP }));
         s.Share.Transport.ClearLog();
         Assert.That(s.P.Pread64(s.Fd, s.Buf, 8192, 2 * MiB - 4096), Is.EqualTo(4096), "second iteration clamped to EOF");
         Assert.That(s.Log, Is.Empty);

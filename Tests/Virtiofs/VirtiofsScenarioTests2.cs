@@ -46,7 +46,7 @@ public class VirtiofsScenarioTests2
         s.P.Fill(s.Buf, 4096, i => (byte)(i + 1));
         Assert.That(s.P.Pwrite64(s.Fd, s.Buf, 4096, 3 * MiB), Is.EqualTo(4096));
         var w = s.Log.Single();
-        Assert.That((w.Opcode, w.Offset, w.Size, w.Len, w.Error), Is.EqualTo((FuseOpcode.WRITE, (ulong)(3 * MiB), 4096UL, 40u + 40 + 4096, (int?)0)));
+        Assert.That((w.Opcode, w.Offset, w.Size, w.Len, w.Error), Is.EqualTo((FuseOpcode.FUSE_WRITE, (ulong)(3 * MiB), 4096UL, 40u + 40 + 4096, (int?)0)));
         Assert.That(w.ReplyBytes, Is.EqualTo(16 + 8), "fuse_write_out");
         Assert.That(s.F.Size, Is.EqualTo(3 * MiB + 4096));
         var data = s.F.ReadAll();
@@ -126,7 +126,7 @@ public class VirtiofsScenarioTests2
         s.Share.Transport.ClearLog();
         Assert.That(s.Share.Ftruncate(q, qfd, 2 * MiB), Is.Zero);
         var m = s.Log.Single();
-        Assert.That((m.Opcode, m.Valid, m.Size, m.Len), Is.EqualTo((FuseOpcode.SETATTR, FuseConst.FATTR_SIZE | FuseConst.FATTR_FH, (ulong)(2 * MiB), 40u + 88)));
+        Assert.That((m.Opcode, m.Valid, m.Size, m.Len), Is.EqualTo((FuseOpcode.FUSE_SETATTR, FuseConst.FATTR_SIZE | FuseConst.FATTR_FH, (ulong)(2 * MiB), 40u + 88)));
         Assert.That(m.ReplyBytes, Is.EqualTo(16 + 104), "fuse_attr_out");
         Assert.That(s.F.Size, Is.EqualTo(2 * MiB));
         Assert.That(s.Inode().Size, Is.EqualTo(2 * MiB));
@@ -135,7 +135,7 @@ public class VirtiofsScenarioTests2
         s.Share.Transport.ClearLog();
         Assert.That(s.P.Pread64(s.Fd, s.Buf, 4096, 3 * MiB), Is.Zero, "read at 3 MiB returns 0");
         Assert.That(s.P.Pwrite64(s.Fd, s.Buf, 4096, 3 * MiB), Is.EqualTo(4096));
-        Assert.That(s.Log.Single().Opcode, Is.EqualTo(FuseOpcode.WRITE), "extending write through FUSE_WRITE");
+        Assert.That(s.Log.Single().Opcode, Is.EqualTo(FuseOpcode.FUSE_WRITE), "extending write through FUSE_WRITE");
         s.P.SetSignalHandler(Sig.SIGBUS, SignalDisposition.Catch);
         var r = s.P.LoadByte(new UserPtr(va + (ulong)(3 * MiB) + 8192), out _);
         Assert.That(r.Signal?.Code, Is.EqualTo(Sig.BUS_ADRERR));
@@ -186,7 +186,7 @@ public class VirtiofsScenarioTests2
         s.Share.Transport.ClearLog();
         Assert.That(s.P.LoadByte(new UserPtr(va + 100), out var b).Completed(1), Is.True);
         Assert.That(b, Is.EqualTo(HostShare_Pattern(100)));
-        Assert.That(s.Log.Select(m => m.Opcode), Is.EqualTo(new[] { FuseOpcode.REMOVEMAPPING, FuseOpcode.REMOVEMAPPING, FuseOpcode.SETUPMAPPING }));
+        Assert.That(s.Log.Select(m => m.Opcode), Is.EqualTo(new[] { FuseOpcode.FUSE_REMOVEMAPPING, FuseOpcode.FUSE_REMOVEMAPPING, FuseOpcode.FUSE_SETUPMAPPING }));
         AssertSetup(s.Log[2], 9, 0, Read, 0);
     }
 
@@ -215,7 +215,7 @@ public class VirtiofsScenarioTests2
         s.Share.Transport.ClearLog();
         Assert.That(s.P.Pread64(s.Fd, s.Buf, 4096, 0), Is.EqualTo(-Errno.EINVAL));
         Assert.That(s.P.Pread64(s.Fd, s.Buf, 4096, 0), Is.EqualTo(-Errno.EINVAL));
-        Assert.That(s.Log.Select(m => (m.Opcode, m.Error)), Is.EqualTo(new[] { (FuseOpcode.SETUPMAPPING, (int?)-22), (FuseOpcode.SETUPMAPPING, (int?)-22) }));
+        Assert.That(s.Log.Select(m => (m.Opcode, m.Error)), Is.EqualTo(new[] { (FuseOpcode.FUSE_SETUPMAPPING, (int?)-22), (FuseOpcode.FUSE_SETUPMAPPING, (int?)-22) }));
         Assert.That(s.Dax.NrFreeRanges, Is.EqualTo(512), "the range went back to the pool");
     }
 
@@ -230,7 +230,7 @@ public class VirtiofsScenarioTests2
         s.P.SetSignalHandler(Sig.SIGBUS, SignalDisposition.Catch);
         var r = s.P.LoadByte(new UserPtr(va + (ulong)(3 * MiB)), out _);
         Assert.That(r.Signal, Is.EqualTo(new SigInfo(Sig.SIGBUS, Sig.BUS_ADRERR, va + (ulong)(3 * MiB), 0, Forced: true)));
-        Assert.That(s.Log.Count(m => m.Opcode == FuseOpcode.READ), Is.Zero, "no fallback to FUSE_READ");
+        Assert.That(s.Log.Count(m => m.Opcode == FuseOpcode.FUSE_READ), Is.Zero, "no fallback to FUSE_READ");
     }
 
     [Test]
@@ -240,7 +240,7 @@ public class VirtiofsScenarioTests2
         s.Share.Transport.ClearLog();
         Assert.That(s.P.Pwrite64(s.Fd, s.Buf, 8192, FSize - 4096), Is.EqualTo(8192));
         var w = s.Log.Single();
-        Assert.That((w.Opcode, w.Offset, w.Size), Is.EqualTo((FuseOpcode.WRITE, (ulong)(FSize - 4096), 8192UL)));
+        Assert.That((w.Opcode, w.Offset, w.Size), Is.EqualTo((FuseOpcode.FUSE_WRITE, (ulong)(FSize - 4096), 8192UL)));
         Assert.That(s.Inode().Size, Is.EqualTo(FSize + 4096));
         s.Share.Transport.ClearLog();
         Assert.That(s.P.Pread64(s.Fd, s.Buf, 4096, FSize), Is.EqualTo(4096));
@@ -290,14 +290,14 @@ public class VirtiofsScenarioTests2
             o.Dax = DaxMountMode.Default;
             o.Daemon.InodeDax = serverAck;
         }, hostSetup: h => h.CreateFile("F", FSize, nodeId: 5, attrDax: attrDax));
-        var init = s.Log.First(m => m.Opcode == FuseOpcode.INIT);
+        var init = s.Log.First(m => m.Opcode == FuseOpcode.FUSE_INIT);
         Assert.That(init.Flags & FuseConst.FUSE_MAP_ALIGNMENT, Is.Not.Zero);
         Assert.That(init.Flags & FuseConst.FUSE_INIT_EXT, Is.Not.Zero);
         Assert.That(init.Flags & FuseConst.FUSE_HAS_INODE_DAX, Is.Not.Zero);
         Assert.That(init.Len, Is.EqualTo(40u + 64));
         s.Share.Transport.ClearLog();
         Assert.That(s.P.Pread64(s.Fd, s.Buf, 4096, 0), Is.EqualTo(4096));
-        Assert.That(s.Log.Single().Opcode, Is.EqualTo(dax ? FuseOpcode.SETUPMAPPING : FuseOpcode.READ));
+        Assert.That(s.Log.Single().Opcode, Is.EqualTo(dax ? FuseOpcode.FUSE_SETUPMAPPING : FuseOpcode.FUSE_READ));
         Assert.That(s.P.Peek(s.Buf, 4096), Is.EqualTo(Expected(0, 4096)));
     }
 
@@ -309,7 +309,7 @@ public class VirtiofsScenarioTests2
         Assert.That(bad.Mount(), Is.EqualTo(-Errno.EINVAL));
         var ok = VirtioFs.Create(m, new VirtioFsOptions { Dax = DaxMountMode.Legacy, MountPoint = "/mnt/b" });
         Assert.That(ok.Mount(), Is.Zero);
-        var init = ok.Log.Single(x => x.Opcode == FuseOpcode.INIT);
+        var init = ok.Log.Single(x => x.Opcode == FuseOpcode.FUSE_INIT);
         Assert.That(init.Len, Is.EqualTo(40u + 16));
         Assert.That(init.Flags & FuseConst.FUSE_INIT_EXT, Is.Zero);
     }
@@ -357,7 +357,7 @@ public class VirtiofsScenarioTests2
         s.Share.Transport.ClearLog();
         var r = s.P.Read(fdN, new UserPtr(va), 4096);
         Assert.That(r, Is.EqualTo(Machine.NoReturn));
-        var read = s.Log.Single(m => m.Opcode == FuseOpcode.READ);
+        var read = s.Log.Single(m => m.Opcode == FuseOpcode.FUSE_READ);
         Assert.That(s.Share.Window!.Contains(new PhysAddr(read.Pages.Single().Gpa)), Is.True, "the descriptor points into the DAX window");
         Assert.That(read.Error, Is.Null, "no reply");
         Assert.That(read.DeviceError, Does.Contain("QueueReader(FindMemoryRegion)"));

@@ -77,14 +77,14 @@ public sealed class Cpu
         {
             if (!userMode && _kmap.TryTranslate(va, out pfn)) return true;
             pfn = 0;
-            fault = VmFault.BadAreaMapErr;
+            fault = VmFault.VM_FAULT_BADMAP;
             return false;
         }
         var mm = CurrentMm;
         if (mm == null)
         {
             pfn = 0;
-            fault = VmFault.BadAreaMapErr;
+            fault = VmFault.VM_FAULT_BADMAP;
             return false;
         }
         if (!userMode && !UaccessAllowed)
@@ -98,11 +98,11 @@ public sealed class Cpu
         if (!userMode && PagefaultDisabled > 0)
         {
             // faulthandler_disabled(): no handle_mm_fault, straight to the fixup.
-            fault = mm.FindVma(va) == null ? VmFault.BadAreaMapErr : VmFault.None;
+            fault = mm.FindVma(va) == null ? VmFault.VM_FAULT_BADMAP : VmFault.None;
             return false;
         }
         fault = mm.HandleMmFault(va, write);
-        if ((fault & VmFault.Error) != 0) return false;
+        if ((fault & VmFault.VM_FAULT_ERROR) != 0) return false;
         return mm.TryTranslate(va, write, out pfn);
     }
 
@@ -119,7 +119,7 @@ public sealed class Cpu
             if (a < va)
             {
                 // wrapped past the top of the address space: non-canonical → #GP, reported as a fault.
-                trap = new Trap(TrapKind.PageFault, space, a, write, VmFault.BadAreaMapErr, default, false);
+                trap = new Trap(TrapKind.PageFault, space, a, write, VmFault.VM_FAULT_BADMAP, default, false);
                 return done;
             }
             var off = (int)PageDefs.OffsetInPage(a);
@@ -148,7 +148,7 @@ public sealed class Cpu
             }
             if (denied >= 0)
             {
-                trap = new Trap(TrapKind.PageFault, space, a + (ulong)n, write, VmFault.BadAreaAccErr, default, false);
+                trap = new Trap(TrapKind.PageFault, space, a + (ulong)n, write, VmFault.VM_FAULT_BADACCESS, default, false);
                 return done + (ulong)n;
             }
             done += (ulong)n;
@@ -204,7 +204,7 @@ public sealed class Cpu
                 trap = new Trap(TrapKind.MachineCheck, space, va, false, VmFault.None, new PhysAddr(gpa.Value & ~(PageDefs.CACHELINE - 1)), false);
                 return false;
             case HostFaultAction.GuestSigbus when userMode:
-                trap = new Trap(TrapKind.PageFault, space, va, write, VmFault.SIGBUS, gpa, false);
+                trap = new Trap(TrapKind.PageFault, space, va, write, VmFault.VM_FAULT_SIGBUS, gpa, false);
                 return false;
             default:
                 var action = acc.Action is HostFaultAction.Livelock ? HostFaultAction.Livelock : HostFaultAction.VmStop;

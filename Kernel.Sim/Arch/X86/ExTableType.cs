@@ -4,15 +4,15 @@ namespace KernelSim.Arch.X86;
 public enum ExTableType
 {
     /// <summary>No entry: fixup_exception returns 0 and the caller oopses or panics.</summary>
-    NONE = 0,
-    DEFAULT = 1,
-    FAULT = 2,
-    UACCESS = 3,
-    COPY = 4,
-    CLEAR_FS = 5,
-    FPU_RESTORE = 6,
-    DEFAULT_MCE_SAFE = 14,
-    FAULT_MCE_SAFE = 15,
+    EX_TYPE_NONE = 0,
+    EX_TYPE_DEFAULT = 1,
+    EX_TYPE_FAULT = 2,
+    EX_TYPE_UACCESS = 3,
+    EX_TYPE_COPY = 4,
+    EX_TYPE_CLEAR_FS = 5,
+    EX_TYPE_FPU_RESTORE = 6,
+    EX_TYPE_DEFAULT_MCE_SAFE = 14,
+    EX_TYPE_FAULT_MCE_SAFE = 15,
 }
 
 /// <summary>Trap numbers (arch/x86/include/asm/trapnr.h).</summary>

@@ -16,16 +16,16 @@ public sealed class ExceptionTable(KernelProfile profile)
     /// <summary>ex_get_fixup_type(ip) for a site.</summary>
     public ExTableType TypeAt(ExSite site) => site switch
     {
-        ExSite.Memcpy or ExSite.MemcpyFlushcache => ExTableType.NONE,
-        ExSite.CopyMcFragileLoad or ExSite.CopyMcFastString => ExTableType.DEFAULT_MCE_SAFE,
-        ExSite.McsafeUnrolledLoad => ExTableType.FAULT_MCE_SAFE,
-        ExSite.CopyMcFragileStore => ExTableType.DEFAULT,
+        ExSite.Memcpy or ExSite.MemcpyFlushcache => ExTableType.EX_TYPE_NONE,
+        ExSite.CopyMcFragileLoad or ExSite.CopyMcFastString => ExTableType.EX_TYPE_DEFAULT_MCE_SAFE,
+        ExSite.McsafeUnrolledLoad => ExTableType.EX_TYPE_FAULT_MCE_SAFE,
+        ExSite.CopyMcFragileStore => ExTableType.EX_TYPE_DEFAULT,
         // _ASM_EXTABLE_CPY from 5.10 (ex_handler_copy) until the 6.4 rewrite; _ASM_EXTABLE_UA otherwise.
         ExSite.CopyUser or ExSite.CopyUserNocache =>
-            profile.Version >= KernelVersion.V(5, 10) && profile.Version < KernelVersion.V(6, 4) ? ExTableType.COPY : ExTableType.UACCESS,
-        ExSite.ClearUser or ExSite.GetUser or ExSite.PutUser or ExSite.CopyUserNofault => ExTableType.UACCESS,
-        ExSite.FpuUserInsn => profile.Version >= KernelVersion.V(5, 14) ? ExTableType.FAULT_MCE_SAFE : ExTableType.DEFAULT,
-        _ => ExTableType.NONE,
+            profile.Version >= KernelVersion.V(5, 10) && profile.Version < KernelVersion.V(6, 4) ? ExTableType.EX_TYPE_COPY : ExTableType.EX_TYPE_UACCESS,
+        ExSite.ClearUser or ExSite.GetUser or ExSite.PutUser or ExSite.CopyUserNofault => ExTableType.EX_TYPE_UACCESS,
+        ExSite.FpuUserInsn => profile.Version >= KernelVersion.V(5, 14) ? ExTableType.EX_TYPE_FAULT_MCE_SAFE : ExTableType.EX_TYPE_DEFAULT,
+        _ => ExTableType.EX_TYPE_NONE,
     };
 
     /// <summary>
@@ -35,8 +35,8 @@ public sealed class ExceptionTable(KernelProfile profile)
     public bool FixupException(ExSite site, int trapnr)
     {
         var t = TypeAt(site);
-        if (t == ExTableType.NONE) return false;
-        if (t is ExTableType.FAULT or ExTableType.FAULT_MCE_SAFE or ExTableType.COPY) LastTrapNr = trapnr;
+        if (t == ExTableType.EX_TYPE_NONE) return false;
+        if (t is ExTableType.EX_TYPE_FAULT or ExTableType.EX_TYPE_FAULT_MCE_SAFE or ExTableType.EX_TYPE_COPY) LastTrapNr = trapnr;
         return true;
     }
 }

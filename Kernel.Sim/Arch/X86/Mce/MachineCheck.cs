@@ -41,16 +41,16 @@ public sealed class MachineCheck(KernelProfile profile, ExceptionTable extable, 
         if (!RestartIpValid) return McContext.IN_KERNEL;
         var type = extable.TypeAt(ev.Site);
         var copyinKnown = profile.CopyInMc != CopyInMcMode.Panic; // is_copy_from_user exists (5.10+)
-        var mceSafe = type is ExTableType.DEFAULT_MCE_SAFE or ExTableType.FAULT_MCE_SAFE;
+        var mceSafe = type is ExTableType.EX_TYPE_DEFAULT_MCE_SAFE or ExTableType.EX_TYPE_FAULT_MCE_SAFE;
         if (copyinKnown && ev.SourceIsUser &&
-            (profile.IsCopyFromUserAuthoritative || type is ExTableType.UACCESS or ExTableType.COPY))
+            (profile.IsCopyFromUserAuthoritative || type is ExTableType.EX_TYPE_UACCESS or ExTableType.EX_TYPE_COPY))
         {
-            kflags = MceKflags.InKernelCopyin | MceKflags.InKernelRecov;
+            kflags = MceKflags.MCE_IN_KERNEL_COPYIN | MceKflags.MCE_IN_KERNEL_RECOV;
             return McContext.IN_KERNEL_RECOV;
         }
         if (mceSafe)
         {
-            kflags = MceKflags.InKernelRecov;
+            kflags = MceKflags.MCE_IN_KERNEL_RECOV;
             return McContext.IN_KERNEL_RECOV;
         }
         return McContext.IN_KERNEL;
@@ -80,15 +80,15 @@ public sealed class MachineCheck(KernelProfile profile, ExceptionTable extable, 
         var ctx = ErrorContext(ev, out var kflags);
         var (sev, msg) = ctx switch
         {
-            McContext.IN_USER => (MceSeverity.AR, "Action required: data load error in a user process"),
-            McContext.IN_KERNEL_RECOV => (MceSeverity.AR, "Action required: data load in error recoverable area of kernel"),
-            _ when !RestartIpValid => (MceSeverity.PANIC, "In kernel and no restart IP"),
-            _ => (MceSeverity.PANIC, "Data load in unrecoverable area of kernel"),
+            McContext.IN_USER => (MceSeverity.MCE_AR_SEVERITY, "Action required: data load error in a user process"),
+            McContext.IN_KERNEL_RECOV => (MceSeverity.MCE_AR_SEVERITY, "Action required: data load in error recoverable area of kernel"),
+            _ when !RestartIpValid => (MceSeverity.MCE_PANIC_SEVERITY, "In kernel and no restart IP"),
+            _ => (MceSeverity.MCE_PANIC_SEVERITY, "Data load in unrecoverable area of kernel"),
         };
         var rec = new MceRecord(_log.Count + 1, ev.Addr, PageDefs.CACHELINE_SHIFT, ctx, kflags, sev, msg);
         _log.Add(rec);
         if (trace.Enabled)
-            trace.Event("#MC", $"pa {ev.Addr} {(ev.UserMode ? "user" : $"kernel at {ev.Site}")} ctx={ctx} kflags={kflags} sev={sev}");
+            trace.Event("#MC", $"pa {ev.Addr} {(ev.UserMode ? "user" : $"kernel at {ev.Site}")} ctx={ctx} kflags={kflags} sev={sev.Short()}");
         state.Printk($"mce: [Hardware Error]: Machine check events logged");
         state.Printk($"mce: Uncorrected hardware memory error in {(ev.UserMode ? "user-access" : "kernel")} at {ev.Addr.Value:x}");
         if (DecodeChain != null)
@@ -97,7 +97,7 @@ public sealed class MachineCheck(KernelProfile profile, ExceptionTable extable, 
             wq.Schedule("mce_work(x86_mce_decoder_chain)", () => chain(rec));
         }
 
-        if (sev == MceSeverity.PANIC) throw state.Panic($"Fatal local machine check: {msg}");
+        if (sev == MceSeverity.MCE_PANIC_SEVERITY) throw state.Panic($"Fatal local machine check: {msg}");
         var current = sched.Current;
         if (ev.UserMode)
         {
@@ -108,7 +108,7 @@ public sealed class MachineCheck(KernelProfile profile, ExceptionTable extable, 
         if (!extable.FixupException(ev.Site, TrapNr.X86_TRAP_MC))
             throw state.Panic("Failed kernel mode recovery");
         if (trace.Enabled) trace.Event("fixup", $"{ev.Site} → {extable.TypeAt(ev.Site)} (trap 18)");
-        if ((kflags & MceKflags.InKernelCopyin) != 0 && current != null)
+        if ((kflags & MceKflags.MCE_IN_KERNEL_COPYIN) != 0 && current != null)
         {
             current.MceVaddr = ev.UserVaddr;
             QueueTaskWork(current, ev, kflags, profile.CopyInMc == CopyInMcMode.KillMeNever ? KillMeNever : KillMeMaybe);
@@ -170,7 +170,7 @@ public sealed class MachineCheck(KernelProfile profile, ExceptionTable extable, 
         state.Printk($"Uncorrected hardware memory error in user-access at {p.MceAddr.Value:x}");
         var flags = MfFlags.MF_ACTION_REQUIRED | (p.MceRipv ? MfFlags.None : MfFlags.MF_MUST_KILL);
         var ret = mf.Run(pfn, flags);
-        var copyin = ((MceKflags)p.MceKflags & MceKflags.InKernelCopyin) != 0;
+        var copyin = ((MceKflags)p.MceKflags & MceKflags.MCE_IN_KERNEL_COPYIN) != 0;
         if (profile.CopyInMc == CopyInMcMode.SigbusAr)
         {
             // 5.10–5.15 form: a COPYIN event sends SIGBUS AR at the decoded user address (mce_vaddr) even when

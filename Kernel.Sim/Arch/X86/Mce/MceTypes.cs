@@ -22,9 +22,36 @@ public enum McContext
 public enum MceSeverity
 {
     /// <summary>MCE_AR_SEVERITY: action required, recoverable.</summary>
-    AR,
+    MCE_AR_SEVERITY,
     /// <summary>MCE_PANIC_SEVERITY.</summary>
-    PANIC,
+    MCE_PANIC_SEVERITY,
+}
+
+/// <summary>The severity table's short names (severity.c's MCESEV(AR, …) macro argument).</summary>
+public static class MceSeverityNames
+{
+    /// <summary>"AR" for MCE_AR_SEVERITY, "PANIC" for MCE_PANIC_SEVERITY.</summary>
+    public static string Short(this MceSeverity severity) => severity switch
+    {
+        MceSeverity.MCE_AR_SEVERITY => "AR",
+        MceSeverity.MCE_PANIC_SEVERITY => "PANIC",
+        _ => severity.ToString(),
+    };
+
+    /// <summary>Parse "AR"/"PANIC" or the full enum name; false for anything else.</summary>
+    public static bool TryParse(string text, out MceSeverity severity)
+    {
+        foreach (var s in Enum.GetValues<MceSeverity>())
+        {
+            if (text == s.Short() || text == s.ToString())
+            {
+                severity = s;
+                return true;
+            }
+        }
+        severity = default;
+        return false;
+    }
 }
 
 /// <summary>m-&gt;kflags bits.</summary>
@@ -33,9 +60,9 @@ public enum MceKflags
 {
     None = 0,
     /// <summary>MCE_IN_KERNEL_RECOV.</summary>
-    InKernelRecov = 1,
+    MCE_IN_KERNEL_RECOV = 1,
     /// <summary>MCE_IN_KERNEL_COPYIN.</summary>
-    InKernelCopyin = 2,
+    MCE_IN_KERNEL_COPYIN = 2,
 }
 
 /// <summary>One logged machine check (what mcelog / the decode chain sees).</summary>
