@@ -11,12 +11,12 @@ namespace KernelSim.Drivers.Virtiofs;
 public interface IVirtioFsBackend
 {
     /// <summary>The device end for a new share whose simulated daemon is <paramref name="daemon"/>.</summary>
-    IVirtioFsDevice Connect(VirtiofsDaemon daemon, VirtioFsOptions options);
+    IVirtioFsDevice Connect(VirtioFsDaemon daemon, VirtioFsOptions options);
 }
 
 /// <summary>The default backend: the simulated daemon itself, wrapped by <see cref="VirtioFsOptions.DeviceInterceptor"/> when set.</summary>
 public sealed class DaemonBackend : IVirtioFsBackend
 {
     /// <inheritdoc/>
-    public IVirtioFsDevice Connect(VirtiofsDaemon daemon, VirtioFsOptions options) => options.DeviceInterceptor?.Invoke(daemon) ?? daemon;
+    public IVirtioFsDevice Connect(VirtioFsDaemon daemon, VirtioFsOptions options) => options.DeviceInterceptor?.Invoke(daemon) ?? daemon;
 }

@@ -31,7 +31,7 @@ public sealed class VirtioFsShare
             Vmm = new VirtioFsVmm(bytes, options.HostFaultPolicy);
             machine.Phys.SetWindowHandler(Window, Vmm);
         }
-        Daemon = new VirtiofsDaemon(Host, Vmm, options.Daemon, machine.Phys, machine.Dram, Window);
+        Daemon = new VirtioFsDaemon(Host, Vmm, options.Daemon, machine.Phys, machine.Dram, Window);
         Transport = new VirtioFsTransport(backend.Connect(Daemon, options));
         Daemon.Transport = Transport;
     }
@@ -55,7 +55,7 @@ public sealed class VirtioFsShare
     public VirtioFsVmm? Vmm { get; }
 
     /// <summary>The daemon.</summary>
-    public VirtiofsDaemon Daemon { get; }
+    public VirtioFsDaemon Daemon { get; }
 
     /// <summary>The virtqueues and the FUSE message log.</summary>
     public VirtioFsTransport Transport { get; }
@@ -88,12 +88,12 @@ public sealed class VirtioFsShare
         var tag = Options.Tag ?? "";
         if (tag.Length == 0 || tag.Contains('\n') || System.Text.Encoding.UTF8.GetByteCount(tag) > 36) return -Errno.EINVAL;
         var mode = Options.Dax;
-        if (!m.Profile.VirtiofsDaxModes && mode is DaxMountMode.Always or DaxMountMode.Never or DaxMountMode.Inode)
+        if (!m.Profile.VirtioFsDaxModes && mode is DaxMountMode.Always or DaxMountMode.Never or DaxMountMode.Inode)
         {
             m.State.Printk($"virtiofs: Unknown parameter 'dax'");
             return -Errno.EINVAL;
         }
-        if (!m.Profile.VirtiofsDaxModes && mode == DaxMountMode.Default) mode = DaxMountMode.Never; // no per-inode DAX before 7.36
+        if (!m.Profile.VirtioFsDaxModes && mode == DaxMountMode.Default) mode = DaxMountMode.Never; // no per-inode DAX before 7.36
         if (Window == null) m.State.Printk($"virtio-fs: {tag}: No cache capability");
         if (mode is DaxMountMode.Always or DaxMountMode.Legacy && Window == null)
         {

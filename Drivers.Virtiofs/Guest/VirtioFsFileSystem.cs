@@ -55,7 +55,7 @@ public sealed class VirtioFsFileSystem : FileSystem
     /// <summary>fuse_send_init + process_init_reply. 0, or −errno when INIT itself could not be answered.</summary>
     internal int SendInit(bool hasWindow)
     {
-        var newInit = Machine.Profile.VirtiofsDaxModes;
+        var newInit = Machine.Profile.VirtioFsDaxModes;
         Span<byte> args = stackalloc byte[FuseConst.InitInSize];
         args = args[..(newInit ? FuseConst.InitInSize : 16)];
         FuseWire.Put(args, 0, FuseConst.KernelVersion);

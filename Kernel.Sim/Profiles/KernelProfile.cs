@@ -127,7 +127,7 @@ public sealed record KernelProfile
     public bool DaxIomapRwZeroLengthLoops { get; init; }
 
     [KernelSwitch("5.17+ (≈)", "virtio-fs accepts dax=always, dax=never and dax=inode and negotiates FUSE_INIT_EXT / FUSE_HAS_INODE_DAX (per-inode DAX, protocol 7.36); before, only the 'dax' flag (virtio-fs VF5)")]
-    public bool VirtiofsDaxModes { get; init; }
+    public bool VirtioFsDaxModes { get; init; }
 
     /// <summary>The profile of a release, with every switch set as that release behaves.</summary>
     public static KernelProfile ForVersion(KernelVersion v) => new()
@@ -169,7 +169,7 @@ public sealed record KernelProfile
         DaxRecoveryWrite = v >= V(5, 19),
         PmemDirectAccessEhwpoison = v >= V(6, 5),
         DaxIomapRwZeroLengthLoops = v.Between(V(5, 15), V(5, 19)),
-        VirtiofsDaxModes = v >= V(5, 17),
+        VirtioFsDaxModes = v >= V(5, 17),
     };
 
     /// <summary>The profile of a release given as text ("6.12").</summary>

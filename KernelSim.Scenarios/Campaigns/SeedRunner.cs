@@ -66,7 +66,7 @@ internal static class SeedRunner
         WorkloadKind.PmemBuffered => new PmemBufferedWorkload(s),
         WorkloadKind.PmemDirect => new PmemDirectWorkload(s),
         WorkloadKind.Fsdax => new FsdaxWorkload(s),
-        WorkloadKind.Virtiofs => new VirtiofsWorkload(s),
+        WorkloadKind.Virtiofs => new VirtioFsWorkload(s),
         WorkloadKind.MmapPrivate => new MmapWorkload(s, shared: false),
         WorkloadKind.MmapShared => new MmapWorkload(s, shared: true),
         _ => new HostileWorkload(s),

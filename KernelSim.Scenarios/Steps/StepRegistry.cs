@@ -65,7 +65,7 @@ internal sealed class StepRegistry
         FileSteps.Register(r);
         FsSteps.Register(r);
         PmemSteps.Register(r);
-        VirtiofsSteps.Register(r);
+        VirtioFsSteps.Register(r);
         return r;
     }
 }

@@ -34,7 +34,7 @@ public class FuseDeviceDoubleTests
     {
         var sent = new List<(int Queue, FuseOpcode Op)>();
         var backend = new Mock<IVirtioFsBackend>(MockBehavior.Strict);
-        backend.Setup(b => b.Connect(It.IsAny<VirtiofsDaemon>(), It.IsAny<VirtioFsOptions>())).Returns((VirtiofsDaemon daemon, VirtioFsOptions _) =>
+        backend.Setup(b => b.Connect(It.IsAny<VirtioFsDaemon>(), It.IsAny<VirtioFsOptions>())).Returns((VirtioFsDaemon daemon, VirtioFsOptions _) =>
         {
             var device = new Mock<IVirtioFsDevice>(MockBehavior.Strict);
             device.Setup(d => d.Kick(It.IsAny<int>(), It.IsAny<PipeReader>(), It.IsAny<PipeWriter>()))

@@ -7,7 +7,7 @@ using KernelSim.Uapi;
 namespace KernelSim.Drivers.Virtiofs.Host;
 
 /// <summary>The daemon's side of the virtqueues: chains parsed in place from the available ring, requests checked and dispatched.</summary>
-public sealed partial class VirtiofsDaemon
+public sealed partial class VirtioFsDaemon
 {
     /// <summary>
     /// Largest fixed argument struct a handler reads field by field (fuse_setattr_in); those bytes are copied once

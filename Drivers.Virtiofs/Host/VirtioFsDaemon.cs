@@ -13,13 +13,13 @@ namespace KernelSim.Drivers.Virtiofs.Host;
 /// arguments. SETUPMAPPING opens the inode itself (fh is ignored) and asks the VMM to map; REMOVEMAPPING unmaps.
 /// Malformed or truncated requests get an error reply; nothing a guest sends makes it throw. Not a kernel type.
 /// </summary>
-public sealed partial class VirtiofsDaemon : IVirtioFsDevice
+public sealed partial class VirtioFsDaemon : IVirtioFsDevice
 {
     private readonly Dictionary<ulong, HostFile> _handles = [];
     private readonly List<string> _log = [];
     private ulong _nextFh = 1;
 
-    internal VirtiofsDaemon(HostShare share, VirtioFsVmm? vmm, DaemonOptions options, PhysicalMemory phys, PhysRange? guestRam, PhysRange? window)
+    internal VirtioFsDaemon(HostShare share, VirtioFsVmm? vmm, DaemonOptions options, PhysicalMemory phys, PhysRange? guestRam, PhysRange? window)
     {
         Share = share;
         Vmm = vmm;

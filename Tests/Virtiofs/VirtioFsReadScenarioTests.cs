@@ -8,7 +8,7 @@ using static KernelSim.Tests.Virtiofs.VfsScenario;
 namespace KernelSim.Tests.Virtiofs;
 
 /// <summary>Worked scenarios S1–S14 of docs/kernel/virtiofs.md, with the exact FUSE messages and outcomes.</summary>
-public class VirtiofsScenarioTests
+public class VirtioFsReadScenarioTests
 {
     private const ulong Read = FuseConst.FUSE_SETUPMAPPING_FLAG_READ;
     private const ulong ReadWrite = FuseConst.FUSE_SETUPMAPPING_FLAG_READ | FuseConst.FUSE_SETUPMAPPING_FLAG_WRITE;

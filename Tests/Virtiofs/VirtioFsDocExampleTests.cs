@@ -7,7 +7,7 @@ using KernelSim.Uapi;
 namespace KernelSim.Tests.Virtiofs;
 
 /// <summary>The example of docs/virtiofs.md (the doc quotes the body of the first test verbatim; the second test checks that).</summary>
-public class VirtiofsDocExampleTests
+public class VirtioFsDocExampleTests
 {
     [Test]
     public void DocExample_HostTruncatesMappedFile_GuestReadLivelocks()

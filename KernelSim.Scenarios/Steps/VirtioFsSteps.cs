@@ -9,7 +9,7 @@ namespace KernelSim.Scenarios.Steps;
 /// The other party on a virtio-fs host (HostShare): it truncates, extends or writes a shared file behind the
 /// guest's back (VF12), and stat(2) from the guest, which refreshes the cached attributes.
 /// </summary>
-internal static class VirtiofsSteps
+internal static class VirtioFsSteps
 {
     public static void Register(StepRegistry r)
     {

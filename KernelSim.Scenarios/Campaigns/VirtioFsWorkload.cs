@@ -9,7 +9,7 @@ namespace KernelSim.Scenarios.Campaigns;
 /// can truncate (host-truncate). virtio-fs is 5.4+: earlier releases fail the open at setup. The final check
 /// reads the host file.
 /// </summary>
-internal sealed class VirtiofsWorkload(SeedSession session) : CampaignWorkload(session)
+internal sealed class VirtioFsWorkload(SeedSession session) : CampaignWorkload(session)
 {
     private VirtioFsShare _share = null!;
 
