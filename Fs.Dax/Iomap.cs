@@ -72,6 +72,8 @@ public sealed class Iomap
     public IomapFlags Flags { get; set; }
     /// <summary>iomap-&gt;dax_dev: the DAX device for DAX I/O (null for block I/O).</summary>
     public DaxDevice? DaxDev { get; set; }
+    /// <summary>iomap-&gt;private: the filesystem's own cookie between iomap_begin and iomap_end (fuse_iomap_begin keeps its dax mapping here).</summary>
+    public object? Private { get; set; }
 
     /// <summary>dax_iomap_pgoff(iomap, pos) (fs/dax.c): the device page offset of file position pos.</summary>
     public ulong PgOff(long pos) => unchecked(Addr + ((ulong)pos & KernelSim.Mm.PageDefs.PAGE_MASK) - (ulong)Offset) >> KernelSim.Mm.PageDefs.PAGE_SHIFT;

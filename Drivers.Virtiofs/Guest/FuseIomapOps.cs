@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using KernelSim.Drivers.Virtiofs.Protocol;
 using KernelSim.Fs;
 using KernelSim.Fs.Dax;
@@ -15,8 +14,6 @@ namespace KernelSim.Drivers.Virtiofs.Guest;
 /// </summary>
 public sealed class FuseIomapOps : IIomapOps
 {
-    private readonly ConditionalWeakTable<Iomap, DaxMapping> _private = new();
-
     internal FuseIomapOps(FuseConnDax dax) => Dax = dax;
 
     /// <summary>The connection's range pool.</summary>
@@ -119,7 +116,7 @@ public sealed class FuseIomapOps : IIomapOps
             if ((flags & IomapOpFlags.IOMAP_FAULT) != 0) iomap.Length = Mm.PageDefs.PageAlign((ulong)len);
             iomap.Type = IomapType.IOMAP_MAPPED;
             d.Refcnt++;
-            _private.AddOrUpdate(iomap, d);
+            iomap.Private = d;
         }
         else
         {
@@ -137,10 +134,10 @@ public sealed class FuseIomapOps : IIomapOps
     /// <inheritdoc/>
     public int IomapEnd(Inode inode, long pos, long length, long written, IomapOpFlags flags, Iomap iomap)
     {
-        if (_private.TryGetValue(iomap, out var d))
+        if (iomap.Private is DaxMapping d)
         {
             d.Refcnt--;
-            _private.Remove(iomap);
+            iomap.Private = null;
         }
         return 0;
     }
