@@ -17,6 +17,20 @@ internal sealed class VfsScenario
 {
     public const long MiB = 1 << 20;
     public const long FSize = 4 * MiB;
+    public const ulong Read = FuseConst.FUSE_SETUPMAPPING_FLAG_READ;
+    public const ulong ReadWrite = FuseConst.FUSE_SETUPMAPPING_FLAG_READ | FuseConst.FUSE_SETUPMAPPING_FLAG_WRITE;
+
+    /// <summary>S1 done (an 8 KiB read across the first two ranges), then the transport log cleared.</summary>
+    public static VfsScenario S1Done(Action<VirtioFsOptions>? configure = null)
+    {
+        var s = Boot(configure);
+        Assert.That(s.P.Pread64(s.Fd, s.Buf, 8192, 2 * MiB - 4096), Is.EqualTo(8192));
+        s.Share.Transport.ClearLog();
+        return s;
+    }
+
+    /// <summary>The host file's byte at offset i.</summary>
+    public static byte HostShare_Pattern(long i) => HostShare.Pattern(i);
 
     public required Machine M;
     public required VirtioFsShare Share;

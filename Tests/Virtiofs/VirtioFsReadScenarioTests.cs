@@ -10,10 +10,7 @@ namespace KernelSim.Tests.Virtiofs;
 /// <summary>Worked scenarios S1–S14 of docs/kernel/virtiofs.md, with the exact FUSE messages and outcomes.</summary>
 public class VirtioFsReadScenarioTests
 {
-    private const ulong Read = FuseConst.FUSE_SETUPMAPPING_FLAG_READ;
-    private const ulong ReadWrite = FuseConst.FUSE_SETUPMAPPING_FLAG_READ | FuseConst.FUSE_SETUPMAPPING_FLAG_WRITE;
-
-    private static VfsScenario S1Done(Action<VirtioFsOptions>? configure = null)
+    private static VfsScenario S1DoneLogCleared(Action<VirtioFsOptions>? configure = null)
     {
         var s = Boot(configure);
         s.Share.Transport.ClearLog();
@@ -24,7 +21,7 @@ public class VirtioFsReadScenarioTests
     [Test]
     public void S1_ColdReadSpanningTwoRanges_TwoSetupMappings_Returns8192()
     {
-        var s = S1Done();
+        var s = S1DoneLogCleared();
         Assert.That(s.Log, Has.Count.EqualTo(2));
         AssertSetup(s.Log[0], 5, 0, Read, 0);
         AssertSetup(s.Log[1], 5, (ulong)(2 * MiB), Read, (ulong)(2 * MiB));
@@ -40,7 +37,7 @@ public class VirtioFsReadScenarioTests
     [Test]
     public void S2_HostTruncatedTo2MiB_UpstreamAsync_ReadLivelocksAfterFirst4096()
     {
-        var s = S1Done();
+        var s = S1DoneLogCleared();
         s.P.Fill(s.Buf, 8192, _ => 0xee);
         Assert.That(s.Share.Host.Truncate("F", 2 * MiB), Is.True);
         s.Share.Transport.ClearLog();
@@ -61,7 +58,7 @@ public class VirtioFsReadScenarioTests
     [Test]
     public void S2_HostTruncated_UpstreamSyncPath_VmStopsWithKvmRunFailed()
     {
-        var s = S1Done(o => o.HostFaultPolicy = HostFaultPolicy.UpstreamSyncVmStop);
+        var s = S1DoneLogCleared(o => o.HostFaultPolicy = HostFaultPolicy.UpstreamSyncVmStop);
         s.Share.Host.Truncate("F", 2 * MiB);
         var r = s.P.Pread64(s.Fd, s.Buf, 8192, 2 * MiB - 4096);
         Assert.That(r, Is.EqualTo(Machine.NoReturn));
@@ -73,7 +70,7 @@ public class VirtioFsReadScenarioTests
     [Test]
     public void S2_Variant_StatAfterAttrTimeout_GetattrShrinksCachedSize_ReadReturns4096()
     {
-        var s = S1Done();
+        var s = S1DoneLogCleared();
         s.Share.Host.Truncate("F", 2 * MiB);
         s.Share.Clock.Advance(TimeSpan.FromSeconds(1.5));
         s.Share.Transport.ClearLog();
@@ -92,7 +89,7 @@ public class VirtioFsReadScenarioTests
         var outcomes = new Dictionary<HostFaultPolicy, string>();
         foreach (var policy in Enum.GetValues<HostFaultPolicy>())
         {
-            var s = S1Done(o => o.HostFaultPolicy = policy);
+            var s = S1DoneLogCleared(o => o.HostFaultPolicy = policy);
             s.Share.Host.Truncate("F", 2 * MiB);
             var r = s.P.Pread64(s.Fd, s.Buf, 8192, 2 * MiB - 4096);
             outcomes[policy] = r != Machine.NoReturn ? $"returned {r}"
@@ -112,7 +109,7 @@ public class VirtioFsReadScenarioTests
     [Test]
     public void MachineCheckWhatIf_ReadStartingBeyondHostEof_ReturnsEfault()
     {
-        var s = S1Done(o => o.HostFaultPolicy = HostFaultPolicy.ProposedMachineCheck);
+        var s = S1DoneLogCleared(o => o.HostFaultPolicy = HostFaultPolicy.ProposedMachineCheck);
         s.Share.Host.Truncate("F", 2 * MiB);
         Assert.That(s.P.Pread64(s.Fd, s.Buf, 4096, 2 * MiB), Is.EqualTo(-Errno.EFAULT));
         Assert.That(s.M.Mce.Log, Has.Count.EqualTo(1));

@@ -10,17 +10,6 @@ namespace KernelSim.Tests.Virtiofs;
 /// <summary>Worked scenarios S4–S6 of docs/kernel/virtiofs.md: writes, mappings and truncation racing the host.</summary>
 public class VirtioFsTruncateScenarioTests
 {
-    private const ulong Read = FuseConst.FUSE_SETUPMAPPING_FLAG_READ;
-    private const ulong ReadWrite = FuseConst.FUSE_SETUPMAPPING_FLAG_READ | FuseConst.FUSE_SETUPMAPPING_FLAG_WRITE;
-
-    private static VfsScenario S1Done(Action<VirtioFsOptions>? configure = null)
-    {
-        var s = Boot(configure);
-        Assert.That(s.P.Pread64(s.Fd, s.Buf, 8192, 2 * MiB - 4096), Is.EqualTo(8192));
-        s.Share.Transport.ClearLog();
-        return s;
-    }
-
     [Test]
     public void S4_WriteIntoHostTruncatedRange_UpgradeSetupMapping_ThenLivelock_HostNotExtended()
     {
@@ -65,8 +54,6 @@ public class VirtioFsTruncateScenarioTests
         s.Share.Transport.ClearLog();
         return (s, va);
     }
-
-    private static byte HostShare_Pattern(long i) => Drivers.Virtiofs.Host.HostShare.Pattern(i);
 
     [Test]
     public void S5_MmapThenHostTruncate_UserLoadLivelocks_NoSigbus_OtherTasksRun()

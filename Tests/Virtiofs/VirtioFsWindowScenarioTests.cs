@@ -10,19 +10,6 @@ namespace KernelSim.Tests.Virtiofs;
 /// <summary>Worked scenarios S7–S14 of docs/kernel/virtiofs.md: the DAX window pool, reclaim, refused mappings and mount options.</summary>
 public class VirtioFsWindowScenarioTests
 {
-    private const ulong Read = FuseConst.FUSE_SETUPMAPPING_FLAG_READ;
-    private const ulong ReadWrite = FuseConst.FUSE_SETUPMAPPING_FLAG_READ | FuseConst.FUSE_SETUPMAPPING_FLAG_WRITE;
-
-    private static VfsScenario S1Done(Action<VirtioFsOptions>? configure = null)
-    {
-        var s = Boot(configure);
-        Assert.That(s.P.Pread64(s.Fd, s.Buf, 8192, 2 * MiB - 4096), Is.EqualTo(8192));
-        s.Share.Transport.ClearLog();
-        return s;
-    }
-
-    private static byte HostShare_Pattern(long i) => Drivers.Virtiofs.Host.HostShare.Pattern(i);
-
     private static VfsScenario TwoFiles(ulong window)
     {
         var s = Boot(o => o.WindowBytes = window, timing: WorkTiming.Manual, hostSetup: h =>
