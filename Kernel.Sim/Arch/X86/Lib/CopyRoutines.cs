@@ -596,8 +596,8 @@ public sealed class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile profile,
     /// <summary>
     /// unsafe_get_user(x, ptr, label) for size 1, 2, 4 or 8, inside a user_access_begin block: no range check (the
     /// block's access_ok did it). 0, or −EFAULT where the kernel jumps to the error label; on a fault the kernel leaves
-    /// x undefined (an asm-goto output), KernelSim sets 0. Outside a block SMAP faults and the fixup still jumps to
-    /// the label (−EFAULT).
+    /// x undefined (an asm-goto output), KernelSim sets 0. Outside a block the access is an SMAP violation: KernelSim
+    /// takes the fixup (−EFAULT) where 5.12+ (≈) kernels oops (listed as not modelled beside C15).
     /// </summary>
     public int UnsafeGetUser(UserPtr ptr, int size, out ulong value)
     {
