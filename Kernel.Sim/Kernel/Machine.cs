@@ -24,7 +24,7 @@ public sealed class Machine
     public Machine(IServiceProvider services, KernelProfile profile, CpuModel cpuModel, MachineOptions options, PhysicalMemory phys,
         IMemoryMedia media, KernelMap kernelMap, Tracer tracer, IWorkQueue workQueue, IClockSource clock, MachineState state,
         ExceptionTable exTable, MachineCheck mce, IErrorInjection einj, MemoryFailure memoryFailure, Cpu cpu, ICopyRoutines copy,
-        IovIterOps iovIter, Gup gup, Scheduler scheduler, Vfs vfs)
+        IovIterOps iovIter, Gup gup, Scheduler scheduler, Vfs vfs, Usercopy usercopy)
     {
         Services = services;
         Profile = profile;
@@ -44,6 +44,7 @@ public sealed class Machine
         Cpu = cpu;
         Copy = copy;
         IovIter = iovIter;
+        Usercopy = usercopy;
         Gup = gup;
         Scheduler = scheduler;
         Vfs = vfs;
@@ -93,6 +94,8 @@ public sealed class Machine
     public ICopyRoutines Copy { get; }
     /// <summary>lib/iov_iter.c: iterator copies and helpers.</summary>
     public IovIterOps IovIter { get; }
+    /// <summary>check_zeroed_user, copy_struct_from_user, strncpy_from_user, strnlen_user (lib/usercopy.c and friends).</summary>
+    public Usercopy Usercopy { get; }
     /// <summary>mm/gup.c: fault_in_* and get_user_pages_fast.</summary>
     public Gup Gup { get; }
     /// <summary>The VFS: mount table, path walk and mm/filemap.c.</summary>

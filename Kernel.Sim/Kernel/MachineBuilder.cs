@@ -92,7 +92,7 @@ public sealed class MachineBuilder
         Services.TryAddSingleton<Tracer>();
         Services.TryAddSingleton<PhysicalMemory>();
         Services.TryAddSingleton<IMemoryMedia>(sp => sp.GetRequiredService<PhysicalMemory>());
-        Services.TryAddSingleton(sp => new KernelMap(sp.GetRequiredService<PhysicalMemory>()));
+        Services.TryAddSingleton(sp => new KernelMap(sp.GetRequiredService<PhysicalMemory>(), sp.GetRequiredService<MachineState>()));
         Services.TryAddSingleton<IWorkQueue, WorkQueue>();
         Services.TryAddSingleton<IClockSource, SimClock>();
         Services.TryAddSingleton<MachineState>();
@@ -105,6 +105,7 @@ public sealed class MachineBuilder
         Services.TryAddSingleton<ICopyRoutines, CopyRoutines>();
         Services.TryAddSingleton<Gup>();
         Services.TryAddSingleton<IovIterOps>();
+        Services.TryAddSingleton<Usercopy>();
         Services.TryAddSingleton(sp => new Filemap(sp.GetRequiredService<KernelProfile>(), sp.GetRequiredService<Tracer>(),
             sp.GetRequiredService<Scheduler>(), sp.GetRequiredService<IovIterOps>(), sp.GetRequiredService<Gup>()));
         Services.TryAddSingleton(sp => new Vfs(sp.GetRequiredService<MachineState>(), sp.GetRequiredService<Filemap>()));

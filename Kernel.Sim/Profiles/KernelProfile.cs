@@ -38,6 +38,20 @@ public sealed record KernelProfile
     [KernelSwitch("5.17+", "typed exception-table entries (EX_TYPE_*); before, handler functions (A17)")]
     public bool TypedExtable { get; init; }
 
+    // ---- include/linux/uaccess.h, lib/usercopy.c, lib/strncpy_from_user.c ----------------------------
+
+    [KernelSwitch("5.4+", "check_zeroed_user and copy_struct_from_user exist (f5a1a536fa14 'lib: introduce copy_struct_from_user() helper'); before, they are refused with -ENOSYS (C10, C11)")]
+    public bool CopyStructFromUser { get; init; }
+
+    [KernelSwitch("6.3+ (≈, stable backports)", "copy_struct_from_user WARNs and returns -E2BIG when ksize exceeds __builtin_object_size(dst, 1) (Kees Cook, 'uaccess: Add minimum bounds check on kernel buffer size') (C11)")]
+    public bool CopyStructFromUserObjectSizeCheck { get; init; }
+
+    [KernelSwitch("5.11+ (≈)", "strncpy_from_user zeroes the bytes after the NUL in the last word it stores ('lib/strncpy_from_user.c: Mask out bytes after NUL terminator'); before, the whole user word is stored (C12)")]
+    public bool StrncpyFromUserMasksAfterNul { get; init; }
+
+    [KernelSwitch("≤5.14", "copy_in_user (CONFIG_COMPAT) exists; removed with compat_alloc_user_space in 5.15 (≈, Arnd Bergmann 'arch: remove compat_alloc_user_space') (C14)")]
+    public bool CopyInUser { get; init; }
+
     // ---- arch/x86/kernel/cpu/mce -------------------------------------------------------------
 
     [KernelSwitch("≤5.9 Panic, 5.10–5.15 SigbusAr, 5.16+ KillMeNever", "a #MC in copy_from_user (B6)")]
@@ -137,6 +151,10 @@ public sealed record KernelProfile
         CopyMcFastString = v >= V(5, 10),
         CopyToUserMcsafeAlwaysCareful = v >= V(4, 20),
         TypedExtable = v >= V(5, 17),
+        CopyStructFromUser = v >= V(5, 4),
+        CopyStructFromUserObjectSizeCheck = v >= V(6, 3),
+        StrncpyFromUserMasksAfterNul = v >= V(5, 11),
+        CopyInUser = v <= V(5, 14),
         CopyInMc = v <= V(5, 9) ? CopyInMcMode.Panic : v <= V(5, 15) ? CopyInMcMode.SigbusAr : CopyInMcMode.KillMeNever,
         CopyUserMcTail = v <= V(5, 14) ? CopyUserMcTail.PretendSuccess
             : v <= V(5, 16) ? CopyUserMcTail.RetryAfterMc

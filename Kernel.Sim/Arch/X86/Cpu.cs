@@ -47,6 +47,12 @@ public sealed class Cpu
     /// <summary>pagefault_enable().</summary>
     public void PagefaultEnable() => PagefaultDisabled--;
 
+    /// <summary>STAC: user_access_begin's half of <see cref="Uaccess"/>, for blocks that end in another call.</summary>
+    internal void Stac() => UaccessAllowed = true;
+
+    /// <summary>CLAC: user_access_end.</summary>
+    internal void Clac() => UaccessAllowed = false;
+
     /// <summary>__uaccess_begin (STAC) … __uaccess_end (CLAC) as a scope.</summary>
     internal UaccessScope Uaccess() => new(this);
 
@@ -75,9 +81,9 @@ public sealed class Cpu
         fault = VmFault.None;
         if (space == Space.Kernel)
         {
-            if (!userMode && _kmap.TryTranslate(va, out pfn)) return true;
+            if (!userMode && _kmap.TryAccess(va, write, out pfn, out fault)) return true;
             pfn = 0;
-            fault = VmFault.VM_FAULT_BADMAP;
+            if (userMode) fault = VmFault.VM_FAULT_BADMAP;
             return false;
         }
         var mm = CurrentMm;
@@ -160,7 +166,7 @@ public sealed class Cpu
     private bool TranslateNoFault(Space space, ulong va, bool write, out ulong pfn)
     {
         bool ok;
-        if (space == Space.Kernel) ok = _kmap.TryTranslate(va, out pfn);
+        if (space == Space.Kernel) ok = _kmap.TryAccess(va, write, out pfn, out _);
         else
         {
             var mm = CurrentMm;

@@ -84,9 +84,9 @@ public sealed class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile profile,
     /// retry); a store fault on a quadword retries byte by byte (copy_mc_fragile_handle_tail), so
     /// destination faults are byte-exact. Returns bytes not copied.
     /// </summary>
-    internal ulong CopyMcFragile(Space ds, ulong d, Space ss, ulong s, ulong len)
+    internal ulong CopyMcFragile(Space ds, ulong d, Space ss, ulong s, ulong len, string name = "copy_mc_fragile")
     {
-        using var _ = trace.Fn("copy_mc_fragile", "x86");
+        using var _ = trace.Fn(name, "x86");
         if (len == 0) return 0;
         ulong lead = len < 8 ? 0 : (8 - (s & 7)) & 7;
         ulong wordsEnd = len < 8 ? 0 : lead + ((len - lead) / 8) * 8;
@@ -152,6 +152,36 @@ public sealed class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile profile,
         cpu.KernelTrap(st, ExSite.McsafeUnrolledLoad);
         return -Errno.EFAULT;
     }
+
+    // ---- the raw routines, callable directly (as tools/testing/nvdimm/test/nfit.c does) ----------------
+
+    /// <summary>
+    /// copy_mc_fragile(dst, src, len) (arch/x86/lib/copy_mc_64.S, 5.10+) called directly, whatever the CPU model and
+    /// copy_mc_fragile_key say: the A6–A9 algorithm on kernel memory. Returns bytes not copied; a load fault (#MC
+    /// or #PF) stops at the faulting unit, a store fault is byte-exact. nfit_test's copy_mc_test calls it this way.
+    /// </summary>
+    public ulong CopyMcFragile(KernelPtr dst, KernelPtr src, ulong len) => CopyMcFragile(Space.Kernel, dst.Value, Space.Kernel, src.Value, len);
+
+    /// <summary>
+    /// __memcpy_mcsafe(dst, src, cnt) (arch/x86/lib/memcpy_64.S, 4.18–5.9; renamed copy_mc_fragile in 5.10) called
+    /// directly, bypassing memcpy_mcsafe's mcsafe_key dispatch, as nfit_test's mcsafe_test does. The same algorithm
+    /// as <see cref="CopyMcFragile(KernelPtr, KernelPtr, ulong)"/>; returns bytes not copied.
+    /// </summary>
+    public ulong RawMemcpyMcsafe(KernelPtr dst, KernelPtr src, ulong len) => CopyMcFragile(Space.Kernel, dst.Value, Space.Kernel, src.Value, len, "__memcpy_mcsafe");
+
+    /// <summary>
+    /// copy_mc_enhanced_fast_string(dst, src, len) (arch/x86/lib/copy_mc_64.S, 5.10+) called directly, whether or not
+    /// the CPU has ERMS: one rep movsb; a #PF stops at the first inaccessible byte, a #MC where
+    /// <see cref="CpuModel.McStop"/> says. Returns bytes not copied.
+    /// </summary>
+    public ulong CopyMcEnhancedFastString(KernelPtr dst, KernelPtr src, ulong len) => CopyMcEnhancedFastString(Space.Kernel, dst.Value, Space.Kernel, src.Value, len);
+
+    /// <summary>
+    /// memcpy_mcsafe_unrolled(dst, src, cnt) (arch/x86/lib/memcpy_64.S, 4.8–4.17) called directly, bypassing
+    /// mcsafe_key: 0, or −EFAULT after any load fault (stores before it stay written); a store fault has no
+    /// exception-table entry and oopses.
+    /// </summary>
+    public long MemcpyMcsafeUnrolled(KernelPtr dst, KernelPtr src, ulong len) => MemcpyMcsafeUnrolled(Space.Kernel, dst.Value, Space.Kernel, src.Value, len);
 
     // ---- copy_mc_to_kernel / copy_mc_to_user (and their E0/E1 forms) ------------------------------
 
@@ -326,6 +356,21 @@ public sealed class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile profile,
         cpu.PagefaultDisable();
         try { return RawCopyFromUser(to, from, n); }
         finally { cpu.PagefaultEnable(); }
+    }
+
+    /// <summary>
+    /// copy_in_user(to, from, n) (include/linux/uaccess.h, CONFIG_COMPAT, up to 5.14): access_ok on both user ranges,
+    /// then raw_copy_in_user = copy_user_generic between two user addresses under STAC. Returns bytes not copied
+    /// (n when either access_ok fails; byte-exact for #PF); nothing is zeroed. −ENOSYS on releases without it
+    /// (removed with compat_alloc_user_space, C14).
+    /// </summary>
+    public long CopyInUser(UserPtr to, UserPtr from, ulong n)
+    {
+        if (!profile.CopyInUser) return -Errno.ENOSYS;
+        using var _ = trace.Fn("copy_in_user", "uaccess");
+        if (!AccessOk(to, n) || !AccessOk(from, n)) return (long)n;
+        using var u = cpu.Uaccess();
+        return (long)CopyUserGeneric(Space.User, to.Value, Space.User, from.Value, n);
     }
 
     // ---- __copy_user_nocache / flushcache --------------------------------------------------------------
@@ -520,6 +565,64 @@ public sealed class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile profile,
         if (size is not (1 or 2 or 4 or 8)) return -Errno.EINVAL;
         if (ptr.Value > PageDefs.USER_PTR_MAX) return -Errno.EFAULT;
         using var u = cpu.Uaccess();
+        var l = StoreLimit(Space.User, ptr.Value, (ulong)size, out var t);
+        if (l < (ulong)size)
+        {
+            cpu.KernelTrap(t, ExSite.PutUser);
+            return -Errno.EFAULT;
+        }
+        Span<byte> buf = stackalloc byte[8];
+        BitConverter.TryWriteBytes(buf, value);
+        cpu.WriteIn(Space.User, ptr.Value, buf[..size]);
+        return 0;
+    }
+
+    // ---- user_access_begin / unsafe_get_user / unsafe_put_user / user_access_end --------------------------
+
+    /// <summary>
+    /// user_access_begin(ptr, len) (arch/x86/include/asm/uaccess.h): access_ok(ptr, len), then STAC. False (and no
+    /// STAC) when the range is not a user range; user_read_access_begin / user_write_access_begin are the same on x86.
+    /// </summary>
+    public bool UserAccessBegin(UserPtr ptr, ulong len)
+    {
+        if (!AccessOk(ptr, len)) return false;
+        cpu.Stac();
+        return true;
+    }
+
+    /// <summary>user_access_end(): CLAC.</summary>
+    public void UserAccessEnd() => cpu.Clac();
+
+    /// <summary>
+    /// unsafe_get_user(x, ptr, label) for size 1, 2, 4 or 8, inside a user_access_begin block: no range check (the
+    /// block's access_ok did it). 0, or −EFAULT where the kernel jumps to the error label; on a fault the kernel leaves
+    /// x undefined (an asm-goto output), KernelSim sets 0. Outside a block the access is an SMAP violation: KernelSim
+    /// takes the fixup (−EFAULT) where 5.12+ (≈) kernels oops (listed as not modelled beside C15).
+    /// </summary>
+    public int UnsafeGetUser(UserPtr ptr, int size, out ulong value)
+    {
+        value = 0;
+        if (size is not (1 or 2 or 4 or 8)) return -Errno.EINVAL;
+        var l = LoadLimit(Space.User, ptr.Value, (ulong)size, out var t);
+        if (l < (ulong)size)
+        {
+            cpu.KernelTrap(t, ExSite.GetUser);
+            return -Errno.EFAULT;
+        }
+        Span<byte> buf = stackalloc byte[8];
+        buf.Clear();
+        cpu.ReadOut(Space.User, ptr.Value, buf[..size]);
+        value = BitConverter.ToUInt64(buf);
+        return 0;
+    }
+
+    /// <summary>
+    /// unsafe_put_user(x, ptr, label) for size 1, 2, 4 or 8, inside a user_access_begin block: 0, or −EFAULT (the
+    /// error label) with nothing stored.
+    /// </summary>
+    public int UnsafePutUser(ulong value, UserPtr ptr, int size)
+    {
+        if (size is not (1 or 2 or 4 or 8)) return -Errno.EINVAL;
         var l = StoreLimit(Space.User, ptr.Value, (ulong)size, out var t);
         if (l < (ulong)size)
         {

@@ -61,4 +61,19 @@ public interface ICopyRoutines
 
     /// <summary>put_user(x, ptr) for size 1, 2, 4 or 8: 0 or −EFAULT.</summary>
     int PutUser(ulong value, UserPtr ptr, int size);
+
+    /// <summary>copy_in_user (CONFIG_COMPAT, up to 5.14): bytes not copied between two user ranges, or −ENOSYS on later releases.</summary>
+    long CopyInUser(UserPtr to, UserPtr from, ulong n);
+
+    /// <summary>user_access_begin(ptr, len): access_ok + STAC; false when the range is not a user range.</summary>
+    bool UserAccessBegin(UserPtr ptr, ulong len);
+
+    /// <summary>user_access_end(): CLAC.</summary>
+    void UserAccessEnd();
+
+    /// <summary>unsafe_get_user(x, ptr, label) for size 1, 2, 4 or 8: 0, or −EFAULT for "jumped to the label".</summary>
+    int UnsafeGetUser(UserPtr ptr, int size, out ulong value);
+
+    /// <summary>unsafe_put_user(x, ptr, label) for size 1, 2, 4 or 8: 0, or −EFAULT for "jumped to the label".</summary>
+    int UnsafePutUser(ulong value, UserPtr ptr, int size);
 }
