@@ -31,6 +31,7 @@ internal static class CliApp
             ReplayCommand.Create(Term, ErrTerm),
             ShrinkCommand.Create(Term, ErrTerm),
             MergeCommand.Create(Term, ErrTerm),
+            CrosscheckCommand.Create(Term, ErrTerm),
         };
         // `kernelsim` alone runs the default walkthrough.
         root.SetAction(_ => DemoCommand.Run(Term()));
