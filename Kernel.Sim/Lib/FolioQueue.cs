@@ -12,7 +12,7 @@ namespace KernelSim.Lib;
 /// </summary>
 public sealed class FolioQueue
 {
-    /// <summary>PAGEVEC_SIZE (include/linux/pagevec.h, 31 since ≈6.7): slots per segment.</summary>
+    /// <summary>PAGEVEC_SIZE (include/linux/pagevec.h, 31 in 6.12): slots per segment.</summary>
     public const int PAGEVEC_SIZE = 31;
 
     private readonly ulong[] _pfn = new ulong[PAGEVEC_SIZE];
