@@ -188,11 +188,15 @@ public sealed partial class IovIterOps
         };
     }
 
-    /// <summary>want_pages_array: the count, allocating the array if the caller passed none.</summary>
-    private static int WantPages(ref ulong[]? pages, ulong size, ulong start, int maxpages)
+    /// <summary>
+    /// want_pages_array: the count, allocating the array if the caller passed none. A caller's array shorter than
+    /// the count would be overrun in the kernel; here that is a KASAN-style oops.
+    /// </summary>
+    private int WantPages(ref ulong[]? pages, ulong size, ulong start, int maxpages)
     {
         var count = WantPagesArray(size, start, maxpages);
         if (count > 0) pages ??= new ulong[count];
+        if (pages != null && pages.Length < count) throw _state.Oops("BUG: KASAN: slab-out-of-bounds in iov_iter_extract_pages (page array shorter than maxpages)");
         return count;
     }
 
@@ -302,6 +306,7 @@ public sealed partial class IovIterOps
         if (res > 0)
         {
             pages ??= new ulong[got.Length];
+            if (pages.Length < got.Length) throw _state.Oops("BUG: KASAN: slab-out-of-bounds in iov_iter_extract_pages (page array shorter than maxpages)");
             got.CopyTo(pages, 0);
         }
         return res;

@@ -171,4 +171,17 @@ public class XarrayFolioqIterTests
         Assert.That(m2.IovIter.ExtractPages(i, ref pages, 4096, 4, out var off0), Is.EqualTo(4096L));
         Assert.That((pages!.Length, pages[0], off0), Is.EqualTo((1, mapping.Find(0)!.Pfn, 0UL)), "a null list is allocated to want_pages_array's size");
     }
+
+    [Test]
+    public void ExtractPages_CallerArrayShorterThanTheCount_IsAnOverrunOops()
+    {
+        var m = Sim.Boot();
+        var k = Sim.KernelBuffer(m, 0x2000);
+        var i = IovIter.Kvec(false, [new Kvec(k + 0x800UL, 0x1000)], 0x1000);
+        ulong[]? pages = new ulong[1];
+        var r = m.Run(() => m.IovIter.ExtractPages(i, ref pages, 0x1000, 4, out _));
+        Assert.That(r.Returned, Is.False, "two pages do not fit a one-entry list");
+        Assert.That(m.State.Dmesg, Has.Some.Contains("slab-out-of-bounds in iov_iter_extract_pages"));
+        Assert.That(i.Count, Is.EqualTo(0x1000UL), "nothing advanced");
+    }
 }
