@@ -184,4 +184,48 @@ public class XarrayFolioqIterTests
         Assert.That(m.State.Dmesg, Has.Some.Contains("slab-out-of-bounds in iov_iter_extract_pages"));
         Assert.That(i.Count, Is.EqualTo(0x1000UL), "nothing advanced");
     }
+
+    /// <summary>The nocache, flushcache and zero forms use the same page steps (memcpy / memcpy_flushcache / memset).</summary>
+    [TestCase(IterType.ITER_XARRAY)]
+    [TestCase(IterType.ITER_FOLIOQ)]
+    public void NocacheFlushcacheZero_MoveExactlyTheirBytes(IterType type)
+    {
+        IovIter Make(Machine mm, bool source, ulong off, ulong count, AddressSpace? map, FolioQueue? q)
+        {
+            IovIter it;
+            var r = map != null ? mm.IovIter.IovIterXarray(source, map, (long)off, count, out it) : mm.IovIter.IovIterFolioQueue(source, q!, 0, off, count, out it);
+            Assert.That(r, Is.Zero);
+            return it;
+        }
+        Machine m;
+        AddressSpace? mapping = null;
+        FolioQueue? head = null;
+        ulong[] pfns;
+        if (type == IterType.ITER_XARRAY)
+        {
+            (m, mapping) = Xarray(2);
+            pfns = [mapping.Find(0)!.Pfn, mapping.Find(1)!.Pfn];
+        }
+        else
+        {
+            (m, head, pfns) = Folioq(2);
+        }
+        var page = Enumerable.Range(0, 8192).Select(i => (byte)(i * 5 + 3)).ToArray();
+        m.Phys.PokeBytes(PhysAddr.FromPfn(pfns[0]), page.AsSpan(0, 4096));
+        m.Phys.PokeBytes(PhysAddr.FromPfn(pfns[1]), page.AsSpan(4096));
+        var a = m.Kmalloc(0x1000)!.Value;
+        var b = m.Kmalloc(0x1000)!.Value;
+        Assert.That(m.IovIter.CopyFromIterNocache(a, 0x1000, Make(m, true, 0x800, 0x1000, mapping, head)), Is.EqualTo(0x1000UL));
+        Assert.That(m.IovIter.CopyFromIterFlushcache(b, 0x1000, Make(m, true, 0x800, 0x1000, mapping, head)), Is.EqualTo(0x1000UL));
+        Assert.That(Sim.ReadKernel(m, a, 0x1000), Is.EqualTo(page[0x800..0x1800]));
+        Assert.That(Sim.ReadKernel(m, b, 0x1000), Is.EqualTo(page[0x800..0x1800]));
+        var z = Make(m, false, 0xff0, 0x20, mapping, head);
+        Assert.That(m.IovIter.IovIterZero(0x40, z), Is.EqualTo(0x20UL), "clamped to count");
+        var got = new byte[0x40];
+        m.Phys.PeekBytes(PhysAddr.FromPfn(pfns[0]) + 0xfe0, got.AsSpan(0, 0x20));
+        m.Phys.PeekBytes(PhysAddr.FromPfn(pfns[1]), got.AsSpan(0x20));
+        Assert.That(got[..0x10], Is.EqualTo(page[0xfe0..0xff0]), "before the range");
+        Assert.That(got[0x10..0x30], Is.All.EqualTo((byte)0));
+        Assert.That(got[0x30..], Is.EqualTo(page[0x1010..0x1020]), "after the range");
+    }
 }
