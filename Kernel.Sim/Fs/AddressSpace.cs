@@ -37,6 +37,17 @@ public sealed class AddressSpace
     public Folio? Find(ulong index) => _folios.GetValueOrDefault(index);
 
     /// <summary>
+    /// xas_find from <paramref name="index"/> (the walk of xas_for_each over mapping-&gt;i_pages): the first cached folio
+    /// at or after it, or null. Contiguous walks allocate nothing; a hole costs a scan.
+    /// </summary>
+    internal Folio? FindFrom(ulong index)
+    {
+        if (_folios.TryGetValue(index, out var f)) return f;
+        foreach (var kv in _folios) if (kv.Key > index) return kv.Value;
+        return null;
+    }
+
+    /// <summary>
     /// __filemap_get_folio(FGP_CREAT): the cached folio, or a new one (not uptodate, contents zero) added to
     /// the cache; null when out of memory.
     /// </summary>

@@ -106,6 +106,7 @@ public sealed class MachineBuilder
         Services.TryAddSingleton<Gup>();
         Services.TryAddSingleton<IovIterOps>();
         Services.TryAddSingleton<Usercopy>();
+        Services.TryAddSingleton<ScatterlistOps>();
         Services.TryAddSingleton(sp => new Filemap(sp.GetRequiredService<KernelProfile>(), sp.GetRequiredService<Tracer>(),
             sp.GetRequiredService<Scheduler>(), sp.GetRequiredService<IovIterOps>(), sp.GetRequiredService<Gup>()));
         Services.TryAddSingleton(sp => new Vfs(sp.GetRequiredService<MachineState>(), sp.GetRequiredService<Filemap>()));

@@ -1,12 +1,15 @@
+using KernelSim.Fs;
 using KernelSim.Mm;
 
 namespace KernelSim.Lib;
 
 /// <summary>
 /// struct iov_iter (include/linux/uio.h): a position in a list of buffers. Created by the factory methods
-/// (iov_iter_ubuf, iov_iter_init, iov_iter_kvec, iov_iter_bvec, iov_iter_discard) and moved by
+/// (iov_iter_ubuf, iov_iter_init, iov_iter_kvec, iov_iter_bvec, iov_iter_discard; iov_iter_xarray and
+/// iov_iter_folio_queue through <see cref="IovIterOps"/>, which checks the release) and moved by
 /// <see cref="IovIterOps"/>. The segment pointer is modelled as <see cref="SegIndex"/> into the array the
 /// iterator was created with; <c>SegIndex + NrSegs</c> is always the number of segments at creation.
+/// XARRAY and FOLIOQ iterators have nr_segs 0, as in the kernel.
 /// </summary>
 public sealed class IovIter
 {
@@ -15,8 +18,13 @@ public sealed class IovIter
     private readonly BioVec[]? _bvec;
     private readonly ulong _initialSegs;
 
-    private IovIter(IterType type, bool source, ulong count, ulong nrSegs, Iovec[]? iov = null, Kvec[]? kvec = null, BioVec[]? bvec = null, UserPtr ubuf = default)
+    private IovIter(IterType type, bool source, ulong count, ulong nrSegs, Iovec[]? iov = null, Kvec[]? kvec = null, BioVec[]? bvec = null, UserPtr ubuf = default,
+        AddressSpace? xarray = null, long xarrayStart = 0, FolioQueue? folioq = null, int folioqSlot = 0)
     {
+        Xarray = xarray;
+        XarrayStart = xarrayStart;
+        Folioq = folioq;
+        FolioqSlot = folioqSlot;
         Type = type;
         DataSource = source;
         Count = count;
@@ -51,6 +59,18 @@ public sealed class IovIter
 
     /// <summary>ubuf: the buffer of a UBUF iterator.</summary>
     public UserPtr UbufBase { get; }
+
+    /// <summary>xarray: the page cache an XARRAY iterator walks (null otherwise).</summary>
+    public AddressSpace? Xarray { get; }
+
+    /// <summary>xarray_start: the file position of the first byte of an XARRAY iterator.</summary>
+    public long XarrayStart { get; }
+
+    /// <summary>folioq: the current folio_queue segment of a FOLIOQ iterator (null otherwise).</summary>
+    public FolioQueue? Folioq { get; internal set; }
+
+    /// <summary>folioq_slot: the current slot in <see cref="Folioq"/> (may equal the slot count after the last one).</summary>
+    public int FolioqSlot { get; internal set; }
 
     /// <summary>The iovec array of an IOVEC iterator (empty otherwise).</summary>
     public ReadOnlySpan<Iovec> IovecSegments => _iov;
@@ -117,6 +137,18 @@ public sealed class IovIter
     /// <summary>iov_iter_discard (lib/iov_iter.c): a READ iterator that drops <paramref name="count"/> bytes.</summary>
     public static IovIter Discard(ulong count) => new(IterType.ITER_DISCARD, false, count, 0);
 
+    /// <summary>iov_iter_xarray (lib/iov_iter.c): pages of a page cache from file position <paramref name="start"/>.</summary>
+    internal static IovIter NewXarray(bool source, AddressSpace mapping, long start, ulong count) =>
+        new(IterType.ITER_XARRAY, source, count, 0, xarray: mapping, xarrayStart: start);
+
+    /// <summary>iov_iter_folio_queue (lib/iov_iter.c): folios of a folio_queue from (first_slot, offset).</summary>
+    internal static IovIter NewFolioQueue(bool source, FolioQueue folioq, int firstSlot, ulong offset, ulong count)
+    {
+        var i = new IovIter(IterType.ITER_FOLIOQ, source, count, 0, folioq: folioq, folioqSlot: firstSlot);
+        i.IovOffset = offset;
+        return i;
+    }
+
     /// <summary>An empty iterator of the type import_iovec produces for nr_segs == 0.</summary>
     internal static IovIter Empty(bool source) => new(IterType.ITER_IOVEC, source, 0, 0, iov: []);
 
@@ -140,5 +172,10 @@ public sealed class IovIter
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"{Type} {(DataSource ? "SOURCE" : "DEST")} count={Count} iov_offset={IovOffset} nr_segs={NrSegs} seg={SegIndex}";
+    public override string ToString() => Type switch
+    {
+        IterType.ITER_XARRAY => $"{Type} {(DataSource ? "SOURCE" : "DEST")} count={Count} iov_offset={IovOffset} xarray_start={XarrayStart}",
+        IterType.ITER_FOLIOQ => $"{Type} {(DataSource ? "SOURCE" : "DEST")} count={Count} iov_offset={IovOffset} folioq_slot={FolioqSlot}",
+        _ => $"{Type} {(DataSource ? "SOURCE" : "DEST")} count={Count} iov_offset={IovOffset} nr_segs={NrSegs} seg={SegIndex}",
+    };
 }

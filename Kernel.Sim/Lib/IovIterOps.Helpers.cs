@@ -22,15 +22,77 @@ public sealed partial class IovIterOps
         switch (i.Type)
         {
             case IterType.ITER_UBUF:
+            case IterType.ITER_XARRAY:
                 i.IovOffset += size;
                 i.Count -= size;
                 return;
             case IterType.ITER_DISCARD:
                 i.Count -= size;
                 return;
+            case IterType.ITER_FOLIOQ:
+                FolioqAdvance(i, size);
+                return;
         }
         if (_profile.IovIterAdvanceSkipsEmpty) SegAdvance(i, size);
         else OldSegAdvance(i, size);
+    }
+
+    /// <summary>
+    /// iov_iter_folioq_advance (6.12+): step to the next segment if the slot is past the last; then from iov_offset
+    /// walk whole folios while the size reaches their end (D25).
+    /// </summary>
+    private void FolioqAdvance(IovIter i, ulong size)
+    {
+        if (i.Count == 0) return;
+        var fq = i.Folioq!;
+        var slot = i.FolioqSlot;
+        i.Count -= size;
+        if (slot >= FolioQueue.NrSlots)
+        {
+            fq = fq.Next ?? throw _state.Oops("BUG: kernel NULL pointer dereference (iov_iter_folioq_advance)");
+            slot = 0;
+        }
+        size += i.IovOffset;
+        do
+        {
+            var fsize = fq.FolioSize(slot);
+            if (size < fsize) break;
+            size -= fsize;
+            slot++;
+            if (slot >= FolioQueue.NrSlots && fq.Next != null)
+            {
+                fq = fq.Next;
+                slot = 0;
+            }
+        } while (size != 0);
+        i.IovOffset = size;
+        i.FolioqSlot = slot;
+        i.Folioq = fq;
+    }
+
+    /// <summary>iov_iter_folioq_revert (6.12+): walk back whole folios (and segments) to where <paramref name="unroll"/> lands.</summary>
+    private void FolioqRevert(IovIter i, ulong unroll)
+    {
+        var fq = i.Folioq!;
+        var slot = i.FolioqSlot;
+        while (true)
+        {
+            if (slot == 0)
+            {
+                fq = fq.Prev ?? throw _state.Oops("BUG: kernel NULL pointer dereference (iov_iter_folioq_revert before the first segment)");
+                slot = FolioQueue.NrSlots;
+            }
+            slot--;
+            var fsize = fq.FolioSize(slot);
+            if (unroll <= fsize)
+            {
+                i.IovOffset = fsize - unroll;
+                break;
+            }
+            unroll -= fsize;
+        }
+        i.FolioqSlot = slot;
+        i.Folioq = fq;
     }
 
     /// <summary>iov_iter_iovec_advance / iov_iter_bvec_advance (5.14+).</summary>
@@ -92,7 +154,8 @@ public sealed partial class IovIterOps
     /// iov_iter_revert (lib/iov_iter.c): undo <paramref name="unroll"/> bytes. 0 is a no-op; more than
     /// MAX_RW_COUNT WARNs and is ignored. Within iov_offset it just subtracts; otherwise it steps back over
     /// segments (each step nr_segs++) to the first whose length ≥ what is left, landing at len − left
-    /// (zero-length segments are passed over). Going before the start of a UBUF iterator is a BUG() (an oops);
+    /// (zero-length segments are passed over); FOLIOQ walks back whole folios. Going before the start of a UBUF or
+    /// XARRAY iterator is a BUG() (an oops);
     /// so is going before the first segment of the array (the kernel would read before it) (D17).
     /// </summary>
     public void Revert(IovIter i, ulong unroll)
@@ -112,7 +175,13 @@ public sealed partial class IovIterOps
             return;
         }
         unroll -= i.IovOffset;
-        if (i.Type == IterType.ITER_UBUF) throw _state.Oops("kernel BUG at lib/iov_iter.c! (iov_iter_revert before the start of an ITER_UBUF)");
+        if (i.Type is IterType.ITER_UBUF or IterType.ITER_XARRAY) throw _state.Oops($"kernel BUG at lib/iov_iter.c! (iov_iter_revert before the start of an {i.Type})");
+        if (i.Type == IterType.ITER_FOLIOQ)
+        {
+            i.IovOffset = 0;
+            FolioqRevert(i, unroll);
+            return;
+        }
         var idx = i.SegIndex;
         while (true)
         {
@@ -146,12 +215,14 @@ public sealed partial class IovIterOps
     {
         if (i.NrSegs > 1 && i.Type is IterType.ITER_IOVEC or IterType.ITER_KVEC or IterType.ITER_BVEC && i.SegIndex < i.SegCountTotal)
             return Math.Min(i.Count, i.SegLen(i.SegIndex) - i.IovOffset);
+        if (i.Type == IterType.ITER_FOLIOQ)
+            return i.Count == 0 ? 0 : Math.Min(i.Folioq!.FolioSize(i.FolioqSlot), i.Count);
         return i.Count;
     }
 
     /// <summary>
     /// iov_iter_npages (lib/iov_iter.c): pages spanned by what is left, capped at <paramref name="maxpages"/>.
-    /// IOVEC/KVEC skip empty segments; BVEC does not (D20).
+    /// IOVEC/KVEC skip empty segments; BVEC does not; FOLIOQ/XARRAY: the pages spanned from the in-page offset (D20).
     /// </summary>
     public int Npages(IovIter i, int maxpages)
     {
@@ -159,8 +230,15 @@ public sealed partial class IovIterOps
         switch (i.Type)
         {
             case IterType.ITER_UBUF:
+            case IterType.ITER_FOLIOQ:
+            case IterType.ITER_XARRAY:
             {
-                var offs = PageDefs.OffsetInPage(i.UbufBase.Value + i.IovOffset);
+                var offs = i.Type switch
+                {
+                    IterType.ITER_UBUF => PageDefs.OffsetInPage(i.UbufBase.Value + i.IovOffset),
+                    IterType.ITER_FOLIOQ => i.IovOffset % PageDefs.PAGE_SIZE,
+                    _ => ((ulong)i.XarrayStart + i.IovOffset) % PageDefs.PAGE_SIZE,
+                };
                 var np = DivRoundUp(offs + i.Count, PageDefs.PAGE_SIZE);
                 return (int)Math.Min(np, (ulong)Math.Max(maxpages, 0));
             }
@@ -191,7 +269,7 @@ public sealed partial class IovIterOps
     /// <summary>
     /// iov_iter_alignment (lib/iov_iter.c): OR of every remaining segment start and length (last length clipped
     /// to count). IOVEC/KVEC skip empty segments; BVEC's result is an unsigned int; UBUF (addr | count), 0 if
-    /// count is 0; DISCARD 0 (D21).
+    /// count is 0; FOLIOQ (iov_offset | count); XARRAY ((xarray_start + iov_offset) | count); DISCARD 0 (D21).
     /// </summary>
     public ulong Alignment(IovIter i)
     {
@@ -199,6 +277,10 @@ public sealed partial class IovIterOps
         {
             case IterType.ITER_UBUF:
                 return i.Count != 0 ? (i.UbufBase.Value + i.IovOffset) | i.Count : 0;
+            case IterType.ITER_FOLIOQ:
+                return i.IovOffset | i.Count;
+            case IterType.ITER_XARRAY:
+                return ((ulong)i.XarrayStart + i.IovOffset) | i.Count;
             case IterType.ITER_IOVEC:
             case IterType.ITER_KVEC:
             {
@@ -251,8 +333,9 @@ public sealed partial class IovIterOps
     /// the iterator. maxsize is clamped to count and MAX_RW_COUNT. UBUF/IOVEC use only the first non-empty
     /// segment and get_user_pages_fast (FOLL_WRITE for a destination, FOLL_NOFAULT if <see cref="IovIter.Nofault"/>);
     /// a GUP result ≤ 0 is returned as is (−EFAULT when the first page fails). BVEC returns the pages of the current
-    /// bvec. KVEC/DISCARD → −EFAULT. Returns the bytes covered (from <paramref name="start"/> in the first page);
-    /// the iterator advances by them only on <see cref="Profiles.KernelProfile.GetPagesAdvances"/>.
+    /// bvec; FOLIOQ and XARRAY take a reference on each page (D22). KVEC/DISCARD → −EFAULT. Returns the bytes
+    /// covered (from <paramref name="start"/> in the first page); the iterator advances by them only on
+    /// <see cref="Profiles.KernelProfile.GetPagesAdvances"/>.
     /// </summary>
     public long GetPages2(IovIter i, ulong maxsize, int maxpages, out ulong[] pages, out ulong start)
     {
@@ -260,6 +343,27 @@ public sealed partial class IovIterOps
         pages = [];
         start = 0;
         if (maxpages <= 0) return 0;
+        return GetPagesAlloc(i, maxsize, maxpages, out pages, out start);
+    }
+
+    /// <summary>
+    /// iov_iter_get_pages_alloc2 (lib/iov_iter.c, 6.0+; iov_iter_get_pages_alloc before): as
+    /// <see cref="GetPages2"/> with no page limit (maxpages ~0U); the array is sized by want_pages_array and is
+    /// empty when the result is ≤ 0.
+    /// </summary>
+    public long GetPagesAlloc2(IovIter i, ulong maxsize, out ulong[] pages, out ulong start)
+    {
+        using var _ = _trace.Fn(_profile.GetPagesAdvances ? "iov_iter_get_pages_alloc2" : "iov_iter_get_pages_alloc", "iov_iter");
+        var len = GetPagesAlloc(i, maxsize, int.MaxValue, out pages, out start);
+        if (len <= 0) pages = [];
+        return len;
+    }
+
+    /// <summary>__iov_iter_get_pages_alloc (lib/iov_iter.c).</summary>
+    private long GetPagesAlloc(IovIter i, ulong maxsize, int maxpages, out ulong[] pages, out ulong start)
+    {
+        pages = [];
+        start = 0;
         if (maxsize > i.Count) maxsize = i.Count;
         if (maxsize == 0) return 0;
         if (maxsize > MaxRwCount) maxsize = MaxRwCount;
@@ -307,6 +411,8 @@ public sealed partial class IovIterOps
             }
             return (long)maxsize;
         }
+        if (i.Type == IterType.ITER_FOLIOQ) return FolioqGetPages(i, maxsize, maxpages, out pages, out start);
+        if (i.Type == IterType.ITER_XARRAY) return XarrayGetPages(i, maxsize, maxpages, out pages, out start);
         return -Errno.EFAULT;
     }
 

@@ -21,11 +21,13 @@ public sealed partial class IovIterOps
     private readonly Tracer _trace;
     private readonly Gup _gup;
     private readonly MachineState _state;
+    private readonly KernelMap _kmap;
     private readonly HashSet<string> _warned = [];
 
     /// <summary>Created by the machine's service provider.</summary>
-    public IovIterOps(Cpu cpu, ICopyRoutines copy, KernelProfile profile, Tracer trace, Gup gup, MachineState state)
+    public IovIterOps(Cpu cpu, ICopyRoutines copy, KernelProfile profile, Tracer trace, Gup gup, MachineState state, KernelMap kmap)
     {
+        _kmap = kmap;
         _cpu = cpu;
         _copy = copy;
         _profile = profile;
@@ -158,6 +160,10 @@ public sealed partial class IovIterOps
                 return IterateIovec(i, len, op, kbuf);
             case IterType.ITER_BVEC:
                 return IterateBvec(i, len, op, kbuf);
+            case IterType.ITER_FOLIOQ:
+                return IterateFolioq(i, len, op, kbuf);
+            case IterType.ITER_XARRAY:
+                return IterateXarray(i, len, op, kbuf);
             case IterType.ITER_DISCARD:
                 i.Count -= len;
                 return len;
@@ -223,6 +229,86 @@ public sealed partial class IovIterOps
         i.NrSegs -= (ulong)(idx - i.SegIndex);
         i.SegIndex = idx;
         i.IovOffset = skip;
+        i.Count -= progress;
+        return progress;
+    }
+
+    /// <summary>
+    /// iterate_folioq (include/linux/iov_iter.h, 6.12+): from (folioq, slot, iov_offset) one step per page of each
+    /// folio; an exhausted folio moves to the next slot (and segment); an empty slot ends the walk; stop on a
+    /// remainder (D25).
+    /// </summary>
+    private ulong IterateFolioq(IovIter i, ulong len, Op op, ulong kbuf)
+    {
+        var fq = i.Folioq!;
+        var slot = i.FolioqSlot;
+        ulong progress = 0, skip = i.IovOffset;
+        if (slot == FolioQueue.NrSlots)
+        {
+            fq = fq.Next ?? throw _state.Oops("BUG: kernel NULL pointer dereference (iterate_folioq past the last segment)");
+            slot = 0;
+        }
+        do
+        {
+            if (!fq.Present(slot)) break;
+            var fsize = fq.FolioSize(slot);
+            ulong remain = 0;
+            if (skip < fsize)
+            {
+                var part = Math.Min(len, PageDefs.PAGE_SIZE - skip % PageDefs.PAGE_SIZE);
+                remain = KernelStep(op, kbuf, Kmap(fq.Pfn(slot), skip), progress, part);
+                var consumed = part - remain;
+                len -= consumed;
+                progress += consumed;
+                skip += consumed;
+            }
+            if (skip >= fsize)
+            {
+                skip = 0;
+                slot++;
+                if (slot == FolioQueue.NrSlots && fq.Next != null)
+                {
+                    fq = fq.Next;
+                    slot = 0;
+                }
+            }
+            if (remain != 0) break;
+        } while (len != 0);
+        i.FolioqSlot = slot;
+        i.Folioq = fq;
+        i.IovOffset = skip;
+        i.Count -= progress;
+        return progress;
+    }
+
+    /// <summary>
+    /// iterate_xarray (include/linux/iov_iter.h): xas_for_each from the page of xarray_start + iov_offset over the
+    /// cached folios (holes are skipped, the offset in each folio is taken from the running position), one step
+    /// per page; stop on a remainder or when done. iov_offset and count move by the progress (D25).
+    /// </summary>
+    private ulong IterateXarray(IovIter i, ulong len, Op op, ulong kbuf)
+    {
+        var mapping = i.Xarray!;
+        var start = (ulong)i.XarrayStart + i.IovOffset;
+        ulong progress = 0;
+        for (var f = mapping.FindFrom(start / PageDefs.PAGE_SIZE); f != null; f = mapping.FindFrom(f.Index + 1))
+        {
+            var offset = (start + progress) % PageDefs.PAGE_SIZE; // offset_in_folio: single-page folios
+            var flen = Math.Min(PageDefs.PAGE_SIZE - offset, len);
+            while (flen != 0)
+            {
+                var part = Math.Min(flen, PageDefs.PAGE_SIZE - offset % PageDefs.PAGE_SIZE);
+                var remain = KernelStep(op, kbuf, Kmap(f.Pfn, offset), progress, part);
+                var consumed = part - remain;
+                progress += consumed;
+                len -= consumed;
+                if (remain != 0 || len == 0) goto done;
+                flen -= consumed;
+                offset += consumed;
+            }
+        }
+    done:
+        i.IovOffset += progress;
         i.Count -= progress;
         return progress;
     }

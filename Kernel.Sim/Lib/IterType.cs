@@ -16,4 +16,8 @@ public enum IterType
     ITER_BVEC,
     /// <summary>ITER_DISCARD: a sink that drops data (4.20+).</summary>
     ITER_DISCARD,
+    /// <summary>ITER_XARRAY: pages of a page-cache xarray from a file position (≈5.13+, see <see cref="Profiles.KernelProfile.XarrayIter"/>).</summary>
+    ITER_XARRAY,
+    /// <summary>ITER_FOLIOQ: folios of a folio_queue (6.12+, see <see cref="Profiles.KernelProfile.FolioqIter"/>).</summary>
+    ITER_FOLIOQ,
 }

@@ -19,6 +19,7 @@ public sealed class Gup
     private readonly Tracer _trace;
     private readonly Scheduler _sched;
     private readonly Dictionary<ulong, int> _pins = [];
+    private readonly Dictionary<ulong, int> _follPins = [];
 
     /// <summary>Created by the machine's service provider.</summary>
     public Gup(ICopyRoutines copy, KernelProfile profile, Tracer trace, Scheduler sched)
@@ -199,6 +200,21 @@ public sealed class Gup
     public long GetUserPagesFast(UserPtr start, int nrPages, bool write, bool nofault, Span<ulong> pages)
     {
         using var _ = _trace.Fn("get_user_pages_fast", "mm");
+        return GupFast(start, nrPages, write, nofault, pages, _pins, "");
+    }
+
+    /// <summary>
+    /// pin_user_pages_fast (mm/gup.c): the same walk as <see cref="GetUserPagesFast"/> with FOLL_PIN, so each page
+    /// counts as DMA-pinned (<see cref="PageMaybeDmaPinned"/>) until <see cref="UnpinUserPage"/>. Same results.
+    /// </summary>
+    public long PinUserPagesFast(UserPtr start, int nrPages, bool write, bool nofault, Span<ulong> pages)
+    {
+        using var _ = _trace.Fn("pin_user_pages_fast", "mm");
+        return GupFast(start, nrPages, write, nofault, pages, _follPins, " FOLL_PIN");
+    }
+
+    private long GupFast(UserPtr start, int nrPages, bool write, bool nofault, Span<ulong> pages, Dictionary<ulong, int> counts, string how)
+    {
         if (nrPages <= 0) return 0;
         var s = start.Value & PageDefs.PAGE_MASK;
         var len = (ulong)nrPages << PageDefs.PAGE_SHIFT;
@@ -220,19 +236,28 @@ public sealed class Gup
                 if (!mm.TryTranslate(va, write, out pfn)) break;
             }
             pages[pinned] = pfn;
-            _pins[pfn] = _pins.GetValueOrDefault(pfn) + 1;
+            counts[pfn] = counts.GetValueOrDefault(pfn) + 1;
         }
         if (pinned == 0) return -Errno.EFAULT;
-        if (_trace.Enabled) _trace.Event("gup", $"pinned {pinned} of {nrPages} pages from 0x{s:x}{(write ? " FOLL_WRITE" : "")}{(nofault ? " FOLL_NOFAULT" : "")}");
+        if (_trace.Enabled) _trace.Event("gup", $"pinned {pinned} of {nrPages} pages from 0x{s:x}{how}{(write ? " FOLL_WRITE" : "")}{(nofault ? " FOLL_NOFAULT" : "")}");
         return pinned;
     }
 
     /// <summary>A reference taken on a kernel page (folio_get on a bvec page in iov_iter_get_pages2).</summary>
     internal void GetPage(ulong pfn) => _pins[pfn] = _pins.GetValueOrDefault(pfn) + 1;
 
-    /// <summary>unpin_user_page / put_page: drop one pin taken by <see cref="GetUserPagesFast"/> or get_pages.</summary>
+    /// <summary>
+    /// unpin_user_page / put_page: drop one FOLL_PIN pin taken by <see cref="PinUserPagesFast"/> if the page has one,
+    /// else one reference taken by <see cref="GetUserPagesFast"/> or get_pages.
+    /// </summary>
     public void UnpinUserPage(ulong pfn)
     {
+        if (_follPins.TryGetValue(pfn, out var fp))
+        {
+            if (fp <= 1) _follPins.Remove(pfn);
+            else _follPins[pfn] = fp - 1;
+            return;
+        }
         if (!_pins.TryGetValue(pfn, out var c)) return;
         if (c <= 1) _pins.Remove(pfn);
         else _pins[pfn] = c - 1;
@@ -240,4 +265,10 @@ public sealed class Gup
 
     /// <summary>Pins currently held on a frame.</summary>
     public int PinCount(ulong pfn) => _pins.GetValueOrDefault(pfn);
+
+    /// <summary>FOLL_PIN pins currently held on a frame (what folio_maybe_dma_pinned tests).</summary>
+    public int FollPinCount(ulong pfn) => _follPins.GetValueOrDefault(pfn);
+
+    /// <summary>page_maybe_dma_pinned (include/linux/mm.h): the page holds at least one FOLL_PIN pin.</summary>
+    public bool PageMaybeDmaPinned(ulong pfn) => _follPins.ContainsKey(pfn);
 }

@@ -112,6 +112,18 @@ public sealed record KernelProfile
     [KernelSwitch("6.0+", "iov_iter_get_pages2 advances the iterator (D22)")]
     public bool GetPagesAdvances { get; init; }
 
+    [KernelSwitch("5.13+ (≈)", "ITER_XARRAY and iov_iter_xarray exist (D24); before, constructing one is refused with -ENOSYS")]
+    public bool XarrayIter { get; init; }
+
+    [KernelSwitch("6.12+", "ITER_FOLIOQ, struct folio_queue and iov_iter_folio_queue exist (D24); before, constructing one is refused with -ENOSYS")]
+    public bool FolioqIter { get; init; }
+
+    [KernelSwitch("6.3+", "iov_iter_extract_pages, iov_iter_extract_will_pin and extract_iter_to_sg exist (D26, SG3; netfs_extract_iter_to_sg in fs/netfs until 6.5); before, -ENOSYS")]
+    public bool IovIterExtract { get; init; }
+
+    [KernelSwitch("6.3–7.0", "extract_kvec_to_sg gives each page's entry the rest of the segment as its length (SG4; fixed by 07b7d66e65d9, 2026)")]
+    public bool ExtractKvecToSgOverlong { get; init; }
+
     // ---- mm/gup.c fault-in, mm/filemap.c ----------------------------------------------------------
 
     [KernelSwitch("5.16+", "fault_in_{readable,writeable} return bytes not faulted in; before, fault_in_pages_* return 0/-EFAULT (FI1, FI3)")]
@@ -175,6 +187,10 @@ public sealed record KernelProfile
         IovIterDirectionCheck = v >= V(6, 1),
         CopyFromIterAtomicAdvances = v >= V(5, 14),
         GetPagesAdvances = v >= V(6, 0),
+        XarrayIter = v >= V(5, 13),
+        FolioqIter = v >= V(6, 12),
+        IovIterExtract = v >= V(6, 3),
+        ExtractKvecToSgOverlong = v.Between(V(6, 3), V(7, 0)),
         CopyFolioFromIterAtomicRetries = v >= V(6, 15),
         FaultInReturnsBytes = v >= V(5, 16),
         FaultInSafeWriteableBug = v.Between(V(5, 16), V(6, 15)),
