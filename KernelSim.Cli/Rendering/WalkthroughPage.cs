@@ -17,7 +17,7 @@ public static class WalkthroughPage
     /// The step's sequence diagram. The tracer closes the frames a panic or livelock unwinds, so for a call that did
     /// not return the final dashed "returns" arrow becomes a note saying what happened instead.
     /// </summary>
-    private static string Diagram(Scenarios.Runtime.ScenarioResult r, Scenarios.Runtime.StepRecord step)
+    internal static string Diagram(Scenarios.Runtime.ScenarioResult r, Scenarios.Runtime.StepRecord step)
     {
         var text = MermaidSequence.Render(ScenarioTextReport.Slice(r, step));
         if (step.Result.Outcome is not { } outcome || outcome.StartsWith("error:", StringComparison.Ordinal)) return text;
