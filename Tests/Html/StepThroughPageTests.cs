@@ -150,6 +150,19 @@ public partial class StepThroughPageTests
     }
 
     [Test]
+    public void EveryWalkthrough_WritesItsPage_OnOldAndNewReleases()
+    {
+        foreach (var w in KernelSim.Scenarios.Walkthroughs.WalkthroughRegistry.All)
+        {
+            var file = Path.Combine(_dir, w.Name + ".html");
+            var (code, output, err) = CliRun.Invoke("walkthrough", w.Name, "--html", file, "--profiles", "4.17,5.10,6.12");
+            Assert.That(code, Is.Zero, w.Name + ": " + err);
+            Assert.That(output, Does.StartWith($"wrote {file}: "));
+            Assert.That(File.ReadAllText(file), Does.Contain($"<title>KernelSim walkthrough {w.Name}: "));
+        }
+    }
+
+    [Test]
     public void Page_IsDeterministic()
     {
         var again = Path.Combine(_dir, "again.html");

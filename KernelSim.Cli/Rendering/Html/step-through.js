@@ -9,7 +9,7 @@
 
   mermaid.initialize({
     startOnLoad: false, securityLevel: 'strict', theme: 'neutral',
-    sequence: { useMaxWidth: false, wrap: true, width: 120, actorMargin: 30, noteMargin: 6, messageFontSize: 13, noteFontSize: 12 }
+    sequence: { useMaxWidth: true, wrap: false, width: 90, actorMargin: 16, boxMargin: 6, noteMargin: 4, messageFontSize: 12, noteFontSize: 11, actorFontSize: 12 }
   });
 
   function renderVisible() {
