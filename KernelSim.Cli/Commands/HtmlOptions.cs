@@ -37,6 +37,16 @@ internal static class HtmlOptions
         },
     };
 
+    /// <summary>--profiles needs --html; --html writes the page instead of the report, so the report's options cannot come with it.</summary>
+    public static void Validate(Command cmd, Option<string?> html, Option<KernelVersion[]> profiles, params Option[] reportOnly) =>
+        cmd.Validators.Add(r =>
+        {
+            var page = r.GetResult(html) != null;
+            if (r.GetResult(profiles) != null && !page) r.AddError("--profiles needs --html");
+            foreach (var o in reportOnly)
+                if (page && r.GetResult(o) != null) r.AddError($"--html writes the page instead of the report: it cannot be combined with {o.Name}");
+        });
+
     /// <summary>Run the scenarios for the page and write it; prints one line. Exit code: 0 when every as-written expectation holds, 1 when one fails, 2 when the file cannot be written.</summary>
     public static int Write(string file, string title, string? summary, string source, string command, IReadOnlyList<Scenario> scenarios,
         IReadOnlyList<KernelVersion> profiles, SideBySide? compare, Terminal term, Terminal err)

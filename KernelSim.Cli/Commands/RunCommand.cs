@@ -40,6 +40,7 @@ internal static class RunCommand
         var profiles = HtmlOptions.Profiles();
         var cmd = new Command("run", "Run scenario files and check their expectations") { files, kernel, cpu, trace, step, traceOut, json, html, profiles };
         TraceOptions.RequireMermaidForStep(cmd, step, trace);
+        HtmlOptions.Validate(cmd, html, profiles, trace, step, traceOut, json);
         cmd.SetAction(r => Run(r.GetValue(files) ?? [], r.GetValue(kernel), r.GetValue(cpu), Parse(r.GetValue(trace)), r.GetValue(json), terminal(), errorTerminal(),
             r.GetValue(step), r.GetValue(traceOut), r.GetValue(html), r.GetValue(profiles)));
         return cmd;

@@ -32,6 +32,7 @@ internal static class WalkthroughCommand
         var profiles = HtmlOptions.Profiles();
         var cmd = new Command("walkthrough", "Run a built-in walkthrough (a scenario with a story), or list them") { name, trace, step, traceOut, html, profiles };
         TraceOptions.RequireMermaidForStep(cmd, step, trace);
+        HtmlOptions.Validate(cmd, html, profiles, trace, step, traceOut);
         cmd.SetAction(r =>
         {
             var n = r.GetValue(name);

@@ -224,6 +224,19 @@ public partial class StepThroughPageTests
         Assert.That(err, Does.StartWith($"kernelsim: {_dir}: "));
     }
 
+    [TestCase("--profiles needs --html", "walkthrough", "mce-copy", "--profiles", "5.10")]
+    [TestCase("--html writes the page instead of the report: it cannot be combined with --json", "run", "scenarios/mce-copy.yaml", "--html", "x.html", "--json")]
+    [TestCase("--html writes the page instead of the report: it cannot be combined with --trace", "walkthrough", "mce-copy", "--html", "x.html", "--trace", "text")]
+    public void Html_OptionsThatMeanNothingWithOrWithoutIt_AreUsageErrors(string message, params string[] args)
+    {
+        if (args[0] == "run") args[1] = RepoFiles.Path(args[1]);
+        var (code, output, err) = CliRun.Invoke(args);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.StartWith($"kernelsim: {message}\n"));
+        Assert.That(output, Is.Empty);
+        Assert.That(File.Exists("x.html"), Is.False);
+    }
+
     [Test]
     public void TraceOut_WritesPureTraceEventJson_AndTheReportStillPrints()
     {
