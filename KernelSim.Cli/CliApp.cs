@@ -27,6 +27,7 @@ internal static class CliApp
             ProfilesCommand.Create(Term),
             RunCommand.Create(Term, ErrTerm),
             WalkthroughCommand.Create(Term, ErrTerm),
+            ExerciseCommand.Create(Term, ErrTerm),
             CampaignCommand.Create(Term, ErrTerm),
             ReplayCommand.Create(Term, ErrTerm),
             ShrinkCommand.Create(Term, ErrTerm),

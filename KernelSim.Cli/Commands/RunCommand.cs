@@ -10,9 +10,9 @@ using KernelSim.Trace;
 namespace KernelSim.Cli.Commands;
 
 /// <summary>
-/// `kernelsim run FILE... [--kernel V] [--cpu M] [--trace text|chrome|mermaid] [--json]`: run scenario files.
-/// Exit 0 when every expectation holds, 1 when one fails, 2 for unusable input (missing file, YAML error,
-/// unknown step or key) with file:line:column on stderr.
+/// `kernelsim run FILE... [--kernel V] [--cpu M] [--trace text|chrome|mermaid [--step N]] [--trace-out FILE] [--json]
+/// [--html FILE [--profiles V,...]]`: run scenario files. Exit 0 when every expectation holds, 1 when one fails, 2
+/// for unusable input (missing file, YAML error, unknown step or key) with file:line:column on stderr.
 /// </summary>
 internal static class RunCommand
 {
@@ -34,8 +34,15 @@ internal static class RunCommand
         };
         trace.AcceptOnlyFromAmong("text", "chrome", "mermaid");
         var json = new Option<bool>("--json") { Description = "Print a machine-readable result per scenario (JSON) instead of the report" };
-        var cmd = new Command("run", "Run scenario files and check their expectations") { files, kernel, cpu, trace, json };
-        cmd.SetAction(r => Run(r.GetValue(files) ?? [], r.GetValue(kernel), r.GetValue(cpu), Parse(r.GetValue(trace)), r.GetValue(json), terminal(), errorTerminal()));
+        var step = TraceOptions.Step();
+        var traceOut = TraceOptions.Out();
+        var html = HtmlOptions.Html();
+        var profiles = HtmlOptions.Profiles();
+        var cmd = new Command("run", "Run scenario files and check their expectations") { files, kernel, cpu, trace, step, traceOut, json, html, profiles };
+        TraceOptions.RequireMermaidForStep(cmd, step, trace);
+        HtmlOptions.Validate(cmd, html, profiles, trace, step, traceOut, json);
+        cmd.SetAction(r => Run(r.GetValue(files) ?? [], r.GetValue(kernel), r.GetValue(cpu), Parse(r.GetValue(trace)), r.GetValue(json), terminal(), errorTerminal(),
+            r.GetValue(step), r.GetValue(traceOut), r.GetValue(html), r.GetValue(profiles)));
         return cmd;
     }
 
@@ -47,7 +54,8 @@ internal static class RunCommand
         _ => TraceFormat.None,
     };
 
-    public static int Run(string[] files, KernelVersion? kernel, CpuModel? cpu, TraceFormat trace, bool json, Terminal term, Terminal err)
+    public static int Run(string[] files, KernelVersion? kernel, CpuModel? cpu, TraceFormat trace, bool json, Terminal term, Terminal err,
+        int? step = null, string? traceOut = null, string? html = null, KernelVersion[]? profiles = null)
     {
         var scenarios = new List<Scenario>();
         var bad = false;
@@ -79,13 +87,25 @@ internal static class RunCommand
             err.Writer.Flush();
             return CliApp.UsageError;
         }
-        var results = new List<ScenarioResult>();
-        foreach (var s in scenarios)
+        for (var i = 0; i < scenarios.Count; i++)
         {
-            var m = s.Machine;
+            var m = scenarios[i].Machine;
             if (kernel is { } k) m = m with { Kernel = k };
             if (cpu != null) m = m with { Cpu = cpu };
-            results.Add(ScenarioRunner.Run(s with { Machine = m }));
+            scenarios[i] = scenarios[i] with { Machine = m };
+        }
+        if (html != null)
+        {
+            var source = string.Join(", ", files);
+            return HtmlOptions.Write(html, $"KernelSim: {source}", null, source, "kernelsim run " + string.Join(' ', files), scenarios, profiles ?? [], null, term, err);
+        }
+        var results = new List<ScenarioResult>();
+        foreach (var s in scenarios) results.Add(ScenarioRunner.Run(s));
+        if (traceOut != null && TraceOptions.Write(traceOut, results) is { } writeError)
+        {
+            err.Line($"kernelsim: {writeError}");
+            err.Writer.Flush();
+            return CliApp.UsageError;
         }
         var passed = results.Count(r => r.Passed);
         if (json)
@@ -96,7 +116,7 @@ internal static class RunCommand
         {
             // With --trace chrome, stdout carries only the JSON document; the report goes to stderr.
             var reportTo = trace == TraceFormat.Chrome ? err : term;
-            var report = new ScenarioTextReport(reportTo, story: false, trace == TraceFormat.Chrome ? TraceFormat.None : trace);
+            var report = new ScenarioTextReport(reportTo, story: false, trace == TraceFormat.Chrome ? TraceFormat.None : trace, step);
             for (var i = 0; i < results.Count; i++)
             {
                 if (i > 0) reportTo.Line();

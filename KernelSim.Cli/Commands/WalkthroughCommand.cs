@@ -1,12 +1,16 @@
 using System.CommandLine;
 using KernelSim.Cli.Rendering;
+using KernelSim.Scenarios;
 using KernelSim.Scenarios.Rendering;
 using KernelSim.Scenarios.Walkthroughs;
 using Spectre.Console;
 
 namespace KernelSim.Cli.Commands;
 
-/// <summary>`kernelsim walkthrough [list|NAME] [--trace text|mermaid]`: the built-in walkthroughs.</summary>
+/// <summary>
+/// `kernelsim walkthrough [list|NAME] [--trace text|mermaid [--step N]] [--trace-out FILE] [--html FILE [--profiles V,...]]`:
+/// the built-in walkthroughs.
+/// </summary>
 internal static class WalkthroughCommand
 {
     public static Command Create(Func<Terminal> terminal, Func<Terminal> errorTerminal)
@@ -22,7 +26,13 @@ internal static class WalkthroughCommand
             HelpName = "text|mermaid",
         };
         trace.AcceptOnlyFromAmong("text", "mermaid");
-        var cmd = new Command("walkthrough", "Run a built-in walkthrough (a scenario with a story), or list them") { name, trace };
+        var step = TraceOptions.Step();
+        var traceOut = TraceOptions.Out();
+        var html = HtmlOptions.Html();
+        var profiles = HtmlOptions.Profiles();
+        var cmd = new Command("walkthrough", "Run a built-in walkthrough (a scenario with a story), or list them") { name, trace, step, traceOut, html, profiles };
+        TraceOptions.RequireMermaidForStep(cmd, step, trace);
+        HtmlOptions.Validate(cmd, html, profiles, trace, step, traceOut);
         cmd.SetAction(r =>
         {
             var n = r.GetValue(name);
@@ -40,7 +50,18 @@ internal static class WalkthroughCommand
                 err.Writer.Flush();
                 return CliApp.UsageError;
             }
-            return WalkthroughRunner.Run(w, term, RunCommand.Parse(r.GetValue(trace))).Code;
+            if (r.GetValue(html) is { } file)
+                return HtmlOptions.Write(file, $"KernelSim walkthrough {w.Name}: {w.Title}", w.Summary, w.File, $"kernelsim walkthrough {w.Name}",
+                    ScenarioParser.ParseText(w.File, w.Text()), r.GetValue(profiles) ?? [], w.Compare, term, errorTerminal());
+            var (code, results) = WalkthroughRunner.Run(w, term, RunCommand.Parse(r.GetValue(trace)), mermaidStep: r.GetValue(step));
+            if (r.GetValue(traceOut) is { } traceFile && TraceOptions.Write(traceFile, results) is { } writeError)
+            {
+                var err = errorTerminal();
+                err.Line($"kernelsim: {writeError}");
+                err.Writer.Flush();
+                return CliApp.UsageError;
+            }
+            return code;
         });
         return cmd;
     }

@@ -11,8 +11,9 @@ namespace KernelSim.Cli.Rendering;
 /// Prints scenario results for people: one line per step (what ran and what it returned), failed
 /// expectations naming the scenario, step and expectation with expected vs actual, and a verdict. In story
 /// mode (walkthroughs) also the story, each step's narration, what changed on the machine and what was checked.
+/// With <paramref name="mermaidStep"/>, --trace mermaid draws only that step of each scenario.
 /// </summary>
-public sealed class ScenarioTextReport(Terminal term, bool story, TraceFormat traceFormat)
+public sealed class ScenarioTextReport(Terminal term, bool story, TraceFormat traceFormat, int? mermaidStep = null)
 {
     public void Write(ScenarioResult r)
     {
@@ -54,7 +55,19 @@ public sealed class ScenarioTextReport(Terminal term, bool story, TraceFormat tr
                 term.Block(FunctionGraphText.Render(Slice(r, step)), "      ");
             }
         }
-        if (trace == TraceFormat.Mermaid)
+        if (trace == TraceFormat.Mermaid && mermaidStep is { } n)
+        {
+            var only = r.Steps.FirstOrDefault(st => st.Spec.Index == n);
+            if (only == null) term.Line($"(scenario {s.Name} has no step {n}: it has {r.Steps.Count})");
+            else if (only.TraceTo <= only.TraceFrom) term.Line($"(step {n} of {s.Name} traced no kernel function)");
+            else
+            {
+                term.Line("```mermaid");
+                term.Writer.Write(WalkthroughPage.Diagram(r, only));
+                term.Line("```");
+            }
+        }
+        else if (trace == TraceFormat.Mermaid)
         {
             term.Line("```mermaid");
             term.Writer.Write(MermaidSequence.Render(r.Machine.Tracer.Records));

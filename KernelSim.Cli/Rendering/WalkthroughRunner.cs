@@ -17,7 +17,7 @@ public static class WalkthroughRunner
     /// its own (a what-if: the expectations were written for the file's machines and may then fail).
     /// </remarks>
     public static (int Code, IReadOnlyList<ScenarioResult> Results) Run(Walkthrough w, Terminal term, TraceFormat trace = TraceFormat.None,
-        KernelVersion? kernel = null, CpuModel? cpu = null)
+        KernelVersion? kernel = null, CpuModel? cpu = null, int? mermaidStep = null)
     {
         var scenarios = ScenarioParser.ParseText(w.File, w.Text());
         term.Heading($"KernelSim walkthrough {w.Name}: {w.Title}");
@@ -27,7 +27,7 @@ public static class WalkthroughRunner
             term.Line($"What-if: every scenario runs on{(kernel != null ? $" Linux {kernel}" : "")}{(cpu != null ? $" cpu={cpu.Name}" : "")} instead of its own machine; expectations written for the original machines may fail.");
             scenarios = scenarios.Select(s => s with { Machine = s.Machine with { Kernel = kernel ?? s.Machine.Kernel, Cpu = cpu ?? s.Machine.Cpu } }).ToList();
         }
-        var report = new ScenarioTextReport(term, story: true, trace);
+        var report = new ScenarioTextReport(term, story: true, trace, mermaidStep);
         var results = new List<ScenarioResult>();
         foreach (var s in scenarios)
         {

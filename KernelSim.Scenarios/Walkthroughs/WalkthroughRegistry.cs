@@ -7,7 +7,12 @@ public static class WalkthroughRegistry
     [
         new("dax-bypass", "The DAX bypass",
             "The same latent poison read through /dev/pmem0 (O_DIRECT: EIO) and through a dax=always mount: on 4.17 the DAX read panics; on 6.12 it is a short read, then EFAULT, then the NFIT notifier's badblocks entry, then EIO; the block device refuses per sector, the DAX path per page.",
-            "scenarios/dax-bypass.yaml"),
+            "scenarios/dax-bypass.yaml")
+        {
+            Compare = new("The bypass: the same 8 KiB of latent poison read two ways",
+                5, "The block path: pread of /dev/pmem0 (O_DIRECT) through the pmem driver",
+                6, "The DAX path: pread of /mnt/pmem/F (dax=always), fs/dax.c copies itself"),
+        },
         new("mce-copy", "A machine-check-safe copy",
             "Poison in a kernel buffer: copy_mc_to_user returns a short count instead of crashing, the same copy panics on a CPU without recovery, and user space gets SIGBUS BUS_MCEERR_AR when it touches poison itself.",
             "scenarios/mce-copy.yaml"),
