@@ -58,6 +58,11 @@ internal static class HtmlOptions
             err.Writer.Flush();
             return CliApp.UsageError;
         }
+        if (!StepThroughPage.HasMermaid)
+        {
+            err.Line("kernelsim: warning: built without Mermaid (npm was unavailable at build time): diagrams are shown as text");
+            err.Writer.Flush();
+        }
         var asWritten = doc.Releases[0].Results;
         var failed = asWritten.Count(r => !r.Passed);
         term.Line($"wrote {file}: {scenarios.Count} scenario(s) on {doc.Releases.Count} release choice(s) ({string.Join(", ", doc.Releases.Select(r => r.Kernel?.ToString() ?? "as written"))}); as written: {asWritten.Count - failed} passed, {failed} failed");

@@ -42,7 +42,7 @@ internal static class StepThroughPage
         GlossarySection(h, doc);
         h.Close("main");
         Footer(h);
-        h.Script(Resource("mermaid.min.js")).Line();
+        if (HasMermaid) h.Script(Resource("mermaid.min.js")).Line();
         h.Script(Resource("step-through.js")).Line();
         h.Close("body").Line().Close("html").Line();
         return h.ToString();
@@ -224,8 +224,11 @@ internal static class StepThroughPage
     private static void Footer(HtmlBuilder h)
     {
         h.Open("footer");
-        h.Element("p", $"Diagrams are drawn in the browser by Mermaid {MermaidVersion} (MIT license), bundled into this page when kernelsim was built; nothing is fetched when the page is viewed. Function names link to the Linux source cross-reference at each release (links only). The bundled mermaid.min.js includes third-party code under its own licenses (among them DOMPurify, MPL-2.0 or Apache-2.0, and elkjs, EPL-2.0).");
-        h.Open("details").Element("summary", "Mermaid's license").Element("pre", Resource("mermaid.LICENSE")).Close("details");
+        if (HasMermaid)
+            h.Element("p", $"Diagrams are drawn in the browser by Mermaid {MermaidVersion} (MIT license), bundled into this page when kernelsim was built; nothing is fetched when the page is viewed. Function names link to the Linux source cross-reference at each release (links only). The bundled mermaid.min.js includes third-party code under its own licenses (among them DOMPurify, MPL-2.0 or Apache-2.0, and elkjs, EPL-2.0).");
+        else
+            h.Element("p", "This kernelsim was built without Mermaid (npm was unavailable at build time), so each diagram is shown as its Mermaid text. Function names link to the Linux source cross-reference at each release (links only).");
+        if (HasMermaid) h.Open("details").Element("summary", "Mermaid's license").Element("pre", Resource("mermaid.LICENSE")).Close("details");
         h.Close("footer").Line();
     }
 
@@ -247,6 +250,9 @@ internal static class StepThroughPage
     private static string Verdict(ScenarioResult r) => r.Passed
         ? $"PASS: {r.Steps.Count} step(s), {r.ExpectationCount} expectation(s) hold"
         : $"FAIL: {r.FailureCount} of {r.ExpectationCount} expectation(s) failed";
+
+    /// <summary>False when kernelsim was built without npm: pages then show each diagram's Mermaid text.</summary>
+    public static bool HasMermaid { get; } = typeof(StepThroughPage).Assembly.GetManifestResourceInfo("mermaid.min.js") != null;
 
     private static string Resource(string name)
     {

@@ -7,7 +7,9 @@
   var pending = Promise.resolve();
   var batches = 0;
 
-  mermaid.initialize({
+  // A kernelsim built without Mermaid (no npm at build time) leaves each diagram as its text.
+  var hasMermaid = typeof mermaid !== 'undefined';
+  if (hasMermaid) mermaid.initialize({
     startOnLoad: false, securityLevel: 'strict', theme: 'neutral',
     sequence: { useMaxWidth: true, wrap: false, width: 90, actorMargin: 16, boxMargin: 6, noteMargin: 4, messageFontSize: 12, noteFontSize: 11, actorFontSize: 12 }
   });
@@ -16,7 +18,7 @@
     var nodes = Array.prototype.filter.call(
       document.querySelectorAll('pre.mermaid:not([data-queued])'),
       function (n) { return n.offsetParent !== null; });
-    if (nodes.length === 0) return;
+    if (nodes.length === 0 || !hasMermaid) return;
     nodes.forEach(function (n) { n.setAttribute('data-queued', ''); });
     batches++;
     document.body.setAttribute('data-diagrams', 'rendering');
