@@ -19,18 +19,21 @@ public static partial class ScenarioParser
         ["proposed-machine-check"] = HostFaultPolicy.ProposedMachineCheck,
     };
 
+    /// <summary>The policy names a scenario file may give, in table order.</summary>
+    internal static IEnumerable<string> PolicyNames => Policies.Keys;
+
     /// <summary>Policy names as scenario files spell them.</summary>
     public static string PolicyName(HostFaultPolicy p) => Policies.First(kv => kv.Value == p).Key;
 
     private static MachineSpec ParseLayers(YamlMap m, MachineSpec spec)
     {
-        if (m.Get("pmem") is { } pn) spec = spec with { Pmem = ParsePmem(YamlMap.Of(m.File, pn, "machine.pmem")) };
+        if (m.Get("pmem") is { } pn) spec = spec with { Pmem = ParsePmem(YamlMap.Of(m.File, pn, "machine.pmem", ScenarioKeys.Pmem)) };
         if (m.Get("filesystems") is { } fn)
         {
             var list = new List<DaxFsSpec>();
             foreach (var item in YamlValues.List(fn))
             {
-                var f = ParseDaxFs(YamlMap.Of(m.File, item, $"machine.filesystems[{list.Count}]"), spec.Pmem);
+                var f = ParseDaxFs(YamlMap.Of(m.File, item, $"machine.filesystems[{list.Count}]", ScenarioKeys.DaxFs), spec.Pmem);
                 if (list.Any(x => x.Device == f.Device)) throw new ScenarioException(m.File, item.Start, $"machine.filesystems[{list.Count}]: {f.Device} is formatted twice");
                 if (list.Any(x => x.Mount == f.Mount) || spec.Ramfs.Any(x => x.Mount == f.Mount)) throw new ScenarioException(m.File, item.Start, $"machine.filesystems[{list.Count}]: {f.Mount} is mounted twice");
                 list.Add(f);
@@ -42,7 +45,7 @@ public static partial class ScenarioParser
             var list = new List<VirtioFsSpec>();
             foreach (var item in YamlValues.List(vn))
             {
-                var v = ParseVirtioFs(YamlMap.Of(m.File, item, $"machine.virtiofs[{list.Count}]"));
+                var v = ParseVirtioFs(YamlMap.Of(m.File, item, $"machine.virtiofs[{list.Count}]", ScenarioKeys.VirtioFs));
                 if (list.Any(x => x.Name == v.Name)) throw new ScenarioException(m.File, item.Start, $"machine.virtiofs[{list.Count}]: share '{v.Name}' is declared twice");
                 if (list.Any(x => x.Mount == v.Mount) || spec.Ramfs.Any(x => x.Mount == v.Mount) || spec.Filesystems.Any(x => x.Mount == v.Mount))
                     throw new ScenarioException(m.File, item.Start, $"machine.virtiofs[{list.Count}]: {v.Mount} is mounted twice");
@@ -73,7 +76,7 @@ public static partial class ScenarioParser
             foreach (var item in YamlValues.List(nn))
             {
                 var what = $"machine.pmem.namespaces[{namespaces.Count}]";
-                var ns = YamlMap.Of(p.File, item, what);
+                var ns = YamlMap.Of(p.File, item, what, ScenarioKeys.PmemNamespace);
                 var size = ns.Size("size") ?? throw ns.Error(ns.Node, $"{what}: missing required key 'size'");
                 var mode = NamespaceMode.Fsdax;
                 if (ns.Get("mode") is { } mn)
@@ -194,7 +197,7 @@ public static partial class ScenarioParser
             foreach (var item in YamlValues.List(fn))
             {
                 var fw = $"{what}.files[{files.Count}]";
-                var f = YamlMap.Of(v.File, item, fw);
+                var f = YamlMap.Of(v.File, item, fw, ScenarioKeys.VirtioFsFile);
                 var fname = f.RequireStr("name");
                 if (fname.Length == 0 || fname.Contains('/', StringComparison.Ordinal)) throw f.Error(f.Get("name")!, $"{fw}.name: '{fname}' is not a file name");
                 if (files.Any(x => x.Name == fname)) throw f.Error(f.Get("name")!, $"{fw}.name: '{fname}' exists");

@@ -53,13 +53,13 @@ public static partial class ScenarioParser
 
     private static Scenario ParseDocument(string file, int doc, YamlNode root, StepRegistry registry)
     {
-        var top = YamlMap.Of(file, root, "scenario file");
+        var top = YamlMap.Of(file, root, "scenario file", ScenarioKeys.Top);
         var nameNode = top.Require("scenario");
         var name = YamlValues.Scalar(file, nameNode, "scenario");
         if (!AddrExpr.IsName(name)) throw top.Error(nameNode, $"scenario: '{name}' is not a name (letters, digits, '-', '_', '.')");
         var title = top.Str("title");
         var story = top.Str("story");
-        var machine = top.Get("machine") is { } mn ? ParseMachine(YamlMap.Of(file, mn, "machine")) : MachineSpec.Default;
+        var machine = top.Get("machine") is { } mn ? ParseMachine(YamlMap.Of(file, mn, "machine", ScenarioKeys.Machine)) : MachineSpec.Default;
         var symbols = new ParseSymbols();
         foreach (var v in machine.Virtiofs) symbols.Shares.Add(v.Name);
         foreach (var f in machine.Filesystems) symbols.DaxMounts.Add(f.Mount);
@@ -68,7 +68,7 @@ public static partial class ScenarioParser
         if (top.Get("actors") is { } an)
         {
             if (an is not YamlSequenceNode seq) throw top.Error(an, "actors: expected a list (- name: …)");
-            foreach (var item in seq) actors.Add(ParseActor(YamlMap.Of(file, item, $"actors[{actors.Count}]"), symbols));
+            foreach (var item in seq) actors.Add(ParseActor(YamlMap.Of(file, item, $"actors[{actors.Count}]", ScenarioKeys.Actor), symbols));
         }
         var steps = new List<StepSpec>();
         var stepsNode = top.Require("steps");
@@ -120,7 +120,7 @@ public static partial class ScenarioParser
             var mounts = new List<RamFsSpec>();
             foreach (var item in YamlValues.List(rn))
             {
-                var r = YamlMap.Of(m.File, item, $"machine.ramfs[{mounts.Count}]");
+                var r = YamlMap.Of(m.File, item, $"machine.ramfs[{mounts.Count}]", ScenarioKeys.Ramfs);
                 var mount = r.Str("mount") ?? "/mnt/ramfs";
                 if (!mount.StartsWith('/')) throw r.Error(r.Get("mount")!, $"{r.What}.mount: '{mount}' is not an absolute path");
                 var we = WriteEndPolicy.Simple;
@@ -174,7 +174,7 @@ public static partial class ScenarioParser
         if (m.Get("mappings") is { } mn)
         {
             foreach (var item in YamlValues.List(mn))
-                mappings.Add(MmSteps.ParseMapping(YamlMap.Of(m.File, item, $"{m.What}.mappings[{mappings.Count}]"), symbols, name));
+                mappings.Add(MmSteps.ParseMapping(YamlMap.Of(m.File, item, $"{m.What}.mappings[{mappings.Count}]", ScenarioKeys.Mapping), symbols, name));
         }
         m.Done();
         return new ActorSpec(name, comm, mappings, signals, early);
@@ -182,7 +182,7 @@ public static partial class ScenarioParser
 
     private static StepSpec ParseStep(string file, YamlNode node, int index, ParseSymbols symbols, StepRegistry registry)
     {
-        var m = YamlMap.Of(file, node, $"step {index}");
+        var m = YamlMap.Of(file, node, $"step {index}", ReferenceEquals(registry, StepRegistry.Default) ? ScenarioKeys.StepItemAndSteps : null);
         string? stepName = null;
         foreach (var key in m.Keys)
         {
@@ -199,19 +199,20 @@ public static partial class ScenarioParser
         registry.TryGet(stepName, out var parser);
         var argsNode = m.Get(stepName)!;
         var what = $"step {index} ({stepName})";
+        var table = ScenarioKeys.Steps.GetValueOrDefault(stepName);
         YamlMap args;
         if (argsNode is YamlScalarNode { Value: not (null or "") } && registry.ScalarKey(stepName) is { } scalarKey)
-            args = new YamlMap(file, new YamlMappingNode(new YamlScalarNode(scalarKey), argsNode), what) { Fallback = argsNode.Start };
+            args = new YamlMap(file, new YamlMappingNode(new YamlScalarNode(scalarKey), argsNode), what) { Fallback = argsNode.Start, Table = table };
         else if (argsNode is YamlScalarNode { Value: null or "" })
-            args = new YamlMap(file, new YamlMappingNode(), what) { Fallback = m.KeyNode(stepName).Start };
+            args = new YamlMap(file, new YamlMappingNode(), what) { Fallback = m.KeyNode(stepName).Start, Table = table };
         else
-            args = YamlMap.Of(file, argsNode, what);
+            args = YamlMap.Of(file, argsNode, what, table);
         var step = parser(new StepParseContext(args, symbols, stepName));
         args.Done();
         var say = m.Str("say");
         var diagram = m.Bool("diagram") ?? false;
         var expectations = m.Get("expect") is { } en
-            ? ExpectationParser.Parse(YamlMap.Of(file, en, $"step {index} expect"), symbols, step.Actor)
+            ? ExpectationParser.Parse(YamlMap.Of(file, en, $"step {index} expect", ScenarioKeys.Expect), symbols, step.Actor)
             : [];
         m.Done();
         return new StepSpec(index, stepName, node.Start, say?.TrimEnd(), diagram, step, expectations);

@@ -28,14 +28,14 @@ public static class CampaignParser
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode)
             throw new ScenarioException(file, 1, 1, "no campaign in the file (expected campaign:, profiles:, workloads:, faults:)");
-        var top = YamlMap.Of(file, stream.Documents[0].RootNode, "campaign file");
+        var top = YamlMap.Of(file, stream.Documents[0].RootNode, "campaign file", CampaignKeys.Top);
         var nameNode = top.Require("campaign");
         var name = YamlValues.Scalar(file, nameNode, "campaign");
         var title = top.Str("title");
 
         var cpu = CpuModel.FastString;
         ulong dram = 64UL << 20, pmem = 16UL << 20;
-        if (top.Get("machine") is { } mnode && YamlMap.Of(file, mnode, "machine") is { } m)
+        if (top.Get("machine") is { } mnode && YamlMap.Of(file, mnode, "machine", CampaignKeys.Machine) is { } m)
         {
             if (m.Get("cpu") is { } cn)
             {
@@ -82,7 +82,7 @@ public static class CampaignParser
         var swarm = top.Bool("swarm") ?? false;
 
         var workloads = new List<(WorkloadKind, int)>();
-        var wmap = top.Get("workloads") is { } wnode ? YamlMap.Of(file, wnode, "workloads") : throw top.Error(top.Node, "campaign file: missing required key 'workloads'");
+        var wmap = top.Get("workloads") is { } wnode ? YamlMap.Of(file, wnode, "workloads", CampaignKeys.Workloads) : throw top.Error(top.Node, "campaign file: missing required key 'workloads'");
         foreach (var (wname, kind) in CampaignSpec.WorkloadNames)
         {
             if (wmap.Get(wname) is not { } wn) continue;
@@ -92,7 +92,7 @@ public static class CampaignParser
         if (workloads.Count == 0 || workloads.All(w => w.Item2 == 0)) throw top.Error(top.KeyNode("workloads"), "workloads: give at least one workload a weight above 0");
 
         var faults = new List<(FaultKind, int)>();
-        if (top.Get("faults") is { } fnode && YamlMap.Of(file, fnode, "faults") is { } fmap)
+        if (top.Get("faults") is { } fnode && YamlMap.Of(file, fnode, "faults", CampaignKeys.Faults) is { } fmap)
         {
             foreach (var (fname, kind) in CampaignSpec.FaultNames)
             {

@@ -97,7 +97,7 @@ internal static class ExpectationParser
                         m.Done();
                         break;
                     }
-                case "mce": list.Add(Mce(YamlMap.Of(file, node, what))); break;
+                case "mce": list.Add(Mce(YamlMap.Of(file, node, what, ScenarioKeys.Mce))); break;
                 case "dmesg":
                     foreach (var item in YamlValues.List(node))
                     {
@@ -162,7 +162,7 @@ internal static class ExpectationParser
 
     private static SignalSpec ParseSignal(string file, ParseSymbols symbols, YamlNode node, string what, string actor)
     {
-        var m = YamlMap.Of(file, node, what);
+        var m = YamlMap.Of(file, node, what, ScenarioKeys.Signal);
         int? signo = null, code = null;
         short? lsb = null;
         AddrExpr? addr = null;
@@ -333,7 +333,7 @@ internal static class ExpectationParser
 
     private static IExpectation Memory(string file, ParseSymbols symbols, YamlNode node, string what, string? actor)
     {
-        var m = YamlMap.Of(file, node, what);
+        var m = YamlMap.Of(file, node, what, ScenarioKeys.Memory);
         var at = StepParseContext.CheckAddr(file, symbols, m.Require("at"), $"{what}.at", actor, user: true, kernel: true);
         var len = m.Size("len") ?? throw m.Error(m.Node, $"{what}: missing required key 'len'");
         if (len == 0 || len > 1UL << 24) throw m.Error(m.Get("len")!, $"{what}.len: must be 1 .. 16M");
@@ -371,7 +371,7 @@ internal static class ExpectationParser
 
     private static IExpectation FileCheck(string file, ParseSymbols symbols, YamlNode node, string what, string? actor)
     {
-        var m = YamlMap.Of(file, node, what);
+        var m = YamlMap.Of(file, node, what, ScenarioKeys.File);
         var path = m.RequireStr("path");
         var size = m.Long("size");
         var offset = m.Long("offset") ?? 0;
@@ -401,7 +401,7 @@ internal static class ExpectationParser
 
     private static IExpectation Page(string file, ParseSymbols symbols, YamlNode node, string what, string? actor)
     {
-        var m = YamlMap.Of(file, node, what);
+        var m = YamlMap.Of(file, node, what, ScenarioKeys.Page);
         var at = StepParseContext.CheckAddr(file, symbols, m.Require("at"), $"{what}.at", actor, user: true, kernel: false);
         var entry = m.Bool("hwpoison-entry");
         var resident = m.Bool("resident");

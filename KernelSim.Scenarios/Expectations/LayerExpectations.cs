@@ -46,7 +46,7 @@ internal static class LayerExpectations
         var listNode = node;
         if (node is YamlMappingNode)
         {
-            var m = YamlMap.Of(file, node, what);
+            var m = YamlMap.Of(file, node, what, ScenarioKeys.Badblocks);
             if (m.Get("device") is { } dn) dev = YamlValues.Scalar(file, dn, $"{what}.device");
             listNode = m.Require("list");
             m.Done();
@@ -77,7 +77,7 @@ internal static class LayerExpectations
 
     private static IExpectation Media(string file, YamlNode node, string what, ParseSymbols symbols)
     {
-        var m = YamlMap.Of(file, node, what);
+        var m = YamlMap.Of(file, node, what, ScenarioKeys.Media);
         var dev = m.Str("device") ?? "pmem0";
         if (dev.StartsWith("/dev/", StringComparison.Ordinal)) dev = dev[5..];
         if (!symbols.PmemDisks.Contains(dev)) throw m.Error(m.Get("device") ?? node, $"{what}: '{dev}' is not a pmem disk of this machine (add machine.pmem)");
@@ -140,7 +140,7 @@ internal static class LayerExpectations
         var none = node is YamlScalarNode { Value: "none" };
         if (node is YamlMappingNode)
         {
-            var m = YamlMap.Of(file, node, what);
+            var m = YamlMap.Of(file, node, what, ScenarioKeys.Fuse);
             shareName = m.Str("share");
             count = m.Long("count");
             if (m.Get("opcode") is { } on)
@@ -180,7 +180,7 @@ internal static class LayerExpectations
 
     private static IExpectation HostFile(string file, YamlNode node, string what, ParseSymbols symbols)
     {
-        var m = YamlMap.Of(file, node, what);
+        var m = YamlMap.Of(file, node, what, ScenarioKeys.HostFile);
         var share = ShareOf(file, node, what, symbols, m.Str("share"));
         var name = m.RequireStr("file");
         var size = m.Long("size") ?? throw m.Error(m.Node, $"{what}: missing required key 'size'");

@@ -124,7 +124,7 @@ internal static class FileSteps
         var segs = new List<(AddrExpr At, ulong Len)>();
         foreach (var item in c.Args.List("iov") ?? throw c.Args.Error(c.Args.Node, $"{c.Args.What}: missing required key 'iov'"))
         {
-            var m = YamlMap.Of(c.File, item, $"{c.Args.What}.iov[{segs.Count}]");
+            var m = YamlMap.Of(c.File, item, $"{c.Args.What}.iov[{segs.Count}]", ScenarioKeys.Iov);
             var at = StepParseContext.CheckAddr(c.File, c.Symbols, m.Require("at"), $"{m.What}.at", actor, user: true, kernel: false);
             var len = m.Size("len") ?? throw m.Error(m.Node, $"{m.What}: missing required key 'len'");
             m.Done();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -28,9 +29,12 @@ internal sealed class YamlMap
         }
     }
 
-    /// <summary>Read a node that must be a mapping.</summary>
-    public static YamlMap Of(string file, YamlNode node, string what) =>
-        node is YamlMappingNode m ? new YamlMap(file, m, what) : throw new ScenarioException(file, node.Start, $"{what}: expected a mapping (key: value lines)");
+    /// <summary>Read a node that must be a mapping, whose keys <paramref name="table"/> declares.</summary>
+    public static YamlMap Of(string file, YamlNode node, string what, KeyTable? table = null) =>
+        node is YamlMappingNode m ? new YamlMap(file, m, what) { Table = table } : throw new ScenarioException(file, node.Start, $"{what}: expected a mapping (key: value lines)");
+
+    /// <summary>The keys this mapping accepts (the schemas' source), or null for a mapping keyed by declared names (actors).</summary>
+    public KeyTable? Table { get; init; }
 
     public string File { get; }
     public YamlMappingNode Node { get; }
@@ -81,6 +85,7 @@ internal sealed class YamlMap
     /// <summary>Mark a key as known without reading it (for "expected one of" messages).</summary>
     public void Know(string key)
     {
+        CheckDeclared(key);
         if (!_known.Contains(key)) _known.Add(key);
     }
 
@@ -93,6 +98,14 @@ internal sealed class YamlMap
             var known = _known.Count == 0 ? "none" : string.Join(", ", _known);
             throw Error(_entries[key].Key, $"{What}: unknown key '{key}' (expected one of: {known})");
         }
+    }
+
+    /// <summary>A debug build (the tests) fails when the parser reads a key its table does not declare: the schema would refuse it.</summary>
+    [Conditional("DEBUG")]
+    private void CheckDeclared(string key)
+    {
+        if (Table != null && !Table.Declares(key))
+            throw new InvalidOperationException($"{What}: the parser reads key '{key}', which KeyTable '{Table.Name}' does not declare");
     }
 
     public ScenarioException Error(YamlNode node, string reason) =>

@@ -62,15 +62,15 @@ internal static class YamlValues
         return TryParseLong(s, out var v) ? v : throw new ScenarioException(file, node.Start, $"{what}: '{s}' is not a number");
     }
 
+    /// <summary>The words <see cref="Bool"/> reads as true and as false.</summary>
+    public static readonly string[] TrueWords = ["true", "yes", "on"], FalseWords = ["false", "no", "off"];
+
     public static bool Bool(string file, YamlNode node, string what)
     {
         var s = Scalar(file, node, what);
-        return s switch
-        {
-            "true" or "yes" or "on" => true,
-            "false" or "no" or "off" => false,
-            _ => throw new ScenarioException(file, node.Start, $"{what}: '{s}' is not a boolean (true/false, on/off)"),
-        };
+        if (TrueWords.Contains(s)) return true;
+        if (FalseWords.Contains(s)) return false;
+        throw new ScenarioException(file, node.Start, $"{what}: '{s}' is not a boolean (true/false, on/off)");
     }
 
     /// <summary>"EFAULT" (or "-EFAULT") → 14.</summary>

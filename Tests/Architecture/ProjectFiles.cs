@@ -19,11 +19,14 @@ internal static class ProjectFiles
     /// <summary>The projects that may see internals and reference anything: the test and benchmark projects.</summary>
     public static readonly IReadOnlySet<string> TestProjects = new HashSet<string>(StringComparer.Ordinal) { "Tests", "Bench" };
 
+    /// <summary>Projects that compile no code of ours: the dotnet new template package (templates/).</summary>
+    public static readonly IReadOnlySet<string> ContentProjects = new HashSet<string>(StringComparer.Ordinal) { "KernelSim.Templates" };
+
     /// <summary>Every project under the repository root, by name.</summary>
     public static IReadOnlyDictionary<string, ProjectFile> All { get; } = Load(RepoFiles.Root);
 
-    /// <summary>Every project except <see cref="TestProjects"/>.</summary>
-    public static IEnumerable<ProjectFile> Libraries => All.Values.Where(p => !TestProjects.Contains(p.Name)).OrderBy(p => p.Name, StringComparer.Ordinal);
+    /// <summary>Every project except <see cref="TestProjects"/> and <see cref="ContentProjects"/>.</summary>
+    public static IEnumerable<ProjectFile> Libraries => All.Values.Where(p => !TestProjects.Contains(p.Name) && !ContentProjects.Contains(p.Name)).OrderBy(p => p.Name, StringComparer.Ordinal);
 
     private static Dictionary<string, ProjectFile> Load(string root)
     {

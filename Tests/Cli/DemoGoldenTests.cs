@@ -86,7 +86,7 @@ public partial class DemoGoldenTests
         var (code, output, _) = CliRun.Invoke("demo", "--kernel", "6.12");
         Assert.That(code, Is.EqualTo(1));
         Assert.That(output, Does.Contain("What-if: every scenario runs on Linux 6.12 instead of its own machine"));
-        Assert.That(output, Does.Contain("  FAIL scenario dax-bypass-4.17, step 6 (app: pread(f, buf, 8192, 0)), expect ret at scenarios/dax-bypass.yaml:49:12: expected no return, actual 4160\n"));
+        Assert.That(output, Does.Contain("  FAIL scenario dax-bypass-4.17, step 6 (app: pread(f, buf, 8192, 0)), expect ret at scenarios/dax-bypass.yaml:50:12: expected no return, actual 4160\n"));
         Assert.That(output, Does.Contain("1 of 2 scenario(s) FAILED."));
     }
 
