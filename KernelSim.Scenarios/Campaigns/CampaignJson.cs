@@ -60,7 +60,7 @@ public sealed record CampaignManifest(
     [property: JsonPropertyName("seeds_total")] ulong SeedsTotal,
     [property: JsonPropertyName("seeds_done")] ulong SeedsDone,
     [property: JsonPropertyName("message")] string Message,
-    [property: JsonPropertyName("missing")] IReadOnlyList<string>? Missing = null)
+    [property: JsonPropertyName("missing"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Missing = null)
 {
     public const string Running = "running";
     public const string Complete = "complete";
