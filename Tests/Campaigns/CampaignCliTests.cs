@@ -102,7 +102,6 @@ public class CampaignCliTests : TempDirTest
     [TestCase("campaigns/pmem-10k.yaml", 59)] // pmem-buffered, livelock
     [TestCase("campaigns/virtiofs.yaml", 1)] // virtiofs, host-truncate, livelock
     [TestCase("campaigns/virtiofs.yaml", 3)] // virtiofs on 4.17: no virtio-fs, open fails
-    [TestCase("campaigns/example.yaml", 4)] // mmap-private, shrinks to no step
     public void Shrink_StorageWorkloads_ScenarioReproducesTheOutcome(string campaign, int seed)
     {
         var path = Path.Combine(Dir, $"c{seed}.yaml");
