@@ -25,17 +25,18 @@ internal static class CampaignCommand
         var file = new Argument<string>("file") { Description = "Campaign file (YAML; see docs/campaigns.md)" };
         var seeds = new Option<string?>("--seeds") { Description = "Seed range A..B (inclusive), overriding the file's seeds:", HelpName = "A..B" };
         var jobs = new Option<int>("--jobs", "-j") { Description = "Seeds run in parallel (default: the number of cores); results are identical for any value", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var shard = new Option<string?>("--shard") { Description = "Run shard I of N (seed index modulo N); default from JOB_COMPLETION_INDEX and KERNELSIM_SHARDS when set", HelpName = "I/N" };
+        var shard = new Option<string?>("--shard") { Description = "Run shard I of N (seed index modulo N); default from JOB_COMPLETION_INDEX and KERNELSIM_SHARDS (Kubernetes Indexed Job) or SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_MIN and SLURM_ARRAY_TASK_COUNT (Slurm array) when set", HelpName = "I/N" };
+        var exitZero = new Option<bool>("--exit-zero") { Description = "Exit 0 even when a seed shows silent corruption or a simulator bug (batch shards: the results and merge report them)" };
         var outDir = new Option<string?>("--out", "-o") { Description = "Stream results.jsonl and plans.jsonl here as seeds finish; then campaign.json, summary.csv and chart.svg", HelpName = "DIR" };
         var resume = new Option<string?>("--resume") { Description = "Continue the interrupted run in DIR (its seeds and shard; same campaign and kernelsim version)", HelpName = "DIR" };
         var progress = new Option<ProgressMode>("--progress") { Description = "Progress on stderr: auto (a bar when stderr is a terminal), bar, plain (a line every 5 s), none", HelpName = "auto|bar|plain|none", DefaultValueFactory = _ => ProgressMode.Auto };
-        var cmd = new Command("campaign", "Run a fault-injection campaign: seeds, swarm plans, an oracle, a summary per profile") { file, seeds, jobs, shard, outDir, resume, progress };
-        cmd.SetAction(r => Run(new Options(r.GetValue(file)!, r.GetValue(seeds), r.GetValue(jobs), r.GetValue(shard), r.GetValue(outDir), r.GetValue(resume), r.GetValue(progress)), terminal(), errorTerminal(), host));
+        var cmd = new Command("campaign", "Run a fault-injection campaign: seeds, swarm plans, an oracle, a summary per profile") { file, seeds, jobs, shard, outDir, resume, progress, exitZero };
+        cmd.SetAction(r => Run(new Options(r.GetValue(file)!, r.GetValue(seeds), r.GetValue(jobs), r.GetValue(shard), r.GetValue(outDir), r.GetValue(resume), r.GetValue(progress), r.GetValue(exitZero)), terminal(), errorTerminal(), host));
         return cmd;
     }
 
     /// <summary>The command's options.</summary>
-    public sealed record Options(string File, string? Seeds = null, int Jobs = 1, string? Shard = null, string? Out = null, string? Resume = null, ProgressMode Progress = ProgressMode.Auto);
+    public sealed record Options(string File, string? Seeds = null, int Jobs = 1, string? Shard = null, string? Out = null, string? Resume = null, ProgressMode Progress = ProgressMode.Auto, bool ExitZero = false);
 
     /// <summary>Load a campaign file; null (with the message on stderr) when it is unusable.</summary>
     public static CampaignSpec? Load(string file, Terminal err)
@@ -56,21 +57,6 @@ internal static class CampaignCommand
         }
     }
 
-    public static bool TryShard(string? text, out int index, out int count)
-    {
-        index = 0;
-        count = 1;
-        if (text == null)
-        {
-            var ji = Environment.GetEnvironmentVariable("JOB_COMPLETION_INDEX");
-            var jn = Environment.GetEnvironmentVariable("KERNELSIM_SHARDS");
-            if (string.IsNullOrEmpty(ji) || string.IsNullOrEmpty(jn)) return true;
-            text = $"{ji}/{jn}";
-        }
-        var parts = text.Split('/');
-        return parts.Length == 2 && int.TryParse(parts[0], out index) && int.TryParse(parts[1], out count) && count >= 1 && index >= 0 && index < count;
-    }
-
     public static int Run(Options o, Terminal term, Terminal err, CliHost host)
     {
         var spec = Load(o.File, err);
@@ -84,9 +70,9 @@ internal static class CampaignCommand
             }
             spec = spec with { SeedFirst = a, SeedLast = b };
         }
-        if (!TryShard(o.Shard, out var si, out var sn))
+        if (!ShardEnvironment.TryResolve(o.Shard, Environment.GetEnvironmentVariable, out var si, out var sn, out _, out var shardError))
         {
-            err.Line($"kernelsim: --shard '{o.Shard}': expected I/N with 0 <= I < N");
+            err.Line($"kernelsim: {shardError}");
             return CliApp.UsageError;
         }
         if (o.Jobs < 1)
@@ -157,7 +143,7 @@ internal static class CampaignCommand
         term.Writer.Flush();
         err.Writer.Flush();
         if (outcome.Interrupted) return host.InterruptExitCode;
-        return summary.FoundProblems ? FoundProblems : 0;
+        return summary.FoundProblems && !o.ExitZero ? FoundProblems : 0;
     }
 
     /// <summary>Why an earlier run's header does not fit this invocation, or null.</summary>
