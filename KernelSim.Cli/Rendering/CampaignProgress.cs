@@ -38,7 +38,14 @@ internal static class CampaignProgress
         {
             case ProgressMode.Bar:
             {
-                var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(err) });
+                // The bar is only chosen for a terminal on stderr: say so, since a TextWriter hides it from Spectre.
+                var console = AnsiConsole.Create(new AnsiConsoleSettings
+                {
+                    Out = new AnsiConsoleOutput(err),
+                    Ansi = AnsiSupport.Yes,
+                    Interactive = InteractionSupport.Yes,
+                });
+                console.Profile.Width = TerminalWidth();
                 T result = default!;
                 console.Progress()
                     .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new CountColumn(), new RateColumn(), new RemainingTimeColumn())
@@ -69,6 +76,18 @@ internal static class CampaignProgress
             }
             default:
                 return work(() => { });
+        }
+    }
+
+    private static int TerminalWidth()
+    {
+        try
+        {
+            return Console.WindowWidth > 0 ? Console.WindowWidth : 80;
+        }
+        catch (IOException)
+        {
+            return 80;
         }
     }
 
