@@ -131,13 +131,13 @@ internal static class CampaignCommand
             var message = outcome.Interrupted ? $"interrupted after {outcome.Done} seeds" : $"complete: {outcome.Done} seeds";
             writer?.Finish(outcome.Interrupted ? CampaignManifest.Interrupted : CampaignManifest.Complete, message);
         }
-        var summary = dir != null ? CampaignOutput.WriteReports(dir, spec.Name) : live!.Finish();
+        var summary = dir != null ? CampaignOutput.WriteReports(dir) : live!.Finish();
 
         term.Line($"campaign {spec.Name}: seeds {spec.SeedFirst}..{spec.SeedLast}{(sn > 1 ? $", shard {si}/{sn} ({set.Count} seeds)" : "")}, profiles {string.Join(", ", spec.Profiles)}{(spec.Swarm ? ", swarm" : "")}");
         if (o.Resume != null) term.Line($"resumed after {start} seeds");
         CampaignSummaryTable.Write(term, summary);
         if (outcome.Interrupted) term.Line($"interrupted after {outcome.Done} seeds of {set.Count}");
-        if (dir != null) term.Line($"wrote {Path.Combine(dir, CampaignOutput.Results)}, {CampaignOutput.Plans}, {CampaignOutput.Manifest}, {CampaignOutput.SummaryCsv}, {CampaignOutput.Chart}");
+        if (dir != null) term.Line($"wrote {Path.Combine(dir, CampaignOutput.Results)}, {CampaignOutput.Plans}, {CampaignOutput.Manifest}, {CampaignOutput.SummaryCsv}, {CampaignOutput.Chart}, {CampaignOutput.Report}");
         if (outcome.Interrupted)
             err.Line(dir != null ? $"kernelsim: interrupted after {outcome.Done} seeds; continue with: kernelsim campaign {o.File} --resume {dir}" : $"kernelsim: interrupted after {outcome.Done} seeds");
         term.Writer.Flush();

@@ -45,7 +45,7 @@ internal static class MergeCommand
             err.Line($"kernelsim: missing: {m}");
         }
         CampaignSummaryTable.Write(term, report.Summary);
-        term.Line($"wrote {Path.Combine(outDir, CampaignOutput.Results)}, {CampaignOutput.Plans}, {CampaignOutput.Manifest}, {CampaignOutput.SummaryCsv}, {CampaignOutput.Chart}");
+        term.Line($"wrote {Path.Combine(outDir, CampaignOutput.Results)}, {CampaignOutput.Plans}, {CampaignOutput.Manifest}, {CampaignOutput.SummaryCsv}, {CampaignOutput.Chart}, {CampaignOutput.Report}");
         term.Writer.Flush();
         err.Writer.Flush();
         return report.Summary.FoundProblems ? CampaignCommand.FoundProblems : 0;

@@ -92,7 +92,7 @@ public static class CampaignMerge
             var message = missing == 0 ? $"merged {inputs.Count} input(s): {seeds} seeds" : $"merged {inputs.Count} input(s): {seeds} seeds, {missing} missing";
             File.WriteAllText(Path.Combine(outDir, CampaignOutput.Manifest),
                 CampaignJson.Text(new CampaignManifest(header, first.Manifest.File, status, header.SeedSet.Count, seeds, message, missing == 0 ? null : missingText)));
-            var summary = CampaignOutput.WriteReports(outDir, header.Campaign);
+            var summary = CampaignOutput.WriteReports(outDir);
             return new MergeReport(header, seeds, missing, missingText, summary);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -5,8 +5,8 @@ namespace KernelSim.Scenarios.Campaigns;
 
 /// <summary>
 /// The files of a campaign --out directory (docs/campaigns.md): results.jsonl and plans.jsonl (a header line,
-/// then one line per step / per seed, in seed order), campaign.json (header, status), and summary.csv and
-/// chart.svg, which are built from results.jsonl.
+/// then one line per step / per seed, in seed order), campaign.json (header, status), and summary.csv,
+/// chart.svg and report.html, which are built from results.jsonl.
 /// </summary>
 public static class CampaignOutput
 {
@@ -15,6 +15,7 @@ public static class CampaignOutput
     public const string Manifest = "campaign.json";
     public const string SummaryCsv = "summary.csv";
     public const string Chart = "chart.svg";
+    public const string Report = "report.html";
 
     /// <summary>The result lines of some records (no header), as `replay` prints them.</summary>
     public static string Jsonl(IEnumerable<OpRecord> records)
@@ -49,12 +50,17 @@ public static class CampaignOutput
     /// <summary>The summary of a results.jsonl, read line by line.</summary>
     public static CampaignSummary Summarize(string name, string resultsPath) => CampaignSummary.Of(name, ReadResults(resultsPath));
 
-    /// <summary>Write summary.csv and chart.svg of <paramref name="dir"/> from its results.jsonl; returns the summary.</summary>
-    public static CampaignSummary WriteReports(string dir, string name)
+    /// <summary>
+    /// Write summary.csv, chart.svg and report.html of <paramref name="dir"/> from its results.jsonl and
+    /// campaign.json; returns the summary.
+    /// </summary>
+    public static CampaignSummary WriteReports(string dir)
     {
-        var s = Summarize(name, Path.Combine(dir, Results));
+        var manifest = CampaignResultsWriter.ReadManifest(dir);
+        var s = Summarize(manifest.Header.Campaign, Path.Combine(dir, Results));
         File.WriteAllText(Path.Combine(dir, SummaryCsv), Csv(s));
         File.WriteAllText(Path.Combine(dir, Chart), Svg(s));
+        File.WriteAllText(Path.Combine(dir, Report), CampaignReport.Html(manifest, s));
         return s;
     }
 
@@ -70,46 +76,8 @@ public static class CampaignOutput
         return sb.ToString();
     }
 
-    /// <summary>A self-contained SVG: one stacked bar per profile of the seeds by worst outcome, with a legend.</summary>
-    public static string Svg(CampaignSummary s)
-    {
-        var profiles = s.Profiles;
-        var table = s.Table;
-        const int left = 110, width = 600, barH = 28, gap = 14, top = 40;
-        var legendTop = top + profiles.Count * (barH + gap) + 10;
-        var height = legendTop + 20 * ((table.Count + 2) / 3) + 20;
-        var sb = new StringBuilder();
-        var ci = CultureInfo.InvariantCulture;
-        sb.Append(ci, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{left + width + 20}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"12\">\n");
-        sb.Append(ci, $"<text x=\"10\" y=\"20\" font-size=\"14\" font-weight=\"bold\">{Xml(s.Name)}: seeds by worst outcome ({s.Seeds} seeds)</text>\n");
-        for (var i = 0; i < profiles.Count; i++)
-        {
-            var p = profiles[i];
-            var y = top + i * (barH + gap);
-            long total = 0;
-            foreach (var row in table.Values) total += row.GetValueOrDefault(p).Seeds;
-            sb.Append(ci, $"<text x=\"10\" y=\"{y + barH / 2 + 4}\">Linux {Xml(p)}</text>\n");
-            double x = left;
-            foreach (var (o, row) in table)
-            {
-                var n = row.GetValueOrDefault(p).Seeds;
-                if (n == 0 || total == 0) continue;
-                var w = width * (double)n / total;
-                sb.Append(ci, $"<rect x=\"{x:0.##}\" y=\"{y}\" width=\"{w:0.##}\" height=\"{barH}\" fill=\"{Outcomes.Color(o)}\"><title>{Outcomes.Name(o)}: {n} seeds</title></rect>\n");
-                x += w;
-            }
-        }
-        var k = 0;
-        foreach (var o in table.Keys)
-        {
-            var x = 10 + (k % 3) * 240;
-            var y = legendTop + (k / 3) * 20;
-            sb.Append(ci, $"<rect x=\"{x}\" y=\"{y}\" width=\"12\" height=\"12\" fill=\"{Outcomes.Color(o)}\"/><text x=\"{x + 18}\" y=\"{y + 11}\">{Outcomes.Name(o)}</text>\n");
-            k++;
-        }
-        sb.Append("</svg>\n");
-        return sb.ToString();
-    }
+    /// <summary>The chart: <see cref="CampaignChart"/>.</summary>
+    public static string Svg(CampaignSummary s) => CampaignChart.Svg(s);
 
     internal static string Xml(string s) => s.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal).Replace("\"", "&quot;", StringComparison.Ordinal);
 }

@@ -10,7 +10,10 @@ public sealed class CampaignSummary
     /// <summary>How many silent corruptions and simulator bugs are kept (the rest are counted).</summary>
     public const int Kept = 10;
 
-    private readonly List<(string Profile, Outcome Worst)> _current = [];
+    /// <summary>How many example seeds are kept per outcome and profile (for the report).</summary>
+    public const int ExamplesKept = 20;
+
+    private readonly List<(string Profile, Outcome Worst, string Workload)> _current = [];
     private ulong? _seed;
 
     public CampaignSummary(string name) => Name = name;
@@ -35,6 +38,9 @@ public sealed class CampaignSummary
 
     public long BugCount { get; private set; }
 
+    /// <summary>The first seeds (and their workload) whose worst outcome on a profile is an outcome.</summary>
+    public Dictionary<(Outcome Outcome, string Profile), List<(ulong Seed, string Workload)>> Examples { get; } = [];
+
     /// <summary>The seeds of each profile whose worst outcome is <paramref name="o"/>.</summary>
     public long SeedsWith(Outcome o, string profile) => Table.TryGetValue(o, out var row) ? row.GetValueOrDefault(profile).Seeds : 0;
 
@@ -58,8 +64,8 @@ public sealed class CampaignSummary
         Records++;
         if (!Profiles.Contains(r.Profile)) Profiles.Add(r.Profile);
         var i = _current.FindIndex(c => c.Profile == r.Profile);
-        if (i < 0) _current.Add((r.Profile, r.Outcome));
-        else if (r.Outcome > _current[i].Worst) _current[i] = (r.Profile, r.Outcome);
+        if (i < 0) _current.Add((r.Profile, r.Outcome, r.Workload));
+        else if (r.Outcome > _current[i].Worst) _current[i] = (r.Profile, r.Outcome, r.Workload);
         if (r.Outcome == Outcome.SilentCorruption && CorruptionCount++ < Kept) Corruptions.Add(r);
         if (r.Outcome == Outcome.SimBug && BugCount++ < Kept) Bugs.Add(r);
         if (r.Outcome == Outcome.Injected || r.Call == "final-check" && r.Outcome == Outcome.Complete) return;
@@ -76,8 +82,13 @@ public sealed class CampaignSummary
 
     private void EndSeed()
     {
-        foreach (var (p, w) in _current)
-            if (w != Outcome.Injected) Bump(w, p, 0, 1);
+        foreach (var (p, w, workload) in _current)
+        {
+            if (w == Outcome.Injected) continue;
+            Bump(w, p, 0, 1);
+            if (!Examples.TryGetValue((w, p), out var list)) Examples[(w, p)] = list = [];
+            if (list.Count < ExamplesKept) list.Add((_seed!.Value, workload));
+        }
         _current.Clear();
     }
 

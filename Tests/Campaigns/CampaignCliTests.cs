@@ -165,11 +165,11 @@ public class CampaignCliTests : TempDirTest
         var csv = File.ReadAllText(Path.Combine(dir, "summary.csv"));
         Assert.That(csv, Does.StartWith("profile,outcome,operations,seeds\n4.17,complete,"));
         var svg = File.ReadAllText(Path.Combine(dir, "chart.svg"));
-        Assert.That(svg, Does.StartWith("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+        Assert.That(svg, Does.StartWith("<svg width=\"900\" height=\"230\" version=\"1.1\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" xmlns=\"http://www.w3.org/2000/svg\">\n"));
         Assert.That(svg, Does.Contain(">Linux 6.12</text>"));
         var manifest = CampaignJson.ParseManifest(File.ReadAllText(Path.Combine(dir, "campaign.json")));
         Assert.That((manifest.Status, manifest.SeedsDone, manifest.SeedsTotal, manifest.Message), Is.EqualTo(("complete", 12UL, 12UL, "complete: 12 seeds")));
-        Assert.That(output, Does.EndWith($"wrote {Path.Combine(dir, "results.jsonl")}, plans.jsonl, campaign.json, summary.csv, chart.svg\n"));
+        Assert.That(output, Does.EndWith($"wrote {Path.Combine(dir, "results.jsonl")}, plans.jsonl, campaign.json, summary.csv, chart.svg, report.html\n"));
     }
 
     [Test]

@@ -160,7 +160,7 @@ public class CampaignStreamTests : TempDirTest
 
     private static void AssertSameFiles(string expected, string actual)
     {
-        foreach (var f in new[] { "results.jsonl", "plans.jsonl", "summary.csv", "chart.svg", "campaign.json" })
+        foreach (var f in new[] { "results.jsonl", "plans.jsonl", "summary.csv", "chart.svg", "campaign.json", "report.html" })
             Assert.That(File.ReadAllText(Path.Combine(actual, f)), Is.EqualTo(File.ReadAllText(Path.Combine(expected, f))), f);
     }
 
