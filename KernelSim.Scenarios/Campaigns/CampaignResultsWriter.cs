@@ -34,10 +34,20 @@ public sealed class CampaignResultsWriter : IDisposable
     /// <summary>Seeds written (the first <see cref="Done"/> seeds of the seed set).</summary>
     public ulong Done { get; private set; }
 
-    /// <summary>Start a new output in <paramref name="dir"/> (created if needed; earlier files are replaced).</summary>
-    /// <exception cref="CampaignOutputException">The directory cannot be written.</exception>
+    /// <summary>
+    /// Start a new output in <paramref name="dir"/> (created if needed; the files of an earlier complete run are
+    /// replaced, those of an unfinished one are not: it may be hours of work).
+    /// </summary>
+    /// <exception cref="CampaignOutputException">The directory cannot be written, or holds an unfinished run.</exception>
     public static CampaignResultsWriter Create(string dir, CampaignHeader header, string file, ulong total)
     {
+        var manifestPath = Path.Combine(dir, CampaignOutput.Manifest);
+        if (File.Exists(manifestPath))
+        {
+            var earlier = ReadManifest(dir);
+            if (earlier.Status is CampaignManifest.Running or CampaignManifest.Interrupted)
+                throw new CampaignOutputException($"--out {dir}: holds an unfinished run ({earlier.Message}, status {earlier.Status}): continue it with --resume {dir}, or remove it", unwritable: false);
+        }
         FileStream? results = null, plans = null;
         try
         {

@@ -148,6 +148,20 @@ public class CampaignStreamTests : TempDirTest
     }
 
     [Test]
+    public void Out_OverAnUnfinishedRun_IsRefused_Exit65_OverACompleteOne_Replaces()
+    {
+        Assert.That(CliRun.Invoke("campaign", Example, "--seeds", "1..3", "--out", Sub("a")).Code, Is.Zero);
+        var m = Path.Combine(Sub("a"), "campaign.json");
+        var manifest = CampaignJson.ParseManifest(File.ReadAllText(m));
+        File.WriteAllText(m, CampaignJson.Text(manifest with { Status = "interrupted", SeedsDone = 2, Message = "interrupted after 2 seeds" }));
+        var (code, _, err) = CliRun.Invoke("campaign", Example, "--seeds", "1..3", "--out", Sub("a"));
+        Assert.That((code, err), Is.EqualTo((65, $"kernelsim: --out {Sub("a")}: holds an unfinished run (interrupted after 2 seeds, status interrupted): continue it with --resume {Sub("a")}, or remove it\n")));
+        File.WriteAllText(m, CampaignJson.Text(manifest));
+        Assert.That(CliRun.Invoke("campaign", Example, "--seeds", "4..5", "--out", Sub("a")).Code, Is.Zero);
+        Assert.That(CampaignJson.ParseHeader(File.ReadLines(Path.Combine(Sub("a"), "results.jsonl")).First()).Seeds, Is.EqualTo(new SeedRange(4, 5)));
+    }
+
+    [Test]
     public void Resume_ACompleteRun_RunsNothingAndKeepsTheFiles()
     {
         Assert.That(CliRun.Invoke("campaign", Example, "--seeds", "1..5", "--out", Sub("a")).Code, Is.Zero);
