@@ -27,9 +27,10 @@ internal static class CampaignCommand
         var jobs = new Option<int>("--jobs", "-j") { Description = "Seeds run in parallel (default: the number of cores); results are identical for any value", DefaultValueFactory = _ => Environment.ProcessorCount };
         var shard = new Option<string?>("--shard") { Description = "Run shard I of N (seed index modulo N); default from JOB_COMPLETION_INDEX and KERNELSIM_SHARDS (Kubernetes Indexed Job) or SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_MIN and SLURM_ARRAY_TASK_COUNT (Slurm array) when set", HelpName = "I/N" };
         var exitZero = new Option<bool>("--exit-zero") { Description = "Exit 0 even when a seed shows silent corruption or a simulator bug (batch shards: the results and merge report them)" };
-        var outDir = new Option<string?>("--out", "-o") { Description = "Stream results.jsonl and plans.jsonl here as seeds finish; then campaign.json, summary.csv and chart.svg", HelpName = "DIR" };
+        var outDir = new Option<string?>("--out", "-o") { Description = "Stream results.jsonl and plans.jsonl here as seeds finish; then campaign.json, summary.csv, chart.svg and report.html", HelpName = "DIR" };
         var resume = new Option<string?>("--resume") { Description = "Continue the interrupted run in DIR (its seeds and shard; same campaign and kernelsim version)", HelpName = "DIR" };
         var progress = new Option<ProgressMode>("--progress") { Description = "Progress on stderr: auto (a bar when stderr is a terminal), bar, plain (a line every 5 s), none", HelpName = "auto|bar|plain|none", DefaultValueFactory = _ => ProgressMode.Auto };
+        progress.AcceptOnlyFromAmong("auto", "bar", "plain", "none");
         var cmd = new Command("campaign", "Run a fault-injection campaign: seeds, swarm plans, an oracle, a summary per profile") { file, seeds, jobs, shard, outDir, resume, progress, exitZero };
         cmd.SetAction(r => Run(new Options(r.GetValue(file)!, r.GetValue(seeds), r.GetValue(jobs), r.GetValue(shard), r.GetValue(outDir), r.GetValue(resume), r.GetValue(progress), r.GetValue(exitZero)), terminal(), errorTerminal(), host));
         return cmd;

@@ -142,6 +142,7 @@ public class CampaignCliTests : TempDirTest
     [TestCase("--seeds", "5..1", "--seeds '5..1'")]
     [TestCase("--shard", "3/3", "--shard '3/3'")]
     [TestCase("--jobs", "0", "--jobs: at least 1")]
+    [TestCase("--progress", "fancy", "Argument 'fancy' not recognized")]
     public void Campaign_BadOption_Exit2(string option, string value, string message)
     {
         var (code, _, err) = CliRun.Invoke("campaign", Example, option, value);
