@@ -17,8 +17,9 @@ internal static class CliApp
     public const int InternalError = 70;
 
     /// <summary>Run the command line; returns the process exit code.</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool color)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool color, CliHost? host = null)
     {
+        host ??= CliHost.None;
         Terminal Term() => new(stdout, color);
         Terminal ErrTerm() => new(stderr, false);
         var root = new RootCommand("KernelSim: a deterministic simulation of the Linux I/O stack below read(2), write(2) and mmap(2) (x86-64, pmem, DAX, machine checks)")
@@ -28,7 +29,7 @@ internal static class CliApp
             RunCommand.Create(Term, ErrTerm),
             WalkthroughCommand.Create(Term, ErrTerm),
             ExerciseCommand.Create(Term, ErrTerm),
-            CampaignCommand.Create(Term, ErrTerm),
+            CampaignCommand.Create(Term, ErrTerm, host),
             ReplayCommand.Create(Term, ErrTerm),
             ShrinkCommand.Create(Term, ErrTerm),
             MergeCommand.Create(Term, ErrTerm),
@@ -47,7 +48,8 @@ internal static class CliApp
         }
         try
         {
-            var rc = parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+            // ProcessTerminationTimeout null: the commands handle SIGINT/SIGTERM themselves (CliHost).
+            var rc = parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
             stdout.Flush();
             return rc;
         }

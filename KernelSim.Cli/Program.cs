@@ -4,5 +4,9 @@ namespace KernelSim.Cli;
 
 internal static class Program
 {
-    private static int Main(string[] args) => CliApp.Run(args, Console.Out, Console.Error, Terminal.DetectColor());
+    private static int Main(string[] args)
+    {
+        using var host = CliHost.ForProcess();
+        return CliApp.Run(args, Console.Out, Console.Error, Terminal.DetectColor(), host);
+    }
 }

@@ -2,30 +2,42 @@ using System.CommandLine;
 using KernelSim.Scenarios.Campaigns;
 using KernelSim.Cli.Rendering;
 using KernelSim.Scenarios;
-using Spectre.Console;
 
 namespace KernelSim.Cli.Commands;
 
 /// <summary>
-/// `kernelsim campaign FILE [--seeds A..B] [--jobs N] [--shard I/N] [--out DIR]`: run a fault-injection
-/// campaign (docs/campaigns.md). Exit 0, 1 when a seed showed silent corruption or a simulator bug, 2 for
-/// unusable input.
+/// `kernelsim campaign FILE [--seeds A..B] [--jobs N] [--shard I/N] [--out DIR | --resume DIR] [--progress M]`:
+/// run a fault-injection campaign (docs/campaigns.md), streaming results to --out as seeds finish. Exit codes:
+/// docs/cli.md.
 /// </summary>
 internal static class CampaignCommand
 {
     public const int FoundProblems = 1;
 
-    public static Command Create(Func<Terminal> terminal, Func<Terminal> errorTerminal)
+    /// <summary>The --out or --resume directory's contents do not fit this run (sysexits EX_DATAERR).</summary>
+    public const int DataError = 65;
+
+    /// <summary>The --out directory cannot be written (sysexits EX_CANTCREAT).</summary>
+    public const int CannotCreate = 73;
+
+    public static Command Create(Func<Terminal> terminal, Func<Terminal> errorTerminal, CliHost host)
     {
         var file = new Argument<string>("file") { Description = "Campaign file (YAML; see docs/campaigns.md)" };
         var seeds = new Option<string?>("--seeds") { Description = "Seed range A..B (inclusive), overriding the file's seeds:", HelpName = "A..B" };
         var jobs = new Option<int>("--jobs", "-j") { Description = "Seeds run in parallel (default: the number of cores); results are identical for any value", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var shard = new Option<string?>("--shard") { Description = "Run shard I of N (seed index modulo N); default from JOB_COMPLETION_INDEX and KERNELSIM_SHARDS when set", HelpName = "I/N" };
-        var outDir = new Option<string?>("--out", "-o") { Description = "Write results.jsonl, plans.jsonl, summary.csv and chart.svg here", HelpName = "DIR" };
-        var cmd = new Command("campaign", "Run a fault-injection campaign: seeds, swarm plans, an oracle, a summary per profile") { file, seeds, jobs, shard, outDir };
-        cmd.SetAction(r => Run(r.GetValue(file)!, r.GetValue(seeds), r.GetValue(jobs), r.GetValue(shard), r.GetValue(outDir), terminal(), errorTerminal()));
+        var shard = new Option<string?>("--shard") { Description = "Run shard I of N (seed index modulo N); default from JOB_COMPLETION_INDEX and KERNELSIM_SHARDS (Kubernetes Indexed Job) or SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_MIN and SLURM_ARRAY_TASK_COUNT (Slurm array) when set", HelpName = "I/N" };
+        var exitZero = new Option<bool>("--exit-zero") { Description = "Exit 0 even when a seed shows silent corruption or a simulator bug (batch shards: the results and merge report them)" };
+        var outDir = new Option<string?>("--out", "-o") { Description = "Stream results.jsonl and plans.jsonl here as seeds finish; then campaign.json, summary.csv, chart.svg and report.html", HelpName = "DIR" };
+        var resume = new Option<string?>("--resume") { Description = "Continue the interrupted run in DIR (its seeds and shard; same campaign and kernelsim version)", HelpName = "DIR" };
+        var progress = new Option<ProgressMode>("--progress") { Description = "Progress on stderr: auto (a bar when stderr is a terminal), bar, plain (a line every 5 s), none", HelpName = "auto|bar|plain|none", DefaultValueFactory = _ => ProgressMode.Auto };
+        progress.AcceptOnlyFromAmong("auto", "bar", "plain", "none");
+        var cmd = new Command("campaign", "Run a fault-injection campaign: seeds, swarm plans, an oracle, a summary per profile") { file, seeds, jobs, shard, outDir, resume, progress, exitZero };
+        cmd.SetAction(r => Run(new Options(r.GetValue(file)!, r.GetValue(seeds), r.GetValue(jobs), r.GetValue(shard), r.GetValue(outDir), r.GetValue(resume), r.GetValue(progress), r.GetValue(exitZero)), terminal(), errorTerminal(), host));
         return cmd;
     }
+
+    /// <summary>The command's options.</summary>
+    public sealed record Options(string File, string? Seeds = null, int Jobs = 1, string? Shard = null, string? Out = null, string? Resume = null, ProgressMode Progress = ProgressMode.Auto, bool ExitZero = false);
 
     /// <summary>Load a campaign file; null (with the message on stderr) when it is unusable.</summary>
     public static CampaignSpec? Load(string file, Terminal err)
@@ -46,70 +58,106 @@ internal static class CampaignCommand
         }
     }
 
-    public static bool TryShard(string? text, out int index, out int count)
+    public static int Run(Options o, Terminal term, Terminal err, CliHost host)
     {
-        index = 0;
-        count = 1;
-        if (text == null)
-        {
-            var ji = Environment.GetEnvironmentVariable("JOB_COMPLETION_INDEX");
-            var jn = Environment.GetEnvironmentVariable("KERNELSIM_SHARDS");
-            if (string.IsNullOrEmpty(ji) || string.IsNullOrEmpty(jn)) return true;
-            text = $"{ji}/{jn}";
-        }
-        var parts = text.Split('/');
-        return parts.Length == 2 && int.TryParse(parts[0], out index) && int.TryParse(parts[1], out count) && count >= 1 && index >= 0 && index < count;
-    }
-
-    public static int Run(string file, string? seeds, int jobs, string? shard, string? outDir, Terminal term, Terminal err)
-    {
-        var spec = Load(file, err);
+        var spec = Load(o.File, err);
         if (spec == null) return CliApp.UsageError;
-        if (seeds != null)
+        if (o.Seeds != null)
         {
-            if (!CampaignParser.TryParseSeeds(seeds, out var a, out var b))
+            if (!CampaignParser.TryParseSeeds(o.Seeds, out var a, out var b))
             {
-                err.Line($"kernelsim: --seeds '{seeds}': expected A..B with A <= B");
+                err.Line($"kernelsim: --seeds '{o.Seeds}': expected A..B with A <= B");
                 return CliApp.UsageError;
             }
             spec = spec with { SeedFirst = a, SeedLast = b };
         }
-        if (!TryShard(shard, out var si, out var sn))
+        if (!ShardEnvironment.TryResolve(o.Shard, Environment.GetEnvironmentVariable, out var si, out var sn, out _, out var shardError))
         {
-            err.Line($"kernelsim: --shard '{shard}': expected I/N with 0 <= I < N");
+            err.Line($"kernelsim: {shardError}");
             return CliApp.UsageError;
         }
-        if (jobs < 1)
+        if (o.Jobs < 1)
         {
             err.Line("kernelsim: --jobs: at least 1");
             return CliApp.UsageError;
         }
-        var list = CampaignEngine.Seeds(spec.SeedFirst, spec.SeedLast, si, sn);
-        CampaignResult result;
-        if (term.Color)
+        if (o.Out != null && o.Resume != null)
         {
-            // A progress bar on an interactive terminal only (redirected output stays byte-for-byte deterministic).
-            CampaignResult? r = null;
-            AnsiConsole.Progress().Start(ctx =>
+            err.Line("kernelsim: --out and --resume: give one (--resume DIR writes to DIR)");
+            return CliApp.UsageError;
+        }
+        var set = new SeedSet(spec.SeedFirst, spec.SeedLast, si, sn);
+        var header = CampaignProvenance.Header(spec, set);
+        var dir = o.Out ?? o.Resume;
+        CampaignResultsWriter? writer = null;
+        try
+        {
+            if (o.Resume != null)
             {
-                var task = ctx.AddTask($"campaign {spec.Name}", maxValue: list.Count);
-                r = CampaignEngine.Run(spec, list, jobs, () => task.Increment(1));
-            });
-            result = r!;
+                var manifest = CampaignResultsWriter.ReadManifest(o.Resume);
+                if (Mismatch(manifest.Header, header, o) is { } why)
+                {
+                    err.Line($"kernelsim: --resume {o.Resume}: {why}");
+                    return DataError;
+                }
+                set = manifest.Header.SeedSet;
+                spec = spec with { SeedFirst = set.First, SeedLast = set.Last };
+                (si, sn) = (set.ShardIndex, set.ShardCount);
+                writer = CampaignResultsWriter.Resume(o.Resume, manifest);
+            }
+            else if (o.Out != null)
+            {
+                writer = CampaignResultsWriter.Create(o.Out, header, o.File, set.Count);
+            }
         }
-        else
+        catch (CampaignOutputException e)
         {
-            result = CampaignEngine.Run(spec, list, jobs);
+            err.Line($"kernelsim: {e.Message}");
+            return e.Unwritable ? CannotCreate : DataError;
         }
-        term.Line($"campaign {spec.Name}: seeds {spec.SeedFirst}..{spec.SeedLast}{(sn > 1 ? $", shard {si}/{sn} ({list.Count} seeds)" : "")}, profiles {string.Join(", ", spec.Profiles)}{(spec.Swarm ? ", swarm" : "")}");
-        CampaignSummaryTable.Write(term, result);
-        if (outDir != null)
+
+        var start = writer?.Done ?? 0;
+        var live = writer == null ? new CampaignSummary(spec.Name) : null;
+        StreamOutcome outcome;
+        using (writer)
         {
-            CampaignOutput.WriteDir(outDir, result);
-            term.Line($"wrote {Path.Combine(outDir, "results.jsonl")}, plans.jsonl, summary.csv, chart.svg");
+            var mode = CampaignProgress.Resolve(o.Progress, host.ErrorIsTerminal);
+            outcome = CampaignProgress.Run(mode, err.Writer, spec.Name, start, set.Count, tick =>
+                CampaignEngine.Stream(spec, set, start, o.Jobs, r =>
+                {
+                    writer?.Write(r);
+                    live?.Add(r);
+                    tick();
+                }, host.Interrupt));
+            var message = outcome.Interrupted ? $"interrupted after {outcome.Done} seeds" : $"complete: {outcome.Done} seeds";
+            writer?.Finish(outcome.Interrupted ? CampaignManifest.Interrupted : CampaignManifest.Complete, message);
         }
+        var summary = dir != null ? CampaignOutput.WriteReports(dir) : live!.Finish();
+
+        term.Line($"campaign {spec.Name}: seeds {spec.SeedFirst}..{spec.SeedLast}{(sn > 1 ? $", shard {si}/{sn} ({set.Count} seeds)" : "")}, profiles {string.Join(", ", spec.Profiles)}{(spec.Swarm ? ", swarm" : "")}");
+        if (o.Resume != null) term.Line($"resumed after {start} seeds");
+        CampaignSummaryTable.Write(term, summary);
+        if (outcome.Interrupted) term.Line($"interrupted after {outcome.Done} seeds of {set.Count}");
+        if (dir != null) term.Line($"wrote {Path.Combine(dir, CampaignOutput.Results)}, {CampaignOutput.Plans}, {CampaignOutput.Manifest}, {CampaignOutput.SummaryCsv}, {CampaignOutput.Chart}, {CampaignOutput.Report}");
+        if (outcome.Interrupted)
+            err.Line(dir != null ? $"kernelsim: interrupted after {outcome.Done} seeds; continue with: kernelsim campaign {o.File} --resume {dir}" : $"kernelsim: interrupted after {outcome.Done} seeds");
         term.Writer.Flush();
         err.Writer.Flush();
-        return result.Records.Any(r => r.Outcome is Outcome.SilentCorruption or Outcome.SimBug) ? FoundProblems : 0;
+        if (outcome.Interrupted) return host.InterruptExitCode;
+        return summary.FoundProblems && !o.ExitZero ? FoundProblems : 0;
+    }
+
+    /// <summary>Why an earlier run's header does not fit this invocation, or null.</summary>
+    private static string? Mismatch(CampaignHeader was, CampaignHeader now, Options o)
+    {
+        if (was.SpecSha256 != now.SpecSha256)
+            return $"was run from another campaign (spec sha256 {was.SpecSha256[..12]}…, {o.File} has {now.SpecSha256[..12]}…)";
+        if (was.Kernelsim != now.Kernelsim)
+            return $"was run by kernelsim {was.Kernelsim}, this is {now.Kernelsim}: results of two versions cannot be mixed; start again with --out";
+        if (o.Seeds != null && (was.Seeds.First != now.Seeds.First || was.Seeds.Last != now.Seeds.Last))
+            return $"ran seeds {was.Seeds.First}..{was.Seeds.Last}, not {o.Seeds} (leave --seeds out to continue it)";
+        if (o.Shard != null && (was.Shard.Index != now.Shard.Index || was.Shard.Count != now.Shard.Count))
+            return $"ran shard {was.Shard.Index}/{was.Shard.Count}, not {o.Shard}";
+        return null;
     }
 }

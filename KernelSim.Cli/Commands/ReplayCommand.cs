@@ -31,7 +31,7 @@ internal static class ReplayCommand
         var runs = new List<(string Profile, Machine Machine)>();
         var (plan, records) = CampaignEngine.RunSeed(spec, seed, trace: true, (p, run) => runs.Add((p.ToString(), run.Machine)));
         err.Line($"# seed {seed} plan {plan.Id()}: {plan.Describe()}");
-        term.Writer.Write(CampaignOutput.Jsonl(records, CampaignEngine.GitCommit(Path.GetDirectoryName(Path.GetFullPath(file)))));
+        term.Writer.Write(CampaignOutput.Jsonl(records));
         if (trace == "text")
         {
             foreach (var (p, m) in runs)

@@ -6,23 +6,31 @@ using KernelSim.Profiles;
 namespace KernelSim.Cli.Commands;
 
 /// <summary>
-/// `kernelsim shrink SEED --campaign FILE [--kernel V] [--out FILE]`: minimise the seed's plan while its worst
-/// outcome stays the same, and write it as a scenario file with expectations (every workload but hostile).
+/// `kernelsim shrink SEED --campaign FILE [--target OUTCOME[@OP]] [--kernel V] [--out FILE]`: minimise the seed's
+/// plan while it still shows the target (default: its worst outcome), and write it as a scenario file with
+/// expectations (every workload but hostile). Exit 3: a hostile seed; exit 4: the seed does not show the target.
 /// </summary>
 internal static class ShrinkCommand
 {
+    /// <summary>The hostile workload's raw system calls cannot be written as scenario steps.</summary>
+    public const int CannotWrite = 3;
+
+    /// <summary>The seed does not show the target outcome (or, without --target, nothing worse than complete).</summary>
+    public const int TargetNotShown = 4;
+
     public static Command Create(Func<Terminal> terminal, Func<Terminal> errorTerminal)
     {
         var seed = new Argument<ulong>("seed") { Description = "The seed to shrink" };
         var campaign = new Option<string>("--campaign", "-c") { Description = "The campaign file", Required = true, HelpName = "FILE" };
-        var kernel = CommonOptions.Kernel("Shrink on this profile of the campaign (default: the one with the worst outcome)");
+        var target = new Option<string?>("--target", "-t") { Description = "The outcome to preserve, optionally of one operation: EIO, panic, SIGBUS-AR@load, EIO@pwritev (default: the seed's worst outcome)", HelpName = "OUTCOME[@OP]" };
+        var kernel = CommonOptions.Kernel("Shrink on this profile of the campaign (default: the first that shows the target)");
         var outFile = new Option<string?>("--out", "-o") { Description = "Write the scenario here (default: stdout)", HelpName = "FILE" };
-        var cmd = new Command("shrink", "Minimise a seed's plan and write it as a scenario file") { seed, campaign, kernel, outFile };
-        cmd.SetAction(r => Run(r.GetValue(seed), r.GetValue(campaign)!, r.GetValue(kernel), r.GetValue(outFile), terminal(), errorTerminal()));
+        var cmd = new Command("shrink", "Minimise a seed's plan and write it as a scenario file") { seed, campaign, target, kernel, outFile };
+        cmd.SetAction(r => Run(r.GetValue(seed), r.GetValue(campaign)!, r.GetValue(target), r.GetValue(kernel), r.GetValue(outFile), terminal(), errorTerminal()));
         return cmd;
     }
 
-    public static int Run(ulong seed, string file, KernelVersion? kernel, string? outFile, Terminal term, Terminal err)
+    public static int Run(ulong seed, string file, string? targetText, KernelVersion? kernel, string? outFile, Terminal term, Terminal err)
     {
         var spec = CampaignCommand.Load(file, err);
         if (spec == null) return CliApp.UsageError;
@@ -31,19 +39,37 @@ internal static class ShrinkCommand
             err.Line($"kernelsim: --kernel {k}: not a profile of campaign {spec.Name} ({string.Join(", ", spec.Profiles)})");
             return CliApp.UsageError;
         }
+        ShrinkTarget? target = null;
+        if (targetText != null)
+        {
+            if (!ShrinkTarget.TryParse(targetText, out var t))
+            {
+                err.Line($"kernelsim: --target '{targetText}': expected OUTCOME or OUTCOME@OP with an outcome of: {string.Join(", ", Enum.GetValues<Outcome>().Where(o => o != Outcome.Injected).Select(Outcomes.Name))}");
+                return CliApp.UsageError;
+            }
+            target = t;
+        }
         var plan = PlanGenerator.Generate(spec, seed);
-        var profile = Shrinker.PickProfile(spec, plan, kernel, out var worst);
-        var r = Shrinker.Shrink(spec, plan, profile, worst);
-        err.Line($"# seed {seed} on Linux {profile}: worst outcome {Outcomes.Name(worst)}; {plan.Steps.Count} -> {r.Shrunk.Steps.Count} steps in {r.Attempts} runs");
+        if (Shrinker.Pick(spec, plan, kernel, target) is not var (profile, chosen))
+        {
+            var where = kernel is { } kv ? $"Linux {kv}" : string.Join(", ", spec.Profiles.Select(p => $"Linux {p}"));
+            err.Line(target is { } t
+                ? $"kernelsim: seed {seed} shows no {t} on {where} (it shows {Shrinker.Shows(spec, plan, kernel)}); nothing written"
+                : $"kernelsim: seed {seed} shows nothing worse than complete on {where}: nothing to preserve (name an outcome with --target); nothing written");
+            err.Writer.Flush();
+            return TargetNotShown;
+        }
+        var r = Shrinker.Shrink(spec, plan, profile, chosen);
+        err.Line($"# seed {seed} on Linux {profile}: {chosen}; {plan.Steps.Count} -> {r.Shrunk.Steps.Count} steps in {r.Attempts} runs");
         err.Line($"# shrunk plan: {r.Shrunk.Describe()}");
         if (!ScenarioWriter.CanWrite(plan.Workload))
         {
             // Hostile plans are raw system calls with hostile arguments: no scenario step can express them.
             err.Line($"kernelsim: the {CampaignSpec.NameOf(plan.Workload)} workload cannot be written as a scenario (its steps are raw system calls); the shrunk plan is above");
             err.Writer.Flush();
-            return 3;
+            return CannotWrite;
         }
-        var text = ScenarioWriter.Write(spec, r, $"{spec.Name}-seed-{seed}");
+        var text = ScenarioWriter.Write(spec, r, ScenarioWriter.ScenarioName(spec, seed));
         if (outFile != null)
         {
             File.WriteAllText(outFile, text);

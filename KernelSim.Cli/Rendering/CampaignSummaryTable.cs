@@ -6,18 +6,15 @@ namespace KernelSim.Cli.Rendering;
 /// <summary>The console table of a campaign's outcomes per profile.</summary>
 public static class CampaignSummaryTable
 {
-    public static void Write(Terminal term, CampaignResult result) => Write(term, result.Spec.Name, result.Plans.Count, result.Records);
-
-    public static void Write(Terminal term, string name, int seeds, IReadOnlyList<OpRecord> records)
+    public static void Write(Terminal term, CampaignSummary s)
     {
-        var (profiles, table) = CampaignOutput.Summarize(records);
-        var t = new Table().Title($"campaign {name}: {seeds} seed(s) x {profiles.Count} profile(s)");
+        var t = new Table().Title($"campaign {s.Name}: {s.Seeds} seed(s) x {s.Profiles.Count} profile(s)");
         t.AddColumn("outcome");
-        foreach (var p in profiles) t.AddColumn(new TableColumn($"Linux {p}: ops / seeds").RightAligned());
-        foreach (var (o, row) in table)
+        foreach (var p in s.Profiles) t.AddColumn(new TableColumn($"Linux {p}: ops / seeds").RightAligned());
+        foreach (var (o, row) in s.Table)
         {
             var cells = new List<string> { Outcomes.Name(o) };
-            foreach (var p in profiles)
+            foreach (var p in s.Profiles)
             {
                 var v = row.GetValueOrDefault(p);
                 cells.Add($"{v.Ops} / {v.Seeds}");
@@ -26,11 +23,10 @@ public static class CampaignSummaryTable
         }
         term.Table(t);
         term.Line("ops: operations with that outcome; seeds: seeds whose worst outcome it is (silent-corruption > panic > … > complete).");
-        var bugs = records.Where(r => r.Outcome == Outcome.SimBug).ToList();
-        var corrupt = records.Where(r => r.Outcome == Outcome.SilentCorruption).ToList();
-        foreach (var r in corrupt.Take(10)) term.Line($"SILENT CORRUPTION: seed {r.Seed} on {r.Profile}, step {r.Step} {r.Call}: {r.Detail}");
-        foreach (var r in bugs.Take(10)) term.Line($"SIMULATOR BUG: seed {r.Seed} on {r.Profile}, step {r.Step} {r.Call}: {r.Detail}");
-        if (bugs.Count == 0) term.Line("simulator bugs: none");
+        foreach (var r in s.Corruptions) term.Line($"SILENT CORRUPTION: seed {r.Seed} on {r.Profile}, step {r.Step} {r.Call}: {r.Detail}");
+        if (s.CorruptionCount > s.Corruptions.Count) term.Line($"… and {s.CorruptionCount - s.Corruptions.Count} more silent corruption(s)");
+        foreach (var r in s.Bugs) term.Line($"SIMULATOR BUG: seed {r.Seed} on {r.Profile}, step {r.Step} {r.Call}: {r.Detail}");
+        if (s.BugCount > s.Bugs.Count) term.Line($"… and {s.BugCount - s.Bugs.Count} more simulator bug(s)");
+        if (s.BugCount == 0) term.Line("simulator bugs: none");
     }
-
 }

@@ -1,28 +1,27 @@
-using System.Diagnostics;
 using KernelSim.Profiles;
 
 namespace KernelSim.Scenarios.Campaigns;
 
-/// <summary>The records of a campaign run, sorted by seed, then profile order, then step.</summary>
-public sealed record CampaignResult(CampaignSpec Spec, string Commit, IReadOnlyList<CampaignPlan> Plans, IReadOnlyList<OpRecord> Records);
+/// <summary>The records of a campaign run held in memory (small runs and tests), sorted by seed, then profile order, then step.</summary>
+public sealed record CampaignResult(CampaignSpec Spec, IReadOnlyList<CampaignPlan> Plans, IReadOnlyList<OpRecord> Records);
+
+/// <summary>One seed's plan and its records on every profile.</summary>
+public sealed record SeedResult(ulong Seed, CampaignPlan Plan, IReadOnlyList<OpRecord> Records);
+
+/// <summary>How far a streamed run got: seeds delivered (a prefix of the seed order) and whether it was cancelled.</summary>
+public readonly record struct StreamOutcome(ulong Done, bool Interrupted);
 
 /// <summary>
 /// Runs the seeds of a campaign: each seed draws its plan and runs it on every profile, independently of
-/// every other seed, so the seeds run in parallel (--jobs) and the sorted results are identical for any
-/// number of jobs. --shard I/N keeps the seeds whose index (seed − first) is I modulo N.
+/// every other seed, so the seeds run in parallel (--jobs) and the results are identical for any number of
+/// jobs. Results are delivered in seed order through a reorder buffer of a few seeds per job, so memory is
+/// O(jobs), not O(seeds).
 /// </summary>
 public static class CampaignEngine
 {
-    public static IReadOnlyList<ulong> Seeds(ulong first, ulong last, int shardIndex, int shardCount)
-    {
-        var list = new List<ulong>();
-        for (var s = first; ; s++)
-        {
-            if ((s - first) % (ulong)shardCount == (ulong)shardIndex) list.Add(s);
-            if (s == last) break;
-        }
-        return list;
-    }
+    /// <summary>The seeds of first..last in shard I of N, as a list (small ranges; the engine itself uses <see cref="SeedSet"/>).</summary>
+    public static IReadOnlyList<ulong> Seeds(ulong first, ulong last, int shardIndex, int shardCount) =>
+        new SeedSet(first, last, shardIndex, shardCount).From(0).ToList();
 
     /// <summary>All records of one seed (its plan on every profile, in the file's profile order).</summary>
     public static (CampaignPlan Plan, List<OpRecord> Records) RunSeed(CampaignSpec spec, ulong seed, bool trace = false, Action<KernelVersion, SeedRun>? onRun = null)
@@ -38,50 +37,102 @@ public static class CampaignEngine
         return (plan, records);
     }
 
-    public static CampaignResult Run(CampaignSpec spec, IReadOnlyList<ulong> seeds, int jobs, Action? onSeedDone = null, string? commit = null)
-    {
-        var plans = new CampaignPlan[seeds.Count];
-        var results = new List<OpRecord>[seeds.Count];
-        Parallel.For(0, seeds.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, jobs) }, k =>
-        {
-            try
-            {
-                (plans[k], results[k]) = RunSeed(spec, seeds[k]);
-            }
-            catch (Exception e)
-            {
-                // Plan generation or the runner itself failed: still a result, with the seed.
-                plans[k] = new CampaignPlan(seeds[k], spec.Workloads[0].Kind, false, [], []);
-                results[k] = [new OpRecord(seeds[k], "-", "-", "-", 0, "(campaign)", null, Outcome.SimBug, $"{e.GetType().FullName}: {e.Message}")];
-            }
-            onSeedDone?.Invoke();
-        });
-        var all = new List<OpRecord>();
-        foreach (var r in results) all.AddRange(r);
-        return new CampaignResult(spec, commit ?? GitCommit(Path.GetDirectoryName(Path.GetFullPath(spec.File))), plans, all);
-    }
-
-    /// <summary>git rev-parse HEAD of the repository holding <paramref name="dir"/> (the campaign file's), or "unknown".</summary>
-    public static string GitCommit(string? dir = null)
+    /// <summary>One seed, never throwing: plan generation or a runner failure is a sim-bug record with the seed.</summary>
+    public static SeedResult RunSeedSafely(CampaignSpec spec, ulong seed)
     {
         try
         {
-            var psi = new ProcessStartInfo("git", "rev-parse HEAD")
-            {
-                WorkingDirectory = dir is { Length: > 0 } && Directory.Exists(dir) ? dir : Environment.CurrentDirectory,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            using var p = System.Diagnostics.Process.Start(psi);
-            if (p == null) return "unknown";
-            var text = p.StandardOutput.ReadToEnd().Trim();
-            p.WaitForExit();
-            return p.ExitCode == 0 && text.Length >= 7 ? text : "unknown";
+            var (plan, records) = RunSeed(spec, seed);
+            return new SeedResult(seed, plan, records);
         }
-        catch (Exception)
+        catch (Exception e)
         {
-            return "unknown";
+            var plan = new CampaignPlan(seed, spec.Workloads[0].Kind, false, [], []);
+            return new SeedResult(seed, plan, [new OpRecord(seed, "-", "-", "-", 0, "(campaign)", null, Outcome.SimBug, $"{e.GetType().FullName}: {e.Message}")]);
         }
+    }
+
+    /// <summary>
+    /// Run seeds <paramref name="start"/>.. of <paramref name="seeds"/> on <paramref name="jobs"/> threads and
+    /// hand each result to <paramref name="sink"/> in seed order (one call at a time). When
+    /// <paramref name="cancel"/> fires, no new seed starts; the seeds in flight finish and are delivered, so
+    /// what was delivered is always a prefix of the seed order. An exception of the sink stops the run and is
+    /// rethrown.
+    /// </summary>
+    public static StreamOutcome Stream(CampaignSpec spec, SeedSet seeds, ulong start, int jobs, Action<SeedResult> sink, CancellationToken cancel = default) =>
+        Stream(spec, seeds.Count, seeds.At, start, jobs, sink, cancel);
+
+    private static StreamOutcome Stream(CampaignSpec spec, ulong total, Func<ulong, ulong> seedAt, ulong start, int jobs, Action<SeedResult> sink, CancellationToken cancel)
+    {
+        jobs = Math.Max(1, jobs);
+        // At most `window` seeds are taken and not yet delivered: the reorder buffer is bounded.
+        var window = 4 * jobs;
+        using var slots = new SemaphoreSlim(window);
+        var pending = new Dictionary<ulong, SeedResult>();
+        var next = start;
+        var delivered = start;
+        Exception? failure = null;
+        var gate = new object();
+
+        void Worker()
+        {
+            while (true)
+            {
+                slots.Wait();
+                ulong k;
+                lock (gate)
+                {
+                    if (cancel.IsCancellationRequested || failure != null || next >= total)
+                    {
+                        slots.Release();
+                        return;
+                    }
+                    k = next++;
+                }
+                var r = RunSeedSafely(spec, seedAt(k));
+                lock (gate)
+                {
+                    pending[k] = r;
+                    while (failure == null && pending.Remove(delivered, out var d))
+                    {
+                        try
+                        {
+                            sink(d);
+                        }
+                        catch (Exception e)
+                        {
+                            failure = e;
+                            slots.Release(jobs); // wake the workers waiting for a slot: they see the failure and stop
+                            break;
+                        }
+                        delivered++;
+                        slots.Release();
+                    }
+                }
+            }
+        }
+
+        var threads = new Thread[jobs];
+        for (var i = 0; i < jobs; i++)
+        {
+            threads[i] = new Thread(Worker) { IsBackground = true, Name = $"campaign-{i}" };
+            threads[i].Start();
+        }
+        foreach (var t in threads) t.Join();
+        if (failure != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        return new StreamOutcome(delivered, delivered < total);
+    }
+
+    /// <summary>Run a list of seeds and keep everything in memory (tests, small runs).</summary>
+    public static CampaignResult Run(CampaignSpec spec, IReadOnlyList<ulong> seeds, int jobs)
+    {
+        var plans = new List<CampaignPlan>();
+        var records = new List<OpRecord>();
+        Stream(spec, (ulong)seeds.Count, k => seeds[(int)k], 0, jobs, r =>
+        {
+            plans.Add(r.Plan);
+            records.AddRange(r.Records);
+        }, CancellationToken.None);
+        return new CampaignResult(spec, plans, records);
     }
 }

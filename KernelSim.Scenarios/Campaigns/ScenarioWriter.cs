@@ -1,6 +1,8 @@
 using System.Globalization;
-using System.Text;
 using KernelSim.Uapi;
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+using YamlDotNet.RepresentationModel;
 
 namespace KernelSim.Scenarios.Campaigns;
 
@@ -9,7 +11,8 @@ namespace KernelSim.Scenarios.Campaigns;
 /// observed: each operation's return value (or no return) and its signal. Every workload but hostile: ramfs,
 /// mmap, /dev/pmem0 buffered and O_DIRECT (machine.pmem, poison-pmem, ndctl inject-error), fsdax
 /// (machine.filesystems, poison-file) and virtio-fs (machine.virtiofs, host-truncate). The media and host
-/// file contents are not the campaign's byte patterns; the expectations do not depend on them.
+/// file contents are not the campaign's byte patterns; the expectations do not depend on them. The text is
+/// built as YAML nodes and written by YamlDotNet's emitter, so any campaign name or path stays valid YAML.
 /// </summary>
 public static class ScenarioWriter
 {
@@ -18,50 +21,85 @@ public static class ScenarioWriter
 
     public static bool CanWrite(WorkloadKind w) => w != WorkloadKind.Hostile;
 
+    /// <summary>
+    /// The scenario's name: "CAMPAIGN-seed-N", with every character a scenario name cannot hold (letters, digits,
+    /// '-', '_', '.'; a letter first) replaced by '-' ("it's odd" → "it-s-odd-seed-46"). The title keeps the
+    /// campaign's real name.
+    /// </summary>
+    public static string ScenarioName(CampaignSpec spec, ulong seed)
+    {
+        var sb = new System.Text.StringBuilder();
+        foreach (var c in spec.Name)
+        {
+            var ok = char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-';
+            if (ok) sb.Append(c);
+            else if (sb.Length > 0 && sb[^1] != '-') sb.Append('-');
+        }
+        var slug = sb.ToString().Trim('-');
+        if (slug.Length == 0 || !char.IsAsciiLetter(slug[0])) slug = "campaign-" + slug;
+        return string.Create(CultureInfo.InvariantCulture, $"{slug.TrimEnd('-')}-seed-{seed}");
+    }
+
     public static string Write(CampaignSpec spec, Shrinker.Result r, string name)
     {
         var plan = r.Shrunk;
         var run = r.Run;
         var ci = CultureInfo.InvariantCulture;
-        var sb = new StringBuilder();
-        sb.Append(ci, $"# Shrunk by `kernelsim shrink {plan.Seed} --campaign {spec.File}` from {r.Original.Steps.Count} to {plan.Steps.Count} steps.\n");
-        sb.Append(ci, $"# Original plan: {r.Original.Describe()}\n");
-        sb.Append(ci, $"scenario: {name}\n");
-        sb.Append(ci, $"title: \"campaign {spec.Name}, seed {plan.Seed} on Linux {r.Profile}: worst outcome {Outcomes.Name(r.Target)}\"\n");
-        sb.Append("machine:\n");
-        sb.Append(ci, $"  kernel: \"{r.Profile}\"\n");
-        sb.Append(ci, $"  cpu: {spec.Cpu.Name}\n");
-        sb.Append(ci, $"  dram: {spec.Dram >> 20}M\n");
-        sb.Append(ci, $"  seed: {plan.Seed}\n");
+        var comments = new[]
+        {
+            $"Shrunk by `kernelsim shrink {plan.Seed} --campaign {spec.File}{(r.Target.Worst ? "" : $" --target {r.Target}")}` from {r.Original.Steps.Count} to {plan.Steps.Count} steps.",
+            $"Original plan: {r.Original.Describe()}",
+        };
+        var top = new YamlMappingNode
+        {
+            { "scenario", name },
+            { "title", $"campaign {spec.Name}, seed {plan.Seed} on Linux {r.Profile}: {r.Target}" },
+        };
+        var machine = new YamlMappingNode
+        {
+            { "kernel", new YamlScalarNode(r.Profile.ToString()) { Style = ScalarStyle.DoubleQuoted } },
+            { "cpu", spec.Cpu.Name },
+            { "dram", string.Create(ci, $"{spec.Dram >> 20}M") },
+            { "seed", Num(plan.Seed) },
+        };
+        top.Add("machine", machine);
         var w = plan.Workload;
-        if (plan.WorkManual) sb.Append("  work: manual\n");
-        if (w == WorkloadKind.RamfsRw) sb.Append("  ramfs: {mount: /mnt/ramfs}\n");
-        if (CampaignSpec.IsPmem(w)) sb.Append(ci, $"  pmem: {{bus: nfit, namespaces: [{{size: {spec.PmemSize >> 20}M, mode: fsdax}}]}}\n");
-        if (w == WorkloadKind.Fsdax) sb.Append("  filesystems: [{device: pmem0, mount: /mnt/pmem, dax: always}]\n");
+        if (plan.WorkManual) machine.Add("work", "manual");
+        if (w == WorkloadKind.RamfsRw) machine.Add("ramfs", Flow(("mount", "/mnt/ramfs")));
+        if (CampaignSpec.IsPmem(w))
+            machine.Add("pmem", Flow(("bus", "nfit"), ("namespaces", FlowSeq(Flow(("size", string.Create(ci, $"{spec.PmemSize >> 20}M")), ("mode", "fsdax"))))));
+        if (w == WorkloadKind.Fsdax) machine.Add("filesystems", FlowSeq(Flow(("device", "pmem0"), ("mount", "/mnt/pmem"), ("dax", "always"))));
         // Before 5.4 there is no virtio-fs (SeedRunner's open fails at setup): the scenario has no share either,
         // since a share that cannot mount is a setup failure of the scenario; the open fails the same way.
         var setupFailed = run.Records.Count > 0 && run.Records[0].Call.StartsWith("setup:", StringComparison.Ordinal);
         if (w == WorkloadKind.Virtiofs && !setupFailed)
-            sb.Append(ci, $"  virtiofs:\n    - {{tag: myfs, mount: /mnt/virtiofs, window: 1G, dax: always, policy: upstream-async-livelock, files: [{{name: data, size: {CampaignPlan.Region / 1024}K, node: 5}}]}}\n");
-        sb.Append("actors:\n  - name: app\n    signals: {SIGBUS: catch, SIGSEGV: catch}\n    mappings:\n");
-        sb.Append(ci, $"      - {{name: buf, size: {CampaignPlan.BufSize / 1024}K, prot: rw, type: {(plan.Workload == WorkloadKind.MmapShared ? "shared" : "private")}, fill: \"i*7+3\"}}\n");
-        sb.Append("steps:\n");
+            machine.Add("virtiofs", new YamlSequenceNode(Flow(("tag", "myfs"), ("mount", "/mnt/virtiofs"), ("window", "1G"), ("dax", "always"), ("policy", "upstream-async-livelock"),
+                ("files", FlowSeq(Flow(("name", "data"), ("size", string.Create(ci, $"{CampaignPlan.Region / 1024}K")), ("node", "5")))))));
+        top.Add("actors", new YamlSequenceNode(new YamlMappingNode
+        {
+            { "name", "app" },
+            { "signals", Flow(("SIGBUS", "catch"), ("SIGSEGV", "catch")) },
+            { "mappings", new YamlSequenceNode(Flow(("name", "buf"), ("size", string.Create(ci, $"{CampaignPlan.BufSize / 1024}K")), ("prot", "rw"),
+                ("type", plan.Workload == WorkloadKind.MmapShared ? "shared" : "private"), ("fill", new YamlScalarNode("i*7+3") { Style = ScalarStyle.DoubleQuoted }))) },
+        }));
+        var steps = new YamlSequenceNode();
+        top.Add("steps", steps);
         if (setupFailed)
         {
             // The release has no such filesystem (virtio-fs is 5.4+): the open fails and no operation runs.
-            sb.Append(ci, $"  - open: {{path: {FilePath(w)}, flags: {OpenFlags(w)}, as: f}}\n    expect:\n").Append(Expect(run.Records[0]));
-            return sb.ToString();
+            steps.Add(new YamlMappingNode { { "open", Flow(("path", FilePath(w)), ("flags", OpenFlags(w)), ("as", "f")) }, { "expect", Expect(run.Records[0]) } });
+            return Emit(comments, top);
         }
         if (w == WorkloadKind.RamfsRw)
-            sb.Append(ci, $"  - create-file: {{path: /mnt/ramfs/data, size: {CampaignPlan.Region / 1024}K, fill: \"i^0x33\"}}\n");
+            steps.Add(Block(("create-file", Flow(("path", "/mnt/ramfs/data"), ("size", string.Create(ci, $"{CampaignPlan.Region / 1024}K")), ("fill", new YamlScalarNode("i^0x33") { Style = ScalarStyle.DoubleQuoted })))));
         if (CampaignSpec.IsFile(w))
-            sb.Append(ci, $"  - open: {{path: {FilePath(w)}, flags: {OpenFlags(w)}, as: f}}\n    expect: {{signal: none}}\n");
+            steps.Add(new YamlMappingNode { { "open", Flow(("path", FilePath(w)), ("flags", OpenFlags(w)), ("as", "f")) }, { "expect", Flow(("signal", "none")) } });
         if (w == WorkloadKind.Fsdax)
         {
             // SeedRunner writes the file's 64 KiB through the filesystem from the user buffer before the plan starts.
-            sb.Append(ci, $"  - pwrite: {{fd: f, buf: buf, len: {CampaignPlan.Region}, pos: 0}}\n    expect: {{ret: {CampaignPlan.Region}}}\n");
+            steps.Add(new YamlMappingNode { { "pwrite", Flow(("fd", "f"), ("buf", "buf"), ("len", Num(CampaignPlan.Region)), ("pos", "0")) }, { "expect", Flow(("ret", Num(CampaignPlan.Region))) } });
         }
-        var stepsStart = sb.Length;
+        var stepsStart = steps.Children.Count;
         var records = new Dictionary<int, OpRecord>();
         foreach (var rec in run.Records) records[rec.Step] = rec;
         for (var i = 0; i < plan.Steps.Count; i++)
@@ -71,48 +109,98 @@ public static class ScenarioWriter
             if (s.IsFault)
             {
                 foreach (var off in run.Applied.GetValueOrDefault(i) ?? [])
-                {
-                    switch (s.Kind)
-                    {
-                        case StepKind.PoisonDevice or StepKind.StormDevice when w == WorkloadKind.Fsdax:
-                            sb.Append(ci, $"  - poison-file: {{path: /mnt/pmem/data, offset: 0x{off:x}}}\n");
-                            break;
-                        case StepKind.PoisonDevice or StepKind.StormDevice:
-                            sb.Append(ci, $"  - poison-pmem: {{device: pmem0, offset: 0x{off:x}}}\n");
-                            break;
-                        case StepKind.Badblocks:
-                            // off is the block SeedRunner gave ndctl (the file's sector on fsdax).
-                            sb.Append(ci, $"  - ndctl: inject-error {Namespace} --block={off} --count={s.Len}\n");
-                            break;
-                        case StepKind.HostTruncate:
-                            sb.Append(ci, $"  - host-truncate: {{file: data, size: {off}}}\n");
-                            break;
-                        case StepKind.PoisonBuffer or StepKind.StormBuffer:
-                            sb.Append(ci, $"  - poison: {{at: buf+0x{off:x}}}\n");
-                            break;
-                        case StepKind.UnmapPage:
-                            sb.Append(ci, $"  - munmap: {{at: buf+0x{off:x}, len: 4096}}\n");
-                            break;
-                        case StepKind.ReadonlyPage:
-                            sb.Append(ci, $"  - mprotect: {{at: buf+0x{off:x}, len: 4096, prot: r}}\n");
-                            break;
-                        case StepKind.SubpageHole:
-                            sb.Append(ci, $"  - subpage-protect: {{at: buf+0x{off:x}, len: {s.Len}, access: deny}}\n");
-                            break;
-                    }
-                }
+                    if (Fault(s, w, off) is { } f) steps.Add(f);
                 continue;
             }
-            sb.Append("  - ").Append(Step(s)).Append('\n');
-            sb.Append("    expect:\n").Append(Expect(rec));
+            var (op, args) = Step(s);
+            steps.Add(new YamlMappingNode { { op, args }, { "expect", Expect(rec) } });
         }
-        if (sb.Length == stepsStart && !CampaignSpec.IsFile(w))
+        if (steps.Children.Count == stepsStart && !CampaignSpec.IsFile(w))
         {
-            // The plan shrank to nothing (its worst outcome needs no step): one harmless load, as the format needs a step.
-            sb.Append("  - load: {at: buf, len: 1}\n    expect:\n      ret: 1\n      signal: none\n");
+            // The plan shrank to nothing (its outcome needs no step): one harmless load, as the format needs a step.
+            steps.Add(new YamlMappingNode { { "load", Flow(("at", "buf"), ("len", "1")) }, { "expect", new YamlMappingNode { { "ret", "1" }, { "signal", "none" } } } });
         }
-        return sb.ToString();
+        return Emit(comments, top);
     }
+
+    private static YamlMappingNode? Fault(PlanStep s, WorkloadKind w, ulong off)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var at = string.Create(ci, $"buf+0x{off:x}");
+        var hex = string.Create(ci, $"0x{off:x}");
+        return s.Kind switch
+        {
+            StepKind.PoisonDevice or StepKind.StormDevice when w == WorkloadKind.Fsdax => Block(("poison-file", Flow(("path", "/mnt/pmem/data"), ("offset", hex)))),
+            StepKind.PoisonDevice or StepKind.StormDevice => Block(("poison-pmem", Flow(("device", "pmem0"), ("offset", hex)))),
+            // off is the block SeedRunner gave ndctl (the file's sector on fsdax).
+            StepKind.Badblocks => Block(("ndctl", string.Create(ci, $"inject-error {Namespace} --block={off} --count={s.Len}"))),
+            StepKind.HostTruncate => Block(("host-truncate", Flow(("file", "data"), ("size", Num(off))))),
+            StepKind.PoisonBuffer or StepKind.StormBuffer => Block(("poison", Flow(("at", at)))),
+            StepKind.UnmapPage => Block(("munmap", Flow(("at", at), ("len", "4096")))),
+            StepKind.ReadonlyPage => Block(("mprotect", Flow(("at", at), ("len", "4096"), ("prot", "r")))),
+            StepKind.SubpageHole => Block(("subpage-protect", Flow(("at", at), ("len", Num(s.Len)), ("access", "deny")))),
+            _ => null,
+        };
+    }
+
+    /// <summary>The scenario text, written by YamlDotNet's emitter (quoting decided by the emitter, never by hand).</summary>
+    private static string Emit(IEnumerable<string> comments, YamlMappingNode top)
+    {
+        var sw = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
+        var e = new Emitter(sw, new EmitterSettings().WithBestWidth(int.MaxValue).WithIndentedSequences().WithNewLine("\n"));
+        e.Emit(new StreamStart());
+        e.Emit(new DocumentStart(null, null, true));
+        // A comment is one line: a newline in a path or plan text would end it.
+        foreach (var c in comments) e.Emit(new Comment(c.Replace('\n', ' ').Replace('\r', ' '), false));
+        EmitNode(e, top);
+        e.Emit(new DocumentEnd(true));
+        e.Emit(new StreamEnd());
+        return sw.ToString();
+    }
+
+    private static void EmitNode(IEmitter e, YamlNode n)
+    {
+        switch (n)
+        {
+            case YamlScalarNode s:
+                e.Emit(new Scalar(AnchorName.Empty, TagName.Empty, s.Value ?? "", s.Style, true, true));
+                break;
+            case YamlSequenceNode q:
+                e.Emit(new SequenceStart(AnchorName.Empty, TagName.Empty, true, q.Style));
+                foreach (var c in q.Children) EmitNode(e, c);
+                e.Emit(new SequenceEnd());
+                break;
+            case YamlMappingNode m:
+                e.Emit(new MappingStart(AnchorName.Empty, TagName.Empty, true, m.Style));
+                foreach (var (k, v) in m.Children)
+                {
+                    EmitNode(e, k);
+                    EmitNode(e, v);
+                }
+                e.Emit(new MappingEnd());
+                break;
+        }
+    }
+
+    private static YamlMappingNode Flow(params (string Key, YamlNode Value)[] pairs)
+    {
+        var m = new YamlMappingNode { Style = MappingStyle.Flow };
+        foreach (var (k, v) in pairs) m.Add(k, v);
+        return m;
+    }
+
+    private static YamlMappingNode Block(params (string Key, YamlNode Value)[] pairs)
+    {
+        var m = Flow(pairs);
+        m.Style = MappingStyle.Block;
+        return m;
+    }
+
+    private static YamlSequenceNode FlowSeq(params YamlNode[] items) => new(items) { Style = SequenceStyle.Flow };
+
+    private static YamlScalarNode Num(ulong v) => new(v.ToString(CultureInfo.InvariantCulture));
+
+    private static YamlScalarNode Num(long v) => new(v.ToString(CultureInfo.InvariantCulture));
 
     private static string FilePath(WorkloadKind w) => w switch
     {
@@ -129,53 +217,53 @@ public static class ScenarioWriter
         _ => "O_RDWR",
     };
 
-    private static string Step(PlanStep s)
+    private static (string Op, YamlMappingNode Args) Step(PlanStep s)
     {
         var ci = CultureInfo.InvariantCulture;
-        string Iov()
+        YamlScalarNode At(ulong off) => new(string.Create(ci, $"buf+0x{off:x}"));
+        YamlSequenceNode Iov()
         {
-            var parts = new List<string>();
-            for (var k = 0; k + 1 < s.Segs!.Length; k += 2) parts.Add(string.Create(ci, $"{{at: buf+0x{s.Segs[k]:x}, len: {s.Segs[k + 1]}}}"));
-            return "[" + string.Join(", ", parts) + "]";
+            var list = new YamlSequenceNode { Style = SequenceStyle.Flow };
+            for (var k = 0; k + 1 < s.Segs!.Length; k += 2) list.Add(Flow(("at", At(s.Segs[k])), ("len", Num(s.Segs[k + 1]))));
+            return list;
         }
+        var f = new YamlScalarNode("f");
         return s.Kind switch
         {
-            StepKind.Read => string.Create(ci, $"read: {{fd: f, buf: buf+0x{s.Off:x}, len: {s.Len}}}"),
-            StepKind.Write => string.Create(ci, $"write: {{fd: f, buf: buf+0x{s.Off:x}, len: {s.Len}}}"),
-            StepKind.Pread => string.Create(ci, $"pread: {{fd: f, buf: buf+0x{s.Off:x}, len: {s.Len}, pos: {s.Pos}}}"),
-            StepKind.Pwrite => string.Create(ci, $"pwrite: {{fd: f, buf: buf+0x{s.Off:x}, len: {s.Len}, pos: {s.Pos}}}"),
-            StepKind.Readv => $"readv: {{fd: f, iov: {Iov()}}}",
-            StepKind.Writev => $"writev: {{fd: f, iov: {Iov()}}}",
-            StepKind.Preadv => string.Create(ci, $"preadv: {{fd: f, iov: {Iov()}, pos: {s.Pos}}}"),
-            StepKind.Pwritev => string.Create(ci, $"pwritev: {{fd: f, iov: {Iov()}, pos: {s.Pos}}}"),
-            StepKind.Load => string.Create(ci, $"load: {{at: buf+0x{s.Off:x}, len: {s.Len}}}"),
-            StepKind.Store => string.Create(ci, $"store: {{at: buf+0x{s.Off:x}, len: {s.Len}, fill: 0x{s.Fill:x2}}}"),
-            StepKind.Fsync => "fsync: f",
+            StepKind.Read => ("read", Flow(("fd", f), ("buf", At(s.Off)), ("len", Num(s.Len)))),
+            StepKind.Write => ("write", Flow(("fd", f), ("buf", At(s.Off)), ("len", Num(s.Len)))),
+            StepKind.Pread => ("pread", Flow(("fd", f), ("buf", At(s.Off)), ("len", Num(s.Len)), ("pos", Num(s.Pos)))),
+            StepKind.Pwrite => ("pwrite", Flow(("fd", f), ("buf", At(s.Off)), ("len", Num(s.Len)), ("pos", Num(s.Pos)))),
+            StepKind.Readv => ("readv", Flow(("fd", f), ("iov", Iov()))),
+            StepKind.Writev => ("writev", Flow(("fd", f), ("iov", Iov()))),
+            StepKind.Preadv => ("preadv", Flow(("fd", f), ("iov", Iov()), ("pos", Num(s.Pos)))),
+            StepKind.Pwritev => ("pwritev", Flow(("fd", f), ("iov", Iov()), ("pos", Num(s.Pos)))),
+            StepKind.Load => ("load", Flow(("at", At(s.Off)), ("len", Num(s.Len)))),
+            StepKind.Store => ("store", Flow(("at", At(s.Off)), ("len", Num(s.Len)), ("fill", string.Create(ci, $"0x{s.Fill:x2}")))),
             _ => throw new InvalidOperationException($"{s.Kind} cannot be written as a scenario step"),
         };
     }
 
-    private static string Expect(OpRecord rec)
+    private static YamlMappingNode Expect(OpRecord rec)
     {
-        var ci = CultureInfo.InvariantCulture;
-        var sb = new StringBuilder();
-        if (rec.Ret is not { } ret) sb.Append("      ret: noreturn\n");
-        else if (ret < 0) sb.Append(ci, $"      errno: {Errno.Name(ret)}\n");
-        else sb.Append(ci, $"      ret: {ret}\n");
-        var sig = rec.Outcome switch
+        var m = new YamlMappingNode();
+        if (rec.Ret is not { } ret) m.Add("ret", "noreturn");
+        else if (ret < 0) m.Add("errno", Errno.Name(ret));
+        else m.Add("ret", Num(ret));
+        YamlNode? sig = rec.Outcome switch
         {
-            Outcome.SigbusAr => "{signo: SIGBUS, code: BUS_MCEERR_AR}",
-            Outcome.SigbusAo => "{signo: SIGBUS, code: BUS_MCEERR_AO}",
-            Outcome.SigbusAdrerr => "{signo: SIGBUS, code: BUS_ADRERR}",
-            Outcome.SigsegvMaperr => "{signo: SIGSEGV, code: SEGV_MAPERR}",
-            Outcome.SigsegvAccerr => "{signo: SIGSEGV, code: SEGV_ACCERR}",
+            Outcome.SigbusAr => Flow(("signo", "SIGBUS"), ("code", "BUS_MCEERR_AR")),
+            Outcome.SigbusAo => Flow(("signo", "SIGBUS"), ("code", "BUS_MCEERR_AO")),
+            Outcome.SigbusAdrerr => Flow(("signo", "SIGBUS"), ("code", "BUS_ADRERR")),
+            Outcome.SigsegvMaperr => Flow(("signo", "SIGSEGV"), ("code", "SEGV_MAPERR")),
+            Outcome.SigsegvAccerr => Flow(("signo", "SIGSEGV"), ("code", "SEGV_ACCERR")),
             Outcome.Panic or Outcome.VmStop or Outcome.Livelock or Outcome.Oops or Outcome.SilentCorruption or Outcome.SimBug => null,
-            _ => "none",
+            _ => new YamlScalarNode("none"),
         };
-        if (sig != null) sb.Append("      signal: ").Append(sig).Append('\n');
-        if (rec.Outcome == Outcome.Panic) sb.Append("      machine: ").Append(rec.Detail.StartsWith("shutdown", StringComparison.Ordinal) ? "shutdown" : "panicked").Append('\n');
-        if (rec.Outcome == Outcome.Livelock) sb.Append("      process: livelocked\n");
-        if (rec.Outcome == Outcome.Oops) sb.Append("      process: oopsed\n");
-        return sb.ToString();
+        if (sig != null) m.Add("signal", sig);
+        if (rec.Outcome == Outcome.Panic) m.Add("machine", rec.Detail.StartsWith("shutdown", StringComparison.Ordinal) ? "shutdown" : "panicked");
+        if (rec.Outcome == Outcome.Livelock) m.Add("process", "livelocked");
+        if (rec.Outcome == Outcome.Oops) m.Add("process", "oopsed");
+        return m;
     }
 }

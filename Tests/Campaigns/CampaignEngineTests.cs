@@ -21,34 +21,34 @@ public class CampaignEngineTests
 
     private static CampaignSpec Spec(string text = Small) => CampaignParser.ParseText("small.yaml", text);
 
-    private static string Jsonl(CampaignResult r) => CampaignOutput.Jsonl(r.Records, r.Commit);
+    private static string Jsonl(CampaignResult r) => CampaignOutput.Jsonl(r.Records);
 
     [Test]
     public void Campaign_SameSeeds_Jobs1AndJobs2_GiveIdenticalJsonl()
     {
         var spec = Spec();
         var seeds = CampaignEngine.Seeds(1, 30, 0, 1);
-        var one = CampaignEngine.Run(spec, seeds, jobs: 1, commit: "test");
-        var two = CampaignEngine.Run(spec, seeds, jobs: 2, commit: "test");
+        var one = CampaignEngine.Run(spec, seeds, jobs: 1);
+        var two = CampaignEngine.Run(spec, seeds, jobs: 2);
         Assert.That(Jsonl(two), Is.EqualTo(Jsonl(one)));
         Assert.That(one.Records.Select(r => r.Seed).Distinct(), Is.EqualTo(Enumerable.Range(1, 30).Select(i => (ulong)i)));
-        Assert.That(CampaignOutput.Svg(two), Is.EqualTo(CampaignOutput.Svg(one)));
+        Assert.That(CampaignOutput.Svg(CampaignSummary.Of("small", two.Records)), Is.EqualTo(CampaignOutput.Svg(CampaignSummary.Of("small", one.Records))));
     }
 
     [Test]
     public void Campaign_ShardsOf3_UnionIsTheFullRun()
     {
         var spec = Spec();
-        var full = CampaignEngine.Run(spec, CampaignEngine.Seeds(1, 30, 0, 1), 2, commit: "test");
+        var full = CampaignEngine.Run(spec, CampaignEngine.Seeds(1, 30, 0, 1), 2);
         var parts = new List<OpRecord>();
         for (var i = 0; i < 3; i++)
         {
             var seeds = CampaignEngine.Seeds(1, 30, i, 3);
             Assert.That(seeds, Has.Count.EqualTo(10));
-            parts.AddRange(CampaignEngine.Run(spec, seeds, 1, commit: "test").Records);
+            parts.AddRange(CampaignEngine.Run(spec, seeds, 1).Records);
         }
         var merged = parts.OrderBy(r => r.Seed).ToList(); // OrderBy is stable: profile and step order stay
-        Assert.That(CampaignOutput.Jsonl(merged, "test"), Is.EqualTo(Jsonl(full)));
+        Assert.That(CampaignOutput.Jsonl(merged), Is.EqualTo(Jsonl(full)));
     }
 
     [Test]
@@ -57,7 +57,7 @@ public class CampaignEngineTests
         var file = RepoFiles.Path("campaigns/example.yaml");
         var spec = CampaignParser.ParseFile(file);
         var full = CampaignEngine.Run(spec, CampaignEngine.Seeds(20, 25, 0, 1), 2);
-        var expected = CampaignOutput.Jsonl(full.Records.Where(r => r.Seed == 23), full.Commit);
+        var expected = CampaignOutput.Jsonl(full.Records.Where(r => r.Seed == 23));
         var (code, out1, err1) = CliRun.Invoke("replay", "23", "--campaign", file, "--trace", "text");
         var (_, out2, err2) = CliRun.Invoke("replay", "23", "--campaign", file, "--trace", "text");
         Assert.That(code, Is.Zero);
@@ -131,7 +131,7 @@ public class CampaignEngineTests
             operations: 12
             workloads: {hostile: 1}
             """);
-        var result = CampaignEngine.Run(spec, CampaignEngine.Seeds(1, 300, 0, 1), 2, commit: "test");
+        var result = CampaignEngine.Run(spec, CampaignEngine.Seeds(1, 300, 0, 1), 2);
         var bugs = result.Records.Where(r => r.Outcome == Outcome.SimBug).Select(r => $"seed {r.Seed} {r.Profile} {r.Call}: {r.Detail}").ToList();
         Assert.That(bugs, Is.Empty);
         Assert.That(result.Records.Count(r => r.Workload == "hostile"), Is.GreaterThan(300 * 2 * 6));
@@ -141,7 +141,7 @@ public class CampaignEngineTests
     public void Virtiofs_HostTruncations_NoSimulatorBugOrCorruption_And417HasNoVirtiofs()
     {
         var spec = CampaignParser.ParseFile(RepoFiles.Path("campaigns/virtiofs.yaml"));
-        var result = CampaignEngine.Run(spec, CampaignEngine.Seeds(1, 60, 0, 1), 2, commit: "test");
+        var result = CampaignEngine.Run(spec, CampaignEngine.Seeds(1, 60, 0, 1), 2);
         Assert.That(result.Records.Where(r => r.Outcome is Outcome.SimBug or Outcome.SilentCorruption).Select(r => $"seed {r.Seed} {r.Profile}: {r.Detail}"), Is.Empty);
         var old = result.Records.Where(r => r.Profile == "4.17").ToList();
         Assert.That(old, Has.Count.EqualTo(60));

@@ -1,0 +1,251 @@
+using System.Text;
+
+namespace KernelSim.Scenarios.Campaigns;
+
+/// <summary>Why an --out or --resume directory cannot be used (the CLI maps it to an exit code).</summary>
+public sealed class CampaignOutputException(string message, bool unwritable) : Exception(message)
+{
+    /// <summary>True when the directory cannot be written (exit 73), false when its contents do not fit (exit 65).</summary>
+    public bool Unwritable { get; } = unwritable;
+}
+
+/// <summary>
+/// Streams a run into an --out directory: each seed's result lines, then its plan line, flushed as the seed is
+/// delivered (so plans.jsonl never names a seed whose results are not all on disk), and campaign.json with
+/// the run's status. Opening it checks that the directory is writable before any seed runs.
+/// </summary>
+public sealed class CampaignResultsWriter : IDisposable
+{
+    private readonly string _dir;
+    private readonly CampaignManifest _start;
+    private readonly FileStream _results;
+    private readonly FileStream _plans;
+    private readonly byte[] _nl = "\n"u8.ToArray();
+
+    private CampaignResultsWriter(string dir, CampaignManifest start, FileStream results, FileStream plans, ulong done)
+    {
+        _dir = dir;
+        _start = start;
+        _results = results;
+        _plans = plans;
+        Done = done;
+    }
+
+    /// <summary>Seeds written (the first <see cref="Done"/> seeds of the seed set).</summary>
+    public ulong Done { get; private set; }
+
+    /// <summary>
+    /// Start a new output in <paramref name="dir"/> (created if needed; the files of an earlier complete run are
+    /// replaced, those of an unfinished one are not: it may be hours of work).
+    /// </summary>
+    /// <exception cref="CampaignOutputException">The directory cannot be written, or holds an unfinished run.</exception>
+    public static CampaignResultsWriter Create(string dir, CampaignHeader header, string file, ulong total)
+    {
+        var manifestPath = Path.Combine(dir, CampaignOutput.Manifest);
+        if (File.Exists(manifestPath))
+        {
+            var earlier = ReadManifest(dir);
+            if (earlier.Status is CampaignManifest.Running or CampaignManifest.Interrupted)
+                throw new CampaignOutputException($"--out {dir}: holds an unfinished run ({earlier.Message}, status {earlier.Status}): continue it with --resume {dir}, or remove it", unwritable: false);
+        }
+        FileStream? results = null, plans = null;
+        try
+        {
+            Directory.CreateDirectory(dir);
+            results = new FileStream(Path.Combine(dir, CampaignOutput.Results), FileMode.Create, FileAccess.Write, FileShare.Read);
+            plans = new FileStream(Path.Combine(dir, CampaignOutput.Plans), FileMode.Create, FileAccess.Write, FileShare.Read);
+            var headerLine = Encoding.UTF8.GetBytes(CampaignJson.Line(header) + "\n");
+            results.Write(headerLine);
+            plans.Write(headerLine);
+            var w = new CampaignResultsWriter(dir, new CampaignManifest(header, file, CampaignManifest.Running, total, 0, "running"), results, plans, 0);
+            w.Flush();
+            w.WriteManifest(CampaignManifest.Running, "running");
+            return w;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            results?.Dispose();
+            plans?.Dispose();
+            throw new CampaignOutputException($"--out {dir}: cannot write there ({e.Message})", unwritable: true);
+        }
+    }
+
+    /// <summary>The campaign.json of an earlier run in <paramref name="dir"/>.</summary>
+    /// <exception cref="CampaignOutputException">No readable campaign.json.</exception>
+    public static CampaignManifest ReadManifest(string dir)
+    {
+        var path = Path.Combine(dir, CampaignOutput.Manifest);
+        if (!File.Exists(path)) throw new CampaignOutputException($"{dir}: no {CampaignOutput.Manifest} (not a campaign --out directory)", unwritable: false);
+        try
+        {
+            return CampaignJson.ParseManifest(File.ReadAllText(path));
+        }
+        catch (FormatException e)
+        {
+            throw new CampaignOutputException($"{path}: not a campaign manifest ({e.Message})", unwritable: false);
+        }
+    }
+
+    /// <summary>
+    /// Continue the run in <paramref name="dir"/>, whose campaign.json is <paramref name="manifest"/>: keep the
+    /// seeds whose plan line is complete (a prefix of the seed set), cut anything after them from both files
+    /// (a run killed mid-seed), and append from there.
+    /// </summary>
+    /// <exception cref="CampaignOutputException">The files do not hold a prefix of the run, or cannot be written.</exception>
+    public static CampaignResultsWriter Resume(string dir, CampaignManifest manifest)
+    {
+        var seeds = manifest.Header.SeedSet;
+        var headerLine = CampaignJson.Line(manifest.Header);
+        var plansPath = Path.Combine(dir, CampaignOutput.Plans);
+        var resultsPath = Path.Combine(dir, CampaignOutput.Results);
+        ulong done = 0;
+        long plansEnd = -1, resultsEnd = -1;
+        try
+        {
+            foreach (var (line, end) in Lines(plansPath))
+            {
+                if (plansEnd < 0)
+                {
+                    if (line != headerLine) throw Bad(plansPath, "its header is not the one of campaign.json");
+                    plansEnd = end;
+                    continue;
+                }
+                if (done >= seeds.Count || !TryPlanSeed(line, out var s) || s != seeds.At(done)) break;
+                done++;
+                plansEnd = end;
+            }
+            if (plansEnd < 0) throw Bad(plansPath, "no header line");
+            var last = done == 0 ? (ulong?)null : seeds.At(done - 1);
+            ulong lastInResults = 0;
+            foreach (var (line, end) in Lines(resultsPath))
+            {
+                if (resultsEnd < 0)
+                {
+                    if (line != headerLine) throw Bad(resultsPath, "its header is not the one of campaign.json");
+                    resultsEnd = end;
+                    continue;
+                }
+                OpRecord r;
+                try
+                {
+                    r = CampaignJson.ParseOp(line);
+                }
+                catch (FormatException)
+                {
+                    break;
+                }
+                if (last == null || r.Seed > last) break;
+                lastInResults = r.Seed;
+                resultsEnd = end;
+            }
+            if (resultsEnd < 0) throw Bad(resultsPath, "no header line");
+            if (last != null && lastInResults != last) throw Bad(resultsPath, $"plans.jsonl has seed {last} but results.jsonl stops at seed {lastInResults}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CampaignOutputException($"--resume {dir}: cannot read the earlier run ({e.Message})", unwritable: false);
+        }
+        FileStream? results = null, plans = null;
+        try
+        {
+            results = new FileStream(resultsPath, FileMode.Open, FileAccess.Write, FileShare.Read);
+            results.SetLength(resultsEnd);
+            results.Seek(0, SeekOrigin.End);
+            plans = new FileStream(plansPath, FileMode.Open, FileAccess.Write, FileShare.Read);
+            plans.SetLength(plansEnd);
+            plans.Seek(0, SeekOrigin.End);
+            var w = new CampaignResultsWriter(dir, manifest, results, plans, done);
+            w.WriteManifest(CampaignManifest.Running, $"resumed after {done} seeds");
+            return w;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            results?.Dispose();
+            plans?.Dispose();
+            throw new CampaignOutputException($"--resume {dir}: cannot write there ({e.Message})", unwritable: true);
+        }
+    }
+
+    private static CampaignOutputException Bad(string path, string why) => new($"{path}: {why}", unwritable: false);
+
+    private static bool TryPlanSeed(string line, out ulong seed)
+    {
+        seed = 0;
+        try
+        {
+            seed = CampaignJson.ParsePlan(line).Seed;
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The complete (newline-terminated) lines of a file with the offset just after each.</summary>
+    private static IEnumerable<(string Line, long End)> Lines(string path)
+    {
+        using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
+        var buf = new byte[1 << 16];
+        var line = new MemoryStream();
+        long pos = 0;
+        int n;
+        while ((n = f.Read(buf, 0, buf.Length)) > 0)
+        {
+            var start = 0;
+            for (var i = 0; i < n; i++)
+            {
+                if (buf[i] != (byte)'\n') continue;
+                line.Write(buf, start, i - start);
+                yield return (Encoding.UTF8.GetString(line.GetBuffer(), 0, (int)line.Length), pos + i + 1);
+                line.SetLength(0);
+                start = i + 1;
+            }
+            line.Write(buf, start, n - start);
+            pos += n;
+        }
+    }
+
+    /// <summary>Append one seed: its result lines, then its plan line, each file flushed in that order.</summary>
+    public void Write(SeedResult r)
+    {
+        foreach (var rec in r.Records)
+        {
+            _results.Write(Encoding.UTF8.GetBytes(CampaignJson.Line(rec)));
+            _results.Write(_nl);
+        }
+        _plans.Write(Encoding.UTF8.GetBytes(CampaignJson.Line(r.Plan)));
+        _plans.Write(_nl);
+        Flush();
+        Done++;
+    }
+
+    private void Flush()
+    {
+        _results.Flush();
+        _plans.Flush();
+    }
+
+    /// <summary>Close the files and record the run's status in campaign.json.</summary>
+    public void Finish(string status, string message)
+    {
+        Flush();
+        _results.Dispose();
+        _plans.Dispose();
+        WriteManifest(status, message);
+    }
+
+    private void WriteManifest(string status, string message)
+    {
+        var path = Path.Combine(_dir, CampaignOutput.Manifest);
+        var tmp = path + ".tmp";
+        File.WriteAllText(tmp, CampaignJson.Text(_start with { Status = status, SeedsDone = Done, Message = message }));
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    public void Dispose()
+    {
+        _results.Dispose();
+        _plans.Dispose();
+    }
+}
