@@ -87,13 +87,20 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
     {
         var mismatches = new List<string>();
         var expected = new Dictionary<ulong, (bool Claimed, ulong DevOff)>();
+        Dictionary<ulong, List<ulong>>? overlaps = null;
         ulong at = 0;
         foreach (var (off, len) in segs)
         {
             for (ulong k = 0; k < len; k++, at++)
             {
                 if (at < n) expected[off + k] = (true, pos + at);
-                else expected.TryAdd(off + k, (false, pos + at));
+                else if (!expected.TryAdd(off + k, (false, pos + at)) && !counted)
+                {
+                    // Overlapping segments of a call that stopped: any of them may have been stored last.
+                    overlaps ??= [];
+                    if (!overlaps.TryGetValue(off + k, out var list)) overlaps[off + k] = list = [];
+                    list.Add(pos + at);
+                }
             }
         }
         var total = at;
@@ -106,8 +113,12 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
             if (!e.Claimed)
             {
                 if (got is not { } g0 || User.Allows(off, g0)) continue;
-                if (!counted && Region.Allows(e.DevOff, g0) && Region.IsChecked(e.DevOff)) User.Set(off, g0);
+                if (!counted && overlaps?.GetValueOrDefault(off) is { } others && others.Exists(d => !Region.IsChecked(d) || Region.Allows(d, g0)))
+                    User.Forget(off);
+                else if (!counted && Region.Allows(e.DevOff, g0) && Region.IsChecked(e.DevOff)) User.Set(off, g0);
                 else if (!counted && !Region.IsChecked(e.DevOff)) User.Forget(off);
+                else if (!counted)
+                    Report(mismatches, $"buf+0x{off:x} = 0x{g0:x2} in the range of a call that stopped, expected {User.Expected(off)} (unchanged) or file/device offset {e.DevOff}'s {Region.Expected(e.DevOff)}");
                 else
                     Report(mismatches, $"buf+0x{off:x} = 0x{g0:x2} past the count ({n} of {total}), expected {User.Expected(off)} (unchanged)");
                 continue;
