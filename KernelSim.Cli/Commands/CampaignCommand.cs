@@ -110,6 +110,6 @@ internal static class CampaignCommand
         }
         term.Writer.Flush();
         err.Writer.Flush();
-        return result.Records.Any(r => r.Outcome is Outcome.SilentCorruption or Outcome.SimBug) ? FoundProblems : 0;
+        return result.Records.Any(r => r.Outcome is Outcome.SilentCorruption or Outcome.Leak or Outcome.SimBug) ? FoundProblems : 0;
     }
 }

@@ -67,6 +67,6 @@ internal static class MergeCommand
         CampaignSummaryTable.Write(term, name, sortedPlans.Count, records);
         term.Line($"wrote {Path.Combine(outDir, "results.jsonl")}, plans.jsonl, summary.csv, chart.svg");
         term.Writer.Flush();
-        return records.Any(r => r.Outcome is Outcome.SilentCorruption or Outcome.SimBug) ? CampaignCommand.FoundProblems : 0;
+        return records.Any(r => r.Outcome is Outcome.SilentCorruption or Outcome.Leak or Outcome.SimBug) ? CampaignCommand.FoundProblems : 0;
     }
 }

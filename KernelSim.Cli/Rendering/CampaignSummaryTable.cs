@@ -29,6 +29,7 @@ public static class CampaignSummaryTable
         var bugs = records.Where(r => r.Outcome == Outcome.SimBug).ToList();
         var corrupt = records.Where(r => r.Outcome == Outcome.SilentCorruption).ToList();
         foreach (var r in corrupt.Take(10)) term.Line($"SILENT CORRUPTION: seed {r.Seed} on {r.Profile}, step {r.Step} {r.Call}: {r.Detail}");
+        foreach (var r in records.Where(r => r.Outcome == Outcome.Leak).Take(10)) term.Line($"LEAK: seed {r.Seed} on {r.Profile}, step {r.Step} {r.Call}: {r.Detail}");
         foreach (var r in bugs.Take(10)) term.Line($"SIMULATOR BUG: seed {r.Seed} on {r.Profile}, step {r.Step} {r.Call}: {r.Detail}");
         if (bugs.Count == 0) term.Line("simulator bugs: none");
     }

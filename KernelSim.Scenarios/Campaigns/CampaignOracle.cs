@@ -204,10 +204,13 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
                 mismatches.Add($"user buffer buf+0x{k:x} = 0x{g:x2}, expected {User.Expected(k)}");
     }
 
-    /// <summary>The final check of the file's bytes and size (<paramref name="what"/>: "file", "host file").</summary>
-    public void CheckFile(ReadOnlySpan<byte> data, string what, List<string> mismatches)
+    /// <summary>
+    /// The final check of the file's bytes and size (<paramref name="what"/>: "file", "host file"); <paramref name="size"/>
+    /// when <paramref name="data"/> is only the file's head.
+    /// </summary>
+    public void CheckFile(ReadOnlySpan<byte> data, string what, List<string> mismatches, long size = -1)
     {
-        CheckSize(data.Length, what, mismatches);
+        CheckSize(size < 0 ? data.Length : size, what, mismatches);
         for (var k = 0; k < data.Length && mismatches.Count < MaxReported; k++)
             if (!Region.Allows((ulong)k, data[k]))
                 mismatches.Add($"{what} offset {k} = 0x{data[k]:x2}, expected {Region.Expected((ulong)k)}");

@@ -227,8 +227,12 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
             mismatches = [];
             Wrote((ulong)pos, total);
         }
-        else mismatches = Oracle.Read(segs, (ulong)pos, n, off => P.Peek(new UserPtr(Buf.Value + off), 1)[0], poisonedSource.Contains,
-            counted: ret >= 0 && ret != Machine.NoReturn);
+        else
+        {
+            var view = P.Alive ? IsolationOracle.PeekUser(P, Buf.Value, (int)CampaignPlan.BufSize) : null;
+            mismatches = Oracle.Read(segs, (ulong)pos, n, off => view != null && off < CampaignPlan.BufSize ? view[off] : P.Peek(new UserPtr(Buf.Value + off), 1)[0], poisonedSource.Contains,
+                counted: ret >= 0 && ret != Machine.NoReturn);
+        }
         if (!positioned && ret >= 0 && ret != Machine.NoReturn) _fpos += ret;
         CheckFpos(ret, mismatches);
         outcome = OutcomeClassifier.Judge(outcome, mismatches, ref detail);
@@ -281,7 +285,7 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
         else
         {
             M.Run(() => M.WorkQueue.RunPending());
-            if (P.Alive) Oracle.CheckBuffer(P.Peek(Buf, (int)CampaignPlan.BufSize), mismatches);
+            if (P.Alive) Oracle.CheckBuffer(IsolationOracle.PeekUser(P, Buf.Value, (int)CampaignPlan.BufSize), mismatches);
             CheckTarget(mismatches, notes);
         }
         var detail = string.Join("; ", notes);

@@ -22,6 +22,11 @@ public enum Outcome
     VmStop,
     Panic,
     SilentCorruption,
+    /// <summary>
+    /// An isolation canary (kernel memory, another process, another file) reached the caller's buffer, a file or a
+    /// return value: worse than corrupting the caller's own data, since it crosses a protection boundary.
+    /// </summary>
+    Leak,
     /// <summary>An unhandled .NET exception or an out-of-range return: a simulator bug.</summary>
     SimBug,
 }
@@ -47,6 +52,7 @@ public static class Outcomes
         Outcome.VmStop => "vm-stop",
         Outcome.Panic => "panic",
         Outcome.SilentCorruption => "silent-corruption",
+        Outcome.Leak => "leak",
         _ => "sim-bug",
     };
 
@@ -72,6 +78,7 @@ public static class Outcomes
         Outcome.VmStop => "#607d8b",
         Outcome.Panic => "#d32f2f",
         Outcome.SilentCorruption => "#000000",
+        Outcome.Leak => "#9c27b0",
         _ => "#e91e63",
     };
 }

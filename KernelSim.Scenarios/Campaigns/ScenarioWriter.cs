@@ -169,7 +169,7 @@ public static class ScenarioWriter
             Outcome.SigbusAdrerr => "{signo: SIGBUS, code: BUS_ADRERR}",
             Outcome.SigsegvMaperr => "{signo: SIGSEGV, code: SEGV_MAPERR}",
             Outcome.SigsegvAccerr => "{signo: SIGSEGV, code: SEGV_ACCERR}",
-            Outcome.Panic or Outcome.VmStop or Outcome.Livelock or Outcome.Oops or Outcome.SilentCorruption or Outcome.SimBug => null,
+            Outcome.Panic or Outcome.VmStop or Outcome.Livelock or Outcome.Oops or Outcome.SilentCorruption or Outcome.Leak or Outcome.SimBug => null,
             _ => "none",
         };
         if (sig != null) sb.Append("      signal: ").Append(sig).Append('\n');
