@@ -219,7 +219,7 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
     /// <summary>The file's size (i_size) against the model's bounds.</summary>
     public void CheckSize(long size, string what, List<string> mismatches)
     {
-        if (Size is var (min, max) && (size < (long)min || size > (long)max))
+        if (Size is var (min, max) && (size < 0 || (ulong)size < min || (ulong)size > max))
             Report(mismatches, $"{what} size = {size}, expected {(min == max ? $"{min}" : $"{min}..{max}")}");
     }
 

@@ -134,7 +134,8 @@ internal sealed partial class HostileWorkload
                     ForgetFile();
                 }
                 break;
-            case Munmap or Mprotect or Madvise when raw == 0 || !returned:
+            // madvise and mprotect act on the VMAs before a hole, then return -ENOMEM (madvise_walk_vmas).
+            case Munmap or Mprotect or Madvise when raw == 0 || raw == -Errno.ENOMEM || !returned:
                 ForgetPages(c.A1, c.Len);
                 break;
             case Prctl when raw >= 0 || !returned:
