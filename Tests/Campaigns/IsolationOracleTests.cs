@@ -71,6 +71,17 @@ public class IsolationOracleTests
         Assert.That(run.Records[0].Detail, Does.StartWith("buf+0x800 = "), "filemap_read copies the page in one copy: its middle byte");
     }
 
+    [Test]
+    public void Hostile_MadviseDontneedRunningIntoAHole_ZeroesTheBufferPagesAndReturnsEnomem_TheOracleFollows()
+    {
+        // madvise(buf, 0x7ffff000, MADV_DONTNEED): madvise_walk_vmas zaps the buffer's pages, then -ENOMEM for the hole.
+        var plan = new CampaignPlan(1, WorkloadKind.Hostile, false, [],
+            [new PlanStep(StepKind.Hostile, Raw: [12, 0xA000_0000_0000_0001, 0x7ffff000, 0, 0, 0, 1UL << 40])]);
+        var run = SeedRunner.Run(Spec(), plan, KernelVersion.Parse("6.12"));
+        Assert.That(run.Records.Select(r => (r.Ret, r.Outcome)),
+            Is.EqualTo(new[] { ((long?)-12, Outcome.OtherErrno), (null, Outcome.Complete) }));
+    }
+
     /// <summary>copy_to_user reading the kernel page that holds the kernel canary instead of its source (a stale pointer).</summary>
     private sealed class WrongSourceCopy(ICopyRoutines inner, PhysicalMemory phys) : ICopyRoutines
     {
