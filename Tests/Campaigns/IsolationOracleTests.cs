@@ -76,10 +76,13 @@ public class IsolationOracleTests
     {
         // madvise(buf, 0x7ffff000, MADV_DONTNEED): madvise_walk_vmas zaps the buffer's pages, then -ENOMEM for the hole.
         var plan = new CampaignPlan(1, WorkloadKind.Hostile, false, [],
-            [new PlanStep(StepKind.Hostile, Raw: [12, 0xA000_0000_0000_0001, 0x7ffff000, 0, 0, 0, 1UL << 40])]);
+            [
+                new PlanStep(StepKind.Hostile, Raw: [12, 0xA000_0000_0000_0001, 0x7ffff000, 0, 0, 0, 1UL << 40]),
+                new PlanStep(StepKind.Hostile, Raw: [14, 0xA000_0000_0000_0001, 64, 0, 0, 0, 0]), // load 64 bytes of buf: a fresh zero page
+            ]);
         var run = SeedRunner.Run(Spec(), plan, KernelVersion.Parse("6.12"));
         Assert.That(run.Records.Select(r => (r.Ret, r.Outcome)),
-            Is.EqualTo(new[] { ((long?)-12, Outcome.OtherErrno), (null, Outcome.Complete) }));
+            Is.EqualTo(new[] { ((long?)-12, Outcome.OtherErrno), (64, Outcome.Complete), (null, Outcome.Complete) }));
     }
 
     /// <summary>copy_to_user reading the kernel page that holds the kernel canary instead of its source (a stale pointer).</summary>
