@@ -23,4 +23,20 @@ public static class BlockBuilderExtensions
             if (r < 0) throw new InvalidOperationException($"add_disk {name}: {Uapi.Errno.Describe(r)}");
         });
     }
+
+    /// <summary>
+    /// Put <paramref name="wrap"/> around the block_device_operations of the disk called <paramref name="name"/> when a
+    /// driver adds it (any order with the Add… that creates it): every bio the block layer submits to that disk goes
+    /// through the wrapper, as through a stacking driver (dm-flakey, dm-dust) in Linux. Tests plant defects with it.
+    /// </summary>
+    public static MachineBuilder InterceptDisk(this MachineBuilder builder, string name, Func<IBlockDeviceOps, IBlockDeviceOps> wrap)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(wrap);
+        builder.Services.AddSingleton(new BlockDeviceInterceptor(name, wrap));
+        return builder;
+    }
 }
+
+/// <summary>A wrapper put around the <see cref="IBlockDeviceOps"/> of disk <paramref name="DiskName"/> at <see cref="Genhd.AddDisk"/>.</summary>
+public sealed record BlockDeviceInterceptor(string DiskName, Func<IBlockDeviceOps, IBlockDeviceOps> Wrap);

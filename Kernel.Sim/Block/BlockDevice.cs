@@ -71,8 +71,8 @@ public sealed class BlockDevice
     /// <summary>queue_physical_block_size.</summary>
     public uint PhysicalBlockSize { get; }
 
-    /// <summary>The driver's block_device_operations.</summary>
-    public IBlockDeviceOps Ops { get; }
+    /// <summary>The driver's block_device_operations (wrapped by a <see cref="BlockDeviceInterceptor"/> at add_disk, if any).</summary>
+    public IBlockDeviceOps Ops { get; internal set; }
 
     /// <summary>Queue features (write cache, FUA, DAX, synchronous).</summary>
     public BlkFeatures Features { get; set; } = BlkFeatures.BLK_FEAT_SYNCHRONOUS;

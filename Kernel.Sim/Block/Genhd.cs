@@ -12,8 +12,13 @@ public sealed class Genhd
 {
     private readonly Dictionary<string, BlockDevice> _disks = new(StringComparer.Ordinal);
     private readonly DevTmpFs _dev;
+    private readonly IEnumerable<BlockDeviceInterceptor> _interceptors;
 
-    internal Genhd(DevTmpFs dev) => _dev = dev;
+    internal Genhd(DevTmpFs dev, IEnumerable<BlockDeviceInterceptor>? interceptors = null)
+    {
+        _dev = dev;
+        _interceptors = interceptors ?? [];
+    }
 
     /// <summary>Registered disks by name.</summary>
     public IReadOnlyDictionary<string, BlockDevice> Disks => _disks;
@@ -33,6 +38,8 @@ public sealed class Genhd
     {
         ArgumentNullException.ThrowIfNull(disk);
         if (_disks.ContainsKey(disk.Name)) return -Errno.EEXIST;
+        foreach (var i in _interceptors)
+            if (i.DiskName == disk.Name) disk.Ops = i.Wrap(disk.Ops);
         disk.Inode = _dev.AddBlockNode(disk);
         _disks.Add(disk.Name, disk);
         return 0;

@@ -112,7 +112,7 @@ public sealed class MachineBuilder
         Services.TryAddSingleton(sp => new Vfs(sp.GetRequiredService<MachineState>(), sp.GetRequiredService<Filemap>()));
         // block/genhd.c and devtmpfs: created when a driver first adds a disk (devtmpfs mounts on /dev then).
         Services.TryAddSingleton(sp => DevTmpFs.Mount(sp.GetRequiredService<Machine>()));
-        Services.TryAddSingleton(sp => new Genhd(sp.GetRequiredService<DevTmpFs>()));
+        Services.TryAddSingleton(sp => new Genhd(sp.GetRequiredService<DevTmpFs>(), sp.GetServices<BlockDeviceInterceptor>()));
         Services.TryAddSingleton<Machine>();
         var sp = Services.BuildServiceProvider();
         var m = sp.GetRequiredService<Machine>();

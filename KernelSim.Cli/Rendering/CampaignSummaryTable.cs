@@ -25,6 +25,8 @@ public static class CampaignSummaryTable
         term.Line("ops: operations with that outcome; seeds: seeds whose worst outcome it is (silent-corruption > panic > … > complete).");
         foreach (var r in s.Corruptions) term.Line($"SILENT CORRUPTION: seed {r.Seed} on {r.Profile}, step {r.Step} {r.Call}: {r.Detail}");
         if (s.CorruptionCount > s.Corruptions.Count) term.Line($"… and {s.CorruptionCount - s.Corruptions.Count} more silent corruption(s)");
+        foreach (var r in s.Leaks) term.Line($"LEAK: seed {r.Seed} on {r.Profile}, step {r.Step} {r.Call}: {r.Detail}");
+        if (s.LeakCount > s.Leaks.Count) term.Line($"… and {s.LeakCount - s.Leaks.Count} more leak(s)");
         foreach (var r in s.Bugs) term.Line($"SIMULATOR BUG: seed {r.Seed} on {r.Profile}, step {r.Step} {r.Call}: {r.Detail}");
         if (s.BugCount > s.Bugs.Count) term.Line($"… and {s.BugCount - s.Bugs.Count} more simulator bug(s)");
         if (s.BugCount == 0) term.Line("simulator bugs: none");

@@ -1,43 +1,113 @@
 namespace KernelSim.Scenarios.Campaigns;
 
-/// <summary>The oracle's view of a byte range: what each byte must be, or "unknown" (not checked).</summary>
+/// <summary>
+/// The oracle's view of a byte range: for each byte, the one value it must hold, one of two values (the kernel
+/// may or may not have stored there: bytes past a failed or short write), or "unknown" (not checked).
+/// </summary>
 internal sealed class ByteModel
 {
+    private const byte Unknown = 0, Known = 1, Either = 2;
+
     private readonly byte[] _data;
-    private readonly bool[] _known;
+    private readonly byte[] _alt;
+    private readonly byte[] _state;
 
     public ByteModel(byte[] initial)
     {
         _data = (byte[])initial.Clone();
-        _known = new bool[initial.Length];
-        Array.Fill(_known, true);
+        _alt = new byte[initial.Length];
+        _state = new byte[initial.Length];
+        Array.Fill(_state, Known);
     }
 
     public int Size => _data.Length;
 
+    /// <summary>The byte's single known value (false when unknown or one of two).</summary>
     public bool TryGet(ulong i, out byte b)
     {
         b = 0;
-        if (i >= (ulong)_data.Length || !_known[i]) return false;
+        if (i >= (ulong)_data.Length || _state[i] != Known) return false;
         b = _data[i];
         return true;
     }
+
+    /// <summary>Whether the byte is checked at all (one value or one of two).</summary>
+    public bool IsChecked(ulong i) => i < (ulong)_data.Length && _state[i] != Unknown;
+
+    /// <summary>Whether <paramref name="got"/> is a value the byte may hold (always true when unknown or outside).</summary>
+    public bool Allows(ulong i, byte got)
+    {
+        if (i >= (ulong)_data.Length) return true;
+        return _state[i] switch
+        {
+            Known => got == _data[i],
+            Either => got == _data[i] || got == _alt[i],
+            _ => true,
+        };
+    }
+
+    /// <summary>What the byte must hold, for a report: "0x12" or "0x12 or 0x34".</summary>
+    public string Expected(ulong i) => _state[i] switch
+    {
+        Known => $"0x{_data[i]:x2}",
+        Either => $"0x{_data[i]:x2} or 0x{_alt[i]:x2}",
+        _ => "anything",
+    };
 
     public void Set(ulong i, byte b)
     {
         if (i >= (ulong)_data.Length) return;
         _data[i] = b;
-        _known[i] = true;
+        _state[i] = Known;
+    }
+
+    /// <summary>The byte now holds what <paramref name="from"/> byte <paramref name="j"/> holds (one value, two, or unknown).</summary>
+    public void CopyFrom(ulong i, ByteModel from, ulong j)
+    {
+        if (i >= (ulong)_data.Length) return;
+        if (j >= (ulong)from._data.Length)
+        {
+            _state[i] = Unknown;
+            return;
+        }
+        _data[i] = from._data[j];
+        _alt[i] = from._alt[j];
+        _state[i] = from._state[j];
+    }
+
+    /// <summary>
+    /// The kernel may or may not have stored <paramref name="b"/> here: the byte holds its old value or
+    /// <paramref name="b"/> (unknown when it already had two other candidates).
+    /// </summary>
+    public void Maybe(ulong i, byte b)
+    {
+        if (i >= (ulong)_data.Length) return;
+        switch (_state[i])
+        {
+            case Known when _data[i] != b:
+                _alt[i] = b;
+                _state[i] = Either;
+                break;
+            case Either when _data[i] != b && _alt[i] != b:
+                _state[i] = Unknown;
+                break;
+        }
+    }
+
+    /// <summary>A byte seen to hold <paramref name="got"/> (an allowed value): from now on it holds that one.</summary>
+    public void Observe(ulong i, byte got)
+    {
+        if (i < (ulong)_data.Length && _state[i] != Unknown) Set(i, got);
     }
 
     public void Forget(ulong i)
     {
-        if (i < (ulong)_data.Length) _known[i] = false;
+        if (i < (ulong)_data.Length) _state[i] = Unknown;
     }
 
     public void Forget(ulong from, ulong len)
     {
-        for (ulong k = 0; k < len && from + k < (ulong)_data.Length; k++) _known[from + k] = false;
+        for (ulong k = 0; k < len && from + k < (ulong)_data.Length; k++) _state[from + k] = Unknown;
     }
 
     /// <summary>Deterministic content for a seed: xoshiro256** output bytes.</summary>

@@ -36,6 +36,7 @@ public static class CampaignChart
         Outcome.VmStop => "#ab47bc",
         Outcome.Panic => "#d32f2f",
         Outcome.SilentCorruption => "#000000",
+        Outcome.Leak => "#4a148c",
         _ => "#ec407a",
     };
 

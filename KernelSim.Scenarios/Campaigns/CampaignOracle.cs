@@ -2,14 +2,18 @@ namespace KernelSim.Scenarios.Campaigns;
 
 /// <summary>
 /// The oracle of a seed run: a model of the file/device region and of the user buffer (what every byte must
-/// be, or unknown). It says what each operation must have left in user space and on the media and reports
-/// every byte that differs (at most <see cref="MaxReported"/> per check). Only bytes the kernel claims to have
-/// moved are compared: a short count leaves the rest unknown.
+/// be, one of two values, or unknown) and of the file size. It says what each operation must have left in user
+/// space and on the media and reports every byte that differs (at most <see cref="MaxReported"/> per check).
+/// Poison is the hardware's: the workload tells each check which lines are poisoned (in buffer or region space),
+/// and a byte the kernel claims to have moved out of a poisoned line is corruption.
 /// </summary>
 internal sealed class CampaignOracle(ByteModel region, ByteModel user)
 {
     /// <summary>Mismatches reported per check (the rest are not listed).</summary>
     public const int MaxReported = 4;
+
+    /// <summary>Bytes on each side of a read's range that must be unchanged (a copy past the count or the range).</summary>
+    public const ulong Guard = 64;
 
     /// <summary>The oracle of a seed: the region and the buffer hold the seed's patterns (salts 0xD0D0 and 0xB0B0).</summary>
     public CampaignOracle(ulong seed)
@@ -24,92 +28,168 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
     /// <summary>The user buffer.</summary>
     public ByteModel User { get; } = user;
 
+    /// <summary>The file's size bounds (null: not modelled, e.g. a block device or a file the host truncates).</summary>
+    public (ulong Min, ulong Max)? Size { get; set; }
+
     /// <summary>
     /// A write of the buffer segments <paramref name="segs"/> to region offset <paramref name="pos"/> moved
-    /// <paramref name="n"/> bytes: the region holds the source bytes over the count; the rest of the range is
-    /// unknown (the kernel may have written some of it). A poisoned source line (offset in the operation, from
-    /// <paramref name="poisonedSource"/>) inside the count makes its region line unknown. Returns true when
-    /// the write accepted such a line.
+    /// <paramref name="n"/> bytes: the region holds the source bytes over the count;
+    /// past it each byte holds its old value or the source's (raw_copy_from_user stores nothing past what it
+    /// reports, but a failed O_DIRECT or DAX write may have stored blocks before it failed). A source byte in a
+    /// poisoned buffer line (<paramref name="sourcePoisoned"/>, by buffer offset) inside the count makes its region
+    /// byte unknown. Returns true when the write accepted such a byte.
     /// </summary>
-    public bool Write(IReadOnlyList<(ulong Off, ulong Len)> segs, ulong pos, ulong n, IReadOnlyList<ulong> poisonedSource)
+    public bool Write(IReadOnlyList<(ulong Off, ulong Len)> segs, ulong pos, ulong n, Func<ulong, bool> sourcePoisoned)
     {
         ulong at = 0;
+        var accepted = false;
         foreach (var (off, len) in segs)
         {
             for (ulong k = 0; k < len; k++, at++)
             {
                 var d = pos + at;
-                if (at < n && User.TryGet(off + k, out var v)) Region.Set(d, v);
+                var src = off + k;
+                var poisoned = sourcePoisoned(src & ~63UL);
+                if (at < n)
+                {
+                    if (poisoned)
+                    {
+                        accepted = true;
+                        Region.Forget(d);
+                    }
+                    else Region.CopyFrom(d, User, src);
+                }
+                else if (!poisoned && User.TryGet(src, out var v)) Region.Maybe(d, v);
                 else Region.Forget(d);
             }
         }
-        var accepted = false;
-        foreach (var ps in poisonedSource)
+        if (Size is var (min, max))
         {
-            if (ps >= n) continue;
-            accepted = true;
-            Region.Forget(pos + (ps & ~63UL), 64);
+            var total = at;
+            Size = (n > 0 ? Math.Max(min, pos + n) : min, total > 0 ? Math.Max(max, pos + total) : max);
         }
         return accepted;
     }
 
     /// <summary>
     /// A read from region offset <paramref name="pos"/> into the buffer segments claims <paramref name="n"/>
-    /// bytes: each of them must equal the region (<paramref name="bufByte"/> gives the buffer's byte, null when
-    /// unmapped); the rest of the range becomes unknown. Segments may overlap: the later one wins, so the expected
-    /// bytes are built in order before comparing. A read that returns bytes of a poisoned media line
-    /// (<paramref name="poisonedMedia"/>, region offsets of lines) is corruption too. Returns the mismatches.
+    /// bytes: each of them must be a value the region allows (<paramref name="bufByte"/> gives the buffer's byte,
+    /// null when unmapped), and must not come from a poisoned line of the source (<paramref name="sourcePoisoned"/>,
+    /// region offsets of lines: the media for O_DIRECT and DAX, the page-cache page or the media for buffered
+    /// reads). Bytes past the count and <see cref="Guard"/> bytes on each side of each segment must be unchanged
+    /// (copy_to_user stores nothing past what it reports). A call that failed or never returned
+    /// (<paramref name="counted"/> false: an error, a panic, a livelock) may have stored some of its bytes before it
+    /// stopped: each byte of its range is then its old value or the region's. Segments may overlap: the later one
+    /// wins, so the expected bytes are built in order before comparing. Returns the mismatches.
     /// </summary>
     public List<string> Read(IReadOnlyList<(ulong Off, ulong Len)> segs, ulong pos, ulong n, Func<ulong, byte?> bufByte,
-        IReadOnlyList<ulong> poisonedMedia)
+        Func<ulong, bool> sourcePoisoned, bool counted = true)
     {
         var mismatches = new List<string>();
-        var expected = new Dictionary<ulong, (bool Known, byte Value, ulong DevOff)>();
+        var expected = new Dictionary<ulong, (bool Claimed, ulong DevOff)>();
+        Dictionary<ulong, List<ulong>>? overlaps = null;
         ulong at = 0;
         foreach (var (off, len) in segs)
         {
             for (ulong k = 0; k < len; k++, at++)
             {
-                byte want = 0;
-                var known = at < n && Region.TryGet(pos + at, out want);
-                expected[off + k] = (known, want, pos + at);
+                if (at < n) expected[off + k] = (true, pos + at);
+                else if (!expected.TryAdd(off + k, (false, pos + at)) && !counted)
+                {
+                    // Overlapping segments of a call that stopped: any of them may have been stored last.
+                    overlaps ??= [];
+                    if (!overlaps.TryGetValue(off + k, out var list)) overlaps[off + k] = list = [];
+                    list.Add(pos + at);
+                }
             }
         }
+        var total = at;
+        if (Size is var (_, max) && n > 0 && pos + n > max)
+            Report(mismatches, $"read returned {n} bytes at offset {pos} of a file of at most {max} bytes");
+        ulong reportedLine = ulong.MaxValue;
         foreach (var (off, e) in expected)
         {
-            if (!e.Known)
+            var got = bufByte(off);
+            if (!e.Claimed)
             {
+                if (got is not { } g0 || User.Allows(off, g0)) continue;
+                if (!counted && overlaps?.GetValueOrDefault(off) is { } others && others.Exists(d => !Region.IsChecked(d) || Region.Allows(d, g0)))
+                    User.Forget(off);
+                else if (!counted && Region.Allows(e.DevOff, g0) && Region.IsChecked(e.DevOff)) User.Set(off, g0);
+                else if (!counted && !Region.IsChecked(e.DevOff)) User.Forget(off);
+                else if (!counted)
+                    Report(mismatches, $"buf+0x{off:x} = 0x{g0:x2} in the range of a call that stopped, expected {User.Expected(off)} (unchanged) or file/device offset {e.DevOff}'s {Region.Expected(e.DevOff)}");
+                else
+                    Report(mismatches, $"buf+0x{off:x} = 0x{g0:x2} past the count ({n} of {total}), expected {User.Expected(off)} (unchanged)");
+                continue;
+            }
+            var line = e.DevOff & ~63UL;
+            if (line != reportedLine && sourcePoisoned(line))
+            {
+                reportedLine = line;
+                Report(mismatches, $"read returned bytes of the poisoned line at file/device offset {line}");
+            }
+            if (got is not { } g)
+            {
+                if (Region.IsChecked(e.DevOff)) Report(mismatches, $"buf+0x{off:x} = unmapped, file/device offset {e.DevOff} holds {Region.Expected(e.DevOff)}");
                 User.Forget(off);
                 continue;
             }
-            var got = bufByte(off);
-            if (got != e.Value && mismatches.Count < MaxReported)
-                mismatches.Add($"buf+0x{off:x} = {(got is { } g ? $"0x{g:x2}" : "unmapped")}, file/device offset {e.DevOff} holds 0x{e.Value:x2}");
-            User.Set(off, e.Value);
+            if (!Region.Allows(e.DevOff, g))
+                Report(mismatches, $"buf+0x{off:x} = 0x{g:x2}, file/device offset {e.DevOff} holds {Region.Expected(e.DevOff)}");
+            else Region.Observe(e.DevOff, g);
+            User.Set(off, g);
         }
-        foreach (var line in poisonedMedia)
-            if (n > 0 && line + 64 > pos && line < pos + n && mismatches.Count < MaxReported)
-                mismatches.Add($"O_DIRECT read returned bytes of the poisoned line at device offset {line}");
+        foreach (var (off, len) in segs)
+        {
+            CheckGuard(off >= Guard ? off - Guard : 0, off, expected, bufByte, mismatches);
+            CheckGuard(off + len, off + len + Guard, expected, bufByte, mismatches);
+        }
         return mismatches;
     }
 
-    /// <summary>A user-mode load of buffer offset <paramref name="off"/> that did <paramref name="done"/> bytes: they must equal the buffer.</summary>
-    public List<string> Load(ulong off, ReadOnlySpan<byte> data, ulong done)
+    private void CheckGuard(ulong from, ulong to, Dictionary<ulong, (bool, ulong)> inRange, Func<ulong, byte?> bufByte, List<string> mismatches)
+    {
+        for (var b = from; b < to && b < CampaignPlan.BufSize; b++)
+            if (!inRange.ContainsKey(b) && bufByte(b) is { } g && !User.Allows(b, g))
+                Report(mismatches, $"buf+0x{b:x} = 0x{g:x2} outside the read's range, expected {User.Expected(b)} (unchanged)");
+    }
+
+    private static void Report(List<string> mismatches, string m)
+    {
+        if (mismatches.Count < MaxReported) mismatches.Add(m);
+    }
+
+    /// <summary>
+    /// A user-mode load of buffer offset <paramref name="off"/> that did <paramref name="done"/> bytes: they must equal
+    /// the buffer, and none may come from a poisoned line (<paramref name="poisoned"/>, buffer offsets of lines: the
+    /// load must have raised a machine check there).
+    /// </summary>
+    public List<string> Load(ulong off, ReadOnlySpan<byte> data, ulong done, Func<ulong, bool> poisoned)
     {
         var mismatches = new List<string>();
-        for (ulong k = 0; k < (ulong)data.Length; k++)
-            if (k < done && User.TryGet(off + k, out var want) && data[(int)k] != want && mismatches.Count < MaxReported)
-                mismatches.Add($"load buf+0x{off + k:x} = 0x{data[(int)k]:x2}, expected 0x{want:x2}");
+        ulong reportedLine = ulong.MaxValue;
+        for (ulong k = 0; k < (ulong)data.Length && k < done; k++)
+        {
+            var b = off + k;
+            if ((b & ~63UL) != reportedLine && poisoned(b & ~63UL))
+            {
+                reportedLine = b & ~63UL;
+                Report(mismatches, $"load returned bytes of the poisoned line at buf+0x{reportedLine:x}");
+            }
+            if (!User.Allows(b, data[(int)k])) Report(mismatches, $"load buf+0x{b:x} = 0x{data[(int)k]:x2}, expected {User.Expected(b)}");
+            else User.Observe(b, data[(int)k]);
+        }
         return mismatches;
     }
 
-    /// <summary>A user-mode store of <paramref name="len"/> bytes of <paramref name="fill"/> that did <paramref name="done"/>: the rest is unknown.</summary>
+    /// <summary>A user-mode store of <paramref name="len"/> bytes of <paramref name="fill"/> that did <paramref name="done"/>: past it, old or <paramref name="fill"/>.</summary>
     public void Store(ulong off, ulong len, byte fill, ulong done)
     {
         for (ulong k = 0; k < len; k++)
         {
             if (k < done) User.Set(off + k, fill);
-            else User.Forget(off + k);
+            else User.Maybe(off + k, fill);
         }
     }
 
@@ -120,16 +200,27 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
     public void CheckBuffer(IReadOnlyList<byte?> got, List<string> mismatches)
     {
         for (ulong k = 0; k < CampaignPlan.BufSize && mismatches.Count < MaxReported; k++)
-            if (got[(int)k] is { } g && User.TryGet(k, out var want) && g != want)
-                mismatches.Add($"user buffer buf+0x{k:x} = 0x{g:x2}, expected 0x{want:x2}");
+            if (got[(int)k] is { } g && !User.Allows(k, g))
+                mismatches.Add($"user buffer buf+0x{k:x} = 0x{g:x2}, expected {User.Expected(k)}");
     }
 
-    /// <summary>The final check of the file's bytes (<paramref name="what"/>: "file", "host file").</summary>
-    public void CheckFile(ReadOnlySpan<byte> data, string what, List<string> mismatches)
+    /// <summary>
+    /// The final check of the file's bytes and size (<paramref name="what"/>: "file", "host file"); <paramref name="size"/>
+    /// when <paramref name="data"/> is only the file's head.
+    /// </summary>
+    public void CheckFile(ReadOnlySpan<byte> data, string what, List<string> mismatches, long size = -1)
     {
+        CheckSize(size < 0 ? data.Length : size, what, mismatches);
         for (var k = 0; k < data.Length && mismatches.Count < MaxReported; k++)
-            if (Region.TryGet((ulong)k, out var want) && data[k] != want)
-                mismatches.Add($"{what} offset {k} = 0x{data[k]:x2}, expected 0x{want:x2}");
+            if (!Region.Allows((ulong)k, data[k]))
+                mismatches.Add($"{what} offset {k} = 0x{data[k]:x2}, expected {Region.Expected((ulong)k)}");
+    }
+
+    /// <summary>The file's size (i_size) against the model's bounds.</summary>
+    public void CheckSize(long size, string what, List<string> mismatches)
+    {
+        if (Size is var (min, max) && (size < 0 || (ulong)size < min || (ulong)size > max))
+            Report(mismatches, $"{what} size = {size}, expected {(min == max ? $"{min}" : $"{min}..{max}")}");
     }
 
     /// <summary>The final check of the media, line by line (one mismatch per line); <paramref name="skipLine"/> lines are not compared.</summary>
@@ -139,9 +230,9 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
         {
             if (skipLine(line)) continue;
             for (var k = line; k < line + 64; k++)
-                if (Region.TryGet(k, out var want) && media[(int)k] != want)
+                if (!Region.Allows(k, media[(int)k]))
                 {
-                    mismatches.Add($"media offset {k} = 0x{media[(int)k]:x2}, expected 0x{want:x2}");
+                    mismatches.Add($"media offset {k} = 0x{media[(int)k]:x2}, expected {Region.Expected(k)}");
                     break;
                 }
         }

@@ -99,6 +99,14 @@ public sealed record CampaignSpec(
     /// <summary>True when the workload is a file workload (has a device or file model).</summary>
     public static bool IsFile(WorkloadKind k) => k is WorkloadKind.RamfsRw or WorkloadKind.PmemBuffered or WorkloadKind.PmemDirect or WorkloadKind.Fsdax or WorkloadKind.Virtiofs;
 
+    /// <summary>
+    /// A hook on every seed run's <see cref="Kernel.MachineBuilder"/>, called after the workload has added its devices
+    /// and before boot: tests plant a simulator defect through a seam with it (a wrapping ICopyRoutines,
+    /// IMemoryMedia, IBlockDeviceOps or IVirtioFsBackend, see docs/campaigns.md "Proving the oracle"). Not part of the
+    /// campaign file; null for real campaigns.
+    /// </summary>
+    public Action<Kernel.MachineBuilder>? ConfigureMachine { get; init; }
+
     /// <summary>The seeds of the file (or of --seeds), first..last inclusive.</summary>
     public ulong SeedCount => SeedLast - SeedFirst + 1;
 }

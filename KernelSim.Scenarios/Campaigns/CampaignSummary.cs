@@ -34,9 +34,13 @@ public sealed class CampaignSummary
 
     public List<OpRecord> Bugs { get; } = [];
 
+    public List<OpRecord> Leaks { get; } = [];
+
     public long CorruptionCount { get; private set; }
 
     public long BugCount { get; private set; }
+
+    public long LeakCount { get; private set; }
 
     /// <summary>The first seeds (and their workload) whose worst outcome on a profile is an outcome.</summary>
     public Dictionary<(Outcome Outcome, string Profile), List<(ulong Seed, string Workload)>> Examples { get; } = [];
@@ -44,8 +48,8 @@ public sealed class CampaignSummary
     /// <summary>The seeds of each profile whose worst outcome is <paramref name="o"/>.</summary>
     public long SeedsWith(Outcome o, string profile) => Table.TryGetValue(o, out var row) ? row.GetValueOrDefault(profile).Seeds : 0;
 
-    /// <summary>True when a seed showed silent corruption or a simulator bug (exit code 1).</summary>
-    public bool FoundProblems => CorruptionCount + BugCount > 0;
+    /// <summary>True when a seed showed silent corruption, a leak or a simulator bug (exit code 1).</summary>
+    public bool FoundProblems => CorruptionCount + LeakCount + BugCount > 0;
 
     public void Add(SeedResult r)
     {
@@ -68,6 +72,7 @@ public sealed class CampaignSummary
         else if (r.Outcome > _current[i].Worst) _current[i] = (r.Profile, r.Outcome, r.Workload);
         if (r.Outcome == Outcome.SilentCorruption && CorruptionCount++ < Kept) Corruptions.Add(r);
         if (r.Outcome == Outcome.SimBug && BugCount++ < Kept) Bugs.Add(r);
+        if (r.Outcome == Outcome.Leak && LeakCount++ < Kept) Leaks.Add(r);
         if (r.Outcome == Outcome.Injected || r.Call == "final-check" && r.Outcome == Outcome.Complete) return;
         Bump(r.Outcome, r.Profile, 1, 0);
     }

@@ -106,6 +106,19 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
     /// <summary>Whether the media line holding region byte <paramref name="off"/> is poisoned.</summary>
     protected virtual bool MediaLinePoisoned(ulong off) => false;
 
+    /// <summary>
+    /// Whether a read of region line <paramref name="line"/> would draw from a poisoned line: the media for O_DIRECT
+    /// and DAX, the page-cache page when it is cached (else the media it is filled from). Asked of the hardware
+    /// (<see cref="Mm.PhysicalMemory"/>), never of the <see cref="Mm.IMemoryMedia"/> seam the kernel consults.
+    /// </summary>
+    protected virtual bool ReadSourcePoisoned(ulong line) => ReadsMedia && MediaLinePoisoned(line);
+
+    /// <summary>Whether the page-cache page of <paramref name="mapping"/> holding region byte <paramref name="off"/> is cached on a frame whose line there is poisoned; null when not cached.</summary>
+    protected bool? CachedLinePoisoned(Fs.AddressSpace? mapping, ulong off) =>
+        mapping?.Find(off >> PageDefs.PAGE_SHIFT) is { } folio
+            ? M.Phys.IsPoisoned(new PhysAddr((folio.Pfn << PageDefs.PAGE_SHIFT) | (off & (PageDefs.PAGE_SIZE - 1))))
+            : null;
+
     /// <summary>A write of <paramref name="len"/> bytes at <paramref name="pos"/> ran (whatever it returned).</summary>
     protected virtual void Wrote(ulong pos, ulong len)
     {
@@ -124,6 +137,17 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
         return r;
     }
 
+    /// <summary>The poisoned lines (buffer offsets) under the segments, before the call (the call may unmap them).</summary>
+    private HashSet<ulong> PoisonedBufLines(IEnumerable<(ulong Off, ulong Len)> segs)
+    {
+        var set = new HashSet<ulong>();
+        if (M.Phys.PoisonedFrameCount == 0) return set;
+        foreach (var (off, len) in segs)
+            for (var line = off & ~63UL; line < off + len && line < CampaignPlan.BufSize; line += 64)
+                if (BufLinePoisoned(line)) set.Add(line);
+        return set;
+    }
+
     public virtual void Operate(int i, PlanStep s)
     {
         var sigBefore = P.SignalsReceived.Count;
@@ -139,7 +163,11 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
             {
                 var r = P.Fsync(Fd);
                 Synced(r);
-                S.Add(i, call, r, OutcomeClassifier.Classify(Observation.After(M, P, r, sigBefore), 0, out var d), d);
+                var o = OutcomeClassifier.Classify(Observation.After(M, P, r, sigBefore), 0, out var d);
+                List<string> fm = [];
+                CheckFpos(r, fm);
+                o = OutcomeClassifier.Judge(o, fm, ref d);
+                S.Add(i, call, r, o, d);
                 return;
             }
         }
@@ -149,23 +177,14 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
         var total = s.TotalLen;
         var pos = positioned ? s.Pos : _fpos;
 
-        // What the oracle needs from before the call.
-        var poisonedSource = new List<ulong>(); // offsets (in the operation) of poisoned source lines
-        var poisonedDev = new List<ulong>();
-        if (write)
+        // What the oracle needs from before the call: the poisoned lines of the source (buffer or region space).
+        HashSet<ulong> poisonedSource;
+        if (write) poisonedSource = PoisonedBufLines(segs);
+        else
         {
-            ulong at = 0;
-            foreach (var (off, len) in segs)
-            {
-                for (var line = off & ~63UL; line < off + len; line += 64)
-                    if (line < CampaignPlan.BufSize && BufLinePoisoned(line)) poisonedSource.Add(at + (line > off ? line - off : 0));
-                at += len;
-            }
-        }
-        else if (ReadsMedia)
-        {
+            poisonedSource = [];
             for (var line = (ulong)pos & ~63UL; line < (ulong)pos + total; line += 64)
-                if (line < CampaignPlan.Region && MediaLinePoisoned(line)) poisonedDev.Add(line);
+                if (ReadSourcePoisoned(line)) poisonedSource.Add(line);
         }
 
         long ret;
@@ -203,15 +222,32 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
         List<string> mismatches;
         if (write)
         {
-            var accepted = Oracle.Write(segs, (ulong)pos, n, poisonedSource);
+            var accepted = Oracle.Write(segs, (ulong)pos, n, poisonedSource.Contains);
             outcome = OutcomeClassifier.Write(outcome, accepted, n, ref detail);
             mismatches = [];
             Wrote((ulong)pos, total);
         }
-        else mismatches = Oracle.Read(segs, (ulong)pos, n, off => P.Peek(new UserPtr(Buf.Value + off), 1)[0], poisonedDev);
+        else
+        {
+            var view = P.Alive ? IsolationOracle.PeekUser(P, Buf.Value, (int)CampaignPlan.BufSize) : null;
+            mismatches = Oracle.Read(segs, (ulong)pos, n, off => view != null && off < CampaignPlan.BufSize ? view[off] : P.Peek(new UserPtr(Buf.Value + off), 1)[0], poisonedSource.Contains,
+                counted: ret >= 0 && ret != Machine.NoReturn);
+        }
         if (!positioned && ret >= 0 && ret != Machine.NoReturn) _fpos += ret;
+        CheckFpos(ret, mismatches);
         outcome = OutcomeClassifier.Judge(outcome, mismatches, ref detail);
         S.Add(i, call, mismatches.Count > 0 || ret != Machine.NoReturn ? ret : null, outcome, detail);
+    }
+
+    /// <summary>
+    /// f_pos after a call that returned <paramref name="ret"/>: read(2)/write(2) advance it by what they return
+    /// (ksys_read stores the position only for ret ≥ 0), the positioned calls and fsync leave it.
+    /// </summary>
+    private void CheckFpos(long ret, List<string> mismatches)
+    {
+        if (ret == Machine.NoReturn || !P.Alive || P.FileAt(Fd) is not { } f || f.Pos == _fpos) return;
+        if (mismatches.Count < CampaignOracle.MaxReported) mismatches.Add($"f_pos = {f.Pos}, expected {_fpos}");
+        _fpos = f.Pos;
     }
 
     private void UserAccess(int i, PlanStep s, string call, int sigBefore)
@@ -219,6 +255,7 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
         var ptr = new UserPtr(Buf.Value + s.Off);
         UserAccessResult r;
         byte[] data = new byte[s.Len];
+        var poisoned = s.Kind == StepKind.Load ? PoisonedBufLines([(s.Off, s.Len)]) : [];
         if (s.Kind == StepKind.Load) r = P.Load(ptr, data);
         else
         {
@@ -226,7 +263,7 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
             r = P.Store(ptr, data);
         }
         List<string> mismatches = [];
-        if (s.Kind == StepKind.Load) mismatches = Oracle.Load(s.Off, data, r.Done);
+        if (s.Kind == StepKind.Load) mismatches = Oracle.Load(s.Off, data, r.Done, poisoned.Contains);
         else Oracle.Store(s.Off, s.Len, s.Fill, r.Done);
         var o = OutcomeClassifier.UserAccess(r, s.Len, Observation.After(M, P, Machine.NoReturn, sigBefore), out var detail);
         o = OutcomeClassifier.Judge(o, mismatches, ref detail);
@@ -237,20 +274,27 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
 
     public virtual void FinalCheck(int idx)
     {
-        if (!M.State.Alive)
-        {
-            S.Add(idx, "final-check", null, Outcome.Complete, "skipped: the machine is down");
-            return;
-        }
-        M.Run(() => M.WorkQueue.RunPending());
         var mismatches = new List<string>();
         var notes = new List<string>();
-        if (P.Alive) Oracle.CheckBuffer(P.Peek(Buf, (int)CampaignPlan.BufSize), mismatches);
-        CheckTarget(mismatches, notes);
+        if (!M.State.Alive)
+        {
+            // What a reboot finds: the user buffer and the page cache are gone, persistent media and host files stay.
+            notes.Add($"machine {M.State.Status.ToString().ToLowerInvariant()}: compared what a reboot finds");
+            CheckAfterCrash(mismatches, notes);
+        }
+        else
+        {
+            M.Run(() => M.WorkQueue.RunPending());
+            if (P.Alive) Oracle.CheckBuffer(IsolationOracle.PeekUser(P, Buf.Value, (int)CampaignPlan.BufSize), mismatches);
+            CheckTarget(mismatches, notes);
+        }
         var detail = string.Join("; ", notes);
         var o = OutcomeClassifier.Judge(Outcome.Complete, mismatches, ref detail);
         S.Add(idx, "final-check", null, o, detail);
     }
+
+    /// <summary>After a panic or shutdown: compare what survives a reboot (DRAM does not).</summary>
+    protected virtual void CheckAfterCrash(List<string> mismatches, List<string> notes) => notes.Add("nothing persists (DRAM only)");
 
     /// <summary>The final check of the file or the media (after the buffer's).</summary>
     protected virtual void CheckTarget(List<string> mismatches, List<string> notes)

@@ -25,7 +25,14 @@ internal sealed class FsdaxWorkload(SeedSession session) : PmemWorkload(session)
             if (!P.Store(Buf, ByteModel.Pattern(S.Plan.Seed, 0xB0B0, (int)CampaignPlan.BufSize)).Completed(CampaignPlan.BufSize))
                 throw new InvalidOperationException("setup: refilling the buffer failed");
         }
+        Oracle.Size = (CampaignPlan.Region, CampaignPlan.Region);
         return Opened();
+    }
+
+    protected override void CheckTarget(List<string> mismatches, List<string> notes)
+    {
+        Oracle.CheckSize(_daxfs.Lookup("data")?.Size ?? -1, "file", mismatches);
+        base.CheckTarget(mismatches, notes);
     }
 
     protected override bool ReadsMedia => true;

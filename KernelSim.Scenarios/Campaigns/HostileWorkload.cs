@@ -12,9 +12,11 @@ namespace KernelSim.Scenarios.Campaigns;
 /// Random system calls with hostile arguments: kernel addresses, another process's addresses, overflowing
 /// lengths, huge iovec counts, bad flags, descriptors and offsets. Each call must come back with a value in
 /// its range (a count no larger than asked, −1…−4095, an address) or a machine outcome; anything else, or a
-/// .NET exception (caught at the campaign boundary), is a simulator bug reported with its seed.
+/// .NET exception (caught at the campaign boundary), is a simulator bug reported with its seed. Where a call moves
+/// data the oracle can follow (the ramfs file and the user buffer) it is checked like the file workloads', and the
+/// isolation oracle looks for canaries after every call (HostileWorkload.Oracle.cs).
 /// </summary>
-internal sealed class HostileWorkload : ICampaignWorkload
+internal sealed partial class HostileWorkload : ICampaignWorkload
 {
     private static readonly string[] Calls =
     [
@@ -62,8 +64,13 @@ internal sealed class HostileWorkload : ICampaignWorkload
     /// <summary>/dev/pmem0, for descriptors 1 and 2.</summary>
     public void Configure(MachineBuilder builder) => builder.AddPmem(new PmemNamespaceSpec(_s.Spec.PmemSize)).AddDaxFs();
 
-    /// <summary>A ramfs holding the seed's 64 KiB file, for descriptor 0.</summary>
-    public void Boot() => RamFs.Mount(_s.Machine).CreateWithData("data", ByteModel.Pattern(_s.Plan.Seed, 0xD0D0, (int)CampaignPlan.Region));
+    /// <summary>A ramfs holding the seed's 64 KiB file, for descriptor 0, and another file holding a canary.</summary>
+    public void Boot()
+    {
+        _ramfs = RamFs.Mount(_s.Machine);
+        _ramfs.CreateWithData("data", ByteModel.Pattern(_s.Plan.Seed, 0xD0D0, (int)CampaignPlan.Region));
+        _ramfs.CreateWithData("secret", IsolationOracle.Pattern(IsolationOracle.OtherFile, (int)PageDefs.PAGE_SIZE));
+    }
 
     public int BufferMapping => Mman.MAP_PRIVATE;
 
@@ -79,17 +86,15 @@ internal sealed class HostileWorkload : ICampaignWorkload
         _p.Open("/dev/pmem0", Fcntl.O_RDWR | Fcntl.O_DIRECT);
         var other = _m.Spawn("other");
         _other = other.MapAnonymous(8192).Value;
-        other.Store(new UserPtr(_other), new byte[8192]);
+        other.Store(new UserPtr(_other), IsolationOracle.Pattern(IsolationOracle.OtherProcess, 8192));
+        KernelCanary = IsolationOracle.PlaceInKernel(_m);
+        _s.Oracle.Size = (CampaignPlan.Region, CampaignPlan.Region);
         return true;
     }
 
     /// <summary>The hostile workload draws no faults (PlanGenerator).</summary>
     public int Inject(PlanStep step, List<ulong> at) => throw new InvalidOperationException($"{step.Describe()}: the hostile workload takes no faults");
 
-    /// <summary>No final check: the hostile calls are checked one by one (their range), not against the oracle.</summary>
-    public void FinalCheck(int index)
-    {
-    }
 
     /// <summary>Draw one hostile call: Raw = [call, a0 … a5] (addresses may be symbolic).</summary>
     public static PlanStep Generate(SimRandom rng)
@@ -142,6 +147,7 @@ internal sealed class HostileWorkload : ICampaignWorkload
         var flags = (int)(sel >> 16);
         var desc = s.Describe();
         var sigBefore = _p.SignalsReceived.Count;
+        _cur = Capture(call, fd, a1, len, pos, flags, sel);
         long ret;
         ulong bound;
         switch (call)
@@ -203,6 +209,7 @@ internal sealed class HostileWorkload : ICampaignWorkload
                 var n = (int)(len % 129);
                 var data = new byte[n];
                 var r = call == Load ? _p.Load(new UserPtr(a1), data) : _p.Store(new UserPtr(a1), data);
+                _cur = _cur with { Data = data, Done = r.Done };
                 if (r.Done > (ulong)n)
                 {
                     _s.Add(i, desc, (long)r.Done, Outcome.SimBug, $"user access reports {r.Done} of {n} bytes");
@@ -241,7 +248,7 @@ internal sealed class HostileWorkload : ICampaignWorkload
                     _ => Outcome.SimBug,
                 };
             detail = _m.State.PanicMessage ?? _p.StuckReason ?? (o == Outcome.SimBug ? "no return with the machine and the process running" : "");
-            _s.Add(i, desc, null, o, detail);
+            Finish(i, desc, Machine.NoReturn, o, detail);
             return;
         }
         if (_p.SignalsReceived.Count > sigBefore)
@@ -250,18 +257,18 @@ internal sealed class HostileWorkload : ICampaignWorkload
             o = sig.Signo == Sig.SIGBUS
                 ? sig.Code switch { Sig.BUS_MCEERR_AR => Outcome.SigbusAr, Sig.BUS_MCEERR_AO => Outcome.SigbusAo, _ => Outcome.SigbusAdrerr }
                 : sig.Code == Sig.SEGV_ACCERR ? Outcome.SigsegvAccerr : Outcome.SigsegvMaperr;
-            _s.Add(i, desc, ret, o, $"{Sig.Name(sig.Signo)} {Sig.CodeName(sig.Signo, sig.Code)}");
+            Finish(i, desc, ret, o, $"{Sig.Name(sig.Signo)} {Sig.CodeName(sig.Signo, sig.Code)}");
             return;
         }
-        if (call == Mmap && ret >= 0) { _s.Add(i, desc, ret, Outcome.Complete, ""); return; }
-        if (call is Lseek or OpenCall && ret >= 0) { _s.Add(i, desc, ret, Outcome.Complete, ""); return; }
-        if (bound == 0 && ret > 0) { _s.Add(i, desc, ret, Outcome.SimBug, $"out-of-range return {ret}"); return; }
+        if (call == Mmap && ret >= 0) { Finish(i, desc, ret, Outcome.Complete, ""); return; }
+        if (call is Lseek or OpenCall && ret >= 0) { Finish(i, desc, ret, Outcome.Complete, ""); return; }
+        if (bound == 0 && ret > 0) { Finish(i, desc, ret, Outcome.SimBug, $"out-of-range return {ret}"); return; }
         o = OutcomeClassifier.FromReturn(ret, bound, out detail);
         if (o == Outcome.ShortCount && call is not (Read or Write or Pread or Pwrite or Load or Store))
         {
             o = Outcome.Complete;
             detail = "";
         }
-        _s.Add(i, desc, ret, o, detail);
+        Finish(i, desc, ret, o, detail);
     }
 }

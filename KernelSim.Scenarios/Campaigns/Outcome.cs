@@ -22,6 +22,11 @@ public enum Outcome
     VmStop,
     Panic,
     SilentCorruption,
+    /// <summary>
+    /// An isolation canary (kernel memory, another process, another file) reached the caller's buffer, a file or a
+    /// return value: worse than corrupting the caller's own data, since it crosses a protection boundary.
+    /// </summary>
+    Leak,
     /// <summary>An unhandled .NET exception or an out-of-range return: a simulator bug.</summary>
     SimBug,
 }
@@ -47,6 +52,7 @@ public static class Outcomes
         Outcome.VmStop => "vm-stop",
         Outcome.Panic => "panic",
         Outcome.SilentCorruption => "silent-corruption",
+        Outcome.Leak => "leak",
         _ => "sim-bug",
     };
 
@@ -56,24 +62,6 @@ public static class Outcomes
             if (Name(o) == s) return o;
         return null;
     }
-
-    /// <summary>Colour for the chart.</summary>
-    public static string Color(Outcome o) => o switch
-    {
-        Outcome.Complete => "#4caf50",
-        Outcome.ShortCount => "#8bc34a",
-        Outcome.PoisonAccepted => "#ffeb3b",
-        Outcome.Efault => "#03a9f4",
-        Outcome.Eio => "#3f51b5",
-        Outcome.OtherErrno => "#9e9e9e",
-        Outcome.SigsegvMaperr or Outcome.SigsegvAccerr => "#ff9800",
-        Outcome.SigbusAdrerr or Outcome.SigbusAo or Outcome.SigbusAr => "#ff5722",
-        Outcome.Oops or Outcome.Livelock => "#795548",
-        Outcome.VmStop => "#607d8b",
-        Outcome.Panic => "#d32f2f",
-        Outcome.SilentCorruption => "#000000",
-        _ => "#e91e63",
-    };
 }
 
 /// <summary>One line of the results: one step of one seed on one profile.</summary>

@@ -27,6 +27,13 @@ internal sealed class PmemBufferedWorkload(SeedSession session) : PmemWorkload(s
         if (r != Machine.NoReturn) _dirty.Clear();
     }
 
+    protected override bool Volatile(ulong line)
+    {
+        foreach (var (pos, len) in _dirty)
+            if (line + 64 > pos && line < pos + len) return true;
+        return false;
+    }
+
     protected override bool Persist(List<string> notes)
     {
         if (!P.Alive) return false;

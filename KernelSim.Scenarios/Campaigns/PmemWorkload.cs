@@ -67,16 +67,31 @@ internal abstract class PmemWorkload(SeedSession session) : CampaignWorkload(ses
 
     protected override bool MediaLinePoisoned(ulong off) => DevOffset(off) is >= 0 and var dev && M.Phys.IsPoisoned(new PhysAddr(Pmem.DataPhys((ulong)dev)));
 
-    /// <summary>Before the media is compared: write back what is dirty. False when it could not be (the media is not checked).</summary>
+    /// <summary>
+    /// Buffered reads draw from the bdev page cache when the page is cached (blkdev_read_iter → filemap_read), else
+    /// from the media the page is filled from (pmem_submit_bio); O_DIRECT and DAX reads from the media.
+    /// </summary>
+    protected override bool ReadSourcePoisoned(ulong line) =>
+        ReadsMedia ? MediaLinePoisoned(line) : CachedLinePoisoned(Pmem.Disk.Inode?.Mapping, line) ?? MediaLinePoisoned(line);
+
+    /// <summary>Whether region line <paramref name="line"/> may differ between the page cache and the media (written since the last fsync).</summary>
+    protected virtual bool Volatile(ulong line) => false;
+
+    /// <summary>Before the media is compared: write back what is dirty. False when it could not be (dirty lines are then not compared).</summary>
     protected virtual bool Persist(List<string> notes) => true;
 
     protected override void CheckTarget(List<string> mismatches, List<string> notes)
     {
-        if (!Persist(notes))
-        {
-            notes.Add("media not checked (dirty pages could not be written back)");
-            return;
-        }
+        var persisted = Persist(notes);
+        if (!persisted) notes.Add("dirty lines not compared (they could not be written back)");
+        CheckMedia(persisted, mismatches);
+    }
+
+    /// <summary>pmem persists across a reboot: the media must hold the model, except lines that were only in the page cache.</summary>
+    protected override void CheckAfterCrash(List<string> mismatches, List<string> notes) => CheckMedia(false, mismatches);
+
+    private void CheckMedia(bool persisted, List<string> mismatches)
+    {
         var media = new byte[CampaignPlan.Region];
         Span<byte> lineBytes = stackalloc byte[64];
         for (ulong line = 0; line < CampaignPlan.Region; line += 64)
@@ -86,6 +101,6 @@ internal abstract class PmemWorkload(SeedSession session) : CampaignWorkload(ses
             M.Phys.PeekBytes(new PhysAddr(Pmem.DataPhys((ulong)dev)), lineBytes);
             lineBytes.CopyTo(media.AsSpan((int)line, 64));
         }
-        Oracle.CheckMedia(media, line => MediaLinePoisoned(line) || DevOffset(line) < 0, mismatches);
+        Oracle.CheckMedia(media, line => MediaLinePoisoned(line) || DevOffset(line) < 0 || (!persisted && Volatile(line)), mismatches);
     }
 }

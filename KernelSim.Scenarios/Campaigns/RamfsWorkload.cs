@@ -20,8 +20,12 @@ internal sealed class RamfsWorkload(SeedSession session) : CampaignWorkload(sess
     public override bool Open()
     {
         Fd = (int)P.Open("/mnt/ramfs/data", Fcntl.O_RDWR);
+        Oracle.Size = (CampaignPlan.Region, CampaignPlan.Region);
         return Opened();
     }
+
+    /// <summary>A ramfs file lives in the page cache: a read draws from its cached page (a hole reads zeros).</summary>
+    protected override bool ReadSourcePoisoned(ulong line) => CachedLinePoisoned(_ramfs.Lookup("data")?.Mapping, line) ?? false;
 
     protected override void CheckTarget(List<string> mismatches, List<string> notes) =>
         Oracle.CheckFile(_ramfs.ReadData("data"), "file", mismatches);

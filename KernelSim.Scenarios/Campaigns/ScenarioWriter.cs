@@ -257,7 +257,7 @@ public static class ScenarioWriter
             Outcome.SigbusAdrerr => Flow(("signo", "SIGBUS"), ("code", "BUS_ADRERR")),
             Outcome.SigsegvMaperr => Flow(("signo", "SIGSEGV"), ("code", "SEGV_MAPERR")),
             Outcome.SigsegvAccerr => Flow(("signo", "SIGSEGV"), ("code", "SEGV_ACCERR")),
-            Outcome.Panic or Outcome.VmStop or Outcome.Livelock or Outcome.Oops or Outcome.SilentCorruption or Outcome.SimBug => null,
+            Outcome.Panic or Outcome.VmStop or Outcome.Livelock or Outcome.Oops or Outcome.SilentCorruption or Outcome.Leak or Outcome.SimBug => null,
             _ => new YamlScalarNode("none"),
         };
         if (sig != null) m.Add("signal", sig);

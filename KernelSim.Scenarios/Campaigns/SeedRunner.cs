@@ -80,6 +80,7 @@ internal static class SeedRunner
             .WithWorkTiming(plan.WorkManual ? WorkTiming.Manual : WorkTiming.AtSyscallExit)
             .WithSeed(plan.Seed).WithTrace(trace);
         w.Configure(b);
+        s.Spec.ConfigureMachine?.Invoke(b);
         var m = s.Machine = b.Build();
         w.Boot();
         var p = s.Process = m.Spawn("app");

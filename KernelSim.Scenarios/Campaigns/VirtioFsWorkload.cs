@@ -39,4 +39,10 @@ internal sealed class VirtioFsWorkload(SeedSession session) : CampaignWorkload(s
 
     protected override void CheckTarget(List<string> mismatches, List<string> notes) =>
         Oracle.CheckFile(_share.Host["data"]?.ReadAll() ?? [], "host file", mismatches);
+
+    /// <summary>The host file outlives the guest.</summary>
+    protected override void CheckAfterCrash(List<string> mismatches, List<string> notes)
+    {
+        if (_share != null) CheckTarget(mismatches, notes);
+    }
 }

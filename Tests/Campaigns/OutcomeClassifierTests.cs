@@ -110,11 +110,11 @@ public class OutcomeClassifierTests
         var region = new byte[CampaignPlan.Region];
         for (var i = 0; i < region.Length; i++) region[i] = (byte)(i ^ 0x5a);
         var oracle = new CampaignOracle(new ByteModel(region), new ByteModel(new byte[CampaignPlan.BufSize]));
-        byte? Delivered(ulong off) => off == 0x209 ? (byte)0x00 : region[4096 + (int)(off - 0x200)];
+        byte? Delivered(ulong off) => off == 0x209 || off < 0x200 || off >= 0x210 ? (byte)0x00 : region[4096 + (int)(off - 0x200)];
 
         var outcome = OutcomeClassifier.Classify(Returned(16), 16, out var detail);
         Assert.That((outcome, detail), Is.EqualTo((Outcome.Complete, "")));
-        var mismatches = oracle.Read([(0x200, 16)], 4096, 16, Delivered, []);
+        var mismatches = oracle.Read([(0x200, 16)], 4096, 16, Delivered, _ => false);
         outcome = OutcomeClassifier.Judge(outcome, mismatches, ref detail);
 
         // Region byte 4105 = 0x1009 ^ 0x5a -> 0x53.

@@ -1,0 +1,160 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using KernelSim.Arch.X86;
+using KernelSim.Block;
+using KernelSim.Drivers.Virtiofs;
+using KernelSim.Drivers.Virtiofs.Host;
+using KernelSim.Drivers.Virtiofs.Protocol;
+using KernelSim.Drivers.Virtiofs.Transport;
+using KernelSim.Kernel;
+using KernelSim.Mm;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace KernelSim.Tests.Campaigns;
+
+/// <summary>
+/// Simulator defects planted through the composition seams (MachineBuilder.Services and its extensions), for the
+/// oracle's mutation tests: each is a wrapper around the real component that gets one thing wrong.
+/// </summary>
+internal static class SimulatorDefects
+{
+    /// <summary>What a defective copy engine gets wrong in the copies to user space.</summary>
+    public enum CopyDefect
+    {
+        /// <summary>A copy that stopped short reports one byte more copied than it stored.</summary>
+        WrongResidue,
+        /// <summary>The middle byte of every copy of two or more bytes is not stored (the count is right).</summary>
+        DroppedByte,
+        /// <summary>Every copy stores one byte past the end of the destination.</summary>
+        WritePastCount,
+    }
+
+    /// <summary>Replace ICopyRoutines with the real engine wrapped by <paramref name="defect"/>.</summary>
+    public static void Copy(MachineBuilder b, CopyDefect defect) =>
+        b.Services.AddSingleton<ICopyRoutines>(sp => new DefectiveCopy(ActivatorUtilities.CreateInstance<CopyRoutines>(sp), defect));
+
+    /// <summary>Replace IMemoryMedia with one that never reports poison to the CPU (loads of poisoned lines succeed).</summary>
+    public static void HidePoison(MachineBuilder b) =>
+        b.Services.AddSingleton<IMemoryMedia>(sp => new PoisonHidingMedia(sp.GetRequiredService<PhysicalMemory>()));
+
+    /// <summary>Wrap pmem0's block_device_operations: a failed bio is completed with BLK_STS_OK.</summary>
+    public static void BioSuccessOnError(MachineBuilder b) => b.InterceptDisk("pmem0", ops => new SuccessOnErrorDisk(ops));
+
+    /// <summary>Replace the virtio-fs backend with the daemon behind a device that maps each DAX range one page further into the file.</summary>
+    public static void DaemonWrongBytes(MachineBuilder b) => b.Services.AddSingleton<IVirtioFsBackend>(new ShiftedMappingBackend());
+
+    private sealed class DefectiveCopy(ICopyRoutines inner, CopyDefect defect) : ICopyRoutines
+    {
+        private ulong ToUser(UserPtr to, ulong n, Func<UserPtr, ulong, ulong, ulong> copy)
+        {
+            switch (defect)
+            {
+                case CopyDefect.WrongResidue:
+                {
+                    var left = copy(to, 0, n);
+                    return left > 0 ? left - 1 : 0;
+                }
+                case CopyDefect.DroppedByte when n >= 2:
+                {
+                    var k = n / 2;
+                    var left = copy(to, 0, k);
+                    return left + copy(new UserPtr(to.Value + k + 1), k + 1, n - k - 1);
+                }
+                case CopyDefect.WritePastCount when n > 0:
+                {
+                    var left = copy(to, 0, n + 1);
+                    return left > 0 ? left - 1 : 0;
+                }
+                default:
+                    return copy(to, 0, n);
+            }
+        }
+
+        public ulong CopyToUser(UserPtr to, KernelPtr from, ulong n) =>
+            ToUser(to, n, (t, skip, len) => inner.CopyToUser(t, new KernelPtr(from.Value + skip), len));
+
+        public ulong RawCopyToUser(UserPtr to, KernelPtr from, ulong n) =>
+            ToUser(to, n, (t, skip, len) => inner.RawCopyToUser(t, new KernelPtr(from.Value + skip), len));
+
+        public ulong CopyMcToUser(UserPtr dst, KernelPtr src, ulong len) =>
+            ToUser(dst, len, (t, skip, l) => inner.CopyMcToUser(t, new KernelPtr(src.Value + skip), l));
+
+        public void Memcpy(KernelPtr dst, KernelPtr src, ulong len) => inner.Memcpy(dst, src, len);
+        public void CopyPage(KernelPtr to, KernelPtr from) => inner.CopyPage(to, from);
+        public void MemcpyFlushcache(KernelPtr dst, KernelPtr src, ulong len) => inner.MemcpyFlushcache(dst, src, len);
+        public void Memset(KernelPtr dst, byte value, ulong len) => inner.Memset(dst, value, len);
+        public long MemcpyMcsafe(KernelPtr dst, KernelPtr src, ulong len) => inner.MemcpyMcsafe(dst, src, len);
+        public ulong CopyMcToKernel(KernelPtr dst, KernelPtr src, ulong len) => inner.CopyMcToKernel(dst, src, len);
+        public ulong RawCopyFromUser(KernelPtr to, UserPtr from, ulong n) => inner.RawCopyFromUser(to, from, n);
+        public ulong CopyFromUser(KernelPtr to, UserPtr from, ulong n) => inner.CopyFromUser(to, from, n);
+        public ulong CopyFromUserInatomic(KernelPtr to, UserPtr from, ulong n) => inner.CopyFromUserInatomic(to, from, n);
+        public ulong CopyFromUserInatomicNocache(KernelPtr dst, UserPtr src, ulong len) => inner.CopyFromUserInatomicNocache(dst, src, len);
+        public ulong CopyFromUserFlushcache(KernelPtr dst, UserPtr src, ulong len) => inner.CopyFromUserFlushcache(dst, src, len);
+        public long CopyInUser(UserPtr to, UserPtr from, ulong n) => inner.CopyInUser(to, from, n);
+        public bool UserAccessBegin(UserPtr ptr, ulong len) => inner.UserAccessBegin(ptr, len);
+        public void UserAccessEnd() => inner.UserAccessEnd();
+        public int UnsafeGetUser(UserPtr ptr, int size, out ulong value) => inner.UnsafeGetUser(ptr, size, out value);
+        public int UnsafePutUser(ulong value, UserPtr ptr, int size) => inner.UnsafePutUser(value, ptr, size);
+        public ulong ClearUser(UserPtr to, ulong n) => inner.ClearUser(to, n);
+        public int GetUser(UserPtr ptr, int size, out ulong value) => inner.GetUser(ptr, size, out value);
+        public int PutUser(ulong value, UserPtr ptr, int size) => inner.PutUser(value, ptr, size);
+    }
+
+    private sealed class PoisonHidingMedia(PhysicalMemory phys) : IMemoryMedia
+    {
+        private readonly IMemoryMedia _real = phys;
+        public int PoisonedFrameCount => 0;
+        public int FirstPoisonInFrame(ulong pfn, int offsetInPage, int len) => -1;
+        public bool IsPoisoned(PhysAddr pa) => false;
+        public int InjectPoison(PhysAddr pa) => _real.InjectPoison(pa);
+        public int ClearPoison(PhysAddr pa, ulong len) => _real.ClearPoison(pa, len);
+        public IEnumerable<PhysAddr> PoisonedLines() => [];
+    }
+
+    private sealed class SuccessOnErrorDisk(IBlockDeviceOps inner) : IBlockDeviceOps
+    {
+        public void SubmitBio(Bio bio)
+        {
+            var end = bio.EndIo;
+            bio.EndIo = b =>
+            {
+                b.Status = BlkStatus.BLK_STS_OK;
+                end?.Invoke(b);
+            };
+            inner.SubmitBio(bio);
+        }
+    }
+
+    /// <summary>The simulated daemon behind a device that adds a page to the file offset of every FUSE_SETUPMAPPING.</summary>
+    private sealed class ShiftedMappingBackend : IVirtioFsBackend
+    {
+        public IVirtioFsDevice Connect(VirtioFsDaemon daemon, VirtioFsOptions options) => new Device(daemon);
+
+        private sealed class Device(VirtioFsDaemon daemon) : IVirtioFsDevice
+        {
+            public void Kick(int queue, PipeReader avail, PipeWriter used)
+            {
+                if (!avail.TryRead(out var r))
+                {
+                    daemon.Kick(queue, avail, used);
+                    return;
+                }
+                var bytes = r.Buffer.ToArray();
+                avail.AdvanceTo(r.Buffer.End);
+                // u32 frame_len | u32 inline_len | fuse_in_header (opcode at +4) | fuse_setupmapping_in (foffset at +8).
+                const int args = 8 + FuseConst.InHeaderSize;
+                if (bytes.Length >= args + 16 && BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(12)) == (uint)FuseOpcode.FUSE_SETUPMAPPING)
+                {
+                    var foffset = BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(args + 8));
+                    BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(args + 8), foffset + 4096);
+                }
+                var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false,
+                    readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline));
+                pipe.Writer.Write(bytes);
+                _ = pipe.Writer.FlushAsync().AsTask().GetAwaiter().GetResult();
+                daemon.Kick(queue, pipe.Reader, used);
+            }
+        }
+    }
+}
