@@ -8,19 +8,32 @@ namespace KernelSim.Cli.Commands;
 /// <summary>
 /// `kernelsim crosscheck FILE... --kernel-package NAME [--timeout S]`: run scenarios on a real Debian kernel under
 /// QEMU and compare with the simulator step by step (docs/crosscheck.md). Exit 0 when no step differs, 1 when one
-/// differs or a boot failed, 2 for unusable input or a package that cannot be had.
+/// differs or a boot failed, 66 / 65 for a scenario file that cannot be read / used, 2 for a package that cannot be had.
 /// </summary>
 internal static class CrosscheckCommand
 {
     public static Command Create(Func<Terminal> terminal, Func<Terminal> errorTerminal)
     {
-        var files = new Argument<string[]>("file") { Description = "Scenario files (YAML)", Arity = ArgumentArity.OneOrMore };
+        var files = new Argument<string[]>("file") { Description = "Scenario files (YAML)", Arity = ArgumentArity.OneOrMore }.NoOptions();
         var package = new Option<string>("--kernel-package")
         {
             Description = "Debian kernel image package to boot (e.g. linux-image-6.12.118+deb12-amd64-unsigned); fetched with apt-get download and cached",
             Required = true,
+            HelpName = "NAME",
         };
-        var timeout = new Option<int>("--timeout") { Description = "Seconds one boot may take before it counts as a hang", DefaultValueFactory = _ => 180 };
+        var timeout = new Option<int>("--timeout")
+        {
+            Description = "Seconds one boot may take before it counts as a hang (10 or more)",
+            HelpName = "SECONDS",
+            DefaultValueFactory = _ => 180,
+            CustomParser = r =>
+            {
+                var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+                if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var s) && s >= 10) return s;
+                r.AddError($"--timeout '{text}': expected a number of seconds, 10 or more");
+                return 180;
+            },
+        };
         var cmd = new Command("crosscheck", "Run scenarios on a real Linux kernel under QEMU and compare with the simulator, step by step") { files, package, timeout };
         cmd.SetAction(r => Run(r.GetValue(files) ?? [], r.GetValue(package)!, r.GetValue(timeout), terminal(), errorTerminal()));
         return cmd;
@@ -35,16 +48,16 @@ internal static class CrosscheckCommand
         var inputs = new List<(IReadOnlyList<KernelSim.Scenarios.Model.Scenario>, string)>();
         foreach (var f in files)
         {
+            if (InputFiles.Read(f, err) is not { } text) return ExitCodes.NoInput;
             try
             {
-                var text = File.ReadAllText(f);
                 inputs.Add((ScenarioParser.ParseText(f, text), text));
             }
-            catch (Exception e) when (e is ScenarioException or IOException or UnauthorizedAccessException)
+            catch (ScenarioException e)
             {
-                err.Line($"kernelsim: {(e is ScenarioException ? "" : f + ": ")}{e.Message}");
+                err.Line($"kernelsim: {e.Message}");
                 err.Writer.Flush();
-                return CliApp.UsageError;
+                return ExitCodes.DataError;
             }
         }
         var results = new List<CrosscheckScenario>();
@@ -65,7 +78,7 @@ internal static class CrosscheckCommand
         {
             err.Line($"kernelsim: crosscheck: {e.Message}");
             err.Writer.Flush();
-            return CliApp.UsageError;
+            return ExitCodes.Usage;
         }
         var agree = results.Sum(r => r.Count(CrosscheckVerdict.Agree));
         var differ = results.Sum(r => r.Count(CrosscheckVerdict.Differ));

@@ -63,11 +63,11 @@ public class HostSideTests
     }
 
     [Test]
-    public void Cli_MissingFile_IsUsageError()
+    public void Cli_MissingFile_Exit66()
     {
         var (code, _, err) = CliRun.Invoke("crosscheck", "no-such.yaml", "--kernel-package", "linux-image-6.12.118+deb12-amd64-unsigned");
-        Assert.That(code, Is.EqualTo(2));
-        Assert.That(err, Does.Contain("no-such.yaml"));
+        Assert.That(code, Is.EqualTo(66));
+        Assert.That(err, Is.EqualTo("kernelsim: no-such.yaml: no such file\n"));
     }
 
     [Test]
