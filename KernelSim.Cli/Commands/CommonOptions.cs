@@ -126,14 +126,6 @@ internal static class CommonOptions
         return argument;
     }
 
-    /// <summary>The known releases as "4.17, 4.18, …".</summary>
-    public static string KnownReleases()
-    {
-        var names = new List<string>();
-        foreach (var v in KernelProfile.Known) names.Add(v.ToString());
-        return string.Join(", ", names);
-    }
-
     private static string CpuNames()
     {
         var names = new List<string>();

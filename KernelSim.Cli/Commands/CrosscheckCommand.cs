@@ -49,9 +49,11 @@ internal static class CrosscheckCommand
         foreach (var f in files)
         {
             if (InputFiles.Read(f, err) is not { } text) return ExitCodes.NoInput;
+            var notes = new List<string>();
             try
             {
-                inputs.Add((ScenarioParser.ParseText(f, text), text));
+                inputs.Add((ScenarioParser.ParseText(f, text, notes), text));
+                foreach (var n in notes) err.Line($"kernelsim: {n}");
             }
             catch (ScenarioException e)
             {
