@@ -56,6 +56,14 @@ public partial class CliDocsTests
     }
 
     [Test]
+    public void CliMd_NamesEveryWalkthroughAndExercise()
+    {
+        var doc = File.ReadAllText(RepoFiles.Path("docs/cli.md"));
+        var names = KernelSim.Scenarios.Walkthroughs.WalkthroughRegistry.All.Select(w => w.Name).Concat(KernelSim.Scenarios.Exercises.ExerciseRegistry.All.Select(e => e.Name));
+        Assert.That(names.Where(n => !doc.Contains($"`{n}`", StringComparison.Ordinal)), Is.Empty);
+    }
+
+    [Test]
     public void EveryCommandShownInReadmeAndCliMd_Runs()
     {
         var ran = 0;
