@@ -2,7 +2,8 @@ namespace KernelSim.Cli;
 
 /// <summary>
 /// The exit codes of every command, one scheme (docs/cli.md "Exit codes"): 0 and 1 for results, 2 for the command
-/// line, sysexits.h codes for files (65, 66, 73, 74) and the simulator (70), 128 + the signal when interrupted;
+/// line, sysexits.h codes for files (65, 66, 73, 74), the host (69) and the simulator (70), 128 + the signal when
+/// interrupted;
 /// `shrink` adds 3 and 4.
 /// </summary>
 internal static class ExitCodes
@@ -21,6 +22,9 @@ internal static class ExitCodes
 
     /// <summary>An input file cannot be opened (sysexits EX_NOINPUT): missing, a directory, unreadable.</summary>
     public const int NoInput = 66;
+
+    /// <summary>Something the host must provide is missing (sysexits EX_UNAVAILABLE): crosscheck's QEMU, a tool, the kernel package.</summary>
+    public const int Unavailable = 69;
 
     /// <summary>An internal error of the simulator (sysexits EX_SOFTWARE).</summary>
     public const int Software = 70;

@@ -8,7 +8,8 @@ namespace KernelSim.Cli.Commands;
 /// <summary>
 /// `kernelsim crosscheck FILE... --kernel-package NAME [--timeout S]`: run scenarios on a real Debian kernel under
 /// QEMU and compare with the simulator step by step (docs/crosscheck.md). Exit 0 when no step differs, 1 when one
-/// differs or a boot failed, 66 / 65 for a scenario file that cannot be read / used, 2 for a package that cannot be had.
+/// differs or a boot failed, 66 / 65 for a scenario file that cannot be read / used, 2 for a name that is not a
+/// kernel image package of a modelled release, 69 when a tool or the package cannot be had.
 /// </summary>
 internal static class CrosscheckCommand
 {
@@ -21,6 +22,14 @@ internal static class CrosscheckCommand
             Required = true,
             HelpName = "NAME",
         };
+        package.Validators.Add(r =>
+        {
+            var name = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+            if (DebianKernelPackages.VersionOf(name) is not { } v)
+                r.AddError($"--kernel-package '{name}': not a Debian kernel image package name (e.g. linux-image-6.12.118+deb12-amd64-unsigned)");
+            else if (!KernelSim.Profiles.KernelProfile.IsModelled(v))
+                r.AddError($"--kernel-package '{name}': Linux {v} is not a modelled release; KernelSim models {KernelSim.Profiles.KernelProfile.ModelledRange}");
+        });
         var timeout = new Option<int>("--timeout")
         {
             Description = "Seconds one boot may take before it counts as a hang (10 or more)",
@@ -78,9 +87,10 @@ internal static class CrosscheckCommand
         }
         catch (CrosscheckException e)
         {
+            // A missing tool, a download or unpacking that failed: the host cannot run the crosscheck.
             err.Line($"kernelsim: crosscheck: {e.Message}");
             err.Writer.Flush();
-            return ExitCodes.Usage;
+            return ExitCodes.Unavailable;
         }
         var agree = results.Sum(r => r.Count(CrosscheckVerdict.Agree));
         var differ = results.Sum(r => r.Count(CrosscheckVerdict.Differ));

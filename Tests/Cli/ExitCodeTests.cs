@@ -1,11 +1,14 @@
 using KernelSim.Cli;
+using KernelSim.Cli.Commands;
+using KernelSim.Cli.Rendering;
+using KernelSim.Scenarios.Crosscheck;
 using KernelSim.Tests.Infrastructure;
 
 namespace KernelSim.Tests.Cli;
 
 /// <summary>
 /// One test per exit code of the table in docs/cli.md ("Exit codes"), and a test that the table lists exactly
-/// these codes: 0, 1, 2, 3, 4, 65, 66, 70, 73, 74, 130, 143.
+/// these codes: 0, 1, 2, 3, 4, 65, 66, 69, 70, 73, 74, 130, 143.
 /// </summary>
 public class ExitCodeTests : TempDirTest
 {
@@ -91,6 +94,17 @@ public class ExitCodeTests : TempDirTest
     }
 
     [Test]
+    public void Code69_CrosscheckWithoutWhatTheHostMustProvide()
+    {
+        var stdout = new StringWriter { NewLine = "\n" };
+        var stderr = new StringWriter { NewLine = "\n" };
+        var runner = new CrosscheckRunner(new NoPackages(), new NoGuest());
+        var code = CrosscheckCommand.Run([RepoFiles.Path("scenarios/mm-signals.yaml")], "linux-image-6.12.118+deb12-amd64-unsigned", runner, new Terminal(stdout, false), new Terminal(stderr, false));
+        Assert.That(code, Is.EqualTo(69));
+        Assert.That(stderr.ToString(), Is.EqualTo("kernelsim: crosscheck: apt-get is not installed (.ci/crosscheck installs what the crosscheck needs)\n"));
+    }
+
+    [Test]
     public void Code70_AnInternalError_OneLineNoStackTrace()
     {
         var stderr = new StringWriter { NewLine = "\n" };
@@ -139,7 +153,18 @@ public class ExitCodeTests : TempDirTest
         Assert.That(start, Is.GreaterThan(0), "docs/cli.md has the exit-code table");
         var rows = doc[start..].Split('\n').Skip(2).TakeWhile(l => l.StartsWith('|'));
         var codes = rows.SelectMany(r => System.Text.RegularExpressions.Regex.Matches(r.Split('|')[1], "`(\\d+)`").Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)));
-        Assert.That(codes, Is.EqualTo(new[] { 0, 1, 2, 3, 4, 65, 66, 70, 73, 74, 130, 143 }));
+        Assert.That(codes, Is.EqualTo(new[] { 0, 1, 2, 3, 4, 65, 66, 69, 70, 73, 74, 130, 143 }));
+    }
+
+    /// <summary>A host without apt-get: what Tools.Run reports.</summary>
+    private sealed class NoPackages : IKernelPackages
+    {
+        public KernelImage Prepare(string package) => throw new CrosscheckException("apt-get is not installed (.ci/crosscheck installs what the crosscheck needs)");
+    }
+
+    private sealed class NoGuest : IGuestRunner
+    {
+        public GuestRunResult Run(GuestProgram program, KernelImage kernel) => throw new AssertionException("no guest runs without a kernel");
     }
 
     /// <summary>A stdout whose every write throws (a bug, or a disk that filled up).</summary>
