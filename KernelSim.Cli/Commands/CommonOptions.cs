@@ -11,7 +11,7 @@ internal static class CommonOptions
     /// <summary>--kernel V: a modelled release such as 6.12 or 5.10 (see `kernelsim profiles`); a point release runs as its release.</summary>
     public static Option<KernelVersion?> Kernel(string description) => new("--kernel", "-k")
     {
-        Description = description,
+        Description = $"{description} (a modelled release, {KernelProfile.Oldest} to {KernelProfile.Newest}: kernelsim profiles lists them)",
         HelpName = "version",
         CustomParser = r =>
         {

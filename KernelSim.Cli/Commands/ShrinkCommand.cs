@@ -23,7 +23,7 @@ internal static class ShrinkCommand
         var seed = CommonOptions.Seed("The seed to shrink (a whole number, as in results.jsonl)");
         var campaign = new Option<string>("--campaign", "-c") { Description = "The campaign file", Required = true, HelpName = "FILE" };
         var target = new Option<string?>("--target", "-t") { Description = "The outcome to preserve, optionally of one operation: EIO, panic, SIGBUS-AR@load, EIO@pwritev (default: the seed's worst outcome)", HelpName = "OUTCOME[@OP]" };
-        var kernel = CommonOptions.Kernel("Shrink on this profile of the campaign (default: the first that shows the target)");
+        var kernel = CommonOptions.Kernel("Shrink on this profile of the campaign, by default the first that shows the target");
         var outFile = new Option<string?>("--out", "-o") { Description = "Write the scenario here (default: stdout)", HelpName = "FILE" };
         var cmd = new Command("shrink", "Minimise a seed's plan and write it as a scenario file") { seed, campaign, target, kernel, outFile };
         cmd.SetAction(r => Run(r.GetValue(seed), r.GetValue(campaign)!, r.GetValue(target), r.GetValue(kernel), r.GetValue(outFile), terminal(), errorTerminal()));
