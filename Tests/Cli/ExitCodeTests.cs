@@ -146,6 +146,26 @@ public class ExitCodeTests : TempDirTest
     }
 
     [Test]
+    public void Code130_AnyOtherCommand_EndedBySigintAtOnce()
+    {
+        // `run` writes 250 KB of trace: the child blocks on the full pipe until stdout is read. A SIGINT the command
+        // swallowed (as campaign's handler does) would leave it blocked there.
+        string[] scenarios = [.. Directory.GetFiles(RepoFiles.Path("scenarios"), "*.yaml").Order(StringComparer.Ordinal)];
+        using var child = KernelSim.Tests.Campaigns.CampaignStreamTests.Kernelsim(["run", .. scenarios, "--trace", "text"]);
+        try
+        {
+            Assert.That(child.StandardOutput.ReadLine(), Is.Not.Null, "the child runs and writes");
+            using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
+            Assert.That(child.WaitForExit(30_000), Is.True, "ended without its stdout being read");
+            Assert.That(child.ExitCode, Is.EqualTo(130));
+        }
+        finally
+        {
+            if (!child.HasExited) child.Kill();
+        }
+    }
+
+    [Test]
     public void CliMd_ExitCodeTable_ListsExactlyTheCodesTestedHere()
     {
         var doc = File.ReadAllText(RepoFiles.Path("docs/cli.md"));
