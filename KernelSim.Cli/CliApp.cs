@@ -6,16 +6,11 @@ namespace KernelSim.Cli;
 
 /// <summary>
 /// The `kernelsim` command line: parses, reports bad arguments on stderr with exit code 2 (never a stack
-/// trace), and runs the chosen command against the given writers so tests can capture everything.
+/// trace), and runs the chosen command against the given writers so tests can capture everything. Exit codes:
+/// <see cref="ExitCodes"/>.
 /// </summary>
 internal static class CliApp
 {
-    /// <summary>Exit code for bad arguments (usage error).</summary>
-    public const int UsageError = 2;
-
-    /// <summary>Exit code when a command fails unexpectedly (a simulator bug).</summary>
-    public const int InternalError = 70;
-
     /// <summary>Run the command line; returns the process exit code.</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool color, CliHost? host = null)
     {
@@ -44,8 +39,9 @@ internal static class CliApp
             foreach (var e in parse.Errors) stderr.Write($"kernelsim: {e.Message}\n");
             stderr.Write("Run 'kernelsim --help' for usage.\n");
             stderr.Flush();
-            return UsageError;
+            return ExitCodes.Usage;
         }
+        foreach (var note in CommonOptions.PointReleaseNotes(parse)) stderr.Write($"kernelsim: {note}\n");
         try
         {
             // ProcessTerminationTimeout null: the commands handle SIGINT/SIGTERM themselves (CliHost).
@@ -53,12 +49,32 @@ internal static class CliApp
             stdout.Flush();
             return rc;
         }
+        catch (IOException e)
+        {
+            // Writing the output failed (disk full, a closed pipe): not a simulator bug.
+            TryWrite(stderr, $"kernelsim: I/O error: {e.Message}\n");
+            return ExitCodes.IoError;
+        }
         catch (Exception e)
         {
-            stdout.Flush();
-            stderr.Write($"kernelsim: internal error: {e.GetType().Name}: {e.Message}\n");
-            stderr.Flush();
-            return InternalError;
+            TryFlush(stdout);
+            TryWrite(stderr, $"kernelsim: internal error: {e.GetType().Name}: {e.Message}\n");
+            return ExitCodes.Software;
+        }
+    }
+
+    private static void TryFlush(TextWriter w) => TryWrite(w, "");
+
+    private static void TryWrite(TextWriter w, string line)
+    {
+        try
+        {
+            w.Write(line);
+            w.Flush();
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            // The writer is broken too: the exit code is all that is left.
         }
     }
 }

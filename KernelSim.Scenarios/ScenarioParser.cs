@@ -26,8 +26,14 @@ public static partial class ScenarioParser
     /// <summary>Parse scenario text; <paramref name="file"/> names it in messages.</summary>
     public static IReadOnlyList<Scenario> ParseText(string file, string text) => ParseText(file, text, StepRegistry.Default);
 
+    /// <summary>
+    /// Parse scenario text; <paramref name="notes"/> receives "file:line:column: note: …" for what runs other than
+    /// as written (a point release such as 6.12.3 runs as its release, 6.12).
+    /// </summary>
+    public static IReadOnlyList<Scenario> ParseText(string file, string text, ICollection<string> notes) => ParseText(file, text, StepRegistry.Default, notes);
+
     /// <summary>Parse scenario text with the steps of <paramref name="registry"/>.</summary>
-    internal static IReadOnlyList<Scenario> ParseText(string file, string text, StepRegistry registry)
+    internal static IReadOnlyList<Scenario> ParseText(string file, string text, StepRegistry registry, ICollection<string>? notes = null)
     {
         var stream = new YamlStream();
         try
@@ -45,13 +51,13 @@ public static partial class ScenarioParser
         {
             doc++;
             if (d.RootNode is YamlScalarNode { Value: null or "" }) continue; // an empty document (a trailing ---)
-            list.Add(ParseDocument(file, doc, d.RootNode, registry));
+            list.Add(ParseDocument(file, doc, d.RootNode, registry, notes));
         }
         if (list.Count == 0) throw new ScenarioException(file, 1, 1, "no scenario in the file (expected scenario:, machine:, actors:, steps:)");
         return list;
     }
 
-    private static Scenario ParseDocument(string file, int doc, YamlNode root, StepRegistry registry)
+    private static Scenario ParseDocument(string file, int doc, YamlNode root, StepRegistry registry, ICollection<string>? notes)
     {
         var top = YamlMap.Of(file, root, "scenario file", ScenarioKeys.Top);
         var nameNode = top.Require("scenario");
@@ -59,7 +65,7 @@ public static partial class ScenarioParser
         if (!AddrExpr.IsName(name)) throw top.Error(nameNode, $"scenario: '{name}' is not a name (letters, digits, '-', '_', '.')");
         var title = top.Str("title");
         var story = top.Str("story");
-        var machine = top.Get("machine") is { } mn ? ParseMachine(YamlMap.Of(file, mn, "machine", ScenarioKeys.Machine)) : MachineSpec.Default;
+        var machine = top.Get("machine") is { } mn ? ParseMachine(YamlMap.Of(file, mn, "machine", ScenarioKeys.Machine), notes) : MachineSpec.Default;
         var symbols = new ParseSymbols();
         foreach (var v in machine.Virtiofs) symbols.Shares.Add(v.Name);
         foreach (var f in machine.Filesystems) symbols.DaxMounts.Add(f.Mount);
@@ -78,13 +84,15 @@ public static partial class ScenarioParser
         return new Scenario(file, doc, name, title, story, machine, actors, steps);
     }
 
-    private static MachineSpec ParseMachine(YamlMap m)
+    private static MachineSpec ParseMachine(YamlMap m, ICollection<string>? notes)
     {
         var spec = MachineSpec.Default;
         if (m.Get("kernel") is { } kn)
         {
             var s = YamlValues.Scalar(m.File, kn, "machine.kernel");
             if (!KernelVersion.TryParse(s, out var v)) throw m.Error(kn, $"machine.kernel: '{s}' is not a kernel release (e.g. 6.12, 5.10, 4.17)");
+            if (!KernelProfile.IsModelled(v)) throw m.Error(kn, $"machine.kernel: {s} is not a modelled release; KernelSim models {KernelProfile.ModelledRange}");
+            if (KernelVersion.IsPointRelease(s)) notes?.Add($"{m.File}:{kn.Start.Line}:{kn.Start.Column}: note: machine.kernel {s} is a point release; it runs as Linux {v} (behaviour is modelled per release)");
             spec = spec with { Kernel = v };
         }
         if (m.Get("cpu") is { } cn)

@@ -216,6 +216,36 @@ public sealed record KernelProfile
     public static IReadOnlyList<KernelVersion> Known { get; } =
         [V(4, 17), V(4, 18), V(5, 10), V(5, 15), V(5, 16), V(5, 17), V(5, 19), V(6, 4), V(6, 5), V(6, 12), V(6, 15)];
 
+    /// <summary>The oldest release modelled: 4.17, the last release before the machine-check-safe DAX read (era E0).</summary>
+    public static KernelVersion Oldest => V(4, 17);
+
+    /// <summary>The newest release modelled: 7.1, the newest release a switch names (<see cref="ExtractKvecToSgOverlong"/> ends with 7.0).</summary>
+    public static KernelVersion Newest => V(7, 1);
+
+    /// <summary>
+    /// Every modelled release from <see cref="Oldest"/> to <see cref="Newest"/>, in mainline's numbering: 4.17–4.20,
+    /// 5.0–5.19, 6.0–6.19, 7.0–7.1 (the major number changed after 4.20, 5.19 and 6.19).
+    /// </summary>
+    public static IReadOnlyList<KernelVersion> Modelled { get; } =
+    [
+        .. Series(4, 17, 20), .. Series(5, 0, 19), .. Series(6, 0, 19), .. Series(7, 0, 1),
+    ];
+
+    /// <summary>True when <paramref name="v"/> is one of the <see cref="Modelled"/> releases.</summary>
+    public static bool IsModelled(KernelVersion v) => v >= Oldest && v <= Newest && (v.Major, v.Minor) switch
+    {
+        (4, <= 20) or (5, <= 19) or (6, <= 19) or (7, _) => true,
+        _ => false,
+    };
+
+    /// <summary>The modelled releases as text, for messages: "4.17–4.20, 5.0–5.19, 6.0–6.19 and 7.0–7.1".</summary>
+    public static string ModelledRange => $"{Oldest}–4.20, 5.0–5.19, 6.0–6.19 and 7.0–{Newest}";
+
+    private static IEnumerable<KernelVersion> Series(int major, int first, int last)
+    {
+        for (var minor = first; minor <= last; minor++) yield return V(major, minor);
+    }
+
     /// <summary>Every switch with its value for this profile and its documentation.</summary>
     public IEnumerable<(string Name, object Value, KernelSwitchAttribute Doc)> Switches()
     {

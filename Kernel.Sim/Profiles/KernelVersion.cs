@@ -22,6 +22,9 @@ public readonly record struct KernelVersion(int Major, int Minor) : IComparable<
         return true;
     }
 
+    /// <summary>True when <paramref name="text"/> parses and names a stable point release ("6.12.3"), which parses as its release (6.12).</summary>
+    public static bool IsPointRelease(string? text) => TryParse(text, out _) && text!.Trim().Split('.').Length == 3;
+
     /// <summary>Parses a version or throws <see cref="ArgumentException"/> with a readable message.</summary>
     public static KernelVersion Parse(string text) =>
         TryParse(text, out var v) ? v : throw new ArgumentException($"not a kernel version: '{text}' (expected e.g. 6.12)", nameof(text));

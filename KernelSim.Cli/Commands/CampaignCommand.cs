@@ -2,6 +2,7 @@ using System.CommandLine;
 using KernelSim.Scenarios.Campaigns;
 using KernelSim.Cli.Rendering;
 using KernelSim.Scenarios;
+using KernelSim.Profiles;
 
 namespace KernelSim.Cli.Commands;
 
@@ -12,20 +13,22 @@ namespace KernelSim.Cli.Commands;
 /// </summary>
 internal static class CampaignCommand
 {
-    public const int FoundProblems = 1;
+    public const int FoundProblems = ExitCodes.CheckFailed;
 
     /// <summary>The --out or --resume directory's contents do not fit this run (sysexits EX_DATAERR).</summary>
-    public const int DataError = 65;
+    public const int DataError = ExitCodes.DataError;
 
     /// <summary>The --out directory cannot be written (sysexits EX_CANTCREAT).</summary>
-    public const int CannotCreate = 73;
+    public const int CannotCreate = ExitCodes.CannotCreate;
 
     public static Command Create(Func<Terminal> terminal, Func<Terminal> errorTerminal, CliHost host)
     {
-        var file = new Argument<string>("file") { Description = "Campaign file (YAML; see docs/campaigns.md)" };
-        var seeds = new Option<string?>("--seeds") { Description = "Seed range A..B (inclusive), overriding the file's seeds:", HelpName = "A..B" };
-        var jobs = new Option<int>("--jobs", "-j") { Description = "Seeds run in parallel (default: the number of cores); results are identical for any value", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var shard = new Option<string?>("--shard") { Description = "Run shard I of N (seed index modulo N); default from JOB_COMPLETION_INDEX and KERNELSIM_SHARDS (Kubernetes Indexed Job) or SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_MIN and SLURM_ARRAY_TASK_COUNT (Slurm array) when set", HelpName = "I/N" };
+        var file = new Argument<string>("file") { Description = "Campaign file (YAML; see docs/campaigns.md)" }.NoOptions();
+        var seeds = new Option<string?>("--seeds") { Description = "Seed range A..B (inclusive), overriding the file's seeds:", HelpName = "A..B" }
+            .Checked(t => CampaignParser.TryParseSeeds(t, out _, out _), "A..B, whole numbers with A <= B");
+        var jobs = CommonOptions.Jobs();
+        var shard = new Option<string?>("--shard") { Description = "Run shard I of N (seed index modulo N); default from JOB_COMPLETION_INDEX and KERNELSIM_SHARDS (Kubernetes Indexed Job) or SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_MIN and SLURM_ARRAY_TASK_COUNT (Slurm array) when set", HelpName = "I/N" }
+            .Checked(t => ShardEnvironment.TryResolve(t, _ => null, out _, out _, out _, out _), "I/N, whole numbers with 0 <= I < N");
         var exitZero = new Option<bool>("--exit-zero") { Description = "Exit 0 even when a seed shows silent corruption or a simulator bug (batch shards: the results and merge report them)" };
         var outDir = new Option<string?>("--out", "-o") { Description = "Stream results.jsonl and plans.jsonl here as seeds finish; then campaign.json, summary.csv, chart.svg and report.html", HelpName = "DIR" };
         var resume = new Option<string?>("--resume") { Description = "Continue the interrupted run in DIR (its seeds and shard; same campaign and kernelsim version)", HelpName = "DIR" };
@@ -39,52 +42,57 @@ internal static class CampaignCommand
     /// <summary>The command's options.</summary>
     public sealed record Options(string File, string? Seeds = null, int Jobs = 1, string? Shard = null, string? Out = null, string? Resume = null, ProgressMode Progress = ProgressMode.Auto, bool ExitZero = false);
 
-    /// <summary>Load a campaign file; null (with the message on stderr) when it is unusable.</summary>
-    public static CampaignSpec? Load(string file, Terminal err)
+    /// <summary>
+    /// Load a campaign file; null (with the message on stderr) when it is unusable: <paramref name="code"/> is 66 when
+    /// it cannot be read, 65 when it is not a usable campaign (including a profile KernelSim does not model).
+    /// </summary>
+    public static CampaignSpec? Load(string file, Terminal err, out int code)
     {
-        if (!File.Exists(file))
-        {
-            err.Line($"kernelsim: {file}: no such file");
-            return null;
-        }
+        code = ExitCodes.NoInput;
+        if (InputFiles.Read(file, err) is not { } text) return null;
+        code = ExitCodes.DataError;
         try
         {
-            return CampaignParser.ParseFile(file);
+            var spec = CampaignParser.ParseText(file, text);
+            var unmodelled = spec.Profiles.Where(p => !KernelProfile.IsModelled(p)).ToList();
+            if (unmodelled.Count == 0) return spec;
+            err.Line($"kernelsim: {file}: profiles: {string.Join(", ", unmodelled)} {(unmodelled.Count == 1 ? "is not a modelled release" : "are not modelled releases")}; KernelSim models {KernelProfile.ModelledRange}");
         }
         catch (ScenarioException e)
         {
             err.Line($"kernelsim: {e.Message}");
-            return null;
         }
+        err.Writer.Flush();
+        return null;
     }
 
     public static int Run(Options o, Terminal term, Terminal err, CliHost host)
     {
-        var spec = Load(o.File, err);
-        if (spec == null) return CliApp.UsageError;
+        var spec = Load(o.File, err, out var loadCode);
+        if (spec == null) return loadCode;
         if (o.Seeds != null)
         {
             if (!CampaignParser.TryParseSeeds(o.Seeds, out var a, out var b))
             {
                 err.Line($"kernelsim: --seeds '{o.Seeds}': expected A..B with A <= B");
-                return CliApp.UsageError;
+                return ExitCodes.Usage;
             }
             spec = spec with { SeedFirst = a, SeedLast = b };
         }
         if (!ShardEnvironment.TryResolve(o.Shard, Environment.GetEnvironmentVariable, out var si, out var sn, out _, out var shardError))
         {
             err.Line($"kernelsim: {shardError}");
-            return CliApp.UsageError;
+            return ExitCodes.Usage;
         }
         if (o.Jobs < 1)
         {
             err.Line("kernelsim: --jobs: at least 1");
-            return CliApp.UsageError;
+            return ExitCodes.Usage;
         }
         if (o.Out != null && o.Resume != null)
         {
             err.Line("kernelsim: --out and --resume: give one (--resume DIR writes to DIR)");
-            return CliApp.UsageError;
+            return ExitCodes.Usage;
         }
         var set = new SeedSet(spec.SeedFirst, spec.SeedLast, si, sn);
         var header = CampaignProvenance.Header(spec, set);
@@ -128,7 +136,7 @@ internal static class CampaignCommand
                     writer?.Write(r);
                     live?.Add(r);
                     tick();
-                }, host.Interrupt));
+                }, host.WatchInterrupt()));
             var message = outcome.Interrupted ? $"interrupted after {outcome.Done} seeds" : $"complete: {outcome.Done} seeds";
             writer?.Finish(outcome.Interrupted ? CampaignManifest.Interrupted : CampaignManifest.Complete, message);
         }

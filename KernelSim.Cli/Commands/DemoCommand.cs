@@ -13,7 +13,7 @@ internal static class DemoCommand
     /// <summary>Build the command; output goes to the terminal the factory returns.</summary>
     public static Command Create(Func<Terminal> terminal)
     {
-        var kernel = CommonOptions.Kernel("What-if: run every scenario of the walkthrough on this kernel release instead of its own (4.17 and 6.12)");
+        var kernel = CommonOptions.Kernel("What-if: run every scenario of the walkthrough on this kernel release instead of its own, 4.17 and 6.12");
         var cpu = CommonOptions.Cpu();
         var trace = new Option<string?>("--trace")
         {

@@ -7,14 +7,14 @@ namespace KernelSim.Cli.Commands;
 
 /// <summary>
 /// `kernelsim exercise [list|NAME] [--out FILE] [--check FILE]`: print (or write) an exercise file with blanks, or
-/// grade a filled-in one. Grading exits 0 when every blank is right, 1 when one is wrong or unanswered, 2 when the
-/// file cannot be graded (missing, not a scenario, steps changed).
+/// grade a filled-in one. Grading exits 0 when every blank is right, 1 when one is wrong or unanswered, 66 when the
+/// file cannot be read, 65 when it cannot be graded (not a scenario, steps changed).
 /// </summary>
 internal static class ExerciseCommand
 {
     public static Command Create(Func<Terminal> terminal, Func<Terminal> errorTerminal)
     {
-        var name = new Argument<string?>("name") { Description = "An exercise name, or list (the default) to see them all", Arity = ArgumentArity.ZeroOrOne };
+        var name = new Argument<string?>("name") { Description = "An exercise name, or list (the default) to see them all", Arity = ArgumentArity.ZeroOrOne }.NoOptions(files: false);
         var output = new Option<string?>("--out", "-o") { Description = "Write the exercise file to FILE instead of stdout", HelpName = "FILE" };
         var check = new Option<string?>("--check") { Description = "Grade a filled-in exercise file", HelpName = "FILE" };
         var reveal = new Option<bool>("--reveal") { Description = "With --check: also print what the simulator observed for each wrong answer" };
@@ -39,7 +39,7 @@ internal static class ExerciseCommand
             {
                 err.Line($"kernelsim: unknown exercise '{n}' (known: {string.Join(", ", ExerciseRegistry.All.Select(x => x.Name))})");
                 err.Writer.Flush();
-                return CliApp.UsageError;
+                return ExitCodes.Usage;
             }
             return r.GetValue(check) is { } file ? Check(e, file, r.GetValue(reveal), term, err) : Write(e, r.GetValue(output), term, err);
         });
@@ -66,16 +66,7 @@ internal static class ExerciseCommand
             term.Writer.Flush();
             return 0;
         }
-        try
-        {
-            File.WriteAllText(file, text);
-        }
-        catch (Exception x) when (x is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
-        {
-            err.Line($"kernelsim: {file}: {x.Message}");
-            err.Writer.Flush();
-            return CliApp.UsageError;
-        }
+        if (OutputFiles.Write(file, text, err) is { } failed) return failed;
         term.Line($"wrote {file}: {blanks.Count} blank(s) to fill in; grade with: kernelsim exercise {e.Name} --check {file}");
         term.Writer.Flush();
         return 0;
@@ -83,23 +74,13 @@ internal static class ExerciseCommand
 
     private static int Check(Exercise e, string file, bool reveal, Terminal term, Terminal err)
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText(file);
-        }
-        catch (Exception x) when (x is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
-        {
-            err.Line($"kernelsim: {file}: {(x is FileNotFoundException or DirectoryNotFoundException ? "no such file" : x.Message)}");
-            err.Writer.Flush();
-            return CliApp.UsageError;
-        }
+        if (InputFiles.Read(file, err) is not { } text) return ExitCodes.NoInput;
         var grade = ExerciseGrader.Grade(e, file, text);
         if (grade.Problem != null && grade.Blanks.Count == 0)
         {
             err.Line($"kernelsim: {grade.Problem}");
             err.Writer.Flush();
-            return CliApp.UsageError;
+            return ExitCodes.DataError;
         }
         term.Heading($"exercise {e.Name}: {e.Title}");
         if (grade.Problem != null) term.Line(grade.Problem);

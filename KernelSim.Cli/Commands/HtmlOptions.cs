@@ -29,8 +29,8 @@ internal static class HtmlOptions
             {
                 foreach (var part in token.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 {
-                    if (KernelVersion.TryParse(part, out var v)) list.Add(v);
-                    else r.AddError($"unknown kernel version '{part}' in --profiles: expected major.minor such as 6.12 (known releases: {CommonOptions.KnownReleases()})");
+                    if (CommonOptions.TryRelease(part, out var v, out var error)) list.Add(v);
+                    else r.AddError($"unknown kernel version '{part}' in --profiles: {error}");
                 }
             }
             return list.ToArray();
@@ -47,7 +47,7 @@ internal static class HtmlOptions
                 if (page && r.GetResult(o) != null) r.AddError($"--html writes the page instead of the report: it cannot be combined with {o.Name}");
         });
 
-    /// <summary>Run the scenarios for the page and write it; prints one line. Exit code: 0 when every as-written expectation holds, 1 when one fails, 2 when the file cannot be written.</summary>
+    /// <summary>Run the scenarios for the page and write it; prints one line. Exit code: 0 when every as-written expectation holds, 1 when one fails, 73 when the file cannot be written.</summary>
     public static int Write(string file, string title, string? summary, string source, string command, IReadOnlyList<Scenario> scenarios,
         IReadOnlyList<KernelVersion> profiles, SideBySide? compare, Terminal term, Terminal err)
     {
@@ -56,7 +56,7 @@ internal static class HtmlOptions
         {
             err.Line($"kernelsim: {error}");
             err.Writer.Flush();
-            return CliApp.UsageError;
+            return ExitCodes.CannotCreate;
         }
         if (!StepThroughPage.HasMermaid)
         {

@@ -14,7 +14,7 @@ internal static class MergeCommand
 {
     public static Command Create(Func<Terminal> terminal, Func<Terminal> errorTerminal)
     {
-        var dirs = new Argument<string[]>("dir") { Description = "Shard output directories (from campaign --out)", Arity = ArgumentArity.OneOrMore };
+        var dirs = new Argument<string[]>("dir") { Description = "Shard output directories (from campaign --out)", Arity = ArgumentArity.OneOrMore }.NoOptions();
         var outDir = new Option<string>("--out", "-o") { Description = "Write the merged results here", Required = true, HelpName = "DIR" };
         var cmd = new Command("merge", "Merge the outputs of campaign shards (same campaign, disjoint seeds)") { dirs, outDir };
         cmd.SetAction(r => Run(r.GetValue(dirs) ?? [], r.GetValue(outDir)!, terminal(), errorTerminal()));
@@ -36,7 +36,7 @@ internal static class MergeCommand
         catch (CampaignOutputException e)
         {
             err.Line($"kernelsim: {e.Message}");
-            return e.Unwritable ? CampaignCommand.CannotCreate : CliApp.UsageError;
+            return e.Unwritable ? ExitCodes.CannotCreate : ExitCodes.DataError;
         }
         term.Line($"merged {dirs.Length} shard(s): {report.Seeds} seeds, {report.Summary.Records} records");
         foreach (var m in report.Missing)

@@ -6,8 +6,9 @@ using Spectre.Console;
 namespace KernelSim.Cli.Commands;
 
 /// <summary>
-/// `kernelsim profiles`: the behaviour switches of the known releases (<see cref="KernelProfile.Known"/>),
-/// or, with --kernel, every switch of one release with its documentation.
+/// `kernelsim profiles`: the behaviour switches of the representative releases (<see cref="KernelProfile.Known"/>)
+/// and the list of every modelled release (<see cref="KernelProfile.Modelled"/>), or, with --kernel, every switch
+/// of one release with its documentation.
 /// </summary>
 internal static class ProfilesCommand
 {
@@ -63,7 +64,17 @@ internal static class ProfilesCommand
         }
         term.Table(bools);
         term.Line();
+        WriteModelled(term);
+        term.Line();
         term.Line("Details of one release: kernelsim profiles --kernel 6.12");
+    }
+
+    /// <summary>Every modelled release by era: the values --kernel, machine.kernel and campaign profiles accept.</summary>
+    public static void WriteModelled(Terminal term)
+    {
+        term.Line($"Every modelled release ({KernelProfile.Modelled.Count}, {KernelProfile.Oldest} to {KernelProfile.Newest}; each runs with --kernel, machine.kernel or a campaign's profiles; a point release such as 6.12.3 runs as 6.12):");
+        foreach (var era in KernelProfile.Modelled.GroupBy(v => KernelProfile.ForVersion(v).Era))
+            term.Line($"  {era.Key}: {string.Join(", ", era)}");
     }
 
     /// <summary>Every switch of one release: value, the releases it holds for, and what changes.</summary>

@@ -11,12 +11,13 @@ namespace KernelSim.Cli.Commands;
 
 /// <summary>
 /// `kernelsim run FILE... [--kernel V] [--cpu M] [--trace text|chrome|mermaid [--step N]] [--trace-out FILE] [--json]
-/// [--html FILE [--profiles V,...]]`: run scenario files. Exit 0 when every expectation holds, 1 when one fails, 2
-/// for unusable input (missing file, YAML error, unknown step or key) with file:line:column on stderr.
+/// [--html FILE [--profiles V,...]]`: run scenario files. Exit 0 when every expectation holds, 1 when one fails, 65
+/// for an unusable file (YAML error, unknown step or key) with file:line:column on stderr, 66 for a file that
+/// cannot be read, 73 when --trace-out cannot be written (<see cref="ExitCodes"/>).
 /// </summary>
 internal static class RunCommand
 {
-    public const int ExpectationFailed = 1;
+    public const int ExpectationFailed = ExitCodes.CheckFailed;
 
     public static Command Create(Func<Terminal> terminal, Func<Terminal> errorTerminal)
     {
@@ -24,7 +25,7 @@ internal static class RunCommand
         {
             Description = "Scenario files (YAML; see docs/scenarios.md)",
             Arity = ArgumentArity.OneOrMore,
-        };
+        }.NoOptions();
         var kernel = CommonOptions.Kernel("Run every scenario on this kernel release instead of its machine.kernel");
         var cpu = CommonOptions.Cpu();
         var trace = new Option<string?>("--trace")
@@ -57,36 +58,9 @@ internal static class RunCommand
     public static int Run(string[] files, KernelVersion? kernel, CpuModel? cpu, TraceFormat trace, bool json, Terminal term, Terminal err,
         int? step = null, string? traceOut = null, string? html = null, KernelVersion[]? profiles = null)
     {
-        var scenarios = new List<Scenario>();
-        var bad = false;
-        foreach (var f in files)
-        {
-            if (!File.Exists(f))
-            {
-                err.Line($"kernelsim: {f}: no such file");
-                bad = true;
-                continue;
-            }
-            try
-            {
-                scenarios.AddRange(ScenarioParser.ParseFile(f));
-            }
-            catch (ScenarioException e)
-            {
-                err.Line($"kernelsim: {e.Message}");
-                bad = true;
-            }
-            catch (IOException e)
-            {
-                err.Line($"kernelsim: {f}: {e.Message}");
-                bad = true;
-            }
-        }
-        if (bad)
-        {
-            err.Writer.Flush();
-            return CliApp.UsageError;
-        }
+        var (scenarios, loadCode) = Load(files, err);
+        if (loadCode != 0) return loadCode;
+
         for (var i = 0; i < scenarios.Count; i++)
         {
             var m = scenarios[i].Machine;
@@ -105,7 +79,7 @@ internal static class RunCommand
         {
             err.Line($"kernelsim: {writeError}");
             err.Writer.Flush();
-            return CliApp.UsageError;
+            return ExitCodes.CannotCreate;
         }
         var passed = results.Count(r => r.Passed);
         if (json)
@@ -130,5 +104,36 @@ internal static class RunCommand
         term.Writer.Flush();
         err.Writer.Flush();
         return passed == results.Count ? 0 : ExpectationFailed;
+    }
+
+    /// <summary>
+    /// Parse every file, notes (a point release) and problems on stderr. The code is 0, 66 when a file cannot be read
+    /// or 65 when one is not a usable scenario file.
+    /// </summary>
+    public static (List<Scenario> Scenarios, int Code) Load(IEnumerable<string> files, Terminal err)
+    {
+        var scenarios = new List<Scenario>();
+        var code = 0;
+        foreach (var f in files)
+        {
+            if (InputFiles.Read(f, err) is not { } text)
+            {
+                code = ExitCodes.NoInput;
+                continue;
+            }
+            var notes = new List<string>();
+            try
+            {
+                scenarios.AddRange(ScenarioParser.ParseText(f, text, notes));
+            }
+            catch (ScenarioException e)
+            {
+                err.Line($"kernelsim: {e.Message}");
+                if (code == 0) code = ExitCodes.DataError;
+            }
+            foreach (var n in notes) err.Line($"kernelsim: {n}");
+        }
+        err.Writer.Flush();
+        return (scenarios, code);
     }
 }

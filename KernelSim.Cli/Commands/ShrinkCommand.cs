@@ -20,10 +20,10 @@ internal static class ShrinkCommand
 
     public static Command Create(Func<Terminal> terminal, Func<Terminal> errorTerminal)
     {
-        var seed = new Argument<ulong>("seed") { Description = "The seed to shrink" };
+        var seed = CommonOptions.Seed("The seed to shrink (a whole number, as in results.jsonl)");
         var campaign = new Option<string>("--campaign", "-c") { Description = "The campaign file", Required = true, HelpName = "FILE" };
         var target = new Option<string?>("--target", "-t") { Description = "The outcome to preserve, optionally of one operation: EIO, panic, SIGBUS-AR@load, EIO@pwritev (default: the seed's worst outcome)", HelpName = "OUTCOME[@OP]" };
-        var kernel = CommonOptions.Kernel("Shrink on this profile of the campaign (default: the first that shows the target)");
+        var kernel = CommonOptions.Kernel("Shrink on this profile of the campaign, by default the first that shows the target");
         var outFile = new Option<string?>("--out", "-o") { Description = "Write the scenario here (default: stdout)", HelpName = "FILE" };
         var cmd = new Command("shrink", "Minimise a seed's plan and write it as a scenario file") { seed, campaign, target, kernel, outFile };
         cmd.SetAction(r => Run(r.GetValue(seed), r.GetValue(campaign)!, r.GetValue(target), r.GetValue(kernel), r.GetValue(outFile), terminal(), errorTerminal()));
@@ -32,12 +32,12 @@ internal static class ShrinkCommand
 
     public static int Run(ulong seed, string file, string? targetText, KernelVersion? kernel, string? outFile, Terminal term, Terminal err)
     {
-        var spec = CampaignCommand.Load(file, err);
-        if (spec == null) return CliApp.UsageError;
+        var spec = CampaignCommand.Load(file, err, out var loadCode);
+        if (spec == null) return loadCode;
         if (kernel is { } k && !spec.Profiles.Contains(k))
         {
             err.Line($"kernelsim: --kernel {k}: not a profile of campaign {spec.Name} ({string.Join(", ", spec.Profiles)})");
-            return CliApp.UsageError;
+            return ExitCodes.Usage;
         }
         ShrinkTarget? target = null;
         if (targetText != null)
@@ -45,7 +45,7 @@ internal static class ShrinkCommand
             if (!ShrinkTarget.TryParse(targetText, out var t))
             {
                 err.Line($"kernelsim: --target '{targetText}': expected OUTCOME or OUTCOME@OP with an outcome of: {string.Join(", ", Enum.GetValues<Outcome>().Where(o => o != Outcome.Injected).Select(Outcomes.Name))}");
-                return CliApp.UsageError;
+                return ExitCodes.Usage;
             }
             target = t;
         }
@@ -72,7 +72,7 @@ internal static class ShrinkCommand
         var text = ScenarioWriter.Write(spec, r, ScenarioWriter.ScenarioName(spec, seed));
         if (outFile != null)
         {
-            File.WriteAllText(outFile, text);
+            if (OutputFiles.Write(outFile, text, err) is { } failed) return failed;
             err.Line($"# wrote {outFile}");
         }
         else

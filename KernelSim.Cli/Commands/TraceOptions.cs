@@ -1,12 +1,13 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using KernelSim.Kernel;
 using KernelSim.Scenarios.Runtime;
 using KernelSim.Trace;
 
 namespace KernelSim.Cli.Commands;
 
-/// <summary>--step N (with --trace mermaid) and --trace-out FILE (pure trace-event JSON), shared by `run` and `walkthrough`.</summary>
+/// <summary>--step N (with --trace mermaid, `run` and `walkthrough`) and --trace-out FILE (pure trace-event JSON; also `replay`).</summary>
 internal static class TraceOptions
 {
     /// <summary>--step N: draw only step N's sequence diagram.</summary>
@@ -26,7 +27,7 @@ internal static class TraceOptions
     /// <summary>--trace-out FILE: the Chrome trace-event JSON of every scenario, alone in FILE.</summary>
     public static Option<string?> Out() => new("--trace-out")
     {
-        Description = "Write the trace of every scenario to FILE as Chrome trace-event JSON (nothing else in the file; open it in Perfetto)",
+        Description = "Write the trace of every run to FILE as Chrome trace-event JSON (nothing else in the file; open it in Perfetto)",
         HelpName = "FILE",
     };
 
@@ -38,11 +39,19 @@ internal static class TraceOptions
         });
 
     /// <summary>Write the results' traces to <paramref name="file"/>; null on success, else the error message.</summary>
-    public static string? Write(string file, IReadOnlyList<ScenarioResult> results)
+    public static string? Write(string file, IReadOnlyList<ScenarioResult> results) =>
+        Write(file, results.Select(r => new ChromeTraceProcess($"{r.Scenario.Name} (Linux {r.Scenario.Machine.Kernel})", r.Machine.Tracer.Records)).ToList());
+
+    /// <summary>Write the traces of <paramref name="machines"/> (name, machine) to <paramref name="file"/>; null on success, else the error message.</summary>
+    public static string? Write(string file, IReadOnlyList<(string Name, Machine Machine)> machines) =>
+        Write(file, machines.Select(m => new ChromeTraceProcess(m.Name, m.Machine.Tracer.Records)).ToList());
+
+    private static string? Write(string file, IReadOnlyList<ChromeTraceProcess> processes)
     {
+        if (Directory.Exists(file)) return $"{file}: is a directory";
         try
         {
-            File.WriteAllText(file, ChromeTrace.Render(results.Select(r => new ChromeTraceProcess($"{r.Scenario.Name} (Linux {r.Scenario.Machine.Kernel})", r.Machine.Tracer.Records)).ToList()));
+            File.WriteAllText(file, ChromeTrace.Render(processes));
             return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)

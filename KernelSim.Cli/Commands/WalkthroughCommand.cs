@@ -19,7 +19,7 @@ internal static class WalkthroughCommand
         {
             Description = "A walkthrough name, or list (the default) to see them all",
             Arity = ArgumentArity.ZeroOrOne,
-        };
+        }.NoOptions(files: false);
         var trace = new Option<string?>("--trace")
         {
             Description = "Also print the trace: text (ftrace function_graph after each step) or mermaid (a sequence diagram per scenario)",
@@ -48,7 +48,7 @@ internal static class WalkthroughCommand
                 var err = errorTerminal();
                 err.Line($"kernelsim: unknown walkthrough '{n}' (known: {string.Join(", ", WalkthroughRegistry.All.Select(x => x.Name))})");
                 err.Writer.Flush();
-                return CliApp.UsageError;
+                return ExitCodes.Usage;
             }
             if (r.GetValue(html) is { } file)
                 return HtmlOptions.Write(file, $"KernelSim walkthrough {w.Name}: {w.Title}", w.Summary, w.File, $"kernelsim walkthrough {w.Name}",
@@ -59,7 +59,7 @@ internal static class WalkthroughCommand
                 var err = errorTerminal();
                 err.Line($"kernelsim: {writeError}");
                 err.Writer.Flush();
-                return CliApp.UsageError;
+                return ExitCodes.CannotCreate;
             }
             return code;
         });

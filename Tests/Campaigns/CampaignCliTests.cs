@@ -130,18 +130,18 @@ public class CampaignCliTests : TempDirTest
     [TestCase("campaign: x\nprofiles: [6.12]\nworkloads: {ramfs: 1}\noperations: 0\n", "x.yaml:4:13: operations: between 1 and 64 per seed")]
     [TestCase("campaign: x\nprofiles: [6.12]\nworkload: {ramfs: 1}\n", "x.yaml:1:1: campaign file: missing required key 'workloads'")]
     [TestCase("campaign: x\n  profiles: [6.12\n", "x.yaml:2:")]
-    public void Campaign_BadFile_Exit2WithLineAndColumn(string text, string message)
+    public void Campaign_BadFile_Exit65WithLineAndColumn(string text, string message)
     {
         var path = Write("x.yaml", text);
         var (code, output, err) = CliRun.Invoke("campaign", path);
-        Assert.That(code, Is.EqualTo(2));
+        Assert.That(code, Is.EqualTo(65));
         Assert.That(output, Is.Empty);
         Assert.That(err, Does.StartWith($"kernelsim: {Path.Combine(Dir, message)}"));
     }
 
     [TestCase("--seeds", "5..1", "--seeds '5..1'")]
     [TestCase("--shard", "3/3", "--shard '3/3'")]
-    [TestCase("--jobs", "0", "--jobs: at least 1")]
+    [TestCase("--jobs", "0", "--jobs '0': expected a whole number, 1 or more")]
     [TestCase("--progress", "fancy", "Argument 'fancy' not recognized")]
     public void Campaign_BadOption_Exit2(string option, string value, string message)
     {
@@ -188,10 +188,10 @@ public class CampaignCliTests : TempDirTest
     }
 
     [Test]
-    public void Merge_NotACampaignDirectory_Exit2()
+    public void Merge_NotACampaignDirectory_Exit65()
     {
         var (code, _, err) = CliRun.Invoke("merge", Dir, "--out", Path.Combine(Dir, "m"));
-        Assert.That(code, Is.EqualTo(2));
+        Assert.That(code, Is.EqualTo(65));
         Assert.That(err, Is.EqualTo($"kernelsim: {Dir}: no results.jsonl (not a campaign --out directory)\n"));
     }
 

@@ -63,11 +63,11 @@ public class HostSideTests
     }
 
     [Test]
-    public void Cli_MissingFile_IsUsageError()
+    public void Cli_MissingFile_Exit66()
     {
         var (code, _, err) = CliRun.Invoke("crosscheck", "no-such.yaml", "--kernel-package", "linux-image-6.12.118+deb12-amd64-unsigned");
-        Assert.That(code, Is.EqualTo(2));
-        Assert.That(err, Does.Contain("no-such.yaml"));
+        Assert.That(code, Is.EqualTo(66));
+        Assert.That(err, Is.EqualTo("kernelsim: no-such.yaml: no such file\n"));
     }
 
     [Test]
@@ -75,6 +75,9 @@ public class HostSideTests
     {
         var (code, _, err) = CliRun.Invoke("crosscheck", RepoFiles.Path("scenarios/mm-signals.yaml"), "--kernel-package", "busybox-static");
         Assert.That(code, Is.EqualTo(2));
-        Assert.That(err, Is.EqualTo("kernelsim: crosscheck: busybox-static: not a Debian kernel image package name (e.g. linux-image-6.12.118+deb12-amd64-unsigned)\n"));
+        Assert.That(err, Is.EqualTo("kernelsim: --kernel-package 'busybox-static': not a Debian kernel image package name (e.g. linux-image-6.12.118+deb12-amd64-unsigned)\nRun 'kernelsim --help' for usage.\n"));
+        (code, _, err) = CliRun.Invoke("crosscheck", RepoFiles.Path("scenarios/mm-signals.yaml"), "--kernel-package", "linux-image-4.9.0-19-amd64");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.StartWith("kernelsim: --kernel-package 'linux-image-4.9.0-19-amd64': Linux 4.9 is not a modelled release; KernelSim models 4.17–4.20,"));
     }
 }

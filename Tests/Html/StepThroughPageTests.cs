@@ -214,13 +214,13 @@ public partial class StepThroughPageTests
     }
 
     [Test]
-    public void Html_BadProfilesOrUnwritableFile_AreUsageErrors()
+    public void Html_BadProfilesIsAUsageError_UnwritableFileExit73()
     {
         var (code, _, err) = CliRun.Invoke("walkthrough", "mce-copy", "--html", Path.Combine(_dir, "x.html"), "--profiles", "5.10,abc");
         Assert.That(code, Is.EqualTo(2));
         Assert.That(err, Does.StartWith("kernelsim: unknown kernel version 'abc' in --profiles: expected major.minor such as 6.12"));
         (code, _, err) = CliRun.Invoke("walkthrough", "mce-copy", "--html", _dir);
-        Assert.That(code, Is.EqualTo(2));
+        Assert.That(code, Is.EqualTo(73));
         Assert.That(err, Does.StartWith($"kernelsim: {_dir}: "));
     }
 

@@ -142,7 +142,7 @@ public class ExerciseTests
             Assert.That(output, Does.EndWith($"{blanks} of {blanks} blank(s) right: every prediction holds\n"));
 
             (code, _, err) = CliRun.Invoke("exercise", "mce-copy", "--check", Path.Combine(dir, "missing.yaml"));
-            Assert.That(code, Is.EqualTo(2));
+            Assert.That(code, Is.EqualTo(66));
             Assert.That(err, Is.EqualTo($"kernelsim: {Path.Combine(dir, "missing.yaml")}: no such file\n"));
             (code, _, err) = CliRun.Invoke("exercise", "nope");
             Assert.That(code, Is.EqualTo(2));

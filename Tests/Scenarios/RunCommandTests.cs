@@ -68,29 +68,29 @@ public class RunCommandTests : TempDirTest
     }
 
     [Test]
-    public void Run_MalformedFile_Exit2_FileLineColumnOnStderr_NothingOnStdout()
+    public void Run_MalformedFile_Exit65_FileLineColumnOnStderr_NothingOnStdout()
     {
         var f = Write("bad.yaml", "scenario: t\nsteps:\n  - load: {at: buf\n");
         var (code, output, err) = CliRun.Invoke("run", f);
-        Assert.That(code, Is.EqualTo(2));
+        Assert.That(code, Is.EqualTo(65));
         Assert.That(output, Is.Empty);
         Assert.That(err, Does.StartWith($"kernelsim: {f}:4:1: YAML syntax: "));
     }
 
     [Test]
-    public void Run_UnknownStep_Exit2()
+    public void Run_UnknownStep_Exit65()
     {
         var f = Write("step.yaml", "scenario: t\nsteps:\n  - frobnicate: {}\n");
         var (code, _, err) = CliRun.Invoke("run", f);
-        Assert.That(code, Is.EqualTo(2));
+        Assert.That(code, Is.EqualTo(65));
         Assert.That(err, Does.StartWith($"kernelsim: {f}:3:5: step 1: unknown step 'frobnicate'"));
     }
 
     [Test]
-    public void Run_MissingFile_Exit2()
+    public void Run_MissingFile_Exit66()
     {
         var (code, output, err) = CliRun.Invoke("run", Path.Combine(Dir, "nope.yaml"));
-        Assert.That(code, Is.EqualTo(2));
+        Assert.That(code, Is.EqualTo(66));
         Assert.That(output, Is.Empty);
         Assert.That(err, Is.EqualTo($"kernelsim: {Path.Combine(Dir, "nope.yaml")}: no such file\n"));
     }
