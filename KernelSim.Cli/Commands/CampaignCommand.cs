@@ -53,7 +53,9 @@ internal static class CampaignCommand
         code = ExitCodes.DataError;
         try
         {
-            var spec = CampaignParser.ParseText(file, text);
+            var notes = new List<string>();
+            var spec = CampaignParser.ParseText(file, text, notes);
+            foreach (var n in notes) err.Line($"kernelsim: {n}");
             var unmodelled = spec.Profiles.Where(p => !KernelProfile.IsModelled(p)).ToList();
             if (unmodelled.Count == 0) return spec;
             err.Line($"kernelsim: {file}: profiles: {string.Join(", ", unmodelled)} {(unmodelled.Count == 1 ? "is not a modelled release" : "are not modelled releases")}; KernelSim models {KernelProfile.ModelledRange}");

@@ -14,7 +14,10 @@ public static class CampaignParser
 {
     public static CampaignSpec ParseFile(string path) => ParseText(path, File.ReadAllText(path));
 
-    public static CampaignSpec ParseText(string file, string text)
+    public static CampaignSpec ParseText(string file, string text) => ParseText(file, text, null);
+
+    /// <summary>Parse campaign text; <paramref name="notes"/> receives "file:line:column: note: …" for a point release in profiles.</summary>
+    public static CampaignSpec ParseText(string file, string text, ICollection<string>? notes)
     {
         var stream = new YamlStream();
         try
@@ -63,6 +66,7 @@ public static class CampaignParser
             var s = YamlValues.Scalar(file, item, "profiles");
             if (!KernelVersion.TryParse(s, out var v)) throw top.Error(item, $"profiles: '{s}' is not a kernel release (e.g. 6.12, 5.10, 4.17)");
             if (profiles.Contains(v)) throw top.Error(item, $"profiles: {s} is listed twice");
+            if (KernelVersion.IsPointRelease(s)) notes?.Add($"{file}:{item.Start.Line}:{item.Start.Column}: note: profiles: {s} is a point release; it runs as Linux {v} (behaviour is modelled per release)");
             profiles.Add(v);
         }
 

@@ -95,6 +95,16 @@ public class InputCheckingTests : TempDirTest
     }
 
     [Test]
+    public void CampaignFile_APointReleaseProfile_RunsAsItsReleaseWithANote()
+    {
+        var f = Write("c.yaml", File.ReadAllText(Example).Replace("profiles: [4.17, 6.12]", "profiles: [4.17, 6.12.3]", StringComparison.Ordinal));
+        var (code, output, err) = CliRun.Invoke("campaign", f, "--seeds", "1..1");
+        Assert.That(code, Is.Zero, output);
+        Assert.That(err, Is.EqualTo($"kernelsim: {f}:10:18: note: profiles: 6.12.3 is a point release; it runs as Linux 6.12 (behaviour is modelled per release)\n"));
+        Assert.That(output, Does.Contain("Linux 6.12"));
+    }
+
+    [Test]
     public void CampaignFile_AnUnmodelledProfile_IsExit65BeforeAnySeed()
     {
         var f = Write("c.yaml", File.ReadAllText(Example).Replace("profiles: [4.17, 6.12]", "profiles: [4.14, 6.12, 9.99]", StringComparison.Ordinal));
