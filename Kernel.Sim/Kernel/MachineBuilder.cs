@@ -76,6 +76,61 @@ public sealed class MachineBuilder
         return this;
     }
 
+    /// <summary>The services <see cref="AddPrebuiltCore"/> creates (every TryAdd of <see cref="Build"/> before DevTmpFs).</summary>
+    private static readonly HashSet<Type> CoreServiceTypes =
+    [
+        typeof(KernelProfile), typeof(CpuModel), typeof(MachineOptions), typeof(Tracer), typeof(PhysicalMemory), typeof(IMemoryMedia),
+        typeof(KernelMap), typeof(IWorkQueue), typeof(IClockSource), typeof(MachineState), typeof(ExceptionTable), typeof(Scheduler),
+        typeof(MemoryFailure), typeof(MachineCheck), typeof(IErrorInjection), typeof(Cpu), typeof(ICopyRoutines), typeof(Gup),
+        typeof(IovIterOps), typeof(Usercopy), typeof(Filemap), typeof(Vfs), typeof(Machine),
+    ];
+
+    /// <summary>True when a caller registered (replaced) one of the core services before <see cref="Build"/>.</summary>
+    private bool RegistersCoreService()
+    {
+        foreach (var d in Services)
+            if (CoreServiceTypes.Contains(d.ServiceType)) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// The default core, built by hand in the order the container creates it while resolving <see cref="Machine"/>
+    /// (depth first, constructor parameters left to right) and registered as instances, with the machine itself
+    /// as a factory. Used only when no core service was replaced, so the object graph is the one the container
+    /// would build; it spares the container its per-provider reflection over constructors, most of a boot's cost.
+    /// </summary>
+    private void AddPrebuiltCore()
+    {
+        var profile = _profile;
+        var cpuModel = _cpu;
+        var options = _options;
+        var phys = new PhysicalMemory();
+        var tracer = new Tracer();
+        var state = new MachineState(tracer);
+        var kernelMap = new KernelMap(phys, state);
+        var workQueue = new WorkQueue();
+        var clock = new SimClock();
+        var exTable = new ExceptionTable(profile);
+        var scheduler = new Scheduler();
+        var memoryFailure = new MemoryFailure(phys, scheduler, profile, state, tracer);
+        var mce = new MachineCheck(profile, exTable, scheduler, memoryFailure, kernelMap, state, tracer, workQueue);
+        var einj = new Einj(phys, tracer);
+        var cpu = new Cpu(phys, phys, kernelMap, scheduler, exTable, mce, state, tracer);
+        var copy = new CopyRoutines(cpu, cpuModel, profile, tracer);
+        var gup = new Gup(copy, profile, tracer, scheduler);
+        var iovIter = new IovIterOps(cpu, copy, profile, tracer, gup, state, kernelMap);
+        var filemap = new Filemap(profile, tracer, scheduler, iovIter, gup);
+        var vfs = new Vfs(state, filemap);
+        var usercopy = new Usercopy(copy, cpu, profile, state, tracer);
+        Services.AddSingleton(profile).AddSingleton(cpuModel).AddSingleton(options).AddSingleton(tracer).AddSingleton(phys)
+            .AddSingleton<IMemoryMedia>(phys).AddSingleton(kernelMap).AddSingleton<IWorkQueue>(workQueue).AddSingleton<IClockSource>(clock)
+            .AddSingleton(state).AddSingleton(exTable).AddSingleton(scheduler).AddSingleton(memoryFailure).AddSingleton(mce)
+            .AddSingleton<IErrorInjection>(einj).AddSingleton(cpu).AddSingleton<ICopyRoutines>(copy).AddSingleton(gup)
+            .AddSingleton(iovIter).AddSingleton(usercopy).AddSingleton(filemap).AddSingleton(vfs)
+            .AddSingleton(sp => new Machine(sp, profile, cpuModel, options, phys, phys, kernelMap, tracer, workQueue, clock, state, exTable,
+                mce, einj, memoryFailure, cpu, copy, iovIter, gup, scheduler, vfs, usercopy));
+    }
+
     /// <summary>Run an action on the machine once it has booted (drivers probing, filesystems mounting).</summary>
     public MachineBuilder OnBoot(Action<Machine> action)
     {
@@ -86,6 +141,7 @@ public sealed class MachineBuilder
     /// <summary>Boot the machine.</summary>
     public Machine Build()
     {
+        if (!RegistersCoreService()) AddPrebuiltCore();
         Services.TryAddSingleton(_profile);
         Services.TryAddSingleton(_cpu);
         Services.TryAddSingleton(_options);
