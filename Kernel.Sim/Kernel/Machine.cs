@@ -144,6 +144,7 @@ public sealed class Machine
     /// system calls can use a static lambda instead of allocating a closure per call.
     /// </summary>
     internal KernelCall<T> Run<TState, T>(Process? process, string name, TState state, Func<TState, T> body)
+        where TState : allows ref struct
     {
         if (!State.Alive) return new KernelCall<T>(false, default!, $"machine is {State.Status.ToString().ToLowerInvariant()}: {State.PanicMessage}");
         if (process is { Alive: false }) return new KernelCall<T>(false, default!, $"process {process.Pid} is {process.State.ToString().ToLowerInvariant()}");
