@@ -76,6 +76,34 @@ public sealed class MachineBuilder
         return this;
     }
 
+    /// <summary>The core services through the container (TryAdd: a service registered before <see cref="Build"/> wins).</summary>
+    private void AddCoreServices()
+    {
+        Services.TryAddSingleton(_profile);
+        Services.TryAddSingleton(_cpu);
+        Services.TryAddSingleton(_options);
+        Services.TryAddSingleton<Tracer>();
+        Services.TryAddSingleton<PhysicalMemory>();
+        Services.TryAddSingleton<IMemoryMedia>(sp => sp.GetRequiredService<PhysicalMemory>());
+        Services.TryAddSingleton(sp => new KernelMap(sp.GetRequiredService<PhysicalMemory>(), sp.GetRequiredService<MachineState>()));
+        Services.TryAddSingleton<IWorkQueue, WorkQueue>();
+        Services.TryAddSingleton<IClockSource, SimClock>();
+        Services.TryAddSingleton<MachineState>();
+        Services.TryAddSingleton<ExceptionTable>();
+        Services.TryAddSingleton<Scheduler>();
+        Services.TryAddSingleton<MemoryFailure>();
+        Services.TryAddSingleton<MachineCheck>();
+        Services.TryAddSingleton<IErrorInjection, Einj>();
+        Services.TryAddSingleton<Cpu>();
+        Services.TryAddSingleton<ICopyRoutines, CopyRoutines>();
+        Services.TryAddSingleton<Gup>();
+        Services.TryAddSingleton<IovIterOps>();
+        Services.TryAddSingleton<Usercopy>();
+        Services.TryAddSingleton(sp => new Filemap(sp.GetRequiredService<KernelProfile>(), sp.GetRequiredService<Tracer>(),
+            sp.GetRequiredService<Scheduler>(), sp.GetRequiredService<IovIterOps>(), sp.GetRequiredService<Gup>()));
+        Services.TryAddSingleton(sp => new Vfs(sp.GetRequiredService<MachineState>(), sp.GetRequiredService<Filemap>()));
+    }
+
     /// <summary>The services <see cref="AddPrebuiltCore"/> creates (every TryAdd of <see cref="Build"/> before DevTmpFs).</summary>
     private static readonly HashSet<Type> CoreServiceTypes =
     [
@@ -98,8 +126,9 @@ public sealed class MachineBuilder
     /// (depth first, constructor parameters left to right) and registered as instances, with the machine itself
     /// as a factory. Used only when no core service was replaced, so the object graph is the one the container
     /// would build; it spares the container its per-provider reflection over constructors, most of a boot's cost.
+    /// The caller removes these instance descriptors once the provider is built, so a second Build gets a new core.
     /// </summary>
-    private void AddPrebuiltCore()
+    private ServiceDescriptor[] AddPrebuiltCore()
     {
         var profile = _profile;
         var cpuModel = _cpu;
@@ -122,13 +151,18 @@ public sealed class MachineBuilder
         var filemap = new Filemap(profile, tracer, scheduler, iovIter, gup);
         var vfs = new Vfs(state, filemap);
         var usercopy = new Usercopy(copy, cpu, profile, state, tracer);
-        Services.AddSingleton(profile).AddSingleton(cpuModel).AddSingleton(options).AddSingleton(tracer).AddSingleton(phys)
-            .AddSingleton<IMemoryMedia>(phys).AddSingleton(kernelMap).AddSingleton<IWorkQueue>(workQueue).AddSingleton<IClockSource>(clock)
-            .AddSingleton(state).AddSingleton(exTable).AddSingleton(scheduler).AddSingleton(memoryFailure).AddSingleton(mce)
-            .AddSingleton<IErrorInjection>(einj).AddSingleton(cpu).AddSingleton<ICopyRoutines>(copy).AddSingleton(gup)
-            .AddSingleton(iovIter).AddSingleton(usercopy).AddSingleton(filemap).AddSingleton(vfs)
-            .AddSingleton(sp => new Machine(sp, profile, cpuModel, options, phys, phys, kernelMap, tracer, workQueue, clock, state, exTable,
-                mce, einj, memoryFailure, cpu, copy, iovIter, gup, scheduler, vfs, usercopy));
+        ServiceDescriptor[] core =
+        [
+            I(profile), I(cpuModel), I(options), I(tracer), I(phys), I<IMemoryMedia>(phys), I(kernelMap), I<IWorkQueue>(workQueue),
+            I<IClockSource>(clock), I(state), I(exTable), I(scheduler), I(memoryFailure), I(mce), I<IErrorInjection>(einj), I(cpu),
+            I<ICopyRoutines>(copy), I(gup), I(iovIter), I(usercopy), I(filemap), I(vfs),
+            ServiceDescriptor.Singleton(sp => new Machine(sp, profile, cpuModel, options, phys, phys, kernelMap, tracer, workQueue, clock,
+                state, exTable, mce, einj, memoryFailure, cpu, copy, iovIter, gup, scheduler, vfs, usercopy)),
+        ];
+        foreach (var d in core) Services.Add(d);
+        return core;
+
+        static ServiceDescriptor I<T>(T instance) where T : class => ServiceDescriptor.Singleton(instance);
     }
 
     /// <summary>Run an action on the machine once it has booted (drivers probing, filesystems mounting).</summary>
@@ -141,36 +175,16 @@ public sealed class MachineBuilder
     /// <summary>Boot the machine.</summary>
     public Machine Build()
     {
-        if (!RegistersCoreService()) AddPrebuiltCore();
-        Services.TryAddSingleton(_profile);
-        Services.TryAddSingleton(_cpu);
-        Services.TryAddSingleton(_options);
-        Services.TryAddSingleton<Tracer>();
-        Services.TryAddSingleton<PhysicalMemory>();
-        Services.TryAddSingleton<IMemoryMedia>(sp => sp.GetRequiredService<PhysicalMemory>());
-        Services.TryAddSingleton(sp => new KernelMap(sp.GetRequiredService<PhysicalMemory>(), sp.GetRequiredService<MachineState>()));
-        Services.TryAddSingleton<IWorkQueue, WorkQueue>();
-        Services.TryAddSingleton<IClockSource, SimClock>();
-        Services.TryAddSingleton<MachineState>();
-        Services.TryAddSingleton<ExceptionTable>();
-        Services.TryAddSingleton<Scheduler>();
-        Services.TryAddSingleton<MemoryFailure>();
-        Services.TryAddSingleton<MachineCheck>();
-        Services.TryAddSingleton<IErrorInjection, Einj>();
-        Services.TryAddSingleton<Cpu>();
-        Services.TryAddSingleton<ICopyRoutines, CopyRoutines>();
-        Services.TryAddSingleton<Gup>();
-        Services.TryAddSingleton<IovIterOps>();
-        Services.TryAddSingleton<Usercopy>();
+        ServiceDescriptor[] prebuilt = [];
+        if (RegistersCoreService()) AddCoreServices();
+        else prebuilt = AddPrebuiltCore();
         Services.TryAddSingleton<ScatterlistOps>();
-        Services.TryAddSingleton(sp => new Filemap(sp.GetRequiredService<KernelProfile>(), sp.GetRequiredService<Tracer>(),
-            sp.GetRequiredService<Scheduler>(), sp.GetRequiredService<IovIterOps>(), sp.GetRequiredService<Gup>()));
-        Services.TryAddSingleton(sp => new Vfs(sp.GetRequiredService<MachineState>(), sp.GetRequiredService<Filemap>()));
         // block/genhd.c and devtmpfs: created when a driver first adds a disk (devtmpfs mounts on /dev then).
         Services.TryAddSingleton(sp => DevTmpFs.Mount(sp.GetRequiredService<Machine>()));
         Services.TryAddSingleton(sp => new Genhd(sp.GetRequiredService<DevTmpFs>()));
         Services.TryAddSingleton<Machine>();
         var sp = Services.BuildServiceProvider();
+        foreach (var d in prebuilt) Services.Remove(d); // the provider keeps its own copy of the descriptors
         var m = sp.GetRequiredService<Machine>();
         foreach (var a in _onBoot) a(m);
         return m;
