@@ -132,6 +132,8 @@ public sealed class IovIter
         NrSegs = 1;
         SegIndex = 0;
         Nofault = false;
+        Folioq = null;
+        FolioqSlot = 0;
     }
 
     /// <summary>iov_iter_ubuf (include/linux/uio.h, 6.0+): a single user buffer.</summary>
