@@ -19,7 +19,7 @@ public sealed class DaxFsIomapOps : IIomapOps
     public const int LogCapacity = 256;
 
     /// <summary>The most recent iomap_begin calls (for tests and walkthroughs): request and resulting mapping.</summary>
-    public List<(long Pos, long Length, IomapOpFlags Flags, IomapType Type, long Offset, ulong MapLength, ulong Addr, IomapFlags MapFlags)> Log { get; } = [];
+    public RecentLog<(long Pos, long Length, IomapOpFlags Flags, IomapType Type, long Offset, ulong MapLength, ulong Addr, IomapFlags MapFlags)> Log { get; } = new(LogCapacity);
 
     /// <inheritdoc/>
     public int IomapBegin(Inode inode, long pos, long length, IomapOpFlags flags, Iomap iomap)
@@ -76,7 +76,6 @@ public sealed class DaxFsIomapOps : IIomapOps
         }
         if (di.MetadataDirty && (flags & (IomapOpFlags.IOMAP_WRITE | IomapOpFlags.IOMAP_FAULT)) == (IomapOpFlags.IOMAP_WRITE | IomapOpFlags.IOMAP_FAULT))
             iomap.Flags |= IomapFlags.IOMAP_F_DIRTY;
-        if (Log.Count >= LogCapacity) Log.RemoveAt(0);
         Log.Add((pos, length, flags, iomap.Type, iomap.Offset, iomap.Length, iomap.Addr, iomap.Flags));
         return 0;
     }

@@ -22,6 +22,8 @@ public sealed class FsDax
     private readonly KernelProfile _profile;
     private readonly Tracer _trace;
     private ulong _zeroPfn = ulong.MaxValue;
+    /// <summary>The iomap_iter of the last dax_iomap_rw, reused by the next (taken while in use, so nesting allocates).</summary>
+    private IomapIter? _spareIter;
 
     internal FsDax(Machine machine)
     {
@@ -73,11 +75,15 @@ public sealed class FsDax
         var flags = IomapOpFlags.IOMAP_DAX;
         if (iter.DataSource) flags |= IomapOpFlags.IOMAP_WRITE;
         if (iocb.Has(Kiocb.IOCB_NOWAIT)) flags |= IomapOpFlags.IOMAP_NOWAIT;
-        var it = new IomapIter(inode, iocb.Pos, (long)Math.Min(iter.Count, (ulong)long.MaxValue), flags);
+        var len = (long)Math.Min(iter.Count, (ulong)long.MaxValue);
+        var it = _spareIter ?? new IomapIter(inode, iocb.Pos, len, flags);
+        _spareIter = null;
+        it.Reset(inode, iocb.Pos, len, flags);
         int ret;
         while ((ret = it.Next(ops)) > 0) it.Processed = DaxIomapIter(it, iter);
         var done = it.Pos - iocb.Pos;
         iocb.Pos = it.Pos;
+        _spareIter = it;
         return done != 0 ? done : ret;
     }
 

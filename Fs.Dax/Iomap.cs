@@ -75,6 +75,18 @@ public sealed class Iomap
     /// <summary>iomap-&gt;private: the filesystem's own cookie between iomap_begin and iomap_end (fuse_iomap_begin keeps its dax mapping here).</summary>
     public object? Private { get; set; }
 
+    /// <summary>Back to a zeroed struct iomap (iomap_iter clears iter-&gt;iomap before each -&gt;iomap_begin).</summary>
+    internal void Reset()
+    {
+        Addr = NullAddr;
+        Offset = 0;
+        Length = 0;
+        Type = IomapType.IOMAP_HOLE;
+        Flags = IomapFlags.None;
+        DaxDev = null;
+        Private = null;
+    }
+
     /// <summary>dax_iomap_pgoff(iomap, pos) (fs/dax.c): the device page offset of file position pos.</summary>
     public ulong PgOff(long pos) => unchecked(Addr + ((ulong)pos & KernelSim.Mm.PageDefs.PAGE_MASK) - (ulong)Offset) >> KernelSim.Mm.PageDefs.PAGE_SHIFT;
 

@@ -18,16 +18,28 @@ public sealed class IomapIter
         Flags = flags;
     }
 
+    /// <summary>Start a new iteration on this object (as a fresh iomap_iter on the stack), so callers can reuse it.</summary>
+    internal void Reset(Inode inode, long pos, long len, IomapOpFlags flags)
+    {
+        Inode = inode;
+        Pos = pos;
+        Len = len;
+        Flags = flags;
+        Processed = 0;
+        _started = false;
+        Iomap.Reset();
+    }
+
     /// <summary>iter-&gt;inode.</summary>
-    public Inode Inode { get; }
+    public Inode Inode { get; private set; }
     /// <summary>iter-&gt;pos: the current file position.</summary>
     public long Pos { get; private set; }
     /// <summary>iter-&gt;len: bytes remaining.</summary>
     public long Len { get; private set; }
     /// <summary>iter-&gt;flags.</summary>
-    public IomapOpFlags Flags { get; }
-    /// <summary>iter-&gt;iomap: the current mapping.</summary>
-    public Iomap Iomap { get; private set; } = new();
+    public IomapOpFlags Flags { get; private set; }
+    /// <summary>iter-&gt;iomap: the current mapping (one object, cleared before each -&gt;iomap_begin).</summary>
+    public Iomap Iomap { get; } = new();
     /// <summary>iter-&gt;processed (≤6.14; iter-&gt;status plus the advance from 6.15): bytes done in this mapping, or −errno.</summary>
     public long Processed { get; set; }
 
@@ -48,7 +60,7 @@ public sealed class IomapIter
         }
         _started = true;
         Processed = 0;
-        Iomap = new Iomap();
+        Iomap.Reset();
         var r = ops.IomapBegin(Inode, Pos, Len, Flags, Iomap);
         if (r < 0) return r;
         if (Iomap.Length == 0 || Iomap.Offset > Pos || (ulong)Iomap.Offset + Iomap.Length <= (ulong)Pos) return -KernelSim.Uapi.Errno.EIO; // iomap_iter_done WARNs

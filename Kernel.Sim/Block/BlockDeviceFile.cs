@@ -16,6 +16,8 @@ public sealed class BlockDeviceFile : KFile
     private readonly Kernel.Machine _m;
     private int _wbErrSample;
     private long _raPrevIndex = -1;
+    /// <summary>The pin list of the last direct I/O, reused by the next (taken while in use).</summary>
+    private List<ulong>? _sparePinned;
 
     internal BlockDeviceFile(BdevInode inode, int flags) : base(inode, flags)
     {
@@ -174,12 +176,14 @@ public sealed class BlockDeviceFile : KFile
         if ((((ulong)iocb.Pos | Iov.Alignment(iter)) & (lbs - 1)) != 0) return -Errno.EINVAL;
         var write = iter.DataSource;
         long done = 0;
+        var pinned = _sparePinned ?? [];
+        _sparePinned = null;
         while (iter.Count > 0)
         {
             var opf = write ? BioFlags.REQ_SYNC : BioFlags.None;
             if (write && iocb.Has(Kiocb.IOCB_DSYNC)) opf |= BioFlags.REQ_FUA;
             var bio = new Bio(Bdev, write ? BioOp.REQ_OP_WRITE : BioOp.REQ_OP_READ, (iocb.Pos + done) >> BlockDevice.SECTOR_SHIFT, opf);
-            var pinned = new List<ulong>();
+            pinned.Clear();
             var r = BioIovIterGetPages(bio, iter, pinned, lbs);
             if (r < 0) return done > 0 ? done : r;
             var status = Bdev.SubmitBio(bio);
@@ -188,6 +192,8 @@ public sealed class BlockDeviceFile : KFile
             done += (long)bio.Size;
             if (r > 0) break; // the pin stopped early: return the short count
         }
+        pinned.Clear();
+        _sparePinned = pinned;
         return done;
     }
 

@@ -34,8 +34,16 @@ public sealed class Kiocb
         Flags = IocbFlags(filp);
     }
 
+    /// <summary>init_sync_kiocb again, for a kiocb reused by the next request (as on a new stack frame).</summary>
+    internal void InitSync(KFile filp)
+    {
+        Filp = filp;
+        Flags = IocbFlags(filp);
+        Pos = 0;
+    }
+
     /// <summary>ki_filp.</summary>
-    public KFile Filp { get; }
+    public KFile Filp { get; private set; }
 
     /// <summary>ki_pos: the file position of this request; updated by the read/write path.</summary>
     public long Pos { get; set; }

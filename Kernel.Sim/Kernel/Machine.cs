@@ -137,7 +137,14 @@ public sealed class Machine
     /// process returns to user space (task work, then signals) and deferred work runs per
     /// <see cref="WorkQueue.Timing"/>. Panics, oopses, livelocks and shutdowns become the outcome.
     /// </summary>
-    public KernelCall<T> Run<T>(Process? process, string name, Func<T> body)
+    public KernelCall<T> Run<T>(Process? process, string name, Func<T> body) => Run(process, name, body, static b => b());
+
+    /// <summary>
+    /// <see cref="Run{T}(Process?, string, Func{T})"/> with the body's arguments passed as <paramref name="state"/>, so hot
+    /// system calls can use a static lambda instead of allocating a closure per call.
+    /// </summary>
+    internal KernelCall<T> Run<TState, T>(Process? process, string name, TState state, Func<TState, T> body)
+        where TState : allows ref struct
     {
         if (!State.Alive) return new KernelCall<T>(false, default!, $"machine is {State.Status.ToString().ToLowerInvariant()}: {State.PanicMessage}");
         if (process is { Alive: false }) return new KernelCall<T>(false, default!, $"process {process.Pid} is {process.State.ToString().ToLowerInvariant()}");
@@ -146,7 +153,7 @@ public sealed class Machine
         try
         {
             T value;
-            using (Tracer.Fn(name, "syscall")) value = body();
+            using (Tracer.Fn(name, "syscall")) value = body(state);
             process?.ReturnToUser();
             if (WorkQueue.Timing == WorkTiming.AtSyscallExit) WorkQueue.RunPending();
             return new KernelCall<T>(true, value, null);
@@ -197,6 +204,13 @@ public sealed class Machine
     public long Syscall(Process process, string name, Func<long> body)
     {
         var r = Run(process, name, body);
+        return r.Returned ? r.Value : NoReturn;
+    }
+
+    /// <summary><see cref="Syscall(Process, string, Func{long})"/> with explicit state (no closure per call).</summary>
+    internal long Syscall<TState>(Process process, string name, TState state, Func<TState, long> body)
+    {
+        var r = Run(process, name, state, body);
         return r.Returned ? r.Value : NoReturn;
     }
 

@@ -12,45 +12,47 @@ public sealed partial class Process
     private const int SeekMax = Fcntl.SEEK_HOLE;
 
     /// <summary>read(2) (fs/read_write.c ksys_read): bytes read (a short count after partial progress) or −errno; advances f_pos.</summary>
-    public long Read(int fd, UserPtr buf, ulong count) => Machine.Syscall(this, "sys_read", () =>
+    public long Read(int fd, UserPtr buf, ulong count) => Machine.Syscall(this, "sys_read", (P: this, fd, buf, count), static a =>
     {
-        var f = FileAt(fd);
+        var f = a.P.FileAt(a.fd);
         if (f == null) return -Errno.EBADF;
         var pos = f.Pos;
-        var ret = VfsRead(f, buf, count, ref pos);
+        var ret = a.P.VfsRead(f, a.buf, a.count, ref pos);
         if (ret >= 0) f.Pos = pos;
         return ret;
     });
 
     /// <summary>write(2) (ksys_write): bytes written or −errno; advances f_pos.</summary>
-    public long Write(int fd, UserPtr buf, ulong count) => Machine.Syscall(this, "sys_write", () =>
+    public long Write(int fd, UserPtr buf, ulong count) => Machine.Syscall(this, "sys_write", (P: this, fd, buf, count), static a =>
     {
-        var f = FileAt(fd);
+        var f = a.P.FileAt(a.fd);
         if (f == null) return -Errno.EBADF;
         var pos = f.Pos;
-        var ret = VfsWrite(f, buf, count, ref pos);
+        var ret = a.P.VfsWrite(f, a.buf, a.count, ref pos);
         if (ret >= 0) f.Pos = pos;
         return ret;
     });
 
     /// <summary>pread64(2) (ksys_pread64): −EINVAL for a negative offset (checked before the fd), −ESPIPE without FMODE_PREAD; f_pos untouched.</summary>
-    public long Pread64(int fd, UserPtr buf, ulong count, long pos) => Machine.Syscall(this, "sys_pread64", () =>
+    public long Pread64(int fd, UserPtr buf, ulong count, long pos) => Machine.Syscall(this, "sys_pread64", (P: this, fd, buf, count, pos), static a =>
     {
-        if (pos < 0) return -Errno.EINVAL;
-        var f = FileAt(fd);
+        if (a.pos < 0) return -Errno.EINVAL;
+        var f = a.P.FileAt(a.fd);
         if (f == null) return -Errno.EBADF;
         if ((f.Mode & KFile.FMODE_PREAD) == 0) return -Errno.ESPIPE;
-        return VfsRead(f, buf, count, ref pos);
+        var pos = a.pos;
+        return a.P.VfsRead(f, a.buf, a.count, ref pos);
     });
 
     /// <summary>pwrite64(2) (ksys_pwrite64): as <see cref="Pread64"/> for writes (O_APPEND still appends).</summary>
-    public long Pwrite64(int fd, UserPtr buf, ulong count, long pos) => Machine.Syscall(this, "sys_pwrite64", () =>
+    public long Pwrite64(int fd, UserPtr buf, ulong count, long pos) => Machine.Syscall(this, "sys_pwrite64", (P: this, fd, buf, count, pos), static a =>
     {
-        if (pos < 0) return -Errno.EINVAL;
-        var f = FileAt(fd);
+        if (a.pos < 0) return -Errno.EINVAL;
+        var f = a.P.FileAt(a.fd);
         if (f == null) return -Errno.EBADF;
         if ((f.Mode & KFile.FMODE_PWRITE) == 0) return -Errno.ESPIPE;
-        return VfsWrite(f, buf, count, ref pos);
+        var pos = a.pos;
+        return a.P.VfsWrite(f, a.buf, a.count, ref pos);
     });
 
     /// <summary>readv(2) (do_readv): the iovec array at <paramref name="vec"/> (16 bytes per entry) is imported with import_iovec.</summary>
@@ -112,6 +114,41 @@ public sealed partial class Process
     private IovIter SingleBufferIter(bool source, UserPtr buf, ulong len) =>
         Machine.Profile.UbufIter ? IovIter.Ubuf(source, buf, len) : IovIter.Iovec(source, [new Iovec(buf, len)], len);
 
+    // One kiocb and one UBUF iterator per direction, reused by read(2)/write(2) so the fault-free path allocates
+    // nothing per call. Taken while in use (a nested call allocates fresh ones) and put back only after a normal
+    // return; nothing keeps a kiocb or an iterator past the call that built it.
+    private Kiocb? _spareKiocb;
+    private IovIter? _spareReadIter, _spareWriteIter;
+
+    /// <summary>init_sync_kiocb on the spare kiocb (or a new one while it is in use).</summary>
+    private Kiocb TakeKiocb(KFile file)
+    {
+        var iocb = _spareKiocb;
+        if (iocb == null) return new Kiocb(file);
+        _spareKiocb = null;
+        iocb.InitSync(file);
+        return iocb;
+    }
+
+    /// <summary><see cref="SingleBufferIter"/>, reusing the spare UBUF iterator of that direction when free.</summary>
+    private IovIter TakeSingleBufferIter(bool source, UserPtr buf, ulong len)
+    {
+        var spare = source ? _spareWriteIter : _spareReadIter;
+        if (spare == null || !Machine.Profile.UbufIter) return SingleBufferIter(source, buf, len);
+        if (source) _spareWriteIter = null;
+        else _spareReadIter = null;
+        spare.ResetUbuf(buf, len);
+        return spare;
+    }
+
+    private void PutBack(Kiocb iocb, IovIter iter)
+    {
+        _spareKiocb = iocb;
+        if (iter.Type != IterType.ITER_UBUF) return;
+        if (iter.DataSource) _spareWriteIter = iter;
+        else _spareReadIter = iter;
+    }
+
     /// <summary>vfs_read (fs/read_write.c): FMODE checks, access_ok, rw_verify_area, MAX_RW_COUNT clamp, new_sync_read.</summary>
     private long VfsRead(KFile file, UserPtr buf, ulong count, ref long pos)
     {
@@ -123,10 +160,12 @@ public sealed partial class Process
         if (r != 0) return r;
         if (count > (ulong)PageDefs.MAX_RW_COUNT) count = (ulong)PageDefs.MAX_RW_COUNT;
         // new_sync_read
-        var iocb = new Kiocb(file) { Pos = pos };
-        var iter = SingleBufferIter(false, buf, count);
+        var iocb = TakeKiocb(file);
+        iocb.Pos = pos;
+        var iter = TakeSingleBufferIter(false, buf, count);
         var ret = file.ReadIter(iocb, iter);
         pos = iocb.Pos;
+        PutBack(iocb, iter);
         return ret;
     }
 
@@ -141,11 +180,13 @@ public sealed partial class Process
         if (r != 0) return r;
         if (count > (ulong)PageDefs.MAX_RW_COUNT) count = (ulong)PageDefs.MAX_RW_COUNT;
         // new_sync_write
-        var iocb = new Kiocb(file) { Pos = pos, };
+        var iocb = TakeKiocb(file);
+        iocb.Pos = pos;
         iocb.Flags |= Kiocb.IOCB_WRITE;
-        var iter = SingleBufferIter(true, buf, count);
+        var iter = TakeSingleBufferIter(true, buf, count);
         var ret = file.WriteIter(iocb, iter);
         if (ret > 0) pos = iocb.Pos;
+        PutBack(iocb, iter);
         return ret;
     }
 

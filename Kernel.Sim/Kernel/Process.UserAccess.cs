@@ -1,3 +1,4 @@
+using System.Buffers;
 using KernelSim.Arch.X86;
 using KernelSim.Mm;
 using KernelSim.Uapi;
@@ -12,16 +13,10 @@ public sealed partial class Process
     /// user). A caught signal ends the access as if the handler siglongjmp'd out; with no signal the faulting
     /// instruction restarts.
     /// </summary>
-    public UserAccessResult Load(UserPtr addr, Span<byte> into)
-    {
-        var buf = new byte[into.Length];
-        var r = Access(addr, buf, write: false);
-        buf.AsSpan(0, (int)Math.Min(r.Done, (ulong)buf.Length)).CopyTo(into);
-        return r;
-    }
+    public UserAccessResult Load(UserPtr addr, Span<byte> into) => Access(addr, into, default, write: false);
 
     /// <summary>The process stores bytes into its own memory in user mode (see <see cref="Load"/>).</summary>
-    public UserAccessResult Store(UserPtr addr, ReadOnlySpan<byte> data) => Access(addr, data.ToArray(), write: true);
+    public UserAccessResult Store(UserPtr addr, ReadOnlySpan<byte> data) => Access(addr, default, data, write: true);
 
     /// <summary>Load one byte; the byte, or the access result when it faulted.</summary>
     public UserAccessResult LoadByte(UserPtr addr, out byte value)
@@ -35,9 +30,11 @@ public sealed partial class Process
     /// <summary>Fill [addr, addr+len) with a byte pattern from user mode (test setup).</summary>
     public UserAccessResult Fill(UserPtr addr, ulong len, Func<ulong, byte> pattern)
     {
-        var data = new byte[len];
-        for (ulong i = 0; i < len; i++) data[i] = pattern(i);
-        return Store(addr, data);
+        var data = ArrayPool<byte>.Shared.Rent(checked((int)len));
+        for (var i = 0; i < (int)len; i++) data[i] = pattern((ulong)i);
+        var r = Store(addr, data.AsSpan(0, (int)len));
+        ArrayPool<byte>.Shared.Return(data);
+        return r;
     }
 
     /// <summary>Read user memory without any CPU semantics (a debugger's view: no faults, no poison consumption); unmapped bytes read as null.</summary>
@@ -58,31 +55,47 @@ public sealed partial class Process
 
     private const int MaxRestarts = 4;
 
-    private UserAccessResult Access(UserPtr addr, byte[] buf, bool write)
+    /// <summary>The arguments of one user access, passed to <see cref="Machine.Run{TState, T}"/> without a closure or a copy.</summary>
+    private ref struct UserAccess
     {
-        var len = (ulong)buf.Length;
+        public Process P;
+        public UserPtr Addr;
+        public Span<byte> Into;
+        public ReadOnlySpan<byte> Data;
+        public bool Write;
+        public ref ulong Done;
+        public ref SigInfo? Sig;
+    }
+
+    private UserAccessResult Access(UserPtr addr, Span<byte> into, ReadOnlySpan<byte> data, bool write)
+    {
         ulong done = 0;
         SigInfo? sig = null;
-        var r = Machine.Run(this, write ? "user_store" : "user_load", () =>
-        {
-            for (var attempt = 0; attempt < MaxRestarts; attempt++)
-            {
-                var at = addr.Value + done;
-                var ok = Machine.Cpu.Probe(Space.User, at, len - done, write, userMode: true, out var trap);
-                if (write) Machine.Cpu.WriteIn(Space.User, at, buf.AsSpan((int)done, (int)ok));
-                else Machine.Cpu.ReadOut(Space.User, at, buf.AsSpan((int)done, (int)ok));
-                done += ok;
-                if (trap.IsNone) return 0;
-                var before = _received.Count;
-                UserTrap(trap);
-                ReturnToUser();
-                if (!Alive) { sig = KilledBy; return 0; }
-                if (_received.Count > before) { sig = _received[^1]; return 0; }
-                // No signal: the instruction restarts.
-            }
-            throw new KernelLivelockException($"user access at 0x{addr.Value + done:x} keeps faulting with no signal");
-        });
+        var a = new UserAccess { P = this, Addr = addr, Into = into, Data = data, Write = write, Done = ref done, Sig = ref sig };
+        var r = Machine.Run(this, write ? "user_store" : "user_load", a, static a => a.P.AccessLoop(a));
         return new UserAccessResult(done, sig, r.Returned ? null : r.Outcome);
+    }
+
+    private int AccessLoop(UserAccess a)
+    {
+        var len = (ulong)(a.Write ? a.Data.Length : a.Into.Length);
+        for (var attempt = 0; attempt < MaxRestarts; attempt++)
+        {
+            var done = a.Done;
+            var at = a.Addr.Value + done;
+            var ok = Machine.Cpu.Probe(Space.User, at, len - done, a.Write, userMode: true, out var trap);
+            if (a.Write) Machine.Cpu.WriteIn(Space.User, at, a.Data.Slice((int)done, (int)ok));
+            else Machine.Cpu.ReadOut(Space.User, at, a.Into.Slice((int)done, (int)ok));
+            a.Done += ok;
+            if (trap.IsNone) return 0;
+            var before = _received.Count;
+            UserTrap(trap);
+            ReturnToUser();
+            if (!Alive) { a.Sig = KilledBy; return 0; }
+            if (_received.Count > before) { a.Sig = _received[^1]; return 0; }
+            // No signal: the instruction restarts.
+        }
+        throw new KernelLivelockException($"user access at 0x{a.Addr.Value + a.Done:x} keeps faulting with no signal");
     }
 
     /// <summary>A trap in user mode: a #PF that handle_mm_fault could not fix → signal; a #MC → do_machine_check.</summary>

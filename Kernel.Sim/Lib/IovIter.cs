@@ -58,7 +58,7 @@ public sealed class IovIter
     public bool Nofault { get; set; }
 
     /// <summary>ubuf: the buffer of a UBUF iterator.</summary>
-    public UserPtr UbufBase { get; }
+    public UserPtr UbufBase { get; private set; }
 
     /// <summary>xarray: the page cache an XARRAY iterator walks (null otherwise).</summary>
     public AddressSpace? Xarray { get; }
@@ -121,6 +121,20 @@ public sealed class IovIter
     internal BioVec Bvec(int idx) => _bvec![idx];
 
     // ---- constructors (lib/iov_iter.c) ---------------------------------------------------------------
+
+    /// <summary>iov_iter_ubuf on an existing UBUF iterator (same direction): a fresh iterator over buf, for reuse without allocating.</summary>
+    internal void ResetUbuf(UserPtr buf, ulong len)
+    {
+        if (Type != IterType.ITER_UBUF) throw new InvalidOperationException("ResetUbuf on a non-UBUF iterator");
+        UbufBase = buf;
+        Count = len;
+        IovOffset = 0;
+        NrSegs = 1;
+        SegIndex = 0;
+        Nofault = false;
+        Folioq = null;
+        FolioqSlot = 0;
+    }
 
     /// <summary>iov_iter_ubuf (include/linux/uio.h, 6.0+): a single user buffer.</summary>
     public static IovIter Ubuf(bool source, UserPtr buf, ulong len) => new(IterType.ITER_UBUF, source, len, 1, ubuf: buf);

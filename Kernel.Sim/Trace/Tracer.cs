@@ -17,9 +17,10 @@ public sealed class Tracer
     public IReadOnlyList<TraceRecord> Records => _records;
 
     /// <summary>Enter a traced kernel function; dispose the result when it returns.</summary>
-    public Scope Fn(string name, string layer = "kernel")
+    public Scope Fn(string name, string layer = "kernel") => Enabled ? Enter(name, layer) : default; // small enough to inline when off
+
+    private Scope Enter(string name, string layer)
     {
-        if (!Enabled) return default;
         _records.Add(new TraceRecord(_seq++, TraceKind.Enter, _stack.Count, name, layer, null));
         _stack.Push((name, layer));
         return new Scope(this);

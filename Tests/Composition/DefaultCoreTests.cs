@@ -1,0 +1,45 @@
+using KernelSim.Arch.X86;
+using KernelSim.Kernel;
+using KernelSim.Lib;
+using KernelSim.Mm;
+using KernelSim.Trace;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace KernelSim.Tests.Composition;
+
+/// <summary>
+/// A builder with no core service replaced composes the default core without the container's reflection; the
+/// container must still hand out exactly the machine's own objects, and each Build must get a new core.
+/// </summary>
+public class DefaultCoreTests
+{
+    [Test]
+    public void DefaultBuild_ContainerResolvesTheMachinesOwnCoreObjects()
+    {
+        var m = new MachineBuilder().Build();
+        var sp = m.Services;
+        Assert.That(sp.GetRequiredService<Machine>(), Is.SameAs(m));
+        Assert.That(sp.GetRequiredService<PhysicalMemory>(), Is.SameAs(m.Phys));
+        Assert.That(sp.GetRequiredService<IMemoryMedia>(), Is.SameAs(m.Phys));
+        Assert.That(sp.GetRequiredService<ICopyRoutines>(), Is.SameAs(m.Copy));
+        Assert.That(sp.GetRequiredService<Cpu>(), Is.SameAs(m.Cpu));
+        Assert.That(sp.GetRequiredService<Tracer>(), Is.SameAs(m.Tracer));
+        Assert.That(sp.GetRequiredService<IWorkQueue>(), Is.SameAs(m.WorkQueue));
+        Assert.That(sp.GetRequiredService<IovIterOps>(), Is.SameAs(m.IovIter));
+        Assert.That(sp.GetRequiredService<ScatterlistOps>(), Is.Not.Null, "the lazily created services still resolve");
+    }
+
+    [Test]
+    public void SameBuilderBuiltTwice_TwoMachinesShareNoCoreObject()
+    {
+        var b = new MachineBuilder();
+        var first = b.Build();
+        var second = b.Build();
+        Assert.That(second, Is.Not.SameAs(first));
+        Assert.That(second.Phys, Is.Not.SameAs(first.Phys));
+        Assert.That(second.Cpu, Is.Not.SameAs(first.Cpu));
+        Assert.That(second.Scheduler, Is.Not.SameAs(first.Scheduler));
+        Assert.That(b.Services.Any(d => d.ServiceType == typeof(PhysicalMemory) && d.ImplementationInstance != null), Is.False,
+            "the builder keeps no per-machine instance");
+    }
+}
