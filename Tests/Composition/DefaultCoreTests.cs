@@ -42,4 +42,20 @@ public class DefaultCoreTests
         Assert.That(b.Services.Any(d => d.ServiceType == typeof(PhysicalMemory) && d.ImplementationInstance != null), Is.False,
             "the builder keeps no per-machine instance");
     }
+
+    [Test]
+    public void PrebuiltCore_AndTheContainersCore_RegisterTheSameServicesWithTheSameImplementations()
+    {
+        var prebuilt = new MachineBuilder().Build();
+        var viaContainer = new MachineBuilder();
+        viaContainer.Services.AddSingleton<Tracer>(); // replacing a core service takes the container path
+        var m = viaContainer.Build();
+        var lateTypes = new[] { typeof(ScatterlistOps), typeof(KernelSim.Block.DevTmpFs), typeof(KernelSim.Block.Genhd), typeof(Machine) };
+        var containerCore = viaContainer.Services.Select(d => d.ServiceType).Except(lateTypes).Distinct().ToList();
+        var coreTypes = (HashSet<Type>)typeof(MachineBuilder)
+            .GetField("CoreServiceTypes", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.GetValue(null)!;
+        Assert.That(containerCore, Is.EquivalentTo(coreTypes.Except([typeof(Machine)])), "AddCoreServices and AddPrebuiltCore list the same services");
+        foreach (var t in coreTypes)
+            Assert.That(prebuilt.Services.GetRequiredService(t).GetType(), Is.EqualTo(m.Services.GetRequiredService(t).GetType()), t.Name);
+    }
 }
