@@ -545,17 +545,7 @@ public sealed class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile profile,
         if (size is not (1 or 2 or 4 or 8)) return -Errno.EINVAL;
         if (ptr.Value > PageDefs.USER_PTR_MAX) return -Errno.EFAULT; // valid_user_address
         using var u = cpu.Uaccess();
-        var l = LoadLimit(Space.User, ptr.Value, (ulong)size, out var t);
-        if (l < (ulong)size)
-        {
-            cpu.KernelTrap(t, ExSite.GetUser);
-            return -Errno.EFAULT;
-        }
-        Span<byte> buf = stackalloc byte[8];
-        buf.Clear();
-        cpu.ReadOut(Space.User, ptr.Value, buf[..size]);
-        value = BitConverter.ToUInt64(buf);
-        return 0;
+        return LoadUser(ptr, size, out value);
     }
 
     /// <summary>put_user(x, ptr) for size 1, 2, 4 or 8: 0 or −EFAULT (a partial store is not made).</summary>
@@ -565,16 +555,7 @@ public sealed class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile profile,
         if (size is not (1 or 2 or 4 or 8)) return -Errno.EINVAL;
         if (ptr.Value > PageDefs.USER_PTR_MAX) return -Errno.EFAULT;
         using var u = cpu.Uaccess();
-        var l = StoreLimit(Space.User, ptr.Value, (ulong)size, out var t);
-        if (l < (ulong)size)
-        {
-            cpu.KernelTrap(t, ExSite.PutUser);
-            return -Errno.EFAULT;
-        }
-        Span<byte> buf = stackalloc byte[8];
-        BitConverter.TryWriteBytes(buf, value);
-        cpu.WriteIn(Space.User, ptr.Value, buf[..size]);
-        return 0;
+        return StoreUser(value, ptr, size);
     }
 
     // ---- user_access_begin / unsafe_get_user / unsafe_put_user / user_access_end --------------------------
@@ -602,6 +583,22 @@ public sealed class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile profile,
     public int UnsafeGetUser(UserPtr ptr, int size, out ulong value)
     {
         value = 0;
+        return LoadUser(ptr, size, out value);
+    }
+
+    /// <summary>
+    /// unsafe_put_user(x, ptr, label) for size 1, 2, 4 or 8, inside a user_access_begin block: 0, or −EFAULT (the
+    /// error label) with nothing stored.
+    /// </summary>
+    public int UnsafePutUser(ulong value, UserPtr ptr, int size)
+    {
+        return StoreUser(value, ptr, size);
+    }
+
+    /// <summary>The mov of __get_user_N under STAC: size 1, 2, 4 or 8; a fault takes the GetUser fixup (−EFAULT, value 0).</summary>
+    private int LoadUser(UserPtr ptr, int size, out ulong value)
+    {
+        value = 0;
         if (size is not (1 or 2 or 4 or 8)) return -Errno.EINVAL;
         var l = LoadLimit(Space.User, ptr.Value, (ulong)size, out var t);
         if (l < (ulong)size)
@@ -616,11 +613,8 @@ public sealed class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile profile,
         return 0;
     }
 
-    /// <summary>
-    /// unsafe_put_user(x, ptr, label) for size 1, 2, 4 or 8, inside a user_access_begin block: 0, or −EFAULT (the
-    /// error label) with nothing stored.
-    /// </summary>
-    public int UnsafePutUser(ulong value, UserPtr ptr, int size)
+    /// <summary>The mov of __put_user_N under STAC: a fault takes the PutUser fixup (−EFAULT, nothing stored).</summary>
+    private int StoreUser(ulong value, UserPtr ptr, int size)
     {
         if (size is not (1 or 2 or 4 or 8)) return -Errno.EINVAL;
         var l = StoreLimit(Space.User, ptr.Value, (ulong)size, out var t);
