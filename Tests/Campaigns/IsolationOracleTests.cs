@@ -1,3 +1,4 @@
+using KernelSim.Tests.Infrastructure;
 using KernelSim.Arch.X86;
 using KernelSim.Kernel;
 using KernelSim.Mm;
@@ -86,7 +87,7 @@ public class IsolationOracleTests
     }
 
     /// <summary>copy_to_user reading the kernel page that holds the kernel canary instead of its source (a stale pointer).</summary>
-    private sealed class WrongSourceCopy(ICopyRoutines inner, PhysicalMemory phys) : ICopyRoutines
+    private sealed class WrongSourceCopy(ICopyRoutines inner, PhysicalMemory phys) : DelegatingCopyRoutines(inner)
     {
         private KernelPtr? _canary;
 
@@ -104,27 +105,8 @@ public class IsolationOracleTests
             throw new InvalidOperationException("no kernel canary");
         }
 
-        public ulong CopyToUser(UserPtr to, KernelPtr from, ulong n) => inner.CopyToUser(to, Canary(), Math.Min(n, PageDefs.PAGE_SIZE));
-        public ulong RawCopyToUser(UserPtr to, KernelPtr from, ulong n) => inner.RawCopyToUser(to, Canary(), Math.Min(n, PageDefs.PAGE_SIZE));
-        public ulong CopyMcToUser(UserPtr dst, KernelPtr src, ulong len) => inner.CopyMcToUser(dst, Canary(), Math.Min(len, PageDefs.PAGE_SIZE));
-        public void Memcpy(KernelPtr dst, KernelPtr src, ulong len) => inner.Memcpy(dst, src, len);
-        public void CopyPage(KernelPtr to, KernelPtr from) => inner.CopyPage(to, from);
-        public void MemcpyFlushcache(KernelPtr dst, KernelPtr src, ulong len) => inner.MemcpyFlushcache(dst, src, len);
-        public void Memset(KernelPtr dst, byte value, ulong len) => inner.Memset(dst, value, len);
-        public long MemcpyMcsafe(KernelPtr dst, KernelPtr src, ulong len) => inner.MemcpyMcsafe(dst, src, len);
-        public ulong CopyMcToKernel(KernelPtr dst, KernelPtr src, ulong len) => inner.CopyMcToKernel(dst, src, len);
-        public ulong RawCopyFromUser(KernelPtr to, UserPtr from, ulong n) => inner.RawCopyFromUser(to, from, n);
-        public ulong CopyFromUser(KernelPtr to, UserPtr from, ulong n) => inner.CopyFromUser(to, from, n);
-        public ulong CopyFromUserInatomic(KernelPtr to, UserPtr from, ulong n) => inner.CopyFromUserInatomic(to, from, n);
-        public ulong CopyFromUserInatomicNocache(KernelPtr dst, UserPtr src, ulong len) => inner.CopyFromUserInatomicNocache(dst, src, len);
-        public ulong CopyFromUserFlushcache(KernelPtr dst, UserPtr src, ulong len) => inner.CopyFromUserFlushcache(dst, src, len);
-        public long CopyInUser(UserPtr to, UserPtr from, ulong n) => inner.CopyInUser(to, from, n);
-        public bool UserAccessBegin(UserPtr ptr, ulong len) => inner.UserAccessBegin(ptr, len);
-        public void UserAccessEnd() => inner.UserAccessEnd();
-        public int UnsafeGetUser(UserPtr ptr, int size, out ulong value) => inner.UnsafeGetUser(ptr, size, out value);
-        public int UnsafePutUser(ulong value, UserPtr ptr, int size) => inner.UnsafePutUser(value, ptr, size);
-        public ulong ClearUser(UserPtr to, ulong n) => inner.ClearUser(to, n);
-        public int GetUser(UserPtr ptr, int size, out ulong value) => inner.GetUser(ptr, size, out value);
-        public int PutUser(ulong value, UserPtr ptr, int size) => inner.PutUser(value, ptr, size);
+        public override ulong CopyToUser(UserPtr to, KernelPtr from, ulong n) => Inner.CopyToUser(to, Canary(), Math.Min(n, PageDefs.PAGE_SIZE));
+        public override ulong RawCopyToUser(UserPtr to, KernelPtr from, ulong n) => Inner.RawCopyToUser(to, Canary(), Math.Min(n, PageDefs.PAGE_SIZE));
+        public override ulong CopyMcToUser(UserPtr dst, KernelPtr src, ulong len) => Inner.CopyMcToUser(dst, Canary(), Math.Min(len, PageDefs.PAGE_SIZE));
     }
 }

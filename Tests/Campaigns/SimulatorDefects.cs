@@ -1,3 +1,4 @@
+using KernelSim.Tests.Infrastructure;
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
@@ -44,7 +45,7 @@ internal static class SimulatorDefects
     /// <summary>Replace the virtio-fs backend with the daemon behind a device that maps each DAX range one page further into the file.</summary>
     public static void DaemonWrongBytes(MachineBuilder b) => b.Services.AddSingleton<IVirtioFsBackend>(new ShiftedMappingBackend());
 
-    private sealed class DefectiveCopy(ICopyRoutines inner, CopyDefect defect) : ICopyRoutines
+    private sealed class DefectiveCopy(ICopyRoutines inner, CopyDefect defect) : DelegatingCopyRoutines(inner)
     {
         private ulong ToUser(UserPtr to, ulong n, Func<UserPtr, ulong, ulong, ulong> copy)
         {
@@ -71,34 +72,15 @@ internal static class SimulatorDefects
             }
         }
 
-        public ulong CopyToUser(UserPtr to, KernelPtr from, ulong n) =>
-            ToUser(to, n, (t, skip, len) => inner.CopyToUser(t, new KernelPtr(from.Value + skip), len));
+        public override ulong CopyToUser(UserPtr to, KernelPtr from, ulong n) =>
+            ToUser(to, n, (t, skip, len) => Inner.CopyToUser(t, new KernelPtr(from.Value + skip), len));
 
-        public ulong RawCopyToUser(UserPtr to, KernelPtr from, ulong n) =>
-            ToUser(to, n, (t, skip, len) => inner.RawCopyToUser(t, new KernelPtr(from.Value + skip), len));
+        public override ulong RawCopyToUser(UserPtr to, KernelPtr from, ulong n) =>
+            ToUser(to, n, (t, skip, len) => Inner.RawCopyToUser(t, new KernelPtr(from.Value + skip), len));
 
-        public ulong CopyMcToUser(UserPtr dst, KernelPtr src, ulong len) =>
-            ToUser(dst, len, (t, skip, l) => inner.CopyMcToUser(t, new KernelPtr(src.Value + skip), l));
+        public override ulong CopyMcToUser(UserPtr dst, KernelPtr src, ulong len) =>
+            ToUser(dst, len, (t, skip, l) => Inner.CopyMcToUser(t, new KernelPtr(src.Value + skip), l));
 
-        public void Memcpy(KernelPtr dst, KernelPtr src, ulong len) => inner.Memcpy(dst, src, len);
-        public void CopyPage(KernelPtr to, KernelPtr from) => inner.CopyPage(to, from);
-        public void MemcpyFlushcache(KernelPtr dst, KernelPtr src, ulong len) => inner.MemcpyFlushcache(dst, src, len);
-        public void Memset(KernelPtr dst, byte value, ulong len) => inner.Memset(dst, value, len);
-        public long MemcpyMcsafe(KernelPtr dst, KernelPtr src, ulong len) => inner.MemcpyMcsafe(dst, src, len);
-        public ulong CopyMcToKernel(KernelPtr dst, KernelPtr src, ulong len) => inner.CopyMcToKernel(dst, src, len);
-        public ulong RawCopyFromUser(KernelPtr to, UserPtr from, ulong n) => inner.RawCopyFromUser(to, from, n);
-        public ulong CopyFromUser(KernelPtr to, UserPtr from, ulong n) => inner.CopyFromUser(to, from, n);
-        public ulong CopyFromUserInatomic(KernelPtr to, UserPtr from, ulong n) => inner.CopyFromUserInatomic(to, from, n);
-        public ulong CopyFromUserInatomicNocache(KernelPtr dst, UserPtr src, ulong len) => inner.CopyFromUserInatomicNocache(dst, src, len);
-        public ulong CopyFromUserFlushcache(KernelPtr dst, UserPtr src, ulong len) => inner.CopyFromUserFlushcache(dst, src, len);
-        public long CopyInUser(UserPtr to, UserPtr from, ulong n) => inner.CopyInUser(to, from, n);
-        public bool UserAccessBegin(UserPtr ptr, ulong len) => inner.UserAccessBegin(ptr, len);
-        public void UserAccessEnd() => inner.UserAccessEnd();
-        public int UnsafeGetUser(UserPtr ptr, int size, out ulong value) => inner.UnsafeGetUser(ptr, size, out value);
-        public int UnsafePutUser(ulong value, UserPtr ptr, int size) => inner.UnsafePutUser(value, ptr, size);
-        public ulong ClearUser(UserPtr to, ulong n) => inner.ClearUser(to, n);
-        public int GetUser(UserPtr ptr, int size, out ulong value) => inner.GetUser(ptr, size, out value);
-        public int PutUser(ulong value, UserPtr ptr, int size) => inner.PutUser(value, ptr, size);
     }
 
     private sealed class PoisonHidingMedia(PhysicalMemory phys) : IMemoryMedia
