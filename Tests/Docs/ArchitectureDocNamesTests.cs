@@ -39,7 +39,6 @@ public class ArchitectureDocNamesTests
             if (x.GetMember(member, all).Length > 0) return true;
         foreach (var i in t.GetInterfaces())
             if (i.GetMember(member, all).Length > 0) return true;
-        // Extension methods declared for this type anywhere in the same assemblies count as its members.
         return false;
     }
 
@@ -56,6 +55,7 @@ public class ArchitectureDocNamesTests
         }
     }
 
+    // Extension methods (`machine.Pmem`, `builder.AddDaxFs`) are cited as members of the type they extend.
     private static HashSet<string> ExtensionMethods() =>
         Assemblies.SelectMany(a => Assembly.Load(a).GetTypes())
             .Where(t => t.IsSealed && t.IsAbstract)
