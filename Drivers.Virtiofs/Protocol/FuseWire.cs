@@ -31,14 +31,6 @@ public static class FuseWire
         return b;
     }
 
-    /// <summary>struct fuse_setupmapping_in as a new array.</summary>
-    public static byte[] SetupMappingIn(ulong fh, ulong foffset, ulong len, ulong flags, ulong moffset)
-    {
-        var b = new byte[FuseConst.SetupMappingInSize];
-        SetupMappingIn(b, fh, foffset, len, flags, moffset);
-        return b;
-    }
-
     /// <summary>Bytes of a fuse_removemapping_in with <paramref name="count"/> entries.</summary>
     public static int RemoveMappingInSize(int count) => FuseConst.RemoveMappingInSize + count * FuseConst.RemoveMappingOneSize;
 
@@ -55,28 +47,12 @@ public static class FuseWire
         return b;
     }
 
-    /// <summary>struct fuse_removemapping_in + entries as a new array.</summary>
-    public static byte[] RemoveMappingIn(ReadOnlySpan<(ulong MOffset, ulong Len)> entries)
-    {
-        var b = new byte[RemoveMappingInSize(entries.Length)];
-        RemoveMappingIn(b, entries);
-        return b;
-    }
-
     /// <summary>struct fuse_read_in / fuse_write_in: fh, offset, size, read/write_flags, lock_owner, flags.</summary>
     public static Span<byte> ReadWriteIn(Span<byte> b, ulong fh, ulong offset, uint size, uint rwFlags, uint flags)
     {
         b = b[..FuseConst.ReadInSize];
         b.Clear();
         Put(b, 0, fh); Put(b, 8, offset); Put(b, 16, size); Put(b, 20, rwFlags); Put(b, 32, flags);
-        return b;
-    }
-
-    /// <summary>struct fuse_read_in / fuse_write_in as a new array.</summary>
-    public static byte[] ReadWriteIn(ulong fh, ulong offset, uint size, uint rwFlags, uint flags)
-    {
-        var b = new byte[FuseConst.ReadInSize];
-        ReadWriteIn(b, fh, offset, size, rwFlags, flags);
         return b;
     }
 
@@ -89,28 +65,12 @@ public static class FuseWire
         return b;
     }
 
-    /// <summary>struct fuse_setattr_in as a new array.</summary>
-    public static byte[] SetattrIn(uint valid, ulong fh, ulong size)
-    {
-        var b = new byte[FuseConst.SetattrInSize];
-        SetattrIn(b, valid, fh, size);
-        return b;
-    }
-
     /// <summary>struct fuse_getattr_in.</summary>
     public static Span<byte> GetattrIn(Span<byte> b, uint getattrFlags, ulong fh)
     {
         b = b[..FuseConst.GetattrInSize];
         b.Clear();
         Put(b, 0, getattrFlags); Put(b, 8, fh);
-        return b;
-    }
-
-    /// <summary>struct fuse_getattr_in as a new array.</summary>
-    public static byte[] GetattrIn(uint getattrFlags, ulong fh)
-    {
-        var b = new byte[FuseConst.GetattrInSize];
-        GetattrIn(b, getattrFlags, fh);
         return b;
     }
 
@@ -123,28 +83,12 @@ public static class FuseWire
         return b;
     }
 
-    /// <summary>struct fuse_open_in as a new array.</summary>
-    public static byte[] OpenIn(uint flags)
-    {
-        var b = new byte[FuseConst.OpenInSize];
-        OpenIn(b, flags);
-        return b;
-    }
-
     /// <summary>struct fuse_release_in / fuse_flush_in (both 24 bytes; fh first).</summary>
     public static Span<byte> FhIn24(Span<byte> b, ulong fh, uint flags)
     {
         b = b[..24];
         b.Clear();
         Put(b, 0, fh); Put(b, 8, flags);
-        return b;
-    }
-
-    /// <summary>struct fuse_release_in / fuse_flush_in as a new array.</summary>
-    public static byte[] FhIn24(ulong fh, uint flags)
-    {
-        var b = new byte[24];
-        FhIn24(b, fh, flags);
         return b;
     }
 
@@ -157,27 +101,11 @@ public static class FuseWire
         return b;
     }
 
-    /// <summary>struct fuse_fsync_in as a new array.</summary>
-    public static byte[] FsyncIn(ulong fh, uint fsyncFlags)
-    {
-        var b = new byte[FuseConst.FsyncInSize];
-        FsyncIn(b, fh, fsyncFlags);
-        return b;
-    }
-
     /// <summary>struct fuse_forget_in.</summary>
     public static Span<byte> ForgetIn(Span<byte> b, ulong nlookup)
     {
         b = b[..FuseConst.ForgetInSize];
         Put(b, 0, nlookup);
-        return b;
-    }
-
-    /// <summary>struct fuse_forget_in as a new array.</summary>
-    public static byte[] ForgetIn(ulong nlookup)
-    {
-        var b = new byte[FuseConst.ForgetInSize];
-        ForgetIn(b, nlookup);
         return b;
     }
 
@@ -192,14 +120,6 @@ public static class FuseWire
         return b[..(n + 1)];
     }
 
-    /// <summary>A NUL-terminated name as a new array.</summary>
-    public static byte[] Name(string name)
-    {
-        var b = new byte[NameSize(name)];
-        Name(b, name);
-        return b;
-    }
-
     /// <summary>struct fuse_entry_out (128 bytes).</summary>
     public static Span<byte> EntryOut(Span<byte> b, ulong nodeid, ulong entryValid, ulong attrValid, in FuseAttr attr)
     {
@@ -207,14 +127,6 @@ public static class FuseWire
         b.Clear();
         Put(b, 0, nodeid); Put(b, 16, entryValid); Put(b, 24, attrValid);
         attr.Write(b[40..]);
-        return b;
-    }
-
-    /// <summary>struct fuse_entry_out as a new array.</summary>
-    public static byte[] EntryOut(ulong nodeid, ulong entryValid, ulong attrValid, in FuseAttr attr)
-    {
-        var b = new byte[FuseConst.EntryOutSize];
-        EntryOut(b, nodeid, entryValid, attrValid, attr);
         return b;
     }
 
@@ -228,11 +140,4 @@ public static class FuseWire
         return b;
     }
 
-    /// <summary>struct fuse_attr_out as a new array.</summary>
-    public static byte[] AttrOut(ulong attrValid, in FuseAttr attr)
-    {
-        var b = new byte[FuseConst.AttrOutSize];
-        AttrOut(b, attrValid, attr);
-        return b;
-    }
 }

@@ -134,7 +134,7 @@ public class FuseFramingTests
         var s = Share();
         var fh = BinaryPrimitives.ReadUInt64LittleEndian(s.Transport.Submit(1, Request(FuseOpcode.FUSE_OPEN, 2, 5, new byte[8]))!.AsSpan(16));
         var data = Enumerable.Range(0, 100).Select(i => (byte)(0xa0 ^ i)).ToArray();
-        var req = Request(FuseOpcode.FUSE_WRITE, 4, 5, [.. FuseWire.ReadWriteIn(fh, 1000, 100, 0, 0), .. data]);
+        var req = Request(FuseOpcode.FUSE_WRITE, 4, 5, [.. FuseWire.ReadWriteIn(new byte[FuseConst.ReadInSize], fh, 1000, 100, 0, 0), .. data]);
         var (avail, used) = (new Pipe(Inline), new Pipe(Inline));
         WriteSplit(avail.Writer, Chain(req), at: 8 + 40 + 40 + 37);
         Flush(avail.Writer);

@@ -49,10 +49,10 @@ public class FuseWireTests
         new FuseOutHeader(16, -22, 8).Write(o);
         Assert.That(o, Is.EqualTo(new byte[] { 16, 0, 0, 0, 0xea, 0xff, 0xff, 0xff, 8, 0, 0, 0, 0, 0, 0, 0 }));
         Assert.That(((uint)FuseOpcode.FUSE_SETUPMAPPING, (uint)FuseOpcode.FUSE_REMOVEMAPPING, (uint)FuseOpcode.FUSE_FORGET), Is.EqualTo((48u, 49u, 2u)));
-        Assert.That(FuseWire.SetupMappingIn(1, 2, 3, 4, 5), Has.Length.EqualTo(40));
-        Assert.That(FuseWire.SetattrIn(8, 0, 0), Has.Length.EqualTo(88));
-        Assert.That(FuseWire.EntryOut(5, 1, 1, default), Has.Length.EqualTo(128));
-        Assert.That(FuseWire.AttrOut(1, default), Has.Length.EqualTo(104));
+        Assert.That(FuseWire.SetupMappingIn(new byte[256], 1, 2, 3, 4, 5).Length, Is.EqualTo(40));
+        Assert.That(FuseWire.SetattrIn(new byte[256], 8, 0, 0).Length, Is.EqualTo(88));
+        Assert.That(FuseWire.EntryOut(new byte[256], 5, 1, 1, default).Length, Is.EqualTo(128));
+        Assert.That(FuseWire.AttrOut(new byte[256], 1, default).Length, Is.EqualTo(104));
     }
 
     [Test]
@@ -91,9 +91,9 @@ public class FuseWireTests
     public void SetupMappingBeyondWindow_Einval_BeyondEofAccepted()
     {
         var s = Share(out _);
-        var beyondWindow = FuseWire.SetupMappingIn(ulong.MaxValue, 0, 2 << 20, 2, (1UL << 30) - 4096);
+        var beyondWindow = FuseWire.SetupMappingIn(new byte[FuseConst.SetupMappingInSize], ulong.MaxValue, 0, 2 << 20, 2, (1UL << 30) - 4096).ToArray();
         Assert.That(Out(s.Transport.Submit(1, Request(FuseOpcode.FUSE_SETUPMAPPING, 6, 5, beyondWindow))).Error, Is.EqualTo(-Errno.EINVAL));
-        var beyondEof = FuseWire.SetupMappingIn(ulong.MaxValue, 64 << 20, 2 << 20, 3, 0);
+        var beyondEof = FuseWire.SetupMappingIn(new byte[FuseConst.SetupMappingInSize], ulong.MaxValue, 64 << 20, 2 << 20, 3, 0).ToArray();
         Assert.That(Out(s.Transport.Submit(1, Request(FuseOpcode.FUSE_SETUPMAPPING, 8, 5, beyondEof))).Error, Is.Zero, "no size check");
     }
 
@@ -121,7 +121,7 @@ public class FuseWireTests
     {
         var s = Share(out _);
         Assert.That(Out(s.Transport.Submit(VirtioFsTransport.HiprioQueue, Request(FuseOpcode.FUSE_GETATTR, 2, 5, new byte[16]))).Error, Is.EqualTo(-Errno.EINVAL));
-        Assert.That(s.Transport.Submit(VirtioFsTransport.HiprioQueue, Request(FuseOpcode.FUSE_FORGET, 4, 5, FuseWire.ForgetIn(3))), Is.Null);
+        Assert.That(s.Transport.Submit(VirtioFsTransport.HiprioQueue, Request(FuseOpcode.FUSE_FORGET, 4, 5, FuseWire.ForgetIn(new byte[FuseConst.ForgetInSize], 3).ToArray())), Is.Null);
         Assert.That(s.Daemon.Forgotten, Is.EqualTo(3UL));
     }
 
