@@ -67,6 +67,13 @@ public abstract class FileSystem
         return 0;
     }
 
+    /// <summary>readlink(2) of <paramref name="path"/>: 0 with the link text, −ENOENT when absent, −EINVAL when it is not a link.</summary>
+    public virtual int Readlink(string path, out string? target)
+    {
+        target = null;
+        return Lookup(path) == null ? -Errno.ENOENT : -Errno.EINVAL;
+    }
+
     /// <summary>Set i_size (truncate/ftruncate); the page cache beyond it is dropped. 0 or −errno.</summary>
     public virtual int Truncate(Inode inode, long size)
     {

@@ -4,6 +4,16 @@ using KernelSim.Uapi;
 
 namespace KernelSim.Fs;
 
+/// <summary>One directory entry as getdents64 returns it (struct linux_dirent64 without d_off/d_reclen).</summary>
+/// <param name="Ino">d_ino.</param>
+/// <param name="Type">d_type (DT_DIR 4, DT_REG 8, DT_LNK 10, DT_BLK 6, DT_CHR 2).</param>
+/// <param name="Name">d_name.</param>
+public readonly record struct DirEntry(ulong Ino, byte Type, string Name)
+{
+    /// <summary>The d_type of a mode's S_IFMT bits (fs_umode_to_dtype): (mode &gt;&gt; 12) &amp; 15.</summary>
+    public static byte DtType(int mode) => (byte)(mode >> 12 & 15);
+}
+
 /// <summary>
 /// struct file with its struct file_operations (include/linux/fs.h): the open flags (f_flags), the FMODE_*
 /// bits (f_mode), the file position (f_pos) and one virtual method per file operation. Filesystems and
@@ -120,6 +130,18 @@ public abstract class KFile
 
     /// <summary>->fallocate(file, mode, offset, len) (FALLOC_FL_*): 0 or −errno. Default: −EOPNOTSUPP (no ->fallocate).</summary>
     public virtual int Fallocate(int mode, long offset, long len) => -Errno.EOPNOTSUPP;
+
+    /// <summary>
+    /// ->unlocked_ioctl(file, cmd, arg): the driver's or filesystem's answer, or −ENOTTY when it has none (vfs_ioctl).
+    /// <paramref name="arg"/> is the raw third argument (usually a user pointer).
+    /// </summary>
+    public virtual long Ioctl(uint cmd, ulong arg) => -Errno.ENOTTY;
+
+    /// <summary>
+    /// ->iterate_shared(file, ctx) for getdents64: all entries of the directory (".", "..", then the children), or null when
+    /// this file is not a directory (getdents64 then fails with −ENOTDIR). f_pos is the index of the next entry to return.
+    /// </summary>
+    public virtual IReadOnlyList<DirEntry>? ReadDir() => null;
 
     /// <summary>->release: the last reference was closed.</summary>
     public virtual void Release()

@@ -11,6 +11,7 @@ namespace KernelSim.Fs;
 public sealed class Vfs
 {
     private readonly List<FileSystem> _mounts = [];
+    private readonly List<(string MountPoint, Func<FileSystem> Mount)> _automounts = [];
     private readonly MachineState _state;
 
     internal Vfs(MachineState state, Filemap filemap)
@@ -37,6 +38,24 @@ public sealed class Vfs
         return 0;
     }
 
+    /// <summary>
+    /// Register a filesystem that mounts itself on <paramref name="mountPoint"/> the first time a path at or below it is
+    /// resolved (the pseudo filesystems init would mount at boot; created on demand to keep boot cheap).
+    /// </summary>
+    internal void Automount(string mountPoint, Func<FileSystem> mount) => _automounts.Add((mountPoint, mount));
+
+    private void RunAutomounts(string path)
+    {
+        for (var i = 0; i < _automounts.Count; i++)
+        {
+            var (mp, mount) = _automounts[i];
+            if (path != mp && !path.StartsWith(mp + "/", StringComparison.Ordinal)) continue;
+            _automounts.RemoveAt(i);
+            i = -1; // a mount may itself resolve paths; rescan from the start
+            mount();
+        }
+    }
+
     /// <summary>umount: remove <paramref name="fs"/> from the mount table; −EINVAL if it is not mounted.</summary>
     public int Unmount(FileSystem fs)
     {
@@ -54,6 +73,7 @@ public sealed class Vfs
         fs = null;
         rest = "";
         if (string.IsNullOrEmpty(path) || path[0] != '/') return -Errno.ENOENT;
+        if (_automounts.Count > 0) RunAutomounts(path);
         foreach (var m in _mounts)
         {
             var mp = m.MountPoint;

@@ -1,4 +1,7 @@
 using KernelSim.Arch.X86;
+using KernelSim.Block;
+using KernelSim.Fs.Kernfs;
+using Microsoft.Extensions.DependencyInjection;
 using KernelSim.Fs;
 using KernelSim.Lib;
 using KernelSim.Mm;
@@ -50,6 +53,11 @@ public sealed class Machine
         Vfs = vfs;
         Tracer.Enabled = options.Trace;
         WorkQueue.Timing = options.WorkTiming;
+        // init's mounts, made on first use: /dev (devtmpfs), /sys, /sys/kernel/debug, /proc.
+        Vfs.Automount("/dev", () => Services.GetRequiredService<DevTmpFs>());
+        Vfs.Automount("/sys", () => Services.GetRequiredService<Sysfs>());
+        Vfs.Automount("/sys/kernel/debug", () => Services.GetRequiredService<Debugfs>());
+        Vfs.Automount("/proc", () => Services.GetRequiredService<Procfs>());
         Dram = Phys.Register(new PhysAddr(options.DramBase), PageDefs.PageAlign(options.DramBytes), MemoryKind.Dram, "System RAM");
     }
 

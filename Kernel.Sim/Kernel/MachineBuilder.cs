@@ -1,3 +1,4 @@
+using KernelSim.Fs.Kernfs;
 using KernelSim.Arch.X86;
 using KernelSim.Block;
 using KernelSim.Fs;
@@ -182,6 +183,9 @@ public sealed class MachineBuilder
         // block/genhd.c and devtmpfs: created when a driver first adds a disk (devtmpfs mounts on /dev then).
         Services.TryAddSingleton(sp => DevTmpFs.Mount(sp.GetRequiredService<Machine>()));
         Services.TryAddSingleton(sp => new Genhd(sp.GetRequiredService<DevTmpFs>(), sp.GetServices<BlockDeviceInterceptor>()));
+        Services.TryAddSingleton(sp => Sysfs.Mount(sp.GetRequiredService<Machine>()));
+        Services.TryAddSingleton(sp => Procfs.Mount(sp.GetRequiredService<Machine>()));
+        Services.TryAddSingleton(sp => Debugfs.Mount(sp.GetRequiredService<Machine>()));
         Services.TryAddSingleton<Machine>();
         var sp = Services.BuildServiceProvider();
         foreach (var d in prebuilt) Services.Remove(d); // the provider keeps its own copy of the descriptors

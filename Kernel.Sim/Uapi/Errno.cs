@@ -22,6 +22,8 @@ public static class Errno
     public const int EISDIR = 21;
     public const int EINVAL = 22;
     public const int EMFILE = 24;
+    public const int ENOTTY = 25;
+    public const int ETXTBSY = 26;
     public const int EFBIG = 27;
     public const int ENOSPC = 28;
     public const int ESPIPE = 29;
@@ -29,6 +31,8 @@ public static class Errno
     public const int ERANGE = 34;
     public const int ENAMETOOLONG = 36;
     public const int ENOSYS = 38;
+    public const int ENOTEMPTY = 39;
+    public const int ELOOP = 40;
     public const int EBADE = 52;
     public const int ENODATA = 61;
     public const int ENOLINK = 67;

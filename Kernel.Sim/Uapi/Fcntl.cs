@@ -57,6 +57,14 @@ public static class Fcntl
     public const int S_IFREG = 0x8000;
     /// <summary>S_IFDIR: directory.</summary>
     public const int S_IFDIR = 0x4000;
+    /// <summary>S_IFMT: the file-type bits of a mode.</summary>
+    public const int S_IFMT = 0xf000;
+    /// <summary>S_IFLNK: symbolic link.</summary>
+    public const int S_IFLNK = 0xa000;
+    /// <summary>S_IFBLK: block device.</summary>
+    public const int S_IFBLK = 0x6000;
+    /// <summary>S_IFCHR: character device.</summary>
+    public const int S_IFCHR = 0x2000;
 
     /// <summary>FALLOC_FL_KEEP_SIZE (include/uapi/linux/falloc.h): do not change i_size.</summary>
     public const int FALLOC_FL_KEEP_SIZE = 0x01;

@@ -1,0 +1,87 @@
+using System.Text;
+using KernelSim.Kernel;
+using KernelSim.Mm;
+using KernelSim.Uapi;
+
+namespace KernelSim.Fs.Kernfs;
+
+/// <summary>
+/// A kernfs file (struct kernfs_ops): what open, read and write do. Subclass it for binary files (bin_attribute,
+/// /proc/self/pagemap); <see cref="KernfsAttribute"/> is the sysfs text attribute.
+/// </summary>
+public abstract class KernfsFileNode(string name, int perm) : KernfsNode(name, Fcntl.S_IFREG | (perm & 0xfff))
+{
+    /// <summary>ops-&gt;seq_show or ops-&gt;read exists (else an open for reading fails with −EACCES).</summary>
+    public abstract bool CanRead { get; }
+
+    /// <summary>ops-&gt;write exists (else an open for writing fails with −EACCES).</summary>
+    public abstract bool CanWrite { get; }
+
+    /// <summary>i_size as stat shows it (kn-&gt;attr.size: PAGE_SIZE for sysfs attributes).</summary>
+    public virtual long Size => (long)PageDefs.PAGE_SIZE;
+
+    /// <summary>ops-&gt;open: extra checks after the permission bits (a capability, a busy device). 0 or −errno.</summary>
+    public virtual int Open(KernfsOpenFile of) => 0;
+
+    /// <summary>Read up to <paramref name="dst"/>.Length bytes at <paramref name="pos"/>: the count (0 at the end) or −errno.</summary>
+    public abstract long Read(KernfsOpenFile of, long pos, Span<byte> dst);
+
+    /// <summary>
+    /// Write <paramref name="src"/> (at most a page, already copied from user space) at <paramref name="pos"/>: the count
+    /// consumed or −errno.
+    /// </summary>
+    public abstract long Write(KernfsOpenFile of, long pos, ReadOnlySpan<byte> src);
+}
+
+/// <summary>What a show() method returned: the text, or a negative errno.</summary>
+/// <param name="Text">The text (null with an error).</param>
+/// <param name="Error">0 or −errno.</param>
+public readonly record struct ShowResult(string? Text, int Error)
+{
+    /// <summary>A successful show.</summary>
+    public static implicit operator ShowResult(string text) => new(text, 0);
+
+    /// <summary>A show that failed with <paramref name="errno"/> (negative).</summary>
+    public static ShowResult Fail(int errno) => new(null, errno);
+}
+
+/// <summary>
+/// A sysfs text attribute (fs/sysfs/file.c: sysfs_kf_seq_show / sysfs_kf_write over a seq_file). A read at position 0
+/// calls show and keeps its text for the reads that follow (seq_read_iter); text of a page or more is cut to
+/// PAGE_SIZE − 1 bytes as sysfs_kf_seq_show does. A write hands store the bytes (at most a page, kernfs_fop_write_iter)
+/// as Latin-1 text; a zero-length write returns 0 without calling it.
+/// </summary>
+public class KernfsAttribute(string name, int perm, Func<ShowResult>? show, Func<string, long>? store)
+    : KernfsFileNode(name, perm)
+{
+    /// <inheritdoc/>
+    public override bool CanRead => show != null;
+
+    /// <inheritdoc/>
+    public override bool CanWrite => store != null;
+
+    /// <summary>Cut the text at PAGE_SIZE − 1 (sysfs); false for procfs seq files, which may be longer.</summary>
+    public bool PageLimited { get; init; } = true;
+
+    /// <inheritdoc/>
+    public override long Read(KernfsOpenFile of, long pos, Span<byte> dst)
+    {
+        if (pos == 0 || of.SeqBuffer == null)
+        {
+            var r = show!();
+            if (r.Error < 0) return r.Error;
+            var bytes = Encoding.Latin1.GetBytes(r.Text ?? "");
+            if (PageLimited && bytes.Length >= (int)PageDefs.PAGE_SIZE) Array.Resize(ref bytes, (int)PageDefs.PAGE_SIZE - 1);
+            of.SeqBuffer = bytes;
+        }
+        var buf = of.SeqBuffer;
+        if (pos >= buf.Length) return 0;
+        var n = (int)Math.Min(dst.Length, buf.Length - pos);
+        buf.AsSpan((int)pos, n).CopyTo(dst);
+        return n;
+    }
+
+    /// <inheritdoc/>
+    public override long Write(KernfsOpenFile of, long pos, ReadOnlySpan<byte> src) =>
+        src.Length == 0 ? 0 : store!(Encoding.Latin1.GetString(src));
+}

@@ -1,0 +1,134 @@
+using KernelSim.Kernel;
+using KernelSim.Mm;
+using KernelSim.Uapi;
+
+namespace KernelSim.Fs.Kernfs;
+
+/// <summary>
+/// A kernfs-style pseudo filesystem (fs/kernfs/dir.c, inode.c, file.c): a tree of <see cref="KernfsNode"/>s built by
+/// kernel code. Path lookup follows links inside the tree (40 at most, −ELOOP after). open(2) applies the permission
+/// bits — a process with <see cref="Process.CapSysAdmin"/> is root and bypasses them (CAP_DAC_OVERRIDE), any other is
+/// treated as a non-owner (the "other" bits) — then kernfs_fop_open's rule: −EACCES when the file lacks the read or
+/// write operation the open asks for. Nothing can be created or removed from user space (−EACCES / −EPERM).
+/// </summary>
+public class KernfsFs : FileSystem
+{
+    private const int MaxLinks = 40;
+    private readonly Dictionary<KernfsNode, KernfsInode> _inodes = new(ReferenceEqualityComparer.Instance);
+    private ulong _nextIno = 1;
+    private KernelPtr? _scratch;
+
+    /// <summary>A pseudo filesystem called <paramref name="name"/> ("sysfs", "proc", "debugfs") on <paramref name="machine"/>.</summary>
+    protected KernfsFs(Machine machine, string name) : base(machine, name) => Root = KernfsDir.NewRoot(() => _nextIno++);
+
+    /// <summary>The root directory (the mount point).</summary>
+    public KernfsDir Root { get; }
+
+    internal KernelPtr Scratch => _scratch ??= Machine.Kmalloc(PageDefs.PAGE_SIZE) ?? throw new InvalidOperationException("out of memory for the kernfs buffer");
+
+    /// <summary>
+    /// Walk <paramref name="path"/> (relative to the root) following links in every component, and in the last one
+    /// unless <paramref name="followLast"/> is false. 0 with the node, or −ENOENT / −ENOTDIR / −ELOOP.
+    /// </summary>
+    public int Walk(string path, bool followLast, out KernfsNode? node)
+    {
+        node = null;
+        var stack = new Stack<KernfsDir>();
+        KernfsNode cur = Root;
+        var parts = new Queue<string>(path.Split('/', StringSplitOptions.RemoveEmptyEntries));
+        var links = 0;
+        while (parts.Count > 0)
+        {
+            var part = parts.Dequeue();
+            if (cur is not KernfsDir dir) return -Errno.ENOTDIR;
+            if (part == ".") continue;
+            if (part == "..")
+            {
+                cur = dir.Parent ?? dir;
+                continue;
+            }
+            var next = dir.Child(part);
+            if (next == null || !next.Active) return -Errno.ENOENT;
+            if (next is KernfsLink l && (parts.Count > 0 || followLast))
+            {
+                if (++links > MaxLinks) return -Errno.ELOOP;
+                var rest = parts.ToArray();
+                parts = new Queue<string>(l.TargetPath().Split('/', StringSplitOptions.RemoveEmptyEntries).Concat(rest));
+                continue;
+            }
+            cur = next;
+        }
+        node = cur;
+        return 0;
+    }
+
+    /// <summary>The inode of <paramref name="node"/> (one per node, made on first use).</summary>
+    public KernfsInode InodeOf(KernfsNode node)
+    {
+        if (!_inodes.TryGetValue(node, out var inode)) _inodes[node] = inode = new KernfsInode(this, node);
+        return inode;
+    }
+
+    /// <inheritdoc/>
+    public override Inode? Lookup(string path) => Walk(path, true, out var n) == 0 ? InodeOf(n!) : null;
+
+    /// <summary>No -&gt;create on kernfs directories: −EACCES.</summary>
+    public override long Create(string path, int mode, out Inode? inode)
+    {
+        inode = null;
+        return -Errno.EACCES;
+    }
+
+    /// <summary>No -&gt;unlink on kernfs directories: −EPERM for an existing name, −ENOENT otherwise.</summary>
+    public override int Unlink(string path) => Walk(path, false, out _) == 0 ? -Errno.EPERM : -Errno.ENOENT;
+
+    /// <summary>Truncation (O_TRUNC) of a kernfs file does nothing (kernfs_iop_setattr accepts the size).</summary>
+    public override int Truncate(Inode inode, long size) => 0;
+
+    /// <inheritdoc/>
+    public override KFile OpenInode(Inode inode, int flags) => new KernfsOpenFile((KernfsInode)inode, flags, Machine.Current);
+
+    /// <summary>
+    /// do_filp_open on kernfs: the walk (O_NOFOLLOW on a link: −ELOOP), O_CREAT of a missing name (−EACCES), O_DIRECTORY
+    /// on a file (−ENOTDIR), write access to a directory (−EISDIR), the permission bits (−EACCES), then kernfs_fop_open.
+    /// </summary>
+    public override int Open(string path, int flags, int mode, out KFile? file)
+    {
+        file = null;
+        var r = Walk(path, (flags & Fcntl.O_NOFOLLOW) == 0, out var node);
+        if (r == -Errno.ENOENT && (flags & Fcntl.O_CREAT) != 0) return -Errno.EACCES;
+        if (r < 0) return r;
+        if (node is KernfsLink) return -Errno.ELOOP;
+        var acc = flags & Fcntl.O_ACCMODE;
+        var wantsWrite = acc is Fcntl.O_WRONLY or Fcntl.O_RDWR || (flags & Fcntl.O_TRUNC) != 0;
+        var wantsRead = acc is Fcntl.O_RDONLY or Fcntl.O_RDWR;
+        if ((flags & (Fcntl.O_CREAT | Fcntl.O_EXCL)) == (Fcntl.O_CREAT | Fcntl.O_EXCL)) return -Errno.EEXIST;
+        if (node is KernfsDir)
+        {
+            if (wantsWrite) return -Errno.EISDIR;
+        }
+        else if ((flags & Fcntl.O_DIRECTORY) != 0) return -Errno.ENOTDIR;
+        var root = Machine.Current?.CapSysAdmin ?? true;
+        if (!root && ((wantsRead && (node!.Mode & 0x4) == 0) || (wantsWrite && (node!.Mode & 0x2) == 0))) return -Errno.EACCES;
+        var of = (KernfsOpenFile)OpenInode(InodeOf(node!), flags);
+        if (node is KernfsFileNode f)
+        {
+            if ((wantsRead && !f.CanRead) || (wantsWrite && !f.CanWrite)) return -Errno.EACCES;
+            var o = f.Open(of);
+            if (o < 0) return o;
+        }
+        file = of;
+        return 0;
+    }
+
+    /// <summary>readlink(2) on this filesystem: the link's relative target path, −EINVAL for a node that is not a link.</summary>
+    public override int Readlink(string path, out string? target)
+    {
+        target = null;
+        var r = Walk(path, false, out var node);
+        if (r < 0) return r;
+        if (node is not KernfsLink l) return -Errno.EINVAL;
+        target = l.TargetPath();
+        return 0;
+    }
+}

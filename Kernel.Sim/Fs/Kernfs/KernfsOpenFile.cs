@@ -1,0 +1,94 @@
+using KernelSim.Kernel;
+using KernelSim.Lib;
+using KernelSim.Mm;
+using KernelSim.Uapi;
+
+namespace KernelSim.Fs.Kernfs;
+
+/// <summary>The inode of a kernfs node (kernfs_get_inode): mode and size from the node.</summary>
+public sealed class KernfsInode : Inode
+{
+    internal KernfsInode(KernfsFs sb, KernfsNode node) : base(sb, node.Ino, node.Mode)
+    {
+        Node = node;
+        Size = node is KernfsFileNode f ? f.Size : 0;
+    }
+
+    /// <summary>The node.</summary>
+    public KernfsNode Node { get; }
+}
+
+/// <summary>
+/// struct kernfs_open_file with kernfs_file_fops (fs/kernfs/file.c): read_iter and write_iter move the data through one
+/// kernel page (the seq_file / write buffer) with copy_to_iter / copy_from_iter, so short copies and faults behave as
+/// for any other file. A removed node answers −ENODEV (kernfs_get_active failed).
+/// </summary>
+public sealed class KernfsOpenFile : KFile
+{
+    internal KernfsOpenFile(KernfsInode inode, int flags, Process? opener) : base(inode, flags) => Opener = opener;
+
+    /// <summary>The node.</summary>
+    public KernfsNode Node => ((KernfsInode)Inode).Node;
+
+    /// <summary>The process that opened it (its credentials decide what some files show).</summary>
+    public Process? Opener { get; }
+
+    /// <summary>The seq_file buffer of a text attribute (the show text of the last read at position 0).</summary>
+    public byte[]? SeqBuffer { get; set; }
+
+    /// <summary>of-&gt;priv: per-open state for a subclass of <see cref="KernfsFileNode"/>.</summary>
+    public object? Private { get; set; }
+
+    private KernfsFs Fs => (KernfsFs)Inode.Sb;
+
+    /// <summary>kernfs_fop_read_iter: page-sized reads through the node into the caller's iterator.</summary>
+    public override long ReadIter(Kiocb iocb, IovIter to)
+    {
+        if (Node is not KernfsFileNode f) return -Errno.EISDIR;
+        if (!f.Active) return -Errno.ENODEV;
+        var scratch = Fs.Scratch;
+        Span<byte> tmp = stackalloc byte[(int)PageDefs.PAGE_SIZE];
+        long done = 0;
+        while (to.Count > 0)
+        {
+            var want = (int)Math.Min(to.Count, PageDefs.PAGE_SIZE);
+            var n = f.Read(this, iocb.Pos, tmp[..want]);
+            if (n < 0) return done > 0 ? done : n;
+            if (n == 0) break;
+            Fs.Machine.Phys.PokeBytes(Fs.Machine.KernelMap.Pa(scratch)!.Value, tmp[..(int)n]);
+            var copied = (long)Fs.Machine.IovIter.CopyToIter(scratch, (ulong)n, to);
+            iocb.Pos += copied;
+            done += copied;
+            if (copied < n) return done > 0 ? done : -Errno.EFAULT;
+            if (n < want) break;
+        }
+        return done;
+    }
+
+    /// <summary>kernfs_fop_write_iter: at most a page is copied in (−EFAULT if the copy falls short) and handed to the node.</summary>
+    public override long WriteIter(Kiocb iocb, IovIter from)
+    {
+        if (Node is not KernfsFileNode f) return -Errno.EISDIR;
+        var len = (int)Math.Min(from.Count, PageDefs.PAGE_SIZE);
+        var scratch = Fs.Scratch;
+        if ((int)Fs.Machine.IovIter.CopyFromIter(scratch, (ulong)len, from) != len) return -Errno.EFAULT;
+        if (!f.Active) return -Errno.ENODEV;
+        Span<byte> tmp = stackalloc byte[len];
+        Fs.Machine.Phys.PeekBytes(Fs.Machine.KernelMap.Pa(scratch)!.Value, tmp);
+        var r = f.Write(this, iocb.Pos, tmp);
+        if (r > 0) iocb.Pos += r;
+        return r;
+    }
+
+    /// <summary>kernfs_dir_fops iterate: ".", "..", then the children (static, then dynamic).</summary>
+    public override IReadOnlyList<DirEntry>? ReadDir()
+    {
+        if (Node is not KernfsDir d) return null;
+        var list = new List<DirEntry> { new(d.Ino, DirEntry.DtType(Fcntl.S_IFDIR), "."), new(d.Parent?.Ino ?? d.Ino, DirEntry.DtType(Fcntl.S_IFDIR), "..") };
+        if (d.Active) foreach (var c in d.List()) list.Add(new DirEntry(c.Ino, DirEntry.DtType(c.Mode), c.Name));
+        return list;
+    }
+
+    /// <summary>kernfs_fop_llseek: generic_file_llseek against i_size.</summary>
+    public override long Llseek(long offset, int whence) => GenericFileLlseekSize(offset, whence, long.MaxValue, Inode.Size);
+}

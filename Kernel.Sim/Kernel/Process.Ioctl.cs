@@ -1,0 +1,93 @@
+using System.Text;
+using KernelSim.Fs;
+using KernelSim.Lib;
+using KernelSim.Mm;
+using KernelSim.Uapi;
+
+namespace KernelSim.Kernel;
+
+public sealed partial class Process
+{
+    /// <summary>
+    /// ioctl(2) (fs/ioctl.c): −EBADF for a closed descriptor, then the file's -&gt;unlocked_ioctl (vfs_ioctl), which is
+    /// −ENOTTY when the file has none.
+    /// </summary>
+    public long Ioctl(int fd, uint cmd, ulong arg) => Machine.Syscall(this, "sys_ioctl", () =>
+    {
+        var f = FileAt(fd);
+        if (f == null) return -Errno.EBADF;
+        return f.Ioctl(cmd, arg);
+    });
+
+    /// <summary>
+    /// getdents64(2) (fs/readdir.c): as many struct linux_dirent64 records (d_ino, d_off, d_reclen, d_type, d_name NUL
+    /// terminated, each padded to 8 bytes) as fit in <paramref name="count"/> bytes from f_pos on. Returns the bytes
+    /// written, 0 at the end, −EBADF, −ENOTDIR, −EINVAL when not even one record fits, −EFAULT for a bad buffer.
+    /// </summary>
+    public long Getdents64(int fd, UserPtr dirp, ulong count) => Machine.Syscall(this, "sys_getdents64", () =>
+    {
+        var f = FileAt(fd);
+        if (f == null) return -Errno.EBADF;
+        var entries = f.ReadDir();
+        if (entries == null) return -Errno.ENOTDIR;
+        var buf = new List<byte>();
+        var pos = (int)Math.Max(0, f.Pos);
+        while (pos < entries.Count)
+        {
+            var e = entries[pos];
+            var name = Encoding.UTF8.GetBytes(e.Name);
+            var reclen = (19 + name.Length + 1 + 7) & ~7;
+            if ((ulong)(buf.Count + reclen) > count) break;
+            var rec = new byte[reclen];
+            BitConverter.TryWriteBytes(rec.AsSpan(0, 8), e.Ino);
+            BitConverter.TryWriteBytes(rec.AsSpan(8, 8), (long)(pos + 1));
+            BitConverter.TryWriteBytes(rec.AsSpan(16, 2), (ushort)reclen);
+            rec[18] = e.Type;
+            name.CopyTo(rec, 19);
+            buf.AddRange(rec);
+            pos++;
+        }
+        if (buf.Count == 0 && pos < entries.Count) return -Errno.EINVAL;
+        if (buf.Count > 0 && CopyOut(dirp, buf.ToArray()) < 0) return -Errno.EFAULT;
+        f.Pos = pos;
+        return buf.Count;
+    });
+
+    /// <summary>
+    /// readlink(2) (fs/stat.c do_readlinkat): the link text, cut to <paramref name="bufsiz"/> bytes and not NUL
+    /// terminated; −EINVAL for bufsiz ≤ 0 or a path that is not a link, −ENOENT, −EFAULT.
+    /// </summary>
+    public long Readlink(string path, UserPtr buf, long bufsiz) => Machine.Syscall(this, "sys_readlinkat", () =>
+    {
+        if (bufsiz <= 0) return -Errno.EINVAL;
+        var r = Machine.Vfs.Resolve(path, out var fs, out var rest);
+        if (r < 0) return r;
+        r = fs!.Readlink(rest, out var target);
+        if (r < 0) return r;
+        var bytes = Encoding.UTF8.GetBytes(target!);
+        var n = (int)Math.Min(bytes.Length, bufsiz);
+        return CopyOut(buf, bytes.AsSpan(0, n)) < 0 ? -Errno.EFAULT : n;
+    });
+
+    /// <summary>copy_to_user of kernel-built bytes (through a kernel page, so faults behave as for any copy): 0 or −EFAULT.</summary>
+    internal int CopyOut(UserPtr dst, ReadOnlySpan<byte> data)
+    {
+        var page = CopyOutPage;
+        var pa = Machine.KernelMap.Pa(page)!.Value;
+        for (var off = 0; off < data.Length;)
+        {
+            var n = Math.Min(data.Length - off, (int)PageDefs.PAGE_SIZE);
+            Machine.Phys.PokeBytes(pa, data.Slice(off, n));
+            var it = IovIter.Ubuf(false, dst + (ulong)off, (ulong)n);
+            if (Machine.IovIter.CopyToIter(page, (ulong)n, it) != (ulong)n) return -Errno.EFAULT;
+            off += n;
+        }
+        return 0;
+    }
+
+    /// <summary>The scratch buffer of <see cref="UserLib"/> in this address space (mapped on first use).</summary>
+    internal UserPtr? UserLibScratch { get; set; }
+
+    private KernelPtr? _copyOutPage;
+    private KernelPtr CopyOutPage => _copyOutPage ??= Machine.Kmalloc(PageDefs.PAGE_SIZE) ?? throw new InvalidOperationException("out of memory");
+}

@@ -1,0 +1,106 @@
+using System.Buffers.Binary;
+using System.Text;
+using KernelSim.Mm;
+using KernelSim.Uapi;
+
+namespace KernelSim.Kernel;
+
+/// <summary>
+/// A few libc-level helpers a user-space program (a test, the ndctl front end) uses to talk to files by path: each is
+/// made only of system calls of the process — open, read, write, getdents64, readlink, close — through a
+/// scratch buffer mapped in the process, so every kernel rule (permissions, −EACCES, −ENODEV, short counts) applies.
+/// Each returns 0 or the system call's −errno (<see cref="Machine.NoReturn"/> if the process died).
+/// </summary>
+public static class UserLib
+{
+    private const int Chunk = 4096;
+
+    /// <summary>cat: read the whole file at <paramref name="path"/> as text.</summary>
+    public static long ReadText(this Process p, string path, out string text)
+    {
+        text = "";
+        var r = ReadAll(p, path, out var bytes);
+        if (r < 0) return r;
+        text = Encoding.Latin1.GetString(bytes);
+        return 0;
+    }
+
+    /// <summary>Read the whole file at <paramref name="path"/> (open O_RDONLY, read until 0, close).</summary>
+    public static long ReadAll(this Process p, string path, out byte[] bytes)
+    {
+        bytes = [];
+        var fd = p.Open(path, Fcntl.O_RDONLY);
+        if (fd < 0) return fd;
+        var buf = Scratch(p);
+        var all = new List<byte>();
+        var tmp = new byte[Chunk];
+        long r;
+        while ((r = p.Read((int)fd, buf, Chunk)) > 0)
+        {
+            p.Load(buf, tmp.AsSpan(0, (int)r));
+            all.AddRange(tmp.AsSpan(0, (int)r));
+        }
+        p.Close((int)fd);
+        if (r < 0) return r;
+        bytes = [.. all];
+        return 0;
+    }
+
+    /// <summary>
+    /// echo -n TEXT &gt; path: open O_WRONLY, one write(2) of the text, close. Returns the write's count or −errno (a
+    /// short count is returned as is).
+    /// </summary>
+    public static long WriteText(this Process p, string path, string text)
+    {
+        var data = Encoding.Latin1.GetBytes(text);
+        if (data.Length > Chunk * 4) return -Errno.E2BIG;
+        var fd = p.Open(path, Fcntl.O_WRONLY);
+        if (fd < 0) return fd;
+        var buf = Scratch(p);
+        p.Store(buf, data);
+        var r = p.Write((int)fd, buf, (ulong)data.Length);
+        p.Close((int)fd);
+        return r;
+    }
+
+    /// <summary>opendir/readdir: the names in the directory at <paramref name="path"/> (without "." and "..").</summary>
+    public static long ListDir(this Process p, string path, out List<string> names)
+    {
+        names = [];
+        var fd = p.Open(path, Fcntl.O_RDONLY | Fcntl.O_DIRECTORY);
+        if (fd < 0) return fd;
+        var buf = Scratch(p);
+        var tmp = new byte[Chunk];
+        long r;
+        while ((r = p.Getdents64((int)fd, buf, Chunk)) > 0)
+        {
+            p.Load(buf, tmp.AsSpan(0, (int)r));
+            for (var off = 0; off < r;)
+            {
+                var reclen = BinaryPrimitives.ReadUInt16LittleEndian(tmp.AsSpan(off + 16));
+                var name = tmp.AsSpan(off + 19, reclen - 19);
+                var s = Encoding.UTF8.GetString(name[..name.IndexOf((byte)0)]);
+                if (s is not ("." or "..")) names.Add(s);
+                off += reclen;
+            }
+        }
+        p.Close((int)fd);
+        return r < 0 ? r : 0;
+    }
+
+    /// <summary>readlink: the link text at <paramref name="path"/>.</summary>
+    public static long ReadLink(this Process p, string path, out string target)
+    {
+        target = "";
+        var buf = Scratch(p);
+        var r = p.Readlink(path, buf, Chunk);
+        if (r < 0) return r;
+        var tmp = new byte[r];
+        p.Load(buf, tmp);
+        target = Encoding.UTF8.GetString(tmp);
+        return 0;
+    }
+
+    // One 16 KiB read-write anonymous mapping per process, made on first use.
+    private static UserPtr Scratch(Process p) => p.UserLibScratch ??= p.MapAnonymous(Chunk * 4);
+}
