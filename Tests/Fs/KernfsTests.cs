@@ -192,4 +192,23 @@ public class KernfsTests
         Assert.That(dev.RemoveNode("toy0"), Is.True);
         Assert.That(p.Open("/dev/toy0", Fcntl.O_RDWR), Is.EqualTo(-Errno.ENOENT));
     }
+
+    [Test]
+    public void ProcPidDirectories_AreBuiltFromRegisteredEntries_AndSelfLinksToTheCaller()
+    {
+        var m = Sim.Boot("6.12");
+        var a = m.Spawn("a");
+        var b = m.Spawn("b");
+        var proc = m.Services.GetRequiredService<Procfs>();
+        proc.RegisterPidEntry(p => new KernfsAttribute("comm", 0x1a4, () => p.Comm + "\n", null));
+        Assert.That(a.ReadLink("/proc/self", out var self), Is.EqualTo(0));
+        Assert.That(self, Is.EqualTo(a.Pid.ToString()));
+        Assert.That(b.ReadText("/proc/self/comm", out var comm), Is.EqualTo(0));
+        Assert.That(comm, Is.EqualTo("b\n"));
+        Assert.That(b.ReadText($"/proc/{a.Pid}/comm", out comm), Is.EqualTo(0));
+        Assert.That(comm, Is.EqualTo("a\n"));
+        Assert.That(a.ListDir("/proc", out var names), Is.EqualTo(0));
+        Assert.That(names, Is.SupersetOf(new[] { "sys", a.Pid.ToString(), b.Pid.ToString() }));
+        Assert.That(a.ReadText("/proc/999999/comm", out _), Is.EqualTo(-Errno.ENOENT));
+    }
 }

@@ -24,12 +24,22 @@ public sealed class Sysfs : KernfsFs
 }
 
 /// <summary>
-/// procfs mounted on /proc (fs/proc), as a kernfs-style tree: /proc/sys/vm is created empty for the sysctls. A singleton of
-/// the machine's container, mounted on first use.
+/// procfs mounted on /proc (fs/proc), as a kernfs-style tree: /proc/sys/vm is created empty for the sysctls, /proc/self is
+/// a link to the calling process's directory, and /proc/&lt;pid&gt; directories are built on demand for live processes
+/// from the entries registered with <see cref="RegisterPidEntry"/> (fs/proc/base.c tgid_base_stuff). A singleton of the
+/// machine's container, mounted on first use.
 /// </summary>
 public sealed class Procfs : KernfsFs
 {
-    private Procfs(Machine machine) : base(machine, "proc") => Root.Dir("sys/vm");
+    private readonly List<Func<Process, KernfsNode>> _pidEntries = [];
+    private readonly Dictionary<Process, KernfsDir> _pidDirs = new(ReferenceEqualityComparer.Instance);
+
+    private Procfs(Machine machine) : base(machine, "proc")
+    {
+        Root.Dir("sys/vm");
+        Root.DynamicLookup = name => name == "self" ? Self() : int.TryParse(name, out var pid) && pid > 0 ? PidDir(pid) : null;
+        Root.DynamicList = () => Machine.Scheduler.Processes.Where(p => p.Alive).Select(p => (KernfsNode)PidDir(p.Pid)!);
+    }
 
     internal static Procfs Mount(Machine machine)
     {
@@ -37,6 +47,33 @@ public sealed class Procfs : KernfsFs
         machine.Vfs.Mount(fs, "/proc");
         return fs;
     }
+
+    /// <summary>
+    /// Add an entry to every /proc/&lt;pid&gt; directory: <paramref name="make"/> builds it for a process (a file whose
+    /// callbacks read that process's state). Directories already built get it too.
+    /// </summary>
+    public void RegisterPidEntry(Func<Process, KernfsNode> make)
+    {
+        ArgumentNullException.ThrowIfNull(make);
+        _pidEntries.Add(make);
+        foreach (var (p, d) in _pidDirs) d.TryAdd(make(p));
+    }
+
+    /// <summary>The /proc/&lt;pid&gt; directory of a live process, or null (proc_pid_lookup: −ENOENT for a dead or unknown pid).</summary>
+    public KernfsDir? PidDir(int pid)
+    {
+        var p = Machine.Scheduler.Processes.FirstOrDefault(x => x.Pid == pid && x.Alive);
+        if (p == null) return null;
+        if (_pidDirs.TryGetValue(p, out var d)) return d;
+        d = new KernfsDir(pid.ToString(System.Globalization.CultureInfo.InvariantCulture), 0x16d);
+        foreach (var make in _pidEntries) d.TryAdd(make(p));
+        _pidDirs[p] = d;
+        return d;
+    }
+
+    // proc_self_get_link: a link to the caller's directory (current is the process in the system call).
+    private KernfsNode? Self() =>
+        Machine.Current is { } cur && Root.Child(cur.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)) is { } d ? new KernfsLink("self", d) : null;
 }
 
 /// <summary>debugfs mounted on /sys/kernel/debug (fs/debugfs). A singleton of the machine's container, mounted on first use.</summary>
