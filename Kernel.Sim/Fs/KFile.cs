@@ -71,6 +71,12 @@ public abstract class KFile
     /// <summary>f_pos: the position used by read/write/lseek.</summary>
     public long Pos { get; set; }
 
+    /// <summary>f_count: descriptors referring to this open file (fork shares it); -&gt;release runs when the last goes.</summary>
+    public int Count { get; internal set; } = 1;
+
+    /// <summary>f_path as d_path prints it (the path open(2) was given, for /proc/&lt;pid&gt;/maps); null if opened otherwise.</summary>
+    public string? Path { get; internal set; }
+
     /// <summary>Whether this file type implements ->read_iter (sets FMODE_CAN_READ).</summary>
     protected virtual bool HasReadIter => true;
 
@@ -124,6 +130,12 @@ public abstract class KFile
 
     /// <summary>->mmap(file, vma): 0 or −errno. Default: −ENODEV (no ->mmap).</summary>
     public virtual int Mmap(Vma vma) => -Errno.ENODEV;
+
+    /// <summary>
+    /// f_op-&gt;get_unmapped_area(file, addr, len, pgoff, flags): where a new mapping of this file goes, or null when the
+    /// file has none (the address space's allocator is used). ext4/XFS use <see cref="MmStruct.ThpGetUnmappedArea"/>.
+    /// </summary>
+    public virtual long? GetUnmappedArea(MmStruct mm, ulong addr, ulong len, ulong pgoff, int flags) => null;
 
     /// <summary>f_op->mmap_supported_flags: extra MAP_* bits accepted with MAP_SHARED_VALIDATE (MAP_SYNC for DAX files).</summary>
     public virtual int MmapSupportedFlags => 0;

@@ -13,6 +13,7 @@ public sealed class Sysfs : KernfsFs
     {
         foreach (var d in new[] { "block", "bus", "class", "dev/block", "dev/char", "devices", "firmware", "fs", "kernel/mm", "kernel/debug", "module", "power" })
             Root.Dir(d);
+        Mm.TransparentHugepage.Register(this, Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Mm.TransparentHugepage>(machine.Services));
     }
 
     internal static Sysfs Mount(Machine machine)
@@ -39,6 +40,7 @@ public sealed class Procfs : KernfsFs
         Root.Dir("sys/vm");
         Root.DynamicLookup = name => name == "self" ? Self() : int.TryParse(name, out var pid) && pid > 0 ? PidDir(pid) : null;
         Root.DynamicList = () => Machine.Scheduler.Processes.Where(p => p.Alive).Select(p => (KernfsNode)PidDir(p.Pid)!);
+        ProcPid.Register(this);
     }
 
     internal static Procfs Mount(Machine machine)
