@@ -17,6 +17,8 @@ public sealed class TransparentHugepage(KernelProfile profile)
 {
     private static readonly string[] EnabledWords = ["always", "madvise", "never"];
     private static readonly string[] DefragWords = ["always", "defer", "defer+madvise", "madvise", "never"];
+    // defrag_store tests "defer+madvise" before "defer" (what made the old prefix match pick it for "defer").
+    private static readonly string[] DefragStoreOrder = ["always", "defer+madvise", "defer", "madvise", "never"];
     private static readonly string[] ShmemWords = ["always", "within_size", "advise", "never", "deny", "force"];
     private static readonly string[] PerSizeWords = ["always", "inherit", "madvise", "never"];
 
@@ -52,7 +54,7 @@ public sealed class TransparentHugepage(KernelProfile profile)
     {
         var d = sysfs.Root.Dir("kernel/mm/transparent_hugepage");
         d.Attr("enabled", 0x1a4, () => Bracket(EnabledWords, thp.Enabled), s => thp.Store(s, EnabledWords, v => thp.Enabled = v));
-        d.Attr("defrag", 0x1a4, () => Bracket(DefragWords, thp.Defrag), s => thp.Store(s, DefragWords, v => thp.Defrag = v));
+        d.Attr("defrag", 0x1a4, () => Bracket(DefragWords, thp.Defrag), s => thp.Store(s, DefragStoreOrder, v => thp.Defrag = v));
         d.Attr("use_zero_page", 0x1a4, () => thp.UseZeroPage ? "1\n" : "0\n", s => StoreFlag(s, v => thp.UseZeroPage = v));
         d.Attr("hpage_pmd_size", 0x124, () => $"{PageDefs.PMD_SIZE}\n");
         d.Attr("shmem_enabled", 0x1a4, () => Bracket(ShmemWords, thp.ShmemEnabled), thp.StoreShmem);
