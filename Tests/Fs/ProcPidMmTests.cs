@@ -1,3 +1,5 @@
+using KernelSim.Drivers.Pmem;
+using KernelSim.Fs.Dax;
 using KernelSim.Kernel;
 using KernelSim.Mm;
 using KernelSim.Tests.Infrastructure;
@@ -69,18 +71,48 @@ public class ProcPidMmTests
     }
 
     [TestCase("5.2", false, false, false, false)]
+    [TestCase("5.3", true, false, false, false)]
     [TestCase("5.4", true, true, false, false)]
+    [TestCase("5.19", true, true, false, false)]
     [TestCase("6.0", true, true, true, false)]
+    [TestCase("6.5", true, true, true, false)]
     [TestCase("6.6", true, true, true, true)]
     public void Smaps_LinesPerRelease(string kernel, bool thpEligible, bool filePmd, bool pssDirty, bool ksm)
     {
         var p = Sim.Boot(kernel).Spawn();
         p.MapAnonymous(4096);
         var smaps = Read(p, "/proc/self/smaps");
-        Assert.That(smaps.Contains("\nTHPeligible:    0\n", StringComparison.Ordinal), Is.EqualTo(thpEligible));
+        Assert.That(smaps.Contains("\nTHPeligible:    0\n", StringComparison.Ordinal), Is.EqualTo(thpEligible), "\"%d\" before 6.8");
         Assert.That(smaps.Contains("\nFilePmdMapped:", StringComparison.Ordinal), Is.EqualTo(filePmd));
         Assert.That(smaps.Contains("\nPss_Dirty:", StringComparison.Ordinal), Is.EqualTo(pssDirty));
         Assert.That(smaps.Contains("\nKSM:", StringComparison.Ordinal), Is.EqualTo(ksm));
+    }
+
+    [TestCase("6.7", "THPeligible:    0\n")]
+    [TestCase("6.8", "THPeligible:           0\n")]
+    public void Smaps_ThpEligibleFormat(string kernel, string line)
+    {
+        var p = Sim.Boot(kernel).Spawn();
+        p.MapAnonymous(4096);
+        Assert.That(Read(p, "/proc/self/smaps"), Does.Contain("\n" + line));
+    }
+
+    [Test]
+    public void Smaps_SharedDaxMapping_HugepageFlag_AndNoRssForPmemPages()
+    {
+        var m = new MachineBuilder().WithKernel("6.12").AddPmem(new KernelSim.Drivers.Pmem.PmemNamespaceSpec(64UL << 20)).AddDaxFs().Build();
+        var fs = KernelSim.Fs.Dax.DaxFs.FormatAndMount(m, m.Pmem().Disk, new KernelSim.Fs.Dax.DaxFsOptions());
+        var p = m.Spawn();
+        var fd = (int)p.Open(fs.PathOf("d"), Fcntl.O_RDWR | Fcntl.O_CREAT);
+        Assert.That(p.Fallocate(fd, 0, 0, 8192), Is.Zero);
+        var a = (ulong)p.Mmap(Hint, 8192, RW, Mman.MAP_SHARED, fd, 0);
+        Assert.That(p.Store(new UserPtr(a), [1]).Done, Is.EqualTo(1UL));
+        var smaps = Read(p, "/proc/self/smaps");
+        var ino = p.FileAt(fd)!.Inode.Ino;
+        var header = $"100000000-100002000 rw-s 00000000 00:00 {ino} ";
+        Assert.That(smaps, Does.StartWith(header + new string(' ', 72 - header.Length) + " " + fs.PathOf("d") + "\n"));
+        Assert.That(smaps, Does.Contain("\nRss:                   0 kB\n"), "fsdax pages have no struct page to count (vm_normal_page)");
+        Assert.That(smaps, Does.Contain("\nVmFlags: rd wr sh mr mw me ms sd hg \n"));
     }
 
     [Test]
