@@ -101,6 +101,7 @@ public static class PmemBuilderExtensions
         var options = new PmemOptions();
         configure?.Invoke(options);
         builder.Services.AddSingleton(sp => Nvdimm.Probe(sp.GetRequiredService<Machine>(), sp.GetRequiredService<Genhd>(), options));
+        builder.Services.AddSingleton(sp => new DaxBus(sp.GetRequiredService<Machine>()));
         return builder.OnBoot(m => m.Services.GetRequiredService<NvdimmBus>());
     }
 
