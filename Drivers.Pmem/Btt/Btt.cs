@@ -217,23 +217,37 @@ public sealed class Btt : IBlockDeviceOps
         return rc;
     }
 
-    /// <summary>create_arenas: arenas of min(512 GiB, remaining); one under 16 MiB is not created; nextoff = size unless the rest is under 16 MiB.</summary>
     private int CreateArenas()
     {
-        var remaining = RawSize;
-        ulong curOff = 0;
+        _arenas.AddRange(CreateArenas(this, RawSize, Lbasize));
+        foreach (var a in _arenas) Nlba += a.ExternalNlba;
+        return 0;
+    }
+
+    /// <summary>
+    /// The arenas create_arenas would lay out on <paramref name="rawsize"/> bytes for <paramref name="lbasize"/> (geometry
+    /// only: nothing is written): arenas of min(512 GiB, remaining); a remainder under 16 MiB gets no arena; nextoff is
+    /// the arena size unless what follows is under 16 MiB.
+    /// </summary>
+    public static IReadOnlyList<BttArena> PlanArenas(ulong rawsize, uint lbasize) => CreateArenas(null, rawsize, lbasize);
+
+    private static List<BttArena> CreateArenas(Btt? btt, ulong rawsize, uint lbasize)
+    {
+        var list = new List<BttArena>();
+        var remaining = rawsize;
+        ulong curOff = 0, nlba = 0;
         while (remaining > 0)
         {
             var arenaSize = Math.Min(ARENA_MAX_SIZE, remaining);
             remaining -= arenaSize;
             if (arenaSize < ARENA_MIN_SIZE) break;
-            var arena = BttArena.Alloc(this, arenaSize, Nlba, curOff);
-            Nlba += arena.ExternalNlba;
+            var arena = BttArena.Alloc(btt, lbasize, arenaSize, nlba, curOff);
+            nlba += arena.ExternalNlba;
             arena.Nextoff = remaining >= ARENA_MIN_SIZE ? arena.Size : 0;
             curOff += arenaSize;
-            _arenas.Add(arena);
+            list.Add(arena);
         }
-        return 0;
+        return list;
     }
 
     /// <summary>btt_meta_init → btt_arena_write_layout (map, log, info2 then info) and btt_freelist_init for every arena.</summary>

@@ -10,7 +10,7 @@ namespace KernelSim.Drivers.Pmem;
 /// </summary>
 public sealed class BttArena
 {
-    private readonly Btt _btt;
+    private readonly Btt _btt; // null for a planned arena (geometry only)
     private readonly FreeEntry[] _freelist;
 
     /// <summary>struct free_entry: the block a lane writes next, the flog slot and sequence number to use, has_err.</summary>
@@ -22,9 +22,9 @@ public sealed class BttArena
         public bool HasErr;
     }
 
-    internal BttArena(Btt btt, ulong size, ulong externalLbaStart, uint lbasize, uint nfree)
+    internal BttArena(Btt? btt, ulong size, ulong externalLbaStart, uint lbasize, uint nfree)
     {
-        _btt = btt;
+        _btt = btt!;
         Size = size;
         ExternalLbaStart = externalLbaStart;
         ExternalLbasize = lbasize;
@@ -80,12 +80,12 @@ public sealed class BttArena
     /// 4), a map of roundup(external_nlba · 4, 4 KiB), the data area filling the rest. Order on the media: info, data,
     /// map, log, info2.
     /// </summary>
-    internal static BttArena Alloc(Btt btt, ulong size, ulong start, ulong arenaOff)
+    internal static BttArena Alloc(Btt? btt, uint lbasize, ulong size, ulong start, ulong arenaOff)
     {
-        var a = new BttArena(btt, size, start, btt.Lbasize, BTT_DEFAULT_NFREE)
+        var a = new BttArena(btt, size, start, lbasize, BTT_DEFAULT_NFREE)
         {
-            VersionMajor = btt.VersionMajor,
-            VersionMinor = btt.VersionMinor,
+            VersionMajor = 1,
+            VersionMinor = 1,
         };
         var available = size - size % BTT_PG_SIZE;
         available -= 2 * BTT_PG_SIZE;
