@@ -16,13 +16,14 @@ public sealed partial class DevDax
     /// dax_set_mapping (dev_dax_huge_fault's loop before 5.17): the first fault of a block sets page-&gt;mapping and
     /// page-&gt;index, later faults leave them. ≤5.16 every page gets the index of its own offset, from the fault address
     /// rounded down; 5.17–6.11 only the compound head, from ALIGN(address, fault size) — for an address inside the block
-    /// that is the next block's index; 6.12+ from ALIGN_DOWN (switch <see cref="KernelProfile.DevDaxPageIndex"/>).
+    /// that is the next block's index; 6.12+ from ALIGN_DOWN (switches <see cref="KernelProfile.DevDaxCompoundHead"/>,
+    /// <see cref="KernelProfile.DevDaxPgoffAlignUp"/>).
     /// </summary>
     internal void SetMapping(Vma vma, ulong address, ulong faultSize, ulong pfn)
     {
         var block = ((pfn << PageDefs.PAGE_SHIFT) - Start) / Align;
         if (_blockIndex.ContainsKey(block)) return;
-        var at = _m.Profile.DevDaxPageIndex == DevDaxPageIndex.HeadAlignUp
+        var at = _m.Profile.DevDaxPgoffAlignUp
             ? (address + faultSize - 1) & ~(faultSize - 1)
             : address & ~(faultSize - 1);
         _blockIndex[block] = DevDaxVmOperations.LinearPageIndex(vma, at);
@@ -33,7 +34,7 @@ public sealed partial class DevDax
     {
         var off = (pfn << PageDefs.PAGE_SHIFT) - Start;
         if (!_blockIndex.TryGetValue(off / Align, out var head)) return null;
-        return _m.Profile.DevDaxPageIndex == DevDaxPageIndex.PerPage ? head + (off % Align >> PageDefs.PAGE_SHIFT) : head;
+        return _m.Profile.DevDaxCompoundHead ? head : head + (off % Align >> PageDefs.PAGE_SHIFT);
     }
 
     /// <summary>
@@ -64,8 +65,7 @@ public sealed partial class DevDax
     private int GenericKillProcs(ulong pfn, MfFlags flags)
     {
         using var _ = _m.Tracer.Fn("mf_generic_kill_procs", "mm");
-        var mode = _m.Profile.DevDaxPageIndex;
-        var pagePfn = mode == DevDaxPageIndex.PerPage ? pfn : (Start + ((pfn << PageDefs.PAGE_SHIFT) - Start) / Align * Align) >> PageDefs.PAGE_SHIFT;
+        var pagePfn = !_m.Profile.DevDaxCompoundHead ? pfn : (Start + ((pfn << PageDefs.PAGE_SHIFT) - Start) / Align * Align) >> PageDefs.PAGE_SHIFT;
         var index = PageIndex(pfn);
         if (index == null) return -Errno.EBUSY;
         _m.Phys.Frame(pagePfn).SetHWPoison();

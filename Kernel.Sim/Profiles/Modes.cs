@@ -37,13 +37,3 @@ public enum PerformWriteMode
     PostFault,
 }
 
-/// <summary>How device-dax sets page-&gt;index on a fault and which page memory_failure then signals for (DX7).</summary>
-public enum DevDaxPageIndex
-{
-    /// <summary>≤5.16: every page of the fault gets the file index of its own offset; signals name the poisoned page.</summary>
-    PerPage,
-    /// <summary>5.17–6.11: compound pages, only the head indexed, from ALIGN(address, fault size) — the next block for an unaligned fault address; signals name the head.</summary>
-    HeadAlignUp,
-    /// <summary>6.12+: the head indexed from ALIGN_DOWN(address, fault size); signals name the head (the start of the mapping block).</summary>
-    HeadAlignDown,
-}
