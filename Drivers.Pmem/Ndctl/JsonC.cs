@@ -142,10 +142,10 @@ internal sealed class JDouble(double d) : JsonC
 {
     internal override void Write(StringBuilder sb, int level)
     {
-        var t = d.ToString("G17", CultureInfo.InvariantCulture);
-        if (!t.Contains('.') && !t.Contains('E') && (char.IsDigit(t[0]) || t.Length > 1 && t[0] == '-' && char.IsDigit(t[1])))
+        var t = d.ToString("g17", CultureInfo.InvariantCulture);
+        if (!t.Contains('.') && !t.Contains('e') && (char.IsDigit(t[0]) || t.Length > 1 && t[0] == '-' && char.IsDigit(t[1])))
             t += ".0";
-        sb.Append(t.Replace("E+", "e+").Replace("E-", "e-"));
+        sb.Append(t);
     }
 }
 

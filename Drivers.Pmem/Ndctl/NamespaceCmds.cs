@@ -484,11 +484,11 @@ internal static class NamespaceCmds
 
     /// <summary>
     /// uuid_generate, made deterministic: a version-4 layout over a hash of the region, the purpose, the process and
-    /// the simulated clock (libuuid reads getrandom(2), which the simulator does not model).
+    /// the output so far (libuuid reads getrandom(2), which the simulator does not model).
     /// </summary>
     private static string GenerateUuid(NdctlIo io, NdRegion region, string what)
     {
-        var seed = $"{region.Path}/{what}/{io.P.Pid}/{io.P.Machine.Clock.NowNs}/{io.Out.Length}/{io.Err.Length}";
+        var seed = $"{region.Path}/{what}/{io.P.Pid}/{io.Out.Length}/{io.Err.Length}";
         var h = SHA256.HashData(Encoding.UTF8.GetBytes(seed));
         h[6] = (byte)(h[6] & 0x0f | 0x40);
         h[8] = (byte)(h[8] & 0x3f | 0x80);

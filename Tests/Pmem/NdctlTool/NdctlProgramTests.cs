@@ -181,6 +181,7 @@ public class NdctlProgramTests
                   "temperature_threshold":50.0,
                   "alarm_enabled_ctrl_temperature":false,
                   "alarm_enabled_spares":false,
+                  "life_used_percentage":0,
                   "shutdown_state":"clean",
                   "shutdown_count":3
                 }
