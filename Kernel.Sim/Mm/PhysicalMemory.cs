@@ -22,7 +22,7 @@ public sealed class PhysicalMemory : IMemoryMedia
     private readonly ChunkStore?[] _chunkCache = new ChunkStore?[ChunkCacheSize];
     private readonly Dictionary<ulong, PageFrame> _frames = [];
     private readonly List<PhysRange> _ranges = [];
-    // Last range FindRange returned (ranges are never removed and never overlap).
+    // Last range FindRange returned (ranges never overlap; Unregister resets it).
     private PhysRange? _lastRange;
     private readonly SortedSet<ulong> _freePfns = [];
     private ulong _nextFreePfn;
@@ -54,6 +54,17 @@ public sealed class PhysicalMemory : IMemoryMedia
             _dramEndPfn = range.End.Pfn;
         }
         return range;
+    }
+
+    /// <summary>
+    /// Remove a range registered with <see cref="Register"/> (a driver unmapping its namespace: devm_memunmap_pages /
+    /// release_mem_region). The bytes and poison of its frames stay (they are the media). False when not registered.
+    /// </summary>
+    public bool Unregister(PhysRange range)
+    {
+        if (!_ranges.Remove(range)) return false;
+        if (ReferenceEquals(_lastRange, range)) _lastRange = null;
+        return true;
     }
 
     /// <summary>Number of ranges with a <see cref="PhysRange.WindowHandler"/> (0 keeps the CPU's second-stage check off).</summary>

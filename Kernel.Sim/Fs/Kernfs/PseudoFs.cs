@@ -15,10 +15,11 @@ public sealed class Sysfs : KernfsFs
             Root.Dir(d);
     }
 
-    internal static Sysfs Mount(Machine machine)
+    internal static Sysfs Mount(Machine machine, IEnumerable<ISysfsContributor>? contributors = null)
     {
         var fs = new Sysfs(machine);
         machine.Vfs.Mount(fs, "/sys");
+        foreach (var c in contributors ?? []) c.Populate(fs);
         return fs;
     }
 }
