@@ -26,6 +26,8 @@ public sealed partial class MemoryFailure(PhysicalMemory phys, Scheduler sched, 
     {
         using var _ = trace.Fn("memory_failure", "mm");
         if (!Recovery) throw state.Panic($"Memory failure on page {pfn:x}");
+        // hw_memory_failure (5.19+, with MF_SW_SIMULATED): a real hardware error disables unpoison from now on.
+        if (profile.MadviseHwpoisonSwSimulated && (flags & MfFlags.MF_SW_SIMULATED) == 0) HwMemoryFailure = true;
         var range = phys.FindRange(PhysAddr.FromPfn(pfn));
         if (range == null)
         {
