@@ -141,7 +141,7 @@ internal sealed class KpageflagsFile(Machine m) : KernfsFileNode("kpageflags", 0
 /// hwpoison entry of a small page: type SWP_HWPOISON, offset the pfn); 63 PM_PRESENT. Hugetlb hwpoison entries read as
 /// not present (pagemap_hugetlb_range handles present entries only).
 /// </summary>
-internal sealed class PagemapFile(Process task) : KernfsFileNode("pagemap", 0x100)
+internal sealed class PagemapFile(Process task) : KernfsFileNode("pagemap", 0x124)
 {
     public const int PM_SOFT_DIRTY = 55, PM_MMAP_EXCLUSIVE = 56, PM_FILE = 61, PM_SWAP = 62, PM_PRESENT = 63;
     private const ulong PfnMask = (1UL << 55) - 1;
