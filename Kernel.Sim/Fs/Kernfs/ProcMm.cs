@@ -133,7 +133,8 @@ internal sealed class KpageflagsFile(Machine m) : KernfsFileNode("kpageflags", 0
 }
 
 /// <summary>
-/// /proc/&lt;pid&gt;/pagemap (fs/proc/task_mmu.c pagemap_read, mode 0400): one u64 per virtual page at offset
+/// /proc/&lt;pid&gt;/pagemap (fs/proc/task_mmu.c pagemap_read; 0400 and owned by the task in the kernel, 0444 here: the
+/// model has no uids): one u64 per virtual page at offset
 /// (vaddr / 4096) * 8; −EINVAL unless position and count are multiples of 8; past TASK_SIZE, 0 bytes. Bits 0–54 the
 /// PFN (0 unless the opener has CAP_SYS_ADMIN: pm-&gt;show_pfn) or for a swap entry its type and offset; 55 soft-dirty
 /// (every page of a VMA: VM_SOFTDIRTY is set on new VMAs and clear_refs is not modelled); 56 PM_MMAP_EXCLUSIVE (a
