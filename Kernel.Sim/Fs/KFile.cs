@@ -54,7 +54,11 @@ public abstract class KFile
         if ((mode & FMODE_READ) != 0 && HasReadIter) mode |= FMODE_CAN_READ;
         if ((mode & FMODE_WRITE) != 0 && HasWriteIter) mode |= FMODE_CAN_WRITE;
         Mode = mode;
+        WbErrSeen = inode.Mapping?.SampleWbErr() ?? 0;
     }
+
+    /// <summary>f_wb_err: the mapping's write-back error cursor as this file last saw it (sampled at open).</summary>
+    internal uint WbErrSeen { get; set; }
 
     /// <summary>f_inode.</summary>
     public Inode Inode { get; }

@@ -7,7 +7,7 @@ namespace KernelSim.Mm;
 /// (mm/memory.c handle_mm_fault for anonymous and shmem memory; file mappings delegate to their
 /// <see cref="IVmOperations"/>).
 /// </summary>
-public sealed class MmStruct
+public sealed partial class MmStruct
 {
     /// <summary>mmap_base with address-space randomisation off (setarch -R); top-down allocation starts here.</summary>
     public const ulong MmapBase = 0x7fff_f7ff_f000UL;

@@ -34,6 +34,10 @@ public sealed class PageFrame
     /// <summary>The shmem object and page index when <see cref="PageFlags.PG_swapbacked"/>.</summary>
     internal ShmemObject? ShmemOwner;
     internal ulong ShmemIndex;
+    /// <summary>The page-cache folio this frame holds (folio->mapping of a file page), or null.</summary>
+    internal KernelSim.Fs.Folio? CacheFolio;
+    /// <summary>The hugetlb folio this frame belongs to (head or tail), or null.</summary>
+    internal HugetlbFolio? Huge;
 
     internal PageFrame(ulong pfn) => Pfn = pfn;
 

@@ -89,6 +89,18 @@ public sealed record KernelProfile
     [KernelSwitch("6.12+ (≈)", "do_cow_fault copies the page-cache page with copy_mc_user_highpage: poison → VM_FAULT_HWPOISON and memory_failure_queue (aa549f923f5e 'mm: support poison recovery from do_cow_fault()'); before, copy_user_highpage: a fatal kernel machine check (MF16)")]
     public bool CowFaultCopyMc { get; init; }
 
+    [KernelSwitch("6.11+", "the sysctl vm.enable_soft_offline exists (Jiaqi Yan, 'mm/memory-failure: userspace controls soft-offlining pages'); 0 makes soft_offline_page return -EOPNOTSUPP (MF19)")]
+    public bool EnableSoftOfflineSysctl { get; init; }
+
+    [KernelSwitch("none (what-if)", "the sysctl vm.panic_on_unrecoverable_memory_failure (Breno Leitao, in the mm tree in 2026, in no release up to 7.1): an ignored reserved kernel page panics (MF20)")]
+    public bool PanicOnUnrecoverableMf { get; init; }
+
+    [KernelSwitch("6.1+", "hugetlbfs_error_remove_folio keeps a poisoned huge page in the page cache (8625147cafaa 'hugetlbfs: don't delete error page from pagecache'); before, it is removed and the file reads zeros there (MF22)")]
+    public bool HugetlbfsKeepsErrorPage { get; init; }
+
+    [KernelSwitch("6.6+ (≈)", "hugetlbfs_read_iter returns the bytes before the first raw HWPoison subpage (38c1ddbde6c6 'hugetlbfs: improve read HWPOISON hugepage'); before, -EIO for the whole huge page (MF22)")]
+    public bool HugetlbfsReadPartialHwpoison { get; init; }
+
     // ---- lib/iov_iter.c ---------------------------------------------------------------------------
 
     [KernelSwitch("4.18–5.13", "_copy_to_iter_mcsafe/_copy_mc_to_iter KVEC/BVEC: right count, iterator not advanced (D12)")]
@@ -187,6 +199,10 @@ public sealed record KernelProfile
         MadviseHwpoisonActionRequired = v >= V(6, 11),
         AlreadyPoisonedKillsAccessor = v >= V(5, 13),
         CowFaultCopyMc = v >= V(6, 12),
+        EnableSoftOfflineSysctl = v >= V(6, 11),
+        PanicOnUnrecoverableMf = false,
+        HugetlbfsKeepsErrorPage = v >= V(6, 1),
+        HugetlbfsReadPartialHwpoison = v >= V(6, 6),
         KvecBvecMcNoAdvance = v.Between(V(4, 18), V(5, 13)),
         IovIterAdvanceSkipsEmpty = v >= V(5, 14),
         UbufIter = v >= V(6, 0),
