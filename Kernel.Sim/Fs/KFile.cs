@@ -129,6 +129,13 @@ public abstract class KFile
     /// <summary>->mmap(file, vma): 0 or −errno. Default: −ENODEV (no ->mmap).</summary>
     public virtual int Mmap(Vma vma) => -Errno.ENODEV;
 
+    /// <summary>
+    /// f_op->get_unmapped_area(file, addr, len, pgoff, flags): where a mapping of <paramref name="len"/> bytes at file page
+    /// <paramref name="pgoff"/> goes when the hint <paramref name="addr"/> cannot be used as is; 0 when nothing fits; null for
+    /// a file without one (mm-&gt;get_unmapped_area).
+    /// </summary>
+    public virtual ulong? GetUnmappedArea(MmStruct mm, ulong addr, ulong len, ulong pgoff, int flags) => null;
+
     /// <summary>f_op->mmap_supported_flags: extra MAP_* bits accepted with MAP_SHARED_VALIDATE (MAP_SYNC for DAX files).</summary>
     public virtual int MmapSupportedFlags => 0;
 

@@ -45,7 +45,7 @@ public sealed partial class Process
         ulong start;
         if ((flags & Mman.MAP_FIXED) != 0) start = addr;
         else if (addr != 0 && PageDefs.IsPageAligned(addr) && addr + plen <= PageDefs.TASK_SIZE_MAX && !Mm.Overlaps(addr, addr + plen)) start = addr;
-        else start = Mm.GetUnmappedArea(plen);
+        else start = file?.GetUnmappedArea(Mm, addr, plen, pgoff, flags) ?? Mm.GetUnmappedArea(plen);
         if (start == 0 && (flags & Mman.MAP_FIXED) == 0) return -Errno.ENOMEM;
         if (start > PageDefs.TASK_SIZE_MAX - plen) return -Errno.ENOMEM;
         if (!PageDefs.IsPageAligned(start)) return -Errno.EINVAL;
