@@ -54,7 +54,11 @@ public abstract class KFile
         if ((mode & FMODE_READ) != 0 && HasReadIter) mode |= FMODE_CAN_READ;
         if ((mode & FMODE_WRITE) != 0 && HasWriteIter) mode |= FMODE_CAN_WRITE;
         Mode = mode;
+        SbErrSince = inode.Sb.WbErrSample();
     }
+
+    /// <summary>f_sb_err: the superblock writeback-error sequence this file has seen (syncfs, 5.8+).</summary>
+    internal int SbErrSince;
 
     /// <summary>f_inode.</summary>
     public Inode Inode { get; }
