@@ -473,7 +473,7 @@ public sealed partial class FsDax
         if (inode is not DaxInode di) return 0;
         using var fn = _trace.Fn("dax_writeback_mapping_range", "fs");
         var first = (ulong)start >> PageDefs.PAGE_SHIFT;
-        var last = end == long.MaxValue ? ulong.MaxValue : (ulong)end >> PageDefs.PAGE_SHIFT;
+        var last = (ulong)end >> PageDefs.PAGE_SHIFT; // wbc->range_end >> PAGE_SHIFT: LLONG_MAX gives 0x7ffffffffffff
         TraceWritebackRange("dax_writeback_range", inode, first, last);
         foreach (var (index, e) in di.DirtyEntries(first, last))
         {
