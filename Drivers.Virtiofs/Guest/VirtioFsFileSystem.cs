@@ -115,7 +115,7 @@ public sealed class VirtioFsFileSystem : FileSystem
     {
         if (!_inodes.TryGetValue(nodeid, out var inode))
         {
-            inode = new FuseInode(this, nodeid, (int)attr.Mode) { IsDax = ShouldEnableDax(attr.Flags), AttrDax = (attr.Flags & FuseConst.FUSE_ATTR_DAX) != 0 };
+            inode = new FuseInode(this, nodeid, (int)attr.Mode) { SDax = ShouldEnableDax(attr.Flags), AttrDax = (attr.Flags & FuseConst.FUSE_ATTR_DAX) != 0 };
             inode.Size = (long)attr.Size;
             inode.AttrValidUntil = Now + attrValid * 1_000_000_000UL;
             _inodes.Add(nodeid, inode);

@@ -112,13 +112,19 @@ public sealed class AddressSpace
 
     /// <summary>
     /// mapping_set_error(mapping, error) (include/linux/pagemap.h): record a write-back error in wb_err, so the next
-    /// fsync of every open file of the inode reports it once (file_check_and_advance_wb_err).
+    /// fsync of every open file of the inode reports it once (file_check_and_advance_wb_err), and from 5.8 in the
+    /// superblock's s_wb_err for syncfs.
     /// </summary>
     public void MappingSetError(int error)
     {
         if (error == 0) return;
         WbErr.Set(error);
+        // __filemap_set_wb_err also records it in the superblock's s_wb_err for syncfs (5.8+).
+        if (Host?.Sb is { } sb && sb.Machine.Profile.SyncfsReportsWbErr) sb.SetWbErr(error);
     }
+
+    /// <summary>mapping-&gt;host: the inode whose page cache this is (set when the inode is given its mapping).</summary>
+    public Inode? Host { get; internal set; }
 
     /// <summary>filemap_sample_wb_err: the value a newly opened file starts from (f_wb_err).</summary>
     public uint SampleWbErr() => WbErr.Sample();

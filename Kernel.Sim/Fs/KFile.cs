@@ -55,10 +55,13 @@ public abstract class KFile
         if ((mode & FMODE_WRITE) != 0 && HasWriteIter) mode |= FMODE_CAN_WRITE;
         Mode = mode;
         WbErrSeen = inode.Mapping?.SampleWbErr() ?? 0;
+        SbErrSince = inode.Sb.WbErrSample();
     }
 
     /// <summary>f_wb_err: the mapping's write-back error cursor as this file last saw it (sampled at open).</summary>
     internal uint WbErrSeen { get; set; }
+    /// <summary>f_sb_err: the superblock writeback-error sequence this file has seen (syncfs, 5.8+).</summary>
+    internal int SbErrSince;
 
     /// <summary>f_inode.</summary>
     public Inode Inode { get; }

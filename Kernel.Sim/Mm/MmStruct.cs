@@ -162,7 +162,7 @@ public sealed partial class MmStruct
                 var baseVa = addr & ~(size - 1);
                 var basePfn = pfn & ~((size >> PageDefs.PAGE_SHIFT) - 1);
                 for (var i = 0UL; i < size >> PageDefs.PAGE_SHIFT; i++)
-                    InstallPte(baseVa + (i << PageDefs.PAGE_SHIFT), basePfn + i, vma.MayWrite && (write || vma.Shared), shift);
+                    InstallPte(baseVa + (i << PageDefs.PAGE_SHIFT), basePfn + i, write && vma.MayWrite, shift);
             }
             else
             {
@@ -218,6 +218,26 @@ public sealed partial class MmStruct
         }
         return (n, huge);
     }
+
+    /// <summary>
+    /// page_vma_mkclean_one / pfn_mkclean_range for the entry at <paramref name="pageVa"/> (mm/rmap.c): write-protect it
+    /// and clear its dirty bit, so the next store faults (dax_entry_mkclean during DAX writeback; page_mkclean_one of
+    /// mm/rmap.c for page-cache writeback). Returns true when the
+    /// entry was writable or dirty.
+    /// </summary>
+    public bool MkcleanPte(ulong pageVa)
+    {
+        var vpn = pageVa >> PageDefs.PAGE_SHIFT;
+        if (!_ptes.TryGetValue(vpn, out var pte) || !pte.Present) return false;
+        var was = pte.Writable || pte.Dirty;
+        pte.Writable = false;
+        pte.Dirty = false;
+        _ptes[vpn] = pte;
+        return was;
+    }
+
+    /// <summary>True when the entry at <paramref name="pageVa"/> is present and writable (for inspection).</summary>
+    internal bool IsWritable(ulong pageVa) => _ptes.TryGetValue(pageVa >> PageDefs.PAGE_SHIFT, out var p) && p.Present && p.Writable;
 
     internal void InstallPte(ulong pageVa, ulong pfn, bool writable, int shift)
     {

@@ -173,6 +173,35 @@ public sealed record KernelProfile
     [KernelSwitch("5.17+ (≈)", "virtio-fs accepts dax=always, dax=never and dax=inode and negotiates FUSE_INIT_EXT / FUSE_HAS_INODE_DAX (per-inode DAX, protocol 7.36); before, only the 'dax' flag (virtio-fs VF5)")]
     public bool VirtioFsDaxModes { get; init; }
 
+    // ---- fs/stat.c, fs/ioctl.c, fs/sync.c: the VFS calls of the per-inode DAX tests -----------------------------
+
+    [KernelSwitch("5.8+", "vfs_getattr_nosec sets STATX_ATTR_DAX for an S_DAX inode (712b2698e4c0 'fs/stat: Define DAX statx attribute') (DX5)")]
+    public bool StatxAttrDax { get; init; }
+
+    [KernelSwitch("5.10+", "STATX_ATTR_DAX is 0x200000 (72d1249e2ffd 'uapi: fix statx attribute value overlap for DAX & MOUNT_ROOT'); in 5.8 and 5.9 it was 0x2000, the value of STATX_ATTR_MOUNT_ROOT (DX5)")]
+    public bool StatxAttrDaxOwnBit { get; init; }
+
+    /// <summary>The STATX_ATTR_DAX value of this release (0 before 5.8).</summary>
+    public ulong StatxAttrDaxValue => !StatxAttrDax ? 0 : StatxAttrDaxOwnBit ? 0x200000UL : 0x2000UL;
+
+    [KernelSwitch("5.13+ (≈, stable backports)", "vfs_getattr_nosec sets STATX_ATTR_AUTOMOUNT and STATX_ATTR_DAX in stx_attributes_mask (5afa7e8b70d6 'fs: fix reporting supported extra file attributes for statx()'); before, the bits could be set while the mask said 'unsupported' (DX5)")]
+    public bool StatxAttrMaskVfsBits { get; init; }
+
+    [KernelSwitch("5.8+", "vfs_statx reports STATX_MNT_ID (stx_mnt_id) and STATX_ATTR_MOUNT_ROOT (with its attributes_mask bit) (DX6)")]
+    public bool StatxMountId { get; init; }
+
+    [KernelSwitch("5.8+ (≈, XFS 5.8, ext4 5.9)", "dax=inode mount option, FS_XFLAG_DAX settable and inherited on create, S_DAX chosen when the inode is loaded and d_mark_dontcache after a change (DX1–DX4); before, dax=inode is an unknown option and FS_XFLAG_DAX is -EOPNOTSUPP")]
+    public bool DaxInodeMode { get; init; }
+
+    [KernelSwitch("5.5+ (≈)", "ioctl_fibmap checks CAP_SYS_RAWIO first, rejects a negative block (-EINVAL), returns bmap()'s error with 0 stored and -ERANGE past INT_MAX (Carlos Maiolino's fibmap series); before, a missing ->bmap is -EINVAL before the capability check and the result is stored as is (DX7)")]
+    public bool FibmapViaBmap { get; init; }
+
+    [KernelSwitch("≤5.12 (≈)", "fs/dax.c traces dax_insert_mapping and dax_pmd_insert_mapping when it maps a pfn; the dax_fault_actor rework (Shiyang Ruan, 5.13) dropped both calls (DX11)")]
+    public bool DaxInsertMappingTrace { get; init; }
+
+    [KernelSwitch("5.8+", "syncfs(2) also reports the superblock's writeback error once per file (735e4ae5ba28 'vfs: track per-sb writeback errors and report them to syncfs'); before, only sync_filesystem's result (DX9)")]
+    public bool SyncfsReportsWbErr { get; init; }
+
     /// <summary>The profile of a release, with every switch set as that release behaves.</summary>
     public static KernelProfile ForVersion(KernelVersion v) => new()
     {
@@ -228,6 +257,14 @@ public sealed record KernelProfile
         DevDaxPgoffAlignUp = v.Between(V(5, 17), V(6, 11)),
         DaxIomapRwZeroLengthLoops = v.Between(V(5, 15), V(5, 19)),
         VirtioFsDaxModes = v >= V(5, 17),
+        StatxAttrDax = v >= V(5, 8),
+        StatxAttrDaxOwnBit = v >= V(5, 10),
+        StatxAttrMaskVfsBits = v >= V(5, 13),
+        StatxMountId = v >= V(5, 8),
+        DaxInodeMode = v >= V(5, 8),
+        FibmapViaBmap = v >= V(5, 5),
+        SyncfsReportsWbErr = v >= V(5, 8),
+        DaxInsertMappingTrace = v <= V(5, 12),
     };
 
     /// <summary>The profile of a release given as text ("6.12").</summary>

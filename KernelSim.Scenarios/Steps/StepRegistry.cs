@@ -64,6 +64,7 @@ internal sealed class StepRegistry
         KernelSteps.Register(r);
         FileSteps.Register(r);
         FsSteps.Register(r);
+        VfsSteps.Register(r);
         PmemSteps.Register(r);
         VirtioFsSteps.Register(r);
         return r;

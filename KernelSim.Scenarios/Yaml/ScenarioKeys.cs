@@ -120,6 +120,16 @@ internal static class ScenarioKeys
         new KeyTable("fallocate", "actor", Req("fd"), K("mode", Flags), "offset", Req("len")),
         new KeyTable("fsync", "actor", Req("fd")),
         new KeyTable("poison-file", Req("path"), "offset", "page", "line", K("known", Bool)),
+        // VFS steps (VfsSteps)
+        new KeyTable("statx", "actor", Req("path"), K("mask", Flags), K("flags", Flags)),
+        new KeyTable("fstat", "actor", Req("fd")),
+        new KeyTable("mkdir", "actor", Req("path"), "mode"),
+        new KeyTable("fsgetxattr", "actor", Req("fd")),
+        new KeyTable("fssetxattr", "actor", Req("fd"), K("xflags", Flags)),
+        new KeyTable("fibmap", "actor", Req("fd"), "block"),
+        new KeyTable("sync", "actor"),
+        new KeyTable("syncfs", "actor", Req("fd")),
+        new KeyTable("fdatasync", "actor", Req("fd")),
         new KeyTable("stat", "actor", "share", Req("path")),
         new KeyTable("sleep", "seconds"),
         // pmem (PmemSteps)

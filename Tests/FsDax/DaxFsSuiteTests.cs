@@ -441,7 +441,8 @@ public class DaxFsSuiteTests
         Assert.That(s.P.Pread64(fd, s.U, 10, 0), Is.EqualTo(10));
         Assert.That(s.Fs.Unlink("a/b/f"), Is.Zero);
         Assert.That(s.Fs.Unlink("a/b/f"), Is.EqualTo(-Errno.ENOENT));
-        Assert.That(s.Fs.Unlink("a/b"), Is.Zero);
+        Assert.That(s.Fs.Unlink("a/b"), Is.EqualTo(-Errno.EISDIR), "unlink(2) of a directory");
+        Assert.That(s.Fs.Rmdir("a/b"), Is.Zero);
     }
 
     [Test]
