@@ -59,6 +59,9 @@ public sealed class AddressSpace
         if (pfn < 0) return null;
         _phys.WriteSpan((ulong)pfn, 0, (int)PageDefs.PAGE_SIZE).Clear();
         f = new Folio(index, (ulong)pfn);
+        var frame = _phys.Frame((ulong)pfn);
+        frame.PageCacheMapping = this;
+        frame.PageCacheIndex = index;
         _folios.Add(index, f);
         created = true;
         return f;
@@ -89,7 +92,7 @@ public sealed class AddressSpace
         foreach (var k in _folios.Keys) if (k >= first) drop.Add(k);
         foreach (var k in drop)
         {
-            _phys.FreePage(_folios[k].Pfn);
+            FreeFolioPage(_folios[k]);
             _folios.Remove(k);
         }
         var off = PageDefs.OffsetInPage((ulong)size);
@@ -100,14 +103,57 @@ public sealed class AddressSpace
     internal bool Remove(ulong index)
     {
         if (!_folios.Remove(index, out var f)) return false;
-        _phys.FreePage(f.Pfn);
+        FreeFolioPage(f);
         return true;
+    }
+
+    /// <summary>
+    /// truncate_inode_pages_range(mapping, lstart, lend) (mm/truncate.c) for a hole punch: drop the whole pages inside
+    /// [<paramref name="start"/>, <paramref name="end"/>] (inclusive end) and zero the covered parts of partial pages.
+    /// </summary>
+    public void TruncateInodePagesRange(long start, long end)
+    {
+        if (end < start) return;
+        var first = PageDefs.PageAlign((ulong)start) >> PageDefs.PAGE_SHIFT;
+        var lastExcl = ((ulong)end + 1) >> PageDefs.PAGE_SHIFT;
+        var drop = new List<ulong>();
+        foreach (var k in _folios.Keys) if (k >= first && k < lastExcl) drop.Add(k);
+        foreach (var k in drop) Remove(k);
+        var startPage = (ulong)start >> PageDefs.PAGE_SHIFT;
+        var endPage = (ulong)end >> PageDefs.PAGE_SHIFT;
+        var so = PageDefs.OffsetInPage((ulong)start);
+        var eo = PageDefs.OffsetInPage((ulong)end + 1);
+        if (startPage == endPage && (so != 0 || eo != 0))
+        {
+            if (_folios.TryGetValue(startPage, out var f)) FolioZeroSegment(f, so, eo == 0 ? PageDefs.PAGE_SIZE : eo);
+            return;
+        }
+        if (so != 0 && _folios.TryGetValue(startPage, out var head)) FolioZeroSegment(head, so, PageDefs.PAGE_SIZE);
+        if (eo != 0 && _folios.TryGetValue(endPage, out var tail)) FolioZeroSegment(tail, 0, eo);
+    }
+
+    /// <summary>
+    /// truncate_inode_folio on behalf of memory_failure (generic_error_remove_folio): the poisoned folio leaves the cache;
+    /// its frame stays out of the allocator (PG_hwpoison pages are never handed out again).
+    /// </summary>
+    internal void DeleteErrorFolio(Folio folio)
+    {
+        if (!_folios.Remove(folio.Index)) return;
+        FreeFolioPage(folio);
+    }
+
+    /// <summary>filemap_free_folio: the frame loses its page-cache link and goes back to the allocator (unless poisoned).</summary>
+    private void FreeFolioPage(Folio f)
+    {
+        var frame = _phys.Frame(f.Pfn);
+        frame.PageCacheMapping = null;
+        _phys.FreePage(f.Pfn);
     }
 
     /// <summary>truncate_inode_pages_final (mm/truncate.c): the inode is evicted; free every cached page.</summary>
     public void TruncateInodePagesFinal()
     {
-        foreach (var f in _folios.Values) _phys.FreePage(f.Pfn);
+        foreach (var f in _folios.Values) FreeFolioPage(f);
         _folios.Clear();
     }
 }

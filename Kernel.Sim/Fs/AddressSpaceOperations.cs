@@ -30,4 +30,16 @@ public abstract class AddressSpaceOperations
         folio.Uptodate = true;
         return 0;
     }
+
+    /// <summary>
+    /// -&gt;error_remove_folio(mapping, folio) (-&gt;error_remove_page before 6.8), called by memory_failure's
+    /// truncate_error_folio for a poisoned page-cache folio: 0 or −errno. Default: generic_error_remove_folio
+    /// (mm/truncate.c): truncate_inode_folio — the folio leaves the page cache (its poisoned frame is never reused), so
+    /// the next access reads the file again or, for a memory-only filesystem, finds a hole.
+    /// </summary>
+    public virtual int ErrorRemoveFolio(AddressSpace mapping, Folio folio)
+    {
+        mapping.DeleteErrorFolio(folio);
+        return 0;
+    }
 }

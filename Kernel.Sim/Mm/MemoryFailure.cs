@@ -61,6 +61,7 @@ public sealed partial class MemoryFailure(PhysicalMemory phys, Scheduler sched, 
 
         HwpoisonUserMappings(page, pfn, flags);
         var dirty = (page.Flags & PageFlags.PG_dirty) != 0;
+        TruncateErrorFolio(page, pfn);
         return ActionResult(pfn, dirty ? "dirty LRU page" : "clean LRU page", "Recovered", 0);
     }
 

@@ -34,6 +34,9 @@ public sealed class PageFrame
     /// <summary>The shmem object and page index when <see cref="PageFlags.PG_swapbacked"/>.</summary>
     internal ShmemObject? ShmemOwner;
     internal ulong ShmemIndex;
+    /// <summary>page-&gt;mapping / page-&gt;index of a page-cache page (set by <see cref="KernelSim.Fs.AddressSpace"/>); null otherwise.</summary>
+    internal KernelSim.Fs.AddressSpace? PageCacheMapping;
+    internal ulong PageCacheIndex;
 
     internal PageFrame(ulong pfn) => Pfn = pfn;
 

@@ -155,6 +155,15 @@ public sealed record KernelProfile
     [KernelSwitch("5.17+ (≈)", "virtio-fs accepts dax=always, dax=never and dax=inode and negotiates FUSE_INIT_EXT / FUSE_HAS_INODE_DAX (per-inode DAX, protocol 7.36); before, only the 'dax' flag (virtio-fs VF5)")]
     public bool VirtioFsDaxModes { get; init; }
 
+    [KernelSwitch("5.17+", "shmem keeps a poisoned folio in the page cache (shmem_error_remove_folio): read/write -EIO, fault SIGBUS BUS_MCEERR_AR until truncated (a7605426666 'mm: shmem: don't truncate page if memory failure happens', SH2); before, generic_error_remove_page truncates it and the data reads back as zeros")]
+    public bool ShmemKeepsHwpoisonFolio { get; init; }
+
+    [KernelSwitch("5.1+", "F_SEAL_FUTURE_WRITE exists (ab3948f58ff8 'mm/memfd: add an F_SEAL_FUTURE_WRITE seal to memfd', SH7); before, F_ADD_SEALS with it is -EINVAL")]
+    public bool SealFutureWrite { get; init; }
+
+    [KernelSwitch("6.3+", "memfd_create accepts MFD_NOEXEC_SEAL and MFD_EXEC and F_SEAL_EXEC exists (105ff5339f49 'mm/memfd: add MFD_NOEXEC_SEAL and MFD_EXEC', SH6); before, both flags are unknown: -EINVAL")]
+    public bool MemfdExecFlags { get; init; }
+
     /// <summary>The profile of a release, with every switch set as that release behaves.</summary>
     public static KernelProfile ForVersion(KernelVersion v) => new()
     {
@@ -204,6 +213,9 @@ public sealed record KernelProfile
         PmemDirectAccessEhwpoison = v >= V(6, 5),
         DaxIomapRwZeroLengthLoops = v.Between(V(5, 15), V(5, 19)),
         VirtioFsDaxModes = v >= V(5, 17),
+        ShmemKeepsHwpoisonFolio = v >= V(5, 17),
+        SealFutureWrite = v >= V(5, 1),
+        MemfdExecFlags = v >= V(6, 3),
     };
 
     /// <summary>The profile of a release given as text ("6.12").</summary>
