@@ -17,6 +17,7 @@ public sealed class FuseFile : KFile
     {
         Fh = fh;
         OpenFlags = openFlags;
+        inode.OpenCount++;
     }
 
     /// <summary>ff-&gt;fh from the OPEN reply.</summary>
@@ -84,5 +85,7 @@ public sealed class FuseFile : KFile
         Span<byte> args = stackalloc byte[FuseConst.FlushInSize];
         c.Request(FuseOpcode.FUSE_FLUSH, FInode.NodeId, FuseWire.FhIn24(args, Fh, 0), out _);
         c.Request(FuseOpcode.FUSE_RELEASE, FInode.NodeId, FuseWire.FhIn24(args, Fh, (uint)(Flags & ~Fcntl.O_LARGEFILE)), out _);
+        FInode.OpenCount--;
+        FInode.Fs.MaybeEvict(FInode);
     }
 }
