@@ -65,15 +65,14 @@ public sealed class FuseFile : KFile
     }
 
     /// <summary>
-    /// fuse_file_mmap → fuse_dax_mmap for an S_DAX inode: vm_ops = fuse_dax_vm_ops (VM_MIXEDMAP | VM_HUGEPAGE).
-    /// [model] Page-cache mappings of FUSE files (−ENODEV) and private copy-on-write mappings of DAX files (−EINVAL)
-    /// are not modelled.
+    /// fuse_file_mmap → fuse_dax_mmap for an S_DAX inode: vm_ops = fuse_dax_vm_ops (VM_MIXEDMAP | VM_HUGEPAGE), for
+    /// shared and private mappings alike (a private write gets a copy of the window page, VF20). [model] Page-cache
+    /// mappings of non-DAX FUSE files are not modelled: −ENODEV.
     /// </summary>
     public override int Mmap(Vma vma)
     {
         var io = FInode.Fs.DaxIo;
         if (!FInode.IsDax || io == null) return -Errno.ENODEV;
-        if (!vma.Shared) return -Errno.EINVAL;
         vma.VmOps = new FuseDaxVmOps(FInode, io);
         return 0;
     }
