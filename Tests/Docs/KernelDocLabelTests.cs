@@ -167,7 +167,7 @@ public partial class KernelDocLabelTests
             }
             labels.AddRange(LabelRegex().Matches(line).Select(m => (m.Index, 0, m.Groups["l"].Value)));
             foreach (var l in labels.OrderBy(x => x.Pos).ThenBy(x => x.Seq).Select(x => x.Label).Distinct())
-                yield return new Citation(n + 1, l, l[0] == 'S' ? scope : null);
+                yield return new Citation(n + 1, l, l[0] == 'S' && char.IsDigit(l[1]) ? scope : null);
         }
     }
 
