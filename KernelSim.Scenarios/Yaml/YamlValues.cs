@@ -114,8 +114,10 @@ internal static class YamlValues
     {
         if (TryParseLong(text, out value)) return true;
         var f = uapi.GetField(text);
-        if (f is not { IsLiteral: true } || f.FieldType != typeof(int)) return false;
-        value = (int)f.GetRawConstantValue()!;
+        if (f is not { IsLiteral: true }) return false;
+        if (f.FieldType == typeof(int)) value = (int)f.GetRawConstantValue()!;
+        else if (f.FieldType == typeof(uint)) value = (uint)f.GetRawConstantValue()!; // unsigned uapi flags (MFD_*)
+        else return false;
         return true;
     }
 }
