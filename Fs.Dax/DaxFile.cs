@@ -183,7 +183,9 @@ public sealed partial class DaxFile : KFile
             err = DInode.WbError;
         }
         DInode.WbError = 0;
-        return err;
+        // file_check_and_advance_wb_err: a write-back error (mapping_set_error) is reported once to each open file.
+        var wb = DInode.Mapping?.FileCheckAndAdvanceWbErr(this) ?? 0;
+        return err != 0 ? err : wb;
     }
 
     /// <summary>

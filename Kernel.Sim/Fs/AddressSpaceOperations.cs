@@ -32,14 +32,28 @@ public abstract class AddressSpaceOperations
     }
 
     /// <summary>
-    /// -&gt;error_remove_folio(mapping, folio) (-&gt;error_remove_page before 6.8), called by memory_failure's
-    /// truncate_error_folio for a poisoned page-cache folio: 0 or −errno. Default: generic_error_remove_folio
-    /// (mm/truncate.c): truncate_inode_folio — the folio leaves the page cache (its poisoned frame is never reused), so
-    /// the next access reads the file again or, for a memory-only filesystem, finds a hole.
+    /// mapping_can_writeback(mapping): the backing device writes pages back (BDI_CAP_WRITEBACK). False for ramfs-like
+    /// filesystems whose page cache is the only copy.
     /// </summary>
-    public virtual int ErrorRemoveFolio(AddressSpace mapping, Folio folio)
+    public virtual bool CanWriteback => false;
+
+    /// <summary>
+    /// -&gt;error_remove_folio(mapping, folio) for memory_failure: 0 when the folio was removed, −errno when refused, or
+    /// null when the filesystem has no such operation (memory_failure then tries mapping_evict_folio).
+    /// </summary>
+    public virtual int? ErrorRemoveFolio(AddressSpace mapping, Folio folio) => null;
+
+    /// <summary>
+    /// generic_error_remove_folio (mm/truncate.c): −EIO unless the host is a regular file, else truncate_inode_folio
+    /// (the folio, dirty or not, leaves the page cache).
+    /// </summary>
+    public static int GenericErrorRemoveFolio(AddressSpace mapping, Folio folio, bool regularFile)
     {
-        mapping.DeleteErrorFolio(folio);
+        ArgumentNullException.ThrowIfNull(mapping);
+        ArgumentNullException.ThrowIfNull(folio);
+        if (!regularFile) return -KernelSim.Uapi.Errno.EIO;
+        folio.CancelDirty();
+        mapping.DeleteFromPageCache(folio);
         return 0;
     }
 }

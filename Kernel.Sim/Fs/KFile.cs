@@ -54,7 +54,11 @@ public abstract class KFile
         if ((mode & FMODE_READ) != 0 && HasReadIter) mode |= FMODE_CAN_READ;
         if ((mode & FMODE_WRITE) != 0 && HasWriteIter) mode |= FMODE_CAN_WRITE;
         Mode = mode;
+        WbErrSeen = inode.Mapping?.SampleWbErr() ?? 0;
     }
+
+    /// <summary>f_wb_err: the mapping's write-back error cursor as this file last saw it (sampled at open).</summary>
+    internal uint WbErrSeen { get; set; }
 
     /// <summary>f_inode.</summary>
     public Inode Inode { get; }
@@ -124,6 +128,13 @@ public abstract class KFile
 
     /// <summary>->mmap(file, vma): 0 or −errno. Default: −ENODEV (no ->mmap).</summary>
     public virtual int Mmap(Vma vma) => -Errno.ENODEV;
+
+    /// <summary>
+    /// f_op->get_unmapped_area(file, addr, len, pgoff, flags): where a mapping of <paramref name="len"/> bytes at file page
+    /// <paramref name="pgoff"/> goes when the hint <paramref name="addr"/> cannot be used as is; 0 when nothing fits; null for
+    /// a file without one (mm-&gt;get_unmapped_area).
+    /// </summary>
+    public virtual ulong? GetUnmappedArea(MmStruct mm, ulong addr, ulong len, ulong pgoff, int flags) => null;
 
     /// <summary>f_op->mmap_supported_flags: extra MAP_* bits accepted with MAP_SHARED_VALIDATE (MAP_SYNC for DAX files).</summary>
     public virtual int MmapSupportedFlags => 0;

@@ -69,6 +69,25 @@ public sealed partial class Process
         return CopyOut(buf, bytes.AsSpan(0, n)) < 0 ? -Errno.EFAULT : n;
     });
 
+    /// <summary>copy_to_user for a driver's ioctl: 0, or −EFAULT when any byte cannot be stored.</summary>
+    public int CopyToUser(UserPtr dst, ReadOnlySpan<byte> data) => CopyOut(dst, data);
+
+    /// <summary>copy_from_user for a driver's ioctl (through a kernel page, like any copy): 0, or −EFAULT when any byte cannot be loaded.</summary>
+    public int CopyFromUser(UserPtr src, Span<byte> into)
+    {
+        var page = CopyOutPage;
+        var pa = Machine.KernelMap.Pa(page)!.Value;
+        for (var off = 0; off < into.Length;)
+        {
+            var n = Math.Min(into.Length - off, (int)PageDefs.PAGE_SIZE);
+            var it = IovIter.Ubuf(true, src + (ulong)off, (ulong)n);
+            if (Machine.IovIter.CopyFromIter(page, (ulong)n, it) != (ulong)n) return -Errno.EFAULT;
+            Machine.Phys.PeekBytes(pa, into.Slice(off, n));
+            off += n;
+        }
+        return 0;
+    }
+
     /// <summary>copy_to_user of kernel-built bytes (through a kernel page, so faults behave as for any copy): 0 or −EFAULT.</summary>
     internal int CopyOut(UserPtr dst, ReadOnlySpan<byte> data)
     {

@@ -45,7 +45,7 @@ public sealed partial class Process
         ulong start;
         if ((flags & Mman.MAP_FIXED) != 0) start = addr;
         else if (addr != 0 && PageDefs.IsPageAligned(addr) && addr + plen <= PageDefs.TASK_SIZE_MAX && !Mm.Overlaps(addr, addr + plen)) start = addr;
-        else start = Mm.GetUnmappedArea(plen);
+        else start = file?.GetUnmappedArea(Mm, addr, plen, pgoff, flags) ?? Mm.GetUnmappedArea(plen);
         if (start == 0 && (flags & Mman.MAP_FIXED) == 0) return -Errno.ENOMEM;
         if (start > PageDefs.TASK_SIZE_MAX - plen) return -Errno.ENOMEM;
         if (!PageDefs.IsPageAligned(start)) return -Errno.EINVAL;
@@ -150,7 +150,7 @@ public sealed partial class Process
         if (addr + plen < addr) return -Errno.EINVAL;
         if (plen == 0) return 0;
         if (advice == Mman.MADV_HWPOISON) return MadviseInjectError(addr, addr + len);
-        if (advice == Mman.MADV_SOFT_OFFLINE) return CapSysAdmin ? -Errno.EIO : -Errno.EPERM;
+        if (advice == Mman.MADV_SOFT_OFFLINE) return MadviseSoftOffline(addr, addr + len);
         var end = addr + plen;
         var result = 0L;
         for (var a = addr; a < end;)

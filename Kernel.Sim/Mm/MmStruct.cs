@@ -7,7 +7,7 @@ namespace KernelSim.Mm;
 /// (mm/memory.c handle_mm_fault for anonymous and shmem memory; file mappings delegate to their
 /// <see cref="IVmOperations"/>).
 /// </summary>
-public sealed class MmStruct
+public sealed partial class MmStruct
 {
     /// <summary>mmap_base with address-space randomisation off (setarch -R); top-down allocation starts here.</summary>
     public const ulong MmapBase = 0x7fff_f7ff_f000UL;
@@ -116,6 +116,13 @@ public sealed class MmStruct
         pfn = pte.Pfn;
         return true;
     }
+
+    /// <summary>
+    /// The page-table level mapping va: 30 for a PUD, 21 for a PMD, 12 for a PTE, 0 when nothing present maps it (the
+    /// walk of dev_pagemap_mapping_shift, mm/memory-failure.c).
+    /// </summary>
+    public int MappingShift(ulong va) =>
+        _ptes.TryGetValue(va >> PageDefs.PAGE_SHIFT, out var p) && p.Present ? p.Shift : 0;
 
     /// <summary>The mapping shift of the entry at va (12 or 21), 0 if none.</summary>
     internal int ShiftAt(ulong va) => _ptes.TryGetValue(va >> PageDefs.PAGE_SHIFT, out var p) ? p.Shift : 0;
@@ -271,8 +278,8 @@ public sealed class MmStruct
 
     // ---- VMA management (mm/mmap.c, mm/vma.c) -------------------------------------------------
 
-    /// <summary>get_unmapped_area, top-down from <see cref="MmapBase"/>; 0 when nothing fits.</summary>
-    internal ulong GetUnmappedArea(ulong len)
+    /// <summary>mm-&gt;get_unmapped_area (arch_get_unmapped_area_topdown) from <see cref="MmapBase"/>; 0 when nothing fits.</summary>
+    public ulong GetUnmappedArea(ulong len)
     {
         var top = MmapBase;
         for (var i = _vmas.Count - 1; i >= -1; i--)

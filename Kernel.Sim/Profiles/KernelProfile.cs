@@ -89,6 +89,18 @@ public sealed record KernelProfile
     [KernelSwitch("6.12+ (≈)", "do_cow_fault copies the page-cache page with copy_mc_user_highpage: poison → VM_FAULT_HWPOISON and memory_failure_queue (aa549f923f5e 'mm: support poison recovery from do_cow_fault()'); before, copy_user_highpage: a fatal kernel machine check (MF16)")]
     public bool CowFaultCopyMc { get; init; }
 
+    [KernelSwitch("6.11+", "the sysctl vm.enable_soft_offline exists (Jiaqi Yan, 'mm/memory-failure: userspace controls soft-offlining pages'); 0 makes soft_offline_page return -EOPNOTSUPP (MF19)")]
+    public bool EnableSoftOfflineSysctl { get; init; }
+
+    [KernelSwitch("none (what-if)", "the sysctl vm.panic_on_unrecoverable_memory_failure (Breno Leitao, in the mm tree in 2026, in no release up to 7.1): an ignored reserved kernel page panics (MF20)")]
+    public bool PanicOnUnrecoverableMf { get; init; }
+
+    [KernelSwitch("6.1+", "hugetlbfs_error_remove_folio keeps a poisoned huge page in the page cache (8625147cafaa 'hugetlbfs: don't delete error page from pagecache'); before, it is removed and the file reads zeros there (MF22)")]
+    public bool HugetlbfsKeepsErrorPage { get; init; }
+
+    [KernelSwitch("6.6+ (≈)", "hugetlbfs_read_iter returns the bytes before the first raw HWPoison subpage (38c1ddbde6c6 'hugetlbfs: improve read HWPOISON hugepage'); before, -EIO for the whole huge page (MF22)")]
+    public bool HugetlbfsReadPartialHwpoison { get; init; }
+
     // ---- lib/iov_iter.c ---------------------------------------------------------------------------
 
     [KernelSwitch("4.18–5.13", "_copy_to_iter_mcsafe/_copy_mc_to_iter KVEC/BVEC: right count, iterator not advanced (D12)")]
@@ -149,6 +161,12 @@ public sealed record KernelProfile
     [KernelSwitch("6.5+", "__pmem_direct_access returns -EHWPOISON; DAX faults give VM_FAULT_HWPOISON (E5)")]
     public bool PmemDirectAccessEhwpoison { get; init; }
 
+    [KernelSwitch("5.17+ (≈)", "device-dax pages are compound per alignment: only the head gets page->index and memory_failure signals for the head, i.e. the start of the mapping block; before, every page is indexed and the poisoned page itself is named (DX7)")]
+    public bool DevDaxCompoundHead { get; init; }
+
+    [KernelSwitch("5.17–6.11 (≈, b9b5777f09be until 7fcbd9785d4c)", "dax_set_mapping indexes the head from ALIGN(address, fault size) — the next block for an unaligned fault address — instead of ALIGN_DOWN (DX7)")]
+    public bool DevDaxPgoffAlignUp { get; init; }
+
     [KernelSwitch("5.15–5.19", "dax_iomap_rw loops forever (iomap WARNING) on a zero-length request: ca289e0b95af until 17d9c15c9b9e 'fsdax: Fix infinite loop in dax_iomap_rw()' (virtio-fs S11; 5.15.y fixed Sept 2022)")]
     public bool DaxIomapRwZeroLengthLoops { get; init; }
 
@@ -190,6 +208,10 @@ public sealed record KernelProfile
         MadviseHwpoisonActionRequired = v >= V(6, 11),
         AlreadyPoisonedKillsAccessor = v >= V(5, 13),
         CowFaultCopyMc = v >= V(6, 12),
+        EnableSoftOfflineSysctl = v >= V(6, 11),
+        PanicOnUnrecoverableMf = false,
+        HugetlbfsKeepsErrorPage = v >= V(6, 1),
+        HugetlbfsReadPartialHwpoison = v >= V(6, 6),
         KvecBvecMcNoAdvance = v.Between(V(4, 18), V(5, 13)),
         IovIterAdvanceSkipsEmpty = v >= V(5, 14),
         UbufIter = v >= V(6, 0),
@@ -211,6 +233,8 @@ public sealed record KernelProfile
         DaxDevFlags = v >= V(5, 17),
         DaxRecoveryWrite = v >= V(5, 19),
         PmemDirectAccessEhwpoison = v >= V(6, 5),
+        DevDaxCompoundHead = v >= V(5, 17),
+        DevDaxPgoffAlignUp = v.Between(V(5, 17), V(6, 11)),
         DaxIomapRwZeroLengthLoops = v.Between(V(5, 15), V(5, 19)),
         VirtioFsDaxModes = v >= V(5, 17),
         ShmemKeepsHwpoisonFolio = v >= V(5, 17),

@@ -15,10 +15,11 @@ public sealed class Sysfs : KernfsFs
             Root.Dir(d);
     }
 
-    internal static Sysfs Mount(Machine machine)
+    internal static Sysfs Mount(Machine machine, IEnumerable<ISysfsContributor>? contributors = null)
     {
         var fs = new Sysfs(machine);
         machine.Vfs.Mount(fs, "/sys");
+        foreach (var c in contributors ?? []) c.Populate(fs);
         return fs;
     }
 }
@@ -39,6 +40,7 @@ public sealed class Procfs : KernfsFs
         Root.Dir("sys/vm");
         Root.DynamicLookup = name => name == "self" ? Self() : int.TryParse(name, out var pid) && pid > 0 ? PidDir(pid) : null;
         Root.DynamicList = () => Machine.Scheduler.Processes.Where(p => p.Alive).Select(p => (KernfsNode)PidDir(p.Pid)!);
+        ProcMm.Register(this);
     }
 
     internal static Procfs Mount(Machine machine)
@@ -81,6 +83,7 @@ public sealed class Debugfs : KernfsFs
 {
     private Debugfs(Machine machine) : base(machine, "debugfs")
     {
+        HwpoisonInject.Register(this);
     }
 
     internal static Debugfs Mount(Machine machine)

@@ -44,7 +44,7 @@ internal sealed class ShmemAops(Machine machine) : AddressSpaceOperations
     {
         var inode = (ShmemInode)file.Inode;
         if (pos + (long)copied > inode.Size) inode.Size = pos + (long)copied;
-        inode.MarkDirty(folio);
+        ShmemInode.MarkDirty(folio);
         return (long)copied;
     }
 
@@ -54,6 +54,6 @@ internal sealed class ShmemAops(Machine machine) : AddressSpaceOperations
     /// punched. Before 5.17 shmem_aops used generic_error_remove_page: the folio is truncated and the data is silently
     /// replaced by a hole (zeros).
     /// </summary>
-    public override int ErrorRemoveFolio(AddressSpace mapping, Folio folio) =>
-        machine.Profile.ShmemKeepsHwpoisonFolio ? 0 : base.ErrorRemoveFolio(mapping, folio);
+    public override int? ErrorRemoveFolio(AddressSpace mapping, Folio folio) =>
+        machine.Profile.ShmemKeepsHwpoisonFolio ? 0 : GenericErrorRemoveFolio(mapping, folio, regularFile: true);
 }

@@ -37,12 +37,8 @@ public sealed class ShmemInode : Inode
         return f;
     }
 
-    /// <summary>folio_mark_dirty on a shmem folio: the folio and its page carry PG_dirty (what memory_failure's kill decision reads).</summary>
-    internal void MarkDirty(Folio folio)
-    {
-        folio.MarkDirty();
-        Sb.Machine.Phys.Frame(folio.Pfn).Flags |= PageFlags.PG_dirty;
-    }
+    /// <summary>folio_mark_dirty on a shmem folio (memory_failure's kill decision and me_pagecache_dirty read it).</summary>
+    internal static void MarkDirty(Folio folio) => folio.MarkDirty();
 
     /// <summary>PageHWPoison of the folio's page.</summary>
     internal bool IsHwPoison(Folio folio) => Sb.Machine.Phys.Frame(folio.Pfn).IsHwPoison;

@@ -43,7 +43,7 @@ internal sealed class ShmemVmOps(ShmemInode inode) : IVmOperations
             pfn = (ulong)p;
             return VmFault.VM_FAULT_NOPAGE;
         }
-        if (write) inode.MarkDirty(folio);
+        if (write) ShmemInode.MarkDirty(folio);
         pfn = folio.Pfn;
         return VmFault.VM_FAULT_NOPAGE;
     }
