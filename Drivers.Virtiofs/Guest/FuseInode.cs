@@ -35,6 +35,9 @@ public sealed class FuseInode : Inode
     /// <summary>The server's FUSE_ATTR_DAX flag from the latest attributes.</summary>
     public bool AttrDax { get; internal set; }
 
+    /// <summary>Open files of this inode (struct file references; the last close may evict an unlinked inode).</summary>
+    public int OpenCount { get; internal set; }
+
     /// <summary>I_DONTCACHE set because the per-file DAX flag changed (fuse_dax_dontcache).</summary>
     public bool DontCache { get; internal set; }
 

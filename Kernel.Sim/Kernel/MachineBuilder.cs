@@ -188,6 +188,7 @@ public sealed class MachineBuilder
         Services.TryAddSingleton(sp => Sysfs.Mount(sp.GetRequiredService<Machine>(), sp.GetServices<ISysfsContributor>()));
         Services.TryAddSingleton(sp => Procfs.Mount(sp.GetRequiredService<Machine>()));
         Services.TryAddSingleton(sp => Debugfs.Mount(sp.GetRequiredService<Machine>()));
+        Services.TryAddSingleton(sp => new ShmMount(sp.GetRequiredService<Machine>()));
         Services.TryAddSingleton<Machine>();
         var sp = Services.BuildServiceProvider();
         foreach (var d in prebuilt) Services.Remove(d); // the provider keeps its own copy of the descriptors

@@ -162,7 +162,7 @@ public sealed partial class MmStruct
                 var baseVa = addr & ~(size - 1);
                 var basePfn = pfn & ~((size >> PageDefs.PAGE_SHIFT) - 1);
                 for (var i = 0UL; i < size >> PageDefs.PAGE_SHIFT; i++)
-                    InstallPte(baseVa + (i << PageDefs.PAGE_SHIFT), basePfn + i, write && vma.MayWrite, shift);
+                    InstallPte(baseVa + (i << PageDefs.PAGE_SHIFT), basePfn + i, write && vma.MayWrite, shift); // vmf_insert_pfn_pmd(write): a read maps read-only (write-notify)
             }
             else
             {

@@ -201,6 +201,14 @@ public sealed record KernelProfile
 
     [KernelSwitch("5.8+", "syncfs(2) also reports the superblock's writeback error once per file (735e4ae5ba28 'vfs: track per-sb writeback errors and report them to syncfs'); before, only sync_filesystem's result (DX9)")]
     public bool SyncfsReportsWbErr { get; init; }
+    [KernelSwitch("5.17+", "shmem keeps a poisoned folio in the page cache (shmem_error_remove_folio): read/write -EIO, fault SIGBUS BUS_MCEERR_AR until truncated (a7605426666 'mm: shmem: don't truncate page if memory failure happens', SH2); before, generic_error_remove_page truncates it and the data reads back as zeros")]
+    public bool ShmemKeepsHwpoisonFolio { get; init; }
+
+    [KernelSwitch("5.1+", "F_SEAL_FUTURE_WRITE exists (ab3948f58ff8 'mm/memfd: add an F_SEAL_FUTURE_WRITE seal to memfd', SH7); before, F_ADD_SEALS with it is -EINVAL")]
+    public bool SealFutureWrite { get; init; }
+
+    [KernelSwitch("6.3+", "memfd_create accepts MFD_NOEXEC_SEAL and MFD_EXEC and F_SEAL_EXEC exists (105ff5339f49 'mm/memfd: add MFD_NOEXEC_SEAL and MFD_EXEC', SH6); before, both flags are unknown: -EINVAL")]
+    public bool MemfdExecFlags { get; init; }
 
     /// <summary>The profile of a release, with every switch set as that release behaves.</summary>
     public static KernelProfile ForVersion(KernelVersion v) => new()
@@ -265,6 +273,9 @@ public sealed record KernelProfile
         FibmapViaBmap = v >= V(5, 5),
         SyncfsReportsWbErr = v >= V(5, 8),
         DaxInsertMappingTrace = v <= V(5, 12),
+        ShmemKeepsHwpoisonFolio = v >= V(5, 17),
+        SealFutureWrite = v >= V(5, 1),
+        MemfdExecFlags = v >= V(6, 3),
     };
 
     /// <summary>The profile of a release given as text ("6.12").</summary>

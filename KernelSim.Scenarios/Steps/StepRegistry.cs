@@ -67,6 +67,7 @@ internal sealed class StepRegistry
         VfsSteps.Register(r);
         PmemSteps.Register(r);
         VirtioFsSteps.Register(r);
+        ShmemSteps.Register(r);
         return r;
     }
 }

@@ -140,6 +140,12 @@ internal static class ScenarioKeys
         new KeyTable("host-truncate", "share", Req("file"), Req("size")),
         new KeyTable("host-extend", "share", Req("file"), Req("size")),
         new KeyTable("host-write", "share", Req("file"), "offset", Req("len"), "fill"),
+        // tmpfs and memfd (ShmemSteps)
+        new KeyTable("mount-tmpfs", Req("mount")),
+        new KeyTable("memfd-create", "actor", "name", K("flags", Flags), Req("as")),
+        new KeyTable("fcntl", "actor", Req("fd"), Req("cmd"), K("arg", Flags)),
+        new KeyTable("unlink", "actor", Req("path")),
+        new KeyTable("memory-failure-file", Req("path"), "page"),
     }.ToDictionary(t => t.Name, StringComparer.Ordinal);
 
     /// <summary>Every key of a step item: a step name of <see cref="StepRegistry.Default"/> or a key of <see cref="StepItem"/>.</summary>
