@@ -161,10 +161,10 @@ public sealed record KernelProfile
     [KernelSwitch("6.5+", "__pmem_direct_access returns -EHWPOISON; DAX faults give VM_FAULT_HWPOISON (E5)")]
     public bool PmemDirectAccessEhwpoison { get; init; }
 
-    [KernelSwitch("5.17+ (≈)", "device-dax pages are compound per alignment: only the head gets page->index and memory_failure signals for the head, i.e. the start of the mapping block; before, every page is indexed and the poisoned page itself is named (DX7)")]
+    [KernelSwitch("5.17+ (≈)", "device-dax pages are compound per alignment: only the head gets page->index and memory_failure signals for the head, i.e. the start of the mapping block; before, every page is indexed and the poisoned page itself is named (DD7)")]
     public bool DevDaxCompoundHead { get; init; }
 
-    [KernelSwitch("5.17–6.11 (≈, b9b5777f09be until 7fcbd9785d4c)", "dax_set_mapping indexes the head from ALIGN(address, fault size) — the next block for an unaligned fault address — instead of ALIGN_DOWN (DX7)")]
+    [KernelSwitch("5.17–6.11 (≈, b9b5777f09be until 7fcbd9785d4c)", "dax_set_mapping indexes the head from ALIGN(address, fault size) — the next block for an unaligned fault address — instead of ALIGN_DOWN (DD7)")]
     public bool DevDaxPgoffAlignUp { get; init; }
 
     [KernelSwitch("5.15–5.19", "dax_iomap_rw loops forever (iomap WARNING) on a zero-length request: ca289e0b95af until 17d9c15c9b9e 'fsdax: Fix infinite loop in dax_iomap_rw()' (virtio-fs S11; 5.15.y fixed Sept 2022)")]
