@@ -16,9 +16,9 @@ public readonly record struct NdctlResult(int Rc, string Stdout, string Stderr);
 /// over the NVDIMM bus of a machine. Block numbers are 512-byte units relative to the namespace data area (fsdax)
 /// or the namespace base (raw, where data_offset is 0). Each command runs as kernel work through
 /// <see cref="Machine.Run{T}(Func{T})"/>, so deferred work (notifications, ARS completion) runs per
-/// <see cref="WorkQueue.Timing"/>. Methods return 0 or -errno; <see cref="Run"/> parses a command line.
+/// <see cref="WorkQueue.Timing"/>. Methods return 0 or -errno; <see cref="Run(string)"/> parses a command line.
 /// </summary>
-public sealed class Ndctl(Machine machine)
+public sealed partial class Ndctl(Machine machine)
 {
     private NvdimmBus? Bus => machine.NvdimmBus();
 

@@ -21,6 +21,12 @@ public sealed class NfitFirmware(Machine machine)
     /// <summary>clear_err_unit returned by ARS_CAP (must be a power of two for the kernel to clear anything).</summary>
     public uint ClearErrUnit { get; set; } = 256;
 
+    /// <summary>
+    /// Whether the ARS DSMs (ARS_CAP, ARS_START, ARS_STATUS, CLEAR_ERROR) are implemented; QEMU's NFIT has none, so
+    /// acpi_nfit_ctl answers −ENOTTY and nvdimm_clear_poison fails.
+    /// </summary>
+    public bool SupportsArs { get; set; } = true;
+
     /// <summary>Whether the ARS error-inject DSMs (INJECT_SET/CLEAR/GET) are implemented.</summary>
     public bool SupportsInject { get; set; } = true;
 
@@ -30,9 +36,11 @@ public sealed class NfitFirmware(Machine machine)
     /// <summary>Raised for ARS_INJECT_SET with the NOTIFY option: the NFIT_NOTIFY_UC_MEMORY_ERROR (0x81) event.</summary>
     public event Action? UcMemoryErrorNotify;
 
-    /// <summary>ND_CMD_ARS_CAP: 0 and the clear-error unit.</summary>
+    /// <summary>ND_CMD_ARS_CAP: 0 and the clear-error unit; −ENOTTY without ARS (acpi_nfit_ctl: not in the command mask).</summary>
     public int ArsCap(ulong spa, ulong len, out uint clearErrUnit)
     {
+        clearErrUnit = 0;
+        if (!SupportsArs) return -Errno.ENOTTY;
         clearErrUnit = ClearErrUnit;
         return 0;
     }
@@ -41,6 +49,7 @@ public sealed class NfitFirmware(Machine machine)
     public int ClearError(ulong spa, ulong len, out ulong cleared)
     {
         cleared = 0;
+        if (!SupportsArs) return -Errno.ENOTTY;
         var mask = (ulong)ClearErrUnit - 1;
         if (ClearErrUnit == 0 || ((spa | len) & mask) != 0) return -Errno.EINVAL;
         _injected.Forget(spa, len);

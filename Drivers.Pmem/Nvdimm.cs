@@ -13,45 +13,113 @@ namespace KernelSim.Drivers.Pmem;
 public static class Nvdimm
 {
     /// <summary>
-    /// Probe persistent memory described by <paramref name="options"/> (a 64 MiB fsdax namespace when none is
-    /// listed), adding each namespace's disk to <paramref name="genhd"/>. Throws <see cref="ArgumentException"/> for a
-    /// layout that cannot exist (setup error).
+    /// Probe persistent memory described by <paramref name="options"/> (a 64 MiB fsdax namespace when none is listed):
+    /// the bus (ndbus0, /dev/ndctl0), the DIMMs (nmemN, /dev/nmemN), one region per region spec at the next 16 MiB
+    /// boundary, the labels of labelled platforms, and the info blocks of fsdax/devdax namespaces (as an earlier boot
+    /// wrote them); then the nd drivers bind (nd_region_probe → namespaces → nd_pmem) and each disk is added to
+    /// <paramref name="genhd"/>. On QEMU and e820 each namespace spec becomes its own region with one label-less
+    /// namespace. Throws <see cref="ArgumentException"/> for a layout that cannot exist (setup error).
     /// </summary>
     internal static NvdimmBus Probe(Machine machine, Genhd genhd, PmemOptions options)
     {
         ArgumentNullException.ThrowIfNull(machine);
-        if (options.Namespaces.Count == 0) options.Namespaces.Add(new PmemNamespaceSpec(64UL << 20));
-        ulong sum = 0;
-        foreach (var ns in options.Namespaces)
-        {
-            if (ns.Size == 0 || ns.Size % ns.Align != 0 && ns.Mode == NamespaceMode.Fsdax || ns.Size % Mm.PageDefs.PAGE_SIZE != 0)
-                throw new ArgumentException($"namespace size {ns.Size} must be a non-zero multiple of the page size (and of {ns.Align} for fsdax)");
-            if (ns.SectorSize is not (512 or 4096)) throw new ArgumentException("sector size must be 512 or 4096");
-            sum += ns.Size;
-        }
-        var regionSize = Math.Max(options.RegionSize, sum);
-        if (regionSize % Mm.PageDefs.PAGE_SIZE != 0 || options.RegionBase % Mm.PageDefs.PAGE_SIZE != 0)
-            throw new ArgumentException("region base and size must be page aligned");
-        var bus = new NvdimmBus(machine, options) { HwErrorScrub = options.HwErrorScrub };
-        var region = bus.AddRegion(options.RegionBase, regionSize);
+        var regions = RegionSpecs(options);
         var zeroPage = machine.Kmalloc(Mm.PageDefs.PAGE_SIZE) ?? throw new InvalidOperationException("out of memory for ZERO_PAGE");
         var zeroPfn = machine.KernelMap.Pa(zeroPage)!.Value.Pfn;
-        var phys = region.Start;
-        for (var i = 0; i < options.Namespaces.Count; i++)
+        var bus = new NvdimmBus(machine, options, genhd, zeroPfn) { HwErrorScrub = options.HwErrorScrub };
+        if (options.RegionBase % Mm.PageDefs.PAGE_SIZE != 0) throw new ArgumentException("region base must be page aligned");
+        var labelled = options.Platform == NvdimmPlatform.NfitTest;
+        var at = options.RegionBase;
+        var pre = new List<(NdRegion R, ulong Start, PmemNamespaceSpec Spec, byte[] Uuid)>();
+        foreach (var rs in regions)
         {
-            var spec = options.Namespaces[i];
-            var dataOffset = spec.Mode == NamespaceMode.Fsdax ? FsdaxDataOffset(phys, spec.Size, spec.Align) : 0;
-            if (dataOffset >= spec.Size) throw new ArgumentException($"namespace of {spec.Size} bytes is too small for its {dataOffset}-byte info block and memmap");
-            var nsName = $"namespace{region.Id}.{i}";
-            var diskName = i == 0 ? $"pmem{region.Id}" : $"pmem{region.Id}.{i}";
-            var dev = new PmemDevice(machine, region, nsName, diskName, phys, spec.Size, spec.Mode, dataOffset, spec.SectorSize, zeroPfn);
-            region._namespaces.Add(dev);
-            var r = genhd.AddDisk(dev.Disk);
-            if (r < 0) throw new InvalidOperationException($"add_disk {diskName}: {Uapi.Errno.Describe(r)}");
-            phys += spec.Size;
+            ulong sum = 0;
+            foreach (var ns in rs.Namespaces)
+            {
+                if (ns.Size == 0 || ns.Size % ns.Align != 0 && ns.Mode is NamespaceMode.Fsdax or NamespaceMode.Devdax || ns.Size % Mm.PageDefs.PAGE_SIZE != 0)
+                    throw new ArgumentException($"namespace size {ns.Size} must be a non-zero multiple of the page size (and of {ns.Align} for fsdax)");
+                if (ns.SectorSize is not (512 or 4096)) throw new ArgumentException("sector size must be 512 or 4096");
+                if (ns.Mode == NamespaceMode.Sector) throw new ArgumentException("sector mode needs the BTT driver, which is not available");
+                if (!NvdimmBus.SupportedAlignments.Contains(ns.Align)) throw new ArgumentException($"align {ns.Align} is not 4K, 2M or 1G");
+                sum += ns.Size;
+            }
+            var size = Math.Max(rs.Size, sum);
+            if (size == 0 || size % Mm.PageDefs.PAGE_SIZE != 0) throw new ArgumentException("region size must be a non-zero page multiple");
+            var ways = options.Platform == NvdimmPlatform.E820 ? 0 : Math.Max(1, rs.Dimms);
+            if (ways > 0 && size % ((ulong)ways * Mm.PageDefs.PAGE_SIZE) != 0) throw new ArgumentException("region size must divide among its DIMMs in pages");
+            var maps = new List<NdMapping>();
+            for (var w = 0; w < ways; w++)
+            {
+                var id = bus.Dimms.Count;
+                var dimm = bus.AddDimm(handle: (uint)(id & 1) | (uint)((id >> 1) << 4) | (uint)(bus.Regions.Count << 8), physId: (ushort)id, serial: 0x5a5a0000u + (uint)id);
+                if (options.Platform == NvdimmPlatform.NfitTest) dimm.Smart = new NdIntelSmart();
+                maps.Add(new NdMapping(dimm, 0, size / (ulong)ways, w));
+            }
+            var region = bus.AddRegion(at, size, maps, labelled);
+            foreach (var m in maps) m.Dimm.Regions.Add(region);
+            var nsStart = at;
+            for (var i = 0; i < rs.Namespaces.Count; i++)
+            {
+                var spec = rs.Namespaces[i];
+                var uuid = (spec.Uuid ?? DefaultUuid(region.Id, i)).ToByteArray(true);
+                if (labelled) region.Labels.Add(new NdLabel(uuid, spec.AltName, nsStart - at, spec.Size, spec.SectorSize));
+                pre.Add((region, nsStart, spec, labelled ? uuid : new byte[16]));
+                nsStart += spec.Size;
+            }
+            at = (at + size + (16UL << 20) - 1) / (16UL << 20) * (16UL << 20);
         }
-        region.NotifyRevalidatePoison();
+        foreach (var (r, start, spec, uuid) in pre) WriteBootInfoBlock(machine, r, start, spec, uuid);
+        // Boot-time probing is not part of a trace session (ftrace is started after boot).
+        var tracing = machine.Tracer.Enabled;
+        machine.Tracer.Enabled = false;
+        bus.Register(bus.Device);
+        foreach (var d in bus.Dimms) bus.Register(d);
+        foreach (var r in bus.Regions) bus.Register(r);
+        machine.Tracer.Enabled = tracing;
         return bus;
+    }
+
+    /// <summary>The regions to build: <see cref="PmemOptions.Regions"/>, or one from the flat namespace list (one per namespace on label-less platforms).</summary>
+    private static List<PmemRegionSpec> RegionSpecs(PmemOptions options)
+    {
+        if (options.Regions.Count > 0)
+        {
+            foreach (var r in options.Regions) if (r.Namespaces.Count == 0 && r.Size == 0) r.Namespaces.Add(new PmemNamespaceSpec(64UL << 20));
+            return [.. options.Regions];
+        }
+        if (options.Namespaces.Count == 0) options.Namespaces.Add(new PmemNamespaceSpec(64UL << 20));
+        if (options.Platform == NvdimmPlatform.NfitTest) return [new PmemRegionSpec(options.RegionSize) { Namespaces = [.. options.Namespaces] }];
+        return [.. options.Namespaces.Select((ns, i) => new PmemRegionSpec(i == 0 ? Math.Max(options.RegionSize, ns.Size) : ns.Size) { Namespaces = [ns] })];
+    }
+
+    /// <summary>A fixed uuid per region and namespace index (what an earlier ndctl create-namespace chose).</summary>
+    public static Guid DefaultUuid(int region, int index) => new($"{region:x8}-0000-4000-8000-{index:x12}");
+
+    /// <summary>The info block an earlier boot's nd_pfn_init left for an fsdax or devdax namespace (same layout and checksum).</summary>
+    private static void WriteBootInfoBlock(Machine machine, NdRegion r, ulong start, PmemNamespaceSpec spec, byte[] parentUuid)
+    {
+        if (spec.Mode is not (NamespaceMode.Fsdax or NamespaceMode.Devdax)) return;
+        var mode = spec.MemmapOnDevice ? NdPfnMode.PFN_MODE_PMEM : NdPfnMode.PFN_MODE_RAM;
+        var align = Math.Max(spec.Align, NvdimmBus.MemremapCompatAlign);
+        var endTrunc = start + spec.Size - (start + spec.Size) / align * align;
+        var npfns = (spec.Size - NvdimmBus.InfoBlockReserve) >> Mm.PageDefs.PAGE_SHIFT;
+        var offset = mode == NdPfnMode.PFN_MODE_PMEM
+            ? (start + NvdimmBus.InfoBlockReserve + 64 * npfns + align - 1) / align * align - start
+            : (start + NvdimmBus.InfoBlockReserve + align - 1) / align * align - start;
+        if (offset >= spec.Size - endTrunc) throw new ArgumentException($"namespace of {spec.Size} bytes is too small for its {offset}-byte info block and memmap");
+        var sb = new PfnSb
+        {
+            Signature = spec.Mode == NamespaceMode.Devdax ? PfnSb.DAX_SIG : PfnSb.PFN_SIG,
+            Mode = mode,
+            DataOff = offset,
+            Npfns = (spec.Size - offset - endTrunc) >> Mm.PageDefs.PAGE_SHIFT,
+            Uuid = DefaultUuid(r.Id, 0x100 + (int)((start - r.Start) >> 20)).ToByteArray(true),
+            ParentUuid = parentUuid,
+            EndTrunc = (uint)endTrunc,
+            Align = (uint)spec.Align,
+        };
+        sb.Seal();
+        machine.Phys.PokeBytes(new Mm.PhysAddr(start + PfnSb.Offset), sb.ToBytes());
     }
 
     /// <summary>
@@ -67,7 +135,7 @@ public static class Nvdimm
         return (end + align - 1) / align * align - start;
     }
 
-    /// <summary>The pmem device named "pmem0", "/dev/pmem0" or "namespace0.0" on the machine's NVDIMM bus, or null.</summary>
+    /// <summary>The attached pmem device named "pmem0", "/dev/pmem0" or "namespace0.0" on the machine's NVDIMM bus, or null.</summary>
     public static PmemDevice? Find(Machine machine, string name)
     {
         ArgumentNullException.ThrowIfNull(machine);
@@ -101,6 +169,8 @@ public static class PmemBuilderExtensions
         var options = new PmemOptions();
         configure?.Invoke(options);
         builder.Services.AddSingleton(sp => Nvdimm.Probe(sp.GetRequiredService<Machine>(), sp.GetRequiredService<Genhd>(), options));
+        builder.Services.AddSingleton<Fs.Kernfs.ISysfsContributor>(sp => new NdSysfs(sp.GetRequiredService<NvdimmBus>()));
+        builder.Services.AddSingleton(sp => new DaxBus(sp.GetRequiredService<Machine>()));
         return builder.OnBoot(m => m.Services.GetRequiredService<NvdimmBus>());
     }
 

@@ -1,3 +1,4 @@
+using KernelSim.Block;
 using KernelSim.Arch.X86;
 using KernelSim.Kernel;
 using KernelSim.Uapi;
@@ -11,21 +12,35 @@ namespace KernelSim.Drivers.Pmem;
 /// machine-check decode-chain notifier (nfit_handle_mce). A legacy e820 bus has no firmware (<see cref="Firmware"/>
 /// null): clearing pretends to succeed and ARS / injection are not supported.
 /// </summary>
-public sealed class NvdimmBus
+public sealed partial class NvdimmBus
 {
     private readonly List<NdRegion> _regions = [];
 
-    internal NvdimmBus(Machine machine, PmemOptions options)
+    internal NvdimmBus(Machine machine, PmemOptions options, Genhd genhd, ulong zeroPfn)
     {
         Machine = machine;
         Options = options;
-        if (!options.LegacyE820)
+        Genhd = genhd;
+        ZeroPfn = zeroPfn;
+        Device = new NdBusDevice(0);
+        if (options.Platform != NvdimmPlatform.E820)
         {
-            Firmware = new NfitFirmware(machine) { ClearErrUnit = options.ClearErrUnit };
+            var test = options.Platform == NvdimmPlatform.NfitTest;
+            Firmware = new NfitFirmware(machine) { ClearErrUnit = options.ClearErrUnit, SupportsArs = test, SupportsInject = test };
             Firmware.UcMemoryErrorNotify += UcErrorNotify;
             machine.Mce.DecodeChain += NfitHandleMce;
         }
     }
+
+    /// <summary>The platform kind.</summary>
+    public NvdimmPlatform Platform => Options.Platform;
+
+    /// <summary>The bus device ndbus0.</summary>
+    public NdBusDevice Device { get; }
+
+    internal Genhd Genhd { get; }
+
+    internal ulong ZeroPfn { get; }
 
     /// <summary>The machine.</summary>
     public Machine Machine { get; }
@@ -51,9 +66,9 @@ public sealed class NvdimmBus
     /// <summary>acpi_desc-&gt;scrub_mode == HW_ERROR_SCRUB_ON.</summary>
     public bool HwErrorScrub { get; set; }
 
-    internal NdRegion AddRegion(ulong start, ulong size)
+    internal NdRegion AddRegion(ulong start, ulong size, IReadOnlyList<NdMapping> mappings, bool labelled)
     {
-        var r = new NdRegion(this, _regions.Count, start, size);
+        var r = new NdRegion(this, _regions.Count, start, size, mappings, labelled);
         _regions.Add(r);
         return r;
     }
@@ -108,7 +123,7 @@ public sealed class NvdimmBus
     public int ArsStart()
     {
         using var _ = Machine.Tracer.Fn("acpi_nfit_ars_rescan", "nfit");
-        if (Firmware == null) return -Errno.EOPNOTSUPP;
+        if (Firmware == null || !Firmware.SupportsArs) return -Errno.EOPNOTSUPP;
         if (ArsInProgress) return -Errno.EBUSY;
         ArsInProgress = true;
         Machine.WorkQueue.Schedule("acpi_nfit_scrub(ars_complete)", ArsComplete);

@@ -20,8 +20,9 @@ public sealed class PmemDevice : IBlockDeviceOps, IDaxOperations, IDevPagemap
     private readonly ulong _zeroPagePfn;
 
     internal PmemDevice(Machine machine, NdRegion region, string nsName, string diskName, ulong physAddr, ulong size,
-        NamespaceMode mode, ulong dataOffset, uint sectorSize, ulong zeroPagePfn)
+        NamespaceMode mode, ulong dataOffset, uint sectorSize, ulong zeroPagePfn, ulong pfnPad = 0)
     {
+        PfnPad = pfnPad;
         _m = machine;
         Region = region;
         NamespaceName = nsName;
@@ -30,10 +31,10 @@ public sealed class PmemDevice : IBlockDeviceOps, IDaxOperations, IDevPagemap
         Mode = mode;
         DataOffset = dataOffset;
         _zeroPagePfn = zeroPagePfn;
-        var legacy = region.Bus.Firmware == null;
+        var legacy = region.Bus.Platform == NvdimmPlatform.E820;
         var hasPages = mode == NamespaceMode.Fsdax || legacy; // pmem_should_map_pages: only ND_REGION_PAGEMAP (e820) raw namespaces
 
-        Range = machine.Phys.Register(new PhysAddr(physAddr), size, MemoryKind.Pmem, nsName);
+        Range = region.MapRange(physAddr, size, nsName);
         if (hasPages)
         {
             // devm_memremap_pages: ZONE_DEVICE pages in the linear map.
@@ -69,6 +70,12 @@ public sealed class PmemDevice : IBlockDeviceOps, IDaxOperations, IDevPagemap
     /// <summary>The region.</summary>
     public NdRegion Region { get; }
 
+    /// <summary>The namespace device (ndns).</summary>
+    public NdNamespace? Namespace { get; internal init; }
+
+    /// <summary>The pfn device the disk was attached through (fsdax), or null for a raw namespace.</summary>
+    public NdClaim? Claim { get; internal init; }
+
     /// <summary>"namespace0.0".</summary>
     public string NamespaceName { get; }
 
@@ -78,8 +85,8 @@ public sealed class PmemDevice : IBlockDeviceOps, IDaxOperations, IDevPagemap
     /// <summary>pmem-&gt;size: the namespace size.</summary>
     public ulong Size { get; }
 
-    /// <summary>pmem-&gt;pfn_pad (0: namespaces are section aligned here).</summary>
-    public ulong PfnPad => 0;
+    /// <summary>pmem-&gt;pfn_pad: start_pad + end_trunc of the info block (0 for raw).</summary>
+    public ulong PfnPad { get; }
 
     /// <summary>raw or fsdax.</summary>
     public NamespaceMode Mode { get; }
@@ -402,6 +409,18 @@ public sealed class PmemDevice : IBlockDeviceOps, IDaxOperations, IDevPagemap
     {
         using var _ = _m.Tracer.Fn("pmem_revalidate_poison", "pmem");
         Region.Bus.Badrange.Populate(Bb, BbRangeStart, PhysAddr + Size - 1);
+    }
+
+    /// <summary>
+    /// The teardown of pmem_attach_disk's devm actions when the driver is unbound (pmem_release_disk, kill_dax,
+    /// devm_memunmap_pages): the disk and its /dev node go, the dax device dies, the range returns to the region.
+    /// </summary>
+    internal void Detach(Genhd genhd)
+    {
+        genhd.DelGendisk(Disk);
+        DaxDev?.Kill();
+        Region._namespaces.Remove(this);
+        Region.UnmapRange(Range);
     }
 
     /// <inheritdoc/>

@@ -149,7 +149,7 @@ public sealed partial class Process
         if (addr + plen < addr) return -Errno.EINVAL;
         if (plen == 0) return 0;
         if (advice == Mman.MADV_HWPOISON) return MadviseInjectError(addr, addr + len);
-        if (advice == Mman.MADV_SOFT_OFFLINE) return CapSysAdmin ? -Errno.EIO : -Errno.EPERM;
+        if (advice == Mman.MADV_SOFT_OFFLINE) return MadviseSoftOffline(addr, addr + len);
         var end = addr + plen;
         var result = 0L;
         for (var a = addr; a < end;)

@@ -37,7 +37,8 @@ public sealed partial class MmStruct
         long r;
         if (file != null)
         {
-            r = file.GetUnmappedArea(this, addr, len, pgoff, flags) ?? MmGetUnmappedArea(addr, len, flags);
+            var f = file.GetUnmappedArea(this, addr, len, pgoff, flags);
+            r = f is not { } v ? MmGetUnmappedArea(addr, len, flags) : v == 0 ? -Errno.ENOMEM : (long)v;
         }
         else if (!anonShared && AnonAligns(addr, len))
         {

@@ -117,6 +117,13 @@ public sealed partial class MmStruct
         return true;
     }
 
+    /// <summary>
+    /// The page-table level mapping va: 30 for a PUD, 21 for a PMD, 12 for a PTE, 0 when nothing present maps it (the
+    /// walk of dev_pagemap_mapping_shift, mm/memory-failure.c).
+    /// </summary>
+    public int MappingShift(ulong va) =>
+        _ptes.TryGetValue(va >> PageDefs.PAGE_SHIFT, out var p) && p.Present ? p.Shift : 0;
+
     /// <summary>The mapping shift of the entry at va (12 or 21), 0 if none.</summary>
     internal int ShiftAt(ulong va) => _ptes.TryGetValue(va >> PageDefs.PAGE_SHIFT, out var p) ? p.Shift : 0;
 
@@ -156,7 +163,7 @@ public sealed partial class MmStruct
                 var baseVa = addr & ~(size - 1);
                 var basePfn = pfn & ~((size >> PageDefs.PAGE_SHIFT) - 1);
                 for (var i = 0UL; i < size >> PageDefs.PAGE_SHIFT; i++)
-                    InstallPte(baseVa + (i << PageDefs.PAGE_SHIFT), basePfn + i, vma.MayWrite && (write || vma.Shared), shift);
+                    InstallPte(baseVa + (i << PageDefs.PAGE_SHIFT), basePfn + i, write && vma.MayWrite, shift); // vmf_insert_pfn_pmd(write): a read maps read-only (write-notify)
             }
             else
             {
@@ -212,6 +219,26 @@ public sealed partial class MmStruct
         }
         return (n, huge);
     }
+
+    /// <summary>
+    /// page_vma_mkclean_one / pfn_mkclean_range for the entry at <paramref name="pageVa"/> (mm/rmap.c): write-protect it
+    /// and clear its dirty bit, so the next store faults (dax_entry_mkclean during DAX writeback; page_mkclean_one of
+    /// mm/rmap.c for page-cache writeback). Returns true when the
+    /// entry was writable or dirty.
+    /// </summary>
+    public bool MkcleanPte(ulong pageVa)
+    {
+        var vpn = pageVa >> PageDefs.PAGE_SHIFT;
+        if (!_ptes.TryGetValue(vpn, out var pte) || !pte.Present) return false;
+        var was = pte.Writable || pte.Dirty;
+        pte.Writable = false;
+        pte.Dirty = false;
+        _ptes[vpn] = pte;
+        return was;
+    }
+
+    /// <summary>True when the entry at <paramref name="pageVa"/> is present and writable (for inspection).</summary>
+    internal bool IsWritable(ulong pageVa) => _ptes.TryGetValue(pageVa >> PageDefs.PAGE_SHIFT, out var p) && p.Present && p.Writable;
 
     internal void InstallPte(ulong pageVa, ulong pfn, bool writable, int shift)
     {
@@ -272,8 +299,8 @@ public sealed partial class MmStruct
 
     // ---- VMA management (mm/mmap.c, mm/vma.c) -------------------------------------------------
 
-    /// <summary>get_unmapped_area, top-down from <see cref="MmapBase"/>; 0 when nothing fits.</summary>
-    internal ulong GetUnmappedArea(ulong len)
+    /// <summary>mm-&gt;get_unmapped_area (arch_get_unmapped_area_topdown) from <see cref="MmapBase"/>; 0 when nothing fits.</summary>
+    public ulong GetUnmappedArea(ulong len)
     {
         var top = MmapBase;
         for (var i = _vmas.Count - 1; i >= -1; i--)

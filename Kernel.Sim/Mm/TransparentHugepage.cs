@@ -11,9 +11,9 @@ namespace KernelSim.Mm;
 /// formats ("[always] madvise never"), defaults (CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS, defrag madvise, shmem never) and
 /// write rules. The simulator has no anonymous huge pages, khugepaged or shmem THP: the files keep and show what is
 /// written, and smaps' THPeligible reads <see cref="Enabled"/>; nothing else is steered (docs/mm.md "Not modelled").
-/// A singleton of the machine's container.
+/// A singleton of the machine's container and an <see cref="ISysfsContributor"/>.
 /// </summary>
-public sealed class TransparentHugepage(KernelProfile profile)
+public sealed class TransparentHugepage(KernelProfile profile) : ISysfsContributor
 {
     private static readonly string[] EnabledWords = ["always", "madvise", "never"];
     private static readonly string[] DefragWords = ["always", "defer", "defer+madvise", "madvise", "never"];
@@ -49,8 +49,10 @@ public sealed class TransparentHugepage(KernelProfile profile)
 
     private readonly Dictionary<int, string> _perSize = [];
 
-    /// <summary>Build /sys/kernel/mm/transparent_hugepage in <paramref name="sysfs"/> (hugepage_init_sysfs).</summary>
-    public static void Register(Sysfs sysfs, TransparentHugepage thp)
+    /// <summary>hugepage_init_sysfs: build /sys/kernel/mm/transparent_hugepage when sysfs is mounted.</summary>
+    public void Populate(Sysfs sysfs) => Register(sysfs, this);
+
+    private static void Register(Sysfs sysfs, TransparentHugepage thp)
     {
         var d = sysfs.Root.Dir("kernel/mm/transparent_hugepage");
         d.Attr("enabled", 0x1a4, () => Bracket(EnabledWords, thp.Enabled), s => thp.Store(s, EnabledWords, v => thp.Enabled = v));

@@ -147,6 +147,17 @@ public sealed record KernelProfile
 
     [KernelSwitch("5.6+", "the files enabled and defrag in /sys/kernel/mm/transparent_hugepage compare the written word with sysfs_streq (f42f25526502 'mm, thp: fix defrag setting if newline is not used'); before, memcmp over min(len, count) bytes, so a prefix matches (MM11)")]
     public bool ThpSysfsStreq { get; init; }
+    [KernelSwitch("6.11+", "the sysctl vm.enable_soft_offline exists (Jiaqi Yan, 'mm/memory-failure: userspace controls soft-offlining pages'); 0 makes soft_offline_page return -EOPNOTSUPP (MF19)")]
+    public bool EnableSoftOfflineSysctl { get; init; }
+
+    [KernelSwitch("none (what-if)", "the sysctl vm.panic_on_unrecoverable_memory_failure (Breno Leitao, in the mm tree in 2026, in no release up to 7.1): an ignored reserved kernel page panics (MF20)")]
+    public bool PanicOnUnrecoverableMf { get; init; }
+
+    [KernelSwitch("6.1+", "hugetlbfs_error_remove_folio keeps a poisoned huge page in the page cache (8625147cafaa 'hugetlbfs: don't delete error page from pagecache'); before, it is removed and the file reads zeros there (MF22)")]
+    public bool HugetlbfsKeepsErrorPage { get; init; }
+
+    [KernelSwitch("6.6+ (≈)", "hugetlbfs_read_iter returns the bytes before the first raw HWPoison subpage (38c1ddbde6c6 'hugetlbfs: improve read HWPOISON hugepage'); before, -EIO for the whole huge page (MF22)")]
+    public bool HugetlbfsReadPartialHwpoison { get; init; }
 
     // ---- lib/iov_iter.c ---------------------------------------------------------------------------
 
@@ -208,11 +219,54 @@ public sealed record KernelProfile
     [KernelSwitch("6.5+", "__pmem_direct_access returns -EHWPOISON; DAX faults give VM_FAULT_HWPOISON (E5)")]
     public bool PmemDirectAccessEhwpoison { get; init; }
 
+    [KernelSwitch("5.17+ (≈)", "device-dax pages are compound per alignment: only the head gets page->index and memory_failure signals for the head, i.e. the start of the mapping block; before, every page is indexed and the poisoned page itself is named (DD7)")]
+    public bool DevDaxCompoundHead { get; init; }
+
+    [KernelSwitch("5.17–6.11 (≈, b9b5777f09be until 7fcbd9785d4c)", "dax_set_mapping indexes the head from ALIGN(address, fault size) — the next block for an unaligned fault address — instead of ALIGN_DOWN (DD7)")]
+    public bool DevDaxPgoffAlignUp { get; init; }
+
     [KernelSwitch("5.15–5.19", "dax_iomap_rw loops forever (iomap WARNING) on a zero-length request: ca289e0b95af until 17d9c15c9b9e 'fsdax: Fix infinite loop in dax_iomap_rw()' (virtio-fs S11; 5.15.y fixed Sept 2022)")]
     public bool DaxIomapRwZeroLengthLoops { get; init; }
 
     [KernelSwitch("5.17+ (≈)", "virtio-fs accepts dax=always, dax=never and dax=inode and negotiates FUSE_INIT_EXT / FUSE_HAS_INODE_DAX (per-inode DAX, protocol 7.36); before, only the 'dax' flag (virtio-fs VF5)")]
     public bool VirtioFsDaxModes { get; init; }
+
+    // ---- fs/stat.c, fs/ioctl.c, fs/sync.c: the VFS calls of the per-inode DAX tests -----------------------------
+
+    [KernelSwitch("5.8+", "vfs_getattr_nosec sets STATX_ATTR_DAX for an S_DAX inode (712b2698e4c0 'fs/stat: Define DAX statx attribute') (DX5)")]
+    public bool StatxAttrDax { get; init; }
+
+    [KernelSwitch("5.10+", "STATX_ATTR_DAX is 0x200000 (72d1249e2ffd 'uapi: fix statx attribute value overlap for DAX & MOUNT_ROOT'); in 5.8 and 5.9 it was 0x2000, the value of STATX_ATTR_MOUNT_ROOT (DX5)")]
+    public bool StatxAttrDaxOwnBit { get; init; }
+
+    /// <summary>The STATX_ATTR_DAX value of this release (0 before 5.8).</summary>
+    public ulong StatxAttrDaxValue => !StatxAttrDax ? 0 : StatxAttrDaxOwnBit ? 0x200000UL : 0x2000UL;
+
+    [KernelSwitch("5.13+ (≈, stable backports)", "vfs_getattr_nosec sets STATX_ATTR_AUTOMOUNT and STATX_ATTR_DAX in stx_attributes_mask (5afa7e8b70d6 'fs: fix reporting supported extra file attributes for statx()'); before, the bits could be set while the mask said 'unsupported' (DX5)")]
+    public bool StatxAttrMaskVfsBits { get; init; }
+
+    [KernelSwitch("5.8+", "vfs_statx reports STATX_MNT_ID (stx_mnt_id) and STATX_ATTR_MOUNT_ROOT (with its attributes_mask bit) (DX6)")]
+    public bool StatxMountId { get; init; }
+
+    [KernelSwitch("5.8+ (≈, XFS 5.8, ext4 5.9)", "dax=inode mount option, FS_XFLAG_DAX settable and inherited on create, S_DAX chosen when the inode is loaded and d_mark_dontcache after a change (DX1–DX4); before, dax=inode is an unknown option and FS_XFLAG_DAX is -EOPNOTSUPP")]
+    public bool DaxInodeMode { get; init; }
+
+    [KernelSwitch("5.5+ (≈)", "ioctl_fibmap checks CAP_SYS_RAWIO first, rejects a negative block (-EINVAL), returns bmap()'s error with 0 stored and -ERANGE past INT_MAX (Carlos Maiolino's fibmap series); before, a missing ->bmap is -EINVAL before the capability check and the result is stored as is (DX7)")]
+    public bool FibmapViaBmap { get; init; }
+
+    [KernelSwitch("≤5.12 (≈)", "fs/dax.c traces dax_insert_mapping and dax_pmd_insert_mapping when it maps a pfn; the dax_fault_actor rework (Shiyang Ruan, 5.13) dropped both calls (DX11)")]
+    public bool DaxInsertMappingTrace { get; init; }
+
+    [KernelSwitch("5.8+", "syncfs(2) also reports the superblock's writeback error once per file (735e4ae5ba28 'vfs: track per-sb writeback errors and report them to syncfs'); before, only sync_filesystem's result (DX9)")]
+    public bool SyncfsReportsWbErr { get; init; }
+    [KernelSwitch("5.17+", "shmem keeps a poisoned folio in the page cache (shmem_error_remove_folio): read/write -EIO, fault SIGBUS BUS_MCEERR_AR until truncated (a7605426666 'mm: shmem: don't truncate page if memory failure happens', SH2); before, generic_error_remove_page truncates it and the data reads back as zeros")]
+    public bool ShmemKeepsHwpoisonFolio { get; init; }
+
+    [KernelSwitch("5.1+", "F_SEAL_FUTURE_WRITE exists (ab3948f58ff8 'mm/memfd: add an F_SEAL_FUTURE_WRITE seal to memfd', SH7); before, F_ADD_SEALS with it is -EINVAL")]
+    public bool SealFutureWrite { get; init; }
+
+    [KernelSwitch("6.3+", "memfd_create accepts MFD_NOEXEC_SEAL and MFD_EXEC and F_SEAL_EXEC exists (105ff5339f49 'mm/memfd: add MFD_NOEXEC_SEAL and MFD_EXEC', SH6); before, both flags are unknown: -EINVAL")]
+    public bool MemfdExecFlags { get; init; }
 
     /// <summary>The profile of a release, with every switch set as that release behaves.</summary>
     public static KernelProfile ForVersion(KernelVersion v) => new()
@@ -259,6 +313,10 @@ public sealed record KernelProfile
         SmapsPssDirty = v >= V(6, 0),
         SmapsKsm = v >= V(6, 6),
         SmapsThpEligibleWidth8 = v >= V(6, 8),
+        EnableSoftOfflineSysctl = v >= V(6, 11),
+        PanicOnUnrecoverableMf = false,
+        HugetlbfsKeepsErrorPage = v >= V(6, 1),
+        HugetlbfsReadPartialHwpoison = v >= V(6, 6),
         KvecBvecMcNoAdvance = v.Between(V(4, 18), V(5, 13)),
         IovIterAdvanceSkipsEmpty = v >= V(5, 14),
         UbufIter = v >= V(6, 0),
@@ -280,8 +338,21 @@ public sealed record KernelProfile
         DaxDevFlags = v >= V(5, 17),
         DaxRecoveryWrite = v >= V(5, 19),
         PmemDirectAccessEhwpoison = v >= V(6, 5),
+        DevDaxCompoundHead = v >= V(5, 17),
+        DevDaxPgoffAlignUp = v.Between(V(5, 17), V(6, 11)),
         DaxIomapRwZeroLengthLoops = v.Between(V(5, 15), V(5, 19)),
         VirtioFsDaxModes = v >= V(5, 17),
+        StatxAttrDax = v >= V(5, 8),
+        StatxAttrDaxOwnBit = v >= V(5, 10),
+        StatxAttrMaskVfsBits = v >= V(5, 13),
+        StatxMountId = v >= V(5, 8),
+        DaxInodeMode = v >= V(5, 8),
+        FibmapViaBmap = v >= V(5, 5),
+        SyncfsReportsWbErr = v >= V(5, 8),
+        DaxInsertMappingTrace = v <= V(5, 12),
+        ShmemKeepsHwpoisonFolio = v >= V(5, 17),
+        SealFutureWrite = v >= V(5, 1),
+        MemfdExecFlags = v >= V(6, 3),
     };
 
     /// <summary>The profile of a release given as text ("6.12").</summary>

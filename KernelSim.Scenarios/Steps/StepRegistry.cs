@@ -65,8 +65,10 @@ internal sealed class StepRegistry
         KernelSteps.Register(r);
         FileSteps.Register(r);
         FsSteps.Register(r);
+        VfsSteps.Register(r);
         PmemSteps.Register(r);
         VirtioFsSteps.Register(r);
+        ShmemSteps.Register(r);
         return r;
     }
 }

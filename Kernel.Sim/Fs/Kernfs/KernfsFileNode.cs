@@ -49,7 +49,8 @@ public readonly record struct ShowResult(string? Text, int Error)
 /// A sysfs text attribute (fs/sysfs/file.c: sysfs_kf_seq_show / sysfs_kf_write over a seq_file). A read at position 0
 /// calls show and keeps its text for the reads that follow (seq_read_iter); text of a page or more is cut to
 /// PAGE_SIZE − 1 bytes as sysfs_kf_seq_show does. A write hands store the bytes (at most a page, kernfs_fop_write_iter)
-/// as Latin-1 text; a zero-length write returns 0 without calling it.
+/// as Latin-1 text up to the first NUL (the C string the kernel's store sees); a zero-length write returns 0 without
+/// calling it.
 /// </summary>
 public class KernfsAttribute(string name, int perm, Func<ShowResult>? show, Func<string, long>? store)
     : KernfsFileNode(name, perm)
@@ -82,6 +83,14 @@ public class KernfsAttribute(string name, int perm, Func<ShowResult>? show, Func
     }
 
     /// <inheritdoc/>
-    public override long Write(KernfsOpenFile of, long pos, ReadOnlySpan<byte> src) =>
-        src.Length == 0 ? 0 : store!(Encoding.Latin1.GetString(src));
+    public override long Write(KernfsOpenFile of, long pos, ReadOnlySpan<byte> src)
+    {
+        if (src.Length == 0) return 0;
+        // kernfs_fop_write_iter NUL-terminates the buffer and every store parses it as a C string, so bytes from the
+        // first NUL on (ndctl writes strlen + 1) are never seen; a store that took all the text consumed the write.
+        var nul = src.IndexOf((byte)0);
+        var text = Encoding.Latin1.GetString(nul >= 0 ? src[..nul] : src);
+        var r = store!(text);
+        return nul >= 0 && r == text.Length ? src.Length : r;
+    }
 }

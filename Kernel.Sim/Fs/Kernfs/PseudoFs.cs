@@ -13,13 +13,13 @@ public sealed class Sysfs : KernfsFs
     {
         foreach (var d in new[] { "block", "bus", "class", "dev/block", "dev/char", "devices", "firmware", "fs", "kernel/mm", "kernel/debug", "module", "power" })
             Root.Dir(d);
-        Mm.TransparentHugepage.Register(this, Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Mm.TransparentHugepage>(machine.Services));
     }
 
-    internal static Sysfs Mount(Machine machine)
+    internal static Sysfs Mount(Machine machine, IEnumerable<ISysfsContributor>? contributors = null)
     {
         var fs = new Sysfs(machine);
         machine.Vfs.Mount(fs, "/sys");
+        foreach (var c in contributors ?? []) c.Populate(fs);
         return fs;
     }
 }
@@ -41,6 +41,7 @@ public sealed class Procfs : KernfsFs
         Root.DynamicLookup = name => name == "self" ? Self() : int.TryParse(name, out var pid) && pid > 0 ? PidDir(pid) : null;
         Root.DynamicList = () => Machine.Scheduler.Processes.Where(p => p.Alive).Select(p => (KernfsNode)PidDir(p.Pid)!);
         ProcPid.Register(this);
+        ProcMm.Register(this);
     }
 
     internal static Procfs Mount(Machine machine)
@@ -83,6 +84,7 @@ public sealed class Debugfs : KernfsFs
 {
     private Debugfs(Machine machine) : base(machine, "debugfs")
     {
+        HwpoisonInject.Register(this);
     }
 
     internal static Debugfs Mount(Machine machine)

@@ -1,0 +1,290 @@
+using KernelSim.Kernel;
+using KernelSim.Mm;
+using KernelSim.Uapi;
+
+namespace KernelSim.Drivers.Pmem;
+
+/// <summary>
+/// The fsdax / devdax info block on the media (drivers/nvdimm/pfn_devs.c nd_pfn_validate, nd_pfn_init,
+/// nd_pfn_clear_memmap_errors, __nvdimm_setup_pfn) and raw namespace access through nsio_rw_bytes (claim.c).
+/// </summary>
+public sealed partial class NvdimmBus
+{
+    /// <summary>memremap_compat_align() on x86: SUBSECTION_SIZE, 2 MiB.</summary>
+    public const ulong MemremapCompatAlign = 2UL << 20;
+
+    /// <summary>nd_pfn_supported_alignments on x86-64 with THP and PUD THP: 4 KiB, 2 MiB, 1 GiB.</summary>
+    public static readonly ulong[] SupportedAlignments = [PageDefs.PAGE_SIZE, 2UL << 20, 1UL << 30];
+
+    private KernelPtr? _bounce;
+
+    private KernelPtr Bounce => _bounce ??= Machine.Kmalloc(PfnSb.Size) ?? throw new InvalidOperationException("out of memory for the nsio buffer");
+
+    /// <summary>
+    /// nsio_rw_bytes (drivers/nvdimm/claim.c) reading: −EFAULT past the namespace, −EIO when a sector of the 512-aligned
+    /// span is in the namespace badblocks (is_bad_pmem), else copy_mc_to_kernel from the media (−EIO on a machine check).
+    /// </summary>
+    internal int NsioRead(NdNamespace ns, ulong offset, Span<byte> buf)
+    {
+        if (buf.Length == 0) return 0;
+        if (offset + (ulong)buf.Length > ns.Size) return -Errno.EFAULT;
+        var span = (ulong)buf.Length + (offset & 511);
+        if (ns.NsioBb is { Count: > 0 } bb && bb.Check((long)(offset >> 9), (long)((span + 511) >> 9)) != 0) return -Errno.EIO;
+        var win = NsioAddr(ns) + offset;
+        for (var done = 0; done < buf.Length;)
+        {
+            var n = Math.Min(buf.Length - done, PfnSb.Size);
+            if (Machine.Copy.CopyMcToKernel(Bounce, win + (ulong)done, (ulong)n) != 0) return -Errno.EIO;
+            Machine.Phys.PeekBytes(Machine.KernelMap.Pa(Bounce)!.Value, buf.Slice(done, n));
+            done += n;
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// nsio_rw_bytes writing: over known bad sectors a 512-aligned write first clears them (nvdimm_clear_poison; −EIO
+    /// when less than the length was cleared), an unaligned one is −EIO; the data is written in any case
+    /// (memcpy_flushcache), then nvdimm_flush.
+    /// </summary>
+    internal int NsioWrite(NdNamespace ns, ulong offset, ReadOnlySpan<byte> buf)
+    {
+        if (buf.Length == 0) return 0;
+        if (offset + (ulong)buf.Length > ns.Size) return -Errno.EFAULT;
+        var rc = 0;
+        var sector = (long)(offset >> 9);
+        var span = (ulong)buf.Length + (offset & 511);
+        if (ns.NsioBb is { Count: > 0 } bb && bb.Check(sector, (long)((span + 511) >> 9)) != 0)
+        {
+            if ((offset & 511) == 0 && (buf.Length & 511) == 0)
+            {
+                var cleared = ClearPoison(ns.Start + offset, (ulong)buf.Length);
+                if (cleared < buf.Length) rc = -Errno.EIO;
+                if (cleared > 0 && cleared / 512 != 0) bb.Clear(sector, cleared / 512);
+            }
+            else rc = -Errno.EIO;
+        }
+        var win = NsioAddr(ns) + offset;
+        for (var done = 0; done < buf.Length;)
+        {
+            var n = Math.Min(buf.Length - done, PfnSb.Size);
+            Machine.Phys.PokeBytes(Machine.KernelMap.Pa(Bounce)!.Value, buf.Slice(done, n));
+            Machine.Copy.MemcpyFlushcache(win + (ulong)done, Bounce, (ulong)n);
+            done += n;
+        }
+        return rc;
+    }
+
+    /// <summary>nsio-&gt;addr: devm_memremap of the namespace (one window per namespace extent).</summary>
+    private KernelPtr NsioAddr(NdNamespace ns)
+    {
+        if (ns.NsioWindow is { } w && w.Start == ns.Start && w.Size == ns.Size) return w.Addr;
+        var addr = Machine.KernelMap.Ioremap(new PhysAddr(ns.Start), ns.Size, ns.Name);
+        ns.NsioWindow = (ns.Start, ns.Size, addr);
+        return addr;
+    }
+
+    private void PfnErr(NdClaim c, string msg) => Machine.State.Printk($"nd_pmem {c.Name}: {msg}");
+
+    /// <summary>
+    /// nd_pfn_validate(nd_pfn, sig): read the block at SZ_4K (failure → −ENXIO); signature, checksum or parent_uuid
+    /// mismatch → −ENODEV (no info block); older minor versions get their later fields defaulted; a mode other than
+    /// ram/pmem → −ENXIO; page_size above PAGE_SIZE or page_struct_size below 64 in pmem mode, an unsupported align on a
+    /// DAX block, settings that differ from a claim device that has a uuid (uuid mismatch → −ENODEV), align above the
+    /// capacity, dataoff past the namespace, a misaligned data start or resource, a data offset leaving nothing →
+    /// −EOPNOTSUPP, each with the kernel's message.
+    /// </summary>
+    internal int PfnValidate(NdClaim c, out PfnSb? sb)
+    {
+        sb = null;
+        var ns = c.Ns;
+        if (ns == null) return -Errno.ENODEV;
+        var raw = new byte[PfnSb.Size];
+        if (NsioRead(ns, PfnSb.Offset, raw) != 0) return -Errno.ENXIO;
+        var s = PfnSb.Parse(raw);
+        if (s.Signature != c.Signature) return -Errno.ENODEV;
+        if (s.Checksum != PfnSb.SbChecksum(raw)) return -Errno.ENODEV;
+        if (!s.ParentUuid.AsSpan().SequenceEqual(ns.ParentUuid)) return -Errno.ENODEV;
+        if (s.VersionMinor < 1) s.StartPad = s.EndTrunc = 0;
+        if (s.VersionMinor < 2) s.Align = 0;
+        if (s.VersionMinor < 4)
+        {
+            s.PageStructSize = 64;
+            s.PageSize = (uint)PageDefs.PAGE_SIZE;
+        }
+        if (s.Mode is not (NdPfnMode.PFN_MODE_RAM or NdPfnMode.PFN_MODE_PMEM)) return -Errno.ENXIO;
+        ulong align = s.Align;
+        var offset = s.DataOff;
+        if (align == 0) align = offset == 0 ? 0 : 1UL << (63 - System.Numerics.BitOperations.LeadingZeroCount(offset));
+        if (s.PageSize > PageDefs.PAGE_SIZE && s.Mode == NdPfnMode.PFN_MODE_PMEM)
+        {
+            PfnErr(c, $"init failed, page size mismatch {s.PageSize}");
+            return -Errno.EOPNOTSUPP;
+        }
+        if (s.PageStructSize < 64 && s.Mode == NdPfnMode.PFN_MODE_PMEM)
+        {
+            PfnErr(c, $"init failed, struct page size mismatch {s.PageStructSize}");
+            return -Errno.EOPNOTSUPP;
+        }
+        if (!SupportedAlignments.Contains(align) && s.Signature == PfnSb.DAX_SIG)
+        {
+            PfnErr(c, $"init failed, alignment mismatch: {c.Align}:{align}");
+            return -Errno.EOPNOTSUPP;
+        }
+        if (c.Uuid == null)
+        {
+            c.Uuid = (byte[])s.Uuid.Clone();
+            c.Align = align;
+            c.Mode = s.Mode;
+        }
+        else
+        {
+            if (!c.Uuid.AsSpan().SequenceEqual(s.Uuid)) return -Errno.ENODEV;
+            if (c.Align != align || c.Mode != s.Mode)
+            {
+                PfnErr(c, "init failed, settings mismatch");
+                return -Errno.EOPNOTSUPP;
+            }
+        }
+        if (align > ns.Size)
+        {
+            PfnErr(c, $"alignment: {align:x} exceeds capacity {ns.Size:x}");
+            return -Errno.EOPNOTSUPP;
+        }
+        if (offset >= ns.Size)
+        {
+            PfnErr(c, $"pfn array size exceeds capacity of {ns.Name}");
+            return -Errno.EOPNOTSUPP;
+        }
+        if ((align != 0 && (ns.Start + offset + s.StartPad) % align != 0) || offset % PageDefs.PAGE_SIZE != 0)
+        {
+            PfnErr(c, $"bad offset: {Hex(offset)} dax disabled align: {Hex(align)}");
+            return -Errno.EOPNOTSUPP;
+        }
+        if ((ns.Start + s.StartPad) % MemremapCompatAlign != 0)
+        {
+            PfnErr(c, "resource start misaligned");
+            return -Errno.EOPNOTSUPP;
+        }
+        if ((ns.Start + ns.Size - s.EndTrunc) % MemremapCompatAlign != 0)
+        {
+            PfnErr(c, "resource end misaligned");
+            return -Errno.EOPNOTSUPP;
+        }
+        if (offset >= ns.Size - s.StartPad - s.EndTrunc)
+        {
+            PfnErr(c, "bad offset with small namespace");
+            return -Errno.EOPNOTSUPP;
+        }
+        sb = s;
+        return 0;
+    }
+
+    private static string Hex(ulong v) => v == 0 ? "0" : $"0x{v:x}";
+
+    /// <summary>
+    /// nvdimm_setup_pfn → nd_pfn_init then __nvdimm_setup_pfn: −ENODEV without uuid or namespace. A valid block is kept
+    /// (and the memmap errors cleared); any validation error but −ENODEV is returned; otherwise a new block is written:
+    /// read-only region → −ENXIO ("regionN is read-only, unable to init metadata"); a start not 2 MiB aligned → −EINVAL;
+    /// mode none → −ENXIO; dataoff = ALIGN(start + 8K + 64·PHYS_PFN(size − 8K), max(align, 2M)) − start for pmem
+    /// (ALIGN(start + 8K, …) for ram); no room → −ENXIO ("unable to satisfy requested alignment"); end_trunc = the tail
+    /// past the last aligned boundary; version 1.4, page_size 4096, page_struct_size 64, the checksum; memmap errors are
+    /// cleared before the block is written with nsio_rw_bytes. ram mode with dataoff under the 8 KiB reserve → −EINVAL.
+    /// </summary>
+    private int SetupPfn(NdClaim c)
+    {
+        if (c.Uuid == null || c.Ns == null) return -Errno.ENODEV;
+        var ns = c.Ns;
+        var rc = PfnValidate(c, out var sb);
+        if (rc == 0)
+        {
+            c.Sb = sb;
+            rc = ClearMemmapErrors(c);
+            if (rc < 0) return rc;
+        }
+        else if (rc != -Errno.ENODEV) return rc;
+        else
+        {
+            if (c.Region.ReadOnly)
+            {
+                PfnErr(c, $"{c.Region.Name} is read-only, unable to init metadata");
+                return -Errno.ENXIO;
+            }
+            var start = ns.Start;
+            var size = ns.Size;
+            var npfns = (size - InfoBlockReserve) >> PageDefs.PAGE_SHIFT;
+            var align = Math.Max(c.Align, MemremapCompatAlign);
+            if (start % MemremapCompatAlign != 0)
+            {
+                PfnErr(c, $"{ns.Name}: start 0x{start:x} misaligned to 0x{MemremapCompatAlign:x}");
+                return -Errno.EINVAL;
+            }
+            var endTrunc = start + size - (start + size) / align * align;
+            ulong offset;
+            if (c.Mode == NdPfnMode.PFN_MODE_PMEM) offset = (start + InfoBlockReserve + 64 * npfns + align - 1) / align * align - start;
+            else if (c.Mode == NdPfnMode.PFN_MODE_RAM) offset = (start + InfoBlockReserve + align - 1) / align * align - start;
+            else return -Errno.ENXIO;
+            if (offset >= size - endTrunc)
+            {
+                PfnErr(c, $"{ns.Name} unable to satisfy requested alignment");
+                return -Errno.ENXIO;
+            }
+            sb = new PfnSb
+            {
+                Signature = c.Signature,
+                Mode = c.Mode,
+                DataOff = offset,
+                Npfns = (size - offset - endTrunc) >> PageDefs.PAGE_SHIFT,
+                Uuid = (byte[])c.Uuid.Clone(),
+                ParentUuid = (byte[])ns.ParentUuid.Clone(),
+                EndTrunc = (uint)endTrunc,
+                Align = (uint)c.Align,
+            };
+            sb.Seal();
+            c.Sb = sb;
+            rc = ClearMemmapErrors(c);
+            if (rc < 0) return rc;
+            rc = NsioWrite(ns, PfnSb.Offset, sb.ToBytes());
+            if (rc < 0) return rc;
+        }
+        if (c.Mode == NdPfnMode.PFN_MODE_RAM && c.Sb!.DataOff < InfoBlockReserve) return -Errno.EINVAL;
+        return 0;
+    }
+
+    /// <summary>
+    /// nd_pfn_clear_memmap_errors (pmem mode only): while the region badblocks hold a sector of the memmap area
+    /// [(SZ_4K + sizeof(pfn_sb)) / 512, dataoff / 512) — checked with namespace-relative sector numbers against the
+    /// region's table, as the kernel does — write zero pages over it through nsio_rw_bytes (which clears the poison);
+    /// a failed write is "error clearing %x badblocks at %llx" and the probe's error.
+    /// </summary>
+    private int ClearMemmapErrors(NdClaim c)
+    {
+        if (c.Mode != NdPfnMode.PFN_MODE_PMEM) return 0;
+        var ns = c.Ns!;
+        var r = c.Region;
+        const long metaStart = (4096 + PfnSb.Size) >> 9;
+        var metaNum = (long)(c.Sb!.DataOff >> 9) - metaStart;
+        var zero = new byte[PageDefs.PAGE_SIZE];
+        for (var guard = 0; guard < 4096; guard++) // e820 pretends to clear without touching the region table
+        {
+            if (r.Bb.Check(metaStart, metaNum, out var firstBad, out var numBad) == 0) return 0;
+            var nsoff = (r.Start + ((ulong)firstBad << 9) - ns.Start) & ~(PageDefs.PAGE_SIZE - 1);
+            var zeroLen = PageDefs.PageAlign((ulong)numBad << 9);
+            var rc = 0;
+            while (zeroLen > 0)
+            {
+                var chunk = Math.Min(zeroLen, PageDefs.PAGE_SIZE);
+                rc = NsioWrite(ns, nsoff, zero.AsSpan(0, (int)chunk));
+                if (rc != 0) break;
+                zeroLen -= chunk;
+                nsoff += chunk;
+            }
+            if (rc != 0)
+            {
+                PfnErr(c, $"error clearing {numBad:x} badblocks at {firstBad:x}");
+                return rc;
+            }
+            if (Platform == NvdimmPlatform.E820) return 0;
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,22 @@
+using KernelSim.Drivers.Pmem.LibNdctl;
+using KernelSim.Kernel;
+
+namespace KernelSim.Drivers.Pmem;
+
+public sealed partial class Ndctl
+{
+    /// <summary>
+    /// Run one ndctl (pmem/ndctl v81) command line as the user-space program in <paramref name="process"/>: it
+    /// reaches the NVDIMM subsystem only through files — the libnvdimm sysfs tree (/sys/class/nd, /sys/bus/nd,
+    /// /sys/dev/char, /sys/block) read and written with open/read/write/getdents64/readlink — and the bus and DIMM
+    /// ioctls on /dev/ndctlN and /dev/nmemN, as libndctl does. Returns ndctl's exit status (run_builtin's
+    /// <c>status &amp; 0xff</c>: 0, 1, 129 for usage errors, 256 − errno for a failed command) with what it printed;
+    /// bad input never throws. The line may start with "ndctl".
+    /// </summary>
+    /// <example><c>Ndctl.Run(p, "inject-error namespace0.0 -B 8 -n 1")</c></example>
+    public static NdctlResult Run(Process process, string commandLine)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        return NdctlMain.Run(process, commandLine ?? "");
+    }
+}

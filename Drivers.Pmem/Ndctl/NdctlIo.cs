@@ -1,0 +1,152 @@
+using System.Text;
+using KernelSim.Kernel;
+using KernelSim.Mm;
+using KernelSim.Uapi;
+
+namespace KernelSim.Drivers.Pmem.LibNdctl;
+
+/// <summary>exit(status) from inside a command (usage_with_options, die): unwinds to the program's main.</summary>
+internal sealed class NdctlExit(int status) : Exception("exit")
+{
+    public int Status { get; } = status;
+}
+
+/// <summary>
+/// The process side of one ndctl run: stdout/stderr, util/usage.c's error()/warning() reports, and the system-call
+/// level helpers libndctl's util/sysfs.c uses (sysfs_read_attr, sysfs_write_attr, opendir/readdir, realpath, lstat
+/// of a link), made only of the process's system calls.
+/// </summary>
+internal sealed class NdctlIo(Process p)
+{
+    /// <summary>SYSFS_ATTR_SIZE.</summary>
+    public const int SysfsAttrSize = 1024;
+
+    public Process P { get; } = p;
+
+    public StringBuilder Out { get; } = new();
+
+    public StringBuilder Err { get; } = new();
+
+    /// <summary>error(): " %s%s\n" with the " Error: " prefix (util/usage.c report); returns -1.</summary>
+    public int Error(string msg)
+    {
+        Err.Append("  Error: ").Append(msg).Append('\n');
+        return -1;
+    }
+
+    /// <summary>warning(): "  Warning: msg\n".</summary>
+    public void Warning(string msg) => Err.Append("  Warning: ").Append(msg).Append('\n');
+
+    /// <summary>libndctl's err(ctx, …) through log_stderr: "libndctl: fn: msg".</summary>
+    public void LibErr(string fn, string msg) => Err.Append("libndctl: ").Append(fn).Append(": ").Append(msg);
+
+    /// <summary>
+    /// __sysfs_read_attr: open, one read of up to SYSFS_ATTR_SIZE bytes, close; a full buffer is an error; one
+    /// trailing newline is dropped. Returns 0 or −errno.
+    /// </summary>
+    public int ReadAttr(string path, out string text)
+    {
+        text = "";
+        var fd = P.Open(path, Fcntl.O_RDONLY | Fcntl.O_CLOEXEC);
+        if (fd < 0) return (int)fd;
+        var buf = Scratch;
+        var n = P.Read((int)fd, buf, SysfsAttrSize);
+        P.Close((int)fd);
+        if (n < 0) return (int)n;
+        if (n >= SysfsAttrSize) return -Errno.EIO;
+        var bytes = new byte[n];
+        P.Load(buf, bytes);
+        text = Encoding.Latin1.GetString(bytes);
+        if (text.EndsWith('\n')) text = text[..^1];
+        return 0;
+    }
+
+    /// <summary>
+    /// write_attr: open O_WRONLY, one write of strlen(buf) + 1 bytes (ndctl writes the terminating NUL too), close; a
+    /// short write is an error. Returns 0 or −errno.
+    /// </summary>
+    public int WriteAttr(string path, string text)
+    {
+        var fd = P.Open(path, Fcntl.O_WRONLY | Fcntl.O_CLOEXEC);
+        if (fd < 0) return (int)fd;
+        var data = Encoding.Latin1.GetBytes(text + "\0");
+        var buf = Scratch;
+        P.Store(buf, data);
+        var n = P.Write((int)fd, buf, (ulong)data.Length);
+        P.Close((int)fd);
+        if (n < 0) return (int)n;
+        return n < data.Length ? -Errno.EIO : 0;
+    }
+
+    /// <summary>opendir/readdir: the names (without "." and ".."), or null when the directory cannot be opened.</summary>
+    public List<string>? ReadDir(string path) => P.ListDir(path, out var names) < 0 ? null : names;
+
+    /// <summary>lstat(path) is a symbolic link (is_enabled's check of a device's "driver" link).</summary>
+    public bool IsLink(string path) => P.ReadLink(path, out _) == 0;
+
+    /// <summary>realpath(3): every symbolic link resolved, "." and ".." removed; null (ENOENT, ELOOP) when it fails.</summary>
+    public string? RealPath(string path)
+    {
+        var todo = new Stack<string>(path.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse());
+        var done = new List<string>();
+        var links = 0;
+        while (todo.Count > 0)
+        {
+            var c = todo.Pop();
+            if (c == ".") continue;
+            if (c == "..")
+            {
+                if (done.Count > 0) done.RemoveAt(done.Count - 1);
+                continue;
+            }
+            var cur = "/" + string.Join('/', done.Append(c));
+            var r = P.ReadLink(cur, out var target);
+            if (r == -Errno.EINVAL)
+            {
+                done.Add(c);
+                continue;
+            }
+            if (r < 0 || ++links > 40) return null;
+            if (target.StartsWith('/')) done.Clear();
+            foreach (var t in target.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse()) todo.Push(t);
+        }
+        return "/" + string.Join('/', done);
+    }
+
+    private UserPtr? _scratch;
+
+    /// <summary>A 64 KiB buffer mapped in the process for attribute text and ioctl payloads.</summary>
+    public UserPtr Scratch => _scratch ??= P.MapAnonymous(ScratchSize);
+
+    public const int ScratchSize = 64 * 1024;
+
+    /// <summary>munmap the scratch buffer at the end of the run.</summary>
+    public void Release()
+    {
+        if (_scratch is { } s) P.Munmap(s.Value, ScratchSize);
+        _scratch = null;
+    }
+
+    /// <summary>strerror(3) text for a positive errno.</summary>
+    public static string StrError(int errno) => errno switch
+    {
+        1 => "Operation not permitted",
+        2 => "No such file or directory",
+        5 => "Input/output error",
+        6 => "No such device or address",
+        11 => "Resource temporarily unavailable",
+        12 => "Cannot allocate memory",
+        13 => "Permission denied",
+        16 => "Device or resource busy",
+        17 => "File exists",
+        19 => "No such device",
+        22 => "Invalid argument",
+        25 => "Inappropriate ioctl for device",
+        28 => "No space left on device",
+        42 => "No message of desired type",
+        61 => "No data available",
+        95 => "Operation not supported",
+        110 => "Connection timed out",
+        _ => $"Unknown error {errno}",
+    };
+}
