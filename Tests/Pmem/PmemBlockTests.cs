@@ -23,7 +23,7 @@ public class PmemBlockTests
         Assert.That(s.Dev.Range.Kind, Is.EqualTo(MemoryKind.Pmem));
         Assert.That(s.Dev.Disk.Dax, Is.Not.Null);
         Assert.That(s.M.Services.GetRequiredService<Genhd>().Find("/dev/pmem0"), Is.SameAs(s.Dev.Disk));
-        Assert.That(new Ndctl(s.M).InjectError("namespace0.0", 0), Is.EqualTo(0));
+        Assert.That(s.Ndctl("inject-error namespace0.0 -B 0 -n 1").Rc, Is.EqualTo(0));
         Assert.That(s.Badblocks, Is.EqualTo("0 1\n"));
         Assert.That(s.Dev.Region.BadblocksShow(), Is.EqualTo($"{(2 << 20) / 512} 1\n"), "region badblocks are region relative");
     }

@@ -13,11 +13,14 @@ public class PmemDocExampleTests
         // doc:begin
         // Boot Linux 6.12 with one 64 MiB fsdax namespace: /dev/pmem0, namespace0.0.
         var m = new MachineBuilder().WithKernel("6.12").AddPmem(new PmemNamespaceSpec(64UL << 20)).Build();
-        var ndctl = new Ndctl(m);
+        var sh = m.Spawn("ndctl");
 
-        // ndctl inject-error: 8 blocks at block 8, with notify → ARS → badblocks.
-        Assert.That(ndctl.Run("inject-error namespace0.0 --block=8 --count=8").Rc, Is.Zero);
-        Assert.That(m.Pmem("pmem0").Disk.BadblocksShow(), Is.EqualTo("8 8\n"));
+        // ndctl (the program) inject-error: 8 blocks at block 8, with notify → ARS → badblocks; it waits for the scrub.
+        var r = Ndctl.Run(sh, "inject-error namespace0.0 --block=8 --count=8");
+        Assert.That(r.Rc, Is.Zero);
+        Assert.That(r.Stdout, Does.Contain("\"badblock_count\":8,"));
+        Assert.That(sh.ReadText("/sys/block/pmem0/badblocks", out var bb), Is.Zero);
+        Assert.That(bb, Is.EqualTo("8 8\n"));
 
         // O_DIRECT I/O from a process: reads of known-bad sectors fail, a 512-aligned write clears them.
         var p = m.Spawn("dd");
@@ -26,7 +29,7 @@ public class PmemDocExampleTests
         Assert.That(p.Pread64(fd, buf, 4096, 4096), Is.EqualTo(-Errno.EIO));
         Assert.That(p.Pwrite64(fd, buf, 4096, 4096), Is.EqualTo(4096));
         Assert.That(m.Pmem("pmem0").Disk.BadblocksShow(), Is.Empty);
-        Assert.That(ndctl.Run("inject-error --status namespace0.0").Stdout, Is.Empty);
+        Assert.That(Ndctl.Run(sh, "inject-error --status namespace0.0").Stdout, Is.Empty);
         // doc:end
     }
 

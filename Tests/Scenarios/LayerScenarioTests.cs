@@ -83,7 +83,7 @@ public class LayerScenarioTests
     {
         var e = Fail("scenario: t\nmachine: {pmem: {}}\nsteps:\n  - ndctl: inject-eror namespace0.0\n");
         Assert.That((e.Line, e.Column), Is.EqualTo((4, 12)));
-        Assert.That(e.Reason, Does.StartWith("step 1 (ndctl).command: unknown ndctl command 'inject-eror' (known: inject-error, start-scrub"));
+        Assert.That(e.Reason, Does.StartWith("step 1 (ndctl).command: unknown ndctl command 'inject-eror' (known: version, enable-namespace"));
     }
 
     [Test]
