@@ -166,6 +166,48 @@ public class NdctlMachineTests
     }
 
     [Test]
+    public void MemmapOnMem_PfnModeRam_DataStartsAtTheFirst2MiBBoundary()
+    {
+        var (m, p) = Boot(NvdimmPlatform.NfitTest, new PmemNamespaceSpec(64UL << 20));
+        var r = Ndctl.Run(p, "create-namespace -f -e namespace0.0 -m fsdax -M mem");
+        Assert.That(r.Rc, Is.Zero, r.Stderr);
+        Assert.That(r.Stdout, Does.Contain("\"map\":\"mem\","));
+        var pfn = Cat(p, "/sys/bus/nd/devices/namespace0.0/holder").Trim();
+        Assert.That(Cat(p, $"/sys/bus/nd/devices/{pfn}/mode"), Is.EqualTo("ram\n"));
+        Assert.That(Cat(p, $"/sys/bus/nd/devices/{pfn}/resource"), Is.EqualTo("0x100200000\n"), "ALIGN(start + 8 KiB, 2 MiB): no memmap on the device");
+        Assert.That(m.Pmem("pmem0").DataOffset, Is.EqualTo(2UL << 20));
+        Assert.That(m.Pmem("pmem0").Disk.SizeBytes, Is.EqualTo(62L << 20));
+    }
+
+    [Test]
+    public void Align1G_DataOffsetIsTheNext1GiBBoundary()
+    {
+        var (m, p) = Boot(NvdimmPlatform.NfitTest, new PmemNamespaceSpec(3UL << 30, NamespaceMode.Raw));
+        var r = Ndctl.Run(p, "create-namespace -f -e namespace0.0 -m fsdax -a 1G");
+        Assert.That(r.Rc, Is.Zero, r.Stderr);
+        Assert.That(r.Stdout, Does.Contain("\"align\":1073741824,"));
+        var pfn = Cat(p, "/sys/bus/nd/devices/namespace0.0/holder").Trim();
+        Assert.That(Cat(p, $"/sys/bus/nd/devices/{pfn}/align"), Is.EqualTo("1073741824\n"));
+        // ALIGN(4 GiB + 8 KiB + 64 · PHYS_PFN(3 GiB − 8 KiB), 1 GiB) − 4 GiB = 1 GiB (the 48 MiB memmap rounds up).
+        Assert.That(m.Pmem("pmem0").DataOffset, Is.EqualTo(1UL << 30));
+        Assert.That(m.Pmem("pmem0").Disk.SizeBytes, Is.EqualTo(2L << 30));
+    }
+
+    [Test]
+    public void DisableRegion_RemovesItsNamespacesAndDisk_EnableRegionBringsThemBack()
+    {
+        var (m, p) = Boot(NvdimmPlatform.NfitTest, new PmemNamespaceSpec(64UL << 20, NamespaceMode.Raw));
+        Assert.That(Ndctl.Run(p, "disable-region region0"), Is.EqualTo(new NdctlResult(0, "", "disabled 1 region\n")));
+        Assert.That(p.Open("/dev/pmem0", Fcntl.O_RDONLY), Is.EqualTo(-Errno.ENOENT));
+        Assert.That(p.Open("/sys/bus/nd/devices/namespace0.0/mode", Fcntl.O_RDONLY), Is.EqualTo(-Errno.ENOENT));
+        Assert.That(p.ReadText("/sys/bus/nd/devices/region0/badblocks", out _), Is.EqualTo(-Errno.ENXIO));
+        Assert.That(Ndctl.Run(p, "list -N").Stdout, Is.Empty);
+        Assert.That(Ndctl.Run(p, "enable-region region0"), Is.EqualTo(new NdctlResult(0, "", "enabled 1 region\n")));
+        Assert.That(Cat(p, "/sys/bus/nd/devices/namespace0.0/mode"), Is.EqualTo("raw\n"));
+        Assert.That(m.Pmem("pmem0").Disk.SizeBytes, Is.EqualTo(64L << 20));
+    }
+
+    [Test]
     public void TwoRegions_NamedAsLinuxNamesThem()
     {
         var m = new MachineBuilder().WithKernel("6.12").AddPmem(o =>
