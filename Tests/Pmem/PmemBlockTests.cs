@@ -29,6 +29,24 @@ public class PmemBlockTests
     }
 
     [Test]
+    public void OExcl_ClaimsTheDisk_SecondExclusiveOpenIsBusy_CloseReleases_PlainOpensUnaffected()
+    {
+        var s = new PmemScenario();
+        var a = (int)s.P.Open("/dev/pmem0", Fcntl.O_RDWR | Fcntl.O_EXCL);
+        Assert.That(a, Is.GreaterThanOrEqualTo(0));
+        Assert.That(s.Dev.Disk.Holder, Is.SameAs(s.P.FileAt(a)), "bd_holder is the file");
+        Assert.That(s.P.Open("/dev/pmem0", Fcntl.O_RDONLY | Fcntl.O_EXCL), Is.EqualTo(-Errno.EBUSY));
+        var plain = (int)s.P.Open("/dev/pmem0", Fcntl.O_RDONLY);
+        Assert.That(plain, Is.GreaterThanOrEqualTo(0), "a plain open does not claim");
+        Assert.That(s.Dev.Disk.OpenCount, Is.EqualTo(2), "the refused open left no opener behind");
+        Assert.That(s.P.Close(a), Is.Zero);
+        Assert.That(s.Dev.Disk.Holder, Is.Null);
+        var b = s.P.Open("/dev/pmem0", Fcntl.O_RDWR | Fcntl.O_EXCL);
+        Assert.That(b, Is.GreaterThanOrEqualTo(0));
+        Assert.That(s.P.Open("/dev/pmem0", Fcntl.O_RDWR | Fcntl.O_CREAT | Fcntl.O_EXCL), Is.EqualTo(-Errno.EEXIST), "O_CREAT|O_EXCL on an existing node");
+    }
+
+    [Test]
     public void RawNamespace_NoDax_IoremapWindow_ReadsWork()
     {
         var m = new MachineBuilder().AddPmem(new PmemNamespaceSpec(8UL << 20, NamespaceMode.Raw)).Build();
