@@ -105,7 +105,7 @@ internal static class SeedRunner
             if (step.IsFault)
             {
                 var at = s.Applied[i] = [];
-                var applied = w.Inject(step, at);
+                var applied = w.Inject(i, step, at);
                 s.Add(i, step.Describe(), null, Outcome.Injected, applied == 0 ? "not applied" : $"applied {applied}");
             }
             else w.Operate(i, step);
