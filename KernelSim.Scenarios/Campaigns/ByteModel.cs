@@ -12,9 +12,10 @@ internal sealed class ByteModel
     private readonly byte[] _alt;
     private readonly byte[] _state;
 
-    public ByteModel(byte[] initial)
+    /// <summary>Every byte known to hold <paramref name="initial"/>'s; <paramref name="owned"/>: keep that array instead of a copy.</summary>
+    public ByteModel(byte[] initial, bool owned = false)
     {
-        _data = (byte[])initial.Clone();
+        _data = owned ? initial : (byte[])initial.Clone();
         _alt = new byte[initial.Length];
         _state = new byte[initial.Length];
         Array.Fill(_state, Known);

@@ -17,8 +17,8 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
 
     /// <summary>The oracle of a seed: the region and the buffer hold the seed's patterns (salts 0xD0D0 and 0xB0B0).</summary>
     public CampaignOracle(ulong seed)
-        : this(new ByteModel(ByteModel.Pattern(seed, 0xD0D0, (int)CampaignPlan.Region)),
-            new ByteModel(ByteModel.Pattern(seed, 0xB0B0, (int)CampaignPlan.BufSize)))
+        : this(new ByteModel(ByteModel.Pattern(seed, 0xD0D0, (int)CampaignPlan.Region), owned: true),
+            new ByteModel(ByteModel.Pattern(seed, 0xB0B0, (int)CampaignPlan.BufSize), owned: true))
     {
     }
 
@@ -86,15 +86,15 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
         Func<ulong, bool> sourcePoisoned, bool counted = true)
     {
         var mismatches = new List<string>();
-        var expected = new Dictionary<ulong, (bool Claimed, ulong DevOff)>();
+        var expected = ReadScratch.Begin(segs);
         Dictionary<ulong, List<ulong>>? overlaps = null;
         ulong at = 0;
         foreach (var (off, len) in segs)
         {
             for (ulong k = 0; k < len; k++, at++)
             {
-                if (at < n) expected[off + k] = (true, pos + at);
-                else if (!expected.TryAdd(off + k, (false, pos + at)) && !counted)
+                if (at < n) expected.Set(off + k, true, pos + at);
+                else if (!expected.TryAdd(off + k, false, pos + at) && !counted)
                 {
                     // Overlapping segments of a call that stopped: any of them may have been stored last.
                     overlaps ??= [];
@@ -107,8 +107,10 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
         if (Size is var (_, max) && n > 0 && pos + n > max)
             Report(mismatches, $"read returned {n} bytes at offset {pos} of a file of at most {max} bytes");
         ulong reportedLine = ulong.MaxValue;
-        foreach (var (off, e) in expected)
+        for (var idx = 0; idx < expected.Count; idx++)
         {
+            var off = expected.KeyAt(idx);
+            var e = expected.Get(off);
             var got = bufByte(off);
             if (!e.Claimed)
             {
@@ -148,10 +150,10 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
         return mismatches;
     }
 
-    private void CheckGuard(ulong from, ulong to, Dictionary<ulong, (bool, ulong)> inRange, Func<ulong, byte?> bufByte, List<string> mismatches)
+    private void CheckGuard(ulong from, ulong to, ReadScratch inRange, Func<ulong, byte?> bufByte, List<string> mismatches)
     {
         for (var b = from; b < to && b < CampaignPlan.BufSize; b++)
-            if (!inRange.ContainsKey(b) && bufByte(b) is { } g && !User.Allows(b, g))
+            if (!inRange.Contains(b) && bufByte(b) is { } g && !User.Allows(b, g))
                 Report(mismatches, $"buf+0x{b:x} = 0x{g:x2} outside the read's range, expected {User.Expected(b)} (unchanged)");
     }
 
@@ -196,6 +198,15 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
     /// <summary>Region bytes that are no longer known (a failed fsync dropped the pages; the host truncated the file).</summary>
     public void Lost(ulong pos, ulong len) => Region.Forget(pos, len);
 
+    /// <summary>The final check of the whole user buffer (pages not present are not compared).</summary>
+    public void CheckBuffer(UserView got, List<string> mismatches)
+    {
+        var bytes = got.Bytes;
+        for (ulong k = 0; k < CampaignPlan.BufSize && mismatches.Count < MaxReported; k++)
+            if (got.Present(k) && !User.Allows(k, bytes[(int)k]))
+                mismatches.Add($"user buffer buf+0x{k:x} = 0x{bytes[(int)k]:x2}, expected {User.Expected(k)}");
+    }
+
     /// <summary>The final check of the whole user buffer (null: unmapped, not compared).</summary>
     public void CheckBuffer(IReadOnlyList<byte?> got, List<string> mismatches)
     {
@@ -236,5 +247,76 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
                     break;
                 }
         }
+    }
+
+    /// <summary>
+    /// The bytes a read's segments cover, by buffer offset, in the order first seen (what a Dictionary keyed by
+    /// offset gave, without hashing every byte): arrays indexed by offset and stamped per read, one set per thread.
+    /// </summary>
+    private sealed class ReadScratch
+    {
+        [ThreadStatic] private static ReadScratch? _thread;
+
+        private int _stamp;
+        private int[] _seen = [];
+        private bool[] _claimed = [];
+        private ulong[] _dev = [];
+        private ulong[] _order = [];
+
+        public int Count { get; private set; }
+
+        public static ReadScratch Begin(IReadOnlyList<(ulong Off, ulong Len)> segs)
+        {
+            var s = _thread ??= new ReadScratch();
+            ulong end = 0, total = 0;
+            foreach (var (off, len) in segs)
+            {
+                end = Math.Max(end, off + len);
+                total += len;
+            }
+            if (end > int.MaxValue / 2) throw new ArgumentOutOfRangeException(nameof(segs), "read segments outside the buffer model");
+            if ((ulong)s._seen.Length < end)
+            {
+                var size = (int)Math.Max(end, CampaignPlan.BufSize);
+                s._seen = new int[size];
+                s._claimed = new bool[size];
+                s._dev = new ulong[size];
+                s._stamp = 0;
+            }
+            if ((ulong)s._order.Length < total) s._order = new ulong[Math.Max(total, CampaignPlan.BufSize)];
+            if (++s._stamp == int.MaxValue)
+            {
+                Array.Clear(s._seen);
+                s._stamp = 1;
+            }
+            s.Count = 0;
+            return s;
+        }
+
+        public bool Contains(ulong off) => off < (ulong)_seen.Length && _seen[off] == _stamp;
+
+        /// <summary>expected[off] = (claimed, dev): keeps the first-seen position.</summary>
+        public void Set(ulong off, bool claimed, ulong dev)
+        {
+            if (_seen[off] != _stamp)
+            {
+                _seen[off] = _stamp;
+                _order[Count++] = off;
+            }
+            _claimed[off] = claimed;
+            _dev[off] = dev;
+        }
+
+        /// <summary>expected.TryAdd(off, (claimed, dev)).</summary>
+        public bool TryAdd(ulong off, bool claimed, ulong dev)
+        {
+            if (_seen[off] == _stamp) return false;
+            Set(off, claimed, dev);
+            return true;
+        }
+
+        public ulong KeyAt(int index) => _order[index];
+
+        public (bool Claimed, ulong DevOff) Get(ulong off) => (_claimed[off], _dev[off]);
     }
 }

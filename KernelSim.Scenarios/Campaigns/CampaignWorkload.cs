@@ -239,7 +239,7 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
         }
         else
         {
-            var view = P.Alive ? IsolationOracle.PeekUser(P, Buf.Value, (int)CampaignPlan.BufSize) : null;
+            var view = P.Alive ? UserView.Of(P, Buf.Value) : null;
             mismatches = Oracle.Read(segs, (ulong)pos, n, off => view != null && off < CampaignPlan.BufSize ? view[off] : P.Peek(new UserPtr(Buf.Value + off), 1)[0], poisonedSource.Contains,
                 counted: ret >= 0 && ret != Machine.NoReturn);
         }
@@ -295,7 +295,7 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
         else
         {
             M.Run(() => M.WorkQueue.RunPending());
-            if (P.Alive) Oracle.CheckBuffer(IsolationOracle.PeekUser(P, Buf.Value, (int)CampaignPlan.BufSize), mismatches);
+            if (P.Alive) Oracle.CheckBuffer(UserView.Of(P, Buf.Value), mismatches);
             CheckTarget(mismatches, notes);
         }
         var detail = string.Join("; ", notes);
