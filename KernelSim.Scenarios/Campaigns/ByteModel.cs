@@ -111,16 +111,45 @@ internal sealed class ByteModel
         for (ulong k = 0; k < len && from + k < (ulong)_data.Length; k++) _state[from + k] = Unknown;
     }
 
-    /// <summary>Deterministic content for a seed: xoshiro256** output bytes.</summary>
+    /// <summary>
+    /// Deterministic content for a seed: xoshiro256** output words, little endian. Each profile of a seed and each
+    /// workload step asks for the same few patterns, so the last ones drawn on this thread are kept and copied.
+    /// </summary>
     public static byte[] Pattern(ulong seed, ulong salt, int len)
     {
+        var cache = _patterns ??= new (ulong, ulong, byte[])[4];
+        foreach (var (s, t, p) in cache)
+            if (p != null && s == seed && t == salt && p.Length == len) return (byte[])p.Clone();
         var rng = new KernelSim.Lib.SimRandom(seed ^ salt);
         var b = new byte[len];
-        for (var i = 0; i < len; i += 8)
+        var i = 0;
+        for (; i + 8 <= len; i += 8) System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(i), rng.NextUInt64());
+        if (i < len)
         {
             var v = rng.NextUInt64();
-            for (var k = 0; k < 8 && i + k < len; k++) b[i + k] = (byte)(v >> (8 * k));
+            for (var k = 0; i + k < len; k++) b[i + k] = (byte)(v >> (8 * k));
         }
-        return b;
+        cache[_nextPattern] = (seed, salt, b);
+        _nextPattern = (_nextPattern + 1) % cache.Length;
+        return (byte[])b.Clone();
+    }
+
+    [ThreadStatic] private static (ulong Seed, ulong Salt, byte[] Bytes)[]? _patterns;
+    [ThreadStatic] private static int _nextPattern;
+
+    /// <summary>
+    /// The first offset from <paramref name="start"/> where <paramref name="got"/> holds a value the model does not
+    /// allow, or −1. Runs equal to the model's first value are skipped with a vectorised compare.
+    /// </summary>
+    public int FirstDisallowed(ReadOnlySpan<byte> got, int start = 0)
+    {
+        var n = Math.Min(got.Length, _data.Length);
+        for (var i = start; i < n; i++)
+        {
+            i += got[i..n].CommonPrefixLength(_data.AsSpan(i, n - i));
+            if (i >= n) break;
+            if (_state[i] == Known || (_state[i] == Either && got[i] != _alt[i])) return i;
+        }
+        return -1;
     }
 }

@@ -202,9 +202,9 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
     public void CheckBuffer(UserView got, List<string> mismatches)
     {
         var bytes = got.Bytes;
-        for (ulong k = 0; k < CampaignPlan.BufSize && mismatches.Count < MaxReported; k++)
-            if (got.Present(k) && !User.Allows(k, bytes[(int)k]))
-                mismatches.Add($"user buffer buf+0x{k:x} = 0x{bytes[(int)k]:x2}, expected {User.Expected(k)}");
+        for (var k = User.FirstDisallowed(bytes); k >= 0 && mismatches.Count < MaxReported; k = User.FirstDisallowed(bytes, k + 1))
+            if (got.Present((ulong)k))
+                mismatches.Add($"user buffer buf+0x{k:x} = 0x{bytes[k]:x2}, expected {User.Expected((ulong)k)}");
     }
 
     /// <summary>The final check of the whole user buffer (null: unmapped, not compared).</summary>
@@ -222,9 +222,8 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
     public void CheckFile(ReadOnlySpan<byte> data, string what, List<string> mismatches, long size = -1)
     {
         CheckSize(size < 0 ? data.Length : size, what, mismatches);
-        for (var k = 0; k < data.Length && mismatches.Count < MaxReported; k++)
-            if (!Region.Allows((ulong)k, data[k]))
-                mismatches.Add($"{what} offset {k} = 0x{data[k]:x2}, expected {Region.Expected((ulong)k)}");
+        for (var k = Region.FirstDisallowed(data); k >= 0 && mismatches.Count < MaxReported; k = Region.FirstDisallowed(data, k + 1))
+            mismatches.Add($"{what} offset {k} = 0x{data[k]:x2}, expected {Region.Expected((ulong)k)}");
     }
 
     /// <summary>The file's size (i_size) against the model's bounds.</summary>
@@ -237,15 +236,12 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
     /// <summary>The final check of the media, line by line (one mismatch per line); <paramref name="skipLine"/> lines are not compared.</summary>
     public void CheckMedia(ReadOnlySpan<byte> media, Func<ulong, bool> skipLine, List<string> mismatches)
     {
-        for (ulong line = 0; line < CampaignPlan.Region && mismatches.Count < MaxReported; line += 64)
+        var k = Region.FirstDisallowed(media);
+        while (k >= 0 && mismatches.Count < MaxReported)
         {
-            if (skipLine(line)) continue;
-            for (var k = line; k < line + 64; k++)
-                if (!Region.Allows(k, media[(int)k]))
-                {
-                    mismatches.Add($"media offset {k} = 0x{media[(int)k]:x2}, expected {Region.Expected(k)}");
-                    break;
-                }
+            var line = (ulong)k & ~63UL;
+            if (!skipLine(line)) mismatches.Add($"media offset {k} = 0x{media[k]:x2}, expected {Region.Expected((ulong)k)}");
+            k = line + 64 < (ulong)media.Length ? Region.FirstDisallowed(media, (int)line + 64) : -1;
         }
     }
 

@@ -136,16 +136,17 @@ internal abstract class PmemWorkload(SeedSession session) : CampaignWorkload(ses
 
     private void CheckMedia(bool persisted, List<string> mismatches)
     {
+        // Where each region line lives on the device (−1: nowhere), asked once per line.
+        var dev = new long[CampaignPlan.Region / 64];
         var media = new byte[CampaignPlan.Region];
-        Span<byte> lineBytes = stackalloc byte[64];
-        for (ulong line = 0; line < CampaignPlan.Region; line += 64)
+        for (var i = 0; i < dev.Length; i++)
         {
-            var dev = DevOffset(line);
-            if (dev < 0) continue;
-            M.Phys.PeekBytes(new PhysAddr(Pmem.DataPhys((ulong)dev)), lineBytes);
-            lineBytes.CopyTo(media.AsSpan((int)line, 64));
+            dev[i] = DevOffset((ulong)i * 64);
+            if (dev[i] >= 0) M.Phys.PeekBytes(new PhysAddr(Pmem.DataPhys((ulong)dev[i])), media.AsSpan(i * 64, 64));
         }
-        Oracle.CheckMedia(media, line => MediaLinePoisoned(line) || DevOffset(line) < 0 || (!persisted && Volatile(line)), mismatches);
-        _poison.Check(MediaLinePoisoned, line => DevOffset(line) < 0, mismatches);
+        var anyPoison = M.Phys.PoisonedFrameCount != 0;
+        bool Poisoned(ulong line) => anyPoison && dev[line / 64] >= 0 && M.Phys.IsPoisoned(new PhysAddr(Pmem.DataPhys((ulong)dev[line / 64])));
+        Oracle.CheckMedia(media, line => Poisoned(line) || dev[line / 64] < 0 || (!persisted && Volatile(line)), mismatches);
+        _poison.Check(Poisoned, line => dev[line / 64] < 0, mismatches);
     }
 }
