@@ -23,6 +23,32 @@ internal sealed class ByteModel
 
     public int Size => _data.Length;
 
+    [ThreadStatic] private static Stack<ByteModel>? _pool;
+
+    /// <summary>
+    /// A model of the seed's pattern (<see cref="Pattern"/>), taken from this thread's pool of released models when one
+    /// of that size is there (a seed run allocates no model arrays after the first).
+    /// </summary>
+    public static ByteModel Rent(ulong seed, ulong salt, int len)
+    {
+        var pool = _pool ??= new Stack<ByteModel>();
+        var initial = PatternOf(seed, salt, len);
+        if (pool.TryPop(out var m) && m._data.Length == len)
+        {
+            initial.CopyTo(m._data);
+            Array.Fill(m._state, Known);
+            return m;
+        }
+        return new ByteModel(initial.ToArray(), owned: true);
+    }
+
+    /// <summary>Give a rented model back to this thread's pool; the caller must not use it again.</summary>
+    public void Release()
+    {
+        var pool = _pool ??= new Stack<ByteModel>();
+        if (pool.Count < 4) pool.Push(this);
+    }
+
     /// <summary>The byte's single known value (false when unknown or one of two).</summary>
     public bool TryGet(ulong i, out byte b)
     {
@@ -115,11 +141,14 @@ internal sealed class ByteModel
     /// Deterministic content for a seed: xoshiro256** output words, little endian. Each profile of a seed and each
     /// workload step asks for the same few patterns, so the last ones drawn on this thread are kept and copied.
     /// </summary>
-    public static byte[] Pattern(ulong seed, ulong salt, int len)
+    public static byte[] Pattern(ulong seed, ulong salt, int len) => PatternOf(seed, salt, len).ToArray();
+
+    /// <summary>The pattern from this thread's cache (read only; valid until the thread draws other patterns).</summary>
+    private static ReadOnlySpan<byte> PatternOf(ulong seed, ulong salt, int len)
     {
         var cache = _patterns ??= new (ulong, ulong, byte[])[4];
         foreach (var (s, t, p) in cache)
-            if (p != null && s == seed && t == salt && p.Length == len) return (byte[])p.Clone();
+            if (p != null && s == seed && t == salt && p.Length == len) return p;
         var rng = new KernelSim.Lib.SimRandom(seed ^ salt);
         var b = new byte[len];
         var i = 0;
@@ -131,7 +160,7 @@ internal sealed class ByteModel
         }
         cache[_nextPattern] = (seed, salt, b);
         _nextPattern = (_nextPattern + 1) % cache.Length;
-        return (byte[])b.Clone();
+        return b;
     }
 
     [ThreadStatic] private static (ulong Seed, ulong Salt, byte[] Bytes)[]? _patterns;

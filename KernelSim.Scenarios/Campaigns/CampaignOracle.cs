@@ -15,11 +15,20 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
     /// <summary>Bytes on each side of a read's range that must be unchanged (a copy past the count or the range).</summary>
     public const ulong Guard = 64;
 
-    /// <summary>The oracle of a seed: the region and the buffer hold the seed's patterns (salts 0xD0D0 and 0xB0B0).</summary>
+    /// <summary>
+    /// The oracle of a seed: the region and the buffer hold the seed's patterns (salts 0xD0D0 and 0xB0B0), in models
+    /// rented from the thread's pool (<see cref="Release"/> gives them back).
+    /// </summary>
     public CampaignOracle(ulong seed)
-        : this(new ByteModel(ByteModel.Pattern(seed, 0xD0D0, (int)CampaignPlan.Region), owned: true),
-            new ByteModel(ByteModel.Pattern(seed, 0xB0B0, (int)CampaignPlan.BufSize), owned: true))
+        : this(ByteModel.Rent(seed, 0xD0D0, (int)CampaignPlan.Region), ByteModel.Rent(seed, 0xB0B0, (int)CampaignPlan.BufSize))
     {
+    }
+
+    /// <summary>The seed run is over: its models go back to the thread's pool; the oracle must not be used again.</summary>
+    public void Release()
+    {
+        Region.Release();
+        User.Release();
     }
 
     /// <summary>The file/device region.</summary>
