@@ -65,6 +65,7 @@ public sealed partial class DaxFs
                 r = Bdev.SubmitBioWait(bio);
             }
             f.ClearDirtyForIo();
+            if (r < 0) mapping.MappingSetError(-Errno.EIO); // end_buffer_async_write → mapping_set_error
             if (r < 0 && err == 0) err = -Errno.EIO;
         }
         return err;

@@ -15,6 +15,11 @@ internal sealed class DaxFsBufferedAops(DaxFs fs) : AddressSpaceOperations
 
     public override string WriteEndName => "block_write_end";
 
+    public override bool CanWriteback => true;
+
+    // ext4_aops / xfs_address_space_operations: .error_remove_folio = generic_error_remove_folio (regular files only).
+    public override int? ErrorRemoveFolio(AddressSpace mapping, Folio folio) => GenericErrorRemoveFolio(mapping, folio, regularFile: true);
+
     public override int ReadFolio(KFile file, AddressSpace mapping, Folio folio) => fs.ReadFolioFromDevice((DaxInode)file.Inode, folio);
 
     public override int WriteBegin(KFile file, AddressSpace mapping, long pos, ulong len, out Folio? folio)

@@ -196,6 +196,12 @@ internal sealed class BlkdevAops(BlockDevice bdev) : AddressSpaceOperations
     /// <inheritdoc/>
     public override string WriteEndName => "blkdev_write_end";
 
+    /// <summary>The block device writes its pages back (drop_caches and memory_failure may drop clean ones).</summary>
+    public override bool CanWriteback => true;
+
+    /// <summary>def_blk_aops: generic_error_remove_folio, which refuses a block device's folio with −EIO.</summary>
+    public override int? ErrorRemoveFolio(AddressSpace mapping, Folio folio) => GenericErrorRemoveFolio(mapping, folio, regularFile: false);
+
     /// <inheritdoc/>
     public override int WriteBegin(KFile file, AddressSpace mapping, long pos, ulong len, out Folio? folio)
     {

@@ -99,7 +99,7 @@ public sealed class BlockDeviceFile : KFile
             }
             if (iocb.Pos >= isize) break;
             var index = (ulong)iocb.Pos >> PageDefs.PAGE_SHIFT;
-            var folio = mapping.Find(index);
+            var folio = _m.Vfs.Filemap.PageCache.FilemapGetFolio(mapping, index);
             if (folio == null)
             {
                 if (iocb.Has(Kiocb.IOCB_NOIO))
@@ -108,7 +108,7 @@ public sealed class BlockDeviceFile : KFile
                     break;
                 }
                 Bdev.PageCache.SyncReadahead(index, Math.Max(lastIndex - index, 1), _raPrevIndex);
-                folio = mapping.Find(index);
+                folio = _m.Vfs.Filemap.PageCache.FilemapGetFolio(mapping, index);
                 if (folio == null)
                 {
                     folio = mapping.GetOrCreate(index, out var created);

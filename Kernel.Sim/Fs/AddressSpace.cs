@@ -58,8 +58,9 @@ public sealed class AddressSpace
         var pfn = _phys.AllocPage();
         if (pfn < 0) return null;
         _phys.WriteSpan((ulong)pfn, 0, (int)PageDefs.PAGE_SIZE).Clear();
-        f = new Folio(index, (ulong)pfn);
+        f = new Folio(index, (ulong)pfn) { Mapping = this };
         _folios.Add(index, f);
+        _phys.Frame((ulong)pfn).CacheFolio = f;
         created = true;
         return f;
     }
@@ -87,11 +88,7 @@ public sealed class AddressSpace
         var first = PageDefs.PageAlign((ulong)size) >> PageDefs.PAGE_SHIFT;
         var drop = new List<ulong>();
         foreach (var k in _folios.Keys) if (k >= first) drop.Add(k);
-        foreach (var k in drop)
-        {
-            _phys.FreePage(_folios[k].Pfn);
-            _folios.Remove(k);
-        }
+        foreach (var k in drop) DeleteFromPageCache(_folios[k]);
         var off = PageDefs.OffsetInPage((ulong)size);
         if (off != 0 && _folios.TryGetValue((ulong)size >> PageDefs.PAGE_SHIFT, out var last)) FolioZeroSegment(last, off, PageDefs.PAGE_SIZE);
     }
@@ -99,15 +96,111 @@ public sealed class AddressSpace
     /// <summary>Drop the folio at <paramref name="index"/> from the cache and free its page (invalidate_inode_pages2 of one folio); false if absent.</summary>
     internal bool Remove(ulong index)
     {
-        if (!_folios.Remove(index, out var f)) return false;
-        _phys.FreePage(f.Pfn);
+        if (!_folios.TryGetValue(index, out var f)) return false;
+        DeleteFromPageCache(f);
         return true;
+    }
+
+    /// <summary>
+    /// truncate_inode_pages_range(mapping, lstart, lend) (mm/truncate.c) for a hole punch: drop the whole pages inside
+    /// [<paramref name="start"/>, <paramref name="end"/>] (inclusive end) and zero the covered parts of partial pages.
+    /// </summary>
+    public void TruncateInodePagesRange(long start, long end)
+    {
+        if (end < start) return;
+        var first = PageDefs.PageAlign((ulong)start) >> PageDefs.PAGE_SHIFT;
+        var lastExcl = ((ulong)end + 1) >> PageDefs.PAGE_SHIFT;
+        var drop = new List<ulong>();
+        foreach (var k in _folios.Keys) if (k >= first && k < lastExcl) drop.Add(k);
+        foreach (var k in drop) Remove(k);
+        var startPage = (ulong)start >> PageDefs.PAGE_SHIFT;
+        var endPage = (ulong)end >> PageDefs.PAGE_SHIFT;
+        var so = PageDefs.OffsetInPage((ulong)start);
+        var eo = PageDefs.OffsetInPage((ulong)end + 1);
+        if (startPage == endPage && (so != 0 || eo != 0))
+        {
+            if (_folios.TryGetValue(startPage, out var f)) FolioZeroSegment(f, so, eo == 0 ? PageDefs.PAGE_SIZE : eo);
+            return;
+        }
+        if (so != 0 && _folios.TryGetValue(startPage, out var head)) FolioZeroSegment(head, so, PageDefs.PAGE_SIZE);
+        if (eo != 0 && _folios.TryGetValue(endPage, out var tail)) FolioZeroSegment(tail, 0, eo);
     }
 
     /// <summary>truncate_inode_pages_final (mm/truncate.c): the inode is evicted; free every cached page.</summary>
     public void TruncateInodePagesFinal()
     {
-        foreach (var f in _folios.Values) _phys.FreePage(f.Pfn);
-        _folios.Clear();
+        foreach (var f in _folios.Values.ToArray()) DeleteFromPageCache(f);
+    }
+
+    /// <summary>mapping-&gt;wb_err: the write-back error cursor (mapping_set_error records into it).</summary>
+    public Errseq WbErr;
+
+    /// <summary>
+    /// mapping_set_error(mapping, error) (include/linux/pagemap.h): record a write-back error in wb_err, so the next
+    /// fsync of every open file of the inode reports it once (file_check_and_advance_wb_err), and from 5.8 in the
+    /// superblock's s_wb_err for syncfs.
+    /// </summary>
+    public void MappingSetError(int error)
+    {
+        if (error == 0) return;
+        WbErr.Set(error);
+        // __filemap_set_wb_err also records it in the superblock's s_wb_err for syncfs (5.8+).
+        if (Host?.Sb is { } sb && sb.Machine.Profile.SyncfsReportsWbErr) sb.SetWbErr(error);
+    }
+
+    /// <summary>mapping-&gt;host: the inode whose page cache this is (set when the inode is given its mapping).</summary>
+    public Inode? Host { get; internal set; }
+
+    /// <summary>filemap_sample_wb_err: the value a newly opened file starts from (f_wb_err).</summary>
+    public uint SampleWbErr() => WbErr.Sample();
+
+    /// <summary>file_check_and_advance_wb_err (mm/filemap.c): the error this file has not yet seen (reported once), or 0.</summary>
+    public int FileCheckAndAdvanceWbErr(KFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        var since = file.WbErrSeen;
+        var r = WbErr.CheckAndAdvance(ref since);
+        file.WbErrSeen = since;
+        return r;
+    }
+
+    /// <summary>
+    /// folio_mkclean (mm/rmap.c, page_mkclean_one for each mapping): every user PTE of the folio that is dirty or
+    /// writable is write-protected and cleaned; true when at least one was, so the caller keeps the folio dirty.
+    /// </summary>
+    public bool FolioMkclean(Folio folio)
+    {
+        ArgumentNullException.ThrowIfNull(folio);
+        var cleaned = false;
+        foreach (var (mm, va) in _phys.Frame(folio.Pfn).Mappings.ToArray()) cleaned |= mm.MkcleanPte(va);
+        return cleaned;
+    }
+
+    /// <summary>
+    /// __filemap_remove_folio + folio_put: take the folio out of the cache (folio-&gt;mapping cleared) and free its page; a
+    /// HWPoison page is never handed out again.
+    /// </summary>
+    internal void DeleteFromPageCache(Folio folio)
+    {
+        if (!_folios.Remove(folio.Index, out var f) || !ReferenceEquals(f, folio)) return;
+        folio.Mapping = null;
+        var frame = _phys.Frame(folio.Pfn);
+        if (ReferenceEquals(frame.CacheFolio, folio)) frame.CacheFolio = null;
+        _phys.FreePage(folio.Pfn);
+    }
+
+    /// <summary>
+    /// Replace <paramref name="old"/> by a folio at the same index on page <paramref name="newPfn"/> with the same
+    /// uptodate and dirty state (folio_migrate_mapping + folio_migrate_flags); the old page leaves the cache unfreed.
+    /// </summary>
+    internal Folio MigrateFolio(Folio old, ulong newPfn)
+    {
+        var f = new Folio(old.Index, newPfn) { Mapping = this, Uptodate = old.Uptodate, Dirty = old.Dirty };
+        _folios[old.Index] = f;
+        old.Mapping = null;
+        var oldFrame = _phys.Frame(old.Pfn);
+        if (ReferenceEquals(oldFrame.CacheFolio, old)) oldFrame.CacheFolio = null;
+        _phys.Frame(newPfn).CacheFolio = f;
+        return f;
     }
 }

@@ -30,4 +30,30 @@ public abstract class AddressSpaceOperations
         folio.Uptodate = true;
         return 0;
     }
+
+    /// <summary>
+    /// mapping_can_writeback(mapping): the backing device writes pages back (BDI_CAP_WRITEBACK). False for ramfs-like
+    /// filesystems whose page cache is the only copy.
+    /// </summary>
+    public virtual bool CanWriteback => false;
+
+    /// <summary>
+    /// -&gt;error_remove_folio(mapping, folio) for memory_failure: 0 when the folio was removed, −errno when refused, or
+    /// null when the filesystem has no such operation (memory_failure then tries mapping_evict_folio).
+    /// </summary>
+    public virtual int? ErrorRemoveFolio(AddressSpace mapping, Folio folio) => null;
+
+    /// <summary>
+    /// generic_error_remove_folio (mm/truncate.c): −EIO unless the host is a regular file, else truncate_inode_folio
+    /// (the folio, dirty or not, leaves the page cache).
+    /// </summary>
+    public static int GenericErrorRemoveFolio(AddressSpace mapping, Folio folio, bool regularFile)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        ArgumentNullException.ThrowIfNull(folio);
+        if (!regularFile) return -KernelSim.Uapi.Errno.EIO;
+        folio.CancelDirty();
+        mapping.DeleteFromPageCache(folio);
+        return 0;
+    }
 }

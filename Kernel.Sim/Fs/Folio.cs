@@ -13,6 +13,9 @@ public sealed class Folio
         Pfn = pfn;
     }
 
+    /// <summary>folio->mapping: the page cache it belongs to (null once deleted from it).</summary>
+    public AddressSpace? Mapping { get; internal set; }
+
     /// <summary>folio->index: page index in the file.</summary>
     public ulong Index { get; }
 
@@ -34,9 +37,13 @@ public sealed class Folio
     /// <summary>folio_mark_dirty (mm/page-writeback.c): the folio must be written back.</summary>
     public void MarkDirty() => Dirty = true;
 
-    /// <summary>folio_clear_dirty_for_io (mm/page-writeback.c): clear PG_dirty before writing it back; true if it was dirty.</summary>
+    /// <summary>
+    /// folio_clear_dirty_for_io (mm/page-writeback.c): folio_mkclean first (user PTEs write-protected and cleaned, a
+    /// dirty PTE re-dirtying the folio), then clear PG_dirty before writing it back; true if it was dirty.
+    /// </summary>
     public bool ClearDirtyForIo()
     {
+        if (Dirty && Mapping != null && Mapping.FolioMkclean(this)) Dirty = true;
         var was = Dirty;
         Dirty = false;
         return was;

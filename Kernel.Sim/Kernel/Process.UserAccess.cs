@@ -116,7 +116,7 @@ public sealed partial class Process
         {
             // do_sigbus: the exact faulting address, lsb of the mapping.
             Machine.State.Printk($"MCE: Killing {Comm}:{Pid} due to hardware memory corruption fault at {trap.Va:x}");
-            var lsb = (f & VmFault.VM_FAULT_HWPOISON_LARGE) != 0 ? Mm.ShiftAt(trap.Va) : PageDefs.PAGE_SHIFT;
+            var lsb = (f & VmFault.VM_FAULT_HWPOISON_LARGE) != 0 ? (Mm.ShiftAt(trap.Va) is > 0 and var hs ? hs : Hugetlb.HPAGE_SHIFT) : PageDefs.PAGE_SHIFT;
             ForceSig(new SigInfo(Sig.SIGBUS, Sig.BUS_MCEERR_AR, trap.Va, (short)lsb, true));
         }
         else if ((f & VmFault.VM_FAULT_SIGBUS) != 0)

@@ -26,6 +26,8 @@ public sealed partial class MemoryFailure(PhysicalMemory phys, Scheduler sched, 
     {
         using var _ = trace.Fn("memory_failure", "mm");
         if (!Recovery) throw state.Panic($"Memory failure on page {pfn:x}");
+        // hw_memory_failure (5.19+, with MF_SW_SIMULATED): a real hardware error disables unpoison from now on.
+        if (profile.MadviseHwpoisonSwSimulated && (flags & MfFlags.MF_SW_SIMULATED) == 0) HwMemoryFailure = true;
         var range = phys.FindRange(PhysAddr.FromPfn(pfn));
         if (range == null)
         {
@@ -44,6 +46,7 @@ public sealed partial class MemoryFailure(PhysicalMemory phys, Scheduler sched, 
         }
 
         var page = phys.Frame(pfn);
+        if (page.Huge != null) return TryMemoryFailureHugetlb(page, pfn, flags);
         if (page.IsHwPoison)
         {
             state.Printk($"Memory failure: 0x{pfn:x}: already hardware poisoned");
@@ -55,33 +58,68 @@ public sealed partial class MemoryFailure(PhysicalMemory phys, Scheduler sched, 
         PoisonedPages++;
 
         if ((page.Flags & PageFlags.PG_reserved) != 0)
-            return ActionResult(pfn, "reserved kernel page", "Ignored", -Errno.EBUSY);
-        if ((page.Flags & (PageFlags.PAGE_MAPPING_ANON | PageFlags.PG_swapbacked)) == 0 && page.MapCount == 0)
-            return ActionResult(pfn, "free buddy page", "Recovered", 0); // taken off the free lists
+            return ActionResult(pfn, MF_MSG_KERNEL, MfResult.MF_IGNORED);
+        var folio = page.CacheFolio;
+        if (folio == null && (page.Flags & (PageFlags.PAGE_MAPPING_ANON | PageFlags.PG_swapbacked)) == 0 && page.MapCount == 0)
+            return ActionResult(pfn, "free buddy page", MfResult.MF_RECOVERED); // taken off the free lists
 
         HwpoisonUserMappings(page, pfn, flags);
+        if (folio is { Mapping: not null }) return MePagecache(folio, pfn);
         var dirty = (page.Flags & PageFlags.PG_dirty) != 0;
-        return ActionResult(pfn, dirty ? "dirty LRU page" : "clean LRU page", "Recovered", 0);
-    }
-
-    private int ActionResult(ulong pfn, string type, string result, int ret)
-    {
-        state.Printk($"Memory failure: 0x{pfn:x}: recovery action for {type}: {result}");
-        return ret;
+        return ActionResult(pfn, dirty ? MF_MSG_DIRTY_LRU : MF_MSG_CLEAN_LRU, MfResult.MF_RECOVERED);
     }
 
     /// <summary>
-    /// hwpoison_user_mappings: collect the processes to tell (before unmapping), unmap every mapping into
-    /// hwpoison entries (propagating PTE dirty bits), then kill_procs when the page was dirty or MUST_KILL.
+    /// action_result (mm/memory-failure.c): log "recovery action for &lt;type&gt;: &lt;result&gt;"; with
+    /// vm.panic_on_unrecoverable_memory_failure set, an ignored kernel page panics (panic_on_unrecoverable_mf). 0 for
+    /// recovered or delayed, −EBUSY otherwise.
+    /// </summary>
+    private int ActionResult(ulong pfn, string type, MfResult result)
+    {
+        state.Printk($"Memory failure: 0x{pfn:x}: recovery action for {type}: {ResultName(result)}");
+        if (PanicOnUnrecoverable && result == MfResult.MF_IGNORED && type == MF_MSG_KERNEL)
+            throw state.Panic($"Memory failure: 0x{pfn:x}: unrecoverable page");
+        return result is MfResult.MF_RECOVERED or MfResult.MF_DELAYED ? 0 : -Errno.EBUSY;
+    }
+
+    /// <summary>
+    /// hwpoison_user_mappings: for a clean page-cache page of a mapping that can write back (and no MF_MUST_KILL),
+    /// folio_mkclean decides — a dirty or writable PTE makes the folio dirty, otherwise the page "was clean: dropped
+    /// without side effects" and the PTEs are simply removed (no TTU_HWPOISON: the next access re-reads the file).
+    /// Then collect the processes to tell (before unmapping), unmap every mapping (into hwpoison entries with
+    /// TTU_HWPOISON, propagating PTE dirty bits to the page), and kill_procs when the page is dirty or MUST_KILL.
     /// </summary>
     private void HwpoisonUserMappings(PageFrame page, ulong pfn, MfFlags flags)
     {
+        var folio = page.CacheFolio;
+        var ttuHwpoison = true;
+        if (page.MapCount > 0 && (flags & MfFlags.MF_MUST_KILL) == 0 && folio is { Dirty: false, Mapping: { } mapping } && mapping.AOps.CanWriteback)
+        {
+            if (mapping.FolioMkclean(folio))
+            {
+                folio.Dirty = true;
+            }
+            else
+            {
+                ttuHwpoison = false;
+                state.Printk($"Memory failure: 0x{pfn:x}: corrupted page was clean: dropped without side effects");
+            }
+        }
         var tokill = CollectProcs(page, forceEarly: (flags & MfFlags.MF_ACTION_REQUIRED) != 0);
         if (page.Rmap != null)
         {
-            foreach (var (mm, va) in page.Rmap.ToArray()) mm.UnmapForHwpoison(va);
+            foreach (var (mm, va) in page.Rmap.ToArray())
+            {
+                if (ttuHwpoison) mm.UnmapForHwpoison(va);
+                else mm.ZapRange(va, va + PageDefs.PAGE_SIZE);
+            }
         }
-        var forcekill = (page.Flags & PageFlags.PG_dirty) != 0 || (flags & MfFlags.MF_MUST_KILL) != 0;
+        if (folio != null && (page.Flags & PageFlags.PG_dirty) != 0)
+        {
+            folio.Dirty = true; // try_to_unmap_one: folio_mark_dirty for a dirty PTE
+            page.Flags &= ~PageFlags.PG_dirty;
+        }
+        var forcekill = (page.Flags & PageFlags.PG_dirty) != 0 || folio is { Dirty: true } || (flags & MfFlags.MF_MUST_KILL) != 0;
         KillProcs(tokill, forcekill, pfn, flags);
     }
 
@@ -101,7 +139,7 @@ public sealed partial class MemoryFailure(PhysicalMemory phys, Scheduler sched, 
     }
 
     /// <summary>task_early_kill(tsk, force_early).</summary>
-    internal Process? TaskEarlyKill(Process tsk, bool forceEarly)
+    public Process? TaskEarlyKill(Process tsk, bool forceEarly)
     {
         if (!tsk.Alive) return null;
         if (forceEarly && ReferenceEquals(tsk, sched.Current)) return tsk;

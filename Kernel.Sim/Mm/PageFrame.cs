@@ -34,6 +34,10 @@ public sealed class PageFrame
     /// <summary>The shmem object and page index when <see cref="PageFlags.PG_swapbacked"/>.</summary>
     internal ShmemObject? ShmemOwner;
     internal ulong ShmemIndex;
+    /// <summary>The page-cache folio this frame holds (folio->mapping of a file page), or null.</summary>
+    internal KernelSim.Fs.Folio? CacheFolio;
+    /// <summary>The hugetlb folio this frame belongs to (head or tail), or null.</summary>
+    internal HugetlbFolio? Huge;
 
     internal PageFrame(ulong pfn) => Pfn = pfn;
 
@@ -47,6 +51,9 @@ public sealed class PageFrame
         Flags &= ~PageFlags.PG_hwpoison;
         return was;
     }
+
+    /// <summary>SetPageHWPoison (include/linux/page-flags.h): mark the page poisoned (a driver's memory_failure path).</summary>
+    public void SetHWPoison() => Flags |= PageFlags.PG_hwpoison;
 
     /// <summary>SetPageReserved: the page belongs to the kernel (e.g. ZERO_PAGE) and is never handed to the allocator's users.</summary>
     public void SetReserved() => Flags |= PageFlags.PG_reserved;

@@ -27,6 +27,7 @@ public sealed class PhysicalMemory : IMemoryMedia
     private readonly SortedSet<ulong> _freePfns = [];
     private ulong _nextFreePfn;
     private ulong _dramEndPfn;
+    private ulong _dramStartPfn;
     private int _poisonedFrames;
 
     /// <summary>Registered ranges, in address order.</summary>
@@ -51,6 +52,7 @@ public sealed class PhysicalMemory : IMemoryMedia
         if (kind == MemoryKind.Dram && _dramEndPfn == 0)
         {
             _nextFreePfn = start.Pfn;
+            _dramStartPfn = start.Pfn;
             _dramEndPfn = range.End.Pfn;
         }
         return range;
@@ -336,6 +338,39 @@ public sealed class PhysicalMemory : IMemoryMedia
         return (long)first;
     }
 
+    /// <summary>
+    /// Allocate <paramref name="count"/> never-used DRAM pages starting on a multiple of <paramref name="align"/> pages
+    /// (a gigantic or huge page from the buddy allocator); the pages skipped to reach the alignment go to the free
+    /// lists. −1 when DRAM is exhausted.
+    /// </summary>
+    public long AllocContiguousAligned(int count, ulong align)
+    {
+        if (count <= 0 || align == 0) return -1;
+        var first = (_nextFreePfn + align - 1) / align * align;
+        if (first + (ulong)count > _dramEndPfn) return -1;
+        for (var p = _nextFreePfn; p < first; p++) _freePfns.Add(p);
+        _nextFreePfn = first + (ulong)count;
+        for (var i = 0UL; i < (ulong)count; i++) Frame(first + i).Flags = PageFlags.None;
+        return (long)first;
+    }
+
+    /// <summary>Pages the allocator can still hand out (nr_free_pages): never used, or freed and not HWPoison.</summary>
+    public ulong NrFreePages
+    {
+        get
+        {
+            var n = _dramEndPfn - _nextFreePfn;
+            foreach (var p in _freePfns) if (Peek(p) is not { IsHwPoison: true }) n++;
+            return n;
+        }
+    }
+
+    /// <summary>The DRAM pfn range [first, end) the allocator manages (totalram_pages = end − first).</summary>
+    public (ulong First, ulong End) DramPfns => (_dramStartPfn, _dramEndPfn);
+
+    /// <summary>Every frame that has a struct page here, in pfn order (for drop_caches and inspection).</summary>
+    internal IEnumerable<PageFrame> FramesInOrder() => _frames.Keys.Order().Select(k => _frames[k]).ToArray();
+
     /// <summary>Return a DRAM page to the allocator; a HWPoison page is never reused.</summary>
     public void FreePage(ulong pfn)
     {
@@ -345,6 +380,8 @@ public sealed class PhysicalMemory : IMemoryMedia
         {
             f.Flags = PageFlags.None;
             f.ShmemOwner = null;
+            f.CacheFolio = null;
+            f.Huge = null;
         }
         _freePfns.Add(pfn);
     }

@@ -144,10 +144,10 @@ public class KernfsTests
         var m = Sim.Boot("6.12");
         var p = m.Spawn("t");
         Assert.That(m.Vfs.Mounts.Select(x => x.Name), Has.No.Member("proc"));
-        m.Services.GetRequiredService<Debugfs>().Root.Dir("hwpoison").Attr("corrupt-pfn", 0x80, null, s => s.Length);
+        m.Services.GetRequiredService<Debugfs>().Root.Dir("kernfs_test").Attr("value", 0x80, null, s => s.Length);
         Assert.That(p.ListDir("/proc/sys", out var names), Is.EqualTo(0));
         Assert.That(names, Is.EqualTo(new[] { "vm" }));
-        Assert.That(p.WriteText("/sys/kernel/debug/hwpoison/corrupt-pfn", "0x1000"), Is.EqualTo(6));
+        Assert.That(p.WriteText("/sys/kernel/debug/kernfs_test/value", "0x1000"), Is.EqualTo(6));
         Assert.That(m.Vfs.Mounts.Select(x => x.MountPoint), Is.SupersetOf(new[] { "/proc", "/sys", "/sys/kernel/debug" }));
     }
 

@@ -40,6 +40,8 @@ public sealed class Procfs : KernfsFs
         Root.Dir("sys/vm");
         Root.DynamicLookup = name => name == "self" ? Self() : int.TryParse(name, out var pid) && pid > 0 ? PidDir(pid) : null;
         Root.DynamicList = () => Machine.Scheduler.Processes.Where(p => p.Alive).Select(p => (KernfsNode)PidDir(p.Pid)!);
+        ProcPid.Register(this);
+        ProcMm.Register(this);
     }
 
     internal static Procfs Mount(Machine machine)
@@ -82,6 +84,7 @@ public sealed class Debugfs : KernfsFs
 {
     private Debugfs(Machine machine) : base(machine, "debugfs")
     {
+        HwpoisonInject.Register(this);
     }
 
     internal static Debugfs Mount(Machine machine)
