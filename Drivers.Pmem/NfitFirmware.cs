@@ -14,7 +14,7 @@ namespace KernelSim.Drivers.Pmem;
 /// forgets the injected range and removes its media poison; ARS_INJECT_GET lists the injected ranges. An ARS
 /// reports the injected ranges plus every other poisoned line it finds in the scrubbed range (a real scrub).
 /// </summary>
-public sealed class NfitFirmware(Machine machine)
+public sealed partial class NfitFirmware(Machine machine)
 {
     private readonly Badrange _injected = new();
 

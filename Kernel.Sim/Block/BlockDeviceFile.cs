@@ -356,9 +356,10 @@ public sealed class BlockDeviceFile : KFile
     /// <summary>blkdev_llseek → fixed_size_llseek(file, offset, whence, i_size): no position past the device end.</summary>
     public override long Llseek(long offset, int whence) => GenericFileLlseekSize(offset, whence, Inode.Size, Inode.Size);
 
-    /// <summary>blkdev_release: on the last close, sync_blockdev and kill_bdev (write back, then drop the page cache).</summary>
+    /// <summary>blkdev_release: drop an O_EXCL claim (bdev_release), and on the last close sync_blockdev and kill_bdev (write back, then drop the page cache).</summary>
     public override void Release()
     {
+        Bdev.ReleaseClaim(this);
         if (--Bdev.OpenCount == 0) Bdev.PageCache.FlushAndDrop();
     }
 }

@@ -48,9 +48,9 @@ internal abstract class PmemWorkload(SeedSession session) : CampaignWorkload(ses
                 break;
             case StepKind.Badblocks:
             {
-                var ndctl = new Ndctl(M);
                 var sector = SectorOf(s.Off);
-                var rc = sector < 0 ? -1 : ndctl.InjectError(Pmem.NamespaceName, sector, (long)s.Len);
+                var ndctl = M.Scheduler.Processes.FirstOrDefault(x => x.Alive && x.Comm == "ndctl") ?? M.Spawn("ndctl");
+                var rc = sector < 0 ? -1 : Ndctl.Run(ndctl, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"inject-error {Pmem.NamespaceName} -B {sector} -n {s.Len}")).Rc;
                 applied = rc == 0 ? 1 : 0;
                 if (applied == 1)
                 {
