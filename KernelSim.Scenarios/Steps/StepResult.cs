@@ -18,6 +18,9 @@ public sealed record StepResult(long? Ret, string? Outcome, SigInfo? Signal, str
     /// <summary>The 64-bit word a pagemap or kpageflags step read; the pagemap: and kpageflags: expectations decode it.</summary>
     public ulong? Word { get; init; }
 
+    /// <summary>A program's standard output as it printed it (ndctl's JSON), for the json expectation; null for other steps.</summary>
+    public string? Stdout { get; init; }
+
     /// <summary>A value that returned, printed as "= value" (errno-aware).</summary>
     public static StepResult Returned(long ret) => new(ret, null, null, "= " + Errno.Describe(ret));
 

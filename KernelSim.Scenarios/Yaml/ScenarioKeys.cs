@@ -66,6 +66,7 @@ internal static class ScenarioKeys
         ["dmesg"] = List(Scalar),
         ["trace"] = List(Scalar),
         ["output"] = List(Scalar),
+        ["json"] = Dict(Scalar),
         ["badblocks"] = AnyOf(List(Scalar), Map(Badblocks)),
         ["media"] = Map(Media),
         ["fuse"] = AnyOf(List(Scalar), Map(Fuse)),
