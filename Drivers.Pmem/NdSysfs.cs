@@ -153,7 +153,8 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
         if (c.Kind == NdClaimKind.Btt)
         {
             dir.Attr("sector_size", RW, () => SizeSelect(c.LbaSize, NvdimmBus.BttLbaSizes), s => bus.ClaimSectorSizeStore(c, s));
-            dir.Attr("size", RO, () => ShowResult.Fail(-Errno.ENXIO));
+            // size_show: nd_btt->size = nlba · sector_size while bound ("no size to convey if the btt instance is disabled").
+            dir.Attr("size", RO, () => c.Driver != null && c.Btt is { } btt ? $"{btt.Nlba * btt.SectorSize}\n" : ShowResult.Fail(-Errno.ENXIO));
             return;
         }
         dir.Attr("mode", RW, () => c.Mode switch { NdPfnMode.PFN_MODE_RAM => "ram\n", NdPfnMode.PFN_MODE_PMEM => "pmem\n", _ => "none\n" }, s => bus.ClaimModeStore(c, s));
