@@ -99,7 +99,7 @@ public static class Nvdimm
 
     /// <summary>
     /// The info block an earlier boot's nd_pfn_init left for an fsdax or devdax namespace (same layout and checksum), or
-    /// the BTT arenas btt_init wrote for a sector-mode one (sector size = the spec's, parent_uuid = the namespace uuid).
+    /// the BTT arenas btt_init wrote for a sector-mode one (sector size from the namespace spec, parent_uuid = the namespace uuid).
     /// </summary>
     private static void WriteBootInfoBlock(Machine machine, NdRegion r, ulong start, PmemNamespaceSpec spec, byte[] parentUuid)
     {

@@ -20,6 +20,9 @@ internal sealed class ParseSymbols
     /// <summary>pmem disks of the machine ("pmem0", …).</summary>
     public List<string> PmemDisks { get; } = [];
 
+    /// <summary>The machine has persistent memory (machine.pmem), whatever its namespaces' modes.</summary>
+    public bool HasPmem { get; set; }
+
     public void AddActor(string name)
     {
         Actors.Add(name);

@@ -66,6 +66,7 @@ internal sealed class StepRegistry
         FsSteps.Register(r);
         VfsSteps.Register(r);
         PmemSteps.Register(r);
+        SysfsSteps.Register(r);
         VirtioFsSteps.Register(r);
         ShmemSteps.Register(r);
         return r;

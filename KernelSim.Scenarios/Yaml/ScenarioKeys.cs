@@ -24,7 +24,7 @@ internal static class ScenarioKeys
 
     public static readonly KeyTable Ramfs = new("ramfs", "mount", "write-end");
 
-    public static readonly KeyTable PmemNamespace = new("pmem namespace", Req("size"), "mode", "sector-size");
+    public static readonly KeyTable PmemNamespace = new("pmem namespace", Req("size"), "mode", "sector-size", "align");
 
     public static readonly KeyTable Pmem = new("pmem", "bus", "size", K("namespaces", List(Map(PmemNamespace))), "clear-err-unit", "hw-error-scrub");
 
@@ -136,6 +136,9 @@ internal static class ScenarioKeys
         new KeyTable("poison-pmem", "device", Req("offset")),
         new KeyTable("badblocks", "device", "store"),
         new KeyTable("ndctl", Req("command")),
+        // sysfs from the shell (SysfsSteps)
+        new KeyTable("sysfs-read", "actor", Req("path")),
+        new KeyTable("sysfs-write", "actor", Req("path"), Req("value")),
         // virtio-fs host side (VirtioFsSteps)
         new KeyTable("host-truncate", "share", Req("file"), Req("size")),
         new KeyTable("host-extend", "share", Req("file"), Req("size")),
