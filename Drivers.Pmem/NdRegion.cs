@@ -101,6 +101,22 @@ public sealed class NdRegion : NdDevice
     public IReadOnlyList<PmemDevice> Namespaces => _namespaces;
     internal readonly List<PmemDevice> _namespaces = [];
 
+    /// <summary>
+    /// The v1.1 interleave-set cookie (set_cookie, acpi_nfit_init_interleave_set's cookie1): nd_fletcher64 over one
+    /// struct nfit_set_info_map {region_offset, serial_number, pad} per mapping in position order. The simulator has
+    /// no NFIT memdev tables, so region_offset is 0 for every mapping.
+    /// </summary>
+    public ulong SetCookie
+    {
+        get
+        {
+            var info = new byte[16 * Mappings.Count];
+            foreach (var m in Mappings.OrderBy(m => m.Position))
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(info.AsSpan(16 * m.Position + 8), m.Dimm.Serial);
+            return PfnSb.Fletcher64(info);
+        }
+    }
+
     /// <summary>True if [addr, addr+len) overlaps the region.</summary>
     public bool Overlaps(ulong addr, ulong len) => addr < Start + Size && addr + len > Start;
 

@@ -78,6 +78,7 @@ public static class Nvdimm
         foreach (var d in bus.Dimms) bus.Register(d);
         foreach (var r in bus.Regions) bus.Register(r);
         machine.Tracer.Enabled = tracing;
+        bus.CreateControlDevices(machine.Services.GetRequiredService<DevTmpFs>());
         return bus;
     }
 

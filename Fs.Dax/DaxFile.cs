@@ -30,6 +30,10 @@ public sealed partial class DaxFile : KFile
     /// <summary>MAP_SYNC is accepted with MAP_SHARED_VALIDATE (ext4/XFS set it; ->mmap refuses it where DAX is off).</summary>
     public override int MmapSupportedFlags => Mman.MAP_SYNC;
 
+    /// <summary>-&gt;get_unmapped_area = thp_get_unmapped_area (ext4_file_operations, xfs_file_operations).</summary>
+    public override ulong? GetUnmappedArea(MmStruct mm, ulong addr, ulong len, ulong pgoff, int flags) =>
+        (ulong)mm.ThpGetUnmappedArea(DInode.IsDax, addr, len, pgoff, flags);
+
     /// <summary>
     /// -&gt;read_iter: 0 for an empty request; −EISDIR for a directory; DAX: <see cref="DaxReadIter"/>; O_DIRECT:
     /// direct I/O through bios; else generic_file_read_iter (page cache, -&gt;read_folio through the block driver).
@@ -206,6 +210,7 @@ public sealed partial class DaxFile : KFile
             if (Fs.DaxDev == null || (Fs.DaxDev.Flags & KernelSim.Dax.DaxDevFlags.DAXDEV_SYNC) == 0) return -Errno.EOPNOTSUPP;
         }
         vma.VmOps = DInode.IsDax ? new DaxVmOperations(Fs) : new PagecacheVmOperations(Fs);
+        vma.VmHugepage = DInode.IsDax; // ext4_file_mmap / xfs_file_mmap: VM_HUGEPAGE for DAX
         var mm = Fs.Machine.Current?.Mm;
         if (mm != null) DInode.AddMapper(mm);
         return 0;

@@ -59,14 +59,16 @@ public static partial class ScenarioParser
     private static PmemSpec ParsePmem(YamlMap p)
     {
         var e820 = false;
+        var qemu = false;
         if (p.Get("bus") is { } bn)
         {
             var s = YamlValues.Scalar(p.File, bn, "machine.pmem.bus");
-            e820 = s switch
+            (e820, qemu) = s switch
             {
-                "nfit" => false,
-                "e820" => true,
-                _ => throw p.Error(bn, $"machine.pmem.bus: '{s}' is not nfit or e820"),
+                "nfit" => (false, false),
+                "e820" => (true, false),
+                "qemu" => (false, true),
+                _ => throw p.Error(bn, $"machine.pmem.bus: '{s}' is not nfit, qemu or e820"),
             };
         }
         var regionSize = p.Size("size") ?? 0;
@@ -121,7 +123,7 @@ public static partial class ScenarioParser
         if (ceu == 0 || ceu > 1UL << 20) throw p.Error(p.Get("clear-err-unit")!, "machine.pmem.clear-err-unit: 1 .. 1M bytes (the kernel refuses a unit that is not a power of two with -ENXIO)");
         var scrub = p.Bool("hw-error-scrub") ?? false;
         p.Done();
-        return new PmemSpec(e820, regionSize, namespaces, (uint)ceu, scrub);
+        return new PmemSpec(e820, regionSize, namespaces, (uint)ceu, scrub) { Qemu = qemu };
     }
 
     private static DaxFsSpec ParseDaxFs(YamlMap f, PmemSpec? pmem)

@@ -78,6 +78,12 @@ public abstract class KFile
     /// <summary>f_pos: the position used by read/write/lseek.</summary>
     public long Pos { get; set; }
 
+    /// <summary>f_count: descriptors referring to this open file (fork shares it); -&gt;release runs when the last goes.</summary>
+    public int Count { get; internal set; } = 1;
+
+    /// <summary>f_path as d_path prints it (the path open(2) was given, for /proc/&lt;pid&gt;/maps); null if opened otherwise.</summary>
+    public string? Path { get; internal set; }
+
     /// <summary>Whether this file type implements ->read_iter (sets FMODE_CAN_READ).</summary>
     protected virtual bool HasReadIter => true;
 
@@ -133,9 +139,10 @@ public abstract class KFile
     public virtual int Mmap(Vma vma) => -Errno.ENODEV;
 
     /// <summary>
-    /// f_op->get_unmapped_area(file, addr, len, pgoff, flags): where a mapping of <paramref name="len"/> bytes at file page
-    /// <paramref name="pgoff"/> goes when the hint <paramref name="addr"/> cannot be used as is; 0 when nothing fits; null for
-    /// a file without one (mm-&gt;get_unmapped_area).
+    /// f_op-&gt;get_unmapped_area(file, addr, len, pgoff, flags): where a mapping of <paramref name="len"/> bytes at file page
+    /// <paramref name="pgoff"/> goes, the hint <paramref name="addr"/> included (ext4/XFS use
+    /// <see cref="MmStruct.ThpGetUnmappedArea"/>); 0 (or an IS_ERR value) when nothing fits; null for a file without one
+    /// (mm-&gt;get_unmapped_area, which honours a free hint).
     /// </summary>
     public virtual ulong? GetUnmappedArea(MmStruct mm, ulong addr, ulong len, ulong pgoff, int flags) => null;
 

@@ -30,6 +30,7 @@ public sealed partial class Process
         r = fs!.Open(rest, flags & ~Fcntl.O_CLOEXEC, (flags & Fcntl.O_CREAT) != 0 ? mode & ~Umask : mode, out var file);
         if (r < 0) return r;
         while (_fds.Count <= fd) _fds.Add(null);
+        file!.Path ??= path;
         _fds[fd] = file;
         return fd;
     });
@@ -40,7 +41,7 @@ public sealed partial class Process
         var f = FileAt(fd);
         if (f == null) return -Errno.EBADF;
         _fds[fd] = null;
-        f.Release();
+        Fput(f);
         return 0;
     });
 

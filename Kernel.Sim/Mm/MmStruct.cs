@@ -140,6 +140,7 @@ public sealed partial class MmStruct
         if (_ptes.TryGetValue(vpn, out var pte))
         {
             if (pte.HwPoisonEntry) return pte.Shift > PageDefs.PAGE_SHIFT ? VmFault.VM_FAULT_HWPOISON_LARGE : VmFault.VM_FAULT_HWPOISON;
+            if (pte.Present && write && !pte.Writable && !vma.Shared && IsAnonFrame(pte.Pfn)) return DoWpPage(addr, pte); // copy-on-write
             // A write to a read-only PTE of a file mapping goes back to the file (page_mkwrite / pfn_mkwrite / CoW).
             if (pte.Present && !(write && !pte.Writable && vma.VmOps != null))
             {
@@ -388,13 +389,14 @@ public sealed partial class MmStruct
         {
             if (v.Start < start || v.End > end) continue;
             v.Prot = prot;
+            if ((prot & Mman.PROT_WRITE) != 0 && !v.Shared) v.Account = true; // mprotect_fixup charges a private mapping made writable
             foreach (var va in PagesWithPtes(v.Start, v.End))
             {
                 var vpn = va >> PageDefs.PAGE_SHIFT;
                 if (!_ptes.TryGetValue(vpn, out var pte) || !pte.Present) continue;
                 // PROT_NONE keeps the page but makes the PTE inaccessible (pte_protnone).
                 pte.ProtNone = prot == Mman.PROT_NONE;
-                pte.Writable = (prot & Mman.PROT_WRITE) != 0 && v.IsAnonymous;
+                pte.Writable = (prot & Mman.PROT_WRITE) != 0 && v.IsAnonymous && _phys.Frame(pte.Pfn).MapCount <= 1; // a COW-shared page stays read-only
                 _ptes[vpn] = pte;
             }
         }

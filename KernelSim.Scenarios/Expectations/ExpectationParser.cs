@@ -19,7 +19,7 @@ namespace KernelSim.Scenarios.Expectations;
 internal static class ExpectationParser
 {
     /// <summary>Every key expect: accepts, in documentation order.</summary>
-    public static readonly string[] Keys = ["ret", "errno", "outcome", "signal", "signals", "memory", "file", "page", "machine", "panic", "process", "processes", "mce", "dmesg", "trace", "output", "badblocks", "media", "fuse", "host-file"];
+    public static readonly string[] Keys = ["ret", "errno", "outcome", "signal", "signals", "memory", "file", "page", "machine", "panic", "process", "processes", "mce", "dmesg", "trace", "output", "json", "badblocks", "media", "fuse", "host-file"];
 
     public static List<IExpectation> Parse(YamlMap expect, ParseSymbols symbols, string? actor)
     {
@@ -110,7 +110,7 @@ internal static class ExpectationParser
                         }));
                     }
                     break;
-                case "output" or "badblocks" or "media" or "fuse" or "host-file":
+                case "output" or "json" or "badblocks" or "media" or "fuse" or "host-file":
                     list.AddRange(LayerExpectations.Parse(key, file, node, what, symbols));
                     break;
                 case "trace":
@@ -465,7 +465,8 @@ internal static class ExpectationParser
             "killed" => ProcessState.Killed,
             "livelocked" => ProcessState.Livelocked,
             "oopsed" => ProcessState.Oopsed,
-            _ => throw new ScenarioException(file, node.Start, $"{what}: '{s}' is not running, killed, killed by SIGNAL, livelocked or oopsed"),
+            "exited" => ProcessState.Exited,
+            _ => throw new ScenarioException(file, node.Start, $"{what}: '{s}' is not running, killed, killed by SIGNAL, livelocked, oopsed or exited"),
         };
         int? by = null;
         if (parts.Length > 1)
@@ -488,6 +489,7 @@ internal static class ExpectationParser
         ProcessState.Running => "running",
         ProcessState.Killed => $"killed by {(p.KilledBy is { } k ? Sig.Name(k.Signo) : "?")}",
         ProcessState.Livelocked => "livelocked",
+        ProcessState.Exited => "exited",
         _ => "oopsed",
     };
 

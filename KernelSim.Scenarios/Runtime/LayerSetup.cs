@@ -21,6 +21,7 @@ internal static class LayerSetup
             builder.AddPmem(o =>
             {
                 o.LegacyE820 = p.E820;
+                if (p.Qemu) o.Platform = NvdimmPlatform.Qemu;
                 o.RegionSize = p.RegionSize;
                 o.ClearErrUnit = p.ClearErrUnit;
                 o.HwErrorScrub = p.HwErrorScrub;
@@ -49,7 +50,7 @@ internal static class LayerSetup
         var ms = run.Scenario.Machine;
         if (ms.Pmem is { } p)
         {
-            result.Setup.Add($"pmem: {(p.E820 ? "legacy e820" : "ACPI NFIT")} region, clear_err_unit {p.ClearErrUnit}{(p.HwErrorScrub ? ", hw error scrub" : "")}");
+            result.Setup.Add($"pmem: {(p.E820 ? "legacy e820" : p.Qemu ? "QEMU NFIT (no ARS, injection or clear-error)" : "ACPI NFIT")} region, clear_err_unit {p.ClearErrUnit}{(p.HwErrorScrub ? ", hw error scrub" : "")}");
             for (var i = 0; i < p.Namespaces.Count; i++)
             {
                 if (p.Namespaces[i].Mode is not (NamespaceMode.Raw or NamespaceMode.Fsdax)) continue;

@@ -60,6 +60,7 @@ internal sealed class StepRegistry
     {
         var r = new StepRegistry();
         MmSteps.Register(r);
+        ProcessSteps.Register(r);
         AccessSteps.Register(r);
         KernelSteps.Register(r);
         FileSteps.Register(r);

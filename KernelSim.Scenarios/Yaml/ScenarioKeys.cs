@@ -63,6 +63,7 @@ internal static class ScenarioKeys
         ["dmesg"] = List(Scalar),
         ["trace"] = List(Scalar),
         ["output"] = List(Scalar),
+        ["json"] = Dict(Scalar),
         ["badblocks"] = AnyOf(List(Scalar), Map(Badblocks)),
         ["media"] = Map(Media),
         ["fuse"] = AnyOf(List(Scalar), Map(Fuse)),
@@ -92,6 +93,12 @@ internal static class ScenarioKeys
         new KeyTable("prctl", "actor", Req("option"), "arg2", "arg3", "arg4", "arg5"),
         new KeyTable("sigaction", "actor", Req("signal"), Req("action")),
         new KeyTable("subpage-protect", [ .. Range, "access" ]),
+        // process steps (ProcessSteps)
+        new KeyTable("fork", "actor", Req("as")),
+        new KeyTable("exit", "actor", "status"),
+        new KeyTable("wait", "actor", "child", K("options", Flags)),
+        new KeyTable("mremap", "actor", Req("at"), Req("old-len"), Req("new-len"), K("flags", Flags), "new-addr", Req("name")),
+        new KeyTable("msync", [ .. Range, Req("flags", Flags) ]),
         // user-mode access (AccessSteps)
         new KeyTable("load", "actor", Req("at"), "len"),
         new KeyTable("store", "actor", Req("at"), "len", "fill"),

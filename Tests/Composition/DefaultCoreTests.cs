@@ -26,6 +26,7 @@ public class DefaultCoreTests
         Assert.That(sp.GetRequiredService<Tracer>(), Is.SameAs(m.Tracer));
         Assert.That(sp.GetRequiredService<IWorkQueue>(), Is.SameAs(m.WorkQueue));
         Assert.That(sp.GetRequiredService<IovIterOps>(), Is.SameAs(m.IovIter));
+        Assert.That(sp.GetRequiredService<KernelSim.Fs.IPageCache>(), Is.SameAs(m.Vfs.Filemap.PageCache));
         Assert.That(sp.GetRequiredService<ScatterlistOps>(), Is.Not.Null, "the lazily created services still resolve");
     }
 
@@ -50,7 +51,7 @@ public class DefaultCoreTests
         var viaContainer = new MachineBuilder();
         viaContainer.Services.AddSingleton<Tracer>(); // replacing a core service takes the container path
         var m = viaContainer.Build();
-        var lateTypes = new[] { typeof(ScatterlistOps), typeof(KernelSim.Block.DevTmpFs), typeof(KernelSim.Block.Genhd), typeof(KernelSim.Fs.Kernfs.Sysfs),
+        var lateTypes = new[] { typeof(ScatterlistOps), typeof(KernelSim.Block.DevTmpFs), typeof(KernelSim.Block.Genhd), typeof(KernelSim.Mm.TransparentHugepage), typeof(KernelSim.Fs.Kernfs.ISysfsContributor), typeof(KernelSim.Fs.Kernfs.Sysfs),
             typeof(KernelSim.Fs.Kernfs.Procfs), typeof(KernelSim.Fs.Kernfs.Debugfs), typeof(KernelSim.Mm.Hugetlb), typeof(KernelSim.Fs.DropCachesState), typeof(KernelSim.Fs.ShmMount), typeof(Machine) };
         var containerCore = viaContainer.Services.Select(d => d.ServiceType).Except(lateTypes).Distinct().ToList();
         var coreTypes = (HashSet<Type>)typeof(MachineBuilder)

@@ -21,11 +21,11 @@ public partial class KernelDocLabelTests
     /// VF facts and R commit references of virtio-fs; SH tmpfs/memfd facts; A/B/C/D/F/G/J facts of the copy, machine-check, iov_iter,
     /// buffered-I/O, DAX and invariant families; E0–E5 eras.
     /// </summary>
-    [GeneratedRegex(@"(?<![A-Za-z0-9_])(?<l>WE\d{1,2}|FI\d{1,2}|MF\d{1,2}|VF\d{1,2}|DX\d{1,2}|DD\d{1,2}|NS\d{1,2}|BT\d{1,2}|SH\d{1,2}|S\d{1,2}[a-d]?|R\d{1,2}|[ABCDFGJ]\d{1,2}|E[0-5])(?![A-Za-z0-9_])")]
+    [GeneratedRegex(@"(?<![A-Za-z0-9_])(?<l>WE\d{1,2}|FI\d{1,2}|MF\d{1,2}|MM\d{1,2}|VF\d{1,2}|DX\d{1,2}|DD\d{1,2}|NS\d{1,2}|BT\d{1,2}|SH\d{1,2}|S\d{1,2}[a-d]?|R\d{1,2}|[ABCDFGJ]\d{1,2}|E[0-5])(?![A-Za-z0-9_])")]
     private static partial Regex LabelRegex();
 
     /// <summary>A range of one family ("D16–D21", "S1-S5", "WE7–WE10", "F1–F3"): every label in between is cited too.</summary>
-    [GeneratedRegex(@"(?<![A-Za-z0-9_])(?<f>WE|FI|MF|VF|DX|DD|NS|BT|SH|S|R|E|[ABCDFGJ])(?<a>\d{1,2})\s?[–-]\s?\k<f>?(?<b>\d{1,2})(?![A-Za-z0-9_])")]
+    [GeneratedRegex(@"(?<![A-Za-z0-9_])(?<f>WE|FI|MF|MM|VF|DX|DD|NS|BT|SH|S|R|E|[ABCDFGJ])(?<a>\d{1,2})\s?[–-]\s?\k<f>?(?<b>\d{1,2})(?![A-Za-z0-9_])")]
     private static partial Regex RangeRegex();
 
     /// <summary>An explicit anchor, &lt;a id="we8"&gt;&lt;/a&gt;.</summary>
