@@ -107,15 +107,15 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
     /// </summary>
     private void BlockDir(NdDevice dev, KernfsDir dir)
     {
-        var pmem = dev switch { NdNamespace ns => ns.Pmem, NdClaim c => c.Pmem, _ => null };
+        // A btt device's disk (pmemRs) is its child too; the BTT gives it no badblocks table.
+        var disk = dev switch { NdNamespace ns => ns.Pmem?.Disk, NdClaim c => c.Pmem?.Disk ?? c.Btt?.Disk, _ => null };
         var old = dir.Child("block") as KernfsDir;
         if (old != null)
         {
             foreach (var d in old.Children.ToArray()) _root!.Dir("block").Remove(d.Name);
             dir.Remove("block");
         }
-        if (pmem == null || dev.Driver == null) return;
-        var disk = pmem.Disk;
+        if (disk == null || dev.Driver == null) return;
         var bdir = dir.Dir("block").Dir(disk.Name);
         bdir.Attr("badblocks", RW, () => disk.BadblocksShow(), s => disk.BadblocksStore(s));
         bdir.Attr("size", RO, () => $"{disk.CapacitySectors}\n");

@@ -3,6 +3,8 @@ using KernelSim.Drivers.Pmem;
 using KernelSim.Kernel;
 using KernelSim.Mm;
 using KernelSim.Uapi;
+using KernelSim.Block;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace KernelSim.Tests.Pmem;
 
@@ -89,5 +91,53 @@ public class NdReconfigTests
         var media = new byte[4096];
         m.Phys.PeekBytes(new PhysAddr(Base + 4096), media);
         Assert.That(media, Is.EqualTo(btt[4096..]));
+    }
+
+    /// <summary>What a user sees of the namespace: nd devices, mode, holder and its driver, /dev nodes, and every byte of the region.</summary>
+    private static (string Devices, string Mode, string Holder, string Dev, byte[] Media) State(Machine m, Process p)
+    {
+        var s = new NdByHand(p);
+        Assert.That(p.ListDir(NdByHand.Nd, out var nd), Is.EqualTo(0));
+        var devfs = m.Services.GetRequiredService<DevTmpFs>();
+        var dev = devfs.Nodes.Keys.Concat(devfs.CharNodes.Keys).Order(StringComparer.Ordinal).ToList();
+        var holder = s.Cat("namespace0.0/holder");
+        var bound = holder != "" && p.ReadLink($"{NdByHand.Nd}/{holder}/driver", out var drv) == 0 ? drv[(drv.LastIndexOf('/') + 1)..] : "-";
+        var media = new byte[64 << 20];
+        m.Phys.PeekBytes(new PhysAddr(Base), media);
+        return (string.Join(" ", nd), s.Cat("namespace0.0/mode"), $"{holder} ({bound})",
+            string.Join(" ", dev.Where(d => d.StartsWith("pmem", StringComparison.Ordinal) || d.StartsWith("dax", StringComparison.Ordinal))), media);
+    }
+
+    [Test]
+    public void TheSameSequenceThroughNdctl_GivesTheSameDevicesAndMedia()
+    {
+        var a = Qemu();
+        var b = Qemu();
+        var nd = a.Spawn("ndctl");
+        var sh = b.Spawn("sh");
+        var hand = new NdByHand(sh);
+        string[] expectDev = ["pmem0", "pmem0", "dax0.0", "pmem0", "pmem0s"];
+        string[] modes = ["fsdax", "raw", "devdax -a 2M", "raw", "sector -l 4096"];
+        for (var i = 0; i < modes.Length; i++)
+        {
+            var r = Ndctl.Run(nd, $"create-namespace -f -e namespace0.0 -m {modes[i]}");
+            Assert.That(r.Rc, Is.Zero, r.Stderr);
+            var holder = new NdByHand(nd).Cat("namespace0.0/holder");
+            var uuid = holder == "" ? "" : new NdByHand(nd).Cat($"{holder}/uuid");
+            switch (modes[i].Split(' ')[0])
+            {
+                case "fsdax": hand.ToPfnOrDax(dax: false, uuid, M2); break;
+                case "devdax": hand.ToPfnOrDax(dax: true, uuid, M2); break;
+                case "sector": hand.ToSector(uuid, 4096); break;
+                default: hand.ToRaw(); break;
+            }
+            var (sa, sb) = (State(a, nd), State(b, sh));
+            Assert.That((sb.Devices, sb.Mode, sb.Holder, sb.Dev), Is.EqualTo((sa.Devices, sa.Mode, sa.Holder, sa.Dev)), modes[i]);
+            Assert.That(sb.Dev, Is.EqualTo(expectDev[i]), modes[i]);
+            var diff = -1;
+            for (var k = 0; k < sa.Media.Length && diff < 0; k++) if (sa.Media[k] != sb.Media[k]) diff = k;
+            Assert.That(diff, Is.EqualTo(-1), $"{modes[i]}: media differ at byte 0x{diff:x}");
+        }
+        Assert.That(State(a, nd).Mode, Is.EqualTo("safe"));
     }
 }
