@@ -4,7 +4,7 @@ using KernelSim.Uapi;
 namespace KernelSim.Drivers.Pmem;
 
 /// <summary>
-/// The sector and devdax personalities of a namespace: nd_pmem on a btt device (nvdimm_namespace_attach_btt,
+/// The sector and devdax personalities of a namespace (docs/kernel/pmem.md NS4, BT6, DD9): nd_pmem on a btt device (nvdimm_namespace_attach_btt,
 /// drivers/nvdimm/btt.c) and the dax_pmem driver on a dax device (__dax_pmem_probe, drivers/dax/pmem.c).
 /// </summary>
 public sealed partial class NvdimmBus
