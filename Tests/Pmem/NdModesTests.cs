@@ -179,4 +179,27 @@ public class NdModesTests
         Assert.That(p.Pread64(fd, u, 512, 5 * 512), Is.EqualTo(-Errno.EIO));
         Assert.That(m.Mce.Log, Is.Empty, "refused from the badblocks, the media was not touched");
     }
+
+    [Test]
+    public void Qemu_MemmapErrorThatCannotBeCleared_PfnBindSpinsForever_ReportedAsALivelock()
+    {
+        // QEMU has no clear-error DSM: nvdimm_clear_poison fails, nsio_rw_bytes still returns 0 (NS2), and
+        // nd_pfn_clear_memmap_errors finds the same region badblock on every pass.
+        var m = NdReconfigTests.Qemu();
+        var p = m.Spawn("sh");
+        var fd = (int)p.Open("/dev/pmem0", Fcntl.O_RDONLY | Fcntl.O_DIRECT);
+        var u = p.MapAnonymous(4096);
+        Assert.That(m.InjectPoison(new PhysAddr(Base + 0x10000)), Is.Zero);
+        Assert.That(p.Pread64(fd, u, 512, 0x10000), Is.EqualTo(-Errno.EIO), "consumed: nfit_handle_mce records the line");
+        p.Close(fd);
+        Assert.That(Cat(p, $"{Nd}/region0/badblocks"), Is.EqualTo("128 1\n"), "inside the memmap area of a future pfn device");
+        var s = new NdByHand(p);
+        s.Disable();
+        Assert.That(Echo(p, $"{Nd}/pfn0.0/uuid", "a6b7c8d9-0000-4000-8000-000000000009"), Is.EqualTo(36));
+        Assert.That(Echo(p, $"{Nd}/pfn0.0/mode", "pmem"), Is.EqualTo(4));
+        Assert.That(Echo(p, $"{Nd}/pfn0.0/namespace", "namespace0.0"), Is.EqualTo(12));
+        Assert.That(Echo(p, "/sys/bus/nd/drivers/nd_pmem/bind", "pfn0.0"), Is.EqualTo(Machine.NoReturn));
+        Assert.That(p.State, Is.EqualTo(ProcessState.Livelocked));
+        Assert.That(p.StuckReason, Is.EqualTo("no progress after 8 retries in nd_pfn_clear_memmap_errors"));
+    }
 }
