@@ -130,13 +130,19 @@ public sealed class NdRegion : NdDevice
     }
 
     /// <summary>
-    /// nd_region_notify(NVDIMM_REVALIDATE_POISON) (drivers/nvdimm/region_devs.c): repopulate the region badblocks,
-    /// then tell every namespace (nd_pmem_notify → pmem_revalidate_poison).
+    /// nd_region_notify(NVDIMM_REVALIDATE_POISON) (drivers/nvdimm/region_devs.c): repopulate the region badblocks, then
+    /// child_notify each child whose driver has -&gt;notify — nd_pmem_notify: pmem_revalidate_poison for a raw namespace or
+    /// a pfn device, the namespace's nsio-&gt;bb for a btt device. dax_pmem has no -&gt;notify: device-dax keeps no
+    /// badblocks (its poison is found only by a machine check).
     /// </summary>
     public void NotifyRevalidatePoison()
     {
         Bus.Badrange.Populate(Bb, Start, Start + Size - 1);
         foreach (var ns in _namespaces) ns.RevalidatePoison();
+        foreach (var c in _claims)
+        {
+            if (c.Btt != null && c.Ns?.Io is { } io) io.RevalidatePoison();
+        }
     }
 
     /// <summary>region badblocks show.</summary>

@@ -107,15 +107,15 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
     /// </summary>
     private void BlockDir(NdDevice dev, KernfsDir dir)
     {
-        var pmem = dev switch { NdNamespace ns => ns.Pmem, NdClaim c => c.Pmem, _ => null };
+        // A btt device's disk (pmemRs) is its child too; the BTT gives it no badblocks table.
+        var disk = dev switch { NdNamespace ns => ns.Pmem?.Disk, NdClaim c => c.Pmem?.Disk ?? c.Btt?.Disk, _ => null };
         var old = dir.Child("block") as KernfsDir;
         if (old != null)
         {
             foreach (var d in old.Children.ToArray()) _root!.Dir("block").Remove(d.Name);
             dir.Remove("block");
         }
-        if (pmem == null || dev.Driver == null) return;
-        var disk = pmem.Disk;
+        if (disk == null || dev.Driver == null) return;
         var bdir = dir.Dir("block").Dir(disk.Name);
         bdir.Attr("badblocks", RW, () => disk.BadblocksShow(), s => disk.BadblocksStore(s));
         bdir.Attr("size", RO, () => $"{disk.CapacitySectors}\n");
@@ -249,7 +249,8 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
         if (c.Kind == NdClaimKind.Btt)
         {
             dir.Attr("sector_size", RW, () => SizeSelect(c.LbaSize, NvdimmBus.BttLbaSizes), s => bus.ClaimSectorSizeStore(c, s));
-            dir.Attr("size", RO, () => ShowResult.Fail(-Errno.ENXIO));
+            // size_show: nd_btt->size = nlba · sector_size while bound ("no size to convey if the btt instance is disabled").
+            dir.Attr("size", RO, () => c.Driver != null && c.Btt is { } btt ? $"{btt.Nlba * btt.SectorSize}\n" : ShowResult.Fail(-Errno.ENXIO));
             return;
         }
         dir.Attr("mode", RW, () => c.Mode switch { NdPfnMode.PFN_MODE_RAM => "ram\n", NdPfnMode.PFN_MODE_PMEM => "pmem\n", _ => "none\n" }, s => bus.ClaimModeStore(c, s));

@@ -21,7 +21,7 @@ internal static class PmemSteps
 
     private static void NeedPmem(StepParseContext c)
     {
-        if (c.Symbols.PmemDisks.Count == 0) throw c.Args.Error(c.Args.Node, $"{c.Args.What}: the machine has no pmem (add machine.pmem)");
+        if (!c.Symbols.HasPmem) throw c.Args.Error(c.Args.Node, $"{c.Args.What}: the machine has no pmem (add machine.pmem)");
     }
 
     private static string Device(StepParseContext c, string key = "device")

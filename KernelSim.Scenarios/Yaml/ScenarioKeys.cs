@@ -24,7 +24,7 @@ internal static class ScenarioKeys
 
     public static readonly KeyTable Ramfs = new("ramfs", "mount", "write-end");
 
-    public static readonly KeyTable PmemNamespace = new("pmem namespace", Req("size"), "mode", "sector-size");
+    public static readonly KeyTable PmemNamespace = new("pmem namespace", Req("size"), "mode", "sector-size", "align");
 
     public static readonly KeyTable Pmem = new("pmem", "bus", "size", K("namespaces", List(Map(PmemNamespace))), "clear-err-unit", "hw-error-scrub");
 

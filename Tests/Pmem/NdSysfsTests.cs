@@ -257,20 +257,4 @@ public class NdSysfsTests
         p.CapSysAdmin = false;
         Assert.That(p.Open($"{Nd}/region0/resource", Fcntl.O_RDONLY), Is.EqualTo(-Errno.EACCES), "0400");
     }
-
-    [Test]
-    public void DevdaxAndSector_AreLeftUnbound_WithoutTheirDrivers()
-    {
-        var m = new MachineBuilder().WithKernel("6.12").AddPmem(o =>
-            o.Namespaces.Add(new PmemNamespaceSpec(64UL << 20, NamespaceMode.Devdax))).Build();
-        var p = m.Spawn("sh");
-        Assert.That(Cat(p, $"{Nd}/namespace0.0/mode"), Is.EqualTo("dax\n"));
-        Assert.That(Cat(p, $"{Nd}/namespace0.0/holder"), Is.EqualTo("dax0.1\n"));
-        Assert.That(p.ReadLink($"{Nd}/dax0.1/driver", out _), Is.EqualTo(-Errno.ENOENT), "no dax_pmem driver");
-        Assert.That(p.Open("/sys/bus/nd/drivers/dax_pmem/bind", Fcntl.O_WRONLY), Is.EqualTo(-Errno.ENOENT));
-        Assert.That(Nvdimm.Find(m, "pmem0"), Is.Null);
-        Assert.That(Cat(p, $"{Nd}/region0/namespace_seed"), Is.EqualTo("namespace0.0\n"), "seeds advance only when the dax device binds");
-        Assert.That(Echo(p, $"{Nd}/btt0.0/namespace", "namespace0.1"), Is.EqualTo(-Errno.ENODEV));
-        Assert.Throws<ArgumentException>(() => new MachineBuilder().AddPmem(new PmemNamespaceSpec(64UL << 20, NamespaceMode.Sector)).Build());
-    }
 }

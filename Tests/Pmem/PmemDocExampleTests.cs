@@ -1,5 +1,6 @@
 using KernelSim.Drivers.Pmem;
 using KernelSim.Kernel;
+using KernelSim.Mm;
 using KernelSim.Uapi;
 
 namespace KernelSim.Tests.Pmem;
@@ -67,6 +68,35 @@ public class PmemDocExampleTests
     }
 
     [Test]
+    public void DocExample_DevdaxThenSectorMode()
+    {
+        // doc:begin
+        // Booted in devdax mode (an earlier boot left the NVDIMM_DAX_INFO block): dax_pmem binds dax0.1 and
+        // creates /dev/dax0.0 over the data after the 2 MiB info block and memmap.
+        var m = new MachineBuilder().WithKernel("6.12").AddPmem(new PmemNamespaceSpec(64UL << 20, NamespaceMode.Devdax)).Build();
+        var p = m.Spawn("app");
+        p.SetSignalHandler(Sig.SIGBUS, SignalDisposition.Catch);
+        Assert.That(p.ReadText("/sys/bus/nd/devices/namespace0.0/holder", out var holder), Is.Zero);
+        Assert.That(holder, Is.EqualTo("dax0.1\n"));
+        var fd = (int)p.Open("/dev/dax0.0", Fcntl.O_RDWR);
+        var a = (ulong)p.Mmap(0, 8UL << 20, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED, fd, 0);
+
+        // Latent poison in the device's second 2 MiB block: SIGBUS names the head of the block (6.12), lsb 21.
+        Assert.That(m.InjectPoison(new PhysAddr((4UL << 30) + (4UL << 20) + 0x40)), Is.Zero);
+        Assert.That(p.LoadByte(new UserPtr(a + (2UL << 20) + 0x40), out _).Signal,
+            Is.EqualTo(new SigInfo(Sig.SIGBUS, Sig.BUS_MCEERR_AR, a + (2UL << 20), 21, true)));
+
+        // ndctl reconfigures the namespace to sector mode: a new BTT with 4096-byte sectors, /dev/pmem0s.
+        var nd = m.Spawn("ndctl");
+        Assert.That(Ndctl.Run(nd, "create-namespace -f -e namespace0.0 -m sector -l 4096").Rc, Is.Zero);
+        Assert.That(p.ReadText("/sys/bus/nd/devices/namespace0.0/mode", out var mode), Is.Zero);
+        Assert.That(mode, Is.EqualTo("safe\n"));
+        Assert.That(p.Open("/dev/dax0.0", Fcntl.O_RDWR), Is.EqualTo(-Errno.ENOENT));
+        Assert.That(p.Open("/dev/pmem0s", Fcntl.O_RDWR | Fcntl.O_DIRECT), Is.GreaterThanOrEqualTo(0));
+        // doc:end
+    }
+
+    [Test]
     public void DocsPmemMd_QuotesTheExamples()
     {
         var root = RepoRoot();
@@ -80,7 +110,7 @@ public class PmemDocExampleTests
             foreach (var line in src[(begin + 1)..end]) Assert.That(doc, Does.Contain(line.Trim()));
             blocks++;
         }
-        Assert.That(blocks, Is.EqualTo(2));
+        Assert.That(blocks, Is.EqualTo(3));
     }
 
     private static string RepoRoot() => KernelSim.Tests.Cli.RepoFiles.Root;
