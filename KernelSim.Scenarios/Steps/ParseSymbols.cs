@@ -20,6 +20,9 @@ internal sealed class ParseSymbols
     /// <summary>pmem disks of the machine ("pmem0", …).</summary>
     public List<string> PmemDisks { get; } = [];
 
+    /// <summary>Page frame numbers a pagemap step recorded with "as:" (for kpageflags, unpoison-pfn, write-file's ${name}).</summary>
+    public HashSet<string> Pfns { get; } = new(StringComparer.Ordinal);
+
     public void AddActor(string name)
     {
         Actors.Add(name);

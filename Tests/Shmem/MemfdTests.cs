@@ -53,6 +53,8 @@ public class MemfdTests
         Assert.That(f.HInode.Name, Is.EqualTo("memfd:h"));
         Assert.That(f.HInode.Mode, Is.EqualTo(Fcntl.S_IFREG | 0x1ff));
         Assert.That(f.HInode.Nlink, Is.Zero);
+        Assert.That(p.Ftruncate(0, 4096), Is.EqualTo(-Errno.EINVAL), "hugetlbfs_setattr: huge-page multiples only");
+        Assert.That(p.DoFcntl(0, Memfd.F_GET_SEALS), Is.EqualTo(Memfd.F_SEAL_SEAL), "memfd_file_seals_ptr: hugetlbfs's seals");
     }
 
     [TestCase("6.3", true)]
