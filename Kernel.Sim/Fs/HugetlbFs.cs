@@ -43,13 +43,19 @@ public sealed class HugetlbFs : FileSystem
     }
 
     /// <summary>
-    /// hugetlb_file_setup (fs/hugetlbfs/inode.c) for memfd_create: an unlinked file called "memfd:<paramref name="name"/>"
-    /// on the internal mount, opened O_RDWR.
+    /// hugetlb_file_setup (fs/hugetlbfs/inode.c) for memfd_create (HUGETLB_ANONHUGE_INODE, size 0): get_hstate_idx of
+    /// <paramref name="pageSizeLog"/> (0: the default hstate; a size without an hstate — only the 2 MiB one exists here
+    /// — → −ENODEV), hugetlbfs_get_inode(<paramref name="mode"/>: S_IFREG | S_IRWXUGO, less the x bits for
+    /// MFD_NOEXEC_SEAL) with info-&gt;seals = F_SEAL_SEAL, clear_nlink, then alloc_file_pseudo(<paramref name="name"/>,
+    /// O_RDWR) on the internal mount. 0 with the file, or −errno.
     /// </summary>
-    internal KFile FileSetup(string name)
+    internal int FileSetup(string name, int pageSizeLog, int mode, out KFile? file)
     {
-        var inode = new HugetlbInode(this, _nextIno++, "memfd:" + name) { Nlink = 0 };
-        return new HugetlbFile(inode, Fcntl.O_RDWR);
+        file = null;
+        if (pageSizeLog != 0 && pageSizeLog != Hugetlb.HPAGE_SHIFT) return -Errno.ENODEV;
+        var inode = new HugetlbInode(this, _nextIno++, name, mode) { Nlink = 0 };
+        file = new HugetlbFile(inode, Fcntl.O_RDWR);
+        return 0;
     }
 
     /// <inheritdoc/>
@@ -62,7 +68,7 @@ public sealed class HugetlbFs : FileSystem
         var name = path.Trim('/');
         if (name.Length == 0) return -Errno.EISDIR;
         if (_files.ContainsKey(name)) return -Errno.EEXIST;
-        var ino = new HugetlbInode(this, _nextIno++, name);
+        var ino = new HugetlbInode(this, _nextIno++, name, Fcntl.S_IFREG | 0x1a4);
         _files.Add(name, ino);
         inode = ino;
         return 0;
@@ -80,12 +86,16 @@ public sealed class HugetlbFs : FileSystem
     /// <inheritdoc/>
     public override KFile OpenInode(Inode inode, int flags) => new HugetlbFile((HugetlbInode)inode, flags);
 
-    /// <summary>hugetlbfs_setattr(ATTR_SIZE): −EINVAL unless a huge-page multiple; shrinking frees the pages past the end (hugetlb_vmtruncate).</summary>
+    /// <summary>
+    /// hugetlbfs_setattr(ATTR_SIZE): −EINVAL unless a huge-page multiple; F_SEAL_SHRINK / F_SEAL_GROW → −EPERM for a
+    /// change in that direction; shrinking frees the pages past the end (hugetlb_vmtruncate).
+    /// </summary>
     public override int Truncate(Inode inode, long size)
     {
         ArgumentNullException.ThrowIfNull(inode);
         if (size < 0 || (size & (long)(Hugetlb.HPAGE_SIZE - 1)) != 0) return -Errno.EINVAL;
         var h = (HugetlbInode)inode;
+        if ((size < h.Size && (h.Seals & Memfd.F_SEAL_SHRINK) != 0) || (size > h.Size && (h.Seals & Memfd.F_SEAL_GROW) != 0)) return -Errno.EPERM;
         if (size < h.Size) h.RemovePages((ulong)size >> Hugetlb.HPAGE_SHIFT);
         h.Size = size;
         return 0;
@@ -98,11 +108,14 @@ public sealed class HugetlbInode : Inode, IHugetlbCacheOwner
     internal readonly SortedDictionary<ulong, HugetlbFolio> Pages = [];
     internal readonly HashSet<MmStruct> Mappers = [];
 
-    internal HugetlbInode(HugetlbFs fs, ulong ino, string name) : base(fs, ino, Fcntl.S_IFREG | 0x1a4)
+    internal HugetlbInode(HugetlbFs fs, ulong ino, string name, int mode) : base(fs, ino, mode)
     {
         Fs = fs;
         Name = name;
     }
+
+    /// <summary>info-&gt;seals (struct hugetlbfs_inode_info): F_SEAL_SEAL from hugetlbfs_get_inode until memfd_create(MFD_ALLOW_SEALING) clears it.</summary>
+    public int Seals { get; internal set; } = Memfd.F_SEAL_SEAL;
 
     /// <summary>The filesystem.</summary>
     public HugetlbFs Fs { get; }
@@ -299,6 +312,7 @@ public sealed class HugetlbFile : KFile
     {
         ArgumentNullException.ThrowIfNull(vma);
         const ulong hpages = Hugetlb.HPAGE_SIZE >> PageDefs.PAGE_SHIFT;
+        if ((HInode.Seals & (Memfd.F_SEAL_WRITE | Memfd.F_SEAL_FUTURE_WRITE)) != 0 && vma.Shared && vma.MayWrite) return -Errno.EPERM; // seal_check_write
         if ((vma.PgOff & (hpages - 1)) != 0) return -Errno.EINVAL;
         if ((vma.Start & (Hugetlb.HPAGE_SIZE - 1)) != 0 || ((vma.End - vma.Start) & (Hugetlb.HPAGE_SIZE - 1)) != 0) return -Errno.EINVAL;
         var first = vma.PgOff / hpages;

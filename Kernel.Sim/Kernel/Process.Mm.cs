@@ -186,8 +186,9 @@ public sealed partial class Process
         if (Machine.Profile.MadviseHwpoisonActionRequired) flags |= MfFlags.MF_ACTION_REQUIRED;
         for (var a = start; a < end; a += PageDefs.PAGE_SIZE)
         {
-            // get_user_pages_fast(start, 1, 0): a read fault, no FOLL_HWPOISON.
-            if (Mm.PfnAt(a) == null && (Mm.HandleMmFault(a, write: false) & VmFault.VM_FAULT_ERROR) != 0) return -Errno.EFAULT;
+            // get_user_pages_fast(start, 1, 0): a read fault, no FOLL_HWPOISON; untouched anonymous memory gets the
+            // zero page, which memory_failure refuses as a reserved kernel page (−EBUSY, MF26).
+            if (Mm.PfnAt(a) == null && (Mm.GupReadFault(a) & VmFault.VM_FAULT_ERROR) != 0) return -Errno.EFAULT;
             var pfn = Mm.PfnAt(a)!.Value;
             Machine.State.Printk($"Injecting memory failure for pfn 0x{pfn:x} at process virtual address 0x{a & PageDefs.PAGE_MASK:x}");
             var ret = Machine.MemoryFailure.Run(pfn, flags);

@@ -109,7 +109,8 @@ public sealed partial class Process
 
     /// <summary>
     /// vfs_getattr_nosec (fs/stat.c): STATX_BASIC_STATS in the result mask; IS_DAX → STATX_ATTR_DAX (5.8+, with the
-    /// release's value); on 5.13+ STATX_ATTR_AUTOMOUNT | STATX_ATTR_DAX in the attributes mask; then -&gt;getattr.
+    /// release's value); on 5.13+ STATX_ATTR_AUTOMOUNT | STATX_ATTR_DAX in the attributes mask; then -&gt;getattr. On
+    /// 6.12 the mask also has STATX_ATTR_VERITY for every filesystem, as observed on Debian's 6.12.118 (DX14).
     /// </summary>
     private int VfsGetattr(Inode inode, Kstat st, uint mask, int flags)
     {
@@ -117,6 +118,7 @@ public sealed partial class Process
         st.ResultMask |= STATX_BASIC_STATS;
         if (inode.IsDax && profile.StatxAttrDax) st.Attributes |= profile.StatxAttrDaxValue;
         if (profile.StatxAttrMaskVfsBits) st.AttributesMask |= STATX_ATTR_AUTOMOUNT | profile.StatxAttrDaxValue;
+        if (profile.StatxAttrMaskVerity) st.AttributesMask |= STATX_ATTR_VERITY;
         return inode.Sb.Getattr(inode, st, mask, flags & AT_STATX_SYNC_TYPE);
     }
 

@@ -141,6 +141,7 @@ public sealed partial class MmStruct
         {
             if (pte.HwPoisonEntry) return pte.Shift > PageDefs.PAGE_SHIFT ? VmFault.VM_FAULT_HWPOISON_LARGE : VmFault.VM_FAULT_HWPOISON;
             if (pte.Present && write && !pte.Writable && !vma.Shared && IsAnonFrame(pte.Pfn)) return DoWpPage(addr, pte); // copy-on-write
+            if (pte.Present && write && !pte.Writable && vma.IsAnonymous && _phys.IsZeroPfn(pte.Pfn)) return WpZeroPage(addr);
             // A write to a read-only PTE of a file mapping goes back to the file (page_mkwrite / pfn_mkwrite / CoW).
             if (pte.Present && !(write && !pte.Writable && vma.VmOps != null))
             {
@@ -200,6 +201,36 @@ public sealed partial class MmStruct
             _phys.Frame(newPfn).Flags = PageFlags.PAGE_MAPPING_ANON;
         }
         InstallPte(pageVa, newPfn, vma.MayWrite, PageDefs.PAGE_SHIFT);
+        return VmFault.None;
+    }
+
+    /// <summary>
+    /// The fault get_user_pages makes for an access without FOLL_WRITE (madvise_inject_error's get_user_pages_fast(start,
+    /// 1, 0)): handle_mm_fault without FAULT_FLAG_WRITE. On a private anonymous VMA with nothing mapped that is
+    /// do_anonymous_page's read path — the zero page mapped read-only (pte_mkspecial(my_zero_pfn)) —, so GUP hands back
+    /// ZERO_PAGE (follow_page_pte: is_zero_pfn); any other case faults as <see cref="HandleMmFault"/> does.
+    /// </summary>
+    internal VmFault GupReadFault(ulong addr)
+    {
+        var vma = FindVma(addr);
+        if (vma == null || !vma.IsAnonymous || vma.Shared || !vma.MayRead || _ptes.ContainsKey(addr >> PageDefs.PAGE_SHIFT))
+            return HandleMmFault(addr, write: false);
+        var zero = _phys.ZeroPfn();
+        if (zero < 0) return VmFault.VM_FAULT_OOM;
+        InstallPte(addr & PageDefs.PAGE_MASK, (ulong)zero, writable: false, PageDefs.PAGE_SHIFT);
+        return VmFault.None;
+    }
+
+    /// <summary>
+    /// do_wp_page on the zero page of a private anonymous VMA: wp_page_copy with a new zeroed page
+    /// (alloc_zeroed_user_highpage_movable), mapped writable in its place.
+    /// </summary>
+    private VmFault WpZeroPage(ulong addr)
+    {
+        var p = _phys.AllocPage();
+        if (p < 0) return VmFault.VM_FAULT_OOM;
+        _phys.Frame((ulong)p).Flags = PageFlags.PAGE_MAPPING_ANON;
+        InstallPte(addr & PageDefs.PAGE_MASK, (ulong)p, writable: true, PageDefs.PAGE_SHIFT);
         return VmFault.None;
     }
 

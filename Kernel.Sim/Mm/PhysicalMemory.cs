@@ -296,6 +296,26 @@ public sealed class PhysicalMemory : IMemoryMedia
         }
     }
 
+    private ulong _zeroPfn = ulong.MaxValue;
+
+    /// <summary>
+    /// ZERO_PAGE(0) / my_zero_pfn (mm/memory.c): the shared, reserved page of zeros that a read fault on untouched
+    /// private anonymous memory maps (do_anonymous_page without FAULT_FLAG_WRITE). Allocated on first use; −1 when
+    /// memory is exhausted.
+    /// </summary>
+    public long ZeroPfn()
+    {
+        if (_zeroPfn != ulong.MaxValue) return (long)_zeroPfn;
+        var p = AllocPage();
+        if (p < 0) return -1;
+        _zeroPfn = (ulong)p;
+        Frame(_zeroPfn).SetReserved();
+        return p;
+    }
+
+    /// <summary>is_zero_pfn: <paramref name="pfn"/> is the zero page (false before anything mapped it).</summary>
+    public bool IsZeroPfn(ulong pfn) => pfn == _zeroPfn;
+
     /// <summary>
     /// Allocate one DRAM page (the buddy allocator, made deterministic: lowest freed pfn first, then the
     /// next never-used pfn). Returns -1 when memory is exhausted. The page is zeroed and never poisoned

@@ -159,6 +159,19 @@ public sealed record KernelProfile
     [KernelSwitch("6.6+ (≈)", "hugetlbfs_read_iter returns the bytes before the first raw HWPoison subpage (38c1ddbde6c6 'hugetlbfs: improve read HWPOISON hugepage'); before, -EIO for the whole huge page (MF22)")]
     public bool HugetlbfsReadPartialHwpoison { get; init; }
 
+    [KernelSwitch("5.19+", "include/linux/swap.h reserves 5 swap types besides the swap files, not 3: SWP_MIGRATION_READ_EXCLUSIVE (6c287605fd56 'mm: remember exclusively mapped anonymous pages with PG_anon_exclusive') and a PTE marker type (679d10331 'mm: introduce PTE_MARKER swap entry'), so SWP_HWPOISON drops from 29 to 27 (MF25)")]
+    public bool SwpMigrationExclusiveAndMarker { get; init; }
+
+    [KernelSwitch("6.0–6.1", "SWP_SWAPIN_ERROR takes a swap type of its own (Miaohe Lin, 'mm/swapfile: unuse_pte can map random data if swap read fails'; a PTE marker from 6.2, Peter Xu 'mm: use pte markers for swap errors'), so SWP_HWPOISON is 26 (MF25)")]
+    public bool SwpSwapinErrorType { get; init; }
+
+    /// <summary>
+    /// SWP_HWPOISON = MAX_SWAPFILES (include/linux/swap.h) for a Debian-like x86-64 config without
+    /// CONFIG_DEVICE_PRIVATE: 32 − migration types − 1 hwpoison − PTE marker − swapin error (MF25): 29 up to 5.18,
+    /// 27 in 5.19, 26 in 6.0 and 6.1, 27 from 6.2.
+    /// </summary>
+    public int SwpHwpoisonType => 32 - (SwpMigrationExclusiveAndMarker ? 3 + 1 : 2) - 1 - (SwpSwapinErrorType ? 1 : 0);
+
     // ---- lib/iov_iter.c ---------------------------------------------------------------------------
 
     [KernelSwitch("4.18–5.13", "_copy_to_iter_mcsafe/_copy_mc_to_iter KVEC/BVEC: right count, iterator not advanced (D12)")]
@@ -245,6 +258,9 @@ public sealed record KernelProfile
     [KernelSwitch("5.13+ (≈, stable backports)", "vfs_getattr_nosec sets STATX_ATTR_AUTOMOUNT and STATX_ATTR_DAX in stx_attributes_mask (5afa7e8b70d6 'fs: fix reporting supported extra file attributes for statx()'); before, the bits could be set while the mask said 'unsupported' (DX5)")]
     public bool StatxAttrMaskVfsBits { get; init; }
 
+    [KernelSwitch("6.12+ (≈, observed)", "stx_attributes_mask also has STATX_ATTR_VERITY (0x100000) on every filesystem — tmpfs, ramfs and the rootfs alike — as Debian's 6.12.118 shows and 6.1.0-57 does not (docs/crosscheck.md); fs/stat.c of 6.12 sets only AUTOMOUNT, DAX and MOUNT_ROOT, so the change that adds it was not located and the boundary is not known (DX14)")]
+    public bool StatxAttrMaskVerity { get; init; }
+
     [KernelSwitch("5.8+", "vfs_statx reports STATX_MNT_ID (stx_mnt_id) and STATX_ATTR_MOUNT_ROOT (with its attributes_mask bit) (DX6)")]
     public bool StatxMountId { get; init; }
 
@@ -264,6 +280,12 @@ public sealed record KernelProfile
 
     [KernelSwitch("5.1+", "F_SEAL_FUTURE_WRITE exists (ab3948f58ff8 'mm/memfd: add an F_SEAL_FUTURE_WRITE seal to memfd', SH7); before, F_ADD_SEALS with it is -EINVAL")]
     public bool SealFutureWrite { get; init; }
+
+    [KernelSwitch("5.18+", "shmem_getattr reports STATX_BTIME (info->i_crtime, the inode's creation time) when asked (f7cd16a55837 'tmpfs: support for file creation time', SH9)")]
+    public bool ShmemBtime { get; init; }
+
+    [KernelSwitch("6.0+", "tmpfs has fileattr_get / fileattr_set: FS_IOC_GETFLAGS, SETFLAGS, FSGETXATTR, FSSETXATTR work and shmem_getattr reports APPEND, IMMUTABLE and NODUMP in stx_attributes_mask (e408e695f5f1 'mm/shmem: support FS_IOC_[SG]ETFLAGS in tmpfs' with Hugh Dickins's 'mm/shmem: fix chattr fsflags support in tmpfs', SH10); before, -ENOTTY")]
+    public bool ShmemFileattr { get; init; }
 
     [KernelSwitch("6.3+", "memfd_create accepts MFD_NOEXEC_SEAL and MFD_EXEC and F_SEAL_EXEC exists (105ff5339f49 'mm/memfd: add MFD_NOEXEC_SEAL and MFD_EXEC', SH6); before, both flags are unknown: -EINVAL")]
     public bool MemfdExecFlags { get; init; }
@@ -345,6 +367,7 @@ public sealed record KernelProfile
         StatxAttrDax = v >= V(5, 8),
         StatxAttrDaxOwnBit = v >= V(5, 10),
         StatxAttrMaskVfsBits = v >= V(5, 13),
+        StatxAttrMaskVerity = v >= V(6, 12),
         StatxMountId = v >= V(5, 8),
         DaxInodeMode = v >= V(5, 8),
         FibmapViaBmap = v >= V(5, 5),
@@ -353,6 +376,10 @@ public sealed record KernelProfile
         ShmemKeepsHwpoisonFolio = v >= V(5, 17),
         SealFutureWrite = v >= V(5, 1),
         MemfdExecFlags = v >= V(6, 3),
+        ShmemBtime = v >= V(5, 18),
+        ShmemFileattr = v >= V(6, 0),
+        SwpMigrationExclusiveAndMarker = v >= V(5, 19),
+        SwpSwapinErrorType = v.Between(V(6, 0), V(6, 1)),
     };
 
     /// <summary>The profile of a release given as text ("6.12").</summary>

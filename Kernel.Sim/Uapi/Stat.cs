@@ -42,10 +42,18 @@ public static class Stat
     /// <summary>STATX__RESERVED: reserved for a future struct statx; requesting it is −EINVAL.</summary>
     public const uint STATX__RESERVED = 0x80000000;
 
+    /// <summary>STATX_ATTR_IMMUTABLE: the file cannot be modified (chattr +i).</summary>
+    public const ulong STATX_ATTR_IMMUTABLE = 0x00000010;
+    /// <summary>STATX_ATTR_APPEND: the file can only be opened for appending (chattr +a).</summary>
+    public const ulong STATX_ATTR_APPEND = 0x00000020;
+    /// <summary>STATX_ATTR_NODUMP: not a candidate for backup (chattr +d).</summary>
+    public const ulong STATX_ATTR_NODUMP = 0x00000040;
     /// <summary>STATX_ATTR_AUTOMOUNT: a directory that is an automount trigger.</summary>
     public const ulong STATX_ATTR_AUTOMOUNT = 0x00001000;
     /// <summary>STATX_ATTR_MOUNT_ROOT: the root of a mount (5.8+).</summary>
     public const ulong STATX_ATTR_MOUNT_ROOT = 0x00002000;
+    /// <summary>STATX_ATTR_VERITY: fs-verity protected file (5.5+).</summary>
+    public const ulong STATX_ATTR_VERITY = 0x00100000;
     /// <summary>STATX_ATTR_DAX as 5.10+ defines it (72d1249e2ffd); 5.8 and 5.9 used 0x2000, the value of STATX_ATTR_MOUNT_ROOT.</summary>
     public const ulong STATX_ATTR_DAX = 0x00200000;
     /// <summary>STATX_ATTR_DAX as first merged in 5.8 (712b2698e4c0), colliding with STATX_ATTR_MOUNT_ROOT.</summary>

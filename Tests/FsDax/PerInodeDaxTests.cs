@@ -146,13 +146,14 @@ public class PerInodeDaxTests
     [TestCase("5.10", 0x200000UL, 0x2000UL)]
     [TestCase("5.12", 0x200000UL, 0x2000UL)]
     [TestCase("5.13", 0x200000UL, 0x203000UL)]
-    [TestCase("6.12", 0x200000UL, 0x203000UL)]
+    [TestCase("6.1", 0x200000UL, 0x203000UL)]
+    [TestCase("6.12", 0x200000UL, 0x303000UL)]
     public void StatxAttrDax_ValueAndMask_PerRelease(string kernel, ulong attr, ulong mask)
     {
         var (s, u) = Mount(kernel, DaxMode.Always);
         s.CreateFile("f", 100);
         Assert.That(u.Statx(s.Path("f")), Is.Zero);
         Assert.That(u.StxAttributes, Is.EqualTo(attr), "STATX_ATTR_DAX (5.8/5.9: the same bit as STATX_ATTR_MOUNT_ROOT)");
-        Assert.That(u.StxAttributesMask, Is.EqualTo(mask), "MOUNT_ROOT always; AUTOMOUNT | DAX from 5.13");
+        Assert.That(u.StxAttributesMask, Is.EqualTo(mask), "MOUNT_ROOT always; AUTOMOUNT | DAX from 5.13; VERITY on 6.12 (DX14)");
     }
 }

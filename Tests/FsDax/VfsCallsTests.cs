@@ -73,7 +73,7 @@ public class VfsCallsTests
         Assert.That(BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(28)), Is.EqualTo((ushort)0x81a4));
         Assert.That(U64(b, 40), Is.EqualTo(8192UL));
         Assert.That(U64(b, 48), Is.EqualTo(16UL));
-        Assert.That(U64(b, 56), Is.EqualTo(STATX_ATTR_AUTOMOUNT | STATX_ATTR_MOUNT_ROOT | STATX_ATTR_DAX));
+        Assert.That(U64(b, 56), Is.EqualTo(STATX_ATTR_AUTOMOUNT | STATX_ATTR_MOUNT_ROOT | STATX_ATTR_DAX | STATX_ATTR_VERITY), "6.12: VERITY too (DX14)");
         Assert.That(U64(b, 64), Is.EqualTo(3UL), "stx_atime.tv_sec");
         Assert.That(U64(b, 80), Is.Zero, "stx_btime not asked for");
         Assert.That((U32(b, 136), U32(b, 140)), Is.EqualTo((259u, 0u)), "stx_dev");

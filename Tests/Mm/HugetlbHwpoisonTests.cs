@@ -23,7 +23,7 @@ public class HugetlbHwpoisonTests
         var p = m.Spawn("hugetlb-read-hwpoison");
         p.SetSignalHandler(Sig.SIGBUS, SignalDisposition.Catch);
         Assert.That(new MfUser(p).Sysctl("nr_hugepages", "2\n"), Is.EqualTo(2));
-        var fd = (int)p.MemfdCreateHugetlb("hugetlb_tmp", 4);
+        var fd = (int)p.MemfdCreate("hugetlb_tmp", 4);
         Assert.That(fd, Is.GreaterThanOrEqualTo(0));
         Assert.That(p.Ftruncate(fd, (long)Len), Is.Zero);
         var r = p.Mmap(Hint, Len, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED | Mman.MAP_POPULATE, fd, 0);
@@ -122,8 +122,8 @@ public class HugetlbHwpoisonTests
     {
         var (_, p, fd, map) = Setup("6.12");
         Assert.That(p.Write(fd, map, 1), Is.EqualTo(-Errno.EINVAL), "hugetlbfs has no write_iter");
-        Assert.That(p.MemfdCreateHugetlb("x", 4 | (30u << 26)), Is.EqualTo(-Errno.ENODEV), "no 1 GiB hstate");
-        Assert.That(p.MemfdCreateHugetlb("x", 0x100), Is.EqualTo(-Errno.EINVAL));
+        Assert.That(p.MemfdCreate("x", 4 | (30u << 26)), Is.EqualTo(-Errno.ENODEV), "no 1 GiB hstate");
+        Assert.That(p.MemfdCreate("x", 0x100), Is.EqualTo(-Errno.EINVAL));
         Assert.That(p.Ftruncate(fd, 4096), Is.EqualTo(-Errno.EINVAL), "not a huge-page multiple");
     }
 

@@ -139,15 +139,14 @@ internal sealed class KpageflagsFile(Machine m) : KernfsFileNode("kpageflags", 0
 /// PFN (0 unless the opener has CAP_SYS_ADMIN: pm-&gt;show_pfn) or for a swap entry its type and offset; 55 soft-dirty
 /// (every page of a VMA: VM_SOFTDIRTY is set on new VMAs and clear_refs is not modelled); 56 PM_MMAP_EXCLUSIVE (a
 /// present DRAM page mapped once); 61 PM_FILE (a present or hwpoisoned page that is not anonymous); 62 PM_SWAP (a
-/// hwpoison entry of a small page: type SWP_HWPOISON, offset the pfn); 63 PM_PRESENT. Hugetlb hwpoison entries read as
+/// hwpoison entry of a small page: type SWP_HWPOISON — <see cref="Profiles.KernelProfile.SwpHwpoisonType"/>, MF25 —,
+/// offset the pfn); 63 PM_PRESENT. The zero page (reserved: vm_normal_page gives NULL) is neither file nor exclusive. Hugetlb hwpoison entries read as
 /// not present (pagemap_hugetlb_range handles present entries only).
 /// </summary>
 internal sealed class PagemapFile(Process task) : KernfsFileNode("pagemap", 0x124)
 {
     public const int PM_SOFT_DIRTY = 55, PM_MMAP_EXCLUSIVE = 56, PM_FILE = 61, PM_SWAP = 62, PM_PRESENT = 63;
     private const ulong PfnMask = (1UL << 55) - 1;
-    /// <summary>SWP_HWPOISON = MAX_SWAPFILES for a 6.x x86-64 build without CONFIG_DEVICE_PRIVATE: 32 − 3 migration − 1 hwpoison − 1 pte marker.</summary>
-    public const ulong SWP_HWPOISON = 27;
     private const int MAX_SWAPFILES_SHIFT = 5;
 
     public override bool CanRead => true;
@@ -186,7 +185,7 @@ internal sealed class PagemapFile(Process task) : KernfsFileNode("pagemap", 0x12
             flags |= 1UL << PM_PRESENT;
             if (showPfn) frame = pfn;
             var range = phys.FindRange(PhysAddr.FromPfn(pfn));
-            if (range is { Kind: MemoryKind.Dram })
+            if (range is { Kind: MemoryKind.Dram } && (phys.Frame(pfn).Flags & PageFlags.PG_reserved) == 0)
             {
                 var f = phys.Frame(pfn);
                 if ((f.Flags & PageFlags.PAGE_MAPPING_ANON) == 0 && f.Huge is not { Anon: true }) flags |= 1UL << PM_FILE;
@@ -197,7 +196,7 @@ internal sealed class PagemapFile(Process task) : KernfsFileNode("pagemap", 0x12
         else if (hwpoison && shift <= PageDefs.PAGE_SHIFT)
         {
             flags |= 1UL << PM_SWAP;
-            if (showPfn) frame = SWP_HWPOISON | (pfn << MAX_SWAPFILES_SHIFT);
+            if (showPfn) frame = (uint)task.Machine.Profile.SwpHwpoisonType | (pfn << MAX_SWAPFILES_SHIFT);
             if ((phys.Frame(pfn).Flags & PageFlags.PAGE_MAPPING_ANON) == 0) flags |= 1UL << PM_FILE;
         }
         return (frame & PfnMask) | flags;

@@ -13,7 +13,14 @@ public sealed class ShmemInode : Inode
     {
         Name = name;
         Mapping = new AddressSpace(sb.Machine.Phys, new ShmemAops(sb.Machine));
+        Crtime = Mtime; // shmem_get_inode: info->i_crtime = inode->i_mtime
     }
+
+    /// <summary>info-&gt;i_crtime: the creation time statx reports as stx_btime (5.18+, SH9).</summary>
+    public long Crtime { get; }
+
+    /// <summary>info-&gt;fsflags: the chattr flags FS_IOC_GETFLAGS shows (6.0+, SH10); only NODUMP and NOATIME are kept here.</summary>
+    public uint Fsflags { get; internal set; }
 
     /// <summary>The dentry name ("f", or "memfd:NAME" for a memfd).</summary>
     public string Name { get; }

@@ -89,6 +89,63 @@ public sealed class TmpFs : FileSystem
     }
 
     /// <summary>
+    /// shmem_getattr (mm/shmem.c): on 6.0+ STATX_ATTR_APPEND / IMMUTABLE / NODUMP from info-&gt;fsflags and all three in
+    /// the attributes mask (SH10); generic_fillattr; on 5.18+ stx_btime from i_crtime when STATX_BTIME is asked (SH9).
+    /// </summary>
+    public override int Getattr(Inode inode, Kstat stat, uint requestMask, int queryFlags)
+    {
+        var profile = Machine.Profile;
+        var si = inode as ShmemInode;
+        if (profile.ShmemFileattr && si != null)
+        {
+            if ((si.Fsflags & FsIoctl.FS_APPEND_FL) != 0) stat.Attributes |= Stat.STATX_ATTR_APPEND;
+            if ((si.Fsflags & FsIoctl.FS_IMMUTABLE_FL) != 0) stat.Attributes |= Stat.STATX_ATTR_IMMUTABLE;
+            if ((si.Fsflags & FsIoctl.FS_NODUMP_FL) != 0) stat.Attributes |= Stat.STATX_ATTR_NODUMP;
+            stat.AttributesMask |= Stat.STATX_ATTR_APPEND | Stat.STATX_ATTR_IMMUTABLE | Stat.STATX_ATTR_NODUMP;
+        }
+        GenericFillattr(inode, stat);
+        if (profile.ShmemBtime && si != null && (requestMask & Stat.STATX_BTIME) != 0)
+        {
+            stat.ResultMask |= Stat.STATX_BTIME;
+            stat.Btime = si.Crtime;
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// shmem_fileattr_get (mm/shmem.c, 6.0+, e408e695f5f1): fileattr_fill_flags(info-&gt;fsflags &amp; SHMEM_FL_USER_VISIBLE)
+    /// — the flags and their FS_XFLAG_* twins, everything else 0. Before 6.0 tmpfs has no -&gt;fileattr_get (−ENOTTY).
+    /// </summary>
+    public override int FileattrGet(Inode inode, ref Fileattr fa)
+    {
+        if (!Machine.Profile.ShmemFileattr || inode is not ShmemInode si) return -Errno.ENOIOCTLCMD;
+        var (flagsValid, fsxValid) = (fa.FlagsValid, fa.FsxValid);
+        fa = Fileattr.FromFlags(si.Fsflags);
+        (fa.FlagsValid, fa.FsxValid) = (flagsValid, fsxValid);
+        return 0;
+    }
+
+    /// <summary>
+    /// shmem_fileattr_set (mm/shmem.c, 6.0+): fileattr_has_fsx (an xflag without an FS_*_FL twin, an extent size, a
+    /// project id or a CoW extent size) → −EOPNOTSUPP; a flag outside SHMEM_FL_USER_MODIFIABLE (IMMUTABLE, APPEND, NODUMP,
+    /// NOATIME) → −EOPNOTSUPP; then info-&gt;fsflags takes the modifiable bits and ctime is updated. FS_IMMUTABLE_FL and
+    /// FS_APPEND_FL, which the kernel accepts and then enforces through S_IMMUTABLE / S_APPEND, are not modelled and
+    /// refused with the same −EOPNOTSUPP (docs/tmpfs.md "Not modelled").
+    /// </summary>
+    public override int FileattrSet(Inode inode, Fileattr fa)
+    {
+        if (!Machine.Profile.ShmemFileattr || inode is not ShmemInode si) return -Errno.ENOIOCTLCMD;
+        const uint modifiable = FsIoctl.FS_IMMUTABLE_FL | FsIoctl.FS_APPEND_FL | FsIoctl.FS_NODUMP_FL | FsIoctl.FS_NOATIME_FL;
+        if (fa.FsxValid && ((fa.Xflags & ~FsIoctl.FS_XFLAG_COMMON) != 0 || fa.Extsize != 0 || fa.Projid != 0 || fa.Cowextsize != 0))
+            return -Errno.EOPNOTSUPP;
+        if ((fa.Flags & ~modifiable) != 0) return -Errno.EOPNOTSUPP;
+        if ((fa.Flags & (FsIoctl.FS_IMMUTABLE_FL | FsIoctl.FS_APPEND_FL)) != 0) return -Errno.EOPNOTSUPP; // S_IMMUTABLE / S_APPEND not modelled
+        si.Fsflags = (si.Fsflags & ~modifiable) | (fa.Flags & modifiable);
+        si.Ctime = (long)Machine.Clock.NowNs;
+        return 0;
+    }
+
+    /// <summary>
     /// unmap_mapping_range(inode-&gt;i_mapping, start, len, even_cows = 1): zap every user PTE that maps file bytes in
     /// [start, start+len) — shared mappings and the private copies of it alike (truncation and hole punching).
     /// </summary>
