@@ -170,6 +170,7 @@ public static class PmemBuilderExtensions
         configure?.Invoke(options);
         builder.Services.AddSingleton(sp => Nvdimm.Probe(sp.GetRequiredService<Machine>(), sp.GetRequiredService<Genhd>(), options));
         builder.Services.AddSingleton<Fs.Kernfs.ISysfsContributor>(sp => new NdSysfs(sp.GetRequiredService<NvdimmBus>()));
+        builder.Services.AddSingleton(sp => new DaxBus(sp.GetRequiredService<Machine>()));
         return builder.OnBoot(m => m.Services.GetRequiredService<NvdimmBus>());
     }
 

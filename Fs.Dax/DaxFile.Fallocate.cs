@@ -25,7 +25,7 @@ public sealed partial class DaxFile
             if ((mode & Fcntl.FALLOC_FL_PUNCH_HOLE) != 0) r = PunchHole(offset, len);
             else if ((mode & Fcntl.FALLOC_FL_ZERO_RANGE) != 0) r = ZeroRange(offset, len, keep);
             else r = AllocateRange(offset, len, keep);
-            if (r == 0) DInode.MetadataDirty = true;
+            if (r == 0) DInode.UpdateTime(); // file_modified
             return r;
         }
         finally

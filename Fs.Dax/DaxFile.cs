@@ -30,6 +30,10 @@ public sealed partial class DaxFile : KFile
     /// <summary>MAP_SYNC is accepted with MAP_SHARED_VALIDATE (ext4/XFS set it; ->mmap refuses it where DAX is off).</summary>
     public override int MmapSupportedFlags => Mman.MAP_SYNC;
 
+    /// <summary>-&gt;get_unmapped_area = thp_get_unmapped_area (ext4_file_operations, xfs_file_operations).</summary>
+    public override ulong? GetUnmappedArea(MmStruct mm, ulong addr, ulong len, ulong pgoff, int flags) =>
+        (ulong)mm.ThpGetUnmappedArea(DInode.IsDax, addr, len, pgoff, flags);
+
     /// <summary>
     /// -&gt;read_iter: 0 for an empty request; −EISDIR for a directory; DAX: <see cref="DaxReadIter"/>; O_DIRECT:
     /// direct I/O through bios; else generic_file_read_iter (page cache, -&gt;read_folio through the block driver).
@@ -97,7 +101,7 @@ public sealed partial class DaxFile : KFile
             else
             {
                 ret = Filemap.GenericFileWriteIter(iocb, from);
-                if (ret > 0) DInode.MetadataDirty = true;
+                if (ret > 0) DInode.UpdateTime();
             }
         }
         finally
@@ -136,6 +140,7 @@ public sealed partial class DaxFile : KFile
             if (ret > 0)
             {
                 ret = Fs.FsDax.DaxIomapRw(iocb, from, Fs.IomapOps);
+                if (ret > 0) DInode.UpdateTime(); // file_modified
                 if (ret > 0 && iocb.Pos > DInode.Size)
                 {
                     DInode.Size = iocb.Pos; // ext4_handle_inode_extension
@@ -168,15 +173,19 @@ public sealed partial class DaxFile : KFile
     }
 
     /// <summary>
-    /// -&gt;fsync (ext4_sync_file in spirit): on a dax mount dax_writeback_mapping_range has nothing to write (stores
-    /// went straight to pmem); on a page-cache mount dirty folios in the range are written with bios and a failed
-    /// write-back is reported once as −EIO. Then the metadata is committed. 0 or −errno.
+    /// -&gt;fsync (ext4_sync_file in spirit): a DAX inode runs dax_writeback_mapping_range over the range (the entries
+    /// dirtied by write faults are flushed and their mappings write-protected, so the next store faults again); a
+    /// page-cache inode writes its dirty folios in the range with bios and a failed write-back is reported once as
+    /// −EIO (and recorded for syncfs). Then the metadata is committed (datasync commits it too: the model has no
+    /// timestamp-only metadata). 0 or −errno.
     /// </summary>
     public override int Fsync(long start, long end, bool datasync)
     {
         using var fn = Fs.Machine.Tracer.Fn("daxfs_sync_file", "fs");
         var err = 0;
-        if (DInode.Mapping != null) err = Fs.WritebackRange(DInode, start, end);
+        if (DInode.IsDax) Fs.FsDax.DaxWritebackMappingRange(DInode, start, end);
+        else if (DInode.Mapping != null) err = Fs.WritebackRange(DInode, start, end);
+        if (err < 0) Fs.SetWbErr(err);
         DInode.Commit();
         if (err == 0 && DInode.WbError != 0)
         {
@@ -201,15 +210,21 @@ public sealed partial class DaxFile : KFile
             if (Fs.DaxDev == null || (Fs.DaxDev.Flags & KernelSim.Dax.DaxDevFlags.DAXDEV_SYNC) == 0) return -Errno.EOPNOTSUPP;
         }
         vma.VmOps = DInode.IsDax ? new DaxVmOperations(Fs) : new PagecacheVmOperations(Fs);
+        vma.VmHugepage = DInode.IsDax; // ext4_file_mmap / xfs_file_mmap: VM_HUGEPAGE for DAX
         var mm = Fs.Machine.Current?.Mm;
         if (mm != null) DInode.AddMapper(mm);
         return 0;
     }
 
-    /// <inheritdoc/>
+    /// <summary>
+    /// -&gt;release at the last close: an unlinked inode is freed; an I_DONTCACHE inode (FS_XFLAG_DAX changed on a
+    /// dax=inode mount) that no process maps any more is evicted, so S_DAX is chosen anew on the next open.
+    /// </summary>
     public override void Release()
     {
         DInode.OpenCount--;
-        if (DInode.OpenCount == 0 && DInode.Nlink == 0) Fs.Evict(DInode);
+        if (DInode.OpenCount != 0) return;
+        if (DInode.Nlink == 0) Fs.Evict(DInode);
+        else if (DInode.DontCache && !DInode.IsMapped()) Fs.EvictDontCache(DInode);
     }
 }

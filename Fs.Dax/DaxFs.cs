@@ -28,6 +28,7 @@ public sealed partial class DaxFs : FileSystem
         DaxDev = dax;
         Options = options;
         IsDax = options.Dax == DaxMode.Always;
+        if (bdev != null) Dev = (bdev.Major, bdev.Minor);
         IomapOps = new DaxFsIomapOps(this);
         MaxBytes = (1L << 44) - DaxFsVolume.BlockSize; // 2^32 blocks of 4 KiB, like ext4's extent-mapped files
     }
@@ -40,7 +41,7 @@ public sealed partial class DaxFs : FileSystem
     public DaxDevice? DaxDev { get; }
     /// <summary>The mount options.</summary>
     public DaxFsOptions Options { get; }
-    /// <summary>True for a dax=always mount.</summary>
+    /// <summary>True for a dax=always mount (every regular file is DAX); see <see cref="DaxInode.IsDax"/> for one file.</summary>
     public bool IsDax { get; }
     /// <summary>The filesystem's iomap_ops (ext4_iomap_ops / xfs_read_iomap_ops in spirit).</summary>
     public DaxFsIomapOps IomapOps { get; }
@@ -51,15 +52,20 @@ public sealed partial class DaxFs : FileSystem
     public FsDax FsDax { get; }
 
     /// <summary>
-    /// mount -t daxfs [-o dax=always|never] /dev/pmemN: mount <paramref name="volume"/> on <paramref name="bdev"/>.
+    /// mount -t daxfs [-o dax=always|never|inode] /dev/pmemN: mount <paramref name="volume"/> on <paramref name="bdev"/>.
     /// dax=always needs the device's dax_device (−EINVAL, "DAX unsupported by block device", otherwise, as ext4
-    /// refuses); the dax_device is claimed with the holder operations of the chosen failure route. Returns 0 with
-    /// the filesystem, or −errno.
+    /// refuses); dax=inode is an unknown option before 5.8 (−EINVAL); the dax_device is claimed with the holder
+    /// operations of the chosen failure route. Returns 0 with the filesystem, or −errno.
     /// </summary>
     public static int Mount(Machine machine, BlockDevice bdev, DaxFsVolume volume, DaxFsOptions options, out DaxFs? fs)
     {
         ArgumentNullException.ThrowIfNull(bdev);
         fs = null;
+        if (options.Dax == DaxMode.Inode && !machine.Profile.DaxInodeMode)
+        {
+            machine.State.Printk($"daxfs ({bdev.Name}): Unrecognized mount option \"dax=inode\" or missing value");
+            return -Errno.EINVAL;
+        }
         var dax = bdev.Dax;
         if (options.Dax == DaxMode.Always && dax == null)
         {
@@ -89,7 +95,7 @@ public sealed partial class DaxFs : FileSystem
             fs = null;
             return r;
         }
-        if (dax != null && options.Dax == DaxMode.Always)
+        if (dax != null && options.Dax != DaxMode.Never)
         {
             IDaxHolderOperations? hops = options.FailureRoute == FailureRoute.Generic ? null : new DaxFsHolder(fs);
             dax.SetHolder(fs, hops);
@@ -132,14 +138,31 @@ public sealed partial class DaxFs : FileSystem
     /// <summary>The full path of a file in this mount ("/mnt/pmem/f").</summary>
     public string PathOf(string name) => MountPoint == "/" ? "/" + name : MountPoint + "/" + name.TrimStart('/');
 
+    /// <summary>
+    /// iget: the cached in-core inode, or a new one whose S_DAX is decided now (ext4_should_enable_dax /
+    /// xfs_inode_should_enable_dax): never on dax=never, only for regular files on a DAX-capable device, always on
+    /// dax=always, else FS_XFLAG_DAX (DX3). A non-DAX regular file gets a page cache.
+    /// </summary>
     internal DaxInode Iget(FileNode node)
     {
         if (_icache.TryGetValue(node.Ino, out var ino)) return ino;
-        var mapping = IsDax || node.IsDir ? null : new AddressSpace(Machine.Phys, new DaxFsBufferedAops(this));
-        ino = new DaxInode(this, node, mapping);
+        var dax = ShouldEnableDax(node);
+        var mapping = dax || node.IsDir ? null : new AddressSpace(Machine.Phys, new DaxFsBufferedAops(this));
+        ino = new DaxInode(this, node, mapping, dax);
         _icache.Add(node.Ino, ino);
         return ino;
     }
+
+    /// <summary>ext4_should_enable_dax / xfs_inode_should_enable_dax for an inode being loaded.</summary>
+    internal bool ShouldEnableDax(FileNode node)
+    {
+        if (Options.Dax == DaxMode.Never || node.IsDir || DaxDev == null) return false;
+        if (Options.Dax == DaxMode.Always) return true;
+        return (node.Xflags & FsIoctl.FS_XFLAG_DAX) != 0;
+    }
+
+    /// <summary>True when the model imitates XFS (the notify_failure routes), false for ext4.</summary>
+    internal bool XfsLike => Options.FailureRoute != FailureRoute.Generic;
 
     /// <summary>The in-core inodes.</summary>
     internal IEnumerable<DaxInode> InCore => _icache.Values.ToArray();
@@ -155,12 +178,37 @@ public sealed partial class DaxFs : FileSystem
     }
 
     /// <inheritdoc/>
-    public override long Create(string path, int mode, out Inode? inode) => CreateNode(path, isDir: false, out inode);
+    public override long Create(string path, int mode, out Inode? inode) => CreateNode(path, isDir: false, mode, out inode);
 
-    /// <summary>mkdir: 0, −EEXIST, −ENOENT (missing parent) or −ENOTDIR.</summary>
-    public int Mkdir(string path) => (int)CreateNode(path, isDir: true, out _);
+    /// <summary>mkdir with mode 0755: 0, −EEXIST, −ENOENT (missing parent) or −ENOTDIR.</summary>
+    public int Mkdir(string path) => Mkdir(path, 0x1ed);
 
-    private long CreateNode(string path, bool isDir, out Inode? inode)
+    /// <inheritdoc/>
+    public override int Mkdir(string path, int mode) => (int)CreateNode(path, isDir: true, mode, out _);
+
+    /// <summary>
+    /// rmdir (ext4_rmdir / xfs_remove in spirit): −ENOENT, −EBUSY for the root, −ENOTDIR for a file, −ENOTEMPTY; the
+    /// directory's in-core inode is dropped.
+    /// </summary>
+    public override int Rmdir(string path)
+    {
+        var r = Volume.Walk(path, out var node, out var parent, out var name);
+        if (r < 0) return r;
+        if (node == null) return -Errno.ENOENT;
+        if (parent == null) return -Errno.EBUSY;
+        if (!node.IsDir) return -Errno.ENOTDIR;
+        if (node.Children.Count > 0) return -Errno.ENOTEMPTY;
+        parent.Children.Remove(name);
+        node.Nlink = 0;
+        _icache.Remove(node.Ino);
+        return 0;
+    }
+
+    /// <summary>
+    /// Create a file or directory: the new inode inherits FS_XFLAG_DAX from its parent directory (5.8+: ext4's
+    /// EXT4_FL_INHERITED, xfs_inode_inherit_flags2; DX2) and gets the mode's permission bits and the current time.
+    /// </summary>
+    private long CreateNode(string path, bool isDir, int mode, out Inode? inode)
     {
         inode = null;
         var r = Volume.Walk(path, out var node, out var parent, out var name);
@@ -169,6 +217,10 @@ public sealed partial class DaxFs : FileSystem
         if (node != null) return -Errno.EEXIST;
         if (name.Length > 255) return -Errno.ENAMETOOLONG;
         var n = Volume.NewNode(isDir);
+        n.Perm = mode & 0xfff;
+        if (Machine.Profile.DaxInodeMode) n.Xflags |= parent.Xflags & FsIoctl.FS_XFLAG_DAX;
+        var now = (long)Machine.Clock.NowNs;
+        n.Atime = n.Mtime = n.Ctime = n.Crtime = now;
         parent.Children.Add(name, n);
         var ino = Iget(n);
         ino.MetadataDirty = true;
@@ -182,19 +234,13 @@ public sealed partial class DaxFs : FileSystem
         var r = Volume.Walk(path, out var node, out var parent, out var name);
         if (r < 0) return r;
         if (node == null || parent == null) return node == null ? -Errno.ENOENT : -Errno.EISDIR;
-        if (node.IsDir) return node.Children.Count == 0 ? RemoveDir(parent, name) : -Errno.EISDIR;
+        if (node.IsDir) return -Errno.EISDIR; // may_delete: unlink(2) of a directory
         parent.Children.Remove(name);
         node.Nlink = 0;
         var ino = Iget(node);
         ino.ClearNlink();
         if (ino.OpenCount == 0) Evict(ino);
         else Volume.Orphans.Add(node);
-        return 0;
-    }
-
-    private static int RemoveDir(FileNode parent, string name)
-    {
-        parent.Children.Remove(name);
         return 0;
     }
 
@@ -264,7 +310,7 @@ public sealed partial class DaxFs : FileSystem
         {
             di.Size = size;
         }
-        di.MetadataDirty = true;
+        di.UpdateTime(); // setattr: ATTR_MTIME | ATTR_CTIME with ATTR_SIZE
         return 0;
     }
 
@@ -280,7 +326,7 @@ public sealed partial class DaxFs : FileSystem
     internal int ZeroFileRange(DaxInode di, long pos, long len)
     {
         if (len <= 0) return 0;
-        if (IsDax) return FsDax.DaxZeroRange(di, pos, len, IomapOps);
+        if (di.IsDax) return FsDax.DaxZeroRange(di, pos, len, IomapOps);
         return ZeroPagecacheRange(di, pos, len);
     }
 
@@ -311,7 +357,7 @@ public sealed partial class DaxFs : FileSystem
         if (got == 0) return -Errno.ENOSPC;
         if (!unwritten)
         {
-            var z = ZeroDeviceBlocks(start, got);
+            var z = ZeroDeviceBlocks(start, got, di.IsDax);
             if (z < 0)
             {
                 Volume.Free(start, got);
@@ -324,11 +370,14 @@ public sealed partial class DaxFs : FileSystem
         return 0;
     }
 
-    /// <summary>Zero device blocks [start, start+count): dax_zero_page_range per page (dax), or write bios of the zero page.</summary>
-    internal int ZeroDeviceBlocks(long start, long count)
+    /// <summary>
+    /// Zero device blocks [start, start+count) of a file: dax_zero_page_range per page for a DAX inode (XFS
+    /// xfs_zero_extent), else write bios of the zero page (blkdev_issue_zeroout).
+    /// </summary>
+    internal int ZeroDeviceBlocks(long start, long count, bool dax)
     {
         using var fn = Machine.Tracer.Fn("daxfs_zero_blocks", "fs");
-        if (IsDax && DaxDev != null)
+        if (dax && DaxDev != null)
         {
             for (var b = start; b < start + count; b++)
             {
@@ -361,7 +410,7 @@ public sealed partial class DaxFs : FileSystem
     /// </summary>
     internal int ConvertUnwritten(DaxInode di, Extent e, long fblk, long count)
     {
-        var z = ZeroDeviceBlocks(e.DevOf(fblk), count);
+        var z = ZeroDeviceBlocks(e.DevOf(fblk), count, di.IsDax);
         if (z < 0) return z;
         di.Node.Extents.MarkWritten(fblk, count);
         di.MetadataDirty = true;
@@ -400,5 +449,5 @@ public sealed partial class DaxFs : FileSystem
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"daxfs on {MountPoint} ({(IsDax ? "dax=always" : "dax=never")}, {Options.FailureRoute})";
+    public override string ToString() => $"daxfs on {MountPoint} (dax={Options.Dax.ToString().ToLowerInvariant()}, {Options.FailureRoute})";
 }

@@ -34,7 +34,7 @@ public sealed class DaxFsIomapOps : IIomapOps
         var write = (flags & IomapOpFlags.IOMAP_WRITE) != 0 && (flags & IomapOpFlags.IOMAP_ZERO) == 0;
         var tree = di.Node.Extents;
         var e = tree.Lookup(fblk, out var hole);
-        iomap.DaxDev = _fs.IsDax ? _fs.DaxDev : null;
+        iomap.DaxDev = di.IsDax ? _fs.DaxDev : null;
         iomap.Offset = fblk << shift;
         if (e == null)
         {

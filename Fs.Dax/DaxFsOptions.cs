@@ -7,6 +7,11 @@ public enum DaxMode
     Always,
     /// <summary>dax=never: buffered I/O through the page cache and the block driver; O_DIRECT through bios.</summary>
     Never,
+    /// <summary>
+    /// dax=inode (5.8+, the kernel's default when no dax option is given): a regular file is DAX when its persistent
+    /// FS_XFLAG_DAX is set and the device supports DAX, decided when the inode is loaded (DX1–DX4).
+    /// </summary>
+    Inode,
 }
 
 /// <summary>How memory_failure on one of the filesystem's pmem pages reaches the processes (MF6, MF13).</summary>
@@ -26,7 +31,7 @@ public sealed record DaxFsOptions
     /// <summary>Mount point ("/mnt/pmem").</summary>
     public string MountPoint { get; init; } = "/mnt/pmem";
 
-    /// <summary>dax=always or dax=never.</summary>
+    /// <summary>dax=always, dax=never or dax=inode.</summary>
     public DaxMode Dax { get; init; } = DaxMode.Always;
 
     /// <summary>The memory-failure route (which filesystem the model imitates).</summary>

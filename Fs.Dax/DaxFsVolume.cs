@@ -23,6 +23,12 @@ public sealed class FileNode
     internal Dictionary<string, FileNode> Children { get; } = new(StringComparer.Ordinal);
     /// <summary>Link count (0 once unlinked).</summary>
     public int Nlink { get; internal set; } = 1;
+    /// <summary>The persistent FS_XFLAG_* flags (only FS_XFLAG_DAX is kept): set with FS_IOC_FSSETXATTR, inherited on create.</summary>
+    public uint Xflags { get; internal set; }
+    /// <summary>The permission bits (mode &amp; 07777) given at create / mkdir.</summary>
+    internal int Perm { get; set; } = 0x1a4;
+    /// <summary>Times (ns) as of the last commit: atime, mtime, ctime and the creation time (btime).</summary>
+    internal long Atime, Mtime, Ctime, Crtime;
 }
 
 /// <summary>
@@ -47,7 +53,7 @@ public sealed class DaxFsVolume
     {
         BlockCount = blocks;
         if (blocks > 0) _free.Add(0, blocks);
-        Root = new FileNode(1, isDir: true);
+        Root = new FileNode(1, isDir: true) { Perm = 0x1ed };
     }
 
     /// <summary>mkfs over a device of <paramref name="deviceBytes"/> bytes (whole 4 KiB blocks only).</summary>

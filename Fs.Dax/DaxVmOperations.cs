@@ -20,6 +20,9 @@ public sealed class DaxVmOperations : IVmOperations
         shift = PageDefs.PAGE_SHIFT;
         return _fs.FsDax.DaxIomapPteFault(vma, address, write, _fs.IomapOps, out pfn);
     }
+
+    /// <summary>A forked copy of the VMA: the child's address space joins the inode's mappers (i_mmap).</summary>
+    public void Open(MmStruct mm, Vma vma) => ((DaxFile)vma.File!).DInode.AddMapper(mm);
 }
 
 /// <summary>
@@ -77,4 +80,7 @@ public sealed class PagecacheVmOperations : IVmOperations
         pfn = folio.Pfn;
         return VmFault.VM_FAULT_NOPAGE;
     }
+
+    /// <summary>A forked copy of the VMA: the child's address space joins the inode's mappers (i_mmap).</summary>
+    public void Open(MmStruct mm, Vma vma) => ((DaxFile)vma.File!).DInode.AddMapper(mm);
 }

@@ -16,7 +16,7 @@ namespace KernelSim.Fs.Dax;
 /// their <see cref="IIomapOps"/>; nothing here knows which driver is behind the dax_device. A singleton of the
 /// machine's container, registered by <see cref="DaxFsBuilderExtensions.AddDaxFs(MachineBuilder)"/>.
 /// </summary>
-public sealed class FsDax
+public sealed partial class FsDax
 {
     private readonly Machine _m;
     private readonly KernelProfile _profile;
@@ -241,18 +241,25 @@ public sealed class FsDax
     }
 
     /// <summary>
-    /// The -&gt;huge_fault / -&gt;fault pair of a DAX file mapping (dax_iomap_fault): try a PMD fault when the 2 MiB
-    /// region is empty (or already a PMD mapping being written), and fall back to a PTE fault on
-    /// VM_FAULT_FALLBACK. On success returns <see cref="VmFault.VM_FAULT_NOPAGE"/> with the pfn to map and the mapping
-    /// shift (12 or 21).
+    /// The -&gt;huge_fault / -&gt;fault pair of a DAX file mapping as __handle_mm_fault drives them: with no page table
+    /// in the 2 MiB range (pmd_none, create_huge_pmd) or a huge mapping there being written (wp_huge_pmd), the PMD fault
+    /// runs first; on VM_FAULT_FALLBACK the huge mapping is split — for a file VMA, cleared — and the PTE fault runs.
+    /// With 4 KiB entries in the range the PTE fault runs directly (no dax_pmd_fault event). On success returns
+    /// <see cref="VmFault.VM_FAULT_NOPAGE"/> with the pfn to map and the mapping shift (12 or 21).
     /// </summary>
     public VmFault DaxIomapFault(MmStruct mm, Vma vma, ulong address, bool write, IIomapOps ops, out ulong pfn, out int shift)
     {
-        var r = DaxIomapPmdFault(mm, vma, address, write, ops, out pfn);
-        if (r != VmFault.VM_FAULT_FALLBACK)
+        var pmdAddr = address & ~(PageDefs.PMD_SIZE - 1);
+        var (count, allHuge) = mm.EntriesIn(pmdAddr, pmdAddr + PageDefs.PMD_SIZE);
+        if (allHuge)
         {
-            shift = PageDefs.PMD_SHIFT;
-            return r;
+            var r = DaxIomapPmdFault(mm, vma, address, write, ops, out pfn);
+            if (r != VmFault.VM_FAULT_FALLBACK)
+            {
+                shift = PageDefs.PMD_SHIFT;
+                return r;
+            }
+            if (count > 0) mm.ZapRange(pmdAddr, pmdAddr + PageDefs.PMD_SIZE); // split_huge_pmd of a file VMA
         }
         shift = PageDefs.PAGE_SHIFT;
         return DaxIomapPteFault(vma, address, write, ops, out pfn);
@@ -263,9 +270,10 @@ public sealed class FsDax
     /// <summary>
     /// dax_iomap_pte_fault (fs/dax.c): pos ≥ i_size → SIGBUS; a private write copies the page (copy-on-write:
     /// zeroed for holes, copy_cow_page_dax otherwise, whose direct-access error goes through dax_mem2blk_err);
-    /// a read of a hole or unwritten extent maps the zero page; otherwise dax_iomap_direct_access for the page —
-    /// an error becomes dax_fault_return(err): VM_FAULT_HWPOISON for −EHWPOISON (6.5+), VM_FAULT_SIGBUS for −EIO
-    /// (≤6.4). MAP_SYNC write faults on dirty metadata fsync first (dax_finish_sync_fault; an error → SIGBUS).
+    /// a read of a hole or unwritten extent maps the zero page (dax_load_hole); otherwise dax_iomap_direct_access for
+    /// the page — an error becomes dax_fault_return(err): VM_FAULT_HWPOISON for −EHWPOISON (6.5+), VM_FAULT_SIGBUS
+    /// for −EIO (≤6.4). MAP_SYNC write faults on dirty metadata fsync first (dax_finish_sync_fault; an error →
+    /// SIGBUS). Traced as dax_pte_fault and dax_pte_fault_done.
     /// </summary>
     public VmFault DaxIomapPteFault(Vma vma, ulong address, bool write, IIomapOps ops, out ulong pfn)
     {
@@ -273,6 +281,15 @@ public sealed class FsDax
         pfn = 0;
         var inode = InodeOf(vma);
         var pgoff = vma.PgOff + ((address - vma.Start) >> PageDefs.PAGE_SHIFT);
+        TracePteFault("dax_pte_fault", inode, vma, address, write, pgoff, VmFault.None);
+        var ret = PteFaultBody(vma, inode, address, pgoff, write, ops, out pfn);
+        TracePteFault("dax_pte_fault_done", inode, vma, address, write, pgoff, ret);
+        return ret;
+    }
+
+    private VmFault PteFaultBody(Vma vma, Inode inode, ulong address, ulong pgoff, bool write, IIomapOps ops, out ulong pfn)
+    {
+        pfn = 0;
         var pos = (long)(pgoff << PageDefs.PAGE_SHIFT);
         if (pos >= inode.Size) return VmFault.VM_FAULT_SIGBUS;
         var cow = write && !vma.Shared;
@@ -287,7 +304,7 @@ public sealed class FsDax
             return VmFault.VM_FAULT_SIGBUS;
         }
         var iomap = it.Iomap;
-        var ret = DaxFaultIter(vma, it, pgoff, write, cow, pmd: false, out pfn);
+        var ret = DaxFaultIter(vma, it, address, pgoff, write, cow, pmd: false, out pfn);
         EndFault(it, ops, (ret & VmFault.VM_FAULT_ERROR) == 0 ? (long)PageDefs.PAGE_SIZE : 0);
         if ((ret & VmFault.VM_FAULT_ERROR) == 0 && (iomap.Flags & IomapFlags.IOMAP_F_NEW) != 0) ret |= VmFault.VM_FAULT_MAJOR;
         return ret;
@@ -300,21 +317,30 @@ public sealed class FsDax
     }
 
     /// <summary>
-    /// dax_iomap_pmd_fault (fs/dax.c): VM_FAULT_SIGBUS past EOF; VM_FAULT_FALLBACK (to PTEs) when the virtual
-    /// address and file offset differ in PMD colour, for a private write, when the 2 MiB range leaves the VMA or
-    /// passes EOF, when smaller entries exist, when the mapping is shorter than 2 MiB or not MAPPED (a hole
-    /// falls back here rather than mapping the huge zero page), and when dax_direct_access fails or is not
-    /// 2 MiB-aligned for the range (e.g. any known-bad sector in it).
+    /// dax_iomap_pmd_fault (fs/dax.c), traced as dax_pmd_fault and dax_pmd_fault_done with its result: VM_FAULT_SIGBUS
+    /// past EOF; VM_FAULT_FALLBACK (to PTEs) when the virtual address and file offset differ in PMD colour, for a
+    /// private write, when the 2 MiB range leaves the VMA or passes EOF (dax_fault_check_fallback), when the file has a
+    /// 4 KiB entry in the range (grab_mapping_entry), when the mapping is shorter than 2 MiB or not MAPPED for a
+    /// write, and when dax_direct_access fails or is not 2 MiB-aligned for the range (e.g. any known-bad sector in
+    /// it). A read over a hole or unwritten extent maps the huge zero page (dax_pmd_load_hole).
     /// </summary>
     public VmFault DaxIomapPmdFault(MmStruct mm, Vma vma, ulong address, bool write, IIomapOps ops, out ulong pfn)
     {
         using var fn = _trace.Fn("dax_iomap_pmd_fault", "fs");
-        pfn = 0;
-        const ulong colour = (PageDefs.PMD_SIZE >> PageDefs.PAGE_SHIFT) - 1;
         var inode = InodeOf(vma);
         var pgoff = vma.PgOff + ((address - vma.Start) >> PageDefs.PAGE_SHIFT);
-        var index = pgoff & ~colour;
         var maxPgoff = (ulong)((inode.Size + (long)PageDefs.PAGE_SIZE - 1) >> PageDefs.PAGE_SHIFT);
+        TracePmdFault("dax_pmd_fault", inode, vma, address, write, pgoff, maxPgoff, VmFault.None);
+        var ret = PmdFaultBody(vma, inode, address, pgoff, maxPgoff, write, ops, out pfn);
+        TracePmdFault("dax_pmd_fault_done", inode, vma, address, write, pgoff, maxPgoff, ret);
+        return ret;
+    }
+
+    private VmFault PmdFaultBody(Vma vma, Inode inode, ulong address, ulong pgoff, ulong maxPgoff, bool write, IIomapOps ops, out ulong pfn)
+    {
+        pfn = 0;
+        const ulong colour = DaxEntry.PmdPages - 1;
+        var index = pgoff & ~colour;
         if (index >= maxPgoff) return VmFault.VM_FAULT_SIGBUS;
         var pmdAddr = address & ~(PageDefs.PMD_SIZE - 1);
         // dax_fault_check_fallback
@@ -322,9 +348,8 @@ public sealed class FsDax
         if (write && !vma.Shared) return VmFault.VM_FAULT_FALLBACK;
         if (pmdAddr < vma.Start || pmdAddr + PageDefs.PMD_SIZE > vma.End) return VmFault.VM_FAULT_FALLBACK;
         if ((index | colour) >= maxPgoff) return VmFault.VM_FAULT_FALLBACK;
-        // grab_mapping_entry(PMD_ORDER): a PTE-sized entry already there → fallback.
-        var (count, allHuge) = mm.EntriesIn(pmdAddr, pmdAddr + PageDefs.PMD_SIZE);
-        if (count > 0 && !allHuge) return VmFault.VM_FAULT_FALLBACK;
+        // grab_mapping_entry(PMD_ORDER): a 4 KiB entry of the file in the range → fallback.
+        if (inode is IDaxInode host && host.HasPteEntryIn(index)) return VmFault.VM_FAULT_FALLBACK;
         var flags = IomapOpFlags.IOMAP_DAX | IomapOpFlags.IOMAP_FAULT;
         if (write) flags |= IomapOpFlags.IOMAP_WRITE;
         var it = new IomapIter(inode, (long)(index << PageDefs.PAGE_SHIFT), (long)PageDefs.PMD_SIZE, flags);
@@ -334,13 +359,13 @@ public sealed class FsDax
             EndFault(it, ops, 0);
             return VmFault.VM_FAULT_FALLBACK;
         }
-        var ret = DaxFaultIter(vma, it, index, write, cow: false, pmd: true, out pfn);
+        var ret = DaxFaultIter(vma, it, address, index, write, cow: false, pmd: true, out pfn);
         EndFault(it, ops, (ret & VmFault.VM_FAULT_ERROR) == 0 ? (long)PageDefs.PMD_SIZE : 0);
         return ret;
     }
 
     /// <summary>dax_fault_iter (fs/dax.c): the common PTE/PMD body once the mapping is known.</summary>
-    private VmFault DaxFaultIter(Vma vma, IomapIter it, ulong index, bool write, bool cow, bool pmd, out ulong pfn)
+    private VmFault DaxFaultIter(Vma vma, IomapIter it, ulong address, ulong index, bool write, bool cow, bool pmd, out ulong pfn)
     {
         pfn = 0;
         var iomap = it.Iomap;
@@ -349,17 +374,20 @@ public sealed class FsDax
         if (!pmd && cow) return DaxFaultCowPage(it, out pfn);
         if (!write && iomap.Type is IomapType.IOMAP_HOLE or IomapType.IOMAP_UNWRITTEN)
         {
-            if (pmd) return VmFault.VM_FAULT_FALLBACK; // dax_pmd_load_hole: modelled as a fallback to the PTE zero page
+            if (pmd) return DaxPmdLoadHole(vma, it.Inode, address, index, out pfn);
             using (_trace.Fn("dax_load_hole", "fs")) pfn = ZeroPfn;
+            host?.InsertDaxEntry(index, pfn, pmd: false, zero: true, dirty: false);
+            TracePteFault("dax_load_hole", it.Inode, vma, address, write, index, VmFault.VM_FAULT_NOPAGE);
             return VmFault.VM_FAULT_NOPAGE;
         }
         if (iomap.Type != IomapType.IOMAP_MAPPED && (iomap.Flags & IomapFlags.IOMAP_F_SHARED) == 0)
             return pmd ? VmFault.VM_FAULT_FALLBACK : VmFault.VM_FAULT_SIGBUS;
-        var pages = pmd ? PageDefs.PMD_SIZE >> PageDefs.PAGE_SHIFT : 1;
+        var pages = pmd ? DaxEntry.PmdPages : 1;
         var err = DaxIomapDirectAccess(iomap, pos, pages, out pfn);
         if (err != 0) return pmd ? VmFault.VM_FAULT_FALLBACK : DaxFaultReturn(err);
         if ((iomap.Flags & IomapFlags.IOMAP_F_NEW) != 0) host?.UnmapMappingRange(pos, (long)(pages << PageDefs.PAGE_SHIFT));
-        for (var k = 0UL; k < pages; k++) host?.InsertDaxEntry(index + k, pfn + k);
+        // dax_insert_entry: a shared write fault tags the entry dirty for dax_writeback_mapping_range.
+        host?.InsertDaxEntry(index, pfn, pmd, zero: false, dirty: write && vma.Shared);
         if (write && vma.VmSync && (iomap.Flags & IomapFlags.IOMAP_F_DIRTY) != 0)
         {
             // VM_FAULT_NEEDDSYNC → dax_finish_sync_fault: vfs_fsync_range, then insert the entry.
@@ -367,7 +395,97 @@ public sealed class FsDax
             var sync = host?.SyncForFault(pos, pos + (long)(pages << PageDefs.PAGE_SHIFT) - 1) ?? 0;
             if (sync != 0) return VmFault.VM_FAULT_SIGBUS;
         }
+        if (_profile.DaxInsertMappingTrace)
+        {
+            var entry = RadixEntry(pfn, pmd, zero: false);
+            if (pmd) TracePmdInsertMapping(it.Inode, vma, address, write, pfn, entry);
+            else TraceInsertMapping(it.Inode, vma, address, write, entry);
+        }
         return VmFault.VM_FAULT_NOPAGE;
+    }
+
+    /// <summary>
+    /// dax_pmd_load_hole (fs/dax.c): map the huge zero page (mm_get_huge_zero_folio: 2 MiB of DRAM, allocated once and
+    /// shared) read-only over the whole 2 MiB and insert a PMD zero entry, so later faults in the range stay huge and a
+    /// write fault replaces it with a 2 MiB block mapping. VM_FAULT_FALLBACK (dax_pmd_load_hole_fallback) when no huge
+    /// zero page can be had.
+    /// </summary>
+    private VmFault DaxPmdLoadHole(Vma vma, Inode inode, ulong address, ulong index, out ulong pfn)
+    {
+        using var fn = _trace.Fn("dax_pmd_load_hole", "fs");
+        pfn = HugeZeroPfn();
+        if (pfn == ulong.MaxValue)
+        {
+            TracePmdLoadHole("dax_pmd_load_hole_fallback", inode, vma, address, 0, 0);
+            pfn = 0;
+            return VmFault.VM_FAULT_FALLBACK;
+        }
+        (inode as IDaxInode)?.InsertDaxEntry(index, pfn, pmd: true, zero: true, dirty: false);
+        TracePmdLoadHole("dax_pmd_load_hole", inode, vma, address, pfn, RadixEntry(pfn, pmd: true, zero: true));
+        return VmFault.VM_FAULT_NOPAGE;
+    }
+
+    private ulong _hugeZeroPfn = ulong.MaxValue;
+
+    /// <summary>
+    /// get_huge_zero_page (mm/huge_memory.c): the first pfn of a 2 MiB-aligned, zeroed, reserved run of 512 DRAM pages,
+    /// allocated on first use; ulong.MaxValue when DRAM cannot supply one (the caller falls back).
+    /// </summary>
+    public ulong HugeZeroPfn()
+    {
+        if (_hugeZeroPfn != ulong.MaxValue) return _hugeZeroPfn;
+        const ulong n = DaxEntry.PmdPages;
+        var probe = _m.Phys.AllocContiguous(1); // the allocator hands out never-used pfns in order
+        if (probe < 0) return ulong.MaxValue;
+        var p = (ulong)probe;
+        var aligned = (p + n - 1) / n * n;
+        long first;
+        if (aligned == p)
+        {
+            first = _m.Phys.AllocContiguous((int)n - 1) < 0 ? -1 : (long)p;
+        }
+        else
+        {
+            var gap = (int)(aligned - p - 1);
+            var skip = gap > 0 ? _m.Phys.AllocContiguous(gap) : (long)p + 1;
+            first = skip < 0 ? -1 : _m.Phys.AllocContiguous((int)n);
+            for (var k = 0UL; k < (ulong)gap && skip >= 0; k++) _m.Phys.FreePage((ulong)skip + k);
+            _m.Phys.FreePage(p);
+        }
+        if (first < 0) return ulong.MaxValue;
+        for (var k = 0UL; k < n; k++) _m.Phys.Frame((ulong)first + k).SetReserved();
+        _hugeZeroPfn = (ulong)first;
+        return _hugeZeroPfn;
+    }
+
+    // ---- writeback -----------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// dax_writeback_mapping_range (fs/dax.c), from -&gt;writepages (ext4_dax_writepages / xfs_dax_writepages) for
+    /// fsync, sync, syncfs and eviction: every entry tagged dirty by a shared write fault whose range meets
+    /// [start, end] is written back with dax_writeback_one — the CPU cache flush (dax_flush; the model has no CPU
+    /// cache, so nothing is lost without it), dax_entry_mkclean (each mapping write-protected and cleaned, so the next
+    /// store faults and re-dirties the entry) and the dirty tag cleared. Traced as dax_writeback_range,
+    /// dax_writeback_one and dax_writeback_range_done. Returns 0.
+    /// </summary>
+    public int DaxWritebackMappingRange(Inode inode, long start, long end)
+    {
+        if (inode is not DaxInode di) return 0;
+        using var fn = _trace.Fn("dax_writeback_mapping_range", "fs");
+        var first = (ulong)start >> PageDefs.PAGE_SHIFT;
+        var last = (ulong)end >> PageDefs.PAGE_SHIFT; // wbc->range_end >> PAGE_SHIFT: LLONG_MAX gives 0x7ffffffffffff
+        TraceWritebackRange("dax_writeback_range", inode, first, last);
+        foreach (var (index, e) in di.DirtyEntries(first, last))
+        {
+            using var one = _trace.Fn("dax_writeback_one", "fs");
+            var pages = e.Pmd ? DaxEntry.PmdPages : 1;
+            for (var k = 0UL; k < pages; k++)
+                foreach (var (mm, va) in di.MappersOf(index + k).ToArray()) mm.MkcleanPte(va);
+            di.CleanEntry(index);
+            TraceWritebackOne(inode, index, pages);
+        }
+        TraceWritebackRange("dax_writeback_range_done", inode, first, last);
+        return 0;
     }
 
     /// <summary>

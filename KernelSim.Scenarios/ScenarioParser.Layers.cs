@@ -140,7 +140,8 @@ public static partial class ScenarioParser
             {
                 "always" => DaxMode.Always,
                 "never" => DaxMode.Never,
-                _ => throw f.Error(dn, $"{what}.dax: '{s}' is not always or never"),
+                "inode" => DaxMode.Inode,
+                _ => throw f.Error(dn, $"{what}.dax: '{s}' is not always, never or inode"),
             };
         }
         var route = FailureRoute.Generic;

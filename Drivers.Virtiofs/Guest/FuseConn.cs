@@ -48,6 +48,9 @@ public sealed class FuseConn
     /// <summary>fc-&gt;inode_dax: the server acknowledged FUSE_HAS_INODE_DAX.</summary>
     public bool InodeDax { get; internal set; }
 
+    /// <summary>fc-&gt;no_create: the server answered FUSE_CREATE with −ENOSYS, so files are made with FUSE_MKNOD.</summary>
+    public bool NoCreate { get; internal set; }
+
     /// <summary>init_out.max_write.</summary>
     public uint MaxWrite { get; internal set; } = 4096;
 

@@ -79,11 +79,29 @@ public sealed class FuseDaxIo
     }
 
     /// <summary>
-    /// __fuse_dax_fault + dax_iomap_pte_fault: a page at or past i_size → VM_FAULT_SIGBUS (no host involvement);
-    /// iomap_begin with IOMAP_FAULT (−EAGAIN when no range is free: wait uninterruptibly for one and retry the whole
-    /// fault); other errors → SIGBUS (−ENOMEM → OOM). Maps one 4 KiB page of the window.
+    /// fuse_dax_huge_fault(PMD_ORDER) → __fuse_dax_fault → dax_iomap_pmd_fault with fuse_iomap_ops (Fs.Dax
+    /// <see cref="FsDax.DaxIomapPmdFault"/>): VM_FAULT_FALLBACK unless the 2 MiB-aligned virtual range lies in the VMA
+    /// with the file offset's PMD colour, the file (cached i_size) covers it, no 4 KiB entry is in it and the write is
+    /// not a private copy; then iomap_begin for the whole 2 MiB range — a file range maps one window range, so a
+    /// SETUPMAPPING (READ, or READ|WRITE for a write, upgrading a read-only one) covers it exactly — and the PMD maps
+    /// the range's 512 window pages (VF17). dax_iomap_pmd_fault reports no iomap error, so −EAGAIN (no free range)
+    /// is a fallback too, and the 4 KiB fault that follows waits for a range (VF18).
     /// </summary>
-    internal VmFault Fault(FuseInode inode, long pos, bool write, out ulong pfn)
+    internal VmFault HugeFault(MmStruct mm, Vma vma, ulong address, bool write, out ulong pfn)
+    {
+        using var fn = Machine.Tracer.Fn("fuse_dax_huge_fault", "fuse");
+        return _fsDax.DaxIomapPmdFault(mm, vma, address, write, Ops, out pfn);
+    }
+
+    /// <summary>
+    /// __fuse_dax_fault + dax_iomap_pte_fault: a page at or past i_size → VM_FAULT_SIGBUS (no host involvement);
+    /// iomap_begin with IOMAP_FAULT (IOMAP_WRITE for a shared write: a read-only range is re-set-up READ|WRITE on the
+    /// same moffset, VF19; not for a private copy, whose range stays read-only); −EAGAIN when no range is free: wait
+    /// uninterruptibly for one and retry the whole fault; other errors → SIGBUS (−ENOMEM → OOM). Maps one 4 KiB page
+    /// of the window, or for <paramref name="cow"/> (a write to a MAP_PRIVATE mapping, do_cow_fault's vmf-&gt;cow_page)
+    /// copies it into a new anonymous page with copy_user_page (dax_fault_cow_page, VF20).
+    /// </summary>
+    internal VmFault Fault(FuseInode inode, long pos, bool write, bool cow, out ulong pfn)
     {
         using var fn = Machine.Tracer.Fn("fuse_dax_fault", "fuse");
         pfn = 0;
@@ -94,7 +112,7 @@ public sealed class FuseDaxIo
             if (retry && Dax.NrFreeRanges == 0) Dax.WaitForFreeRange("__fuse_dax_fault");
             if (pos >= inode.Size) return VmFault.VM_FAULT_SIGBUS;
             var iomap = new Iomap();
-            var flags = IomapOpFlags.IOMAP_FAULT | IomapOpFlags.IOMAP_DAX | (write ? IomapOpFlags.IOMAP_WRITE : IomapOpFlags.None);
+            var flags = IomapOpFlags.IOMAP_FAULT | IomapOpFlags.IOMAP_DAX | (write && !cow ? IomapOpFlags.IOMAP_WRITE : IomapOpFlags.None);
             var err = Ops.IomapBegin(inode, pos, (long)PageDefs.PAGE_SIZE, flags, iomap);
             if (err == -Errno.EAGAIN)
             {
@@ -106,8 +124,9 @@ public sealed class FuseDaxIo
             try
             {
                 if (iomap.Type != IomapType.IOMAP_MAPPED) return VmFault.VM_FAULT_SIGBUS;
-                var r = Dax.Dev.DirectAccess(iomap.PgOff(pos), 1, DaxAccessMode.DAX_ACCESS, out _, out pfn);
+                var r = Dax.Dev.DirectAccess(iomap.PgOff(pos), 1, DaxAccessMode.DAX_ACCESS, out var kaddr, out pfn);
                 if (r < 0) return VmFault.VM_FAULT_SIGBUS;
+                if (cow) return CowPage(kaddr, out pfn);
                 return VmFault.VM_FAULT_NOPAGE;
             }
             finally
@@ -115,5 +134,18 @@ public sealed class FuseDaxIo
                 Ops.IomapEnd(inode, pos, (long)PageDefs.PAGE_SIZE, (long)PageDefs.PAGE_SIZE, flags, iomap);
             }
         }
+    }
+
+    /// <summary>dax_fault_cow_page / copy_cow_page_dax: copy the window page into a new anonymous page (x86 copy_page, no fixup).</summary>
+    private VmFault CowPage(KernelPtr src, out ulong pfn)
+    {
+        using var fn = Machine.Tracer.Fn("dax_fault_cow_page", "fs");
+        pfn = 0;
+        var p = Machine.Phys.AllocPage();
+        if (p < 0) return VmFault.VM_FAULT_OOM;
+        pfn = (ulong)p;
+        Machine.Phys.Frame(pfn).SetAnon();
+        using (Machine.Tracer.Fn("copy_cow_page_dax", "fs")) Machine.Copy.CopyPage(KernelPtr.FromPhys(PhysAddr.FromPfn(pfn)), src);
+        return VmFault.VM_FAULT_NOPAGE;
     }
 }

@@ -17,6 +17,7 @@ public sealed class FuseFile : KFile
     {
         Fh = fh;
         OpenFlags = openFlags;
+        inode.OpenCount++;
     }
 
     /// <summary>ff-&gt;fh from the OPEN reply.</summary>
@@ -64,15 +65,14 @@ public sealed class FuseFile : KFile
     }
 
     /// <summary>
-    /// fuse_file_mmap → fuse_dax_mmap for an S_DAX inode: vm_ops = fuse_dax_vm_ops (VM_MIXEDMAP | VM_HUGEPAGE).
-    /// [model] Page-cache mappings of FUSE files (−ENODEV) and private copy-on-write mappings of DAX files (−EINVAL)
-    /// are not modelled.
+    /// fuse_file_mmap → fuse_dax_mmap for an S_DAX inode: vm_ops = fuse_dax_vm_ops (VM_MIXEDMAP | VM_HUGEPAGE), for
+    /// shared and private mappings alike (a private write gets a copy of the window page, VF20). [model] Page-cache
+    /// mappings of non-DAX FUSE files are not modelled: −ENODEV.
     /// </summary>
     public override int Mmap(Vma vma)
     {
         var io = FInode.Fs.DaxIo;
         if (!FInode.IsDax || io == null) return -Errno.ENODEV;
-        if (!vma.Shared) return -Errno.EINVAL;
         vma.VmOps = new FuseDaxVmOps(FInode, io);
         return 0;
     }
@@ -84,5 +84,7 @@ public sealed class FuseFile : KFile
         Span<byte> args = stackalloc byte[FuseConst.FlushInSize];
         c.Request(FuseOpcode.FUSE_FLUSH, FInode.NodeId, FuseWire.FhIn24(args, Fh, 0), out _);
         c.Request(FuseOpcode.FUSE_RELEASE, FInode.NodeId, FuseWire.FhIn24(args, Fh, (uint)(Flags & ~Fcntl.O_LARGEFILE)), out _);
+        FInode.OpenCount--;
+        FInode.Fs.MaybeEvict(FInode);
     }
 }

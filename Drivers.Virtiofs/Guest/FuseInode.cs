@@ -26,11 +26,17 @@ public sealed class FuseInode : Inode
     /// <summary>fi-&gt;i_time: attributes are valid until this simulated time (ns).</summary>
     public ulong AttrValidUntil { get; internal set; }
 
-    /// <summary>S_DAX: reads, writes and mmap go through the window.</summary>
-    public bool IsDax { get; internal set; }
+    /// <summary>S_DAX: reads, writes and mmap go through the window (statx reports it as STATX_ATTR_DAX).</summary>
+    public override bool IsDax => SDax;
+
+    /// <summary>The S_DAX bit of i_flags, set when the inode is loaded.</summary>
+    internal bool SDax { get; set; }
 
     /// <summary>The server's FUSE_ATTR_DAX flag from the latest attributes.</summary>
     public bool AttrDax { get; internal set; }
+
+    /// <summary>Open files of this inode (struct file references; the last close may evict an unlinked inode).</summary>
+    public int OpenCount { get; internal set; }
 
     /// <summary>I_DONTCACHE set because the per-file DAX flag changed (fuse_dax_dontcache).</summary>
     public bool DontCache { get; internal set; }

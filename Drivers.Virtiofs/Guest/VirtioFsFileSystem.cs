@@ -115,7 +115,7 @@ public sealed class VirtioFsFileSystem : FileSystem
     {
         if (!_inodes.TryGetValue(nodeid, out var inode))
         {
-            inode = new FuseInode(this, nodeid, (int)attr.Mode) { IsDax = ShouldEnableDax(attr.Flags), AttrDax = (attr.Flags & FuseConst.FUSE_ATTR_DAX) != 0 };
+            inode = new FuseInode(this, nodeid, (int)attr.Mode) { SDax = ShouldEnableDax(attr.Flags), AttrDax = (attr.Flags & FuseConst.FUSE_ATTR_DAX) != 0 };
             inode.Size = (long)attr.Size;
             inode.AttrValidUntil = Now + attrValid * 1_000_000_000UL;
             _inodes.Add(nodeid, inode);
@@ -218,15 +218,120 @@ public sealed class VirtioFsFileSystem : FileSystem
     /// <inheritdoc/>
     public override Inode? Lookup(string path) => LookupInode(path, out var i) == 0 ? i : null;
 
-    /// <summary>FUSE_CREATE/MKNOD are not modelled: files are created on the host. −EOPNOTSUPP.</summary>
+    /// <summary>
+    /// fuse_create (the -&gt;create inode operation) = fuse_mknod(S_IFREG | mode, rdev 0): FUSE_MKNOD {mode &amp; ~umask,
+    /// rdev, umask} + name to the root; create_new_entry checks the reply (nodeid 0 or a different file type → −EIO),
+    /// then fuse_iget and the dentry. 0 with the inode, or −errno.
+    /// </summary>
     public override long Create(string path, int mode, out Inode? inode)
     {
         inode = null;
-        return -Errno.EOPNOTSUPP;
+        var name = path.Trim('/');
+        if (name.Length == 0) return -Errno.EISDIR;
+        if (name.Contains('/')) return -Errno.ENOENT;
+        var umask = (uint)(Machine.Current?.Umask ?? 0);
+        var fmode = (uint)(Fcntl.S_IFREG | (mode & 0xfff)) & ~umask;
+        var size = FuseConst.MknodInSize + FuseWire.NameSize(name);
+        var args = FuseWire.MknodIn(size <= 272 ? stackalloc byte[272] : new byte[size], fmode, 0, umask, name);
+        var err = Conn.Request(FuseOpcode.FUSE_MKNOD, FuseConst.RootId, args, out var o);
+        if (err < 0) return err;
+        var r = NewEntry(name, o, fmode, out var fi);
+        inode = fi;
+        return r;
     }
 
-    /// <summary>FUSE_UNLINK is not modelled. −EOPNOTSUPP.</summary>
-    public override int Unlink(string path) => -Errno.EOPNOTSUPP;
+    /// <summary>
+    /// create_new_entry / fuse_create_open's reply checks and the new dentry: fuse_entry_out shorter than 128 bytes, a
+    /// nodeid of 0 or the root, or a type that differs from <paramref name="mode"/>'s → −EIO; then fuse_iget.
+    /// </summary>
+    private int NewEntry(string name, ReadOnlySpan<byte> o, uint mode, out FuseInode? inode)
+    {
+        inode = null;
+        if (o.Length < FuseConst.EntryOutSize) return -Errno.EIO;
+        var nodeid = FuseWire.U64(o, 0);
+        var attr = FuseAttr.Read(o[40..]);
+        if (nodeid == 0 || nodeid == FuseConst.RootId || ((attr.Mode ^ mode) & Fcntl.S_IFMT) != 0) return -Errno.EIO;
+        inode = Iget(nodeid, attr, FuseWire.U64(o, 24));
+        _dentries[name] = (inode, Now + FuseWire.U64(o, 16) * 1_000_000_000UL);
+        return 0;
+    }
+
+    /// <summary>
+    /// fuse_atomic_open for a name that does not exist: FUSE_CREATE {flags, S_IFREG | mode &amp; ~umask, umask,
+    /// open_flags 0} + name, answered by fuse_entry_out + fuse_open_out; a non-regular type, nodeid 0 → −EIO. A server
+    /// without CREATE (−ENOSYS) sets fc-&gt;no_create and from then on the file is made with FUSE_MKNOD and opened with
+    /// FUSE_OPEN (finish_no_open). 0 with the open file, or −errno.
+    /// </summary>
+    private int CreateOpen(string name, int flags, int mode, out KFile? file)
+    {
+        file = null;
+        if (!Conn.NoCreate)
+        {
+            var umask = (uint)(Machine.Current?.Umask ?? 0);
+            var fmode = (uint)(Fcntl.S_IFREG | (mode & 0xfff)) & ~umask;
+            // build_open_flags forces O_LARGEFILE; fuse_create_open drops O_NOCTTY; O_TRUNC goes when O_EXCL is set.
+            var oflags = (flags | Fcntl.O_LARGEFILE) & ~Fcntl.O_NOCTTY;
+            if ((oflags & Fcntl.O_EXCL) != 0) oflags &= ~Fcntl.O_TRUNC;
+            var size = FuseConst.CreateInSize + FuseWire.NameSize(name);
+            var args = FuseWire.CreateIn(size <= 272 ? stackalloc byte[272] : new byte[size], (uint)oflags, fmode, umask, 0, name);
+            var err = Conn.Request(FuseOpcode.FUSE_CREATE, FuseConst.RootId, args, out var o);
+            if (err == -Errno.ENOSYS) Conn.NoCreate = true;
+            else if (err < 0) return err;
+            else
+            {
+                if (o.Length < FuseConst.EntryOutSize + FuseConst.OpenOutSize) return -Errno.EIO;
+                var fh = FuseWire.U64(o, FuseConst.EntryOutSize);
+                var openFlags = FuseWire.U32(o, FuseConst.EntryOutSize + 8);
+                var r = NewEntry(name, o, (uint)Fcntl.S_IFREG, out var fi);
+                if (r < 0) return r;
+                file = new FuseFile(fi!, flags & ~(Fcntl.O_CREAT | Fcntl.O_EXCL | Fcntl.O_NOCTTY | Fcntl.O_TRUNC), fh, openFlags);
+                return 0;
+            }
+        }
+        var c = Create(name, mode, out var inode);
+        if (c < 0) return (int)c;
+        var o2 = OpenFile((FuseInode)inode!, flags, out var f);
+        file = f;
+        return o2;
+    }
+
+    /// <summary>
+    /// fuse_unlink: the name is looked up first (LOOKUP unless the dentry is valid; −ENOENT without a request), then
+    /// FUSE_UNLINK {name} to the root. On success fuse_entry_unlinked drops i_nlink and the dentry goes; the inode is
+    /// evicted (fuse_evict_inode: REMOVEMAPPING of its DAX ranges, FORGET of its lookups) once no file has it open
+    /// and no mapping uses it. An −ENOENT or −EINTR reply invalidates the dentry.
+    /// </summary>
+    public override int Unlink(string path)
+    {
+        var name = path.Trim('/');
+        var r = LookupInode(name, out var inode);
+        if (r < 0) return r;
+        var nameSize = FuseWire.NameSize(name);
+        var err = Conn.Request(FuseOpcode.FUSE_UNLINK, FuseConst.RootId, FuseWire.Name(nameSize <= 256 ? stackalloc byte[256] : new byte[nameSize], name), out _);
+        if (err < 0)
+        {
+            if (err is -Errno.ENOENT or -Errno.EINTR) _dentries.Remove(name);
+            return err;
+        }
+        _dentries.Remove(name);
+        if (inode!.Nlink > 0) inode.ClearNlink(); // drop_nlink of a file with one link
+        inode.AttrValidUntil = 0;
+        MaybeEvict(inode);
+        return 0;
+    }
+
+    /// <summary>iput_final for an unlinked inode (fuse's drop_inode deletes at once): evict when nothing holds it.</summary>
+    internal void MaybeEvict(FuseInode inode)
+    {
+        if (inode.Nlink > 0 || inode.OpenCount > 0 || !_inodes.ContainsKey(inode.NodeId)) return;
+        foreach (var p in Machine.Scheduler.Processes)
+            foreach (var v in p.Mm.Vmas)
+                if (v.File is FuseFile f && f.Inode == inode) return; // vma->vm_file keeps the inode
+        Dax?.InodeCleanup(inode);
+        if (inode.Nlookup > 0) Conn.Forget(inode.NodeId, inode.Nlookup);
+        inode.Nlookup = 0;
+        _inodes.Remove(inode.NodeId);
+    }
 
     /// <inheritdoc/>
     public override KFile OpenInode(Inode inode, int flags)
@@ -245,12 +350,22 @@ public sealed class VirtioFsFileSystem : FileSystem
         return 0;
     }
 
-    /// <summary>fuse_open: lookup, O_TRUNC (through the guarded setattr), FUSE_OPEN. 0 with the file, or −errno.</summary>
+    /// <summary>
+    /// fuse_atomic_open / fuse_open: lookup; a missing name with O_CREAT is created (FUSE_CREATE, or FUSE_MKNOD then
+    /// FUSE_OPEN); otherwise O_CREAT|O_EXCL → −EEXIST, O_TRUNC (through the guarded setattr), FUSE_OPEN. 0 with the
+    /// file, or −errno.
+    /// </summary>
     public override int Open(string path, int flags, int mode, out KFile? file)
     {
         file = null;
         var r = LookupInode(path, out var inode);
-        if (r < 0) return r == -Errno.ENOENT && (flags & Fcntl.O_CREAT) != 0 ? -Errno.EOPNOTSUPP : r;
+        if (r == -Errno.ENOENT && (flags & Fcntl.O_CREAT) != 0)
+        {
+            var name = path.Trim('/');
+            if (name.Length == 0 || name.Contains('/')) return r;
+            return CreateOpen(name, flags, mode, out file);
+        }
+        if (r < 0) return r;
         if ((flags & (Fcntl.O_CREAT | Fcntl.O_EXCL)) == (Fcntl.O_CREAT | Fcntl.O_EXCL)) return -Errno.EEXIST;
         if ((flags & Fcntl.O_TRUNC) != 0 && (flags & Fcntl.O_ACCMODE) != Fcntl.O_RDONLY)
         {

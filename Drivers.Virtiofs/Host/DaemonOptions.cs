@@ -21,6 +21,12 @@ public sealed class DaemonOptions
     /// </summary>
     public int SetupMappingError { get; set; }
 
+    /// <summary>
+    /// Whether the daemon implements FUSE_CREATE (virtiofsd does). Off, CREATE is answered −ENOSYS like a server
+    /// without a create handler, and the guest falls back to FUSE_MKNOD + FUSE_OPEN (fc-&gt;no_create).
+    /// </summary>
+    public bool Create { get; set; } = true;
+
     /// <summary>init_out.max_write.</summary>
     public uint MaxWrite { get; set; } = 1 << 20;
 

@@ -29,6 +29,9 @@ public sealed class HostFile
     /// <summary>st_size.</summary>
     public long Size { get; private set; }
 
+    /// <summary>st_mode (S_IFREG | permissions): 0644 for files the other party creates, the guest's mode for CREATE / MKNOD.</summary>
+    public int Mode { get; internal set; } = KernelSim.Uapi.Fcntl.S_IFREG | 0x1a4;
+
     /// <summary>Whether the daemon sets FUSE_ATTR_DAX on this file's attributes (per-inode DAX).</summary>
     public bool AttrDax { get; set; } = true;
 

@@ -57,6 +57,17 @@ public sealed class HostShare
         return f;
     }
 
+    /// <summary>
+    /// unlink(2) on the host (virtiofsd's unlinkat for FUSE_UNLINK, or the other party): the name goes; the file stays
+    /// reachable by node id for the daemon's open handles and window mappings, as an unlinked host inode does.
+    /// </summary>
+    public bool Unlink(string name)
+    {
+        if (!_byName.Remove(name)) return false;
+        _events.Add($"unlink {name}");
+        return true;
+    }
+
     /// <summary>The default content byte at file offset i.</summary>
     public static byte Pattern(long i) => (byte)((i * 7 + 13) % 251);
 

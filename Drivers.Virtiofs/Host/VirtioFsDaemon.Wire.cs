@@ -142,6 +142,9 @@ public sealed partial class VirtioFsDaemon
             case FuseOpcode.FUSE_RELEASE: if (Need(h, args, FuseConst.ReleaseInSize, w)) FhOnly(h, a, release: true, w); break;
             case FuseOpcode.FUSE_SETUPMAPPING: if (Need(h, args, FuseConst.SetupMappingInSize, w)) SetupMapping(h, a, w); break;
             case FuseOpcode.FUSE_REMOVEMAPPING: if (Need(h, args, FuseConst.RemoveMappingInSize, w)) RemoveMapping(h, a, args, w); break;
+            case FuseOpcode.FUSE_CREATE: if (Need(h, args, FuseConst.CreateInSize, w)) Create(h, a, args, w); break;
+            case FuseOpcode.FUSE_MKNOD: if (Need(h, args, FuseConst.MknodInSize, w)) Mknod(h, a, args, w); break;
+            case FuseOpcode.FUSE_UNLINK: Unlink(h, args, w); break;
             case FuseOpcode.FUSE_DESTROY: FuseReplyWriter.Header(w, h.Unique, 0); break;
             case FuseOpcode.FUSE_FORGET: break; // on the request queue: still no reply
             default: FuseReplyWriter.Header(w, h.Unique, -Errno.ENOSYS); break;

@@ -95,7 +95,7 @@ public sealed partial class VirtioFsDaemon : IVirtioFsDevice
         reply.Commit(h.Unique, 0, FuseConst.InitOutSize);
     }
 
-    private FuseAttr AttrOf(HostFile f) => new(f.NodeId, (ulong)f.Size, (f.PagesInFile * 8), Fcntl.S_IFREG | 0x1a4, 1, 4096, f.AttrDax ? FuseConst.FUSE_ATTR_DAX : 0);
+    private FuseAttr AttrOf(HostFile f) => new(f.NodeId, (ulong)f.Size, (f.PagesInFile * 8), (uint)f.Mode, 1, 4096, f.AttrDax ? FuseConst.FUSE_ATTR_DAX : 0);
 
     private void Lookup(in FuseInHeader h, in ReadOnlySequence<byte> args, PipeWriter w)
     {

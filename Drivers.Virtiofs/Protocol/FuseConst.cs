@@ -91,6 +91,10 @@ public static class FuseConst
     public const int RemoveMappingInSize = 4;
     /// <summary>sizeof(struct fuse_removemapping_one).</summary>
     public const int RemoveMappingOneSize = 16;
+    /// <summary>sizeof(struct fuse_create_in): flags, mode, umask, open_flags (padding before 7.35).</summary>
+    public const int CreateInSize = 16;
+    /// <summary>sizeof(struct fuse_mknod_in): mode, rdev, umask, padding.</summary>
+    public const int MknodInSize = 16;
     /// <summary>sizeof(struct fuse_init_in) since 7.36 (flags2 + unused[11]).</summary>
     public const int InitInSize = 64;
     /// <summary>sizeof(struct fuse_init_out).</summary>

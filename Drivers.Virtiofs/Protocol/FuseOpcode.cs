@@ -11,6 +11,10 @@ public enum FuseOpcode : uint
     FUSE_GETATTR = 3,
     /// <summary>FUSE_SETATTR.</summary>
     FUSE_SETATTR = 4,
+    /// <summary>FUSE_MKNOD: create a node (fuse_mknod; fuse_atomic_open's fallback when the server lacks CREATE).</summary>
+    FUSE_MKNOD = 8,
+    /// <summary>FUSE_UNLINK: remove a name (fuse_unlink).</summary>
+    FUSE_UNLINK = 10,
     /// <summary>FUSE_OPEN.</summary>
     FUSE_OPEN = 14,
     /// <summary>FUSE_READ.</summary>
@@ -27,6 +31,8 @@ public enum FuseOpcode : uint
     FUSE_FLUSH = 25,
     /// <summary>FUSE_INIT.</summary>
     FUSE_INIT = 26,
+    /// <summary>FUSE_CREATE: create and open a regular file (fuse_create_open).</summary>
+    FUSE_CREATE = 35,
     /// <summary>FUSE_DESTROY.</summary>
     FUSE_DESTROY = 38,
     /// <summary>FUSE_BATCH_FORGET.</summary>

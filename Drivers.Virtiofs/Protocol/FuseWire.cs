@@ -130,6 +130,29 @@ public static class FuseWire
         return b;
     }
 
+    /// <summary>struct fuse_create_in (16 bytes) followed by the NUL-terminated name: FUSE_CREATE's two in args as they go on the wire.</summary>
+    public static Span<byte> CreateIn(Span<byte> b, uint flags, uint mode, uint umask, uint openFlags, string name)
+    {
+        Put(b, 0, flags); Put(b, 4, mode); Put(b, 8, umask); Put(b, 12, openFlags);
+        return b[..(FuseConst.CreateInSize + Name(b[FuseConst.CreateInSize..], name).Length)];
+    }
+
+    /// <summary>struct fuse_mknod_in (16 bytes, padding zero) followed by the NUL-terminated name: FUSE_MKNOD's two in args.</summary>
+    public static Span<byte> MknodIn(Span<byte> b, uint mode, uint rdev, uint umask, string name)
+    {
+        Put(b, 0, mode); Put(b, 4, rdev); Put(b, 8, umask); Put(b, 12, 0u);
+        return b[..(FuseConst.MknodInSize + Name(b[FuseConst.MknodInSize..], name).Length)];
+    }
+
+    /// <summary>struct fuse_open_out (16 bytes): fh, open_flags, padding (backing_id from 7.40).</summary>
+    public static Span<byte> OpenOut(Span<byte> b, ulong fh, uint openFlags)
+    {
+        b = b[..FuseConst.OpenOutSize];
+        b.Clear();
+        Put(b, 0, fh); Put(b, 8, openFlags);
+        return b;
+    }
+
     /// <summary>struct fuse_attr_out (104 bytes).</summary>
     public static Span<byte> AttrOut(Span<byte> b, ulong attrValid, in FuseAttr attr)
     {

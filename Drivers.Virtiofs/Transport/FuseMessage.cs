@@ -32,8 +32,12 @@ public sealed class FuseMessage
     public ulong Flags { get; init; }
     /// <summary>moffset (SETUPMAPPING).</summary>
     public ulong MOffset { get; init; }
-    /// <summary>valid (SETATTR).</summary>
+    /// <summary>valid (SETATTR); open_flags (CREATE).</summary>
     public uint Valid { get; init; }
+    /// <summary>CREATE / MKNOD: the mode argument.</summary>
+    public uint Mode { get; init; }
+    /// <summary>CREATE / MKNOD: the umask argument.</summary>
+    public uint Umask { get; init; }
     /// <summary>The name of a LOOKUP.</summary>
     public string? Name { get; init; }
     /// <summary>REMOVEMAPPING entries (moffset, len).</summary>
@@ -56,7 +60,9 @@ public sealed class FuseMessage
             FuseOpcode.FUSE_REMOVEMAPPING => " " + string.Join(",", Removals.Select(r => $"{{moffset={r.MOffset} len={r.Len}}}")),
             FuseOpcode.FUSE_READ or FuseOpcode.FUSE_WRITE => $" fh={Fh} offset={Offset} size={Size}",
             FuseOpcode.FUSE_SETATTR => $" valid={Valid} size={Size}",
-            FuseOpcode.FUSE_LOOKUP => $" name={Name}",
+            FuseOpcode.FUSE_LOOKUP or FuseOpcode.FUSE_UNLINK => $" name={Name}",
+            FuseOpcode.FUSE_CREATE => $" flags=0x{Flags:x} mode=0{Convert.ToString(Mode, 8)} umask=0{Convert.ToString(Umask, 8)} name={Name}",
+            FuseOpcode.FUSE_MKNOD => $" mode=0{Convert.ToString(Mode, 8)} rdev={Size} umask=0{Convert.ToString(Umask, 8)} name={Name}",
             FuseOpcode.FUSE_INIT => $" flags=0x{Flags:x}",
             _ => "",
         };

@@ -213,7 +213,7 @@ public sealed class VirtioFsTransport
         FuseInHeader.TryRead(b, out var h);
         var a = b.Length > FuseConst.InHeaderSize ? b[FuseConst.InHeaderSize..] : [];
         ulong fh = 0, off = 0, size = 0, flags = 0, moff = 0;
-        uint valid = 0;
+        uint valid = 0, mode = 0, umask = 0;
         string? name = null;
         List<(ulong, ulong)>? rem = null;
         switch (h.Opcode)
@@ -241,9 +241,16 @@ public sealed class VirtioFsTransport
             case FuseOpcode.FUSE_FORGET when a.Length >= 8:
                 size = FuseWire.U64(a, 0);
                 break;
-            case FuseOpcode.FUSE_LOOKUP:
-                var z = a.IndexOf((byte)0);
-                name = System.Text.Encoding.UTF8.GetString(z >= 0 ? a[..z] : a);
+            case FuseOpcode.FUSE_LOOKUP or FuseOpcode.FUSE_UNLINK:
+                name = NameAt(a);
+                break;
+            case FuseOpcode.FUSE_CREATE when a.Length >= FuseConst.CreateInSize:
+                flags = FuseWire.U32(a, 0); mode = FuseWire.U32(a, 4); umask = FuseWire.U32(a, 8); valid = FuseWire.U32(a, 12);
+                name = NameAt(a[FuseConst.CreateInSize..]);
+                break;
+            case FuseOpcode.FUSE_MKNOD when a.Length >= FuseConst.MknodInSize:
+                mode = FuseWire.U32(a, 0); size = FuseWire.U32(a, 4); umask = FuseWire.U32(a, 8);
+                name = NameAt(a[FuseConst.MknodInSize..]);
                 break;
         }
         return new FuseMessage
@@ -261,10 +268,18 @@ public sealed class VirtioFsTransport
             Flags = flags,
             MOffset = moff,
             Valid = valid,
+            Mode = mode,
+            Umask = umask,
             Name = name,
             Removals = rem ?? [],
             Pages = pages.Count == 0 ? [] : pages.ToArray(),
         };
+    }
+
+    private static string NameAt(ReadOnlySpan<byte> a)
+    {
+        var z = a.IndexOf((byte)0);
+        return System.Text.Encoding.UTF8.GetString(z >= 0 ? a[..z] : a);
     }
 
     private static int SumReadable(IReadOnlyList<PageDesc> pages)

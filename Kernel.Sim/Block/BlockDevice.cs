@@ -77,6 +77,12 @@ public sealed class BlockDevice
     /// <summary>Queue features (write cache, FUA, DAX, synchronous).</summary>
     public BlkFeatures Features { get; set; } = BlkFeatures.BLK_FEAT_SYNCHRONOUS;
 
+    /// <summary>MAJOR(disk_devt): BLOCK_EXT_MAJOR (259) for disks registered without a major, as pmem's are.</summary>
+    public uint Major { get; internal set; }
+
+    /// <summary>MINOR(disk_devt): the next free extended minor (blk_alloc_ext_minor), given by add_disk.</summary>
+    public uint Minor { get; internal set; }
+
     /// <summary>The dax_device, when the driver supports DAX (fs_dax_get_by_bdev's result).</summary>
     public DaxDevice? Dax { get; set; }
 

@@ -22,6 +22,9 @@ public sealed class BdevInode : Inode
 
     /// <summary>I_BDEV(inode).</summary>
     public BlockDevice Bdev { get; }
+
+    /// <inheritdoc/>
+    public override (uint Major, uint Minor) Rdev => (Bdev.Major, Bdev.Minor);
 }
 
 /// <summary>cdev-&gt;ops-&gt;open: 0 with the struct file of an opened character device, or −errno.</summary>
@@ -42,6 +45,9 @@ public sealed class CdevInode : Inode
 
     /// <summary>MINOR(i_rdev).</summary>
     public uint Minor { get; }
+
+    /// <inheritdoc/>
+    public override (uint Major, uint Minor) Rdev => (Major, Minor);
 
     internal CdevOpen OpenFile { get; }
 }

@@ -20,6 +20,11 @@ public sealed class Genhd
         _interceptors = interceptors ?? [];
     }
 
+    /// <summary>BLOCK_EXT_MAJOR (include/uapi/linux/major.h): the major of dynamically numbered disks.</summary>
+    public const uint BLOCK_EXT_MAJOR = 259;
+
+    private uint _nextExtMinor;
+
     /// <summary>Registered disks by name.</summary>
     public IReadOnlyDictionary<string, BlockDevice> Disks => _disks;
 
@@ -40,6 +45,8 @@ public sealed class Genhd
         if (_disks.ContainsKey(disk.Name)) return -Errno.EEXIST;
         foreach (var i in _interceptors)
             if (i.DiskName == disk.Name) disk.Ops = i.Wrap(disk.Ops);
+        disk.Major = BLOCK_EXT_MAJOR;
+        disk.Minor = _nextExtMinor++;
         disk.Inode = _dev.AddBlockNode(disk);
         _disks.Add(disk.Name, disk);
         return 0;

@@ -101,6 +101,31 @@ public sealed class AddressSpace
         return true;
     }
 
+    /// <summary>
+    /// truncate_inode_pages_range(mapping, lstart, lend) (mm/truncate.c) for a hole punch: drop the whole pages inside
+    /// [<paramref name="start"/>, <paramref name="end"/>] (inclusive end) and zero the covered parts of partial pages.
+    /// </summary>
+    public void TruncateInodePagesRange(long start, long end)
+    {
+        if (end < start) return;
+        var first = PageDefs.PageAlign((ulong)start) >> PageDefs.PAGE_SHIFT;
+        var lastExcl = ((ulong)end + 1) >> PageDefs.PAGE_SHIFT;
+        var drop = new List<ulong>();
+        foreach (var k in _folios.Keys) if (k >= first && k < lastExcl) drop.Add(k);
+        foreach (var k in drop) Remove(k);
+        var startPage = (ulong)start >> PageDefs.PAGE_SHIFT;
+        var endPage = (ulong)end >> PageDefs.PAGE_SHIFT;
+        var so = PageDefs.OffsetInPage((ulong)start);
+        var eo = PageDefs.OffsetInPage((ulong)end + 1);
+        if (startPage == endPage && (so != 0 || eo != 0))
+        {
+            if (_folios.TryGetValue(startPage, out var f)) FolioZeroSegment(f, so, eo == 0 ? PageDefs.PAGE_SIZE : eo);
+            return;
+        }
+        if (so != 0 && _folios.TryGetValue(startPage, out var head)) FolioZeroSegment(head, so, PageDefs.PAGE_SIZE);
+        if (eo != 0 && _folios.TryGetValue(endPage, out var tail)) FolioZeroSegment(tail, 0, eo);
+    }
+
     /// <summary>truncate_inode_pages_final (mm/truncate.c): the inode is evicted; free every cached page.</summary>
     public void TruncateInodePagesFinal()
     {
@@ -112,13 +137,19 @@ public sealed class AddressSpace
 
     /// <summary>
     /// mapping_set_error(mapping, error) (include/linux/pagemap.h): record a write-back error in wb_err, so the next
-    /// fsync of every open file of the inode reports it once (file_check_and_advance_wb_err).
+    /// fsync of every open file of the inode reports it once (file_check_and_advance_wb_err), and from 5.8 in the
+    /// superblock's s_wb_err for syncfs.
     /// </summary>
     public void MappingSetError(int error)
     {
         if (error == 0) return;
         WbErr.Set(error);
+        // __filemap_set_wb_err also records it in the superblock's s_wb_err for syncfs (5.8+).
+        if (Host?.Sb is { } sb && sb.Machine.Profile.SyncfsReportsWbErr) sb.SetWbErr(error);
     }
+
+    /// <summary>mapping-&gt;host: the inode whose page cache this is (set when the inode is given its mapping).</summary>
+    public Inode? Host { get; internal set; }
 
     /// <summary>filemap_sample_wb_err: the value a newly opened file starts from (f_wb_err).</summary>
     public uint SampleWbErr() => WbErr.Sample();

@@ -28,8 +28,23 @@ public abstract class FileSystem
     /// <summary>s_maxbytes: the largest file offset (MAX_LFS_FILESIZE by default).</summary>
     public long MaxBytes { get; protected init; } = long.MaxValue;
 
+    /// <summary>s_blocksize (FIGETBSZ, st_blksize): PAGE_SIZE unless the filesystem says otherwise.</summary>
+    public virtual uint BlockSize => 4096;
+
+    /// <summary>s_dev as (major, minor): the block device's, or an anonymous (0, n) given at mount (set_anon_super).</summary>
+    public (uint Major, uint Minor) Dev { get; protected internal set; }
+
+    /// <summary>The mount's mnt_id (statx stx_mnt_id), given by <see cref="Vfs.Mount"/>.</summary>
+    public int MntId { get; internal set; }
+
     /// <summary>Look a file up by its path in this filesystem; null when absent.</summary>
     public abstract Inode? Lookup(string path);
+
+    /// <summary>
+    /// Look a path up with or without following a final symbolic link (LOOKUP_FOLLOW, cleared by AT_SYMLINK_NOFOLLOW);
+    /// filesystems without links answer as <see cref="Lookup(string)"/>.
+    /// </summary>
+    public virtual Inode? Lookup(string path, bool follow) => Lookup(path);
 
     /// <summary>Create a regular file (->create); −EEXIST if it exists.</summary>
     public abstract long Create(string path, int mode, out Inode? inode);
@@ -80,6 +95,79 @@ public abstract class FileSystem
         if (size < 0) return -Errno.EINVAL;
         inode.Size = size;
         return 0;
+    }
+
+    /// <summary>
+    /// -&gt;getattr(path, stat, request_mask, query_flags) (fs/stat.c vfs_getattr_nosec calls it after setting the
+    /// VFS's own attributes): 0 or −errno. Default: generic_fillattr.
+    /// </summary>
+    public virtual int Getattr(Inode inode, Kstat stat, uint requestMask, int queryFlags)
+    {
+        GenericFillattr(inode, stat);
+        return 0;
+    }
+
+    /// <summary>generic_fillattr (fs/stat.c): the basic attributes from the in-core inode (uid/gid 0: no credentials are modelled).</summary>
+    public void GenericFillattr(Inode inode, Kstat stat)
+    {
+        stat.Dev = Dev;
+        stat.Ino = inode.Ino;
+        stat.Mode = inode.Mode;
+        stat.Nlink = (uint)inode.Nlink;
+        stat.Rdev = inode.Rdev;
+        stat.Size = inode.Size;
+        stat.Atime = inode.Atime;
+        stat.Mtime = inode.Mtime;
+        stat.Ctime = inode.Ctime;
+        stat.Blksize = BlockSize;
+        stat.Blocks = inode.Blocks;
+    }
+
+    /// <summary>i_op-&gt;fileattr_get (FS_IOC_GETFLAGS, FS_IOC_FSGETXATTR): 0 or −errno; −ENOIOCTLCMD when the filesystem has none.</summary>
+    public virtual int FileattrGet(Inode inode, ref Fileattr fa) => -Errno.ENOIOCTLCMD;
+
+    /// <summary>i_op-&gt;fileattr_set after vfs_fileattr_set's checks: 0 or −errno; −ENOIOCTLCMD when the filesystem has none.</summary>
+    public virtual int FileattrSet(Inode inode, Fileattr fa) => -Errno.ENOIOCTLCMD;
+
+    /// <summary>bmap(inode, &amp;block) (fs/inode.c): the device block of file block <paramref name="block"/> (0 for a hole); −EINVAL without a_ops-&gt;bmap.</summary>
+    public virtual int Bmap(Inode inode, ref long block) => -Errno.EINVAL;
+
+    /// <summary>vfs_mkdir: 0 or −errno; −EPERM when the filesystem has no -&gt;mkdir.</summary>
+    public virtual int Mkdir(string path, int mode) => -Errno.EPERM;
+
+    /// <summary>vfs_rmdir: 0 or −errno; −EPERM when the filesystem has no -&gt;rmdir.</summary>
+    public virtual int Rmdir(string path) => -Errno.EPERM;
+
+    /// <summary>sync_filesystem(sb) (fs/sync.c): write back the dirty inodes, then -&gt;sync_fs; 0 or −errno. Default: nothing to write.</summary>
+    public virtual int SyncFs(bool wait) => 0;
+
+    private bool _wbErrSeen;
+
+    /// <summary>s_wb_err's last error (errseq_t, 5.8+): set by mapping_set_error on any inode of this filesystem.</summary>
+    public int WbErr { get; private set; }
+
+    /// <summary>s_wb_err's sequence: bumped each time an error is recorded, so every open file sees it once.</summary>
+    public int WbErrSeq { get; private set; }
+
+    /// <summary>errseq_set(&amp;sb-&gt;s_wb_err, err) (__filemap_set_wb_err, 5.8+): a new error, not yet seen by anyone.</summary>
+    public void SetWbErr(int err)
+    {
+        if (err == 0) return;
+        WbErr = err;
+        WbErrSeq++;
+        _wbErrSeen = false;
+    }
+
+    /// <summary>errseq_sample (file_sample_sb_err at open): the current sequence, or 0 when its error was never seen (the new file reports it).</summary>
+    public int WbErrSample() => _wbErrSeen ? WbErrSeq : 0;
+
+    /// <summary>errseq_check_and_advance(&amp;sb-&gt;s_wb_err, &amp;since): the error recorded since <paramref name="since"/> (0 if none), marking it seen.</summary>
+    public int WbErrCheckAndAdvance(ref int since)
+    {
+        if (WbErrSeq == since) return 0;
+        since = WbErrSeq;
+        _wbErrSeen = true;
+        return WbErr;
     }
 
     /// <inheritdoc/>

@@ -55,10 +55,13 @@ public abstract class KFile
         if ((mode & FMODE_WRITE) != 0 && HasWriteIter) mode |= FMODE_CAN_WRITE;
         Mode = mode;
         WbErrSeen = inode.Mapping?.SampleWbErr() ?? 0;
+        SbErrSince = inode.Sb.WbErrSample();
     }
 
     /// <summary>f_wb_err: the mapping's write-back error cursor as this file last saw it (sampled at open).</summary>
     internal uint WbErrSeen { get; set; }
+    /// <summary>f_sb_err: the superblock writeback-error sequence this file has seen (syncfs, 5.8+).</summary>
+    internal int SbErrSince;
 
     /// <summary>f_inode.</summary>
     public Inode Inode { get; }
@@ -74,6 +77,12 @@ public abstract class KFile
 
     /// <summary>f_pos: the position used by read/write/lseek.</summary>
     public long Pos { get; set; }
+
+    /// <summary>f_count: descriptors referring to this open file (fork shares it); -&gt;release runs when the last goes.</summary>
+    public int Count { get; internal set; } = 1;
+
+    /// <summary>f_path as d_path prints it (the path open(2) was given, for /proc/&lt;pid&gt;/maps); null if opened otherwise.</summary>
+    public string? Path { get; internal set; }
 
     /// <summary>Whether this file type implements ->read_iter (sets FMODE_CAN_READ).</summary>
     protected virtual bool HasReadIter => true;
@@ -128,6 +137,14 @@ public abstract class KFile
 
     /// <summary>->mmap(file, vma): 0 or −errno. Default: −ENODEV (no ->mmap).</summary>
     public virtual int Mmap(Vma vma) => -Errno.ENODEV;
+
+    /// <summary>
+    /// f_op-&gt;get_unmapped_area(file, addr, len, pgoff, flags): where a mapping of <paramref name="len"/> bytes at file page
+    /// <paramref name="pgoff"/> goes, the hint <paramref name="addr"/> included (ext4/XFS use
+    /// <see cref="MmStruct.ThpGetUnmappedArea"/>); 0 (or an IS_ERR value) when nothing fits; null for a file without one
+    /// (mm-&gt;get_unmapped_area, which honours a free hint).
+    /// </summary>
+    public virtual ulong? GetUnmappedArea(MmStruct mm, ulong addr, ulong len, ulong pgoff, int flags) => null;
 
     /// <summary>f_op->mmap_supported_flags: extra MAP_* bits accepted with MAP_SHARED_VALIDATE (MAP_SYNC for DAX files).</summary>
     public virtual int MmapSupportedFlags => 0;

@@ -13,6 +13,8 @@ public sealed class Vfs
     private readonly List<FileSystem> _mounts = [];
     private readonly List<(string MountPoint, Func<FileSystem> Mount)> _automounts = [];
     private readonly MachineState _state;
+    private int _lastMntId; // mnt_alloc_id: opaque, unique per mount
+    private uint _lastAnonMinor;
 
     internal Vfs(MachineState state, Filemap filemap)
     {
@@ -33,6 +35,8 @@ public sealed class Vfs
         var mp = mountPoint.Length > 1 ? mountPoint.TrimEnd('/') : mountPoint;
         foreach (var m in _mounts) if (m.MountPoint == mp) return -Errno.EBUSY;
         fs.MountPoint = mp;
+        fs.MntId = ++_lastMntId;
+        if (fs.Dev == default) fs.Dev = (0, ++_lastAnonMinor); // set_anon_super: get_anon_bdev
         _mounts.Add(fs);
         _state.Printk($"{fs.Name}: mounted on {mp}");
         return 0;

@@ -185,9 +185,12 @@ public sealed class MachineBuilder
         // block/genhd.c and devtmpfs: created when a driver first adds a disk (devtmpfs mounts on /dev then).
         Services.TryAddSingleton(sp => DevTmpFs.Mount(sp.GetRequiredService<Machine>()));
         Services.TryAddSingleton(sp => new Genhd(sp.GetRequiredService<DevTmpFs>(), sp.GetServices<BlockDeviceInterceptor>()));
+        Services.TryAddSingleton<TransparentHugepage>();
+        Services.AddSingleton<ISysfsContributor>(sp => sp.GetRequiredService<TransparentHugepage>());
         Services.TryAddSingleton(sp => Sysfs.Mount(sp.GetRequiredService<Machine>(), sp.GetServices<ISysfsContributor>()));
         Services.TryAddSingleton(sp => Procfs.Mount(sp.GetRequiredService<Machine>()));
         Services.TryAddSingleton(sp => Debugfs.Mount(sp.GetRequiredService<Machine>()));
+        Services.TryAddSingleton(sp => new ShmMount(sp.GetRequiredService<Machine>()));
         Services.TryAddSingleton<Machine>();
         var sp = Services.BuildServiceProvider();
         foreach (var d in prebuilt) Services.Remove(d); // the provider keeps its own copy of the descriptors

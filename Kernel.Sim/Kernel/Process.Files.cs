@@ -26,9 +26,11 @@ public sealed partial class Process
         var vfs = Machine.Vfs;
         var r = vfs.Resolve(path, out var fs, out var rest);
         if (r < 0) return r;
-        r = fs!.Open(rest, flags & ~Fcntl.O_CLOEXEC, mode, out var file);
+        // lookup_open: without POSIX ACLs the VFS clears the umask bits of a new file's mode (mode_strip_umask).
+        r = fs!.Open(rest, flags & ~Fcntl.O_CLOEXEC, (flags & Fcntl.O_CREAT) != 0 ? mode & ~Umask : mode, out var file);
         if (r < 0) return r;
         while (_fds.Count <= fd) _fds.Add(null);
+        file!.Path ??= path;
         _fds[fd] = file;
         return fd;
     });
@@ -39,7 +41,7 @@ public sealed partial class Process
         var f = FileAt(fd);
         if (f == null) return -Errno.EBADF;
         _fds[fd] = null;
-        f.Release();
+        Fput(f);
         return 0;
     });
 

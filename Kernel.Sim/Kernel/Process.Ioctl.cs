@@ -9,14 +9,17 @@ namespace KernelSim.Kernel;
 public sealed partial class Process
 {
     /// <summary>
-    /// ioctl(2) (fs/ioctl.c): −EBADF for a closed descriptor, then the file's -&gt;unlocked_ioctl (vfs_ioctl), which is
-    /// −ENOTTY when the file has none.
+    /// ioctl(2) (fs/ioctl.c): −EBADF for a closed descriptor, then the VFS's own commands (do_vfs_ioctl,
+    /// <see cref="DoVfsIoctl"/>), then the file's -&gt;unlocked_ioctl (vfs_ioctl), which is −ENOTTY when the file has
+    /// none; −ENOIOCTLCMD from either becomes −ENOTTY.
     /// </summary>
     public long Ioctl(int fd, uint cmd, ulong arg) => Machine.Syscall(this, "sys_ioctl", () =>
     {
         var f = FileAt(fd);
         if (f == null) return -Errno.EBADF;
-        return f.Ioctl(cmd, arg);
+        var r = DoVfsIoctl(f, cmd, arg);
+        if (r == -Errno.ENOIOCTLCMD) r = f.Ioctl(cmd, arg);
+        return r == -Errno.ENOIOCTLCMD ? -Errno.ENOTTY : r;
     });
 
     /// <summary>
@@ -101,6 +104,15 @@ public sealed partial class Process
             if (Machine.IovIter.CopyToIter(page, (ulong)n, it) != (ulong)n) return -Errno.EFAULT;
             off += n;
         }
+        return 0;
+    }
+
+    /// <summary>copy_from_user of a small kernel-bound struct (through a kernel page, so faults behave as for any copy): 0 or −EFAULT.</summary>
+    internal int CopyIn(UserPtr src, Span<byte> into)
+    {
+        var page = CopyOutPage;
+        if (Machine.Copy.CopyFromUser(page, src, (ulong)into.Length) != 0) return -Errno.EFAULT;
+        Machine.Phys.PeekBytes(Machine.KernelMap.Pa(page)!.Value, into);
         return 0;
     }
 

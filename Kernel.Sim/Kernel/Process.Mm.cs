@@ -15,8 +15,9 @@ public sealed partial class Process
 
     /// <summary>
     /// mmap(2) of an open file (ksys_mmap_pgoff with an fd): −EBADF for a bad fd; the file's ->mmap sets the VMA's
-    /// operations (−ENODEV when it has none). MAP_SHARED_VALIDATE accepts the file's mmap_supported_flags
-    /// (MAP_SYNC on DAX files), other unknown flags → −EOPNOTSUPP; MAP_SHARED silently drops MAP_SYNC.
+    /// operations (−ENODEV when it has none). MAP_SHARED_VALIDATE accepts LEGACY_MAP_MASK and the file's
+    /// mmap_supported_flags (MAP_SYNC on DAX files), other flags (MAP_FIXED_NOREPLACE included) → −EOPNOTSUPP;
+    /// MAP_SHARED silently drops MAP_SYNC. The address comes from the file's get_unmapped_area (2 MiB-aligned for DAX).
     /// −EACCES for a file not open for reading, or a shared writable mapping of a file not open for writing.
     /// </summary>
     public long Mmap(ulong addr, ulong len, int prot, int flags, int fd, long offset) =>
@@ -42,13 +43,9 @@ public sealed partial class Process
         if (pgoff + (plen >> PageDefs.PAGE_SHIFT) < pgoff) return -Errno.EOVERFLOW;
         // __get_unmapped_area
         if (plen > PageDefs.TASK_SIZE_MAX) return -Errno.ENOMEM;
-        ulong start;
-        if ((flags & Mman.MAP_FIXED) != 0) start = addr;
-        else if (addr != 0 && PageDefs.IsPageAligned(addr) && addr + plen <= PageDefs.TASK_SIZE_MAX && !Mm.Overlaps(addr, addr + plen)) start = addr;
-        else start = Mm.GetUnmappedArea(plen);
-        if (start == 0 && (flags & Mman.MAP_FIXED) == 0) return -Errno.ENOMEM;
-        if (start > PageDefs.TASK_SIZE_MAX - plen) return -Errno.ENOMEM;
-        if (!PageDefs.IsPageAligned(start)) return -Errno.EINVAL;
+        var area = Mm.GetUnmappedArea(file, anon && (flags & Mman.MAP_TYPE) == Mman.MAP_SHARED, addr, plen, pgoff, flags);
+        if (MmStruct.IsErrValue(area)) return area;
+        var start = (ulong)area;
         if (start < MmStruct.MmapMinAddr && !CapSysAdmin) return -Errno.EPERM; // cap_mmap_addr
         if ((flags & Mman.MAP_FIXED_NOREPLACE) != 0 && Mm.Overlaps(start, start + plen)) return -Errno.EEXIST;
         var type = flags & Mman.MAP_TYPE;
@@ -62,7 +59,7 @@ public sealed partial class Process
         else
         {
             var supported = file?.MmapSupportedFlags ?? 0;
-            if (type == Mman.MAP_SHARED_VALIDATE && (flags & ~(Mman.MAP_TYPE | Mman.MAP_FIXED | Mman.MAP_FIXED_NOREPLACE | Mman.MAP_POPULATE | supported)) != 0)
+            if (type == Mman.MAP_SHARED_VALIDATE && (flags & ~(Mman.LEGACY_MAP_MASK | supported)) != 0)
                 return -Errno.EOPNOTSUPP;
             if (file != null)
             {
@@ -85,6 +82,7 @@ public sealed partial class Process
             PgOff = pgoff,
             File = file,
             VmSync = file != null && type == Mman.MAP_SHARED_VALIDATE && (flags & Mman.MAP_SYNC) != 0,
+            Account = !shared && (prot & Mman.PROT_WRITE) != 0, // accountable_mapping
         };
         if (file != null)
         {
@@ -143,6 +141,7 @@ public sealed partial class Process
     /// </summary>
     public long Madvise(ulong addr, ulong len, int advice) => Machine.Syscall(this, "sys_madvise", () =>
     {
+        if (advice is Mman.MADV_POPULATE_READ or Mman.MADV_POPULATE_WRITE) return MadvisePopulate(addr, len, advice);
         if (advice is not (Mman.MADV_NORMAL or Mman.MADV_DONTNEED or Mman.MADV_HWPOISON or Mman.MADV_SOFT_OFFLINE)) return -Errno.EINVAL;
         if (!PageDefs.IsPageAligned(addr)) return -Errno.EINVAL;
         var plen = PageDefs.PageAlign(len);
@@ -202,6 +201,8 @@ public sealed partial class Process
     {
         switch (option)
         {
+            case Mman.PR_SET_NAME or Mman.PR_GET_NAME:
+                return PrctlName(option, arg2);
             case Mman.PR_MCE_KILL:
                 if ((arg4 | arg5) != 0) return -Errno.EINVAL;
                 switch (arg2)

@@ -18,16 +18,17 @@ public sealed partial class Process
     {
         Machine = machine;
         Pid = pid;
-        Comm = comm;
-        Mm = new MmStruct(machine.Phys);
+        Pgid = pid;
+        Comm = CutComm(comm);
+        Mm = new MmStruct(machine.Phys) { Host = machine };
     }
 
     /// <summary>The machine the process runs on.</summary>
     public Machine Machine { get; }
     /// <summary>Process id.</summary>
     public int Pid { get; }
-    /// <summary>Command name (task->comm).</summary>
-    public string Comm { get; }
+    /// <summary>Command name (task->comm): at most TASK_COMM_LEN − 1 = 15 characters (set_task_comm cuts longer names).</summary>
+    public string Comm { get; internal set; }
     /// <summary>Its address space.</summary>
     public MmStruct Mm { get; }
     /// <summary>Running, killed, oopsed or livelocked.</summary>
@@ -118,6 +119,7 @@ public sealed partial class Process
             _pending.Clear();
             Machine.State.Printk($"{Comm}[{Pid}]: killed by {Sig.Name(s.Signo)} ({Sig.CodeName(s.Signo, s.Code)}) at 0x{s.Addr:x}");
             Mm.UnmapRange(0, PageDefs.TASK_SIZE_MAX); // exit_mmap
+            ExitFiles();
         }
     }
 

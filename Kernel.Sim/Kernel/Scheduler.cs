@@ -13,6 +13,9 @@ public sealed class Scheduler
 
     internal void Add(Process p) => _processes.Add(p);
 
+    /// <summary>release_task: a reaped zombie leaves the task list (its pid is gone).</summary>
+    internal void Remove(Process p) => _processes.Remove(p);
+
     /// <summary>The process owning an address space (mm-&gt;owner), or null once it is gone.</summary>
     public Process? OwnerOf(Mm.MmStruct mm)
     {

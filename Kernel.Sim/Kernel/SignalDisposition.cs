@@ -22,4 +22,6 @@ public enum ProcessState
     Oopsed,
     /// <summary>Stuck forever in the kernel (livelock): the simulator reports it instead of spinning.</summary>
     Livelocked,
+    /// <summary>Called exit(2): a zombie until its parent reaps it with wait4 (see <see cref="Process.ExitCode"/>).</summary>
+    Exited,
 }

@@ -139,7 +139,7 @@ public sealed partial class MemoryFailure(PhysicalMemory phys, Scheduler sched, 
     }
 
     /// <summary>task_early_kill(tsk, force_early).</summary>
-    internal Process? TaskEarlyKill(Process tsk, bool forceEarly)
+    public Process? TaskEarlyKill(Process tsk, bool forceEarly)
     {
         if (!tsk.Alive) return null;
         if (forceEarly && ReferenceEquals(tsk, sched.Current)) return tsk;

@@ -2,20 +2,6 @@ namespace KernelSim.Mm;
 
 public sealed partial class MmStruct
 {
-    /// <summary>
-    /// page_mkclean_one for one mapping (mm/rmap.c): a present PTE that is dirty or writable is write-protected and
-    /// cleaned (the next store faults and re-dirties the folio through -&gt;page_mkwrite); true if it was either.
-    /// </summary>
-    internal bool MkcleanPte(ulong pageVa)
-    {
-        var vpn = pageVa >> PageDefs.PAGE_SHIFT;
-        if (!_ptes.TryGetValue(vpn, out var pte) || !pte.Present || (!pte.Dirty && !pte.Writable)) return false;
-        pte.Dirty = false;
-        pte.Writable = false;
-        _ptes[vpn] = pte;
-        return true;
-    }
-
     /// <summary>True if the present PTE at <paramref name="pageVa"/> is dirty (pte_dirty).</summary>
     internal bool PteDirty(ulong pageVa) =>
         _ptes.TryGetValue(pageVa >> PageDefs.PAGE_SHIFT, out var p) && p.Present && p.Dirty;

@@ -106,6 +106,13 @@ public sealed partial class MmStruct
     /// </summary>
     internal bool TryTranslate(ulong va, bool write, out ulong pfn) => _ptes.TryTranslate(va, write, out pfn);
 
+    /// <summary>
+    /// The page-table level mapping va: 30 for a PUD, 21 for a PMD, 12 for a PTE, 0 when nothing present maps it (the
+    /// walk of dev_pagemap_mapping_shift, mm/memory-failure.c).
+    /// </summary>
+    public int MappingShift(ulong va) =>
+        _ptes.TryGetValue(va >> PageDefs.PAGE_SHIFT, out var p) && p.Present ? p.Shift : 0;
+
     /// <summary>The mapping shift of the entry at va (12 or 21), 0 if none.</summary>
     internal int ShiftAt(ulong va) => _ptes.TryGetValue(va >> PageDefs.PAGE_SHIFT, out var p) ? p.Shift : 0;
 
@@ -122,6 +129,7 @@ public sealed partial class MmStruct
         if (_ptes.TryGetValue(vpn, out var pte))
         {
             if (pte.HwPoisonEntry) return pte.Shift > PageDefs.PAGE_SHIFT ? VmFault.VM_FAULT_HWPOISON_LARGE : VmFault.VM_FAULT_HWPOISON;
+            if (pte.Present && write && !pte.Writable && !vma.Shared && IsAnonFrame(pte.Pfn)) return DoWpPage(addr, pte); // copy-on-write
             // A write to a read-only PTE of a file mapping goes back to the file (page_mkwrite / pfn_mkwrite / CoW).
             if (pte.Present && !(write && !pte.Writable && vma.VmOps != null))
             {
@@ -144,7 +152,7 @@ public sealed partial class MmStruct
                 var baseVa = addr & ~(size - 1);
                 var basePfn = pfn & ~((size >> PageDefs.PAGE_SHIFT) - 1);
                 for (var i = 0UL; i < size >> PageDefs.PAGE_SHIFT; i++)
-                    InstallPte(baseVa + (i << PageDefs.PAGE_SHIFT), basePfn + i, vma.MayWrite && (write || vma.Shared), shift);
+                    InstallPte(baseVa + (i << PageDefs.PAGE_SHIFT), basePfn + i, write && vma.MayWrite, shift); // vmf_insert_pfn_pmd(write): a read maps read-only (write-notify)
             }
             else
             {
@@ -200,6 +208,26 @@ public sealed partial class MmStruct
         }
         return (n, huge);
     }
+
+    /// <summary>
+    /// page_vma_mkclean_one / pfn_mkclean_range for the entry at <paramref name="pageVa"/> (mm/rmap.c): write-protect it
+    /// and clear its dirty bit, so the next store faults (dax_entry_mkclean during DAX writeback; page_mkclean_one of
+    /// mm/rmap.c for page-cache writeback). Returns true when the
+    /// entry was writable or dirty.
+    /// </summary>
+    public bool MkcleanPte(ulong pageVa)
+    {
+        var vpn = pageVa >> PageDefs.PAGE_SHIFT;
+        if (!_ptes.TryGetValue(vpn, out var pte) || !pte.Present) return false;
+        var was = pte.Writable || pte.Dirty;
+        pte.Writable = false;
+        pte.Dirty = false;
+        _ptes[vpn] = pte;
+        return was;
+    }
+
+    /// <summary>True when the entry at <paramref name="pageVa"/> is present and writable (for inspection).</summary>
+    internal bool IsWritable(ulong pageVa) => _ptes.TryGetValue(pageVa >> PageDefs.PAGE_SHIFT, out var p) && p.Present && p.Writable;
 
     internal void InstallPte(ulong pageVa, ulong pfn, bool writable, int shift)
     {
@@ -260,8 +288,8 @@ public sealed partial class MmStruct
 
     // ---- VMA management (mm/mmap.c, mm/vma.c) -------------------------------------------------
 
-    /// <summary>get_unmapped_area, top-down from <see cref="MmapBase"/>; 0 when nothing fits.</summary>
-    internal ulong GetUnmappedArea(ulong len)
+    /// <summary>mm-&gt;get_unmapped_area (arch_get_unmapped_area_topdown) from <see cref="MmapBase"/>; 0 when nothing fits.</summary>
+    public ulong GetUnmappedArea(ulong len)
     {
         var top = MmapBase;
         for (var i = _vmas.Count - 1; i >= -1; i--)
@@ -350,13 +378,14 @@ public sealed partial class MmStruct
         {
             if (v.Start < start || v.End > end) continue;
             v.Prot = prot;
+            if ((prot & Mman.PROT_WRITE) != 0 && !v.Shared) v.Account = true; // mprotect_fixup charges a private mapping made writable
             foreach (var va in PagesWithPtes(v.Start, v.End))
             {
                 var vpn = va >> PageDefs.PAGE_SHIFT;
                 if (!_ptes.TryGetValue(vpn, out var pte) || !pte.Present) continue;
                 // PROT_NONE keeps the page but makes the PTE inaccessible (pte_protnone).
                 pte.ProtNone = prot == Mman.PROT_NONE;
-                pte.Writable = (prot & Mman.PROT_WRITE) != 0 && v.IsAnonymous;
+                pte.Writable = (prot & Mman.PROT_WRITE) != 0 && v.IsAnonymous && _phys.Frame(pte.Pfn).MapCount <= 1; // a COW-shared page stays read-only
                 _ptes[vpn] = pte;
             }
         }

@@ -52,6 +52,9 @@ public sealed class PageFrame
         return was;
     }
 
+    /// <summary>SetPageHWPoison (include/linux/page-flags.h): mark the page poisoned (a driver's memory_failure path).</summary>
+    public void SetHWPoison() => Flags |= PageFlags.PG_hwpoison;
+
     /// <summary>SetPageReserved: the page belongs to the kernel (e.g. ZERO_PAGE) and is never handed to the allocator's users.</summary>
     public void SetReserved() => Flags |= PageFlags.PG_reserved;
 

@@ -24,6 +24,12 @@ public sealed class Vma
     /// <summary>Opaque owner data for file-backed mappings (the struct file).</summary>
     public object? File { get; internal init; }
 
+    /// <summary>VM_HUGEPAGE: set by a filesystem's -&gt;mmap for DAX files (ext4/XFS), shown as "hg" in smaps VmFlags.</summary>
+    public bool VmHugepage { get; set; }
+
+    /// <summary>VM_ACCOUNT: a private writable mapping charged to the commit limit (at mmap, or when mprotect adds write).</summary>
+    internal bool Account { get; set; }
+
     /// <summary>True for private anonymous memory.</summary>
     public bool IsAnonymous => Shmem == null && VmOps == null;
 
@@ -40,6 +46,8 @@ public sealed class Vma
         VmOps = VmOps,
         File = File,
         VmSync = VmSync,
+        VmHugepage = VmHugepage,
+        Account = Account,
         PgOff = PgOff + ((start - Start) >> PageDefs.PAGE_SHIFT),
     };
 

@@ -89,6 +89,64 @@ public sealed record KernelProfile
     [KernelSwitch("6.12+ (≈)", "do_cow_fault copies the page-cache page with copy_mc_user_highpage: poison → VM_FAULT_HWPOISON and memory_failure_queue (aa549f923f5e 'mm: support poison recovery from do_cow_fault()'); before, copy_user_highpage: a fatal kernel machine check (MF16)")]
     public bool CowFaultCopyMc { get; init; }
 
+    // ---- mm: fork, mremap, madvise populate, placement, THP sysfs (docs/kernel/mm.md) --------------------
+
+    [KernelSwitch("6.1+", "wp_page_copy copies a copy-on-write page with copy_mc_user_highpage: poison → VM_FAULT_HWPOISON and memory_failure_queue (a873dfe1032a 'mm, hwpoison: try to recover from copy-on write faults'); before, copy_user_highpage: a fatal kernel machine check (MM3)")]
+    public bool WpPageCopyMc { get; init; }
+
+    [KernelSwitch("5.7+", "mremap accepts MREMAP_DONTUNMAP (e346b3813067 'mm/mremap: add MREMAP_DONTUNMAP to mremap()'); before, -EINVAL (MM5)")]
+    public bool MremapDontunmap { get; init; }
+
+    [KernelSwitch("5.13+ (≈)", "MREMAP_DONTUNMAP works on any mapping without VM_DONTEXPAND/VM_PFNMAP (a4609387859f 'mm: extend MREMAP_DONTUNMAP to non-anonymous mappings'); before, private anonymous mappings only, else -EINVAL (MM5)")]
+    public bool MremapDontunmapAnyMapping { get; init; }
+
+    [KernelSwitch("5.16+ (≈)", "mremap looks the VMA up before anything else (550a7d60bd5e 'mm, hugepages: add mremap() support for hugepage backed vma'): no VMA at the address → -EFAULT even for a shrink; before, a shrink of an unmapped range returns the address (MM5)")]
+    public bool MremapLooksUpVmaFirst { get; init; }
+
+    [KernelSwitch("5.14+", "madvise accepts MADV_POPULATE_READ / MADV_POPULATE_WRITE (4ca9b3859dac 'mm/madvise: introduce MADV_POPULATE_(READ,WRITE) to prefault page tables'); before, -EINVAL (MM7)")]
+    public bool MadvisePopulate { get; init; }
+
+    [KernelSwitch("6.9+", "MADV_POPULATE_* stops with -ENOMEM at the first unmapped gap (631426ba1d45 'mm/madvise: make MADV_POPULATE_(READ,WRITE) handle VM_FAULT_RETRY properly'); before, madvise's VMA walk skips the gap, populates the VMAs after it and returns -ENOMEM at the end (MM7)")]
+    public bool MadvisePopulateStopsAtGap { get; init; }
+
+    [KernelSwitch("5.4+ (≈)", "thp_get_unmapped_area tries the address hint with the padded length and keeps it when it succeeds (97d3d0f9a1cf 'thp: fix conflict of above-47bit hint address and PMD alignment'); before, any hint skips the alignment (MM9)")]
+    public bool ThpGetUnmappedAreaTriesHint { get; init; }
+
+    [KernelSwitch("5.18+", "thp_get_unmapped_area aligns every file whose f_op uses it (1854bc6e2420 'mm/readahead: Align file mappings for non-DAX'); before, DAX inodes only (MM9)")]
+    public bool ThpGetUnmappedAreaAnyFile { get; init; }
+
+    [KernelSwitch("6.8+", "thp_get_unmapped_area moves an already aligned top-down result up by 2 MiB (96204e153543 'mm: thp_get_unmapped_area must honour topdown preference') (MM9)")]
+    public bool ThpGetUnmappedAreaTopdownPad { get; init; }
+
+    [KernelSwitch("6.7+", "private anonymous mappings go through thp_get_unmapped_area, so one that can hold an aligned 2 MiB extent lands on 2 MiB (efa7df3e3bb5 'mm: align larger anonymous mappings on THP boundaries') (MM10)")]
+    public bool AnonThpAlign { get; init; }
+
+    [KernelSwitch("6.12+", "only anonymous lengths that are multiples of 2 MiB are aligned (d4148aeab412 'mm, mmap: limit THP alignment of anonymous mappings to PMD-aligned sizes') (MM10)")]
+    public bool AnonThpAlignPmdMultipleOnly { get; init; }
+
+    [KernelSwitch("6.13+ (≈)", "an anonymous mapping with an address hint is not aligned (249608ee4713 'mm: respect mmap hint address when aligning for THP') (MM10)")]
+    public bool AnonThpAlignNotWithHint { get; init; }
+
+    [KernelSwitch("5.3+", "smaps prints THPeligible per VMA (7635d9cbe832 'mm, thp, proc: report THP eligibility for each vma') (MM12)")]
+    public bool SmapsThpEligible { get; init; }
+
+    [KernelSwitch("5.4+", "smaps prints FilePmdMapped ('mm,thp: stats for file backed THP') (MM12)")]
+    public bool SmapsFilePmdMapped { get; init; }
+
+    [KernelSwitch("6.0+ (≈)", "smaps prints Pss_Dirty after Pss ('mm/smaps: add Pss_Dirty') (MM12)")]
+    public bool SmapsPssDirty { get; init; }
+
+    [KernelSwitch("6.6+", "smaps prints KSM after Anonymous ('proc/ksm: add ksm stats to /proc/pid/smaps') (MM12)")]
+    public bool SmapsKsm { get; init; }
+
+    [KernelSwitch("6.8+ (≈)", "smaps prints THPeligible as %8u (thp_vma_allowable_orders, the multi-size THP series); before, %d (MM12)")]
+    public bool SmapsThpEligibleWidth8 { get; init; }
+
+    [KernelSwitch("6.8+ (≈)", "the files hugepages-<size>kB/enabled in /sys/kernel/mm/transparent_hugepage exist for the anonymous multi-size THP orders 16 kB–2 MiB (19eaf44954df 'mm: thp: support allocation of anonymous multi-size THP') (MM11)")]
+    public bool ThpPerSizeEnabled { get; init; }
+
+    [KernelSwitch("5.6+", "the files enabled and defrag in /sys/kernel/mm/transparent_hugepage compare the written word with sysfs_streq (f42f25526502 'mm, thp: fix defrag setting if newline is not used'); before, memcmp over min(len, count) bytes, so a prefix matches (MM11)")]
+    public bool ThpSysfsStreq { get; init; }
     [KernelSwitch("6.11+", "the sysctl vm.enable_soft_offline exists (Jiaqi Yan, 'mm/memory-failure: userspace controls soft-offlining pages'); 0 makes soft_offline_page return -EOPNOTSUPP (MF19)")]
     public bool EnableSoftOfflineSysctl { get; init; }
 
@@ -161,11 +219,54 @@ public sealed record KernelProfile
     [KernelSwitch("6.5+", "__pmem_direct_access returns -EHWPOISON; DAX faults give VM_FAULT_HWPOISON (E5)")]
     public bool PmemDirectAccessEhwpoison { get; init; }
 
+    [KernelSwitch("5.17+ (≈)", "device-dax pages are compound per alignment: only the head gets page->index and memory_failure signals for the head, i.e. the start of the mapping block; before, every page is indexed and the poisoned page itself is named (DD7)")]
+    public bool DevDaxCompoundHead { get; init; }
+
+    [KernelSwitch("5.17–6.11 (≈, b9b5777f09be until 7fcbd9785d4c)", "dax_set_mapping indexes the head from ALIGN(address, fault size) — the next block for an unaligned fault address — instead of ALIGN_DOWN (DD7)")]
+    public bool DevDaxPgoffAlignUp { get; init; }
+
     [KernelSwitch("5.15–5.19", "dax_iomap_rw loops forever (iomap WARNING) on a zero-length request: ca289e0b95af until 17d9c15c9b9e 'fsdax: Fix infinite loop in dax_iomap_rw()' (virtio-fs S11; 5.15.y fixed Sept 2022)")]
     public bool DaxIomapRwZeroLengthLoops { get; init; }
 
     [KernelSwitch("5.17+ (≈)", "virtio-fs accepts dax=always, dax=never and dax=inode and negotiates FUSE_INIT_EXT / FUSE_HAS_INODE_DAX (per-inode DAX, protocol 7.36); before, only the 'dax' flag (virtio-fs VF5)")]
     public bool VirtioFsDaxModes { get; init; }
+
+    // ---- fs/stat.c, fs/ioctl.c, fs/sync.c: the VFS calls of the per-inode DAX tests -----------------------------
+
+    [KernelSwitch("5.8+", "vfs_getattr_nosec sets STATX_ATTR_DAX for an S_DAX inode (712b2698e4c0 'fs/stat: Define DAX statx attribute') (DX5)")]
+    public bool StatxAttrDax { get; init; }
+
+    [KernelSwitch("5.10+", "STATX_ATTR_DAX is 0x200000 (72d1249e2ffd 'uapi: fix statx attribute value overlap for DAX & MOUNT_ROOT'); in 5.8 and 5.9 it was 0x2000, the value of STATX_ATTR_MOUNT_ROOT (DX5)")]
+    public bool StatxAttrDaxOwnBit { get; init; }
+
+    /// <summary>The STATX_ATTR_DAX value of this release (0 before 5.8).</summary>
+    public ulong StatxAttrDaxValue => !StatxAttrDax ? 0 : StatxAttrDaxOwnBit ? 0x200000UL : 0x2000UL;
+
+    [KernelSwitch("5.13+ (≈, stable backports)", "vfs_getattr_nosec sets STATX_ATTR_AUTOMOUNT and STATX_ATTR_DAX in stx_attributes_mask (5afa7e8b70d6 'fs: fix reporting supported extra file attributes for statx()'); before, the bits could be set while the mask said 'unsupported' (DX5)")]
+    public bool StatxAttrMaskVfsBits { get; init; }
+
+    [KernelSwitch("5.8+", "vfs_statx reports STATX_MNT_ID (stx_mnt_id) and STATX_ATTR_MOUNT_ROOT (with its attributes_mask bit) (DX6)")]
+    public bool StatxMountId { get; init; }
+
+    [KernelSwitch("5.8+ (≈, XFS 5.8, ext4 5.9)", "dax=inode mount option, FS_XFLAG_DAX settable and inherited on create, S_DAX chosen when the inode is loaded and d_mark_dontcache after a change (DX1–DX4); before, dax=inode is an unknown option and FS_XFLAG_DAX is -EOPNOTSUPP")]
+    public bool DaxInodeMode { get; init; }
+
+    [KernelSwitch("5.5+ (≈)", "ioctl_fibmap checks CAP_SYS_RAWIO first, rejects a negative block (-EINVAL), returns bmap()'s error with 0 stored and -ERANGE past INT_MAX (Carlos Maiolino's fibmap series); before, a missing ->bmap is -EINVAL before the capability check and the result is stored as is (DX7)")]
+    public bool FibmapViaBmap { get; init; }
+
+    [KernelSwitch("≤5.12 (≈)", "fs/dax.c traces dax_insert_mapping and dax_pmd_insert_mapping when it maps a pfn; the dax_fault_actor rework (Shiyang Ruan, 5.13) dropped both calls (DX11)")]
+    public bool DaxInsertMappingTrace { get; init; }
+
+    [KernelSwitch("5.8+", "syncfs(2) also reports the superblock's writeback error once per file (735e4ae5ba28 'vfs: track per-sb writeback errors and report them to syncfs'); before, only sync_filesystem's result (DX9)")]
+    public bool SyncfsReportsWbErr { get; init; }
+    [KernelSwitch("5.17+", "shmem keeps a poisoned folio in the page cache (shmem_error_remove_folio): read/write -EIO, fault SIGBUS BUS_MCEERR_AR until truncated (a7605426666 'mm: shmem: don't truncate page if memory failure happens', SH2); before, generic_error_remove_page truncates it and the data reads back as zeros")]
+    public bool ShmemKeepsHwpoisonFolio { get; init; }
+
+    [KernelSwitch("5.1+", "F_SEAL_FUTURE_WRITE exists (ab3948f58ff8 'mm/memfd: add an F_SEAL_FUTURE_WRITE seal to memfd', SH7); before, F_ADD_SEALS with it is -EINVAL")]
+    public bool SealFutureWrite { get; init; }
+
+    [KernelSwitch("6.3+", "memfd_create accepts MFD_NOEXEC_SEAL and MFD_EXEC and F_SEAL_EXEC exists (105ff5339f49 'mm/memfd: add MFD_NOEXEC_SEAL and MFD_EXEC', SH6); before, both flags are unknown: -EINVAL")]
+    public bool MemfdExecFlags { get; init; }
 
     /// <summary>The profile of a release, with every switch set as that release behaves.</summary>
     public static KernelProfile ForVersion(KernelVersion v) => new()
@@ -193,6 +294,25 @@ public sealed record KernelProfile
         MadviseHwpoisonActionRequired = v >= V(6, 11),
         AlreadyPoisonedKillsAccessor = v >= V(5, 13),
         CowFaultCopyMc = v >= V(6, 12),
+        WpPageCopyMc = v >= V(6, 1),
+        MremapDontunmap = v >= V(5, 7),
+        MremapDontunmapAnyMapping = v >= V(5, 13),
+        MremapLooksUpVmaFirst = v >= V(5, 16),
+        MadvisePopulate = v >= V(5, 14),
+        MadvisePopulateStopsAtGap = v >= V(6, 9),
+        ThpGetUnmappedAreaTriesHint = v >= V(5, 4),
+        ThpGetUnmappedAreaAnyFile = v >= V(5, 18),
+        ThpGetUnmappedAreaTopdownPad = v >= V(6, 8),
+        AnonThpAlign = v >= V(6, 7),
+        AnonThpAlignPmdMultipleOnly = v >= V(6, 12),
+        AnonThpAlignNotWithHint = v >= V(6, 13),
+        ThpSysfsStreq = v >= V(5, 6),
+        ThpPerSizeEnabled = v >= V(6, 8),
+        SmapsThpEligible = v >= V(5, 3),
+        SmapsFilePmdMapped = v >= V(5, 4),
+        SmapsPssDirty = v >= V(6, 0),
+        SmapsKsm = v >= V(6, 6),
+        SmapsThpEligibleWidth8 = v >= V(6, 8),
         EnableSoftOfflineSysctl = v >= V(6, 11),
         PanicOnUnrecoverableMf = false,
         HugetlbfsKeepsErrorPage = v >= V(6, 1),
@@ -218,8 +338,21 @@ public sealed record KernelProfile
         DaxDevFlags = v >= V(5, 17),
         DaxRecoveryWrite = v >= V(5, 19),
         PmemDirectAccessEhwpoison = v >= V(6, 5),
+        DevDaxCompoundHead = v >= V(5, 17),
+        DevDaxPgoffAlignUp = v.Between(V(5, 17), V(6, 11)),
         DaxIomapRwZeroLengthLoops = v.Between(V(5, 15), V(5, 19)),
         VirtioFsDaxModes = v >= V(5, 17),
+        StatxAttrDax = v >= V(5, 8),
+        StatxAttrDaxOwnBit = v >= V(5, 10),
+        StatxAttrMaskVfsBits = v >= V(5, 13),
+        StatxMountId = v >= V(5, 8),
+        DaxInodeMode = v >= V(5, 8),
+        FibmapViaBmap = v >= V(5, 5),
+        SyncfsReportsWbErr = v >= V(5, 8),
+        DaxInsertMappingTrace = v <= V(5, 12),
+        ShmemKeepsHwpoisonFolio = v >= V(5, 17),
+        SealFutureWrite = v >= V(5, 1),
+        MemfdExecFlags = v >= V(6, 3),
     };
 
     /// <summary>The profile of a release given as text ("6.12").</summary>

@@ -36,3 +36,4 @@ public enum PerformWriteMode
     /// <summary>6.15+: Dave Hansen's post-fault loop (fault in only after a zero-length copy; chunk halving).</summary>
     PostFault,
 }
+

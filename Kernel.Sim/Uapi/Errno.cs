@@ -11,6 +11,7 @@ public static class Errno
     public const int ENXIO = 6;
     public const int E2BIG = 7;
     public const int EBADF = 9;
+    public const int ECHILD = 10;
     public const int EAGAIN = 11;
     public const int ENOMEM = 12;
     public const int EACCES = 13;
@@ -45,6 +46,8 @@ public static class Errno
     public const int ECONNREFUSED = 111;
     public const int EREMOTEIO = 121;
     public const int EHWPOISON = 133;
+    /// <summary>ENOIOCTLCMD (include/linux/errno.h, kernel-internal): "no such ioctl here, try the next handler"; sys_ioctl turns it into −ENOTTY.</summary>
+    public const int ENOIOCTLCMD = 515;
 
     /// <summary>Symbolic name of an errno (positive or negative), e.g. "EFAULT".</summary>
     public static string Name(long err)

@@ -465,7 +465,8 @@ internal static class ExpectationParser
             "killed" => ProcessState.Killed,
             "livelocked" => ProcessState.Livelocked,
             "oopsed" => ProcessState.Oopsed,
-            _ => throw new ScenarioException(file, node.Start, $"{what}: '{s}' is not running, killed, killed by SIGNAL, livelocked or oopsed"),
+            "exited" => ProcessState.Exited,
+            _ => throw new ScenarioException(file, node.Start, $"{what}: '{s}' is not running, killed, killed by SIGNAL, livelocked, oopsed or exited"),
         };
         int? by = null;
         if (parts.Length > 1)
@@ -488,6 +489,7 @@ internal static class ExpectationParser
         ProcessState.Running => "running",
         ProcessState.Killed => $"killed by {(p.KilledBy is { } k ? Sig.Name(k.Signo) : "?")}",
         ProcessState.Livelocked => "livelocked",
+        ProcessState.Exited => "exited",
         _ => "oopsed",
     };
 

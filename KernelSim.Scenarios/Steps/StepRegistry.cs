@@ -60,12 +60,15 @@ internal sealed class StepRegistry
     {
         var r = new StepRegistry();
         MmSteps.Register(r);
+        ProcessSteps.Register(r);
         AccessSteps.Register(r);
         KernelSteps.Register(r);
         FileSteps.Register(r);
         FsSteps.Register(r);
+        VfsSteps.Register(r);
         PmemSteps.Register(r);
         VirtioFsSteps.Register(r);
+        ShmemSteps.Register(r);
         return r;
     }
 }

@@ -92,6 +92,12 @@ internal static class ScenarioKeys
         new KeyTable("prctl", "actor", Req("option"), "arg2", "arg3", "arg4", "arg5"),
         new KeyTable("sigaction", "actor", Req("signal"), Req("action")),
         new KeyTable("subpage-protect", [ .. Range, "access" ]),
+        // process steps (ProcessSteps)
+        new KeyTable("fork", "actor", Req("as")),
+        new KeyTable("exit", "actor", "status"),
+        new KeyTable("wait", "actor", "child", K("options", Flags)),
+        new KeyTable("mremap", "actor", Req("at"), Req("old-len"), Req("new-len"), K("flags", Flags), "new-addr", Req("name")),
+        new KeyTable("msync", [ .. Range, Req("flags", Flags) ]),
         // user-mode access (AccessSteps)
         new KeyTable("load", "actor", Req("at"), "len"),
         new KeyTable("store", "actor", Req("at"), "len", "fill"),
@@ -120,6 +126,16 @@ internal static class ScenarioKeys
         new KeyTable("fallocate", "actor", Req("fd"), K("mode", Flags), "offset", Req("len")),
         new KeyTable("fsync", "actor", Req("fd")),
         new KeyTable("poison-file", Req("path"), "offset", "page", "line", K("known", Bool)),
+        // VFS steps (VfsSteps)
+        new KeyTable("statx", "actor", Req("path"), K("mask", Flags), K("flags", Flags)),
+        new KeyTable("fstat", "actor", Req("fd")),
+        new KeyTable("mkdir", "actor", Req("path"), "mode"),
+        new KeyTable("fsgetxattr", "actor", Req("fd")),
+        new KeyTable("fssetxattr", "actor", Req("fd"), K("xflags", Flags)),
+        new KeyTable("fibmap", "actor", Req("fd"), "block"),
+        new KeyTable("sync", "actor"),
+        new KeyTable("syncfs", "actor", Req("fd")),
+        new KeyTable("fdatasync", "actor", Req("fd")),
         new KeyTable("stat", "actor", "share", Req("path")),
         new KeyTable("sleep", "seconds"),
         // pmem (PmemSteps)
@@ -130,6 +146,12 @@ internal static class ScenarioKeys
         new KeyTable("host-truncate", "share", Req("file"), Req("size")),
         new KeyTable("host-extend", "share", Req("file"), Req("size")),
         new KeyTable("host-write", "share", Req("file"), "offset", Req("len"), "fill"),
+        // tmpfs and memfd (ShmemSteps)
+        new KeyTable("mount-tmpfs", Req("mount")),
+        new KeyTable("memfd-create", "actor", "name", K("flags", Flags), Req("as")),
+        new KeyTable("fcntl", "actor", Req("fd"), Req("cmd"), K("arg", Flags)),
+        new KeyTable("unlink", "actor", Req("path")),
+        new KeyTable("memory-failure-file", Req("path"), "page"),
     }.ToDictionary(t => t.Name, StringComparer.Ordinal);
 
     /// <summary>Every key of a step item: a step name of <see cref="StepRegistry.Default"/> or a key of <see cref="StepItem"/>.</summary>

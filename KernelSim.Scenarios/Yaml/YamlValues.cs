@@ -114,8 +114,14 @@ internal static class YamlValues
     {
         if (TryParseLong(text, out value)) return true;
         var f = uapi.GetField(text);
-        if (f is not { IsLiteral: true } || f.FieldType != typeof(int)) return false;
-        value = (int)f.GetRawConstantValue()!;
-        return true;
+        if (f is not { IsLiteral: true }) return false;
+        var raw = f.GetRawConstantValue();
+        switch (raw)
+        {
+            case int i: value = i; return true;
+            case uint u: value = u; return true;
+            case ulong ul when ul <= long.MaxValue: value = (long)ul; return true;
+            default: return false;
+        }
     }
 }

@@ -50,8 +50,8 @@ public class DefaultCoreTests
         var viaContainer = new MachineBuilder();
         viaContainer.Services.AddSingleton<Tracer>(); // replacing a core service takes the container path
         var m = viaContainer.Build();
-        var lateTypes = new[] { typeof(ScatterlistOps), typeof(KernelSim.Block.DevTmpFs), typeof(KernelSim.Block.Genhd), typeof(KernelSim.Fs.Kernfs.Sysfs),
-            typeof(KernelSim.Fs.Kernfs.Procfs), typeof(KernelSim.Fs.Kernfs.Debugfs), typeof(KernelSim.Mm.Hugetlb), typeof(KernelSim.Fs.DropCachesState), typeof(Machine) };
+        var lateTypes = new[] { typeof(ScatterlistOps), typeof(KernelSim.Block.DevTmpFs), typeof(KernelSim.Block.Genhd), typeof(KernelSim.Mm.TransparentHugepage), typeof(KernelSim.Fs.Kernfs.ISysfsContributor), typeof(KernelSim.Fs.Kernfs.Sysfs),
+            typeof(KernelSim.Fs.Kernfs.Procfs), typeof(KernelSim.Fs.Kernfs.Debugfs), typeof(KernelSim.Mm.Hugetlb), typeof(KernelSim.Fs.DropCachesState), typeof(KernelSim.Fs.ShmMount), typeof(Machine) };
         var containerCore = viaContainer.Services.Select(d => d.ServiceType).Except(lateTypes).Distinct().ToList();
         var coreTypes = (HashSet<Type>)typeof(MachineBuilder)
             .GetField("CoreServiceTypes", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.GetValue(null)!;

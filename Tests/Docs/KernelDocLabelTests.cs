@@ -16,16 +16,16 @@ public partial class KernelDocLabelTests
     /// <summary>
     /// Cited labels, one alternative per family, each a whole word (no letter, digit or underscore on either side,
     /// so "E820", "0x10F00", "E2BIG" and test names like "S12b_Write" are not citations):
-    /// WE1–WE20 worked examples; FI fault-in, MF memory_failure facts;
+    /// WE1–WE20 worked examples; FI fault-in, MF memory_failure facts; DX per-inode DAX and the VFS calls around it;
     /// S scenarios (optional sub-case letter, "S9a"; "S9(b)" cites S9);
-    /// VF facts and R commit references of virtio-fs; A/B/C/D/F/G/J facts of the copy, machine-check, iov_iter,
+    /// VF facts and R commit references of virtio-fs; SH tmpfs/memfd facts; A/B/C/D/F/G/J facts of the copy, machine-check, iov_iter,
     /// buffered-I/O, DAX and invariant families; E0–E5 eras.
     /// </summary>
-    [GeneratedRegex(@"(?<![A-Za-z0-9_])(?<l>WE\d{1,2}|FI\d{1,2}|MF\d{1,2}|VF\d{1,2}|S\d{1,2}[a-d]?|R\d{1,2}|[ABCDFGJ]\d{1,2}|E[0-5])(?![A-Za-z0-9_])")]
+    [GeneratedRegex(@"(?<![A-Za-z0-9_])(?<l>WE\d{1,2}|FI\d{1,2}|MF\d{1,2}|MM\d{1,2}|VF\d{1,2}|DX\d{1,2}|DD\d{1,2}|NS\d{1,2}|BT\d{1,2}|SH\d{1,2}|S\d{1,2}[a-d]?|R\d{1,2}|[ABCDFGJ]\d{1,2}|E[0-5])(?![A-Za-z0-9_])")]
     private static partial Regex LabelRegex();
 
     /// <summary>A range of one family ("D16–D21", "S1-S5", "WE7–WE10", "F1–F3"): every label in between is cited too.</summary>
-    [GeneratedRegex(@"(?<![A-Za-z0-9_])(?<f>WE|FI|MF|VF|S|R|E|[ABCDFGJ])(?<a>\d{1,2})\s?[–-]\s?\k<f>?(?<b>\d{1,2})(?![A-Za-z0-9_])")]
+    [GeneratedRegex(@"(?<![A-Za-z0-9_])(?<f>WE|FI|MF|MM|VF|DX|DD|NS|BT|SH|S|R|E|[ABCDFGJ])(?<a>\d{1,2})\s?[–-]\s?\k<f>?(?<b>\d{1,2})(?![A-Za-z0-9_])")]
     private static partial Regex RangeRegex();
 
     /// <summary>An explicit anchor, &lt;a id="we8"&gt;&lt;/a&gt;.</summary>
@@ -167,7 +167,7 @@ public partial class KernelDocLabelTests
             }
             labels.AddRange(LabelRegex().Matches(line).Select(m => (m.Index, 0, m.Groups["l"].Value)));
             foreach (var l in labels.OrderBy(x => x.Pos).ThenBy(x => x.Seq).Select(x => x.Label).Distinct())
-                yield return new Citation(n + 1, l, l[0] == 'S' ? scope : null);
+                yield return new Citation(n + 1, l, l[0] == 'S' && char.IsDigit(l[1]) ? scope : null);
         }
     }
 

@@ -12,4 +12,12 @@ public class FsDaxDocTests
         var doc = File.ReadAllText(RepoFiles.Path("docs/fsdax.md"));
         Assert.That(doc, Does.Contain("```csharp\n" + code + "```\n"), "docs/fsdax.md must quote FsDaxDocExampleTests.cs verbatim");
     }
+
+    [Test]
+    public void FsdaxDoc_QuotesThePerInodeDaxExampleVerbatim()
+    {
+        var code = File.ReadAllText(RepoFiles.Path("Tests/FsDax/PerInodeDaxDocExampleTests.cs"));
+        var doc = File.ReadAllText(RepoFiles.Path("docs/fsdax.md"));
+        Assert.That(doc, Does.Contain("```csharp\n" + code + "```\n"), "docs/fsdax.md must quote PerInodeDaxDocExampleTests.cs verbatim");
+    }
 }

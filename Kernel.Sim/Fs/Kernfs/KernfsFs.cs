@@ -72,6 +72,9 @@ public class KernfsFs : FileSystem
     /// <inheritdoc/>
     public override Inode? Lookup(string path) => Walk(path, true, out var n) == 0 ? InodeOf(n!) : null;
 
+    /// <inheritdoc/>
+    public override Inode? Lookup(string path, bool follow) => Walk(path, follow, out var n) == 0 ? InodeOf(n!) : null;
+
     /// <summary>No -&gt;create on kernfs directories: −EACCES.</summary>
     public override long Create(string path, int mode, out Inode? inode)
     {

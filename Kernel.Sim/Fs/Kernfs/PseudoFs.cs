@@ -40,6 +40,7 @@ public sealed class Procfs : KernfsFs
         Root.Dir("sys/vm");
         Root.DynamicLookup = name => name == "self" ? Self() : int.TryParse(name, out var pid) && pid > 0 ? PidDir(pid) : null;
         Root.DynamicList = () => Machine.Scheduler.Processes.Where(p => p.Alive).Select(p => (KernfsNode)PidDir(p.Pid)!);
+        ProcPid.Register(this);
         ProcMm.Register(this);
     }
 
