@@ -115,6 +115,31 @@ public class SoftwareTlbTests
     }
 
     [Test]
+    public void Fork_ThenParentStore_CopiesOnWrite_ChildKeepsTheOldBytes()
+    {
+        var (_, p, u) = Warm();
+        Assert.That(p.Fork(out var child), Is.GreaterThan(0));
+        Assert.That(p.Store(u, [0x11]).Done, Is.EqualTo(1UL), "the parent's PTE was write-protected by fork: a CoW fault");
+        Assert.That(p.Mm.PfnAt(u.Value), Is.Not.EqualTo(child!.Mm.PfnAt(u.Value)));
+        var back = new byte[1];
+        Assert.That(child.Load(u, back).Done, Is.EqualTo(1UL));
+        Assert.That(back[0], Is.EqualTo(Pattern[0]), "the child still sees the page as it was at fork");
+    }
+
+    [Test]
+    public void MremapMove_OldAddressFaults_NewAddressHoldsTheBytes()
+    {
+        var (_, p, u) = Warm();
+        var to = p.Mremap(u.Value, 4096, 4096, Mman.MREMAP_MAYMOVE | Mman.MREMAP_FIXED, u.Value - 0x10_1000); // another TLB slot than u
+        Assert.That(to, Is.EqualTo((long)(u.Value - 0x10_1000)));
+        var back = new byte[4];
+        Assert.That(p.Load(new UserPtr((ulong)to), back).Done, Is.EqualTo(4UL));
+        Assert.That(back, Is.EqualTo(Pattern));
+        Assert.That(p.Load(u, back).Done, Is.Zero, "the old address is unmapped, whatever the TLB held");
+        Assert.That(p.KilledBy, Is.EqualTo(new SigInfo(Sig.SIGSEGV, Sig.SEGV_MAPERR, u.Value, 0, true)));
+    }
+
+    [Test]
     public void Mkclean_ThenStore_FaultsAndRedirties()
     {
         var (m, p, u) = Warm();
