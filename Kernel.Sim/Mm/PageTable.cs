@@ -14,7 +14,8 @@ namespace KernelSim.Mm;
 /// </summary>
 internal sealed class PageTable
 {
-    private const int TlbEntries = 64;
+    /// <summary>Direct-mapped TLB size: a 1 MiB buffer (256 pages) fits without evicting itself.</summary>
+    internal const int TlbEntries = 256;
     private readonly Dictionary<ulong, Pte> _map = [];
     private readonly TlbEntry[] _tlb = new TlbEntry[TlbEntries];
     // Entries are valid while their Gen equals _gen; a flush is one increment (entries start at Gen 0).

@@ -219,7 +219,7 @@ public class SoftwareTlbTests
     public void PageTable_NeighboursInOneTlbSlot_DoNotAlias()
     {
         var t = new PageTable();
-        const ulong a = 0x40_0000, b = a + (64UL << PageDefs.PAGE_SHIFT); // same slot of the 64-entry TLB
+        const ulong a = 0x40_0000, b = a + ((ulong)PageTable.TlbEntries << PageDefs.PAGE_SHIFT); // the same TLB slot
         t[a >> PageDefs.PAGE_SHIFT] = Present(20);
         t[b >> PageDefs.PAGE_SHIFT] = Present(21);
         Assert.That(t.TryTranslate(a, false, out var pa) && pa == 20, Is.True);
