@@ -18,14 +18,14 @@ public class CampaignBenchmarks
         profiles: [6.12]
         operations: 8
         swarm: true
-        workloads: {ramfs: 1, pmem-buffered: 1, pmem-direct: 1, fsdax: 1, mmap-private: 1}
+        workloads: {ramfs: 1, pmem-buffered: 1, pmem-direct: 1, fsdax: 1, mmap-private: 1, hostile: 1}
         faults: {poison-line: 3, badblocks: 2, unmapped-page: 1, poisoned-buffer: 2, mce-storm: 1}
         """;
 
     private CampaignSpec _spec = null!;
     private ulong _seed;
 
-    [Params("ramfs", "pmem-buffered", "pmem-direct", "fsdax", "mmap-private")]
+    [Params("ramfs", "pmem-buffered", "pmem-direct", "fsdax", "mmap-private", "hostile")]
     public string Workload = "ramfs";
 
     [GlobalSetup]

@@ -124,7 +124,7 @@ public sealed partial class NvdimmBus
             }
             ns.Start = val == 0 ? r.Start : grow ? oldStart : r.Start + fit!.Value;
             ns.Size = val;
-            ns.NsioWindow = null;
+            ns.Io = null;
         }
         LabelUpdate(ns);
         if (val == 0)

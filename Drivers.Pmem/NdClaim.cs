@@ -59,6 +59,15 @@ public sealed class NdClaim : NdDevice
     /// <summary>The disk while a pfn device is bound to nd_pmem.</summary>
     public PmemDevice? Pmem { get; internal set; }
 
+    /// <summary>nd_btt-&gt;btt: the Block Translation Table while a btt device is bound to nd_pmem (its disk is /dev/pmemRs).</summary>
+    public Btt? Btt { get; internal set; }
+
+    /// <summary>The device-dax instance (/dev/daxR.N) dax_pmem created while a dax device is bound to it.</summary>
+    public DevDax? DevDax { get; internal set; }
+
+    /// <summary>The physical range of the device-dax data (devm_memremap_pages' range) while bound.</summary>
+    internal Mm.PhysRange? DaxRange { get; set; }
+
     /// <summary>The PFN_SIG or DAX_SIG signature of this kind.</summary>
     public string Signature => Kind == NdClaimKind.Dax ? PfnSb.DAX_SIG : PfnSb.PFN_SIG;
 }

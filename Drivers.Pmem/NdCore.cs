@@ -27,8 +27,8 @@ public sealed partial class NvdimmBus
     /// <summary>Every registered device of the bus in registration order (what /sys/bus/nd/devices lists).</summary>
     public IReadOnlyList<NdDevice> Devices => _devices;
 
-    /// <summary>The drivers registered on the nd bus (dax_pmem is absent until the device-dax driver exists).</summary>
-    public static readonly string[] Drivers = ["nd_bus", "nvdimm", "nd_region", "nd_pmem"];
+    /// <summary>The drivers registered on the nd bus: nd_pmem serves namespaces and pfn/btt devices, dax_pmem dax devices.</summary>
+    public static readonly string[] Drivers = ["nd_bus", "nvdimm", "nd_region", "nd_pmem", "dax_pmem"];
 
     /// <summary>Raised after a device is registered (sysfs adds its directory).</summary>
     internal event Action<NdDevice>? DeviceAdded;
@@ -51,7 +51,10 @@ public sealed partial class NvdimmBus
         return d;
     }
 
-    /// <summary>The driver that matches a device (nd_bus_match on the driver's type mask), null when none is loaded.</summary>
+    /// <summary>
+    /// The driver that matches a device (nd_bus_match on the driver's type mask): btt and pfn devices take their region's
+    /// namespace type, so nd_pmem; an nd_dax is ND_DEVICE_DAX_PMEM, dax_pmem's (drivers/dax/pmem.c).
+    /// </summary>
     private static string? MatchingDriver(NdDevice dev) => dev switch
     {
         NdBusDevice => "nd_bus",
@@ -59,7 +62,8 @@ public sealed partial class NvdimmBus
         NdRegion => "nd_region",
         NdNamespace => "nd_pmem",
         NdClaim { Kind: NdClaimKind.Pfn or NdClaimKind.Btt } => "nd_pmem",
-        _ => null, // nd_dax → dax_pmem, not loaded
+        NdClaim { Kind: NdClaimKind.Dax } => "dax_pmem",
+        _ => null,
     };
 
     private int _probeDepth;
@@ -173,6 +177,14 @@ public sealed partial class NvdimmBus
             case NdClaim c when c.Pmem != null:
                 c.Pmem.Detach(Genhd);
                 c.Pmem = null;
+                break;
+            case NdClaim c when c.Btt != null:
+                // nd_pmem_remove → nvdimm_namespace_detach_btt; the namespace's nsio is released with the btt device.
+                c.Btt.Detach();
+                c.Btt = null;
+                break;
+            case NdClaim c when c.DevDax != null:
+                DaxPmemRemove(c);
                 break;
         }
         dev.Driver = null;
@@ -306,10 +318,9 @@ public sealed partial class NvdimmBus
     }
 
     /// <summary>
-    /// nd_pmem_probe for a namespace: devm_namespace_enable with the info-block reserve; unless force_raw, nd_pfn_probe
-    /// and nd_dax_probe look for an info block (found: a claim device is registered and the namespace probe ends with
-    /// −ENXIO; −EOPNOTSUPP is final); otherwise the raw disk is attached. (nd_btt_probe's BTT info-block check is the
-    /// BTT driver's.)
+    /// nd_pmem_probe for a namespace: devm_namespace_enable with the info-block reserve; unless force_raw, nd_btt_probe,
+    /// nd_pfn_probe and nd_dax_probe look for an info block (found: a claim device is registered and the namespace probe
+    /// ends with −ENXIO; −EOPNOTSUPP from the pfn/dax probes is final); otherwise the raw disk is attached.
     /// </summary>
     private int NamespaceProbe(NdNamespace ns)
     {
@@ -318,6 +329,7 @@ public sealed partial class NvdimmBus
         NsioEnable(ns);
         if (!ns.ForceRaw)
         {
+            if (BttProbe(ns) == 0) return -Errno.ENXIO;
             foreach (var kind in new[] { NdClaimKind.Pfn, NdClaimKind.Dax })
             {
                 rc = PfnProbe(ns, kind);
@@ -329,11 +341,43 @@ public sealed partial class NvdimmBus
         return 0;
     }
 
-    /// <summary>devm_namespace_enable → devm_nsio_enable: the namespace badblocks (nsio-&gt;bb) from the bus list.</summary>
-    private void NsioEnable(NdNamespace ns)
+    /// <summary>
+    /// devm_namespace_enable → devm_nsio_enable: the namespace's nd_namespace_io (memremap window, kept while the extent
+    /// is unchanged) with fresh badblocks (nsio-&gt;bb) from the bus list.
+    /// </summary>
+    private Nsio NsioEnable(NdNamespace ns)
     {
-        ns.NsioBb = new Block.Badblocks();
-        Badrange.Populate(ns.NsioBb, ns.Start, ns.Start + ns.Size - 1);
+        if (ns.Io is { } io && io.Start == ns.Start && io.Size == ns.Size) io.Enable();
+        else ns.Io = new Nsio(Machine, ns.Region, ns.Name, ns.Start, ns.Size);
+        return ns.Io;
+    }
+
+    /// <summary>
+    /// nd_btt_probe (btt_devs.c; skipped with force_raw, only for claim class none or btt): a btt device holding the
+    /// namespace, then __nd_btt_probe — the v1.1 info block at SZ_4K must be readable (−ENXIO), the namespace at least
+    /// 16 MiB (−ENXIO), the block valid for this namespace (nd_btt_version, −ENODEV). Found: lbasize and uuid come from the
+    /// block and the device is registered (and so probed by nd_pmem); otherwise it is dropped.
+    /// </summary>
+    private int BttProbe(NdNamespace ns)
+    {
+        if (ns.ClaimClass is not ("" or "btt")) return -Errno.ENODEV;
+        var c = NewClaim(ns.Region, NdClaimKind.Btt);
+        c.Ns = ns;
+        ns.Claim = c;
+        var rc = Btt.ReadInfoBlock(Machine, ns.Io!, new Guid(ns.ParentUuid, bigEndian: true), out var sb);
+        if (rc == 0 && ns.Size < BttConst.ARENA_MIN_SIZE) rc = -Errno.ENXIO;
+        if (rc < 0)
+        {
+            ns.Claim = null;
+            c.Ns = null;
+            ns.Region._claims.Remove(c);
+            ns.Region.BttIda.Remove(c.Id);
+            return rc;
+        }
+        c.LbaSize = sb!.ExternalLbasize;
+        c.Uuid = sb.Uuid.ToByteArray(bigEndian: true);
+        Register(c);
+        return 0;
     }
 
     /// <summary>
@@ -365,9 +409,9 @@ public sealed partial class NvdimmBus
     // ---- nd_pmem on a pfn / btt device ---------------------------------------------------------------------
 
     /// <summary>
-    /// nd_pmem_probe on a claim device. nvdimm_namespace_common_probe: no namespace → −ENODEV, the namespace bound as raw →
-    /// −EBUSY; a btt device → −ENODEV (nvdimm_namespace_attach_btt: no BTT driver here); a pfn device → pmem_attach_disk
-    /// with nvdimm_setup_pfn. A dax device never gets here (its driver is dax_pmem).
+    /// nd_pmem_probe on a pfn or btt device, dax_pmem_probe on a dax device. nvdimm_namespace_common_probe: no namespace →
+    /// −ENODEV, the namespace bound as raw → −EBUSY; then a btt device → nvdimm_namespace_attach_btt, a dax device →
+    /// __dax_pmem_probe, a pfn device → pmem_attach_disk with nvdimm_setup_pfn.
     /// </summary>
     private int ClaimProbe(NdClaim c)
     {
@@ -378,7 +422,8 @@ public sealed partial class NvdimmBus
             return -Errno.EBUSY;
         }
         if (ns.Size < ND_MIN_NAMESPACE_SIZE || (!ns.IsIo && ns.Uuid == null)) return -Errno.ENODEV;
-        if (c.Kind != NdClaimKind.Pfn) return -Errno.ENODEV;
+        if (c.Kind == NdClaimKind.Btt) return AttachBtt(c, ns);
+        if (c.Kind == NdClaimKind.Dax) return DaxPmemProbe(c, ns);
         NsioEnable(ns);
         var rc = SetupPfn(c);
         if (rc < 0) return rc;

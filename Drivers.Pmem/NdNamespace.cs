@@ -1,5 +1,3 @@
-using KernelSim.Block;
-
 namespace KernelSim.Drivers.Pmem;
 
 /// <summary>
@@ -62,11 +60,11 @@ public sealed class NdNamespace : NdDevice
     /// <summary>The namespace uuid as the info block's parent_uuid holds it (nd_dev_to_uuid: zeros for nd_namespace_io).</summary>
     public byte[] ParentUuid => Uuid ?? new byte[16];
 
-    /// <summary>The devm_memremap window nsio_rw_bytes uses, for the extent it was made for.</summary>
-    internal (ulong Start, ulong Size, Mm.KernelPtr Addr)? NsioWindow { get; set; }
-
-    /// <summary>Namespace-relative badblocks of the whole namespace (nsio-&gt;bb while probing).</summary>
-    internal Badblocks? NsioBb { get; set; }
+    /// <summary>
+    /// The struct nd_namespace_io view of the namespace (nsio_rw_bytes, nsio-&gt;bb) made by the last devm_namespace_enable;
+    /// kept (with its memremap window) while the extent stays the same.
+    /// </summary>
+    public Nsio? Io { get; internal set; }
 
     /// <summary>
     /// The mode attribute (mode_show): "safe" with a btt claim, "memory" with a pfn claim, "dax" with a dax claim,

@@ -101,6 +101,22 @@ public sealed class NdRegion : NdDevice
     public IReadOnlyList<PmemDevice> Namespaces => _namespaces;
     internal readonly List<PmemDevice> _namespaces = [];
 
+    /// <summary>
+    /// The v1.1 interleave-set cookie (set_cookie, acpi_nfit_init_interleave_set's cookie1): nd_fletcher64 over one
+    /// struct nfit_set_info_map {region_offset, serial_number, pad} per mapping in position order. The simulator has
+    /// no NFIT memdev tables, so region_offset is 0 for every mapping.
+    /// </summary>
+    public ulong SetCookie
+    {
+        get
+        {
+            var info = new byte[16 * Mappings.Count];
+            foreach (var m in Mappings.OrderBy(m => m.Position))
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(info.AsSpan(16 * m.Position + 8), m.Dimm.Serial);
+            return PfnSb.Fletcher64(info);
+        }
+    }
+
     /// <summary>True if [addr, addr+len) overlaps the region.</summary>
     public bool Overlaps(ulong addr, ulong len) => addr < Start + Size && addr + len > Start;
 
@@ -114,13 +130,19 @@ public sealed class NdRegion : NdDevice
     }
 
     /// <summary>
-    /// nd_region_notify(NVDIMM_REVALIDATE_POISON) (drivers/nvdimm/region_devs.c): repopulate the region badblocks,
-    /// then tell every namespace (nd_pmem_notify → pmem_revalidate_poison).
+    /// nd_region_notify(NVDIMM_REVALIDATE_POISON) (drivers/nvdimm/region_devs.c): repopulate the region badblocks, then
+    /// child_notify each child whose driver has -&gt;notify — nd_pmem_notify: pmem_revalidate_poison for a raw namespace or
+    /// a pfn device, the namespace's nsio-&gt;bb for a btt device. dax_pmem has no -&gt;notify: device-dax keeps no
+    /// badblocks (its poison is found only by a machine check).
     /// </summary>
     public void NotifyRevalidatePoison()
     {
         Bus.Badrange.Populate(Bb, Start, Start + Size - 1);
         foreach (var ns in _namespaces) ns.RevalidatePoison();
+        foreach (var c in _claims)
+        {
+            if (c.Btt != null && c.Ns?.Io is { } io) io.RevalidatePoison();
+        }
     }
 
     /// <summary>region badblocks show.</summary>

@@ -12,7 +12,7 @@ namespace KernelSim.Drivers.Pmem;
 public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
 {
     private const int RW = 0x1a4, RO = 0x124, ADMIN_RO = 0x100, WO = 0x80;
-    private KernfsDir? _busDir, _devices, _drivers;
+    private KernfsDir? _busDir, _devices, _drivers, _root;
 
     /// <inheritdoc/>
     public void Populate(Sysfs sysfs)
@@ -23,6 +23,7 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
             NvdimmPlatform.Qemu => "devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0012:00",
             _ => "devices/platform/e820_pmem",
         };
+        _root = sysfs.Root;
         _busDir = sysfs.Root.Dir(parent);
         var nd = sysfs.Root.Dir("bus/nd");
         _devices = nd.Dir("devices");
@@ -56,6 +57,7 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
         var dir = parentDir.Add(new KernfsDir(dev.Name));
         dev.SysDir = dir;
         dir.Attr("devtype", RO, () => dev.DevType + "\n");
+        if (ModaliasType(dev) is { } t) dir.Attr("modalias", RO, () => $"nd:t{t}\n");
         dir.Add(new KernfsLink("subsystem", _devices!.Parent!));
         switch (dev)
         {
@@ -81,6 +83,43 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
         if (dev.SysDir is not { } dir) return;
         dir.Remove("driver");
         if (dev.Driver != null) dir.Add(new KernfsLink("driver", _drivers!.Child(dev.Driver)!));
+        BlockDir(dev, dir);
+    }
+
+    /// <summary>
+    /// to_nd_device_type for ND_DEVICE_MODALIAS_FMT ("nd:t%d"): ND_DEVICE_DIMM 1, ND_DEVICE_REGION_PMEM 2, ND_DEVICE_DAX_PMEM 7,
+    /// and for a region's children (namespaces, pfn and btt devices) the region's nstype (4 or 5); the bus device has none.
+    /// </summary>
+    private static int? ModaliasType(NdDevice dev) => dev switch
+    {
+        NvdimmDimm => 1,
+        NdRegion => 2,
+        NdClaim { Kind: NdClaimKind.Dax } => 7,
+        NdNamespace ns => ns.Region.Labelled ? 5 : 4,
+        NdClaim c => c.Region.Labelled ? 5 : 4,
+        _ => null,
+    };
+
+    /// <summary>
+    /// The gendisk of an attached pmem device (device_add_disk → /sys/devices/…/namespaceX.Y/block/pmemX with the
+    /// /sys/block/pmemX link, block/genhd.c): its badblocks attribute (disk_badblocks_show/store, 0644); both go when
+    /// the driver releases the device (del_gendisk).
+    /// </summary>
+    private void BlockDir(NdDevice dev, KernfsDir dir)
+    {
+        // A btt device's disk (pmemRs) is its child too; the BTT gives it no badblocks table.
+        var disk = dev switch { NdNamespace ns => ns.Pmem?.Disk, NdClaim c => c.Pmem?.Disk ?? c.Btt?.Disk, _ => null };
+        var old = dir.Child("block") as KernfsDir;
+        if (old != null)
+        {
+            foreach (var d in old.Children.ToArray()) _root!.Dir("block").Remove(d.Name);
+            dir.Remove("block");
+        }
+        if (disk == null || dev.Driver == null) return;
+        var bdir = dir.Dir("block").Dir(disk.Name);
+        bdir.Attr("badblocks", RW, () => disk.BadblocksShow(), s => disk.BadblocksStore(s));
+        bdir.Attr("size", RO, () => $"{disk.CapacitySectors}\n");
+        _root!.Dir("block").Add(new KernfsLink(disk.Name, bdir));
     }
 
     private void BusAttrs(KernfsDir dir)
@@ -89,11 +128,65 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
         dir.Attr("provider", RO, () => bus.Platform == NvdimmPlatform.E820 ? "e820\n" : "ACPI.NFIT\n");
         dir.Attr("commands", RO, () => fw is { SupportsArs: true } ? "ars_cap ars_start ars_status clear_error cmd_call \n" : "\n");
         dir.Attr("wait_probe", RO, () => "1\n");
+        if (fw != null)
+        {
+            // acpi_nfit_attribute_group: revision, dsm_mask, hw_error_scrub, and scrub only when ARS is supported.
+            var nfit = dir.Dir("nfit");
+            nfit.Attr("revision", RO, () => "1\n");
+            nfit.Attr("dsm_mask", RO, () => Hex(bus.BusDsmMask) + "\n");
+            nfit.Attr("hw_error_scrub", RW, () => $"{(bus.HwErrorScrub ? 1 : 0)}\n", s => HwErrorScrubStore(s));
+            if (fw.SupportsArs) nfit.Attr("scrub", RW, () => $"{bus.ScrubCount}{(bus.ArsInProgress ? "+" : "")}\n", s => ScrubStore(s));
+        }
+        // nvdimm_bus_create_ndctl: the nd class device ndctl0 below the bus with its dev_t.
+        var ctl = dir.Dir("ndctl0");
+        var devt = $"{NvdimmBus.NvdimmBusMajor}:0";
+        ctl.Attr("dev", RO, () => devt + "\n");
+        ctl.Attr("uevent", RW, () => $"MAJOR={NvdimmBus.NvdimmBusMajor}\nMINOR=0\nDEVNAME=ndctl0\n", s => s.Length);
+        ctl.Add(new KernfsLink("device", dir));
+        var cls = _root!.Dir("class/nd");
+        ctl.Add(new KernfsLink("subsystem", cls));
+        cls.Add(new KernfsLink("ndctl0", ctl));
+        _root.Dir("dev/char").Add(new KernfsLink(devt, ctl));
     }
 
-    private static void DimmAttrs(KernfsDir dir, NvdimmDimm d)
+    /// <summary>scrub_store (acpi/nfit/core.c): kstrtol, only 1 (−EINVAL otherwise), then acpi_nfit_ars_rescan's result.</summary>
+    private long ScrubStore(string s)
     {
-        dir.Attr("commands", RO, () => d.Smart != null ? "smart smart_thresh get_size get_data set_data cmd_call \n" : "get_size get_data set_data \n");
+        var rc = KstrToL(s, out var v);
+        if (rc < 0) return rc;
+        if (v != 1) return -Errno.EINVAL;
+        rc = bus.ArsStart();
+        return rc < 0 ? rc : s.Length;
+    }
+
+    /// <summary>hw_error_scrub_store: kstrtoul; 0 = HW_ERROR_SCRUB_OFF, 1 = HW_ERROR_SCRUB_ON, else −EINVAL.</summary>
+    private long HwErrorScrubStore(string s)
+    {
+        var rc = KstrToL(s, out var v);
+        if (rc < 0) return rc;
+        if (v is not (0 or 1)) return -Errno.EINVAL;
+        bus.HwErrorScrub = v == 1;
+        return s.Length;
+    }
+
+    private static int KstrToL(string s, out long v)
+    {
+        v = 0;
+        var neg = s.StartsWith('-');
+        var rc = NvdimmBus.KstrToUll(neg ? s[1..] : s, out var u);
+        if (rc < 0) return rc;
+        if (u > long.MaxValue) return -Errno.ERANGE;
+        v = neg ? -(long)u : (long)u;
+        return 0;
+    }
+
+    private void DimmAttrs(KernfsDir dir, NvdimmDimm d)
+    {
+        dir.Attr("commands", RO, () => d.Smart != null ? "smart smart_thresh get_size get_data set_data cmd_call \n" : "cmd_call \n");
+        // dev->devt = MKDEV(nvdimm_major, nvdimm->id): /dev/nmemN and its /sys/dev/char link.
+        var devt = $"{NvdimmBus.NvdimmMajor}:{d.Id}";
+        dir.Attr("dev", RO, () => devt + "\n");
+        _root!.Dir("dev/char").Add(new KernfsLink(devt, dir));
         dir.Attr("state", RO, () => d.Driver != null && d.RegionsActive() ? "active\n" : "idle\n");
         dir.Attr("flags", RO, () => d.Smart != null ? "label \n" : "\n");
         var nfit = dir.Dir("nfit");
@@ -101,6 +194,8 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
         nfit.Attr("phys_id", RO, () => Hex(d.PhysId) + "\n");
         nfit.Attr("serial", RO, () => $"0x{d.Serial:x8}\n");
         nfit.Attr("family", RO, () => "0\n");
+        nfit.Attr("id", RO, () => $"8086-{d.Serial:x8}\n");
+        nfit.Attr("dsm_mask", RO, () => Hex(d.DsmMask) + "\n");
         nfit.Attr("flags", RO, () => "\n");
     }
 
@@ -116,6 +211,7 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
         dir.Attr("btt_seed", RO, () => (r.BttSeed?.Name ?? "") + "\n");
         dir.Attr("nstype", RO, () => $"{(r.Labelled ? 5 : 4)}\n");
         dir.Attr("mappings", RO, () => $"{r.Mappings.Count}\n");
+        if (r.Labelled) dir.Attr("set_cookie", RO, () => $"0x{r.SetCookie:x}\n");
         foreach (var m in r.Mappings) dir.Attr($"mapping{m.Position}", RO, () => $"{m.Dimm.Name},{m.Start},{m.Size},{m.Position}\n");
         dir.Attr("badblocks", RO, () => r.Driver != null ? r.Bb.Show() : ShowResult.Fail(-Errno.ENXIO));
         dir.Attr("resource", ADMIN_RO, () => $"0x{r.Start:x}\n");
@@ -153,7 +249,8 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
         if (c.Kind == NdClaimKind.Btt)
         {
             dir.Attr("sector_size", RW, () => SizeSelect(c.LbaSize, NvdimmBus.BttLbaSizes), s => bus.ClaimSectorSizeStore(c, s));
-            dir.Attr("size", RO, () => ShowResult.Fail(-Errno.ENXIO));
+            // size_show: nd_btt->size = nlba · sector_size while bound ("no size to convey if the btt instance is disabled").
+            dir.Attr("size", RO, () => c.Driver != null && c.Btt is { } btt ? $"{btt.Nlba * btt.SectorSize}\n" : ShowResult.Fail(-Errno.ENXIO));
             return;
         }
         dir.Attr("mode", RW, () => c.Mode switch { NdPfnMode.PFN_MODE_RAM => "ram\n", NdPfnMode.PFN_MODE_PMEM => "pmem\n", _ => "none\n" }, s => bus.ClaimModeStore(c, s));

@@ -8,13 +8,13 @@ namespace KernelSim.Drivers.Pmem;
 /// The platform firmware behind the ACPI NFIT DSMs, modelled on nfit_test (tools/testing/nvdimm/test/nfit.c) but
 /// with real media: ARS_CAP reports <see cref="ClearErrUnit"/> (256 by default); CLEAR_ERROR rejects an address or
 /// length not aligned to it (-EINVAL) and otherwise forgets the range, removes the media poison
-/// (<see cref="PhysicalMemory.ClearPoison"/>) and reports the whole length cleared; ARS_INJECT_SET records an
-/// injected error and also makes every 64-byte line of it latent media poison
-/// (<see cref="PhysicalMemory.InjectPoison"/>), optionally raising the NFIT 0x81 notification; ARS_INJECT_CLEAR
+/// (<see cref="IMemoryMedia.ClearPoison"/> of the machine's media) and reports the whole length cleared; ARS_INJECT_SET
+/// records an injected error and also makes every 64-byte line of it latent media poison
+/// (<see cref="IMemoryMedia.InjectPoison"/>), optionally raising the NFIT 0x81 notification; ARS_INJECT_CLEAR
 /// forgets the injected range and removes its media poison; ARS_INJECT_GET lists the injected ranges. An ARS
 /// reports the injected ranges plus every other poisoned line it finds in the scrubbed range (a real scrub).
 /// </summary>
-public sealed class NfitFirmware(Machine machine)
+public sealed partial class NfitFirmware(Machine machine)
 {
     private readonly Badrange _injected = new();
 
@@ -53,7 +53,7 @@ public sealed class NfitFirmware(Machine machine)
         var mask = (ulong)ClearErrUnit - 1;
         if (ClearErrUnit == 0 || ((spa | len) & mask) != 0) return -Errno.EINVAL;
         _injected.Forget(spa, len);
-        machine.Phys.ClearPoison(new PhysAddr(spa), len);
+        machine.Media.ClearPoison(new PhysAddr(spa), len);
         cleared = len;
         return 0;
     }
@@ -65,7 +65,7 @@ public sealed class NfitFirmware(Machine machine)
         if (len == 0) return -Errno.EINVAL;
         _injected.Add(spa, len);
         for (var line = spa & ~(PageDefs.CACHELINE - 1); line < spa + len; line += PageDefs.CACHELINE)
-            machine.Phys.InjectPoison(new PhysAddr(line));
+            machine.Media.InjectPoison(new PhysAddr(line));
         if (notify && UcMemoryErrorNotify != null)
         {
             var n = UcMemoryErrorNotify;
@@ -79,7 +79,7 @@ public sealed class NfitFirmware(Machine machine)
     {
         if (!SupportsInject) return -Errno.EOPNOTSUPP;
         _injected.Forget(spa, len);
-        machine.Phys.ClearPoison(new PhysAddr(spa), len);
+        machine.Media.ClearPoison(new PhysAddr(spa), len);
         return 0;
     }
 

@@ -1,5 +1,6 @@
 using KernelSim.Block;
 using KernelSim.Kernel;
+using KernelSim.Uapi;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace KernelSim.Drivers.Pmem;
@@ -39,7 +40,8 @@ public static class Nvdimm
                 if (ns.Size == 0 || ns.Size % ns.Align != 0 && ns.Mode is NamespaceMode.Fsdax or NamespaceMode.Devdax || ns.Size % Mm.PageDefs.PAGE_SIZE != 0)
                     throw new ArgumentException($"namespace size {ns.Size} must be a non-zero multiple of the page size (and of {ns.Align} for fsdax)");
                 if (ns.SectorSize is not (512 or 4096)) throw new ArgumentException("sector size must be 512 or 4096");
-                if (ns.Mode == NamespaceMode.Sector) throw new ArgumentException("sector mode needs the BTT driver, which is not available");
+                if (ns.Mode == NamespaceMode.Sector && ns.Size < BttConst.ARENA_MIN_SIZE + BttConst.V1_INITIAL_OFFSET)
+                    throw new ArgumentException($"a sector-mode namespace needs at least 16 MiB + 4 KiB for its BTT arena, not {ns.Size} bytes");
                 if (!NvdimmBus.SupportedAlignments.Contains(ns.Align)) throw new ArgumentException($"align {ns.Align} is not 4K, 2M or 1G");
                 sum += ns.Size;
             }
@@ -68,14 +70,15 @@ public static class Nvdimm
             }
             at = (at + size + (16UL << 20) - 1) / (16UL << 20) * (16UL << 20);
         }
-        foreach (var (r, start, spec, uuid) in pre) WriteBootInfoBlock(machine, r, start, spec, uuid);
         // Boot-time probing is not part of a trace session (ftrace is started after boot).
         var tracing = machine.Tracer.Enabled;
         machine.Tracer.Enabled = false;
+        foreach (var (r, start, spec, uuid) in pre) WriteBootInfoBlock(machine, r, start, spec, uuid);
         bus.Register(bus.Device);
         foreach (var d in bus.Dimms) bus.Register(d);
         foreach (var r in bus.Regions) bus.Register(r);
         machine.Tracer.Enabled = tracing;
+        bus.CreateControlDevices(machine.Services.GetRequiredService<DevTmpFs>());
         return bus;
     }
 
@@ -95,9 +98,20 @@ public static class Nvdimm
     /// <summary>A fixed uuid per region and namespace index (what an earlier ndctl create-namespace chose).</summary>
     public static Guid DefaultUuid(int region, int index) => new($"{region:x8}-0000-4000-8000-{index:x12}");
 
-    /// <summary>The info block an earlier boot's nd_pfn_init left for an fsdax or devdax namespace (same layout and checksum).</summary>
+    /// <summary>
+    /// The info block an earlier boot's nd_pfn_init left for an fsdax or devdax namespace (same layout and checksum), or
+    /// the BTT arenas btt_init wrote for a sector-mode one (sector size from the namespace spec, parent_uuid = the namespace uuid).
+    /// </summary>
     private static void WriteBootInfoBlock(Machine machine, NdRegion r, ulong start, PmemNamespaceSpec spec, byte[] parentUuid)
     {
+        if (spec.Mode == NamespaceMode.Sector)
+        {
+            var io = new Nsio(machine, r, $"namespace{r.Id}.{(start - r.Start) >> 20}", start, spec.Size);
+            var btt = DefaultUuid(r.Id, 0x200 + (int)((start - r.Start) >> 20));
+            var rc = Btt.WriteLayout(machine, io, spec.SectorSize, btt, new Guid(parentUuid, bigEndian: true));
+            if (rc < 0) throw new ArgumentException($"sector-mode namespace at 0x{start:x}: BTT layout failed ({Errno.Describe(rc)})");
+            return;
+        }
         if (spec.Mode is not (NamespaceMode.Fsdax or NamespaceMode.Devdax)) return;
         var mode = spec.MemmapOnDevice ? NdPfnMode.PFN_MODE_PMEM : NdPfnMode.PFN_MODE_RAM;
         var align = Math.Max(spec.Align, NvdimmBus.MemremapCompatAlign);
@@ -171,6 +185,7 @@ public static class PmemBuilderExtensions
         builder.Services.AddSingleton(sp => Nvdimm.Probe(sp.GetRequiredService<Machine>(), sp.GetRequiredService<Genhd>(), options));
         builder.Services.AddSingleton<Fs.Kernfs.ISysfsContributor>(sp => new NdSysfs(sp.GetRequiredService<NvdimmBus>()));
         builder.Services.AddSingleton(sp => new DaxBus(sp.GetRequiredService<Machine>()));
+        builder.Services.AddSingleton<Fs.Kernfs.ISysfsContributor>(sp => sp.GetRequiredService<DaxBus>());
         return builder.OnBoot(m => m.Services.GetRequiredService<NvdimmBus>());
     }
 

@@ -131,6 +131,19 @@ public sealed class NvdimmDimm : NdDevice
     /// <summary>The SMART state (nfit_test's t-&gt;smart[i] / smart_threshold[i]); null on a platform without SMART (QEMU).</summary>
     public NdIntelSmart? Smart { get; internal set; }
 
+    /// <summary>
+    /// nvdimm-&gt;cmd_mask (acpi_nfit_register_dimms): ND_CMD_CALL for every NFIT DIMM, plus the DSM functions with a
+    /// 1:1 ioctl (SMART, SMART_THRESHOLD, GET_CONFIG_SIZE/DATA, SET_CONFIG_DATA) that nfit_test forces on; QEMU's
+    /// label-less DIMMs report no DSM function, so only ND_CMD_CALL.
+    /// </summary>
+    public ulong CmdMask => Smart != null ? 0x476UL : 1UL << 10;
+
+    /// <summary>
+    /// nfit_mem-&gt;dsm_mask (nmemN/nfit/dsm_mask): the Intel functions the firmware implements — SMART (1),
+    /// SMART_THRESHOLD (2), the label functions (4–6), SMART_SET_THRESHOLD (17), SMART_INJECT (18) on nfit_test; none on QEMU.
+    /// </summary>
+    public ulong DsmMask => Smart != null ? 0x60076UL : 0;
+
     /// <summary>The regions this DIMM maps (set at boot).</summary>
     internal List<NdRegion> Regions { get; } = [];
 

@@ -89,9 +89,12 @@ public sealed partial class DaxFs : FileSystem
     private static int MountCommon(Machine machine, BlockDevice? bdev, DaxDevice? dax, DaxFsVolume volume, DaxFsOptions options, out DaxFs? fs)
     {
         fs = new DaxFs(machine, machine.FsDax(), volume, bdev, dax, options);
-        var r = machine.Vfs.Mount(fs, options.MountPoint);
+        // setup_bdev_super: the superblock holds the block device exclusively (an O_EXCL open then gets −EBUSY).
+        var r = bdev?.Claim(fs) ?? 0;
+        if (r == 0) r = machine.Vfs.Mount(fs, options.MountPoint);
         if (r < 0)
         {
+            bdev?.ReleaseClaim(fs);
             fs = null;
             return r;
         }
@@ -130,6 +133,7 @@ public sealed partial class DaxFs : FileSystem
             ino.Commit();
         }
         if (DaxDev != null && ReferenceEquals(DaxDev.Holder, this)) DaxDev.PutHolder();
+        Bdev?.ReleaseClaim(this);
         Machine.Vfs.Unmount(this);
         Mounted = false;
         return err;

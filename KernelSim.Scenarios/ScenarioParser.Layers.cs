@@ -59,14 +59,16 @@ public static partial class ScenarioParser
     private static PmemSpec ParsePmem(YamlMap p)
     {
         var e820 = false;
+        var qemu = false;
         if (p.Get("bus") is { } bn)
         {
             var s = YamlValues.Scalar(p.File, bn, "machine.pmem.bus");
-            e820 = s switch
+            (e820, qemu) = s switch
             {
-                "nfit" => false,
-                "e820" => true,
-                _ => throw p.Error(bn, $"machine.pmem.bus: '{s}' is not nfit or e820"),
+                "nfit" => (false, false),
+                "e820" => (true, false),
+                "qemu" => (false, true),
+                _ => throw p.Error(bn, $"machine.pmem.bus: '{s}' is not nfit, qemu or e820"),
             };
         }
         var regionSize = p.Size("size") ?? 0;
@@ -86,16 +88,25 @@ public static partial class ScenarioParser
                     {
                         "fsdax" => NamespaceMode.Fsdax,
                         "raw" => NamespaceMode.Raw,
-                        _ => throw ns.Error(mn, $"{what}.mode: '{s}' is not fsdax or raw (sector and devdax namespaces are not modelled)"),
+                        "devdax" => NamespaceMode.Devdax,
+                        "sector" => NamespaceMode.Sector,
+                        _ => throw ns.Error(mn, $"{what}.mode: '{s}' is not fsdax, raw, devdax or sector"),
                     };
                 }
                 var sector = ns.Size("sector-size") ?? 512;
                 if (sector is not (512 or 4096)) throw ns.Error(ns.Get("sector-size")!, $"{what}.sector-size: 512 or 4096");
-                var align = mode == NamespaceMode.Fsdax ? 2UL << 20 : 4096UL;
-                if (size < 4UL << 20 || size > 1UL << 36 || size % align != 0)
-                    throw ns.Error(ns.Get("size")!, $"{what}.size: 4M .. 64G, a multiple of {(mode == NamespaceMode.Fsdax ? "2M for fsdax" : "4K")}");
+                var dax = mode is NamespaceMode.Fsdax or NamespaceMode.Devdax;
+                var pageAlign = ns.Size("align") ?? 2UL << 20;
+                if (!dax && ns.Get("align") is { } an) throw ns.Error(an, $"{what}.align: only fsdax and devdax namespaces have an alignment");
+                if (pageAlign is not (4096 or 2UL << 20 or 1UL << 30)) throw ns.Error(ns.Get("align")!, $"{what}.align: 4K, 2M or 1G");
+                var align = dax ? Math.Max(pageAlign, 2UL << 20) : 4096UL;
+                var min = mode == NamespaceMode.Sector ? (16UL << 20) + 4096 : 4UL << 20;
+                if (size < min || size > 1UL << 36 || size % align != 0)
+                    throw ns.Error(ns.Get("size")!, $"{what}.size: {(mode == NamespaceMode.Sector ? "16M + 4K (one BTT arena)" : "4M")} .. 64G, a multiple of {(dax ? $"{align >> 20}M for {(mode == NamespaceMode.Fsdax ? "fsdax" : "devdax")}" : "4K")}");
+                if (dax && Nvdimm.FsdaxDataOffset(0, size, align) >= size)
+                    throw ns.Error(ns.Get("size")!, $"{what}.size: too small for the info block and memmap at {align >> 20}M alignment");
                 ns.Done();
-                namespaces.Add(new PmemNamespaceSpec(size, mode, (uint)sector));
+                namespaces.Add(new PmemNamespaceSpec(size, mode, (uint)sector) { Align = pageAlign });
             }
         }
         else
@@ -112,7 +123,7 @@ public static partial class ScenarioParser
         if (ceu == 0 || ceu > 1UL << 20) throw p.Error(p.Get("clear-err-unit")!, "machine.pmem.clear-err-unit: 1 .. 1M bytes (the kernel refuses a unit that is not a power of two with -ENXIO)");
         var scrub = p.Bool("hw-error-scrub") ?? false;
         p.Done();
-        return new PmemSpec(e820, regionSize, namespaces, (uint)ceu, scrub);
+        return new PmemSpec(e820, regionSize, namespaces, (uint)ceu, scrub) { Qemu = qemu };
     }
 
     private static DaxFsSpec ParseDaxFs(YamlMap f, PmemSpec? pmem)

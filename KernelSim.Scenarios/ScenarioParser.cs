@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using KernelSim.Scenarios.Expectations;
+using KernelSim.Drivers.Pmem;
 using KernelSim.Scenarios.Model;
 using KernelSim.Scenarios.Steps;
 using KernelSim.Scenarios.Yaml;
@@ -69,7 +70,9 @@ public static partial class ScenarioParser
         var symbols = new ParseSymbols();
         foreach (var v in machine.Virtiofs) symbols.Shares.Add(v.Name);
         foreach (var f in machine.Filesystems) symbols.DaxMounts.Add(f.Mount);
-        if (machine.Pmem is { } pm) for (var i = 0; i < pm.Namespaces.Count; i++) symbols.PmemDisks.Add($"pmem{i}");
+        // Raw and fsdax namespaces are pmem disks; devdax ones are /dev/daxR.N and sector ones /dev/pmemRs (open them by path).
+        symbols.HasPmem = machine.Pmem != null;
+        if (machine.Pmem is { } pm) for (var i = 0; i < pm.Namespaces.Count; i++) if (pm.Namespaces[i].Mode is NamespaceMode.Raw or NamespaceMode.Fsdax) symbols.PmemDisks.Add($"pmem{i}");
         var actors = new List<ActorSpec>();
         if (top.Get("actors") is { } an)
         {

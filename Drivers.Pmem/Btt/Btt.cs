@@ -120,6 +120,20 @@ public sealed class Btt : IBlockDeviceOps
         return 0;
     }
 
+    /// <summary>
+    /// What an earlier boot's btt_init left on a namespace that had no arenas: create_arenas and btt_meta_init (map, flog,
+    /// info2, info), no disk. Used to boot a machine whose namespace is already in sector mode. 0 or −errno.
+    /// </summary>
+    internal static int WriteLayout(Machine machine, INdNamespaceIo ns, uint lbasize, Guid uuid, Guid parentUuid)
+    {
+        if (!LbasizeSupported.Contains(lbasize)) return -Errno.EINVAL;
+        if (ns.Size < ARENA_MIN_SIZE + V1_INITIAL_OFFSET) return -Errno.ENXIO;
+        var b = new Btt(machine, ns, ns.Size - V1_INITIAL_OFFSET, lbasize, uuid, parentUuid);
+        b._scratch = machine.Kmalloc(NdChecksum.SbSize) ?? throw new InvalidOperationException("out of memory for the BTT buffer");
+        var rc = b.CreateArenas();
+        return rc != 0 ? rc : b.MetaInit();
+    }
+
     private static int NsIndex(string name)
     {
         var dot = name.LastIndexOf('.');

@@ -49,13 +49,23 @@ public sealed class Nsio : INdNamespaceIo
     public ulong Size { get; }
 
     /// <inheritdoc/>
-    public Badblocks Bb { get; } = new();
+    public Badblocks Bb { get; private set; } = new();
 
     /// <summary>nsio-&gt;addr: the kernel mapping of the namespace.</summary>
     public KernelPtr Addr => _addr;
 
     /// <summary>nvdimm_flush calls made after writes (a barrier here, as for pmem).</summary>
     public int Flushes { get; private set; }
+
+    /// <summary>
+    /// devm_nsio_enable again for the same extent (a later probe of the namespace): a fresh badblocks table
+    /// (devm_init_badblocks) filled from the bus list; the memremap window is kept.
+    /// </summary>
+    internal void Enable()
+    {
+        Bb = new Badblocks();
+        RevalidatePoison();
+    }
 
     /// <summary>
     /// nvdimm_badblocks_populate(nd_region, &amp;nsio-&gt;bb, &amp;nsio-&gt;res): add the bus bad ranges overlapping the namespace

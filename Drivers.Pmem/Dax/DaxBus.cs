@@ -9,9 +9,10 @@ namespace KernelSim.Drivers.Pmem;
 /// <summary>
 /// The dax bus of drivers/dax/bus.c with its one driver, device_dax (match_always): /sys/bus/dax/devices (a link per
 /// dev_dax), /sys/bus/dax/drivers/device_dax (bind, unbind, new_id, remove_id; a link per bound device), and the dax
-/// character-device numbers. A singleton of the machine's container (registered with the NVDIMM bus by AddPmem).
+/// character-device numbers. A singleton of the machine's container (registered with the NVDIMM bus by AddPmem) and a
+/// sysfs contributor: devices created before /sys is mounted (dax_pmem binding at boot) get their directories when it is.
 /// </summary>
-public sealed class DaxBus
+public sealed class DaxBus : ISysfsContributor
 {
     private readonly List<DevDax> _devices = [];
     private KernfsDir? _devicesDir;
@@ -44,32 +45,28 @@ public sealed class DaxBus
 
     internal DevTmpFs DevTmpFs => Machine.Services.GetRequiredService<DevTmpFs>();
 
-    /// <summary>/sys/bus/dax/devices, built with the driver directory on first use (bus_register + driver_register).</summary>
-    internal KernfsDir DevicesDir
-    {
-        get
-        {
-            if (_devicesDir != null) return _devicesDir;
-            var bus = Sysfs.Root.Dir("bus/dax");
-            _devicesDir = bus.Dir("devices");
-            _driverDir = bus.Dir("drivers/device_dax");
-            _driverDir.Attr("bind", 0x80, null, BindStore);
-            _driverDir.Attr("unbind", 0x80, null, UnbindStore);
-            _driverDir.Attr("new_id", 0x80, null, s => IdStore(s, add: true));
-            _driverDir.Attr("remove_id", 0x80, null, s => IdStore(s, add: false));
-            _driverDir.Attr("uevent", 0x80, null, s => s.Length);
-            return _devicesDir;
-        }
-    }
+    /// <summary>True once /sys is mounted and /sys/bus/dax exists (devices then get their sysfs nodes at once).</summary>
+    internal bool SysfsReady => _devicesDir != null;
+
+    /// <summary>/sys/bus/dax/devices (bus_register + driver_register, done when /sys is mounted).</summary>
+    internal KernfsDir DevicesDir => _devicesDir ?? throw new InvalidOperationException("/sys is not mounted");
 
     /// <summary>/sys/bus/dax/drivers/device_dax.</summary>
-    internal KernfsDir DriverDir
+    internal KernfsDir DriverDir => _driverDir ?? throw new InvalidOperationException("/sys is not mounted");
+
+    /// <inheritdoc/>
+    public void Populate(Sysfs sysfs)
     {
-        get
-        {
-            _ = DevicesDir;
-            return _driverDir!;
-        }
+        ArgumentNullException.ThrowIfNull(sysfs);
+        var bus = sysfs.Root.Dir("bus/dax");
+        _devicesDir = bus.Dir("devices");
+        _driverDir = bus.Dir("drivers/device_dax");
+        _driverDir.Attr("bind", 0x80, null, BindStore);
+        _driverDir.Attr("unbind", 0x80, null, UnbindStore);
+        _driverDir.Attr("new_id", 0x80, null, s => IdStore(s, add: true));
+        _driverDir.Attr("remove_id", 0x80, null, s => IdStore(s, add: false));
+        _driverDir.Attr("uevent", 0x80, null, s => s.Length);
+        foreach (var d in _devices) d.CreateSysfs();
     }
 
     /// <summary>The lowest minor no live device uses (dax_minor_ida).</summary>

@@ -19,17 +19,18 @@ public sealed partial class DevDax : IDevPagemap
 {
     private readonly Machine _m;
     private readonly DaxBus _bus;
-    private readonly KernfsDir _parent;
+    private readonly Func<KernfsDir?> _parentOf;
+    private KernfsDir? _parent;
     private KernfsDir? _devDir;
     private PhysRange? _range;
     private IDevPagemap? _savedPagemap;
     private bool _savedDirectMapped;
 
-    private DevDax(Machine machine, DaxBus bus, KernfsDir parent, int regionId, int id, ulong start, ulong size, ulong align, int targetNode)
+    private DevDax(Machine machine, DaxBus bus, Func<KernfsDir?> parent, int regionId, int id, ulong start, ulong size, ulong align, int targetNode)
     {
         _m = machine;
         _bus = bus;
-        _parent = parent;
+        _parentOf = parent;
         RegionId = regionId;
         Id = id;
         Start = start;
@@ -106,10 +107,23 @@ public sealed partial class DevDax : IDevPagemap
         dev = null;
         var bus = machine.Services.GetService<DaxBus>();
         if (bus == null) return -Errno.ENODEV;
+        _ = bus.Sysfs; // mounted on first use: /sys/bus/dax exists before the device is added
+        if (parent.Child($"dax{regionId}.{id}") != null) return -Errno.EEXIST;
+        return Attach(machine, bus, regionId, id, start, size, align, () => parent, targetNode, out dev);
+    }
+
+    /// <summary>
+    /// The same for dax_pmem's probe (<see cref="NvdimmBus"/>): the parent is the nd dax device's sysfs directory, which
+    /// exists only once /sys is mounted — a device created at boot gets its sysfs nodes then (<see cref="DaxBus.Populate"/>).
+    /// </summary>
+    internal static int Attach(Machine machine, DaxBus bus, int regionId, int id, ulong start, ulong size, ulong align,
+        Func<KernfsDir?> parent, int targetNode, out DevDax? dev)
+    {
+        dev = null;
         if (!AlignValid(align)) return -Errno.EINVAL;
         if (size == 0 || (start & (align - 1)) != 0 || (size & (align - 1)) != 0) return -Errno.ENOMEM;
         var d = new DevDax(machine, bus, parent, regionId, id, start, size, align, targetNode);
-        if (bus.Find(d.Name) != null || parent.Child(d.Name) != null) return -Errno.EEXIST;
+        if (bus.Find(d.Name) != null) return -Errno.EEXIST;
         d.Minor = bus.AllocMinor();
         var rc = bus.DevTmpFs.AddCharNode(d.Name, DaxBus.DaxMajor, d.Minor, d.Open, 0x180);
         if (rc < 0) return rc;
@@ -130,9 +144,13 @@ public sealed partial class DevDax : IDevPagemap
         if (!Attached) return -Errno.ENXIO;
         if (Bound) Remove();
         Alive = false;
-        _bus.DevicesDir.Remove(Name);
-        _parent.Remove(Name);
-        _parent.Remove("dax_region");
+        if (_devDir != null)
+        {
+            _bus.DevicesDir.Remove(Name);
+            _parent!.Remove(Name);
+            _parent.Remove("dax_region");
+            _devDir = null;
+        }
         _bus.DevTmpFs.RemoveNode(Name);
         _bus.Remove(this);
         Attached = false;
@@ -167,8 +185,7 @@ public sealed partial class DevDax : IDevPagemap
         _range.DirectMapped = true;
         Bound = true;
         Alive = true;
-        _devDir!.Add(new KernfsLink("driver", _bus.DriverDir));
-        _bus.DriverDir.Add(new KernfsLink(Name, _devDir));
+        DriverLinks();
         return 0;
     }
 
@@ -189,7 +206,8 @@ public sealed partial class DevDax : IDevPagemap
         }
         _blockIndex.Clear();
         Bound = false;
-        _devDir!.Remove("driver");
+        if (_devDir == null) return;
+        _devDir.Remove("driver");
         _bus.DriverDir.Remove(Name);
     }
 
@@ -247,8 +265,18 @@ public sealed partial class DevDax : IDevPagemap
         return phys + size - 1 <= Start + Size - 1 ? phys : null;
     }
 
-    private void CreateSysfs()
+    private void DriverLinks()
     {
+        if (_devDir == null) return;
+        _devDir.Add(new KernfsLink("driver", _bus.DriverDir));
+        _bus.DriverDir.Add(new KernfsLink(Name, _devDir));
+    }
+
+    /// <summary>device_add's sysfs part: nothing until /sys is mounted and the parent directory exists.</summary>
+    internal void CreateSysfs()
+    {
+        if (_devDir != null || !_bus.SysfsReady || _parentOf() is not { } parent) return;
+        _parent = parent;
         // The dax_region group of the parent (the nd_dax device); a static region hides available_size/create/seed/delete.
         var region = _parent.Add(new KernfsDir("dax_region"));
         region.Attr("id", 0x124, () => $"{RegionId}\n");
@@ -268,6 +296,7 @@ public sealed partial class DevDax : IDevPagemap
         m0.Attr("page_offset", 0x100, () => "0\n"); // "%#lx" of 0 prints "0"
         d.Add(new KernfsLink("subsystem", _bus.DevicesDir.Parent!));
         _bus.DevicesDir.Add(new KernfsLink(Name, d));
+        if (Bound) DriverLinks();
     }
 
     /// <inheritdoc/>

@@ -182,7 +182,11 @@ internal sealed class NdNamespace
         if (!string.IsNullOrEmpty(bdev))
         {
             var fd = Ctx.Io.P.Open("/dev/" + bdev, Fcntl.O_RDWR | Fcntl.O_EXCL);
-            if (fd < 0) return (int)fd;
+            if (fd < 0)
+            {
+                Ctx.Io.LibErr("ndctl_namespace_disable_safe", $"{Devname}: {bdev} failed exclusive open: {NdctlIo.StrError((int)-fd)}\n");
+                return (int)fd;
+            }
             DisableInvalidate();
             Ctx.Io.P.Close((int)fd);
             return 0;

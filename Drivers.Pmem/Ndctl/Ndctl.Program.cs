@@ -3,8 +3,12 @@ using KernelSim.Kernel;
 
 namespace KernelSim.Drivers.Pmem;
 
-public sealed partial class Ndctl
+/// <summary>The ndctl program (pmem/ndctl v81) as a user-space program a process runs.</summary>
+public static class Ndctl
 {
+    /// <summary>The modelled ndctl commands, as <c>ndctl --list-cmds</c> prints them.</summary>
+    public static IReadOnlyList<string> Commands { get; } = [.. NdctlMain.CommandNames];
+
     /// <summary>
     /// Run one ndctl (pmem/ndctl v81) command line as the user-space program in <paramref name="process"/>: it
     /// reaches the NVDIMM subsystem only through files — the libnvdimm sysfs tree (/sys/class/nd, /sys/bus/nd,

@@ -104,6 +104,27 @@ public sealed class BlockDevice
     /// <summary>The bdev inode (created by <see cref="Genhd.AddDisk"/>): i_size and the block-device page cache.</summary>
     public BdevInode? Inode { get; internal set; }
 
+    /// <summary>bdev-&gt;bd_holder: the exclusive opener (a mounted filesystem, or a file opened with O_EXCL), or null.</summary>
+    public object? Holder { get; private set; }
+
+    /// <summary>
+    /// bd_prepare_to_claim + bd_finish_claiming (block/bdev.c): claim the device for <paramref name="holder"/>;
+    /// −EBUSY when another holder has it (bd_may_claim), 0 when it is free or already this holder's.
+    /// </summary>
+    public int Claim(object holder)
+    {
+        ArgumentNullException.ThrowIfNull(holder);
+        if (Holder != null && !ReferenceEquals(Holder, holder)) return -Errno.EBUSY;
+        Holder = holder;
+        return 0;
+    }
+
+    /// <summary>bd_end_claim: <paramref name="holder"/> gives the device up (nothing when it is not the holder).</summary>
+    public void ReleaseClaim(object holder)
+    {
+        if (ReferenceEquals(Holder, holder)) Holder = null;
+    }
+
     /// <summary>Open struct files of this disk (bd_openers).</summary>
     public int OpenCount { get; internal set; }
 

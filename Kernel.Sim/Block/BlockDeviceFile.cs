@@ -103,7 +103,7 @@ public sealed class BlockDeviceFile : KFile
             }
             if (iocb.Pos >= isize) break;
             var index = (ulong)iocb.Pos >> PageDefs.PAGE_SHIFT;
-            var folio = mapping.Find(index);
+            var folio = _m.Vfs.Filemap.PageCache.FilemapGetFolio(mapping, index);
             if (folio == null)
             {
                 if (iocb.Has(Kiocb.IOCB_NOIO))
@@ -112,7 +112,7 @@ public sealed class BlockDeviceFile : KFile
                     break;
                 }
                 Bdev.PageCache.SyncReadahead(index, Math.Max(lastIndex - index, 1), _raPrevIndex);
-                folio = mapping.Find(index);
+                folio = _m.Vfs.Filemap.PageCache.FilemapGetFolio(mapping, index);
                 if (folio == null)
                 {
                     folio = mapping.GetOrCreate(index, out var created);
@@ -366,9 +366,10 @@ public sealed class BlockDeviceFile : KFile
     /// <summary>blkdev_llseek → fixed_size_llseek(file, offset, whence, i_size): no position past the device end.</summary>
     public override long Llseek(long offset, int whence) => GenericFileLlseekSize(offset, whence, Inode.Size, Inode.Size);
 
-    /// <summary>blkdev_release: on the last close, sync_blockdev and kill_bdev (write back, then drop the page cache).</summary>
+    /// <summary>blkdev_release: drop an O_EXCL claim (bdev_release), and on the last close sync_blockdev and kill_bdev (write back, then drop the page cache).</summary>
     public override void Release()
     {
+        Bdev.ReleaseClaim(this);
         if (--Bdev.OpenCount == 0) Bdev.PageCache.FlushAndDrop();
     }
 }

@@ -118,7 +118,19 @@ public sealed class DevTmpFs : FileSystem
             if (!root && ((acc != Fcntl.O_WRONLY && (c.Mode & 0x4) == 0) || (acc != Fcntl.O_RDONLY && (c.Mode & 0x2) == 0))) return -Errno.EACCES;
             return c.OpenFile(c, flags & ~(Fcntl.O_CREAT | Fcntl.O_EXCL | Fcntl.O_TRUNC), out file);
         }
-        return base.Open(path, flags, mode, out file);
+        var r = base.Open(path, flags, mode, out file);
+        // blkdev_open: O_EXCL makes the open exclusive with the file as holder (bd_prepare_to_claim: −EBUSY when held).
+        if (r == 0 && file is BlockDeviceFile bf && (flags & (Fcntl.O_EXCL | Fcntl.O_CREAT)) == Fcntl.O_EXCL)
+        {
+            var claim = bf.Bdev.Claim(bf);
+            if (claim < 0)
+            {
+                bf.Release();
+                file = null;
+                return claim;
+            }
+        }
+        return r;
     }
 
     internal BdevInode AddBlockNode(BlockDevice bdev)

@@ -21,14 +21,18 @@ public sealed class Filemap
     private readonly IovIterOps Iov;
     private readonly Gup _gup;
 
-    internal Filemap(KernelProfile profile, Tracer trace, Scheduler sched, IovIterOps iov, Gup gup)
+    internal Filemap(KernelProfile profile, Tracer trace, Scheduler sched, IovIterOps iov, Gup gup, IPageCache pageCache)
     {
+        PageCache = pageCache;
         _profile = profile;
         _trace = trace;
         _sched = sched;
         Iov = iov;
         _gup = gup;
     }
+
+    /// <summary>The page-cache lookups of the buffered read paths (the machine's <see cref="IPageCache"/>).</summary>
+    public IPageCache PageCache { get; }
 
     private bool FatalSignalPending()
     {
@@ -77,7 +81,7 @@ public sealed class Filemap
             var endOffset = Math.Min(isize, iocb.Pos + (long)Math.Min(iter.Count, (ulong)long.MaxValue / 2));
             // filemap_get_pages: one folio per pass here (the batch makes no visible difference).
             var index = (ulong)iocb.Pos >> PageDefs.PAGE_SHIFT;
-            var folio = mapping.Find(index);
+            var folio = PageCache.FilemapGetFolio(mapping, index);
             if (folio == null || !folio.Uptodate)
             {
                 // page_cache_sync_readahead / filemap_read_folio: ->read_folio fills the folio (ramfs: zeroes it).

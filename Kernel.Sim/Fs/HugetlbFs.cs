@@ -258,9 +258,41 @@ public sealed class HugetlbFile : KFile
     public override int Fsync(long start, long end, bool datasync) => 0;
 
     /// <summary>
+    /// hugetlb_get_unmapped_area (fs/hugetlbfs/inode.c, generic_hugetlb_get_unmapped_area): a length that is not a
+    /// huge-page multiple → −EINVAL; MAP_FIXED → the address, −EINVAL unless huge-page aligned
+    /// (prepare_hugepage_range); a hint rounded up to 2 MiB when the range is free; otherwise the top-down search with
+    /// the huge-page alignment (vm_unmapped_area with align_mask): the highest 2 MiB-aligned free range below
+    /// mmap_base. 0 when nothing fits.
+    /// </summary>
+    public override ulong? GetUnmappedArea(MmStruct mm, ulong addr, ulong len, ulong pgoff, int flags)
+    {
+        ArgumentNullException.ThrowIfNull(mm);
+        const ulong size = Hugetlb.HPAGE_SIZE;
+        if ((len & (size - 1)) != 0) return unchecked((ulong)(long)-Errno.EINVAL);
+        if ((flags & Mman.MAP_FIXED) != 0) return (addr & (size - 1)) != 0 ? unchecked((ulong)(long)-Errno.EINVAL) : addr;
+        if (addr != 0)
+        {
+            addr = (addr + size - 1) & ~(size - 1);
+            if (addr != 0 && PageDefs.TASK_SIZE_MAX - len >= addr && !mm.Vmas.Any(v => v.Start < addr + len && addr < v.End)) return addr;
+        }
+        var top = MmStruct.MmapBase;
+        for (var i = mm.Vmas.Count - 1; i >= -1; i--)
+        {
+            var floor = i >= 0 ? mm.Vmas[i].End : MmStruct.MmapMinAddr;
+            if (top > floor && top - floor >= len)
+            {
+                var a = (top - len) & ~(size - 1);
+                if (a >= floor) return a;
+            }
+            if (i >= 0) top = Math.Min(top, mm.Vmas[i].Start);
+        }
+        return 0;
+    }
+
+    /// <summary>
     /// hugetlbfs_file_mmap: −EINVAL when the file offset is not huge-page aligned; the VMA gets the hugetlb fault
-    /// handler. The model also needs the address and length on 2 MiB boundaries (the kernel's
-    /// hugetlb_get_unmapped_area would align an unaligned placement; see docs "Not modelled"), and refuses with
+    /// handler. The address and length are on 2 MiB boundaries (<see cref="GetUnmappedArea"/> placed them; the model
+    /// refuses an unaligned VMA with −EINVAL), and the call is refused with
     /// −ENOMEM when the pool lacks the pages the mapping may need (hugetlb_reserve_pages, without a reservation count).
     /// </summary>
     public override int Mmap(Vma vma)

@@ -29,7 +29,13 @@ public sealed class Vfs
     public IReadOnlyList<FileSystem> Mounts => _mounts;
 
     /// <summary>Mount <paramref name="fs"/> at <paramref name="mountPoint"/> (an absolute path); −EBUSY if taken, −EINVAL if not absolute.</summary>
-    public int Mount(FileSystem fs, string mountPoint)
+    public int Mount(FileSystem fs, string mountPoint) => DoMount(fs, mountPoint, quiet: false);
+
+    /// <summary>
+    /// <see cref="Mount(FileSystem, string)"/>; <paramref name="quiet"/> leaves no dmesg line (init's pseudo filesystems,
+    /// which Linux mounts without a message).
+    /// </summary>
+    internal int DoMount(FileSystem fs, string mountPoint, bool quiet)
     {
         if (mountPoint.Length == 0 || mountPoint[0] != '/') return -Errno.EINVAL;
         var mp = mountPoint.Length > 1 ? mountPoint.TrimEnd('/') : mountPoint;
@@ -38,7 +44,7 @@ public sealed class Vfs
         fs.MntId = ++_lastMntId;
         if (fs.Dev == default) fs.Dev = (0, ++_lastAnonMinor); // set_anon_super: get_anon_bdev
         _mounts.Add(fs);
-        _state.Printk($"{fs.Name}: mounted on {mp}");
+        if (!quiet) _state.Printk($"{fs.Name}: mounted on {mp}");
         return 0;
     }
 

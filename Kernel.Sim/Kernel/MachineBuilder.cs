@@ -15,9 +15,9 @@ namespace KernelSim.Kernel;
 /// Composes a <see cref="Machine"/> with Microsoft.Extensions.DependencyInjection. Every component is a singleton
 /// service registered with TryAdd at <see cref="Build"/>, so a service added to <see cref="Services"/> first (or
 /// swapped with <c>Services.Replace</c>) wins. The seams a test may replace are the interfaces
-/// <see cref="IMemoryMedia"/>, <see cref="ICopyRoutines"/>, <see cref="IErrorInjection"/>, <see cref="IWorkQueue"/>
-/// and <see cref="IClockSource"/>; drivers and filesystems add theirs through extension methods (AddPmem, AddDisk,
-/// AddRamFs, AddDaxFs, AddVirtioFs).
+/// <see cref="IMemoryMedia"/>, <see cref="ICopyRoutines"/>, <see cref="IErrorInjection"/>, <see cref="IWorkQueue"/>,
+/// <see cref="IClockSource"/> and <see cref="IPageCache"/>; drivers and filesystems add theirs through extension
+/// methods (AddPmem, AddDisk, AddRamFs, AddDaxFs, AddVirtioFs).
 /// </summary>
 public sealed class MachineBuilder
 {
@@ -100,8 +100,9 @@ public sealed class MachineBuilder
         Services.TryAddSingleton<Gup>();
         Services.TryAddSingleton<IovIterOps>();
         Services.TryAddSingleton<Usercopy>();
+        Services.TryAddSingleton<IPageCache, PageCache>();
         Services.TryAddSingleton(sp => new Filemap(sp.GetRequiredService<KernelProfile>(), sp.GetRequiredService<Tracer>(),
-            sp.GetRequiredService<Scheduler>(), sp.GetRequiredService<IovIterOps>(), sp.GetRequiredService<Gup>()));
+            sp.GetRequiredService<Scheduler>(), sp.GetRequiredService<IovIterOps>(), sp.GetRequiredService<Gup>(), sp.GetRequiredService<IPageCache>()));
         Services.TryAddSingleton(sp => new Vfs(sp.GetRequiredService<MachineState>(), sp.GetRequiredService<Filemap>()));
     }
 
@@ -111,7 +112,7 @@ public sealed class MachineBuilder
         typeof(KernelProfile), typeof(CpuModel), typeof(MachineOptions), typeof(Tracer), typeof(PhysicalMemory), typeof(IMemoryMedia),
         typeof(KernelMap), typeof(IWorkQueue), typeof(IClockSource), typeof(MachineState), typeof(ExceptionTable), typeof(Scheduler),
         typeof(MemoryFailure), typeof(MachineCheck), typeof(IErrorInjection), typeof(Cpu), typeof(ICopyRoutines), typeof(Gup),
-        typeof(IovIterOps), typeof(Usercopy), typeof(Filemap), typeof(Vfs), typeof(Machine),
+        typeof(IovIterOps), typeof(Usercopy), typeof(IPageCache), typeof(Filemap), typeof(Vfs), typeof(Machine),
     ];
 
     /// <summary>True when a caller registered (replaced) one of the core services before <see cref="Build"/>.</summary>
@@ -149,14 +150,15 @@ public sealed class MachineBuilder
         var copy = new CopyRoutines(cpu, cpuModel, profile, tracer);
         var gup = new Gup(copy, profile, tracer, scheduler);
         var iovIter = new IovIterOps(cpu, copy, profile, tracer, gup, state, kernelMap);
-        var filemap = new Filemap(profile, tracer, scheduler, iovIter, gup);
+        var pageCache = new PageCache();
+        var filemap = new Filemap(profile, tracer, scheduler, iovIter, gup, pageCache);
         var vfs = new Vfs(state, filemap);
         var usercopy = new Usercopy(copy, cpu, profile, state, tracer);
         ServiceDescriptor[] core =
         [
             I(profile), I(cpuModel), I(options), I(tracer), I(phys), I<IMemoryMedia>(phys), I(kernelMap), I<IWorkQueue>(workQueue),
             I<IClockSource>(clock), I(state), I(exTable), I(scheduler), I(memoryFailure), I(mce), I<IErrorInjection>(einj), I(cpu),
-            I<ICopyRoutines>(copy), I(gup), I(iovIter), I(usercopy), I(filemap), I(vfs),
+            I<ICopyRoutines>(copy), I(gup), I(iovIter), I(usercopy), I<IPageCache>(pageCache), I(filemap), I(vfs),
             ServiceDescriptor.Singleton(sp => new Machine(sp, profile, cpuModel, options, phys, phys, kernelMap, tracer, workQueue, clock,
                 state, exTable, mce, einj, memoryFailure, cpu, copy, iovIter, gup, scheduler, vfs, usercopy)),
         ];

@@ -37,10 +37,14 @@ public sealed partial class Process
         var fd = GetUnusedFd();
         if (fd < 0) return fd;
         var err = (flags & Memfd.MFD_HUGETLB) != 0
-            ? HugetlbFileSetup(Memfd.MFD_NAME_PREFIX + name, (int)((flags >> Memfd.MFD_HUGE_SHIFT) & Memfd.MFD_HUGE_MASK), out var file)
+            ? HugetlbFileSetup(name, (int)((flags >> Memfd.MFD_HUGE_SHIFT) & Memfd.MFD_HUGE_MASK), out var file)
             : ShmemFileSetup(Memfd.MFD_NAME_PREFIX + name, out file);
         if (err < 0) return err;
-        var inode = (ShmemInode)file!.Inode;
+        if (file!.Inode is not ShmemInode inode)
+        {
+            InstallFd(fd, file); // hugetlbfs: its seals are not modelled (docs/tmpfs.md "Not modelled")
+            return fd;
+        }
         if ((flags & Memfd.MFD_NOEXEC_SEAL) != 0)
         {
             inode.Seals = (inode.Seals & ~Memfd.F_SEAL_SEAL) | Memfd.F_SEAL_EXEC;
@@ -65,14 +69,16 @@ public sealed partial class Process
     });
 
     /// <summary>
-    /// hugetlb_file_setup (include/linux/hugetlb.h) as a kernel built without CONFIG_HUGETLBFS has it: ERR_PTR(−ENOSYS),
-    /// so memfd_create(MFD_HUGETLB) passes its flag and name checks, takes a descriptor and fails with −ENOSYS. This is
-    /// the single place a hugetlbfs model hooks in (its −ENODEV for an unsupported size, −ENOENT without a mount).
+    /// hugetlb_file_setup (fs/hugetlbfs/inode.c) for memfd_create(MFD_HUGETLB): a huge page size other than the one
+    /// hstate (2 MiB: log 21, or 0 for the default) → −ENODEV (get_hstate_idx); otherwise an unlinked "memfd:name" file
+    /// on the internal hugetlbfs mount, opened O_RDWR (<see cref="HugetlbFs.FileSetup"/>).
     /// </summary>
-    private static int HugetlbFileSetup(string name, int pageSizeLog, out KFile? file)
+    private int HugetlbFileSetup(string name, int pageSizeLog, out KFile? file)
     {
         file = null;
-        return -Errno.ENOSYS;
+        if (pageSizeLog != 0 && pageSizeLog != KernelSim.Mm.Hugetlb.HPAGE_SHIFT) return -Errno.ENODEV;
+        file = HugetlbFs.Internal(Machine).FileSetup(name);
+        return 0;
     }
 
     private void InstallFd(int fd, KFile file)

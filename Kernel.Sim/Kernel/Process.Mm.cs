@@ -17,7 +17,9 @@ public sealed partial class Process
     /// mmap(2) of an open file (ksys_mmap_pgoff with an fd): −EBADF for a bad fd; the file's ->mmap sets the VMA's
     /// operations (−ENODEV when it has none). MAP_SHARED_VALIDATE accepts LEGACY_MAP_MASK and the file's
     /// mmap_supported_flags (MAP_SYNC on DAX files), other flags (MAP_FIXED_NOREPLACE included) → −EOPNOTSUPP;
-    /// MAP_SHARED silently drops MAP_SYNC. The address comes from the file's get_unmapped_area (2 MiB-aligned for DAX).
+    /// MAP_SHARED silently drops unknown flags, but calc_vm_flag_bits has already turned MAP_SYNC into VM_SYNC for
+    /// every mapping type, so the file's ->mmap sees it (ext4/xfs refuse it without DAX; tmpfs and ramfs keep "sf";
+    /// checked on Debian 6.1 and 6.12, MM14). The address comes from the file's get_unmapped_area (2 MiB-aligned for DAX).
     /// −EACCES for a file not open for reading, or a shared writable mapping of a file not open for writing.
     /// </summary>
     public long Mmap(ulong addr, ulong len, int prot, int flags, int fd, long offset) =>
@@ -81,7 +83,7 @@ public sealed partial class Process
             Shmem = file == null && (shared || !anon) ? so : null,
             PgOff = pgoff,
             File = file,
-            VmSync = file != null && type == Mman.MAP_SHARED_VALIDATE && (flags & Mman.MAP_SYNC) != 0,
+            VmSync = (flags & Mman.MAP_SYNC) != 0, // calc_vm_flag_bits, before the MAP_SHARED mask
             Account = !shared && (prot & Mman.PROT_WRITE) != 0, // accountable_mapping
         };
         if (file != null)

@@ -47,6 +47,23 @@ public static class UserLib
     }
 
     /// <summary>
+    /// pread: open <paramref name="path"/> O_RDONLY, one pread64(2) of <paramref name="dst"/>'s length at
+    /// <paramref name="pos"/>, close. Returns the count read (copied to the start of <paramref name="dst"/>) or −errno.
+    /// </summary>
+    public static long ReadAt(this Process p, string path, long pos, Span<byte> dst)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        if (dst.Length > Chunk * 4) return -Errno.E2BIG;
+        var fd = p.Open(path, Fcntl.O_RDONLY);
+        if (fd < 0) return fd;
+        var buf = Scratch(p);
+        var r = p.Pread64((int)fd, buf, (ulong)dst.Length, pos);
+        if (r > 0) p.Load(buf, dst[..(int)r]);
+        p.Close((int)fd);
+        return r;
+    }
+
+    /// <summary>
     /// echo -n TEXT &gt; path: open O_WRONLY, one write(2) of the text, close. Returns the write's count or −errno (a
     /// short count is returned as is).
     /// </summary>

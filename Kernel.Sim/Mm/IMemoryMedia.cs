@@ -29,4 +29,11 @@ public interface IMemoryMedia
 
     /// <summary>Every poisoned line's physical address, in order.</summary>
     IEnumerable<PhysAddr> PoisonedLines();
+
+    /// <summary>
+    /// The frame whose bytes a load from frame <paramref name="pfn"/> returns: <paramref name="pfn"/> itself for
+    /// sound media. A double can answer another frame (an older copy: media that lost a write). The CPU asks only
+    /// when the machine's media is not its <see cref="PhysicalMemory"/>, so sound machines pay nothing for it.
+    /// </summary>
+    ulong LoadFrame(ulong pfn) => pfn;
 }

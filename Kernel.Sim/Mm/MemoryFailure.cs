@@ -37,11 +37,12 @@ public sealed partial class MemoryFailure(PhysicalMemory phys, Scheduler sched, 
         if (range.Kind != MemoryKind.Dram)
         {
             // pfn_to_online_page() is NULL for ZONE_DEVICE: memory_failure_dev_pagemap (4.19+).
-            if (!profile.MemoryFailureDevPagemap || range.Pagemap == null)
+            if (range.Pagemap == null)
             {
                 state.Printk($"Memory failure: 0x{pfn:x}: memory outside kernel control");
                 return -Errno.ENXIO;
             }
+            if (!profile.MemoryFailureDevPagemap) return ReservedZoneDevicePage(pfn);
             return range.Pagemap.MemoryFailure(pfn, flags);
         }
 
@@ -67,6 +68,27 @@ public sealed partial class MemoryFailure(PhysicalMemory phys, Scheduler sched, 
         if (folio is { Mapping: not null }) return MePagecache(folio, pfn);
         var dirty = (page.Flags & PageFlags.PG_dirty) != 0;
         return ActionResult(pfn, dirty ? MF_MSG_DIRTY_LRU : MF_MSG_CLEAN_LRU, MfResult.MF_RECOVERED);
+    }
+
+    /// <summary>
+    /// Before 4.19 memory_failure knew only pfn_valid(): a ZONE_DEVICE page (pmem with struct pages) went down the
+    /// ordinary path as a PG_reserved page — TestSetPageHWPoison, num_poisoned_pages_inc, then identify_page_state's
+    /// first state, me_kernel, whose page_action finds one reference besides its own ("still referenced by 1 users",
+    /// as the cover letter of "mm: Teach memory_failure() about ZONE_DEVICE pages" shows) and fails: −EBUSY, nothing
+    /// unmapped, nobody signalled.
+    /// </summary>
+    private int ReservedZoneDevicePage(ulong pfn)
+    {
+        var page = phys.Frame(pfn);
+        if (page.IsHwPoison)
+        {
+            state.Printk($"Memory failure: 0x{pfn:x}: already hardware poisoned");
+            return 0;
+        }
+        page.SetHWPoison();
+        PoisonedPages++;
+        state.Printk($"Memory failure: 0x{pfn:x}: {MF_MSG_KERNEL} still referenced by 1 users");
+        return ActionResult(pfn, MF_MSG_KERNEL, MfResult.MF_FAILED);
     }
 
     /// <summary>

@@ -17,7 +17,7 @@ public sealed class Vma
     public ShmemObject? Shmem { get; internal init; }
     /// <summary>vm_ops: set by the file's -&gt;mmap for file-backed mappings (DAX and friends).</summary>
     public IVmOperations? VmOps { get; set; }
-    /// <summary>VM_SYNC: mapped with MAP_SHARED_VALIDATE | MAP_SYNC (synchronous DAX faults).</summary>
+    /// <summary>VM_SYNC: mapped with MAP_SYNC, whatever the type (calc_vm_flag_bits); synchronous DAX faults.</summary>
     public bool VmSync { get; internal init; }
     /// <summary>Page offset of <see cref="Start"/> in the backing object (vm_pgoff).</summary>
     public ulong PgOff { get; internal set; }

@@ -12,15 +12,42 @@ internal sealed class ByteModel
     private readonly byte[] _alt;
     private readonly byte[] _state;
 
-    public ByteModel(byte[] initial)
+    /// <summary>Every byte known to hold <paramref name="initial"/>'s; <paramref name="owned"/>: keep that array instead of a copy.</summary>
+    public ByteModel(byte[] initial, bool owned = false)
     {
-        _data = (byte[])initial.Clone();
+        _data = owned ? initial : (byte[])initial.Clone();
         _alt = new byte[initial.Length];
         _state = new byte[initial.Length];
         Array.Fill(_state, Known);
     }
 
     public int Size => _data.Length;
+
+    [ThreadStatic] private static Stack<ByteModel>? _pool;
+
+    /// <summary>
+    /// A model of the seed's pattern (<see cref="Pattern"/>), taken from this thread's pool of released models when one
+    /// of that size is there (a seed run allocates no model arrays after the first).
+    /// </summary>
+    public static ByteModel Rent(ulong seed, ulong salt, int len)
+    {
+        var pool = _pool ??= new Stack<ByteModel>();
+        var initial = PatternOf(seed, salt, len);
+        if (pool.TryPop(out var m) && m._data.Length == len)
+        {
+            initial.CopyTo(m._data);
+            Array.Fill(m._state, Known);
+            return m;
+        }
+        return new ByteModel(initial.ToArray(), owned: true);
+    }
+
+    /// <summary>Give a rented model back to this thread's pool; the caller must not use it again.</summary>
+    public void Release()
+    {
+        var pool = _pool ??= new Stack<ByteModel>();
+        if (pool.Count < 4) pool.Push(this);
+    }
 
     /// <summary>The byte's single known value (false when unknown or one of two).</summary>
     public bool TryGet(ulong i, out byte b)
@@ -110,16 +137,48 @@ internal sealed class ByteModel
         for (ulong k = 0; k < len && from + k < (ulong)_data.Length; k++) _state[from + k] = Unknown;
     }
 
-    /// <summary>Deterministic content for a seed: xoshiro256** output bytes.</summary>
-    public static byte[] Pattern(ulong seed, ulong salt, int len)
+    /// <summary>
+    /// Deterministic content for a seed: xoshiro256** output words, little endian. Each profile of a seed and each
+    /// workload step asks for the same few patterns, so the last ones drawn on this thread are kept and copied.
+    /// </summary>
+    public static byte[] Pattern(ulong seed, ulong salt, int len) => PatternOf(seed, salt, len).ToArray();
+
+    /// <summary>The pattern from this thread's cache (read only; valid until the thread draws other patterns).</summary>
+    private static ReadOnlySpan<byte> PatternOf(ulong seed, ulong salt, int len)
     {
+        var cache = _patterns ??= new (ulong, ulong, byte[])[4];
+        foreach (var (s, t, p) in cache)
+            if (p != null && s == seed && t == salt && p.Length == len) return p;
         var rng = new KernelSim.Lib.SimRandom(seed ^ salt);
         var b = new byte[len];
-        for (var i = 0; i < len; i += 8)
+        var i = 0;
+        for (; i + 8 <= len; i += 8) System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(i), rng.NextUInt64());
+        if (i < len)
         {
             var v = rng.NextUInt64();
-            for (var k = 0; k < 8 && i + k < len; k++) b[i + k] = (byte)(v >> (8 * k));
+            for (var k = 0; i + k < len; k++) b[i + k] = (byte)(v >> (8 * k));
         }
+        cache[_nextPattern] = (seed, salt, b);
+        _nextPattern = (_nextPattern + 1) % cache.Length;
         return b;
+    }
+
+    [ThreadStatic] private static (ulong Seed, ulong Salt, byte[] Bytes)[]? _patterns;
+    [ThreadStatic] private static int _nextPattern;
+
+    /// <summary>
+    /// The first offset from <paramref name="start"/> where <paramref name="got"/> holds a value the model does not
+    /// allow, or −1. Runs equal to the model's first value are skipped with a vectorised compare.
+    /// </summary>
+    public int FirstDisallowed(ReadOnlySpan<byte> got, int start = 0)
+    {
+        var n = Math.Min(got.Length, _data.Length);
+        for (var i = start; i < n; i++)
+        {
+            i += got[i..n].CommonPrefixLength(_data.AsSpan(i, n - i));
+            if (i >= n) break;
+            if (_state[i] == Known || (_state[i] == Either && got[i] != _alt[i])) return i;
+        }
+        return -1;
     }
 }

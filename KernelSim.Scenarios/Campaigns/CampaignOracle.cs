@@ -15,11 +15,20 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
     /// <summary>Bytes on each side of a read's range that must be unchanged (a copy past the count or the range).</summary>
     public const ulong Guard = 64;
 
-    /// <summary>The oracle of a seed: the region and the buffer hold the seed's patterns (salts 0xD0D0 and 0xB0B0).</summary>
+    /// <summary>
+    /// The oracle of a seed: the region and the buffer hold the seed's patterns (salts 0xD0D0 and 0xB0B0), in models
+    /// rented from the thread's pool (<see cref="Release"/> gives them back).
+    /// </summary>
     public CampaignOracle(ulong seed)
-        : this(new ByteModel(ByteModel.Pattern(seed, 0xD0D0, (int)CampaignPlan.Region)),
-            new ByteModel(ByteModel.Pattern(seed, 0xB0B0, (int)CampaignPlan.BufSize)))
+        : this(ByteModel.Rent(seed, 0xD0D0, (int)CampaignPlan.Region), ByteModel.Rent(seed, 0xB0B0, (int)CampaignPlan.BufSize))
     {
+    }
+
+    /// <summary>The seed run is over: its models go back to the thread's pool; the oracle must not be used again.</summary>
+    public void Release()
+    {
+        Region.Release();
+        User.Release();
     }
 
     /// <summary>The file/device region.</summary>
@@ -86,15 +95,15 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
         Func<ulong, bool> sourcePoisoned, bool counted = true)
     {
         var mismatches = new List<string>();
-        var expected = new Dictionary<ulong, (bool Claimed, ulong DevOff)>();
+        var expected = ReadScratch.Begin(segs);
         Dictionary<ulong, List<ulong>>? overlaps = null;
         ulong at = 0;
         foreach (var (off, len) in segs)
         {
             for (ulong k = 0; k < len; k++, at++)
             {
-                if (at < n) expected[off + k] = (true, pos + at);
-                else if (!expected.TryAdd(off + k, (false, pos + at)) && !counted)
+                if (at < n) expected.Set(off + k, true, pos + at);
+                else if (!expected.TryAdd(off + k, false, pos + at) && !counted)
                 {
                     // Overlapping segments of a call that stopped: any of them may have been stored last.
                     overlaps ??= [];
@@ -107,8 +116,10 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
         if (Size is var (_, max) && n > 0 && pos + n > max)
             Report(mismatches, $"read returned {n} bytes at offset {pos} of a file of at most {max} bytes");
         ulong reportedLine = ulong.MaxValue;
-        foreach (var (off, e) in expected)
+        for (var idx = 0; idx < expected.Count; idx++)
         {
+            var off = expected.KeyAt(idx);
+            var e = expected.Get(off);
             var got = bufByte(off);
             if (!e.Claimed)
             {
@@ -148,10 +159,10 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
         return mismatches;
     }
 
-    private void CheckGuard(ulong from, ulong to, Dictionary<ulong, (bool, ulong)> inRange, Func<ulong, byte?> bufByte, List<string> mismatches)
+    private void CheckGuard(ulong from, ulong to, ReadScratch inRange, Func<ulong, byte?> bufByte, List<string> mismatches)
     {
         for (var b = from; b < to && b < CampaignPlan.BufSize; b++)
-            if (!inRange.ContainsKey(b) && bufByte(b) is { } g && !User.Allows(b, g))
+            if (!inRange.Contains(b) && bufByte(b) is { } g && !User.Allows(b, g))
                 Report(mismatches, $"buf+0x{b:x} = 0x{g:x2} outside the read's range, expected {User.Expected(b)} (unchanged)");
     }
 
@@ -196,6 +207,15 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
     /// <summary>Region bytes that are no longer known (a failed fsync dropped the pages; the host truncated the file).</summary>
     public void Lost(ulong pos, ulong len) => Region.Forget(pos, len);
 
+    /// <summary>The final check of the whole user buffer (pages not present are not compared).</summary>
+    public void CheckBuffer(UserView got, List<string> mismatches)
+    {
+        var bytes = got.Bytes;
+        for (var k = User.FirstDisallowed(bytes); k >= 0 && mismatches.Count < MaxReported; k = User.FirstDisallowed(bytes, k + 1))
+            if (got.Present((ulong)k))
+                mismatches.Add($"user buffer buf+0x{k:x} = 0x{bytes[k]:x2}, expected {User.Expected((ulong)k)}");
+    }
+
     /// <summary>The final check of the whole user buffer (null: unmapped, not compared).</summary>
     public void CheckBuffer(IReadOnlyList<byte?> got, List<string> mismatches)
     {
@@ -211,9 +231,8 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
     public void CheckFile(ReadOnlySpan<byte> data, string what, List<string> mismatches, long size = -1)
     {
         CheckSize(size < 0 ? data.Length : size, what, mismatches);
-        for (var k = 0; k < data.Length && mismatches.Count < MaxReported; k++)
-            if (!Region.Allows((ulong)k, data[k]))
-                mismatches.Add($"{what} offset {k} = 0x{data[k]:x2}, expected {Region.Expected((ulong)k)}");
+        for (var k = Region.FirstDisallowed(data); k >= 0 && mismatches.Count < MaxReported; k = Region.FirstDisallowed(data, k + 1))
+            mismatches.Add($"{what} offset {k} = 0x{data[k]:x2}, expected {Region.Expected((ulong)k)}");
     }
 
     /// <summary>The file's size (i_size) against the model's bounds.</summary>
@@ -226,15 +245,83 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
     /// <summary>The final check of the media, line by line (one mismatch per line); <paramref name="skipLine"/> lines are not compared.</summary>
     public void CheckMedia(ReadOnlySpan<byte> media, Func<ulong, bool> skipLine, List<string> mismatches)
     {
-        for (ulong line = 0; line < CampaignPlan.Region && mismatches.Count < MaxReported; line += 64)
+        var k = Region.FirstDisallowed(media);
+        while (k >= 0 && mismatches.Count < MaxReported)
         {
-            if (skipLine(line)) continue;
-            for (var k = line; k < line + 64; k++)
-                if (!Region.Allows(k, media[(int)k]))
-                {
-                    mismatches.Add($"media offset {k} = 0x{media[(int)k]:x2}, expected {Region.Expected(k)}");
-                    break;
-                }
+            var line = (ulong)k & ~63UL;
+            if (!skipLine(line)) mismatches.Add($"media offset {k} = 0x{media[k]:x2}, expected {Region.Expected((ulong)k)}");
+            k = line + 64 < (ulong)media.Length ? Region.FirstDisallowed(media, (int)line + 64) : -1;
         }
+    }
+
+    /// <summary>
+    /// The bytes a read's segments cover, by buffer offset, in the order first seen (what a Dictionary keyed by
+    /// offset gave, without hashing every byte): arrays indexed by offset and stamped per read, one set per thread.
+    /// </summary>
+    private sealed class ReadScratch
+    {
+        [ThreadStatic] private static ReadScratch? _thread;
+
+        private int _stamp;
+        private int[] _seen = [];
+        private bool[] _claimed = [];
+        private ulong[] _dev = [];
+        private ulong[] _order = [];
+
+        public int Count { get; private set; }
+
+        public static ReadScratch Begin(IReadOnlyList<(ulong Off, ulong Len)> segs)
+        {
+            var s = _thread ??= new ReadScratch();
+            ulong end = 0, total = 0;
+            foreach (var (off, len) in segs)
+            {
+                end = Math.Max(end, off + len);
+                total += len;
+            }
+            if (end > int.MaxValue / 2) throw new ArgumentOutOfRangeException(nameof(segs), "read segments outside the buffer model");
+            if ((ulong)s._seen.Length < end)
+            {
+                var size = (int)Math.Max(end, CampaignPlan.BufSize);
+                s._seen = new int[size];
+                s._claimed = new bool[size];
+                s._dev = new ulong[size];
+                s._stamp = 0;
+            }
+            if ((ulong)s._order.Length < total) s._order = new ulong[Math.Max(total, CampaignPlan.BufSize)];
+            if (++s._stamp == int.MaxValue)
+            {
+                Array.Clear(s._seen);
+                s._stamp = 1;
+            }
+            s.Count = 0;
+            return s;
+        }
+
+        public bool Contains(ulong off) => off < (ulong)_seen.Length && _seen[off] == _stamp;
+
+        /// <summary>expected[off] = (claimed, dev): keeps the first-seen position.</summary>
+        public void Set(ulong off, bool claimed, ulong dev)
+        {
+            if (_seen[off] != _stamp)
+            {
+                _seen[off] = _stamp;
+                _order[Count++] = off;
+            }
+            _claimed[off] = claimed;
+            _dev[off] = dev;
+        }
+
+        /// <summary>expected.TryAdd(off, (claimed, dev)).</summary>
+        public bool TryAdd(ulong off, bool claimed, ulong dev)
+        {
+            if (_seen[off] == _stamp) return false;
+            Set(off, claimed, dev);
+            return true;
+        }
+
+        public ulong KeyAt(int index) => _order[index];
+
+        public (bool Claimed, ulong DevOff) Get(ulong off) => (_claimed[off], _dev[off]);
     }
 }

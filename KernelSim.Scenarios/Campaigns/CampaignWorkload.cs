@@ -46,8 +46,12 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
 
     // ---- faults ---------------------------------------------------------------------------------------
 
-    public int Inject(PlanStep s, List<ulong> at)
+    /// <summary>The index of the fault step being applied.</summary>
+    protected int FaultStep { get; private set; }
+
+    public int Inject(int index, PlanStep s, List<ulong> at)
     {
+        FaultStep = index;
         var applied = 0;
         switch (s.Kind)
         {
@@ -119,8 +123,13 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
             ? M.Phys.IsPoisoned(new PhysAddr((folio.Pfn << PageDefs.PAGE_SHIFT) | (off & (PageDefs.PAGE_SIZE - 1))))
             : null;
 
-    /// <summary>A write of <paramref name="len"/> bytes at <paramref name="pos"/> ran (whatever it returned).</summary>
-    protected virtual void Wrote(ulong pos, ulong len)
+    /// <summary>Step <paramref name="step"/>, a write of <paramref name="len"/> bytes at <paramref name="pos"/>, is about to run.</summary>
+    protected virtual void WriteStarting(int step, ulong pos, ulong len)
+    {
+    }
+
+    /// <summary>Step <paramref name="step"/>, a write of <paramref name="len"/> bytes at <paramref name="pos"/>, ran and returned <paramref name="ret"/>.</summary>
+    protected virtual void Wrote(int step, ulong pos, ulong len, long ret)
     {
     }
 
@@ -179,6 +188,7 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
 
         // What the oracle needs from before the call: the poisoned lines of the source (buffer or region space).
         HashSet<ulong> poisonedSource;
+        if (write) WriteStarting(i, (ulong)pos, total);
         if (write) poisonedSource = PoisonedBufLines(segs);
         else
         {
@@ -225,11 +235,11 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
             var accepted = Oracle.Write(segs, (ulong)pos, n, poisonedSource.Contains);
             outcome = OutcomeClassifier.Write(outcome, accepted, n, ref detail);
             mismatches = [];
-            Wrote((ulong)pos, total);
+            Wrote(i, (ulong)pos, total, ret);
         }
         else
         {
-            var view = P.Alive ? IsolationOracle.PeekUser(P, Buf.Value, (int)CampaignPlan.BufSize) : null;
+            var view = P.Alive ? UserView.Of(P, Buf.Value) : null;
             mismatches = Oracle.Read(segs, (ulong)pos, n, off => view != null && off < CampaignPlan.BufSize ? view[off] : P.Peek(new UserPtr(Buf.Value + off), 1)[0], poisonedSource.Contains,
                 counted: ret >= 0 && ret != Machine.NoReturn);
         }
@@ -285,7 +295,7 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
         else
         {
             M.Run(() => M.WorkQueue.RunPending());
-            if (P.Alive) Oracle.CheckBuffer(IsolationOracle.PeekUser(P, Buf.Value, (int)CampaignPlan.BufSize), mismatches);
+            if (P.Alive) Oracle.CheckBuffer(UserView.Of(P, Buf.Value), mismatches);
             CheckTarget(mismatches, notes);
         }
         var detail = string.Join("; ", notes);

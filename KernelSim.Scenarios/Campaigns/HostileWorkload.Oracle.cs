@@ -99,7 +99,7 @@ internal sealed partial class HostileWorkload
                 if (c.IsData && at >= 0 && InBuf(c.A1, c.Len, out var off))
                 {
                     var n = returned && raw > 0 ? (ulong)raw : 0;
-                    var view = IsolationOracle.PeekUser(_p, _buf.Value, (int)CampaignPlan.BufSize);
+                    var view = UserView.Of(_p, _buf.Value);
                     mismatches.AddRange(Oracle.Read([(off, c.Len)], (ulong)at, n, b => view[b], _ => false, counted: returned && raw >= 0));
                 }
                 else if (moved) ForgetBuf(c.A1, c.Len);
@@ -207,7 +207,7 @@ internal sealed partial class HostileWorkload
             _m.Run(() => _m.WorkQueue.RunPending());
             if (_p.Alive)
             {
-                Oracle.CheckBuffer(IsolationOracle.PeekUser(_p, _buf.Value, (int)CampaignPlan.BufSize), mismatches);
+                Oracle.CheckBuffer(UserView.Of(_p, _buf.Value), mismatches);
                 leak = LeakAfterCall(0);
             }
             if (_dataShared) ForgetFile();
@@ -220,9 +220,7 @@ internal sealed partial class HostileWorkload
         if (leak == null && _m.Pmem("pmem0") is { } pmem)
         {
             // pmem persists: what the caller wrote there must not hold a canary, up or down.
-            var media = new byte[MediaScan];
-            _m.Phys.PeekBytes(new PhysAddr(pmem.DataPhys(0)), media);
-            if (IsolationOracle.Find(media) is { } f) leak = $"/dev/pmem0 offset {f.Offset} holds a canary of {f.Area}";
+            if (IsolationOracle.FindInPhys(_m.Phys, pmem.DataPhys(0), MediaScan) is { } f) leak = $"/dev/pmem0 offset {f.Offset} holds a canary of {f.Area}";
             if (leak == null && FindInCache(pmem.Disk.Inode?.Mapping) is { } g) leak = $"/dev/pmem0 page cache offset {g.Offset} holds a canary of {g.Area}";
         }
         var detail = string.Join("; ", notes);

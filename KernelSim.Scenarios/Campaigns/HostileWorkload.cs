@@ -93,7 +93,7 @@ internal sealed partial class HostileWorkload : ICampaignWorkload
     }
 
     /// <summary>The hostile workload draws no faults (PlanGenerator).</summary>
-    public int Inject(PlanStep step, List<ulong> at) => throw new InvalidOperationException($"{step.Describe()}: the hostile workload takes no faults");
+    public int Inject(int index, PlanStep step, List<ulong> at) => throw new InvalidOperationException($"{step.Describe()}: the hostile workload takes no faults");
 
 
     /// <summary>Draw one hostile call: Raw = [call, a0 … a5] (addresses may be symbolic).</summary>

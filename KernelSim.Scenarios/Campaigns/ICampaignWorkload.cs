@@ -20,8 +20,8 @@ internal interface ICampaignWorkload
     /// <summary>Once the process and its buffer exist: open the file. False (recorded) when no operation can run.</summary>
     bool Open();
 
-    /// <summary>Apply one fault step; returns how many faults took effect and adds where to <paramref name="at"/>.</summary>
-    int Inject(PlanStep step, List<ulong> at);
+    /// <summary>Apply fault step <paramref name="index"/>; returns how many faults took effect and adds where to <paramref name="at"/>.</summary>
+    int Inject(int index, PlanStep step, List<ulong> at);
 
     /// <summary>Run one operation step and record its outcome.</summary>
     void Operate(int index, PlanStep step);

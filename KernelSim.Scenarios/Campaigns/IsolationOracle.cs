@@ -90,26 +90,26 @@ internal static class IsolationOracle
     }
 
     /// <summary>
-    /// <see cref="Process.Peek"/> page by page: the bytes of [<paramref name="va"/>, +<paramref name="len"/>), null
-    /// where no page is present (a debugger's view: no faults, no poison consumption).
+    /// The first canary in physical memory [<paramref name="pa"/>, +<paramref name="len"/>) (page aligned), read page by
+    /// page; frames never written hold zeros and are skipped: offset from <paramref name="pa"/> and area, or null.
     /// </summary>
-    public static byte?[] PeekUser(Process p, ulong va, int len)
+    public static (int Offset, string Area)? FindInPhys(PhysicalMemory phys, ulong pa, ulong len)
     {
-        var result = new byte?[len];
-        Span<byte> page = stackalloc byte[(int)PageDefs.PAGE_SIZE];
-        var i = 0;
-        while (i < len)
+        Span<byte> page = stackalloc byte[(int)PageDefs.PAGE_SIZE + 16];
+        var carry = 0;
+        for (var at = pa; at < pa + len; at += PageDefs.PAGE_SIZE)
         {
-            var at = va + (ulong)i;
-            var inPage = (int)PageDefs.OffsetInPage(at);
-            var n = Math.Min(len - i, (int)PageDefs.PAGE_SIZE - inPage);
-            if (p.Mm.PfnAt(at) is { } pfn)
+            if (phys.Peek(at >> PageDefs.PAGE_SHIFT) == null)
             {
-                p.Machine.Phys.PeekBytes(new PhysAddr((pfn << PageDefs.PAGE_SHIFT) + (ulong)(uint)inPage), page[..n]);
-                for (var k = 0; k < n; k++) result[i + k] = page[k];
+                carry = 0;
+                continue;
             }
-            i += n;
+            if (carry > 0) page[(int)PageDefs.PAGE_SIZE..(int)(PageDefs.PAGE_SIZE + (ulong)carry)].CopyTo(page);
+            phys.PeekBytes(new PhysAddr(at), page.Slice(carry, (int)PageDefs.PAGE_SIZE));
+            if (Find(page[..(carry + (int)PageDefs.PAGE_SIZE)]) is { } f) return ((int)(at - pa) + f.Offset - carry, f.Area);
+            page.Slice(carry + (int)PageDefs.PAGE_SIZE - 15, 15).CopyTo(page[(int)PageDefs.PAGE_SIZE..]);
+            carry = 15;
         }
-        return result;
+        return null;
     }
 }

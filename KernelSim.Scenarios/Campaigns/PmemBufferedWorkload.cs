@@ -18,10 +18,15 @@ internal sealed class PmemBufferedWorkload(SeedSession session) : PmemWorkload(s
         return Opened();
     }
 
-    protected override void Wrote(ulong pos, ulong len) => _dirty.Add((pos, len));
+    protected override void Wrote(int step, ulong pos, ulong len, long ret)
+    {
+        base.Wrote(step, pos, len, ret);
+        _dirty.Add((pos, len));
+    }
 
     protected override void Synced(long r)
     {
+        foreach (var (dpos, dlen) in _dirty) WrittenBack(dpos, dlen);
         if (r == -Errno.EIO)
             foreach (var (dpos, dlen) in _dirty) Oracle.Lost(dpos, dlen);
         if (r != Machine.NoReturn) _dirty.Clear();
@@ -38,6 +43,7 @@ internal sealed class PmemBufferedWorkload(SeedSession session) : PmemWorkload(s
     {
         if (!P.Alive) return false;
         var r = P.Fsync(Fd);
+        foreach (var (dpos, dlen) in _dirty) WrittenBack(dpos, dlen);
         notes.Add($"fsync = {Errno.Describe(r)}");
         if (r == -Errno.EIO) foreach (var (pos, len) in _dirty) Oracle.Lost(pos, len);
         return r != Machine.NoReturn && M.State.Alive;

@@ -15,4 +15,6 @@ internal sealed class PmemDirectWorkload(SeedSession session) : PmemWorkload(ses
     }
 
     protected override bool ReadsMedia => true;
+
+    protected override bool ClearsOnWrite => true;
 }

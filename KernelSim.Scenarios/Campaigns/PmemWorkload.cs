@@ -11,6 +11,10 @@ namespace KernelSim.Scenarios.Campaigns;
 /// </summary>
 internal abstract class PmemWorkload(SeedSession session) : CampaignWorkload(session)
 {
+    private readonly PoisonModel _poison = new();
+    /// <summary>Region offsets of the 512-byte sectors of the running write that were known badblocks before it.</summary>
+    private readonly List<ulong> _badBefore = [];
+
     protected PmemDevice Pmem { get; private set; } = null!;
 
     public override void Configure(MachineBuilder builder) => builder.AddPmem(new PmemNamespaceSpec(S.Spec.PmemSize)).AddDaxFs();
@@ -44,11 +48,19 @@ internal abstract class PmemWorkload(SeedSession session) : CampaignWorkload(ses
                 break;
             case StepKind.Badblocks:
             {
-                var ndctl = new Ndctl(M);
                 var sector = SectorOf(s.Off);
-                var rc = sector < 0 ? -1 : ndctl.InjectError(Pmem.NamespaceName, sector, (long)s.Len);
+                var ndctl = M.Scheduler.Processes.FirstOrDefault(x => x.Alive && x.Comm == "ndctl") ?? M.Spawn("ndctl");
+                var rc = sector < 0 ? -1 : Ndctl.Run(ndctl, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"inject-error {Pmem.NamespaceName} -B {sector} -n {s.Len}")).Rc;
                 applied = rc == 0 ? 1 : 0;
-                if (applied == 1) at.Add((ulong)sector); // the block given to ndctl (a scenario's ndctl step repeats it)
+                if (applied == 1)
+                {
+                    at.Add((ulong)sector); // the block given to ndctl (a scenario's ndctl step repeats it)
+                    // ndctl injects min(512, clear_err_unit) bytes at the start of each block.
+                    var poisoned = (long)Math.Min(512u, M.NvdimmBus()?.Firmware?.ClearErrUnit ?? 512u);
+                    for (ulong line = 0; line < CampaignPlan.Region; line += 64)
+                        if (DevOffset(line) is var d && d >= sector * 512 && d < (sector + (long)s.Len) * 512 && d % 512 < poisoned)
+                            _poison.Injected(line, FaultStep);
+                }
                 break;
             }
             default:
@@ -62,6 +74,7 @@ internal abstract class PmemWorkload(SeedSession session) : CampaignWorkload(ses
         var dev = DevOffset(off);
         if (off >= CampaignPlan.Region || dev < 0 || M.InjectPoison(new PhysAddr(Pmem.DataPhys((ulong)dev))) != 0) return 0;
         at.Add(off);
+        _poison.Injected(off, FaultStep);
         return 1;
     }
 
@@ -73,6 +86,37 @@ internal abstract class PmemWorkload(SeedSession session) : CampaignWorkload(ses
     /// </summary>
     protected override bool ReadSourcePoisoned(ulong line) =>
         ReadsMedia ? MediaLinePoisoned(line) : CachedLinePoisoned(Pmem.Disk.Inode?.Mapping, line) ?? MediaLinePoisoned(line);
+
+    /// <summary>
+    /// Whether a write the kernel reports complete must have cleared the known-bad sectors it covered: O_DIRECT writes
+    /// reach pmem_do_write at once (the buffered and DAX paths clear at writeback or in a recovery write, if at all).
+    /// </summary>
+    protected virtual bool ClearsOnWrite => false;
+
+    protected override void WriteStarting(int step, ulong pos, ulong len)
+    {
+        _badBefore.Clear();
+        if (!ClearsOnWrite || Pmem.Bb.Count == 0) return;
+        for (var sec = pos & ~511UL; sec < pos + len && sec < CampaignPlan.Region; sec += 512)
+            if (DevOffset(sec) is >= 0 and var dev && Pmem.Bb.Check(dev / 512, 1) != 0) _badBefore.Add(sec);
+    }
+
+    protected override void Wrote(int step, ulong pos, ulong len, long ret)
+    {
+        // pmem_do_write clears the bio segment it writes (O_DIRECT: inside the 512-aligned range); writeback and DAX
+        // recovery writes whole pages.
+        _poison.Touched(pos, len, step, ClearsOnWrite ? 512UL : 4096UL);
+        if (ret < 0 || (ulong)ret != len) return;
+        foreach (var sec in _badBefore)
+        {
+            var from = Math.Max(sec, pos);
+            var to = Math.Min(sec + 512, pos + len);
+            if (to > from) _poison.Cleared(from, to - from, step);
+        }
+    }
+
+    /// <summary>Write-back of [pos, pos+len) (fsync): pmem_do_write may clear the poison of the pages it writes.</summary>
+    protected void WrittenBack(ulong pos, ulong len) => _poison.Touched(pos, len, S.Records.Count, 4096);
 
     /// <summary>Whether region line <paramref name="line"/> may differ between the page cache and the media (written since the last fsync).</summary>
     protected virtual bool Volatile(ulong line) => false;
@@ -92,15 +136,17 @@ internal abstract class PmemWorkload(SeedSession session) : CampaignWorkload(ses
 
     private void CheckMedia(bool persisted, List<string> mismatches)
     {
+        // Where each region line lives on the device (−1: nowhere), asked once per line.
+        var dev = new long[CampaignPlan.Region / 64];
         var media = new byte[CampaignPlan.Region];
-        Span<byte> lineBytes = stackalloc byte[64];
-        for (ulong line = 0; line < CampaignPlan.Region; line += 64)
+        for (var i = 0; i < dev.Length; i++)
         {
-            var dev = DevOffset(line);
-            if (dev < 0) continue;
-            M.Phys.PeekBytes(new PhysAddr(Pmem.DataPhys((ulong)dev)), lineBytes);
-            lineBytes.CopyTo(media.AsSpan((int)line, 64));
+            dev[i] = DevOffset((ulong)i * 64);
+            if (dev[i] >= 0) M.Phys.PeekBytes(new PhysAddr(Pmem.DataPhys((ulong)dev[i])), media.AsSpan(i * 64, 64));
         }
-        Oracle.CheckMedia(media, line => MediaLinePoisoned(line) || DevOffset(line) < 0 || (!persisted && Volatile(line)), mismatches);
+        var anyPoison = M.Phys.PoisonedFrameCount != 0;
+        bool Poisoned(ulong line) => anyPoison && dev[line / 64] >= 0 && M.Phys.IsPoisoned(new PhysAddr(Pmem.DataPhys((ulong)dev[line / 64])));
+        Oracle.CheckMedia(media, line => Poisoned(line) || dev[line / 64] < 0 || (!persisted && Volatile(line)), mismatches);
+        _poison.Check(Poisoned, line => dev[line / 64] < 0, mismatches);
     }
 }

@@ -56,6 +56,7 @@ internal static class SeedRunner
             // The campaign boundary: any .NET exception escaping the simulator is a bug, reported with its seed.
             s.Add(s.Records.Count, "(simulator)", null, Outcome.SimBug, $"{e.GetType().FullName}: {e.Message}");
         }
+        s.Oracle.Release();
         return new SeedRun(plan, profile, s.Records, s.Machine, s.Applied);
     }
 
@@ -105,7 +106,7 @@ internal static class SeedRunner
             if (step.IsFault)
             {
                 var at = s.Applied[i] = [];
-                var applied = w.Inject(step, at);
+                var applied = w.Inject(i, step, at);
                 s.Add(i, step.Describe(), null, Outcome.Injected, applied == 0 ? "not applied" : $"applied {applied}");
             }
             else w.Operate(i, step);

@@ -29,6 +29,8 @@ internal sealed class SeedSession(CampaignSpec spec, CampaignPlan plan, KernelVe
     /// <summary>Per fault step: where it was applied (buffer or region offsets, the badblocks sector).</summary>
     public Dictionary<int, List<ulong>> Applied { get; } = [];
 
+    private string? _planId, _profile;
+
     public void Add(int step, string call, long? ret, Outcome o, string detail) =>
-        Records.Add(new OpRecord(Plan.Seed, Profile.ToString(), CampaignSpec.NameOf(Plan.Workload), Plan.Id(), step, call, ret, o, detail));
+        Records.Add(new OpRecord(Plan.Seed, _profile ??= Profile.ToString(), CampaignSpec.NameOf(Plan.Workload), _planId ??= Plan.Id(), step, call, ret, o, detail));
 }

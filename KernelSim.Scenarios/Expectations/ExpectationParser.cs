@@ -14,12 +14,12 @@ namespace KernelSim.Scenarios.Expectations;
 
 /// <summary>
 /// Parses a step's expect: mapping. Keys: ret, errno, outcome, signal, signals, memory, file, page, machine,
-/// panic, process, processes, mce, dmesg, trace, output, badblocks, media, fuse, host-file.
+/// panic, process, processes, mce, dmesg, trace, output, json, badblocks, media, fuse, host-file, text, fields, pagemap, kpageflags.
 /// </summary>
 internal static class ExpectationParser
 {
     /// <summary>Every key expect: accepts, in documentation order.</summary>
-    public static readonly string[] Keys = ["ret", "errno", "outcome", "signal", "signals", "memory", "file", "page", "machine", "panic", "process", "processes", "mce", "dmesg", "trace", "output", "badblocks", "media", "fuse", "host-file"];
+    public static readonly string[] Keys = ["ret", "errno", "outcome", "signal", "signals", "memory", "file", "page", "machine", "panic", "process", "processes", "mce", "dmesg", "trace", "output", "json", "badblocks", "media", "fuse", "host-file", "text", "fields", "pagemap", "kpageflags"];
 
     public static List<IExpectation> Parse(YamlMap expect, ParseSymbols symbols, string? actor)
     {
@@ -110,8 +110,11 @@ internal static class ExpectationParser
                         }));
                     }
                     break;
-                case "output" or "badblocks" or "media" or "fuse" or "host-file":
+                case "output" or "json" or "badblocks" or "media" or "fuse" or "host-file":
                     list.AddRange(LayerExpectations.Parse(key, file, node, what, symbols));
+                    break;
+                case "text" or "fields" or "pagemap" or "kpageflags":
+                    list.AddRange(FileExpectations.Parse(key, file, node, what, symbols));
                     break;
                 case "trace":
                     foreach (var item in YamlValues.List(node))

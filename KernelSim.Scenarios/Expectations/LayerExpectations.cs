@@ -16,6 +16,7 @@ internal static class LayerExpectations
     public static IEnumerable<IExpectation> Parse(string key, string file, YamlNode node, string what, ParseSymbols symbols) => key switch
     {
         "output" => Output(file, node, what),
+        "json" => Json(file, node, what),
         "badblocks" => [Badblocks(file, node, what, symbols)],
         "fuse" => Fuse(file, node, what, symbols),
         "media" => [Media(file, node, what, symbols)],
@@ -37,6 +38,41 @@ internal static class LayerExpectations
                 c.Result.Notes.Any(l => l.Contains(s, StringComparison.Ordinal)) || c.Result.Text.Contains(s, StringComparison.Ordinal)
                     ? null
                     : $"expected the step's output to contain \"{s}\", actual {(c.Result.Notes.Count == 0 ? c.Result.Text : string.Join(" | ", c.Result.Notes))}");
+        }
+    }
+
+    /// <summary>
+    /// json: a map from a dotted path into the step's JSON standard output ("0.badblock_count", "health.health_state";
+    /// a number indexes an array) to the value it must print (a string's text, a number or true/false as written).
+    /// </summary>
+    private static IEnumerable<IExpectation> Json(string file, YamlNode node, string what)
+    {
+        if (node is not YamlMappingNode map) throw new ScenarioException(file, node.Start, $"{what}: expected a map of JSON paths to values");
+        foreach (var (k, v) in map.Children)
+        {
+            var path = YamlValues.Scalar(file, k, what);
+            var want = YamlValues.Scalar(file, v, $"{what}.{path}");
+            yield return new Expectation("json", k.Start, $"json {path} = {want}", c =>
+            {
+                if (c.Result.Stdout is not { Length: > 0 } text) return "the step printed no JSON";
+                System.Text.Json.JsonElement e;
+                try
+                {
+                    e = System.Text.Json.JsonDocument.Parse(text).RootElement;
+                }
+                catch (System.Text.Json.JsonException ex)
+                {
+                    return $"the step's output is not JSON: {ex.Message}";
+                }
+                foreach (var part in path.Split('.'))
+                {
+                    if (e.ValueKind == System.Text.Json.JsonValueKind.Array && int.TryParse(part, out var i) && i >= 0 && i < e.GetArrayLength()) e = e[i];
+                    else if (e.ValueKind == System.Text.Json.JsonValueKind.Object && e.TryGetProperty(part, out var child)) e = child;
+                    else return $"no {path} in the output (stopped at '{part}')";
+                }
+                var actual = e.ValueKind == System.Text.Json.JsonValueKind.String ? e.GetString()! : e.GetRawText();
+                return actual == want ? null : $"expected {path} = {want}, actual {actual}";
+            });
         }
     }
 

@@ -12,4 +12,8 @@ namespace KernelSim.Scenarios.Model;
 /// <param name="Namespaces">The namespaces (namespace0.0 = /dev/pmem0, …).</param>
 /// <param name="ClearErrUnit">ARS_CAP clear_err_unit.</param>
 /// <param name="HwErrorScrub">Machine checks start a long ARS (scrub_mode HW_ERROR_SCRUB_ON).</param>
-public sealed record PmemSpec(bool E820, ulong RegionSize, IReadOnlyList<PmemNamespaceSpec> Namespaces, uint ClearErrUnit, bool HwErrorScrub);
+public sealed record PmemSpec(bool E820, ulong RegionSize, IReadOnlyList<PmemNamespaceSpec> Namespaces, uint ClearErrUnit, bool HwErrorScrub)
+{
+    /// <summary>QEMU's label-less NFIT (bus: qemu): no ARS, injection or clear-error DSM; each namespace its own region.</summary>
+    public bool Qemu { get; init; }
+}

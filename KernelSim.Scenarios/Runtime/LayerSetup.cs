@@ -21,6 +21,7 @@ internal static class LayerSetup
             builder.AddPmem(o =>
             {
                 o.LegacyE820 = p.E820;
+                if (p.Qemu) o.Platform = NvdimmPlatform.Qemu;
                 o.RegionSize = p.RegionSize;
                 o.ClearErrUnit = p.ClearErrUnit;
                 o.HwErrorScrub = p.HwErrorScrub;
@@ -49,12 +50,22 @@ internal static class LayerSetup
         var ms = run.Scenario.Machine;
         if (ms.Pmem is { } p)
         {
-            result.Setup.Add($"pmem: {(p.E820 ? "legacy e820" : "ACPI NFIT")} region, clear_err_unit {p.ClearErrUnit}{(p.HwErrorScrub ? ", hw error scrub" : "")}");
+            result.Setup.Add($"pmem: {(p.E820 ? "legacy e820" : p.Qemu ? "QEMU NFIT (no ARS, injection or clear-error)" : "ACPI NFIT")} region, clear_err_unit {p.ClearErrUnit}{(p.HwErrorScrub ? ", hw error scrub" : "")}");
             for (var i = 0; i < p.Namespaces.Count; i++)
             {
+                if (p.Namespaces[i].Mode is not (NamespaceMode.Raw or NamespaceMode.Fsdax)) continue;
                 if (Nvdimm.Find(m, $"pmem{i}") is { } dev) result.Setup.Add($"  /dev/pmem{i}: {dev}");
                 else result.SetupErrors.Add($"pmem{i}: not attached");
             }
+            // devdax and sector namespaces: the device-dax instance or the BTT disk of each bound claim device.
+            var claims = m.NvdimmBus()!.Regions.SelectMany(r => r.Claims).ToList();
+            foreach (var c in claims)
+            {
+                if (c.DevDax is { } dax) result.Setup.Add($"  /dev/{dax.Name}: {dax} (dax_pmem on {c.Name})");
+                if (c.Btt is { Disk: { } disk } btt) result.Setup.Add($"  /dev/{disk.Name}: {btt} (nd_pmem on {c.Name})");
+            }
+            var modes = p.Namespaces.Count(n => n.Mode is NamespaceMode.Devdax or NamespaceMode.Sector);
+            if (claims.Count(c => c.DevDax != null || c.Btt != null) < modes) result.SetupErrors.Add("a devdax or sector namespace is not attached");
         }
         foreach (var f in ms.Filesystems)
         {

@@ -33,6 +33,9 @@ public sealed class ScenarioRun
 
     internal ActorState Actor(string name) => Actors[name];
 
+    /// <summary>Page frame numbers recorded by pagemap steps ("as: p0"), by name.</summary>
+    internal Dictionary<string, ulong> Pfns { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Per share: FUSE log and host event counts before the current step.</summary>
     internal Dictionary<string, (int Log, int Host)> LayerBefore { get; } = new(StringComparer.Ordinal);
 

@@ -20,6 +20,12 @@ internal sealed class ParseSymbols
     /// <summary>pmem disks of the machine ("pmem0", …).</summary>
     public List<string> PmemDisks { get; } = [];
 
+    /// <summary>Page frame numbers a pagemap step recorded with "as:" (for kpageflags, unpoison-pfn, write-file's ${name}).</summary>
+    public HashSet<string> Pfns { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The machine has persistent memory (machine.pmem), whatever its namespaces' modes.</summary>
+    public bool HasPmem { get; set; }
+
     public void AddActor(string name)
     {
         Actors.Add(name);

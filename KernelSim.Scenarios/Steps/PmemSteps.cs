@@ -6,22 +6,22 @@ using KernelSim.Mm;
 namespace KernelSim.Scenarios.Steps;
 
 /// <summary>
-/// pmem steps: ndctl command lines (drivers/nvdimm via the ndctl front: inject-error, start-scrub, wait-scrub,
-/// clear-errors, list --media-errors), the disk's badblocks (/sys/block/pmemN/badblocks show and store), and latent
+/// pmem steps: ndctl command lines (the ndctl program run in a process called "ndctl", <see cref="Ndctl.Run"/>: it
+/// reaches the kernel through sysfs and the /dev/ndctl0 and /dev/nmemN ioctls), the disk's badblocks (/sys/block/pmemN/badblocks show and store), and latent
 /// poison at a byte of a pmem disk's data area.
 /// </summary>
 internal static class PmemSteps
 {
     public static void Register(StepRegistry r)
     {
-        r.Register("ndctl", "an ndctl command line (inject-error NS --block=B --count=C [--no-notify], start-scrub, wait-scrub, clear-errors NS, list --media-errors -n NS)", "command", ParseNdctl);
+        r.Register("ndctl", "an ndctl command line run as the ndctl program (list, inject-error, inject-smart, start-scrub, wait-scrub, clear-errors, create/destroy/enable/disable-namespace, enable/disable-region); returns its exit status", "command", ParseNdctl);
         r.Register("badblocks", "cat (or echo \"S N\" >) /sys/block/pmemN/badblocks (device, store)", "device", ParseBadblocks);
         r.Register("poison-pmem", "latent poison (EINJ) in the line at a byte of a pmem disk (device, offset: bytes from sector 0)", ParsePoisonPmem);
     }
 
     private static void NeedPmem(StepParseContext c)
     {
-        if (c.Symbols.PmemDisks.Count == 0) throw c.Args.Error(c.Args.Node, $"{c.Args.What}: the machine has no pmem (add machine.pmem)");
+        if (!c.Symbols.HasPmem) throw c.Args.Error(c.Args.Node, $"{c.Args.What}: the machine has no pmem (add machine.pmem)");
     }
 
     private static string Device(StepParseContext c, string key = "device")
@@ -40,17 +40,19 @@ internal static class PmemSteps
         var node = c.Args.Require("command");
         var cmd = YamlValues.Scalar(c.File, node, $"{c.Args.What}.command").Trim();
         if (cmd.StartsWith("ndctl ", StringComparison.Ordinal)) cmd = cmd[6..].Trim();
-        string[] known = ["inject-error", "start-scrub", "wait-scrub", "clear-errors", "list"];
         var verb = cmd.Split(' ', 2)[0];
-        if (Array.IndexOf(known, verb) < 0) throw c.Args.Error(node, $"{c.Args.What}.command: unknown ndctl command '{verb}' (known: {string.Join(", ", known)})");
+        if (!Ndctl.Commands.Contains(verb) && !verb.StartsWith('-'))
+            throw c.Args.Error(node, $"{c.Args.What}.command: unknown ndctl command '{verb}' (known: {string.Join(", ", Ndctl.Commands)})");
         c.Args.Done();
         return new MachineStep($"ndctl {cmd}", run =>
         {
-            var r = new Ndctl(run.Machine).Run(cmd);
+            var m = run.Machine;
+            var p = m.Scheduler.Processes.FirstOrDefault(x => x.Alive && x.Comm == "ndctl") ?? m.Spawn("ndctl");
+            var r = Ndctl.Run(p, cmd);
             var notes = new List<string>();
             foreach (var l in r.Stdout.TrimEnd('\n').Split('\n')) if (l.Length > 0) notes.Add("ndctl: " + l);
             foreach (var l in r.Stderr.TrimEnd('\n').Split('\n')) if (l.Length > 0) notes.Add("ndctl (stderr): " + l);
-            return new StepResult(r.Rc, null, null, $"= {r.Rc}") { Notes = notes };
+            return new StepResult(r.Rc, null, null, $"= {r.Rc}") { Notes = notes, Stdout = r.Stdout };
         });
     }
 

@@ -69,6 +69,8 @@ internal sealed class StepRegistry
         PmemSteps.Register(r);
         VirtioFsSteps.Register(r);
         ShmemSteps.Register(r);
+        PathSteps.Register(r);
+        PageSteps.Register(r);
         return r;
     }
 }

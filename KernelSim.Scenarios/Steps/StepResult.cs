@@ -12,6 +12,15 @@ public sealed record StepResult(long? Ret, string? Outcome, SigInfo? Signal, str
     /// <summary>Output lines of the step (ndctl's stdout, a badblocks listing), shown with what changed.</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
 
+    /// <summary>What a file step read (a file's text, a directory listing one name a line, a link target); the text: expectation checks it.</summary>
+    public string? Content { get; init; }
+
+    /// <summary>The 64-bit word a pagemap or kpageflags step read; the pagemap: and kpageflags: expectations decode it.</summary>
+    public ulong? Word { get; init; }
+
+    /// <summary>A program's standard output as it printed it (ndctl's JSON), for the json expectation; null for other steps.</summary>
+    public string? Stdout { get; init; }
+
     /// <summary>A value that returned, printed as "= value" (errno-aware).</summary>
     public static StepResult Returned(long ret) => new(ret, null, null, "= " + Errno.Describe(ret));
 

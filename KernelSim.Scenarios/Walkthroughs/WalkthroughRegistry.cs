@@ -31,6 +31,9 @@ public static class WalkthroughRegistry
         new("clearing-poison", "Clearing poison",
             "Block-device writes clear a known bad sector (and with an unaligned clear_err_unit fail: 6.12 writes nothing, 5.18 writes and still says EIO); DAX recovery writes repair only whole pages (EFAULT, a short write, success); whole-page zeroing clears, partial zeroing fails; ndctl clear-errors.",
             "scenarios/clearing-poison.yaml"),
+        new("poison-modes", "What a poisoned block means in each namespace mode",
+            "One latent line under a 64 MiB namespace in raw, fsdax, devdax and sector mode: EIO at sector 8201 (raw) or 4105 (fsdax, counted from the data area) and a write that clears it; SIGBUS on every touch of /dev/dax0.0, which keeps no badblocks and cannot clear; EIO through the BTT map, then a write that lands on another block while the bad one is cleared.",
+            "scenarios/poison-modes.yaml"),
     ];
 
     /// <summary>The walkthrough `kernelsim demo` (and `kernelsim` alone) runs.</summary>

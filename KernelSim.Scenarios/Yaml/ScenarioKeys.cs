@@ -24,7 +24,7 @@ internal static class ScenarioKeys
 
     public static readonly KeyTable Ramfs = new("ramfs", "mount", "write-end");
 
-    public static readonly KeyTable PmemNamespace = new("pmem namespace", Req("size"), "mode", "sector-size");
+    public static readonly KeyTable PmemNamespace = new("pmem namespace", Req("size"), "mode", "sector-size", "align");
 
     public static readonly KeyTable Pmem = new("pmem", "bus", "size", K("namespaces", List(Map(PmemNamespace))), "clear-err-unit", "hw-error-scrub");
 
@@ -49,6 +49,9 @@ internal static class ScenarioKeys
     public static readonly KeyTable Media = new("expected media", "device", "offset", "len", "byte", "same-as");
     public static readonly KeyTable Fuse = new("expected fuse requests", "share", "count", "opcode", K("contains", List(Scalar)));
     public static readonly KeyTable HostFile = new("expected host file", "share", "file", "size");
+    public static readonly KeyTable Pagemap = new("expected pagemap entry", K("present", Bool), K("swap", Bool), K("file", Bool),
+        K("exclusive", Bool), K("soft-dirty", Bool), "pfn", "pfn-not");
+    public static readonly KeyTable Kpageflags = new("expected kpageflags", [.. PageSteps.KpfNames.Select(k => new YamlKey(k.Name, Bool))]);
 
     /// <summary>The value shape of each expect: key; the keys themselves are <see cref="ExpectationParser.Keys"/>.</summary>
     private static readonly Dictionary<string, YamlShape> ExpectShapes = new(StringComparer.Ordinal)
@@ -63,10 +66,15 @@ internal static class ScenarioKeys
         ["dmesg"] = List(Scalar),
         ["trace"] = List(Scalar),
         ["output"] = List(Scalar),
+        ["json"] = Dict(Scalar),
         ["badblocks"] = AnyOf(List(Scalar), Map(Badblocks)),
         ["media"] = Map(Media),
         ["fuse"] = AnyOf(List(Scalar), Map(Fuse)),
         ["host-file"] = Map(HostFile),
+        ["text"] = Scalar,
+        ["fields"] = Dict(Scalar),
+        ["pagemap"] = Map(Pagemap),
+        ["kpageflags"] = Map(Kpageflags),
     };
 
     public static readonly KeyTable Expect = new("expect",
@@ -152,6 +160,16 @@ internal static class ScenarioKeys
         new KeyTable("fcntl", "actor", Req("fd"), Req("cmd"), K("arg", Flags)),
         new KeyTable("unlink", "actor", Req("path")),
         new KeyTable("memory-failure-file", Req("path"), "page"),
+        // files by path and page state, through the actor's system calls (PathSteps, PageSteps)
+        new KeyTable("read-file", "actor", Req("path")),
+        new KeyTable("write-file", "actor", Req("path"), Req("text")),
+        new KeyTable("list-dir", "actor", Req("path")),
+        new KeyTable("readlink", "actor", Req("path")),
+        new KeyTable("pagemap", "actor", Req("at"), "as"),
+        new KeyTable("kpageflags", "actor", Req("pfn")),
+        new KeyTable("unpoison-pfn", "actor", Req("pfn")),
+        new KeyTable("corrupt-pfn", "actor", Req("pfn")),
+        new KeyTable("mount-hugetlbfs", Req("mount")),
     }.ToDictionary(t => t.Name, StringComparer.Ordinal);
 
     /// <summary>Every key of a step item: a step name of <see cref="StepRegistry.Default"/> or a key of <see cref="StepItem"/>.</summary>

@@ -32,6 +32,13 @@ public class OracleMutationTests
         new("copy engine: stores one byte past the count", "ICopyRoutines", "ramfs", "",
             b => SimulatorDefects.Copy(b, SimulatorDefects.CopyDefect.WritePastCount)),
         new("media: hides poison from the CPU's loads", "IMemoryMedia", "pmem-direct", "poison-line: 1", SimulatorDefects.HidePoison),
+        new("media: reads stale data (a load returns what the frame held at its first load)", "IMemoryMedia", "pmem-direct", "",
+            SimulatorDefects.StaleMedia),
+        new("page cache: serves a stale page (the copy taken at its first lookup)", "IPageCache", "ramfs", "", SimulatorDefects.StalePageCache),
+        new("media: clear-error does nothing (the lines stay poisoned, the clear reports success)", "IMemoryMedia", "pmem-direct", "badblocks: 1",
+            SimulatorDefects.ClearPoisonDoesNothing),
+        new("media: clear-error clears the whole page around the range", "IMemoryMedia", "pmem-direct", "badblocks: 1, poison-line: 1",
+            SimulatorDefects.ClearPoisonWholePage),
         new("block device: completes a failed bio with BLK_STS_OK", "IBlockDeviceOps (InterceptDisk)", "pmem-direct", "badblocks: 1",
             SimulatorDefects.BioSuccessOnError),
         new("FUSE daemon: maps each DAX range one page further into the file", "IVirtioFsBackend", "virtiofs", "",
@@ -39,7 +46,7 @@ public class OracleMutationTests
     ];
 
     /// <summary>Seeds tried per defect before giving up.</summary>
-    private const ulong MaxSeeds = 20;
+    private const ulong MaxSeeds = 40;
 
     private static readonly KernelVersion Profile = KernelVersion.Parse("6.12");
     private static readonly ConcurrentDictionary<string, Catch?> Caught = new();
@@ -89,7 +96,7 @@ public class OracleMutationTests
         foreach (var m in Mutations)
         {
             var c = FirstCatch(m);
-            var w = m.Faults.Length > 0 ? $"{m.Workload} ({m.Faults.Split(':')[0]})" : m.Workload;
+            var w = m.Faults.Length > 0 ? $"{m.Workload} ({string.Join(", ", m.Faults.Split(',').Select(f => f.Split(':')[0].Trim()))})" : m.Workload;
             lines.Add(c == null
                 ? $"| {m.Defect} | `{m.Seam}` | {w} | **not caught** | – | – | – |"
                 : $"| {m.Defect} | `{m.Seam}` | {w} | silent-corruption | {c.Seed} | {c.Step} `{c.Call}` | {c.FirstDifference} |");

@@ -8,6 +8,7 @@ using KernelSim.Drivers.Virtiofs;
 using KernelSim.Drivers.Virtiofs.Host;
 using KernelSim.Drivers.Virtiofs.Protocol;
 using KernelSim.Drivers.Virtiofs.Transport;
+using KernelSim.Fs;
 using KernelSim.Kernel;
 using KernelSim.Mm;
 using Microsoft.Extensions.DependencyInjection;
@@ -38,6 +39,28 @@ internal static class SimulatorDefects
     /// <summary>Replace IMemoryMedia with one that never reports poison to the CPU (loads of poisoned lines succeed).</summary>
     public static void HidePoison(MachineBuilder b) =>
         b.Services.AddSingleton<IMemoryMedia>(sp => new PoisonHidingMedia(sp.GetRequiredService<PhysicalMemory>()));
+
+    /// <summary>
+    /// Replace IMemoryMedia with media that lost writes: a load of a pmem frame returns the bytes the frame held when
+    /// it was first loaded (later stores reach the frame, but loads never see them). Poison is the real media's.
+    /// </summary>
+    public static void StaleMedia(MachineBuilder b) =>
+        b.Services.AddSingleton<IMemoryMedia>(sp => new StaleCopyMedia(sp.GetRequiredService<PhysicalMemory>()));
+
+    /// <summary>Replace IMemoryMedia with media whose clear-error path does nothing: the lines stay poisoned, the clear "succeeds".</summary>
+    public static void ClearPoisonDoesNothing(MachineBuilder b) =>
+        b.Services.AddSingleton<IMemoryMedia>(sp => new PoisonClearingMedia(sp.GetRequiredService<PhysicalMemory>(), wholePage: null));
+
+    /// <summary>Replace IMemoryMedia with media whose clear-error path clears the whole 4 KiB page around the range asked for.</summary>
+    public static void ClearPoisonWholePage(MachineBuilder b) =>
+        b.Services.AddSingleton<IMemoryMedia>(sp => new PoisonClearingMedia(sp.GetRequiredService<PhysicalMemory>(), wholePage: true));
+
+    /// <summary>
+    /// Replace IPageCache with one that serves a stale page: the first lookup of a cached, uptodate page copies it to a
+    /// page of its own, and every later lookup of that index returns the copy, whatever was written since.
+    /// </summary>
+    public static void StalePageCache(MachineBuilder b) =>
+        b.Services.AddSingleton<IPageCache>(sp => new StaleCopyPageCache(sp.GetRequiredService<PhysicalMemory>()));
 
     /// <summary>Wrap pmem0's block_device_operations: a failed bio is completed with BLK_STS_OK.</summary>
     public static void BioSuccessOnError(MachineBuilder b) => b.InterceptDisk("pmem0", ops => new SuccessOnErrorDisk(ops));
@@ -92,6 +115,71 @@ internal static class SimulatorDefects
         public int InjectPoison(PhysAddr pa) => _real.InjectPoison(pa);
         public int ClearPoison(PhysAddr pa, ulong len) => _real.ClearPoison(pa, len);
         public IEnumerable<PhysAddr> PoisonedLines() => [];
+    }
+
+    /// <summary>Where the stale copies live: physical frames far above any registered range (never mapped).</summary>
+    private const ulong ShadowPfn = 1UL << 32;
+
+    private sealed class StaleCopyMedia(PhysicalMemory phys) : IMemoryMedia
+    {
+        private readonly IMemoryMedia _real = phys;
+        private readonly HashSet<ulong> _copied = [];
+        public int PoisonedFrameCount => _real.PoisonedFrameCount;
+        public int FirstPoisonInFrame(ulong pfn, int offsetInPage, int len) => _real.FirstPoisonInFrame(pfn, offsetInPage, len);
+        public bool IsPoisoned(PhysAddr pa) => _real.IsPoisoned(pa);
+        public int InjectPoison(PhysAddr pa) => _real.InjectPoison(pa);
+        public int ClearPoison(PhysAddr pa, ulong len) => _real.ClearPoison(pa, len);
+        public IEnumerable<PhysAddr> PoisonedLines() => _real.PoisonedLines();
+
+        public ulong LoadFrame(ulong pfn)
+        {
+            if (phys.FindRange(PhysAddr.FromPfn(pfn))?.Kind != MemoryKind.Pmem) return pfn;
+            if (_copied.Add(pfn))
+            {
+                var page = new byte[PageDefs.PAGE_SIZE];
+                phys.PeekBytes(PhysAddr.FromPfn(pfn), page);
+                phys.PokeBytes(PhysAddr.FromPfn(pfn + ShadowPfn), page);
+            }
+            return pfn + ShadowPfn;
+        }
+    }
+
+    private sealed class PoisonClearingMedia(PhysicalMemory phys, bool? wholePage) : IMemoryMedia
+    {
+        private readonly IMemoryMedia _real = phys;
+        public int PoisonedFrameCount => _real.PoisonedFrameCount;
+        public int FirstPoisonInFrame(ulong pfn, int offsetInPage, int len) => _real.FirstPoisonInFrame(pfn, offsetInPage, len);
+        public bool IsPoisoned(PhysAddr pa) => _real.IsPoisoned(pa);
+        public int InjectPoison(PhysAddr pa) => _real.InjectPoison(pa);
+        public IEnumerable<PhysAddr> PoisonedLines() => _real.PoisonedLines();
+
+        public int ClearPoison(PhysAddr pa, ulong len)
+        {
+            if (wholePage != true) return (int)((len + 63) / 64); // claims the lines cleared, clears nothing
+            var start = pa.Value & ~(PageDefs.PAGE_SIZE - 1);
+            return _real.ClearPoison(new PhysAddr(start), PageDefs.PageAlign(pa.Value + len) - start);
+        }
+    }
+
+    private sealed class StaleCopyPageCache(PhysicalMemory phys) : IPageCache
+    {
+        private readonly Dictionary<(AddressSpace, ulong), Folio> _stale = [];
+
+        public Folio? FilemapGetFolio(AddressSpace mapping, ulong index)
+        {
+            var real = mapping.Find(index);
+            if (real is not { Uptodate: true }) return real;
+            if (_stale.TryGetValue((mapping, index), out var copy)) return copy;
+            var pfn = phys.AllocPage();
+            if (pfn < 0) return real;
+            var page = new byte[PageDefs.PAGE_SIZE];
+            phys.PeekBytes(PhysAddr.FromPfn(real.Pfn), page);
+            phys.PokeBytes(PhysAddr.FromPfn((ulong)pfn), page);
+            copy = new Folio(index, (ulong)pfn);
+            copy.MarkUptodate();
+            _stale[(mapping, index)] = copy;
+            return copy;
+        }
     }
 
     private sealed class SuccessOnErrorDisk(IBlockDeviceOps inner) : IBlockDeviceOps

@@ -26,6 +26,7 @@ public class DefaultCoreTests
         Assert.That(sp.GetRequiredService<Tracer>(), Is.SameAs(m.Tracer));
         Assert.That(sp.GetRequiredService<IWorkQueue>(), Is.SameAs(m.WorkQueue));
         Assert.That(sp.GetRequiredService<IovIterOps>(), Is.SameAs(m.IovIter));
+        Assert.That(sp.GetRequiredService<KernelSim.Fs.IPageCache>(), Is.SameAs(m.Vfs.Filemap.PageCache));
         Assert.That(sp.GetRequiredService<ScatterlistOps>(), Is.Not.Null, "the lazily created services still resolve");
     }
 

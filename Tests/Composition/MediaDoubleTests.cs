@@ -29,6 +29,7 @@ public class MediaDoubleTests
                 if (pfn != pa.Pfn || lineOff + 64 <= off || lineOff >= off + len) return -1;
                 return Math.Max(0, lineOff - off);
             });
+        media.Setup(x => x.LoadFrame(It.IsAny<ulong>())).Returns((ulong pfn) => pfn);
         return media;
     }
 

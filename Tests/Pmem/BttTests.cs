@@ -188,7 +188,7 @@ public class BttTests
     {
         var r = Boot();
         // LBA 7 is still identity-mapped: its data block is block 7, namespace sector (4096 + 4096 + 7·512) / 512 = 23.
-        Assert.That(new Ndctl(r.M).Run("inject-error namespace0.0 --block=23 --count=1").Rc, Is.Zero);
+        Assert.That(Ndctl.Run(r.M.Spawn("ndctl"), "inject-error namespace0.0 --block=23 --count=1").Rc, Is.Zero);
         r.Ns.RevalidatePoison(); // nd_pmem_notify for a BTT claim
         Assert.That(r.Ns.Bb.Show(), Is.EqualTo("23 1\n"));
         var fd = r.Fd();
@@ -225,7 +225,7 @@ public class BttTests
         var r = Boot();
         // Lane 0's free block is ExternalNlba: namespace sector (8192 + ExternalNlba·512) / 512.
         var sector = (8192 + ExternalNlba * 512UL) / 512;
-        Assert.That(new Ndctl(r.M).Run($"inject-error namespace0.0 --block={sector} --count=1").Rc, Is.Zero);
+        Assert.That(Ndctl.Run(r.M.Spawn("ndctl"), $"inject-error namespace0.0 --block={sector} --count=1").Rc, Is.Zero);
         r.Ns.RevalidatePoison();
         var fd = r.Fd();
         r.P.Fill(r.U, 512, _ => 0x31);

@@ -56,7 +56,7 @@ public class NsioTests
     public void KnownBadSector_ReadIsEio_WithoutTouchingTheMedia()
     {
         var (m, dev, ns) = Raw();
-        Assert.That(new Ndctl(m).Run("inject-error namespace0.0 --block=8 --count=1").Rc, Is.Zero);
+        Assert.That(Ndctl.Run(m.Spawn("ndctl"), "inject-error namespace0.0 --block=8 --count=1").Rc, Is.Zero);
         ns.RevalidatePoison();
         Assert.That(ns.Bb.Show(), Is.EqualTo("8 1\n"));
         var buf = Sim.KernelFilled(m, 4096);
@@ -95,7 +95,7 @@ public class NsioTests
     public void Write_AlignedOverBadSector_ClearsPoisonAndBadblocks()
     {
         var (m, dev, ns) = Raw();
-        Assert.That(new Ndctl(m).Run("inject-error namespace0.0 --block=8 --count=2").Rc, Is.Zero);
+        Assert.That(Ndctl.Run(m.Spawn("ndctl"), "inject-error namespace0.0 --block=8 --count=2").Rc, Is.Zero);
         ns.RevalidatePoison();
         Assert.That(m.Phys.IsPoisoned(new PhysAddr(dev.PhysAddr + 8 * 512)), Is.True);
         var buf = Sim.KernelBuffer(m, 4096, seed: 3);
@@ -110,7 +110,7 @@ public class NsioTests
     public void Write_UnalignedOrAtomicOverBadSector_IsEio_ButTheDataIsWritten()
     {
         var (m, dev, ns) = Raw();
-        Assert.That(new Ndctl(m).Run("inject-error namespace0.0 --block=8 --count=1").Rc, Is.Zero);
+        Assert.That(Ndctl.Run(m.Spawn("ndctl"), "inject-error namespace0.0 --block=8 --count=1").Rc, Is.Zero);
         ns.RevalidatePoison();
         var buf = Sim.KernelBuffer(m, 4096, seed: 5);
         Assert.That(ns.RwBytes(8 * 512 + 8, buf, 16, write: true, NvdimmIoFlags.None), Is.EqualTo(-Errno.EIO));
@@ -141,7 +141,7 @@ public class NsioTests
     {
         // clear_err_unit 1024: a 512-byte clear is refused (−ENXIO → 0 as above); a 2048-byte one clears it all.
         var (m, dev, ns) = Raw(more: o => o.ClearErrUnit = 1024);
-        Assert.That(new Ndctl(m).Run("inject-error namespace0.0 --block=8 --count=4").Rc, Is.Zero);
+        Assert.That(Ndctl.Run(m.Spawn("ndctl"), "inject-error namespace0.0 --block=8 --count=4").Rc, Is.Zero);
         ns.RevalidatePoison();
         Assert.That(ns.Bb.Show(), Is.EqualTo("8 4\n"));
         var buf = Sim.KernelBuffer(m, 4096);

@@ -23,9 +23,27 @@ public class PmemBlockTests
         Assert.That(s.Dev.Range.Kind, Is.EqualTo(MemoryKind.Pmem));
         Assert.That(s.Dev.Disk.Dax, Is.Not.Null);
         Assert.That(s.M.Services.GetRequiredService<Genhd>().Find("/dev/pmem0"), Is.SameAs(s.Dev.Disk));
-        Assert.That(new Ndctl(s.M).InjectError("namespace0.0", 0), Is.EqualTo(0));
+        Assert.That(s.Ndctl("inject-error namespace0.0 -B 0 -n 1").Rc, Is.EqualTo(0));
         Assert.That(s.Badblocks, Is.EqualTo("0 1\n"));
         Assert.That(s.Dev.Region.BadblocksShow(), Is.EqualTo($"{(2 << 20) / 512} 1\n"), "region badblocks are region relative");
+    }
+
+    [Test]
+    public void OExcl_ClaimsTheDisk_SecondExclusiveOpenIsBusy_CloseReleases_PlainOpensUnaffected()
+    {
+        var s = new PmemScenario();
+        var a = (int)s.P.Open("/dev/pmem0", Fcntl.O_RDWR | Fcntl.O_EXCL);
+        Assert.That(a, Is.GreaterThanOrEqualTo(0));
+        Assert.That(s.Dev.Disk.Holder, Is.SameAs(s.P.FileAt(a)), "bd_holder is the file");
+        Assert.That(s.P.Open("/dev/pmem0", Fcntl.O_RDONLY | Fcntl.O_EXCL), Is.EqualTo(-Errno.EBUSY));
+        var plain = (int)s.P.Open("/dev/pmem0", Fcntl.O_RDONLY);
+        Assert.That(plain, Is.GreaterThanOrEqualTo(0), "a plain open does not claim");
+        Assert.That(s.Dev.Disk.OpenCount, Is.EqualTo(2), "the refused open left no opener behind");
+        Assert.That(s.P.Close(a), Is.Zero);
+        Assert.That(s.Dev.Disk.Holder, Is.Null);
+        var b = s.P.Open("/dev/pmem0", Fcntl.O_RDWR | Fcntl.O_EXCL);
+        Assert.That(b, Is.GreaterThanOrEqualTo(0));
+        Assert.That(s.P.Open("/dev/pmem0", Fcntl.O_RDWR | Fcntl.O_CREAT | Fcntl.O_EXCL), Is.EqualTo(-Errno.EEXIST), "O_CREAT|O_EXCL on an existing node");
     }
 
     [Test]

@@ -29,6 +29,11 @@ internal sealed class PmemScenario
         M.Phys.PokeBytes(new PhysAddr(Dev.DataPhys(0)), media);
     }
 
+    /// <summary>Run an ndctl command line as the ndctl program in a process called "ndctl".</summary>
+    public NdctlResult Ndctl(string line) => KernelSim.Drivers.Pmem.Ndctl.Run(_ndctl ??= M.Spawn("ndctl"), line);
+
+    private Process? _ndctl;
+
     public Machine M { get; }
     public PmemDevice Dev { get; }
     public Process P { get; }

@@ -57,7 +57,7 @@ public class LayerScenarioTests
     }
 
     [TestCase("  filesystems: [{device: pmem0}]\n", 3, 26, "machine.filesystems[0]: a filesystem on pmem0 needs machine.pmem")]
-    [TestCase("  pmem: {bus: pci}\n", 3, 15, "machine.pmem.bus: 'pci' is not nfit or e820")]
+    [TestCase("  pmem: {bus: pci}\n", 3, 15, "machine.pmem.bus: 'pci' is not nfit, qemu or e820")]
     [TestCase("  pmem: {namespaces: [{size: 3M}]}\n", 3, 30, "machine.pmem.namespaces[0].size: 4M .. 64G, a multiple of 2M for fsdax")]
     [TestCase("  pmem: {}\n  filesystems: [{device: pmem1}]\n", 4, 26, "machine.filesystems[0].device: 'pmem1' is not a pmem disk of this machine (pmem0 … pmem0)")]
     [TestCase("  virtiofs: [{policy: hang}]\n", 3, 23, "machine.virtiofs[0].policy: 'hang' is not one of upstream-async-livelock, upstream-sync-vm-stop, proposed-exit-to-user, proposed-guest-sigbus, proposed-machine-check")]
@@ -83,7 +83,7 @@ public class LayerScenarioTests
     {
         var e = Fail("scenario: t\nmachine: {pmem: {}}\nsteps:\n  - ndctl: inject-eror namespace0.0\n");
         Assert.That((e.Line, e.Column), Is.EqualTo((4, 12)));
-        Assert.That(e.Reason, Does.StartWith("step 1 (ndctl).command: unknown ndctl command 'inject-eror' (known: inject-error, start-scrub"));
+        Assert.That(e.Reason, Does.StartWith("step 1 (ndctl).command: unknown ndctl command 'inject-eror' (known: version, enable-namespace"));
     }
 
     [Test]
@@ -126,6 +126,28 @@ public class LayerScenarioTests
         Assert.That(r.Steps[2].Result.Text, Is.EqualTo("= 0 (/dev/pmem0 byte 4160 = 0x1040, sector 8, pa 0x100201040, line 0x100201040)"));
         Assert.That(r.Steps[5].Details, Does.Contain("badblocks pmem0: empty → \"8 1\""));
         Assert.That(r.Passed, Is.True);
+    }
+
+    [Test]
+    public void NdctlJsonExpectation_ChecksPathsIntoStdout_AndNamesTheMismatch()
+    {
+        var s = ScenarioParser.ParseText("t.yaml", """
+            scenario: t
+            machine: {kernel: 6.12, pmem: {bus: nfit, namespaces: [{size: 64M, mode: raw}]}}
+            steps:
+              - ndctl: list -N
+                expect: {ret: 0, json: {0.dev: namespace0.0, 0.size: "67108864", 0.blockdev: pmem1, 0.badblocks.0: "1", 1.dev: x}}
+              - ndctl: inject-error namespace9.9 -B 1 -n 1
+                expect: {json: {dev: x}}
+            """).Single();
+        var r = ScenarioRunner.Run(s);
+        Assert.That(r.Steps[0].Checks.Select(c => c.Failure), Is.EqualTo(new string?[]
+        {
+            null, null, null, "expected 0.blockdev = pmem1, actual pmem0", "no 0.badblocks.0 in the output (stopped at 'badblocks')",
+            "no 1.dev in the output (stopped at '1')",
+        }));
+        Assert.That(r.Steps[1].Checks.Single().Failure, Is.EqualTo("the step printed no JSON"));
+        Assert.That(r.Passed, Is.False);
     }
 
     [Test]

@@ -129,7 +129,7 @@ public partial class WalkthroughTests
         var (code, output, err) = CliRun.Invoke("walkthrough", "nope");
         Assert.That(code, Is.EqualTo(2));
         Assert.That(output, Is.Empty);
-        Assert.That(err, Does.StartWith("kernelsim: unknown walkthrough 'nope' (known: dax-bypass, mce-copy, user-sigbus, copyin-years, fault-in-livelock, virtiofs-truncate, clearing-poison)"));
+        Assert.That(err, Does.StartWith("kernelsim: unknown walkthrough 'nope' (known: dax-bypass, mce-copy, user-sigbus, copyin-years, fault-in-livelock, virtiofs-truncate, clearing-poison, poison-modes)"));
     }
 
     [Test]

@@ -39,12 +39,17 @@ public class MemfdTests
 
     [TestCase("6.12")]
     [TestCase("4.17")]
-    public void Create_Hugetlb_WithoutHugetlbfs_Enosys_AfterTheNameCheck(string kernel)
+    public void Create_Hugetlb_OnTheInternalHugetlbfsMount_AfterTheNameCheck(string kernel)
     {
         var p = Boot(kernel);
         Assert.That(p.MemfdCreate(new string('n', 250), Memfd.MFD_HUGETLB), Is.EqualTo(-Errno.EINVAL), "the name check comes first");
-        Assert.That(p.MemfdCreate("h", Memfd.MFD_HUGETLB | Memfd.MFD_HUGE_2MB), Is.EqualTo(-Errno.ENOSYS), "hugetlb_file_setup's !CONFIG_HUGETLBFS stub");
+        Assert.That(p.MemfdCreate("g", Memfd.MFD_HUGETLB | (30u << Memfd.MFD_HUGE_SHIFT)), Is.EqualTo(-Errno.ENODEV), "no 1 GiB hstate: get_hstate_idx");
         Assert.That(p.MemfdCreate("s", 0), Is.EqualTo(0), "the descriptor was given back");
+        Assert.That(p.MemfdCreate("h", Memfd.MFD_HUGETLB | Memfd.MFD_HUGE_2MB), Is.EqualTo(1));
+        Assert.That(p.FileAt(1)!.Inode, Is.TypeOf<HugetlbInode>());
+        Assert.That(((HugetlbInode)p.FileAt(1)!.Inode).Name, Is.EqualTo("memfd:h"));
+        Assert.That(p.Ftruncate(1, 4096), Is.EqualTo(-Errno.EINVAL), "hugetlbfs_setattr: huge-page multiples only");
+        Assert.That(p.DoFcntl(1, Memfd.F_GET_SEALS), Is.EqualTo(-Errno.EINVAL), "hugetlbfs seals are not modelled");
     }
 
     [TestCase("6.3", true)]

@@ -15,6 +15,8 @@ public sealed class Cpu
 {
     private readonly PhysicalMemory _phys;
     private readonly IMemoryMedia _media;
+    /// <summary>The media is a replacement (not <see cref="_phys"/>): loads ask it which frame they read (<see cref="IMemoryMedia.LoadFrame"/>).</summary>
+    private readonly bool _mediaReplaced;
     private readonly KernelMap _kmap;
     private readonly Scheduler _sched;
     private readonly ExceptionTable _extable;
@@ -29,6 +31,7 @@ public sealed class Cpu
     {
         _phys = phys;
         _media = media;
+        _mediaReplaced = !ReferenceEquals(media, phys);
         _kmap = kmap;
         _sched = sched;
         _extable = extable;
@@ -305,6 +308,11 @@ public sealed class Cpu
                 throw new InvalidOperationException($"simulator bug: move over an unprobed page (src 0x{s:x}, dst 0x{d:x})");
             var want = n - done;
             var sRun = ContiguousRun(ss, s, spfn, so, want, write: false);
+            if (_mediaReplaced)
+            {
+                sRun = Math.Min(sRun, PageDefs.PAGE_SIZE - (ulong)so);
+                spfn = _media.LoadFrame(spfn);
+            }
             var dRun = ContiguousRun(ds, d, dpfn, dof, Math.Min(want, sRun), write: true);
             var chunk = (int)Math.Min(want, Math.Min(sRun, dRun));
             _phys.ReadRun(spfn, so, chunk).CopyTo(_phys.WriteRun(dpfn, dof, chunk));
@@ -357,6 +365,7 @@ public sealed class Cpu
             var chunk = Math.Min(into.Length - done, (int)PageDefs.PAGE_SIZE - so);
             if (!TranslateNoFault(ss, s, false, out var spfn))
                 throw new InvalidOperationException($"simulator bug: read over an unprobed page (0x{s:x})");
+            if (_mediaReplaced) spfn = _media.LoadFrame(spfn);
             _phys.ReadSpan(spfn, so, chunk).CopyTo(into.Slice(done, chunk));
             done += chunk;
         }

@@ -18,7 +18,7 @@ public sealed class Sysfs : KernfsFs
     internal static Sysfs Mount(Machine machine, IEnumerable<ISysfsContributor>? contributors = null)
     {
         var fs = new Sysfs(machine);
-        machine.Vfs.Mount(fs, "/sys");
+        machine.Vfs.DoMount(fs, "/sys", quiet: true);
         foreach (var c in contributors ?? []) c.Populate(fs);
         return fs;
     }
@@ -47,7 +47,7 @@ public sealed class Procfs : KernfsFs
     internal static Procfs Mount(Machine machine)
     {
         var fs = new Procfs(machine);
-        machine.Vfs.Mount(fs, "/proc");
+        machine.Vfs.DoMount(fs, "/proc", quiet: true);
         return fs;
     }
 
@@ -90,7 +90,7 @@ public sealed class Debugfs : KernfsFs
     internal static Debugfs Mount(Machine machine)
     {
         var fs = new Debugfs(machine);
-        machine.Vfs.Mount(fs, "/sys/kernel/debug");
+        machine.Vfs.DoMount(fs, "/sys/kernel/debug", quiet: true);
         return fs;
     }
 }

@@ -1,8 +1,12 @@
 using KernelSim.Drivers.Pmem;
+using KernelSim.Kernel;
 
 namespace KernelSim.Tests.Pmem.NdctlTool;
 
-/// <summary>The ndctl program over a hand-built Linux-shaped sysfs tree and ioctl double (<see cref="FakeNdBus"/>).</summary>
+/// <summary>
+/// The ndctl program's parsing and output over a hand-built Linux-shaped sysfs tree and ioctl double
+/// (<see cref="FakeNdBus"/>); the SMART and scrub flows run on a booted machine.
+/// </summary>
 public class NdctlProgramTests
 {
     [Test]
@@ -160,30 +164,38 @@ public class NdctlProgramTests
         else Assert.That(r.Stderr, Does.Contain("usage: ndctl"));
     }
 
+    /// <summary>A booted nfit_test machine with one raw namespace and a process for ndctl (the flows run on the kernel, not the fake).</summary>
+    private static Process Real()
+    {
+        var m = new MachineBuilder().WithKernel("6.12").AddPmem(new PmemNamespaceSpec(64UL << 20, NamespaceMode.Raw)).Build();
+        return m.Spawn("ndctl");
+    }
+
     [Test]
     public void InjectSmart_Fatal_MediaTemperature_Thresholds_ThenListHealth()
     {
-        var f = new FakeNdBus();
-        var r = f.Run("inject-smart nmem0 -f -m 45.5 --media-temperature-threshold=50 --media-temperature-alarm=on");
+        var p = Real();
+        var r = Ndctl.Run(p, "inject-smart nmem0 -f -m 45.5 --media-temperature-threshold=50 --media-temperature-alarm=on");
         Assert.That(r.Rc, Is.Zero, r.Stderr);
-        Assert.That(f.MediaTemp, Is.EqualTo(45 * 16), "ndctl_encode_smart_temperature drops the fraction");
-        var h = f.Run("list -DH -d nmem0").Stdout;
+        Assert.That(p.Machine.NvdimmBus()!.Dimms[0].Smart!.MediaTemperature, Is.EqualTo(45 * 16), "ndctl_encode_smart_temperature drops the fraction");
+        var h = Ndctl.Run(p, "list -DH -d nmem0").Stdout;
         Assert.That(h, Does.Contain("""
                 "health":{
                   "health_state":"fatal",
                   "temperature_celsius":45.0,
-                  "controller_temperature_celsius":30.0,
-                  "spares_percentage":100,
-                  "alarm_temperature":false,
+                  "controller_temperature_celsius":25.0,
+                  "spares_percentage":75,
+                  "alarm_temperature":true,
                   "alarm_controller_temperature":false,
-                  "alarm_spares":false,
+                  "alarm_spares":true,
                   "alarm_enabled_media_temperature":true,
                   "temperature_threshold":50.0,
                   "alarm_enabled_ctrl_temperature":false,
-                  "alarm_enabled_spares":false,
-                  "life_used_percentage":0,
+                  "alarm_enabled_spares":true,
+                  "spares_threshold":5,
+                  "life_used_percentage":5,
                   "shutdown_state":"clean",
-                  "shutdown_count":3
+                  "shutdown_count":42
                 }
             """));
     }
@@ -191,8 +203,7 @@ public class NdctlProgramTests
     [Test]
     public void InjectSmart_CtrlTemperature_IsRefusedByTheIntelOps()
     {
-        var f = new FakeNdBus();
-        var r = f.Run("inject-smart nmem0 -c 60");
+        var r = Ndctl.Run(Real(), "inject-smart nmem0 -c 60");
         Assert.That(r.Rc, Is.EqualTo(250));
         Assert.That(r.Stderr, Is.EqualTo("  Error: nmem0: smart inject ctrl_temperature cmd invalid: No such device or address (-6)\n\n"));
     }
@@ -200,12 +211,13 @@ public class NdctlProgramTests
     [Test]
     public void StartAndWaitScrub_PrintTheBus()
     {
-        var f = new FakeNdBus();
-        var r = f.Run("start-scrub");
+        var p = Real();
+        var r = Ndctl.Run(p, "start-scrub");
         Assert.That(r.Rc, Is.Zero);
-        Assert.That(r.Stdout, Does.Contain("\"scrub_state\":\"idle\""), "the fake's ARS completed at system-call exit");
-        Assert.That(f.Run("wait-scrub ndbus0").Stdout, Does.Contain("\"dev\":\"ndbus0\""));
-        Assert.That(f.Run("start-scrub ndbus7"), Is.EqualTo(new NdctlResult(250, "", "error starting scrub: No such device or address\n")));
+        Assert.That(r.Stdout, Does.Contain("\"scrub_state\":\"idle\""), "the ARS completed at system-call exit");
+        Assert.That(p.Machine.NvdimmBus()!.ScrubCount, Is.EqualTo(1));
+        Assert.That(Ndctl.Run(p, "wait-scrub ndbus0").Stdout, Does.Contain("\"dev\":\"ndbus0\""));
+        Assert.That(Ndctl.Run(p, "start-scrub ndbus7"), Is.EqualTo(new NdctlResult(250, "", "error starting scrub: No such device or address\n")));
     }
 
     [Test]

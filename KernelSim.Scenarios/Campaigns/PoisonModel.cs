@@ -1,0 +1,64 @@
+namespace KernelSim.Scenarios.Campaigns;
+
+/// <summary>
+/// The oracle's model of media poison over the region, line by line (64 bytes), for the final check: a line
+/// must be poisoned (injected, and no write has reached its page since), must be clean (never injected, or a write
+/// the kernel reported complete covered it while its sector was a known badblock: pmem_do_write clears such a
+/// range before or after writing it, and fails the bio when the clear fails), or may be either (a write reached its
+/// page: writeback or a recovery write may have cleared it). Poison persists across a reboot, so the check also
+/// runs after a panic.
+/// </summary>
+internal sealed class PoisonModel
+{
+    private const byte Clean = 0, Poisoned = 1, Either = 2;
+
+    private readonly byte[] _state = new byte[CampaignPlan.Region / 64];
+    private readonly int[] _step = new int[CampaignPlan.Region / 64];
+
+    /// <summary>Step <paramref name="step"/> injected poison into the line holding region byte <paramref name="off"/>.</summary>
+    public void Injected(ulong off, int step) => Set(off / 64, Poisoned, step);
+
+    /// <summary>
+    /// Step <paramref name="step"/> wrote [pos, pos+len): the lines of the <paramref name="granule"/>-byte blocks it
+    /// reached (pages for writeback and DAX, sectors for O_DIRECT) may have been cleared.
+    /// </summary>
+    public void Touched(ulong pos, ulong len, int step, ulong granule)
+    {
+        if (len == 0 || pos >= CampaignPlan.Region) return;
+        var end = Math.Min(CampaignPlan.Region, (pos + len + granule - 1) & ~(granule - 1));
+        for (var line = (pos & ~(granule - 1)) / 64; line < end / 64; line++)
+            if (_state[line] == Poisoned) Set(line, Either, step);
+    }
+
+    /// <summary>Step <paramref name="step"/> completed a write over [pos, pos+len), which the kernel had listed as bad: its lines must be clean.</summary>
+    public void Cleared(ulong pos, ulong len, int step)
+    {
+        for (var line = pos / 64; line < (pos + len + 63) / 64 && line < (ulong)_state.Length; line++) Set(line, Clean, step + 1);
+    }
+
+    private void Set(ulong line, byte state, int step)
+    {
+        _state[line] = state;
+        _step[line] = step;
+    }
+
+    /// <summary>
+    /// Compare with the media (<paramref name="poisoned"/>: whether the line at a region offset is poisoned now;
+    /// <paramref name="skip"/>: lines not on the media). One mismatch per line, at most <see cref="CampaignOracle.MaxReported"/>.
+    /// </summary>
+    public void Check(Func<ulong, bool> poisoned, Func<ulong, bool> skip, List<string> mismatches)
+    {
+        for (var line = 0; line < _state.Length && mismatches.Count < CampaignOracle.MaxReported; line++)
+        {
+            var off = (ulong)line * 64;
+            if (_state[line] == Either || skip(off)) continue;
+            var now = poisoned(off);
+            if (_state[line] == Poisoned && !now)
+                mismatches.Add($"media line at file/device offset {off} holds no poison, but nothing was written near it since step {_step[line]} poisoned it");
+            else if (_state[line] == Clean && now)
+                mismatches.Add(_step[line] == 0
+                    ? $"media line at file/device offset {off} is poisoned, but no step poisoned it"
+                    : $"media line at file/device offset {off} is still poisoned after step {_step[line] - 1} completed a write over its known-bad sector");
+        }
+    }
+}
