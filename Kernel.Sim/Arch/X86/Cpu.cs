@@ -23,8 +23,6 @@ public sealed class Cpu
     private readonly MachineCheck _mce;
     private readonly MachineState _state;
     private readonly Tracer _trace;
-    // The default media is the machine's own memory: the probe's fast path then asks it for poison directly.
-    private readonly bool _mediaIsPhys;
 
     /// <summary>Create the CPU over the machine's memory; loads fault where <paramref name="media"/> reports poison.</summary>
     public Cpu(PhysicalMemory phys, IMemoryMedia media, KernelMap kmap, Scheduler sched, ExceptionTable extable, MachineCheck mce, MachineState state, Tracer trace)
@@ -38,7 +36,6 @@ public sealed class Cpu
         _mce = mce;
         _state = state;
         _trace = trace;
-        _mediaIsPhys = ReferenceEquals(media, phys);
     }
 
     /// <summary>pagefault_disable() nesting depth: user faults are not handled while it is non-zero.</summary>
@@ -140,7 +137,7 @@ public sealed class Cpu
     /// </summary>
     private ulong ProbeFast(Space space, ulong va, ulong len, bool write, bool userMode)
     {
-        if (_phys.WindowHandlerCount != 0 || (!write && !_mediaIsPhys)) return 0;
+        if (_phys.WindowHandlerCount != 0 || (!write && _mediaReplaced)) return 0; // a replaced media answers poison itself
         MmStruct? mm = null;
         if (space == Space.User)
         {
