@@ -53,11 +53,29 @@ public sealed class Bio
         Flags = flags;
     }
 
+    /// <summary>
+    /// bio_init on a completed bio's memory (what bio_alloc after bio_put may hand back): the same state as a new
+    /// <see cref="Bio(BlockDevice?, BioOp, long, BioFlags)"/> — no segments, size 0, status 0, not completed, no bi_end_io.
+    /// </summary>
+    internal Bio Init(BlockDevice? bdev, BioOp op, long sector, BioFlags flags)
+    {
+        Bdev = bdev;
+        Op = op;
+        Sector = sector;
+        Flags = flags;
+        _vecs.Clear();
+        Size = 0;
+        Status = default;
+        Completed = false;
+        EndIo = null;
+        return this;
+    }
+
     /// <summary>bi_bdev.</summary>
     public BlockDevice? Bdev { get; set; }
 
     /// <summary>bio_op(bio).</summary>
-    public BioOp Op { get; }
+    public BioOp Op { get; private set; }
 
     /// <summary>The REQ_* flags of bi_opf.</summary>
     public BioFlags Flags { get; set; }

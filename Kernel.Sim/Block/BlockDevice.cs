@@ -135,8 +135,11 @@ public sealed class BlockDevice
     public IReadOnlyList<Bio> Submitted => _submitted;
     private readonly List<Bio> _submitted = [];
 
-    /// <summary>Keep at most this many bios in <see cref="Submitted"/> (0 keeps none).</summary>
-    public int KeepSubmitted { get; set; } = 64;
+    /// <summary>
+    /// Keep at most this many bios in <see cref="Submitted"/> for inspection (0, the default, keeps none). Opt-in: while
+    /// bios are kept, O_DIRECT allocates a new bio per request instead of reusing the last completed one.
+    /// </summary>
+    public int KeepSubmitted { get; set; }
 
     /// <summary>
     /// set_init_blocksize (block/bdev.c): the bdev inode block size — the largest power of two from the logical block

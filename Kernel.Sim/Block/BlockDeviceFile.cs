@@ -18,6 +18,10 @@ public sealed class BlockDeviceFile : KFile
     private long _raPrevIndex = -1;
     /// <summary>The pin list of the last direct I/O, reused by the next (taken while in use).</summary>
     private List<ulong>? _sparePinned;
+    /// <summary>The page array iov_iter_get_pages2 fills for a bio, and the bio of the last direct I/O (reused while no
+    /// one keeps submitted bios: <see cref="BlockDevice.KeepSubmitted"/> 0).</summary>
+    private ulong[]? _pageBuf;
+    private Bio? _spareBio;
 
     internal BlockDeviceFile(BdevInode inode, int flags) : base(inode, flags)
     {
@@ -182,7 +186,11 @@ public sealed class BlockDeviceFile : KFile
         {
             var opf = write ? BioFlags.REQ_SYNC : BioFlags.None;
             if (write && iocb.Has(Kiocb.IOCB_DSYNC)) opf |= BioFlags.REQ_FUA;
-            var bio = new Bio(Bdev, write ? BioOp.REQ_OP_WRITE : BioOp.REQ_OP_READ, (iocb.Pos + done) >> BlockDevice.SECTOR_SHIFT, opf);
+            var op = write ? BioOp.REQ_OP_WRITE : BioOp.REQ_OP_READ;
+            var sector = (iocb.Pos + done) >> BlockDevice.SECTOR_SHIFT;
+            // bio_alloc; a completed bio nobody keeps is as good as a new one (bio_put, then bio_init on the same memory).
+            var bio = Bdev.KeepSubmitted == 0 && _spareBio != null ? _spareBio.Init(Bdev, op, sector, opf) : new Bio(Bdev, op, sector, opf);
+            _spareBio = null;
             pinned.Clear();
             var r = BioIovIterGetPages(bio, iter, pinned, lbs);
             if (r < 0) return done > 0 ? done : r;
@@ -190,6 +198,7 @@ public sealed class BlockDeviceFile : KFile
             foreach (var pfn in pinned) _m.Gup.UnpinUserPage(pfn);
             if (status != BlkStatus.BLK_STS_OK) return BlkErrors.BlkStatusToErrno(status);
             done += (long)bio.Size;
+            if (bio.Completed) _spareBio = bio;
             if (r > 0) break; // the pin stopped early: return the short count
         }
         pinned.Clear();
@@ -210,7 +219,8 @@ public sealed class BlockDeviceFile : KFile
         do
         {
             var before = iter.Count;
-            var n = Iov.GetPages2(iter, iter.Count, Bio.BIO_MAX_VECS - pages, out var pfns, out var start);
+            var pfns = _pageBuf ??= new ulong[Bio.BIO_MAX_VECS];
+            var n = Iov.GetPages2(iter, iter.Count, Bio.BIO_MAX_VECS - pages, pfns, out var got, out var start);
             if (n <= 0)
             {
                 ret = n == 0 ? -Errno.EFAULT : n;
@@ -226,7 +236,7 @@ public sealed class BlockDeviceFile : KFile
             var used = 0;
             var remaining = (ulong)n;
             var off = start;
-            while (remaining > 0 && used < pfns.Length)
+            while (remaining > 0 && used < got)
             {
                 var len = Math.Min(PageDefs.PAGE_SIZE - off, remaining);
                 bio.AddPage(pfns[used], (uint)len, (uint)off);
@@ -235,7 +245,7 @@ public sealed class BlockDeviceFile : KFile
                 off = 0;
                 used++;
             }
-            for (var k = used; k < pfns.Length; k++) _m.Gup.UnpinUserPage(pfns[k]);
+            for (var k = used; k < got; k++) _m.Gup.UnpinUserPage(pfns[k]);
             pages += used;
             if (n == 0)
             {

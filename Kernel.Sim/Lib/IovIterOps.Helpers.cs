@@ -347,8 +347,27 @@ public sealed partial class IovIterOps
     }
 
     /// <summary>
+    /// <see cref="GetPages2(IovIter, ulong, int, out ulong[], out ulong)"/> into the caller's page array, as
+    /// bio_iov_iter_get_pages passes the bio's own bvec array: the same walk, trace and result; the pages land in
+    /// <paramref name="pages"/>[0 .. <paramref name="count"/>). A user-backed iterator allocates nothing.
+    /// </summary>
+    internal long GetPages2(IovIter i, ulong maxsize, int maxpages, Span<ulong> pages, out int count, out ulong start)
+    {
+        using var _ = _trace.Fn(_profile.GetPagesAdvances ? "iov_iter_get_pages2" : "iov_iter_get_pages", "iov_iter");
+        count = 0;
+        start = 0;
+        maxpages = Math.Min(maxpages, pages.Length);
+        if (maxpages <= 0) return 0;
+        if (i.IsUserBacked && maxsize != 0 && i.Count != 0) return UserGetPages(i, maxsize, maxpages, pages, out count, out start);
+        var r = GetPagesAlloc(i, maxsize, maxpages, out var arr, out start);
+        arr.CopyTo(pages);
+        count = arr.Length;
+        return r;
+    }
+
+    /// <summary>
     /// iov_iter_get_pages_alloc2 (lib/iov_iter.c, 6.0+; iov_iter_get_pages_alloc before): as
-    /// <see cref="GetPages2"/> with no page limit (maxpages ~0U); the array is sized by want_pages_array and is
+    /// <see cref="GetPages2(IovIter, ulong, int, out ulong[], out ulong)"/> with no page limit (maxpages ~0U); the array is sized by want_pages_array and is
     /// empty when the result is ≤ 0.
     /// </summary>
     public long GetPagesAlloc2(IovIter i, ulong maxsize, out ulong[] pages, out ulong start)
@@ -369,17 +388,11 @@ public sealed partial class IovIterOps
         if (maxsize > MaxRwCount) maxsize = MaxRwCount;
         if (i.IsUserBacked)
         {
-            if (!FirstIovecSegment(i, ref maxsize, out var addr)) throw _state.Oops("kernel BUG at lib/iov_iter.c! (first_iovec_segment)");
-            start = addr % PageDefs.PAGE_SIZE;
-            addr &= PageDefs.PAGE_MASK;
-            var n = WantPagesArray(maxsize, start, maxpages);
-            var buf = new ulong[n];
-            var res = _gup.GetUserPagesFast(new UserPtr(addr), n, write: !i.DataSource, nofault: i.Nofault, buf);
+            var buf = new ulong[UserPagesWanted(i, maxsize, maxpages)];
+            var res = UserGetPages(i, maxsize, maxpages, buf, out var got, out start);
             if (res <= 0) return res;
-            pages = res == n ? buf : buf.AsSpan(0, (int)res).ToArray();
-            maxsize = Math.Min(maxsize, (ulong)res * PageDefs.PAGE_SIZE - start);
-            if (_profile.GetPagesAdvances) Advance(i, maxsize);
-            return (long)maxsize;
+            pages = got == buf.Length ? buf : buf.AsSpan(0, got).ToArray();
+            return res;
         }
         if (i.Type == IterType.ITER_BVEC && i.SegIndex < i.SegCountTotal)
         {
@@ -414,6 +427,35 @@ public sealed partial class IovIterOps
         if (i.Type == IterType.ITER_FOLIOQ) return FolioqGetPages(i, maxsize, maxpages, out pages, out start);
         if (i.Type == IterType.ITER_XARRAY) return XarrayGetPages(i, maxsize, maxpages, out pages, out start);
         return -Errno.EFAULT;
+    }
+
+    /// <summary>The page count want_pages_array gives a user-backed iterator (0 &lt; maxsize ≤ count).</summary>
+    private static int UserPagesWanted(IovIter i, ulong maxsize, int maxpages)
+    {
+        if (maxsize > MaxRwCount) maxsize = MaxRwCount;
+        if (!FirstIovecSegment(i, ref maxsize, out var addr)) return 0;
+        return WantPagesArray(maxsize, addr % PageDefs.PAGE_SIZE, maxpages);
+    }
+
+    /// <summary>
+    /// The UBUF/IOVEC part of __iov_iter_get_pages_alloc: get_user_pages_fast on the first non-empty segment into
+    /// <paramref name="buf"/> (at least want_pages_array long); advances the iterator on 6.0+. Returns the bytes covered.
+    /// </summary>
+    private long UserGetPages(IovIter i, ulong maxsize, int maxpages, Span<ulong> buf, out int got, out ulong start)
+    {
+        got = 0;
+        if (maxsize > i.Count) maxsize = i.Count;
+        if (maxsize > MaxRwCount) maxsize = MaxRwCount;
+        if (!FirstIovecSegment(i, ref maxsize, out var addr)) throw _state.Oops("kernel BUG at lib/iov_iter.c! (first_iovec_segment)");
+        start = addr % PageDefs.PAGE_SIZE;
+        addr &= PageDefs.PAGE_MASK;
+        var n = WantPagesArray(maxsize, start, maxpages);
+        var res = _gup.GetUserPagesFast(new UserPtr(addr), n, write: !i.DataSource, nofault: i.Nofault, buf[..n]);
+        if (res <= 0) return res;
+        got = (int)res;
+        maxsize = Math.Min(maxsize, (ulong)res * PageDefs.PAGE_SIZE - start);
+        if (_profile.GetPagesAdvances) Advance(i, maxsize);
+        return (long)maxsize;
     }
 
     /// <summary>want_pages_array: DIV_ROUND_UP(size + start, PAGE_SIZE) capped at maxpages.</summary>

@@ -15,7 +15,7 @@ public sealed partial class MmStruct
     public const ulong MmapMinAddr = 0x10000;
 
     private readonly List<Vma> _vmas = [];
-    private readonly Dictionary<ulong, Pte> _ptes = [];
+    private readonly PageTable _ptes = new();
     private readonly PhysicalMemory _phys;
 
     internal MmStruct(PhysicalMemory phys) => _phys = phys;
@@ -104,18 +104,7 @@ public sealed partial class MmStruct
     /// Hot path: the pfn for an access if the page is present and the access is permitted by the PTE
     /// (no fault needed). Marks the PTE dirty on writes.
     /// </summary>
-    internal bool TryTranslate(ulong va, bool write, out ulong pfn)
-    {
-        ref var pte = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_ptes, va >> PageDefs.PAGE_SHIFT);
-        if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref pte) || !pte.Present || pte.ProtNone || (write && !pte.Writable))
-        {
-            pfn = 0;
-            return false;
-        }
-        if (write) pte.Dirty = true;
-        pfn = pte.Pfn;
-        return true;
-    }
+    internal bool TryTranslate(ulong va, bool write, out ulong pfn) => _ptes.TryTranslate(va, write, out pfn);
 
     /// <summary>
     /// The page-table level mapping va: 30 for a PUD, 21 for a PMD, 12 for a PTE, 0 when nothing present maps it (the

@@ -119,9 +119,42 @@ public sealed class PhysicalMemory : IMemoryMedia
     private sealed class ChunkStore(ulong key)
     {
         public readonly ulong Key = key;
-        public readonly byte[] Data = new byte[ChunkBytes];
+        // Not cleared when allocated (a sparse write would pay for zeroing 64 KiB): each page is zeroed the first
+        // time a read or write reaches it (Zeroed), so no access ever sees the array's initial contents.
+        public readonly byte[] Data = NewData();
+        private static byte[] NewData()
+        {
+            var d = GC.AllocateUninitializedArray<byte>(ChunkBytes);
+#if DEBUG
+            d.AsSpan().Fill(0xCC); // debug builds (the tests) see garbage wherever a page was not zeroed first
+#endif
+            return d;
+        }
+        /// <summary>Bit i set once page i of <see cref="Data"/> holds the frame's bytes (zeros until written).</summary>
+        public uint Zeroed;
         /// <summary>Bit i set once frame Key*ChunkPages+i has its PageFrame (frames are never removed).</summary>
         public uint FramesMade;
+    }
+
+    /// <summary>The chunk's bit mask of the pages that [offset, offset+len) of the run starting in pfn touches.</summary>
+    private static uint PageMask(ulong pfn, int offset, int len)
+    {
+        var first = (int)(pfn & (ChunkPages - 1));
+        var pages = ((offset + Math.Max(len, 1) - 1) >> PageDefs.PAGE_SHIFT) + 1;
+        return (uint)(((1UL << pages) - 1) << first);
+    }
+
+    /// <summary>Zero the pages of <paramref name="want"/> that no access has reached yet.</summary>
+    private static void EnsureZeroed(ChunkStore c, uint want)
+    {
+        var todo = want & ~c.Zeroed;
+        while (todo != 0)
+        {
+            var i = System.Numerics.BitOperations.TrailingZeroCount(todo);
+            Array.Clear(c.Data, i << PageDefs.PAGE_SHIFT, (int)PageDefs.PAGE_SIZE);
+            todo &= todo - 1;
+        }
+        c.Zeroed |= want;
     }
 
     /// <summary>The storage chunk holding pfn, or null if nothing in it was ever written.</summary>
@@ -150,18 +183,24 @@ public sealed class PhysicalMemory : IMemoryMedia
     /// Bytes of physically contiguous frames starting in pfn, for reading; len may run past the page into the
     /// following frames but not past <see cref="RunLimit"/>.
     /// </summary>
-    internal ReadOnlySpan<byte> ReadRun(ulong pfn, int offset, int len) =>
-        (Chunk(pfn, create: false)?.Data ?? ZeroChunk).AsSpan(ChunkOffset(pfn, offset), len);
+    internal ReadOnlySpan<byte> ReadRun(ulong pfn, int offset, int len)
+    {
+        var c = Chunk(pfn, create: false);
+        if (c == null) return ZeroChunk.AsSpan(ChunkOffset(pfn, offset), len);
+        var want = PageMask(pfn, offset, len);
+        if ((c.Zeroed & want) != want) EnsureZeroed(c, want);
+        return c.Data.AsSpan(ChunkOffset(pfn, offset), len);
+    }
 
     /// <summary>Like <see cref="ReadRun"/>, for writing: every frame written gets its struct page, and the storage is allocated on first write.</summary>
     internal Span<byte> WriteRun(ulong pfn, int offset, int len)
     {
         var c = Chunk(pfn, create: true)!;
-        var first = (int)(pfn & (ChunkPages - 1));
-        var pages = ((offset + Math.Max(len, 1) - 1) >> PageDefs.PAGE_SHIFT) + 1;
-        var want = (uint)(((1UL << pages) - 1) << first);
+        var want = PageMask(pfn, offset, len);
         if ((c.FramesMade & want) != want)
         {
+            EnsureZeroed(c, want);
+            var pages = System.Numerics.BitOperations.PopCount(want);
             for (var i = 0; i < pages; i++) Frame(pfn + (ulong)i);
             c.FramesMade |= want;
         }

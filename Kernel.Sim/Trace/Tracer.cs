@@ -10,14 +10,23 @@ public sealed class Tracer
     private readonly Stack<(string Name, string Layer)> _stack = new();
     private long _seq;
 
+#if KERNELSIM_NOTRACE
+    /// <summary>Always false: this build has no tracing (-p:KernelSimNoTrace=true, for measuring what tracing-off costs).</summary>
+    public bool Enabled { get => false; set { } }
+#else
     /// <summary>Whether records are kept.</summary>
     public bool Enabled { get; set; }
+#endif
 
     /// <summary>Everything recorded so far.</summary>
     public IReadOnlyList<TraceRecord> Records => _records;
 
     /// <summary>Enter a traced kernel function; dispose the result when it returns.</summary>
+#if KERNELSIM_NOTRACE
+    public Scope Fn(string name, string layer = "kernel") => default;
+#else
     public Scope Fn(string name, string layer = "kernel") => Enabled ? Enter(name, layer) : default; // small enough to inline when off
+#endif
 
     private Scope Enter(string name, string layer)
     {
@@ -54,6 +63,10 @@ public sealed class Tracer
     public readonly struct Scope(Tracer? tracer) : IDisposable
     {
         /// <inheritdoc/>
+#if KERNELSIM_NOTRACE
+        public void Dispose() => _ = tracer;
+#else
         public void Dispose() => tracer?.Exit();
+#endif
     }
 }

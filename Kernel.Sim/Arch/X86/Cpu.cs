@@ -121,7 +121,51 @@ public sealed class Cpu
     /// </summary>
     internal ulong Probe(Space space, ulong va, ulong len, bool write, bool userMode, out Trap trap)
     {
+        var done = ProbeFast(space, va, len, write, userMode);
+        if (done == len)
+        {
+            trap = default;
+            return len;
+        }
+        return ProbeSlow(space, va, len, write, userMode, done, out trap);
+    }
+
+    /// <summary>
+    /// The leading bytes of [va, va+len) that need nothing but a present, permitted translation and hold no poison:
+    /// no fault handling, no host-side window, no sub-page permissions. It stops at the start of the first page that
+    /// needs more, which <see cref="ProbeSlow"/> then takes from there (a repeated translation changes nothing).
+    /// </summary>
+    private ulong ProbeFast(Space space, ulong va, ulong len, bool write, bool userMode)
+    {
+        if (_phys.WindowHandlerCount != 0 || (!write && _mediaReplaced)) return 0; // a replaced media answers poison itself
+        MmStruct? mm = null;
+        if (space == Space.User)
+        {
+            mm = CurrentMm;
+            if (mm == null || (!userMode && !UaccessAllowed) || mm.HasSubpageProtection) return 0;
+        }
+        else if (userMode)
+        {
+            return 0;
+        }
+        var poison = !write && _phys.PoisonedFrameCount != 0;
         ulong done = 0;
+        while (done < len)
+        {
+            var a = va + done;
+            if (a < va) return done;
+            ulong pfn;
+            if (mm != null ? !mm.TryTranslate(a, write, out pfn) : !_kmap.TryAccess(a, write, out pfn, out _)) return done;
+            var off = (int)PageDefs.OffsetInPage(a);
+            var n = (int)Math.Min(len - done, PageDefs.PAGE_SIZE - (ulong)off);
+            if (poison && _phys.FirstPoisonInFrame(pfn, off, n) >= 0) return done;
+            done += (ulong)n;
+        }
+        return len;
+    }
+
+    private ulong ProbeSlow(Space space, ulong va, ulong len, bool write, bool userMode, ulong done, out Trap trap)
+    {
         while (done < len)
         {
             var a = unchecked(va + done);

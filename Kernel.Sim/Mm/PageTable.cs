@@ -1,0 +1,119 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace KernelSim.Mm;
+
+/// <summary>
+/// The page table of one <see cref="MmStruct"/>: a <see cref="Pte"/> per 4 KiB virtual page, and a software TLB in
+/// front of it for the copy hot path. The TLB caches what <see cref="TryTranslate"/> found (vpn → pfn, and whether a
+/// store may skip the walk because the PTE is already writable and dirty). Every change to an entry goes through
+/// this class and flushes the whole TLB first (flush_tlb_mm / flush_tlb_range after a PTE change in the kernel), so no
+/// caller can change a PTE behind it: munmap, mprotect, CoW, memory_failure's unmap, migration, mkclean, fork and
+/// mremap all write entries with the indexer or <see cref="Remove(ulong)"/>. Only <see cref="TryTranslate"/> changes
+/// an entry in place, and only to set the dirty bit, which never changes a translation.
+/// </summary>
+internal sealed class PageTable
+{
+    /// <summary>Direct-mapped TLB size: a 1 MiB buffer (256 pages) fits without evicting itself.</summary>
+    internal const int TlbEntries = 256;
+    private readonly Dictionary<ulong, Pte> _map = [];
+    private readonly TlbEntry[] _tlb = new TlbEntry[TlbEntries];
+    // Entries are valid while their Gen equals _gen; a flush is one increment (entries start at Gen 0).
+    private ulong _gen = 1;
+
+    private struct TlbEntry
+    {
+        public ulong Vpn;
+        public ulong Pfn;
+        public ulong Gen;
+        /// <summary>The PTE is writable and dirty: a store can use the entry without walking.</summary>
+        public bool WriteDirty;
+    }
+
+    /// <summary>Number of entries (present or hwpoison).</summary>
+    public int Count => _map.Count;
+
+    /// <summary>The virtual page numbers with an entry.</summary>
+    public Dictionary<ulong, Pte>.KeyCollection Keys => _map.Keys;
+
+    /// <summary>The entries.</summary>
+    public Dictionary<ulong, Pte>.ValueCollection Values => _map.Values;
+
+    /// <summary>The entry for vpn, if any (a copy: change it with the indexer).</summary>
+    public bool TryGetValue(ulong vpn, out Pte pte) => _map.TryGetValue(vpn, out pte);
+
+    /// <summary>True if vpn has an entry.</summary>
+    public bool ContainsKey(ulong vpn) => _map.ContainsKey(vpn);
+
+    /// <summary>Read or replace the entry for vpn; replacing flushes the TLB.</summary>
+    public Pte this[ulong vpn]
+    {
+        get => _map[vpn];
+        set
+        {
+            Flush();
+            _map[vpn] = value;
+        }
+    }
+
+    /// <summary>Remove the entry for vpn (flushes the TLB).</summary>
+    public bool Remove(ulong vpn)
+    {
+        Flush();
+        return _map.Remove(vpn);
+    }
+
+    /// <summary>Remove the entry for vpn and return it (flushes the TLB).</summary>
+    public bool Remove(ulong vpn, out Pte pte)
+    {
+        Flush();
+        return _map.Remove(vpn, out pte);
+    }
+
+    /// <summary>Remove every entry (flushes the TLB).</summary>
+    public void Clear()
+    {
+        Flush();
+        _map.Clear();
+    }
+
+    /// <summary>Enumerate (vpn, entry) pairs.</summary>
+    public Dictionary<ulong, Pte>.Enumerator GetEnumerator() => _map.GetEnumerator();
+
+    /// <summary>flush_tlb_mm: forget every cached translation.</summary>
+    public void Flush() => _gen++;
+
+    /// <summary>
+    /// The pfn for an access if the page is present and the PTE permits it (no fault needed); a store marks the PTE
+    /// dirty. A TLB hit returns what the walk returned last time for the same page and access, with no change since.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryTranslate(ulong va, bool write, out ulong pfn)
+    {
+        var vpn = va >> PageDefs.PAGE_SHIFT;
+        ref var e = ref _tlb[(int)(vpn & (TlbEntries - 1))];
+        if (e.Gen == _gen && e.Vpn == vpn && (!write || e.WriteDirty))
+        {
+            pfn = e.Pfn;
+            return true;
+        }
+        return Walk(vpn, write, ref e, out pfn);
+    }
+
+    private bool Walk(ulong vpn, bool write, ref TlbEntry e, out ulong pfn)
+    {
+        ref var pte = ref CollectionsMarshal.GetValueRefOrNullRef(_map, vpn);
+        if (Unsafe.IsNullRef(ref pte) || !pte.Present || pte.ProtNone || (write && !pte.Writable))
+        {
+            pfn = 0;
+            return false;
+        }
+        if (write) pte.Dirty = true;
+        pfn = pte.Pfn;
+        e.Vpn = vpn;
+        e.Pfn = pfn;
+        e.WriteDirty = pte.Writable && pte.Dirty;
+        e.Gen = _gen;
+        return true;
+    }
+}

@@ -1,0 +1,48 @@
+using KernelSim.Mm;
+
+namespace KernelSim.Tests.Mm;
+
+/// <summary>
+/// Frame storage (<see cref="PhysicalMemory"/>): 64 KiB chunks of 16 frames whose pages are zeroed on first access rather
+/// than when the chunk is allocated; whatever the order of reads and writes, never-written bytes read as zero.
+/// </summary>
+public class FrameStorageTests
+{
+    private static PhysicalMemory Dram()
+    {
+        var phys = new PhysicalMemory();
+        phys.Register(new PhysAddr(0), 1UL << 20, MemoryKind.Dram, "dram");
+        return phys;
+    }
+
+    [Test]
+    public void OneByteWrittenInAChunk_EveryOtherByteOfTheChunkReadsZero()
+    {
+        var phys = Dram();
+        const ulong chunkBase = 16UL << 12; // the second chunk: frames 16..31
+        phys.PokeBytes(new PhysAddr(chunkBase + 5 * 4096 + 7), [0x9C]);
+        var all = new byte[16 * 4096];
+        phys.PeekBytes(new PhysAddr(chunkBase), all);
+        var expected = new byte[16 * 4096];
+        expected[5 * 4096 + 7] = 0x9C;
+        Assert.That(all, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void RunAcrossWrittenAndUnwrittenPages_UnwrittenPartIsZero()
+    {
+        var phys = Dram();
+        phys.PokeBytes(new PhysAddr(3 * 4096 + 4090), [1, 2, 3, 4, 5, 6]);
+        var run = phys.ReadRun(3, 4088, 4096 + 16).ToArray();
+        Assert.That(run[..2], Is.EqualTo(new byte[2]));
+        Assert.That(run[2..8], Is.EqualTo(new byte[] { 1, 2, 3, 4, 5, 6 }));
+        Assert.That(run[8..], Is.EqualTo(new byte[4096 + 8]), "frame 4 was never written");
+        var w = phys.WriteRun(4, 100, 10);
+        Assert.That(w.ToArray(), Is.EqualTo(new byte[10]), "a first write sees a zeroed page around it");
+        w.Fill(0xFF);
+        var page = new byte[4096];
+        phys.PeekBytes(new PhysAddr(4 * 4096), page);
+        Assert.That(page.Count(b => b == 0xFF), Is.EqualTo(10));
+        Assert.That(page.Count(b => b != 0 && b != 0xFF), Is.Zero);
+    }
+}
