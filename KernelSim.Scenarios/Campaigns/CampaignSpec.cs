@@ -21,6 +21,8 @@ public enum WorkloadKind
     MmapShared,
     /// <summary>Random system calls with hostile arguments (looks for simulator bugs).</summary>
     Hostile,
+    /// <summary>O_DIRECT pread/pwrite of whole sectors on /dev/pmem0s, a sector-mode namespace (the BTT).</summary>
+    Sector,
 }
 
 /// <summary>The fault kinds a campaign can inject.</summary>
@@ -73,6 +75,7 @@ public sealed record CampaignSpec(
         ("mmap-private", WorkloadKind.MmapPrivate),
         ("mmap-shared", WorkloadKind.MmapShared),
         ("hostile", WorkloadKind.Hostile),
+        ("sector", WorkloadKind.Sector),
     ];
 
     /// <summary>The YAML names of the fault kinds.</summary>
