@@ -23,6 +23,8 @@ public enum WorkloadKind
     Hostile,
     /// <summary>O_DIRECT pread/pwrite of whole sectors on /dev/pmem0s, a sector-mode namespace (the BTT).</summary>
     Sector,
+    /// <summary>User-mode loads and stores through a MAP_SHARED mapping of /dev/dax0.0 (a devdax namespace, 2 MiB align).</summary>
+    Devdax,
 }
 
 /// <summary>The fault kinds a campaign can inject.</summary>
@@ -76,6 +78,7 @@ public sealed record CampaignSpec(
         ("mmap-shared", WorkloadKind.MmapShared),
         ("hostile", WorkloadKind.Hostile),
         ("sector", WorkloadKind.Sector),
+        ("devdax", WorkloadKind.Devdax),
     ];
 
     /// <summary>The YAML names of the fault kinds.</summary>

@@ -54,6 +54,7 @@ public static class PlanGenerator
 
     private static bool Applies(FaultKind k, WorkloadKind w) => k switch
     {
+        _ when w == WorkloadKind.Devdax => k == FaultKind.PoisonLine,
         FaultKind.Badblocks => CampaignSpec.IsPmem(w) || w == WorkloadKind.Sector,
         FaultKind.WorkTiming => CampaignSpec.IsPmem(w),
         FaultKind.HostTruncate => w == WorkloadKind.Virtiofs,
@@ -65,7 +66,7 @@ public static class PlanGenerator
         var pmem = CampaignSpec.IsPmem(w);
         switch (kind)
         {
-            case FaultKind.PoisonLine when w == WorkloadKind.Sector:
+            case FaultKind.PoisonLine when w is WorkloadKind.Sector or WorkloadKind.Devdax:
                 return new PlanStep(StepKind.PoisonDevice, Off: rng.Below(CampaignPlan.Region / 64) * 64);
             case FaultKind.Badblocks when w == WorkloadKind.Sector:
                 return new PlanStep(StepKind.Badblocks, Off: rng.Below(CampaignPlan.Region / 512), Len: 1);
@@ -103,7 +104,7 @@ public static class PlanGenerator
 
     private static PlanStep Op(SimRandom rng, WorkloadKind w)
     {
-        if (w is WorkloadKind.MmapPrivate or WorkloadKind.MmapShared)
+        if (w is WorkloadKind.MmapPrivate or WorkloadKind.MmapShared or WorkloadKind.Devdax)
         {
             var len = (ulong)rng.Range(1, 8192);
             var off = rng.Below(CampaignPlan.BufSize - len + 1);

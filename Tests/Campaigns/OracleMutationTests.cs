@@ -45,6 +45,7 @@ public class OracleMutationTests
             SimulatorDefects.BttSuccessOnError),
         new("BTT: drops writes (reports them done; reads return the stale block)", "IBlockDeviceOps (InterceptDisk pmem0s)", "sector", "",
             SimulatorDefects.BttDropsWrites),
+        new("media: hides poison from the CPU's loads (device-dax mapping)", "IMemoryMedia", "devdax", "poison-line: 1", SimulatorDefects.HidePoison),
         new("FUSE daemon: maps each DAX range one page further into the file", "IVirtioFsBackend", "virtiofs", "",
             SimulatorDefects.DaemonWrongBytes),
     ];
