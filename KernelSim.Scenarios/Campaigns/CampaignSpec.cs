@@ -21,6 +21,10 @@ public enum WorkloadKind
     MmapShared,
     /// <summary>Random system calls with hostile arguments (looks for simulator bugs).</summary>
     Hostile,
+    /// <summary>O_DIRECT pread/pwrite of whole sectors on /dev/pmem0s, a sector-mode namespace (the BTT).</summary>
+    Sector,
+    /// <summary>User-mode loads and stores through a MAP_SHARED mapping of /dev/dax0.0 (a devdax namespace, 2 MiB align).</summary>
+    Devdax,
 }
 
 /// <summary>The fault kinds a campaign can inject.</summary>
@@ -73,6 +77,8 @@ public sealed record CampaignSpec(
         ("mmap-private", WorkloadKind.MmapPrivate),
         ("mmap-shared", WorkloadKind.MmapShared),
         ("hostile", WorkloadKind.Hostile),
+        ("sector", WorkloadKind.Sector),
+        ("devdax", WorkloadKind.Devdax),
     ];
 
     /// <summary>The YAML names of the fault kinds.</summary>

@@ -54,7 +54,8 @@ public static class PlanGenerator
 
     private static bool Applies(FaultKind k, WorkloadKind w) => k switch
     {
-        FaultKind.Badblocks => CampaignSpec.IsPmem(w),
+        _ when w == WorkloadKind.Devdax => k == FaultKind.PoisonLine,
+        FaultKind.Badblocks => CampaignSpec.IsPmem(w) || w == WorkloadKind.Sector,
         FaultKind.WorkTiming => CampaignSpec.IsPmem(w),
         FaultKind.HostTruncate => w == WorkloadKind.Virtiofs,
         _ => w != WorkloadKind.Hostile,
@@ -65,6 +66,10 @@ public static class PlanGenerator
         var pmem = CampaignSpec.IsPmem(w);
         switch (kind)
         {
+            case FaultKind.PoisonLine when w is WorkloadKind.Sector or WorkloadKind.Devdax:
+                return new PlanStep(StepKind.PoisonDevice, Off: rng.Below(CampaignPlan.Region / 64) * 64);
+            case FaultKind.Badblocks when w == WorkloadKind.Sector:
+                return new PlanStep(StepKind.Badblocks, Off: rng.Below(CampaignPlan.Region / 512), Len: 1);
             case FaultKind.PoisonLine when pmem:
                 return new PlanStep(StepKind.PoisonDevice, Off: rng.Below(CampaignPlan.Region / 64) * 64);
             case FaultKind.PoisonLine:
@@ -99,7 +104,7 @@ public static class PlanGenerator
 
     private static PlanStep Op(SimRandom rng, WorkloadKind w)
     {
-        if (w is WorkloadKind.MmapPrivate or WorkloadKind.MmapShared)
+        if (w is WorkloadKind.MmapPrivate or WorkloadKind.MmapShared or WorkloadKind.Devdax)
         {
             var len = (ulong)rng.Range(1, 8192);
             var off = rng.Below(CampaignPlan.BufSize - len + 1);
@@ -107,6 +112,7 @@ public static class PlanGenerator
                 ? new PlanStep(StepKind.Load, Off: off, Len: len)
                 : new PlanStep(StepKind.Store, Off: off, Len: len, Fill: (byte)rng.Below(256));
         }
+        if (w == WorkloadKind.Sector) return SectorOp(rng);
         var direct = w == WorkloadKind.PmemDirect;
         Span<int> weights = [2, 2, 3, 3, 1, 1, 2, 2, w == WorkloadKind.PmemBuffered ? 1 : 0];
         var kind = rng.Weighted(weights) switch
@@ -146,5 +152,16 @@ public static class PlanGenerator
             var pos = (long)(rng.Below((CampaignPlan.Region - len) / unit + 1) * unit);
             return new PlanStep(kind, Off: off, Len: len, Pos: pos);
         }
+    }
+
+    /// <summary>The sector workload: pread or pwrite of 1..8 whole sectors at a sector-aligned offset (1 in 16 misaligned: EINVAL).</summary>
+    private static PlanStep SectorOp(SimRandom rng)
+    {
+        var kind = rng.Chance(1, 2) ? StepKind.Pread : StepKind.Pwrite;
+        var unit = rng.Chance(1, 16) ? 1UL : 512UL;
+        var len = 512 * (ulong)rng.Range(1, 8) - (unit == 1 ? (ulong)rng.Range(1, 511) : 0);
+        var off = rng.Below((CampaignPlan.BufSize - len) / unit + 1) * unit;
+        var pos = (long)(rng.Below((CampaignPlan.Region - len) / unit + 1) * unit);
+        return new PlanStep(kind, Off: off, Len: len, Pos: pos);
     }
 }

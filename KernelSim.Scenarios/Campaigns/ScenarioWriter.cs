@@ -19,7 +19,7 @@ public static class ScenarioWriter
     /// <summary>The pmem namespace every pmem workload uses (SeedRunner: one fsdax namespace).</summary>
     private const string Namespace = "namespace0.0";
 
-    public static bool CanWrite(WorkloadKind w) => w != WorkloadKind.Hostile;
+    public static bool CanWrite(WorkloadKind w) => w is not (WorkloadKind.Hostile or WorkloadKind.Sector or WorkloadKind.Devdax);
 
     /// <summary>
     /// The scenario's name: "CAMPAIGN-seed-N", with every character a scenario name cannot hold (letters, digits,

@@ -70,6 +70,8 @@ internal static class SeedRunner
         WorkloadKind.Virtiofs => new VirtioFsWorkload(s),
         WorkloadKind.MmapPrivate => new MmapWorkload(s, shared: false),
         WorkloadKind.MmapShared => new MmapWorkload(s, shared: true),
+        WorkloadKind.Sector => new SectorWorkload(s),
+        WorkloadKind.Devdax => new DevdaxWorkload(s),
         _ => new HostileWorkload(s),
     };
 

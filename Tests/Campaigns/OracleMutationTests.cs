@@ -41,6 +41,11 @@ public class OracleMutationTests
             SimulatorDefects.ClearPoisonWholePage),
         new("block device: completes a failed bio with BLK_STS_OK", "IBlockDeviceOps (InterceptDisk)", "pmem-direct", "badblocks: 1",
             SimulatorDefects.BioSuccessOnError),
+        new("BTT: completes a failed bio with BLK_STS_OK", "IBlockDeviceOps (InterceptDisk pmem0s)", "sector", "badblocks: 1, poison-line: 1",
+            SimulatorDefects.BttSuccessOnError),
+        new("BTT: drops writes (reports them done; reads return the stale block)", "IBlockDeviceOps (InterceptDisk pmem0s)", "sector", "",
+            SimulatorDefects.BttDropsWrites),
+        new("media: hides poison from the CPU's loads (device-dax mapping)", "IMemoryMedia", "devdax", "poison-line: 1", SimulatorDefects.HidePoison),
         new("FUSE daemon: maps each DAX range one page further into the file", "IVirtioFsBackend", "virtiofs", "",
             SimulatorDefects.DaemonWrongBytes),
     ];

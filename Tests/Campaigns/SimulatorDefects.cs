@@ -65,6 +65,12 @@ internal static class SimulatorDefects
     /// <summary>Wrap pmem0's block_device_operations: a failed bio is completed with BLK_STS_OK.</summary>
     public static void BioSuccessOnError(MachineBuilder b) => b.InterceptDisk("pmem0", ops => new SuccessOnErrorDisk(ops));
 
+    /// <summary>Wrap the BTT's block_device_operations (/dev/pmem0s): a failed bio is completed with BLK_STS_OK.</summary>
+    public static void BttSuccessOnError(MachineBuilder b) => b.InterceptDisk("pmem0s", ops => new SuccessOnErrorDisk(ops));
+
+    /// <summary>Wrap the BTT's block_device_operations (/dev/pmem0s): a write bio completes OK without reaching the BTT, so reads stay stale.</summary>
+    public static void BttDropsWrites(MachineBuilder b) => b.InterceptDisk("pmem0s", ops => new DroppedWriteDisk(ops));
+
     /// <summary>Replace the virtio-fs backend with the daemon behind a device that maps each DAX range one page further into the file.</summary>
     public static void DaemonWrongBytes(MachineBuilder b) => b.Services.AddSingleton<IVirtioFsBackend>(new ShiftedMappingBackend());
 
@@ -193,6 +199,20 @@ internal static class SimulatorDefects
                 end?.Invoke(b);
             };
             inner.SubmitBio(bio);
+        }
+    }
+
+    private sealed class DroppedWriteDisk(IBlockDeviceOps inner) : IBlockDeviceOps
+    {
+        public void SubmitBio(Bio bio)
+        {
+            if (!bio.IsWrite)
+            {
+                inner.SubmitBio(bio);
+                return;
+            }
+            bio.Status = BlkStatus.BLK_STS_OK;
+            bio.Endio();
         }
     }
 
