@@ -60,6 +60,7 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
         // nd_device_attribute_group (devtype, modalias) belongs to the child devices; the bus device has none.
         if (dev is not NdBusDevice) dir.Attr("devtype", RO, () => dev.DevType + "\n");
         if (ModaliasType(dev) is { } t) dir.Attr("modalias", RO, () => $"nd:t{t}\n");
+        dir.Attr("uevent", RW, () => Uevent(dev), s => s.Length);
         dir.Add(new KernfsLink("subsystem", _devices!.Parent!));
         switch (dev)
         {
@@ -92,6 +93,21 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
     /// to_nd_device_type for ND_DEVICE_MODALIAS_FMT ("nd:t%d"): ND_DEVICE_DIMM 1, ND_DEVICE_REGION_PMEM 2, ND_DEVICE_DAX_PMEM 7,
     /// and for a region's children (namespaces, pfn and btt devices) the region's nstype (4 or 5); the bus device has none.
     /// </summary>
+    /// <summary>
+    /// dev_uevent (drivers/base/core.c): MAJOR/MINOR/DEVNAME for a device with a dev_t (the nmem's), DEVTYPE from the
+    /// device type's name (the bus device's type has none), DRIVER while bound, then nvdimm_bus_uevent's MODALIAS
+    /// (nd:t0 for the bus device). Writes are accepted as synthetic events and change nothing here.
+    /// </summary>
+    private static string Uevent(NdDevice dev)
+    {
+        var sb = new System.Text.StringBuilder();
+        if (dev is NvdimmDimm d) sb.Append($"MAJOR={NvdimmBus.NvdimmMajor}\nMINOR={d.Id}\nDEVNAME={d.Name}\n");
+        if (dev is not NdBusDevice) sb.Append($"DEVTYPE={dev.DevType}\n");
+        if (dev.Driver != null) sb.Append($"DRIVER={dev.Driver}\n");
+        sb.Append($"MODALIAS=nd:t{ModaliasType(dev) ?? 0}\n");
+        return sb.ToString();
+    }
+
     private static int? ModaliasType(NdDevice dev) => dev switch
     {
         NvdimmDimm => 1,
@@ -224,9 +240,13 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
         // region_visible hides persistence_domain unless ND_REGION_PERSIST_CACHE or _MEMCTRL is set; QEMU's NFIT sets neither.
         if (bus.Platform != NvdimmPlatform.Qemu)
             dir.Attr("persistence_domain", RO, () => bus.Platform == NvdimmPlatform.NfitTest ? "cpu_cache\n" : "\n");
+        // deep_flush: region_visible makes it 0444 when nvdimm_has_flush is 0 (QEMU's NFIT has no flush hints); nfit_test's
+        // flush hints (0644, deep_flush_store) and e820's −ENXIO (no mappings, hidden) are not modelled yet.
+        if (bus.Platform == NvdimmPlatform.Qemu) dir.Attr("deep_flush", RO, () => "0\n");
         dir.Attr("init_namespaces", RO, () => r.Driver != null ? $"{r.InitNamespaces.Active}/{r.InitNamespaces.Count}\n" : ShowResult.Fail(-Errno.ENXIO));
         dir.Attr("read_only", RW, () => r.ReadOnly ? "1\n" : "0\n", s => bus.RegionReadOnlyStore(r, s));
         dir.Attr("numa_node", RO, () => "0\n");
+        dir.Attr("target_node", RO, () => "0\n");
     }
 
     /// <summary>
@@ -254,6 +274,7 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
         dir.Attr("force_raw", RW, () => ns.ForceRaw ? "1\n" : "0\n", s => bus.NamespaceForceRawStore(ns, s));
         dir.Attr("resource", ADMIN_RO, () => ns.Size == 0 ? ShowResult.Fail(-Errno.ENXIO) : $"0x{ns.Start:x}\n");
         dir.Attr("numa_node", RO, () => "0\n");
+        dir.Attr("target_node", RO, () => "0\n");
         if (ns.IsIo) return;
         dir.Attr("uuid", RW, () => (ns.Uuid != null ? NvdimmBus.UuidText(ns.Uuid) : "") + "\n", s => bus.NamespaceUuidStore(ns, s));
         dir.Attr("alt_name", RW, () => ns.AltName + "\n", s => bus.NamespaceAltNameStore(ns, s));
@@ -269,6 +290,7 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
         dir.Attr("namespace", RW, () => (c.Ns?.Name ?? "") + "\n", s => bus.ClaimNamespaceStore(c, s));
         dir.Attr("uuid", RW, () => (c.Uuid != null ? NvdimmBus.UuidText(c.Uuid) : "") + "\n", s => bus.ClaimUuidStore(c, s));
         dir.Attr("numa_node", RO, () => "0\n");
+        dir.Attr("target_node", RO, () => "0\n");
         if (c.Kind == NdClaimKind.Btt)
         {
             dir.Attr("sector_size", RW, () => SizeSelect(c.LbaSize, NvdimmBus.BttLbaSizes), s => bus.ClaimSectorSizeStore(c, s));

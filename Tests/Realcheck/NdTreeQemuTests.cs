@@ -86,4 +86,23 @@ public class NdTreeQemuTests
         Assert.That(Cat(p, align), Is.EqualTo("0x200000\n"));
         Assert.That(Cat(p, $"{Nd}/region0/available_size"), Is.EqualTo("0\n"), "the raw namespace spans the region");
     }
+
+    [Test]
+    public void Uevent_TargetNode_DeepFlush_AsCaptured()
+    {
+        var p = Boot();
+        Assert.That(Cat(p, $"{Nd}/ndbus0/uevent"), Is.EqualTo("DRIVER=nd_bus\nMODALIAS=nd:t0\n"));
+        Assert.That(Cat(p, $"{Nd}/nmem0/uevent"), Does.Match("^MAJOR=[0-9]+\nMINOR=0\nDEVNAME=nmem0\nDEVTYPE=nvdimm\nDRIVER=nvdimm\nMODALIAS=nd:t1\n$"));
+        Assert.That(Cat(p, $"{Nd}/region0/uevent"), Is.EqualTo("DEVTYPE=nd_pmem\nDRIVER=nd_region\nMODALIAS=nd:t2\n"));
+        Assert.That(Cat(p, $"{Nd}/namespace0.0/uevent"), Is.EqualTo("DEVTYPE=nd_namespace_io\nDRIVER=nd_pmem\nMODALIAS=nd:t4\n"));
+        Assert.That(Cat(p, $"{Nd}/btt0.0/uevent"), Is.EqualTo("DEVTYPE=nd_btt\nMODALIAS=nd:t4\n"));
+        Assert.That(Cat(p, $"{Nd}/pfn0.0/uevent"), Is.EqualTo("DEVTYPE=nd_pfn\nMODALIAS=nd:t4\n"));
+        Assert.That(Cat(p, $"{Nd}/dax0.0/uevent"), Is.EqualTo("DEVTYPE=nd_dax\nMODALIAS=nd:t7\n"));
+        Assert.That(Mode(p, $"{Nd}/region0/uevent"), Is.EqualTo(0x1a4u));
+        foreach (var d in new[] { "region0", "namespace0.0", "btt0.0", "pfn0.0", "dax0.0" })
+            Assert.That(Cat(p, $"{Nd}/{d}/target_node"), Is.EqualTo("0\n"), d);
+        Assert.That(p.Open($"{Nd}/nmem0/target_node", Fcntl.O_RDONLY), Is.EqualTo(-Errno.ENOENT));
+        Assert.That(Cat(p, $"{Nd}/region0/deep_flush"), Is.EqualTo("0\n"));
+        Assert.That(Mode(p, $"{Nd}/region0/deep_flush"), Is.EqualTo(0x124u));
+    }
 }
