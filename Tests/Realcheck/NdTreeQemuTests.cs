@@ -69,6 +69,7 @@ public class NdTreeQemuTests
         Assert.That(Cat(p, $"{Nd}/region0/init_namespaces"), Is.EqualTo("1/1\n"), "the region is enabled");
         Assert.That(Cat(p, $"{Nd}/nmem0/state"), Is.EqualTo("idle\n"));
         Assert.That(Cat(p, $"{Nd}/nmem0/nfit/phys_id"), Is.EqualTo("0x0\n"));
+        Assert.That(Cat(p, $"{Nd}/nmem0/nfit/handle"), Is.EqualTo("0x1\n"), "QEMU: slot + 1");
     }
 
     [Test]
