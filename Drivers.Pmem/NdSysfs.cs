@@ -293,6 +293,8 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
         dir.Attr("target_node", RO, () => "0\n");
         if (c.Kind == NdClaimKind.Btt)
         {
+            // log_zero_flags_show (btt_devs.c): always "Y", telling ndctl the BTT log's zero-flags handling is fixed.
+            dir.Attr("log_zero_flags", RO, () => "Y\n");
             dir.Attr("sector_size", RW, () => SizeSelect(c.LbaSize, NvdimmBus.BttLbaSizes), s => bus.ClaimSectorSizeStore(c, s));
             // size_show: nd_btt->size = nlba · sector_size while bound ("no size to convey if the btt instance is disabled").
             dir.Attr("size", RO, () => c.Driver != null && c.Btt is { } btt ? $"{btt.Nlba * btt.SectorSize}\n" : ShowResult.Fail(-Errno.ENXIO));

@@ -104,6 +104,7 @@ public class NdTreeQemuTests
             Assert.That(Cat(p, $"{Nd}/{d}/target_node"), Is.EqualTo("0\n"), d);
         Assert.That(p.Open($"{Nd}/nmem0/target_node", Fcntl.O_RDONLY), Is.EqualTo(-Errno.ENOENT));
         Assert.That(Cat(p, $"{Nd}/region0/deep_flush"), Is.EqualTo("0\n"));
+        Assert.That(Cat(p, $"{Nd}/btt0.0/log_zero_flags"), Is.EqualTo("Y\n"));
         Assert.That(Mode(p, $"{Nd}/region0/deep_flush"), Is.EqualTo(0x124u));
     }
 }
