@@ -42,7 +42,8 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
 
     private static long Ret(string s, int rc) => rc < 0 ? rc : s.Length;
 
-    private static string Hex(ulong v) => v == 0 ? "0" : $"0x{v:x}";
+    /// <summary>The kernel's "%#lx" (lib/vsprintf.c number): the 0x prefix even for zero, unlike C libraries ("0x0").</summary>
+    private static string Hex(ulong v) => $"0x{v:x}";
 
     private void Add(NdDevice dev)
     {
@@ -56,8 +57,10 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
         };
         var dir = parentDir.Add(new KernfsDir(dev.Name));
         dev.SysDir = dir;
-        dir.Attr("devtype", RO, () => dev.DevType + "\n");
+        // nd_device_attribute_group (devtype, modalias) belongs to the child devices; the bus device has none.
+        if (dev is not NdBusDevice) dir.Attr("devtype", RO, () => dev.DevType + "\n");
         if (ModaliasType(dev) is { } t) dir.Attr("modalias", RO, () => $"nd:t{t}\n");
+        dir.Attr("uevent", RW, () => Uevent(dev), s => s.Length);
         dir.Add(new KernfsLink("subsystem", _devices!.Parent!));
         switch (dev)
         {
@@ -90,6 +93,21 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
     /// to_nd_device_type for ND_DEVICE_MODALIAS_FMT ("nd:t%d"): ND_DEVICE_DIMM 1, ND_DEVICE_REGION_PMEM 2, ND_DEVICE_DAX_PMEM 7,
     /// and for a region's children (namespaces, pfn and btt devices) the region's nstype (4 or 5); the bus device has none.
     /// </summary>
+    /// <summary>
+    /// dev_uevent (drivers/base/core.c): MAJOR/MINOR/DEVNAME for a device with a dev_t (the nmem's), DEVTYPE from the
+    /// device type's name (the bus device's type has none), DRIVER while bound, then nvdimm_bus_uevent's MODALIAS
+    /// (nd:t0 for the bus device). Writes are accepted as synthetic events and change nothing here.
+    /// </summary>
+    private static string Uevent(NdDevice dev)
+    {
+        var sb = new System.Text.StringBuilder();
+        if (dev is NvdimmDimm d) sb.Append($"MAJOR={NvdimmBus.NvdimmMajor}\nMINOR={d.Id}\nDEVNAME={d.Name}\n");
+        if (dev is not NdBusDevice) sb.Append($"DEVTYPE={dev.DevType}\n");
+        if (dev.Driver != null) sb.Append($"DRIVER={dev.Driver}\n");
+        sb.Append($"MODALIAS=nd:t{ModaliasType(dev) ?? 0}\n");
+        return sb.ToString();
+    }
+
     private static int? ModaliasType(NdDevice dev) => dev switch
     {
         NvdimmDimm => 1,
@@ -126,7 +144,8 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
     {
         var fw = bus.Firmware;
         dir.Attr("provider", RO, () => bus.Platform == NvdimmPlatform.E820 ? "e820\n" : "ACPI.NFIT\n");
-        dir.Attr("commands", RO, () => fw is { SupportsArs: true } ? "ars_cap ars_start ars_status clear_error cmd_call \n" : "\n");
+        // commands_show over nd_desc->cmd_mask: acpi_nfit_init_dsms sets ND_CMD_CALL for every NFIT bus, ARS commands only when supported.
+        dir.Attr("commands", RO, () => fw == null ? "\n" : fw.SupportsArs ? "ars_cap ars_start ars_status clear_error cmd_call \n" : "cmd_call \n");
         dir.Attr("wait_probe", RO, () => "1\n");
         if (fw != null)
         {
@@ -137,8 +156,9 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
             nfit.Attr("hw_error_scrub", RW, () => $"{(bus.HwErrorScrub ? 1 : 0)}\n", s => HwErrorScrubStore(s));
             if (fw.SupportsArs) nfit.Attr("scrub", RW, () => $"{bus.ScrubCount}{(bus.ArsInProgress ? "+" : "")}\n", s => ScrubStore(s));
         }
-        // nvdimm_bus_create_ndctl: the nd class device ndctl0 below the bus with its dev_t.
-        var ctl = dir.Dir("ndctl0");
+        // nvdimm_bus_create_ndctl: the nd class device ndctl0 with its dev_t; a class device whose parent is on a bus lands
+        // in the class's glue directory (get_device_parent, drivers/base/core.c): ndbus0/nd/ndctl0.
+        var ctl = dir.Dir("nd").Dir("ndctl0");
         var devt = $"{NvdimmBus.NvdimmBusMajor}:0";
         ctl.Attr("dev", RO, () => devt + "\n");
         ctl.Attr("uevent", RW, () => $"MAJOR={NvdimmBus.NvdimmBusMajor}\nMINOR=0\nDEVNAME=ndctl0\n", s => s.Length);
@@ -187,7 +207,9 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
         var devt = $"{NvdimmBus.NvdimmMajor}:{d.Id}";
         dir.Attr("dev", RO, () => devt + "\n");
         _root!.Dir("dev/char").Add(new KernfsLink(devt, dir));
-        dir.Attr("state", RO, () => d.Driver != null && d.RegionsActive() ? "active\n" : "idle\n");
+        // state_show reads nvdimm->busy, taken by init_active_labels only for a dimm with label data (an ndd): a label-less
+        // dimm (QEMU without label-size) stays "idle" under an active region.
+        dir.Attr("state", RO, () => d.Driver != null && d.Regions.Any(r => r.Driver != null && r.Labelled) ? "active\n" : "idle\n");
         dir.Attr("flags", RO, () => d.Smart != null ? "label \n" : "\n");
         var nfit = dir.Dir("nfit");
         nfit.Attr("handle", RO, () => Hex(d.Handle) + "\n");
@@ -202,7 +224,7 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
     private void RegionAttrs(KernfsDir dir, NdRegion r)
     {
         dir.Attr("size", RO, () => $"{r.Size}\n");
-        dir.Attr("align", RO, () => Hex(r.Align) + "\n");
+        dir.Attr("align", RW, () => Hex(r.Align) + "\n", s => RegionAlignStore(r, s));
         dir.Attr("available_size", RO, () => $"{r.AvailableSize}\n");
         dir.Attr("max_available_extent", RO, () => $"{r.MaxAvailableExtent}\n");
         dir.Attr("namespace_seed", RO, () => (r.NsSeed?.Name ?? "") + "\n");
@@ -215,10 +237,31 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
         foreach (var m in r.Mappings) dir.Attr($"mapping{m.Position}", RO, () => $"{m.Dimm.Name},{m.Start},{m.Size},{m.Position}\n");
         dir.Attr("badblocks", RO, () => r.Driver != null ? r.Bb.Show() : ShowResult.Fail(-Errno.ENXIO));
         dir.Attr("resource", ADMIN_RO, () => $"0x{r.Start:x}\n");
-        dir.Attr("persistence_domain", RO, () => bus.Platform == NvdimmPlatform.NfitTest ? "cpu_cache\n" : "\n");
+        // region_visible hides persistence_domain unless ND_REGION_PERSIST_CACHE or _MEMCTRL is set; QEMU's NFIT sets neither.
+        if (bus.Platform != NvdimmPlatform.Qemu)
+            dir.Attr("persistence_domain", RO, () => bus.Platform == NvdimmPlatform.NfitTest ? "cpu_cache\n" : "\n");
+        // deep_flush: region_visible makes it 0444 when nvdimm_has_flush is 0 (QEMU's NFIT has no flush hints); nfit_test's
+        // flush hints (0644, deep_flush_store) and e820's −ENXIO (no mappings, hidden) are not modelled yet.
+        if (bus.Platform == NvdimmPlatform.Qemu) dir.Attr("deep_flush", RO, () => "0\n");
         dir.Attr("init_namespaces", RO, () => r.Driver != null ? $"{r.InitNamespaces.Active}/{r.InitNamespaces.Count}\n" : ShowResult.Fail(-Errno.ENXIO));
         dir.Attr("read_only", RW, () => r.ReadOnly ? "1\n" : "0\n", s => bus.RegionReadOnlyStore(r, s));
         dir.Attr("numa_node", RO, () => "0\n");
+        dir.Attr("target_node", RO, () => "0\n");
+    }
+
+    /// <summary>
+    /// align_store (region_devs.c): kstrtoul; val / max(1, mappings) must be a power of two of at least PAGE_SIZE, divide
+    /// evenly and val may not exceed the region size (−EINVAL otherwise); then nd_region->align = val.
+    /// </summary>
+    private static long RegionAlignStore(NdRegion r, string s)
+    {
+        var rc = NvdimmBus.KstrToUll(s, out var val);
+        if (rc < 0) return rc;
+        var mappings = (ulong)Math.Max(1, r.Mappings.Count);
+        var dpa = val / mappings;
+        if (!ulong.IsPow2(dpa) || dpa < 4096 || val > r.Size || val % mappings != 0) return -Errno.EINVAL;
+        r.Align = val;
+        return s.Length;
     }
 
     private void NamespaceAttrs(KernfsDir dir, NdNamespace ns)
@@ -231,6 +274,7 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
         dir.Attr("force_raw", RW, () => ns.ForceRaw ? "1\n" : "0\n", s => bus.NamespaceForceRawStore(ns, s));
         dir.Attr("resource", ADMIN_RO, () => ns.Size == 0 ? ShowResult.Fail(-Errno.ENXIO) : $"0x{ns.Start:x}\n");
         dir.Attr("numa_node", RO, () => "0\n");
+        dir.Attr("target_node", RO, () => "0\n");
         if (ns.IsIo) return;
         dir.Attr("uuid", RW, () => (ns.Uuid != null ? NvdimmBus.UuidText(ns.Uuid) : "") + "\n", s => bus.NamespaceUuidStore(ns, s));
         dir.Attr("alt_name", RW, () => ns.AltName + "\n", s => bus.NamespaceAltNameStore(ns, s));
@@ -246,8 +290,11 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
         dir.Attr("namespace", RW, () => (c.Ns?.Name ?? "") + "\n", s => bus.ClaimNamespaceStore(c, s));
         dir.Attr("uuid", RW, () => (c.Uuid != null ? NvdimmBus.UuidText(c.Uuid) : "") + "\n", s => bus.ClaimUuidStore(c, s));
         dir.Attr("numa_node", RO, () => "0\n");
+        dir.Attr("target_node", RO, () => "0\n");
         if (c.Kind == NdClaimKind.Btt)
         {
+            // log_zero_flags_show (btt_devs.c): always "Y", telling ndctl the BTT log's zero-flags handling is fixed.
+            dir.Attr("log_zero_flags", RO, () => "Y\n");
             dir.Attr("sector_size", RW, () => SizeSelect(c.LbaSize, NvdimmBus.BttLbaSizes), s => bus.ClaimSectorSizeStore(c, s));
             // size_show: nd_btt->size = nlba · sector_size while bound ("no size to convey if the btt instance is disabled").
             dir.Attr("size", RO, () => c.Driver != null && c.Btt is { } btt ? $"{btt.Nlba * btt.SectorSize}\n" : ShowResult.Fail(-Errno.ENXIO));

@@ -53,7 +53,9 @@ public static class Nvdimm
             for (var w = 0; w < ways; w++)
             {
                 var id = bus.Dimms.Count;
-                var dimm = bus.AddDimm(handle: (uint)(id & 1) | (uint)((id >> 1) << 4) | (uint)(bus.Regions.Count << 8), physId: (ushort)id, serial: 0x5a5a0000u + (uint)id);
+                // QEMU's NFIT (hw/acpi/nvdimm.c nvdimm_slot_to_handle) gives slot + 1; nfit_test packs its handle fields.
+                var handle = options.Platform == NvdimmPlatform.Qemu ? (uint)id + 1 : (uint)(id & 1) | (uint)((id >> 1) << 4) | (uint)(bus.Regions.Count << 8);
+                var dimm = bus.AddDimm(handle: handle, physId: (ushort)id, serial: 0x5a5a0000u + (uint)id);
                 if (options.Platform == NvdimmPlatform.NfitTest) dimm.Smart = new NdIntelSmart();
                 maps.Add(new NdMapping(dimm, 0, size / (ulong)ways, w));
             }

@@ -56,7 +56,7 @@ public class NdIoctlTests
         Assert.That(c.P.ReadText("/sys/class/nd/ndctl0/dev", out var dev), Is.Zero);
         Assert.That(dev, Is.EqualTo("250:0\n"));
         Assert.That(c.P.ReadLink("/sys/dev/char/250:0", out var link), Is.Zero);
-        Assert.That(link, Is.EqualTo("../../devices/platform/nfit_test.0/ndbus0/ndctl0"));
+        Assert.That(link, Is.EqualTo("../../devices/platform/nfit_test.0/ndbus0/nd/ndctl0"));
         Assert.That(c.P.ReadText("/sys/bus/nd/devices/nmem0/dev", out dev), Is.Zero);
         Assert.That(dev, Is.EqualTo("249:0\n"));
         var fd = c.Open("/dev/ndctl0");
