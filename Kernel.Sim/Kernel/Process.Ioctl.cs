@@ -51,7 +51,7 @@ public sealed partial class Process
             pos++;
         }
         if (buf.Count == 0 && pos < entries.Count) return -Errno.EINVAL;
-        if (buf.Count > 0 && CopyOut(dirp, buf.ToArray()) < 0) return -Errno.EFAULT;
+        if (buf.Count > 0 && CopyToUser(dirp, buf.ToArray()) < 0) return -Errno.EFAULT;
         f.Pos = pos;
         return buf.Count;
     });
@@ -69,11 +69,8 @@ public sealed partial class Process
         if (r < 0) return r;
         var bytes = Encoding.UTF8.GetBytes(target!);
         var n = (int)Math.Min(bytes.Length, bufsiz);
-        return CopyOut(buf, bytes.AsSpan(0, n)) < 0 ? -Errno.EFAULT : n;
+        return CopyToUser(buf, bytes.AsSpan(0, n)) < 0 ? -Errno.EFAULT : n;
     });
-
-    /// <summary>copy_to_user for a driver's ioctl: 0, or −EFAULT when any byte cannot be stored.</summary>
-    public int CopyToUser(UserPtr dst, ReadOnlySpan<byte> data) => CopyOut(dst, data);
 
     /// <summary>copy_from_user for a driver's ioctl (through a kernel page, like any copy): 0, or −EFAULT when any byte cannot be loaded.</summary>
     public int CopyFromUser(UserPtr src, Span<byte> into)
@@ -91,8 +88,11 @@ public sealed partial class Process
         return 0;
     }
 
-    /// <summary>copy_to_user of kernel-built bytes (through a kernel page, so faults behave as for any copy): 0 or −EFAULT.</summary>
-    internal int CopyOut(UserPtr dst, ReadOnlySpan<byte> data)
+    /// <summary>
+    /// copy_to_user of kernel-built bytes for a system call or a driver's ioctl (through a kernel page, so faults behave
+    /// as for any copy): 0, or −EFAULT when any byte cannot be stored.
+    /// </summary>
+    public int CopyToUser(UserPtr dst, ReadOnlySpan<byte> data)
     {
         var page = CopyOutPage;
         var pa = Machine.KernelMap.Pa(page)!.Value;

@@ -140,7 +140,7 @@ public sealed partial class Process
         WriteTimespec(b[72..], st.Atime);
         WriteTimespec(b[88..], st.Mtime);
         WriteTimespec(b[104..], st.Ctime);
-        return CopyOut(statbuf, b) < 0 ? -Errno.EFAULT : 0;
+        return CopyToUser(statbuf, b) < 0 ? -Errno.EFAULT : 0;
     }
 
     /// <summary>
@@ -172,7 +172,7 @@ public sealed partial class Process
         BinaryPrimitives.WriteUInt32LittleEndian(b[136..], st.Dev.Major);
         BinaryPrimitives.WriteUInt32LittleEndian(b[140..], st.Dev.Minor);
         BinaryPrimitives.WriteUInt64LittleEndian(b[144..], st.MntId);
-        return CopyOut(buffer, b) < 0 ? -Errno.EFAULT : 0;
+        return CopyToUser(buffer, b) < 0 ? -Errno.EFAULT : 0;
     }
 
     private static void WriteTimespec(Span<byte> b, long ns)

@@ -41,7 +41,7 @@ public sealed partial class Process
     {
         Span<byte> b = stackalloc byte[4];
         BinaryPrimitives.WriteInt32LittleEndian(b, v);
-        return CopyOut(p, b) < 0 ? -Errno.EFAULT : 0;
+        return CopyToUser(p, b) < 0 ? -Errno.EFAULT : 0;
     }
 
     /// <summary>
@@ -105,7 +105,7 @@ public sealed partial class Process
         BinaryPrimitives.WriteUInt32LittleEndian(b[8..], fa.Nextents);
         BinaryPrimitives.WriteUInt32LittleEndian(b[12..], fa.Projid);
         BinaryPrimitives.WriteUInt32LittleEndian(b[16..], fa.Cowextsize);
-        return CopyOut(p, b) < 0 ? -Errno.EFAULT : 0;
+        return CopyToUser(p, b) < 0 ? -Errno.EFAULT : 0;
     }
 
     /// <summary>ioctl_fssetxattr: copy_fsxattr_from_user (fileattr_fill_xflags), then vfs_fileattr_set.</summary>
