@@ -295,12 +295,63 @@ internal sealed class NdNamespace
     }
 }
 
-/// <summary>struct ndctl_pfn, also the embedded pfn of struct ndctl_dax (__add_pfn): a claim device with a memmap location.</summary>
-internal sealed class NdPfn
+/// <summary>
+/// What struct ndctl_pfn, ndctl_dax and ndctl_btt share in libndctl.c: the claim device's path, its namespace link,
+/// enabled state, block device, and the enable (bind) / delete (unbind and release) sequences.
+/// </summary>
+internal abstract class NdClaimDev
 {
     public required NdRegion Region { get; init; }
     public int Id { get; init; }
     public required string Path { get; init; }
+
+    protected NdCtx Ctx => Region.Bus.Ctx;
+
+    public string Devname => NdCtx.Devname(Path);
+
+    /// <summary>The libndctl function named in the "failed to enable" message.</summary>
+    protected abstract string EnableFn { get; }
+
+    /// <summary>ndctl_{pfn,dax,btt}_get_namespace: the namespace named by the "namespace" attribute.</summary>
+    public NdNamespace? Namespace => Ctx.Attr(Path + "/namespace") is { } n ? Region.Namespaces.Find(x => x.Devname == n) : null;
+
+    /// <summary>ndctl_{pfn,dax,btt}_is_enabled.</summary>
+    public bool IsEnabled => Ctx.IsEnabled(Region.Bus, Path + "/driver");
+
+    /// <summary>ndctl_{pfn,btt}_get_block_device.</summary>
+    public string BlockDevice => NdPfn.GetBlockDevice(Ctx, Region.Bus, Path + "/block");
+
+    /// <summary>ndctl_{pfn,dax,btt}_set_namespace: the namespace name, or "\n" to release it.</summary>
+    public int SetNamespace(NdNamespace? ns) => Ctx.Io.WriteAttr(Path + "/namespace", ns?.Devname ?? "\n");
+
+    /// <summary>ndctl_{pfn,dax,btt}_enable: bind; "failed to enable" and −ENXIO when it stays unbound.</summary>
+    public int Enable()
+    {
+        if (IsEnabled) return 0;
+        Ctx.Bind(Devname);
+        if (!IsEnabled)
+        {
+            Ctx.Io.LibErr(EnableFn, $"{Devname}: failed to enable\n");
+            return -Errno.ENXIO;
+        }
+        Region.RefreshChildren();
+        return 0;
+    }
+
+    /// <summary>ndctl_{pfn,dax,btt}_delete: unbind, then clear the namespace link.</summary>
+    public int Delete()
+    {
+        Ctx.Unbind(Path);
+        var rc = SetNamespace(null);
+        if (rc != 0) return rc;
+        Region.RefreshChildren();
+        return 0;
+    }
+}
+
+/// <summary>struct ndctl_pfn, also the embedded pfn of struct ndctl_dax (__add_pfn): a claim device with a memmap location.</summary>
+internal sealed class NdPfn : NdClaimDev
+{
     public bool IsDax { get; init; }
     public string Uuid { get; set; } = NdNamespace.NullUuid;
 
@@ -310,10 +361,6 @@ internal sealed class NdPfn
     public ulong Resource { get; init; }
     public ulong Size { get; init; }
     public LbaSize Alignments { get; init; } = new();
-
-    NdCtx Ctx => Region.Bus.Ctx;
-
-    public string Devname => NdCtx.Devname(Path);
 
     /// <summary>__add_pfn: modalias, uuid, mode (none/ram/pmem), align, resource, size, supported_alignments (default "4096 2097152 ").</summary>
     public static NdPfn? Add(NdRegion region, int id, string pfnBase, bool dax)
@@ -330,15 +377,6 @@ internal sealed class NdPfn
             Alignments = LbaSize.Parse((ctx.Attr(pfnBase + "/supported_alignments") ?? "4096 2097152") + " "),
         };
     }
-
-    /// <summary>ndctl_pfn_get_namespace: the namespace named by the "namespace" attribute.</summary>
-    public NdNamespace? Namespace => Ctx.Attr(Path + "/namespace") is { } n ? Region.Namespaces.Find(x => x.Devname == n) : null;
-
-    /// <summary>ndctl_pfn_is_enabled.</summary>
-    public bool IsEnabled => Ctx.IsEnabled(Region.Bus, Path + "/driver");
-
-    /// <summary>ndctl_pfn_get_block_device.</summary>
-    public string BlockDevice => GetBlockDevice(Ctx, Region.Bus, Path + "/block");
 
     /// <summary>get_block_device: the one entry of a "block" directory ("" when none or more than one).</summary>
     internal static string GetBlockDevice(NdCtx ctx, NdBus bus, string blockPath)
@@ -359,32 +397,8 @@ internal sealed class NdPfn
     /// <summary>ndctl_pfn_set_align: "%lu" to align.</summary>
     public int SetAlign(ulong align) => Ctx.Io.WriteAttr(Path + "/align", align.ToString(CultureInfo.InvariantCulture));
 
-    /// <summary>ndctl_pfn_set_namespace: the namespace name, or "\n" to release it.</summary>
-    public int SetNamespace(NdNamespace? ns) => Ctx.Io.WriteAttr(Path + "/namespace", ns?.Devname ?? "\n");
-
-    /// <summary>ndctl_pfn_enable / ndctl_dax_enable: bind; "failed to enable" and −ENXIO when it stays unbound.</summary>
-    public int Enable()
-    {
-        if (IsEnabled) return 0;
-        Ctx.Bind(Devname);
-        if (!IsEnabled)
-        {
-            Ctx.Io.LibErr(IsDax ? "ndctl_dax_enable" : "ndctl_pfn_enable", $"{Devname}: failed to enable\n");
-            return -Errno.ENXIO;
-        }
-        Region.RefreshChildren();
-        return 0;
-    }
-
-    /// <summary>ndctl_pfn_delete / ndctl_dax_delete: unbind, then clear the namespace link.</summary>
-    public int Delete()
-    {
-        Ctx.Unbind(Path);
-        var rc = SetNamespace(null);
-        if (rc != 0) return rc;
-        Region.RefreshChildren();
-        return 0;
-    }
+    /// <inheritdoc/>
+    protected override string EnableFn => IsDax ? "ndctl_dax_enable" : "ndctl_pfn_enable";
 
     /// <summary>
     /// The device-dax device under an enabled dax claim (libdaxctl's devices_init: the "dax%d.%d" child device of the
@@ -402,18 +416,11 @@ internal sealed class NdPfn
 }
 
 /// <summary>struct ndctl_btt (add_btt): a sector-mode claim device.</summary>
-internal sealed class NdBtt
+internal sealed class NdBtt : NdClaimDev
 {
-    public required NdRegion Region { get; init; }
-    public int Id { get; init; }
-    public required string Path { get; init; }
     public string Uuid { get; init; } = NdNamespace.NullUuid;
     public LbaSize LbaSize { get; init; } = new();
     public ulong Size { get; init; }
-
-    NdCtx Ctx => Region.Bus.Ctx;
-
-    public string Devname => NdCtx.Devname(Path);
 
     /// <summary>add_btt: modalias, uuid, sector_size (required), size.</summary>
     public static NdBtt? Add(NdRegion region, int id, string bttBase)
@@ -429,41 +436,12 @@ internal sealed class NdBtt
         };
     }
 
-    public NdNamespace? Namespace => Ctx.Attr(Path + "/namespace") is { } n ? Region.Namespaces.Find(x => x.Devname == n) : null;
-
-    public bool IsEnabled => Ctx.IsEnabled(Region.Bus, Path + "/driver");
-
-    public string BlockDevice => NdPfn.GetBlockDevice(Ctx, Region.Bus, Path + "/block");
-
     public uint SectorSize => LbaSize.Selected;
 
     public int SetUuid(string uuid) => Ctx.Io.WriteAttr(Path + "/uuid", uuid);
 
     public int SetSectorSize(ulong s) => Ctx.Io.WriteAttr(Path + "/sector_size", string.Create(CultureInfo.InvariantCulture, $"{s}\n"));
 
-    public int SetNamespace(NdNamespace? ns) => Ctx.Io.WriteAttr(Path + "/namespace", ns?.Devname ?? "\n");
-
-    /// <summary>ndctl_btt_enable.</summary>
-    public int Enable()
-    {
-        if (IsEnabled) return 0;
-        Ctx.Bind(Devname);
-        if (!IsEnabled)
-        {
-            Ctx.Io.LibErr("ndctl_btt_enable", $"{Devname}: failed to enable\n");
-            return -Errno.ENXIO;
-        }
-        Region.RefreshChildren();
-        return 0;
-    }
-
-    /// <summary>ndctl_btt_delete.</summary>
-    public int Delete()
-    {
-        Ctx.Unbind(Path);
-        var rc = SetNamespace(null);
-        if (rc != 0) return rc;
-        Region.RefreshChildren();
-        return 0;
-    }
+    /// <inheritdoc/>
+    protected override string EnableFn => "ndctl_btt_enable";
 }
