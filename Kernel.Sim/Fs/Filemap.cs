@@ -69,6 +69,8 @@ public sealed class Filemap
         if (iter.Count == 0) return 0;
         if ((ulong)(maxBytes - iocb.Pos) < iter.Count) Iov.Truncate(iter, (ulong)(maxBytes - iocb.Pos));
         long error = 0;
+        // Page runs may skip the IPageCache seam after their first folio only when it is the real page cache.
+        var runs = PageCache is PageCache && Iov.PageRunCopyUsable(iter);
         do
         {
             if (FatalSignalPending())
@@ -101,6 +103,17 @@ public sealed class Filemap
             }
             var offset = PageDefs.OffsetInPage((ulong)iocb.Pos);
             var bytes = Math.Min((ulong)(endOffset - iocb.Pos), PageDefs.PAGE_SIZE - offset);
+            if (runs)
+            {
+                var run = ReadRun(mapping, folio, bytes, (ulong)(endOffset - iocb.Pos));
+                if (Iov.TryCopyPageRunToIter(folio.Pfn, offset, run, iter))
+                {
+                    alreadyRead += (long)run;
+                    iocb.Pos += (long)run;
+                    continue;
+                }
+                runs = false; // something on the way needs the page-by-page path: take it for the rest of this read
+            }
             ulong copied;
             using (_trace.Fn("copy_folio_to_iter", "mm")) copied = Iov.CopyPageToIter(folio.Pfn, offset, bytes, iter);
             alreadyRead += (long)copied;
@@ -112,6 +125,24 @@ public sealed class Filemap
             }
         } while (iter.Count != 0 && iocb.Pos < inode.Size && error == 0);
         return alreadyRead != 0 ? alreadyRead : error;
+    }
+
+    /// <summary>
+    /// The bytes of [ki_pos, ki_pos + <paramref name="want"/>) that <paramref name="first"/> (holding the first
+    /// <paramref name="bytes"/>) and the cached, uptodate folios after it on the next page frames hold: the walk of
+    /// filemap_get_read_batch (xas_next while the folios are uptodate), stopped also where the frames stop being
+    /// physically contiguous, so <see cref="IovIterOps.TryCopyPageRunToIter"/> can copy them as one run.
+    /// </summary>
+    private static ulong ReadRun(AddressSpace mapping, Folio first, ulong bytes, ulong want)
+    {
+        var run = bytes;
+        for (ulong n = 1; run < want; n++)
+        {
+            var f = mapping.Find(first.Index + n);
+            if (f == null || !f.Uptodate || f.Pfn != first.Pfn + n) break;
+            run += Math.Min(want - run, PageDefs.PAGE_SIZE);
+        }
+        return run;
     }
 
     // ---- write ------------------------------------------------------------------------------------------
