@@ -20,10 +20,13 @@ public sealed class Filemap
     private readonly Scheduler _sched;
     private readonly IovIterOps Iov;
     private readonly Gup _gup;
+    /// <summary><see cref="PageCache"/> is the real one: a read may look folios up behind the seam (page runs).</summary>
+    private readonly bool _realPageCache;
 
     internal Filemap(KernelProfile profile, Tracer trace, Scheduler sched, IovIterOps iov, Gup gup, IPageCache pageCache)
     {
         PageCache = pageCache;
+        _realPageCache = pageCache is PageCache;
         _profile = profile;
         _trace = trace;
         _sched = sched;
@@ -38,7 +41,8 @@ public sealed class Filemap
     {
         var cur = _sched.Current;
         if (cur == null) return false;
-        foreach (var s in cur.SignalsPending) if (s.Signo == Sig.SIGKILL) return true;
+        var pending = cur.SignalsPending;
+        for (var k = 0; k < pending.Count; k++) if (pending[k].Signo == Sig.SIGKILL) return true; // no enumerator per check
         return false;
     }
 
@@ -56,7 +60,9 @@ public sealed class Filemap
     /// filemap_read (mm/filemap.c; same shape since the 5.16/5.17 folio conversion, and generic_file_buffered_read
     /// before it): for each folio in [ki_pos, min(i_size, ki_pos+count)), copy_folio_to_iter (= copy_page_to_iter,
     /// faults enabled); ki_pos advances by what was copied; a short copy records −EFAULT and stops. Returns the
-    /// bytes read if any (including <paramref name="alreadyRead"/>), else the error.
+    /// bytes read if any (including <paramref name="alreadyRead"/>), else the error. A run of cached, uptodate folios on
+    /// neighbouring frames that no copy of it can stop moves at once (<see cref="IovIterOps.TryCopyPageRunToIter"/>,
+    /// never while tracing): the outcome of copying it folio by folio.
     /// </summary>
     public long FilemapRead(Kiocb iocb, IovIter iter, long alreadyRead)
     {
@@ -69,8 +75,7 @@ public sealed class Filemap
         if (iter.Count == 0) return 0;
         if ((ulong)(maxBytes - iocb.Pos) < iter.Count) Iov.Truncate(iter, (ulong)(maxBytes - iocb.Pos));
         long error = 0;
-        // Page runs may skip the IPageCache seam after their first folio only when it is the real page cache.
-        var runs = PageCache is PageCache && Iov.PageRunCopyUsable(iter);
+        var runs = _realPageCache && Iov.PageRunCopyUsable(iter);
         do
         {
             if (FatalSignalPending())

@@ -17,12 +17,13 @@ public sealed partial class IovIterOps
     /// A simulator shortcut for filemap_read's loop of copy_folio_to_iter (copy_page_to_iter → _copy_to_iter →
     /// copy_to_user_iter → raw_copy_to_user, one page at a time) over <paramref name="bytes"/> bytes of the physically
     /// contiguous pages from <paramref name="pfn"/> + <paramref name="offset"/>. When access_ok passes, every byte loads
-    /// and stores with no trap and no fault handling (<see cref="Cpu.ProbeFast"/>) and no destination page is one of
-    /// the source pages, each of those page copies would copy all of its bytes with nothing happening in between, so the
-    /// run moves at once and the iterator advances by <paramref name="bytes"/>: true. Otherwise false, and the caller
-    /// copies page by page; the only trace of the attempt is the dirty bit of destination PTEs the store probe passed,
-    /// which the page-by-page copy sets as well (the source probe comes first and found nothing to stop at).
-    /// Only for an iterator that <see cref="PageRunCopyUsable"/> accepts.
+    /// and stores with no trap and no fault handling (<see cref="Cpu.ProbeFast"/>) and, for a run of more than one
+    /// page, no destination page is one of the source pages, each of those page copies would copy all of its bytes
+    /// with nothing happening in between, so the run moves at once and the iterator advances by
+    /// <paramref name="bytes"/>: true. Otherwise false, and the caller copies page by page; the only trace of the
+    /// attempt is the dirty bit of destination PTEs the store probe passed, which the page-by-page copy sets as well
+    /// (the source probe comes first and found nothing to stop at). Only for an iterator that
+    /// <see cref="PageRunCopyUsable"/> accepts.
     /// </summary>
     internal bool TryCopyPageRunToIter(ulong pfn, ulong offset, ulong bytes, IovIter i)
     {
@@ -34,7 +35,10 @@ public sealed partial class IovIterOps
         {
             if (_cpu.ProbeFast(Space.Kernel, from, bytes, write: false, userMode: false) != bytes) return false;
             if (_cpu.ProbeFast(Space.User, to, bytes, write: true, userMode: false) != bytes) return false;
-            if (!DestinationOutside(to, bytes, pfn + offset / PageDefs.PAGE_SIZE, pfn + (offset + bytes - 1) / PageDefs.PAGE_SIZE)) return false;
+            var firstPfn = pfn + offset / PageDefs.PAGE_SIZE;
+            var lastPfn = pfn + (offset + bytes - 1) / PageDefs.PAGE_SIZE;
+            // One source page is one copy either way; a longer run must not copy into itself.
+            if (lastPfn != firstPfn && !DestinationOutside(to, bytes, firstPfn, lastPfn)) return false;
             _cpu.Move(Space.User, to, Space.Kernel, from, bytes);
         }
         i.IovOffset += bytes;
