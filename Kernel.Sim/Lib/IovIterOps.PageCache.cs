@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using KernelSim.Arch.X86;
 using KernelSim.Mm;
 
@@ -25,6 +26,7 @@ public sealed partial class IovIterOps
     /// (the source probe comes first and found nothing to stop at). Only for an iterator that
     /// <see cref="PageRunCopyUsable"/> accepts.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // keeps the probe and move locals out of filemap_read's frame (zeroed per call)
     internal bool TryCopyPageRunToIter(ulong pfn, ulong offset, ulong bytes, IovIter i)
     {
         if (bytes == 0 || bytes > i.Count) return false;
