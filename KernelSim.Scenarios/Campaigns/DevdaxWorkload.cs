@@ -16,13 +16,37 @@ namespace KernelSim.Scenarios.Campaigns;
 internal sealed class DevdaxWorkload(SeedSession session) : CampaignWorkload(session)
 {
     private const ulong Align = 2UL << 20;
-    private const short AlignLsb = 21;
 
+    private readonly ulong _align = AlignOf(session.Spec, session.Plan.Seed);
     private DevDax _dev = null!;
     private ulong _map;
 
+    /// <summary>The device's alignment for a seed of <paramref name="spec"/> (the scenario writer boots the same device).</summary>
+    internal static ulong AlignOf(CampaignSpec spec, ulong seed) => Align;
+
+    /// <summary>The devdax namespace's size (the scenario writer boots the same one).</summary>
+    internal static ulong NamespaceSize(CampaignSpec spec, ulong align) => Math.Max(spec.PmemSize, 16UL << 20);
+
+    /// <summary>How much of the device the workload maps (MAP_SHARED, offset 0): one alignment unit.</summary>
+    internal static ulong MapLength(ulong align) => align;
+
+    /// <summary>
+    /// The si_addr of the SIGBUS for a load consuming the poisoned line at device offset <paramref name="line"/>, as an
+    /// offset into the mapping: the head of its <paramref name="align"/> block when the release gives device-dax
+    /// compound pages (<c>KernelProfile.DevDaxCompoundHead</c>, 5.17+), else the 4 KiB page of the line
+    /// (memory_failure_dev_pagemap → kill_procs with the page's address, si_addr_lsb = the mapping's shift).
+    /// </summary>
+    internal static ulong SiAddrOffset(bool compoundHead, ulong align, ulong line) =>
+        compoundHead ? line / align * align : line & ~(PageDefs.PAGE_SIZE - 1);
+
+    /// <summary>si_addr_lsb of that SIGBUS: the shift of the device's mapping size (PTE 12, PMD 21, PUD 30).</summary>
+    internal static short SiAddrLsb(ulong align) => (short)System.Numerics.BitOperations.Log2(align);
+
+    /// <summary>The physical address of /dev/dax0.0's first byte on a machine booted by this workload.</summary>
+    internal static ulong DeviceStart(Machine m) => m.NvdimmBus()!.Devices.OfType<NdClaim>().First(c => c.DevDax != null).DevDax!.Start;
+
     public override void Configure(MachineBuilder builder) =>
-        builder.AddPmem(new PmemNamespaceSpec(Math.Max(S.Spec.PmemSize, 16UL << 20), NamespaceMode.Devdax) { Align = Align });
+        builder.AddPmem(new PmemNamespaceSpec(NamespaceSize(S.Spec, _align), NamespaceMode.Devdax) { Align = _align });
 
     public override void Boot()
     {
@@ -36,7 +60,7 @@ internal sealed class DevdaxWorkload(SeedSession session) : CampaignWorkload(ses
     {
         Fd = (int)P.Open("/dev/dax0.0", Fcntl.O_RDWR);
         if (!Opened()) return false;
-        var a = P.Mmap(0, Align, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED, Fd, 0);
+        var a = P.Mmap(0, MapLength(_align), Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED, Fd, 0);
         if (a < 0)
         {
             S.Add(0, "setup: mmap /dev/dax0.0", a, Outcome.OtherErrno, $"mmap failed: {Errno.Describe(a)}; no operation ran");
@@ -75,8 +99,7 @@ internal sealed class DevdaxWorkload(SeedSession session) : CampaignWorkload(ses
             r = P.Load(ptr, data);
             if (bad is { } b)
             {
-                var page = M.Profile.DevDaxCompoundHead ? b / Align * Align : b & ~(PageDefs.PAGE_SIZE - 1);
-                var want = new SigInfo(Sig.SIGBUS, Sig.BUS_MCEERR_AR, _map + page, AlignLsb, true);
+                var want = new SigInfo(Sig.SIGBUS, Sig.BUS_MCEERR_AR, _map + SiAddrOffset(M.Profile.DevDaxCompoundHead, _align, b), SiAddrLsb(_align), true);
                 if (r.Signal != want) mismatches.Add($"load over the poisoned line at device offset {b}: got {r.Signal?.ToString() ?? "no signal"}, expected {want}");
                 if (s.Off + r.Done > Math.Max(b, s.Off)) mismatches.Add($"load returned {r.Done} bytes, past the poisoned line at device offset {b}");
             }

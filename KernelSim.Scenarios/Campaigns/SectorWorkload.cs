@@ -24,8 +24,11 @@ internal sealed class SectorWorkload(SeedSession session) : CampaignWorkload(ses
     /// <summary>A BTT arena needs more than 16 MiB (btt_arena_write_layout's minimum), so the namespace has at least 32 MiB.</summary>
     private const ulong MinSize = 32UL << 20;
 
+    /// <summary>The sector-mode namespace's size for <paramref name="spec"/> (the scenario writer boots the same one).</summary>
+    internal static ulong NamespaceSize(CampaignSpec spec) => Math.Max(spec.PmemSize, MinSize);
+
     public override void Configure(MachineBuilder builder) =>
-        builder.AddPmem(new PmemNamespaceSpec(Math.Max(S.Spec.PmemSize, MinSize), NamespaceMode.Sector) { Align = 2UL << 20 });
+        builder.AddPmem(new PmemNamespaceSpec(NamespaceSize(S.Spec), NamespaceMode.Sector) { Align = 2UL << 20 });
 
     public override void Boot()
     {
@@ -75,6 +78,11 @@ internal sealed class SectorWorkload(SeedSession session) : CampaignWorkload(ses
         return false;
     }
 
+    /// <summary>
+    /// poison-line: the line at byte <c>Off % 512</c> of the block the LBA maps to now; <paramref name="at"/> gets its
+    /// physical address (the map moves on with every write, so the scenario writer needs where it was, not the LBA).
+    /// badblocks: the block's namespace sector, as given to ndctl inject-error.
+    /// </summary>
     protected override int InjectTarget(PlanStep s, List<ulong> at)
     {
         var lba = (uint)(s.Off / 512);
@@ -82,7 +90,7 @@ internal sealed class SectorWorkload(SeedSession session) : CampaignWorkload(ses
         {
             case StepKind.PoisonDevice when BlockPhys(lba) is { } phys:
                 if (M.InjectPoison(new PhysAddr(phys + s.Off % 512)) != 0) return 0;
-                at.Add(s.Off);
+                at.Add(phys + s.Off % 512);
                 return 1;
             case StepKind.Badblocks when BlockNsOffset((uint)s.Off, out _) is { } nsoff:
             {
