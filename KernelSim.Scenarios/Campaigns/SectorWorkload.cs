@@ -81,7 +81,7 @@ internal sealed class SectorWorkload(SeedSession session) : CampaignWorkload(ses
     /// <summary>
     /// poison-line: the line at byte <c>Off % 512</c> of the block the LBA maps to now; <paramref name="at"/> gets its
     /// physical address (the map moves on with every write, so the scenario writer needs where it was, not the LBA).
-    /// badblocks: the block's namespace sector, as given to ndctl inject-error.
+    /// badblocks: the physical address of the block's first line, poisoned and then found by an ndctl start-scrub.
     /// </summary>
     protected override int InjectTarget(PlanStep s, List<ulong> at)
     {
@@ -94,10 +94,13 @@ internal sealed class SectorWorkload(SeedSession session) : CampaignWorkload(ses
                 return 1;
             case StepKind.Badblocks when BlockNsOffset((uint)s.Off, out _) is { } nsoff:
             {
+                // ndctl inject-error refuses a BTT namespace (ndctl_namespace_get_injection_bounds: -EOPNOTSUPP); a
+                // block becomes known-bad the way btt-errors.sh's users meet it: latent poison that an address range
+                // scrub finds (ars_complete → NVDIMM_REVALIDATE_POISON → nd_pmem_notify fills the namespace's badblocks).
                 var ndctl = M.Scheduler.Processes.FirstOrDefault(x => x.Alive && x.Comm == "ndctl") ?? M.Spawn("ndctl");
-                var sector = (long)(nsoff >> 9);
-                if (Ndctl.Run(ndctl, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"inject-error {_ns.Name} -B {sector} -n 1")).Rc != 0) return 0;
-                at.Add((ulong)sector);
+                var pa = _ns.Start + nsoff;
+                if (M.InjectPoison(new PhysAddr(pa)) != 0 || Ndctl.Run(ndctl, "start-scrub").Rc != 0) return 0;
+                at.Add(pa);
                 return 1;
             }
             default:
