@@ -44,6 +44,52 @@ public class ShrinkNamespaceModesTests : TempDirTest
         Assert.That(output, Does.Contain("FAIL nv-modes-seed-22: 1 of 3 expectation(s) failed"));
     }
 
+    [Test]
+    public void Shrink_SectorSeed117_Badblocks_PoisonsTheBlockAndScrubs()
+    {
+        // ndctl inject-error refuses a BTT namespace, so the campaign's badblock is latent poison in the block LBA 98
+        // maps to, found by an address range scrub; a read over it fails with EIO.
+        var path = Path.Combine(Dir, "s117.yaml");
+        var (code, _, err) = CliRun.Invoke("shrink", "117", "--campaign", NvModes, "--target", "EIO@pread", "--out", path);
+        Assert.That(code, Is.Zero, err);
+        Assert.That(err, Does.StartWith("# seed 117 on Linux 5.10: EIO@pread; 13 -> 2 steps in 15 runs\n# shrunk plan: sector kinds=[badblocks,unmapped-page] | badblocks 98+1; pread(buf+0x4400, 2560, 50176)\n"));
+        var text = File.ReadAllText(path);
+        Assert.That(Steps(text), Is.EqualTo(
+            "steps:\n  - open: {path: /dev/pmem0s, flags: O_RDWR|O_DIRECT, as: f}\n    expect: {signal: none}\n" +
+            "  - poison: {pa: 0x10000e400}\n    say: 'badblocks: the data block LBA 98 maps to now, found by the scrub below'\n    expect: {ret: 0}\n" +
+            "  - ndctl: start-scrub\n    expect: {ret: 0}\n" +
+            "  - pread: {fd: f, buf: buf+0x4400, len: 2560, pos: 50176}\n    expect:\n      errno: EIO\n      signal: none\n"));
+        var (rc, output, runErr) = CliRun.Invoke("run", path);
+        Assert.That(rc, Is.Zero, text + output + runErr);
+    }
+
+    [Test]
+    public void Shrink_Devdax_5_17To6_11_FirstTouchOutsideTheFirstPage_Livelocks_AndWithoutTheStoreTheLoadGetsSigbus()
+    {
+        // DD7: from 5.17 to 6.11 dax_set_mapping indexes the 2 MiB head from ALIGN(address) of the block's first fault.
+        // Seed 24's first touch is a store at 0xc597 (page 12), so the index names the next block, outside the
+        // mapping: the load over the poisoned line at 0x800 is signalled to nobody and faults forever.
+        var file = Write("dd61.yaml", File.ReadAllText(RepoFiles.Path("campaigns/devdax-align.yaml"))
+            .Replace("profiles: [5.10, 6.12]", "profiles: [6.1]", StringComparison.Ordinal).Replace("[4K, 2M, 1G]", "2M", StringComparison.Ordinal));
+        var path = Path.Combine(Dir, "s24.yaml");
+        var (code, _, err) = CliRun.Invoke("shrink", "24", "--campaign", file, "--target", "livelock@load", "--out", path);
+        Assert.That(code, Is.Zero, err);
+        Assert.That(err, Does.Contain("# shrunk plan: devdax kinds=[poison-line] | store(buf+0xc597, 2182, 0xe3); poison dev+0x800; load(buf+0xba, 3318)\n"));
+        var text = File.ReadAllText(path);
+        Assert.That(Steps(text), Does.EndWith(
+            "  - store: {at: dax+0xc597, len: 2182, fill: 0xe3}\n    expect:\n      ret: 2182\n      signal: none\n" +
+            "  - poison: {pa: 0x100200800}\n    say: 'poison-line: /dev/dax0.0 byte 0x800'\n    expect: {ret: 0}\n" +
+            "  - load: {at: dax+0xba, len: 3318}\n    expect:\n      process: livelocked\n"));
+        var (rc, output, runErr) = CliRun.Invoke("run", path);
+        Assert.That(rc, Is.Zero, text + output + runErr);
+
+        // Without the store the load is the first touch, in the block's first page: the head is indexed right.
+        var noStore = Write("nostore.yaml", text.Replace("  - store: {at: dax+0xc597, len: 2182, fill: 0xe3}\n    expect:\n      ret: 2182\n      signal: none\n", "", StringComparison.Ordinal));
+        (rc, output, _) = CliRun.Invoke("run", noStore);
+        Assert.That(rc, Is.EqualTo(1));
+        Assert.That(output, Does.Contain("SIGBUS BUS_MCEERR_AR si_addr=dax (0x"));
+    }
+
     [TestCase("5.10", "dax+0x9000")]
     [TestCase("6.12", "dax+0x0")]
     public void Shrink_DevdaxSeed18_TargetSigbusAr_PinsSiAddrAndLsbOfTheRelease_AndTheOtherReleaseFails(string kernel, string siAddr)
