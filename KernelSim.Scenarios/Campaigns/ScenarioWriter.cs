@@ -208,7 +208,6 @@ public static class ScenarioWriter
                 { "say", string.Create(ci, $"poison-line: /dev/dax0.0 byte 0x{off:x}") },
                 { "expect", ok },
             },
-
             StepKind.PoisonDevice or StepKind.StormDevice when w == WorkloadKind.Fsdax => Block(("poison-file", Flow(("path", "/mnt/pmem/data"), ("offset", hex)))),
             StepKind.PoisonDevice or StepKind.StormDevice => Block(("poison-pmem", Flow(("device", "pmem0"), ("offset", hex)))),
             // off is the block SeedRunner gave ndctl (the file's sector on fsdax).
