@@ -53,7 +53,7 @@ public sealed partial class NvdimmBus
         sb = null;
         var ns = c.Ns;
         if (ns == null) return -Errno.ENODEV;
-        var raw = new byte[PfnSb.Size];
+        Span<byte> raw = stackalloc byte[PfnSb.Size];
         if (NsRead(ns, PfnSb.Offset, raw) != 0) return -Errno.ENXIO;
         var s = PfnSb.Parse(raw);
         if (s.Signature != c.Signature) return -Errno.ENODEV;

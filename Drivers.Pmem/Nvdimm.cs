@@ -135,7 +135,9 @@ public static class Nvdimm
             Align = (uint)spec.Align,
         };
         sb.Seal();
-        machine.Phys.PokeBytes(new Mm.PhysAddr(start + PfnSb.Offset), sb.ToBytes());
+        Span<byte> block = stackalloc byte[PfnSb.Size];
+        sb.WriteTo(block);
+        machine.Phys.PokeBytes(new Mm.PhysAddr(start + PfnSb.Offset), block);
     }
 
     /// <summary>

@@ -382,7 +382,17 @@ public sealed class PhysicalMemory : IMemoryMedia
             if (Peek(pfn) is not { IsHwPoison: true }) break;
         }
         var f = Frame(pfn);
-        if (Chunk(pfn, create: false) != null) WriteRun(pfn, 0, (int)PageDefs.PAGE_SIZE).Clear();
+        if (Chunk(pfn, create: false) is { } c)
+        {
+            // Only a page an access already zeroed (and maybe wrote) needs clearing: one no access has reached still reads as
+            // zeros and is zeroed on its first access (FramesMade stays clear for it, so a write still zeroes it first).
+            var bit = 1u << (int)(pfn & (ChunkPages - 1));
+            if ((c.Zeroed & bit) != 0)
+            {
+                c.Data.AsSpan(ChunkOffset(pfn, 0), (int)PageDefs.PAGE_SIZE).Clear();
+                c.FramesMade |= bit;
+            }
+        }
         f.Flags = PageFlags.None;
         return (long)pfn;
     }
