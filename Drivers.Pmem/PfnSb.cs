@@ -77,6 +77,16 @@ public sealed class PfnSb
     {
         s = s[..Size];
         s.Clear();
+        WriteHeader(s);
+        BinaryPrimitives.WriteUInt64LittleEndian(s[4088..], Checksum);
+    }
+
+    /// <summary>Bytes up to the last field before the padding (page_struct_size ends at 94), rounded up to a 32-bit word.</summary>
+    private const int HeaderBytes = 96;
+
+    /// <summary>The fields before the padding, into the first <see cref="HeaderBytes"/> bytes of <paramref name="s"/>.</summary>
+    private void WriteHeader(Span<byte> s)
+    {
         for (var i = 0; i < 16; i++) s[i] = (byte)Signature[i];
         Uuid.CopyTo(s[16..]);
         ParentUuid.CopyTo(s[32..]);
@@ -91,7 +101,6 @@ public sealed class PfnSb
         BinaryPrimitives.WriteUInt32LittleEndian(s[84..], Align);
         BinaryPrimitives.WriteUInt32LittleEndian(s[88..], PageSize);
         BinaryPrimitives.WriteUInt16LittleEndian(s[92..], PageStructSize);
-        BinaryPrimitives.WriteUInt64LittleEndian(s[4088..], Checksum);
     }
 
     /// <summary>Decode 4096 bytes read from the media (no validation).</summary>
@@ -131,9 +140,10 @@ public sealed class PfnSb
     /// <summary>Set <see cref="Checksum"/> to nd_sb_checksum of the encoded block.</summary>
     public void Seal()
     {
+        // The block past the header is zero padding and a zero checksum field: each of those words only adds lo32 to hi32.
         Checksum = 0;
-        Span<byte> b = stackalloc byte[Size];
-        WriteTo(b);
-        Checksum = SbChecksum(b);
+        Span<byte> head = stackalloc byte[HeaderBytes];
+        WriteHeader(head);
+        Checksum = NdChecksum.Fletcher64(head, (Size - HeaderBytes) / 4);
     }
 }

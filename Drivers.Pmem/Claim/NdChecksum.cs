@@ -19,7 +19,7 @@ public static class NdChecksum
     /// <see cref="Fletcher64(ReadOnlySpan{byte})"/> of <paramref name="data"/> followed by <paramref name="zeroWords"/>
     /// zero words (each adds lo32 to hi32 once), without building that buffer.
     /// </summary>
-    private static ulong Fletcher64(ReadOnlySpan<byte> data, int zeroWords)
+    internal static ulong Fletcher64(ReadOnlySpan<byte> data, int zeroWords)
     {
         uint lo32 = 0;
         ulong hi32 = 0;

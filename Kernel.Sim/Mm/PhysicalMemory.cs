@@ -20,7 +20,8 @@ public sealed class PhysicalMemory : IMemoryMedia
     private static readonly byte[] ZeroChunk = new byte[ChunkBytes];
     private readonly Dictionary<ulong, ChunkStore> _chunks = [];
     private readonly ChunkStore?[] _chunkCache = new ChunkStore?[ChunkCacheSize];
-    private readonly Dictionary<ulong, PageFrame> _frames = [];
+    // Sized for a booted machine and a small experiment (about 50 struct pages), so the first faults do not regrow it.
+    private readonly Dictionary<ulong, PageFrame> _frames = new(64);
     private readonly List<PhysRange> _ranges = [];
     // Last range FindRange returned (ranges never overlap; Unregister resets it).
     private PhysRange? _lastRange;

@@ -49,4 +49,21 @@ public class NdChecksumTests
         Assert.That(NdChecksum.Fletcher64(b), Is.EqualTo(Reference(b)));
         Assert.That(PfnSb.Fletcher64(b), Is.EqualTo(Reference(b)));
     }
+
+    [Test]
+    public void PfnSbSeal_FromTheHeaderAlone_EqualsTheChecksumOfTheWholeBlock()
+    {
+        var sb = new PfnSb
+        {
+            Signature = PfnSb.DAX_SIG, Mode = NdPfnMode.PFN_MODE_PMEM, DataOff = 0x1200000, Npfns = 0x3a00, StartPad = 0x1000, EndTrunc = 0x2000,
+            Align = 0x200000, Uuid = [.. Enumerable.Range(1, 16).Select(i => (byte)(i * 17))], ParentUuid = [.. Enumerable.Range(1, 16).Select(i => (byte)(255 - i))],
+            Flags = 0xdeadbeef, Checksum = 0x1234,
+        };
+        sb.Seal();
+        var block = sb.ToBytes();
+        Assert.That(BitConverter.ToUInt64(block, 4088), Is.EqualTo(sb.Checksum));
+        block.AsSpan(4088).Clear();
+        Assert.That(sb.Checksum, Is.EqualTo(Reference(block)));
+        Assert.That(sb.Checksum, Is.Not.Zero);
+    }
 }
