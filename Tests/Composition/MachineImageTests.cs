@@ -133,6 +133,41 @@ public class MachineImageTests
     }
 
     [Test]
+    public void BootedFromImage_EveryCoreServiceResolvesToTheMachinesOwnObject_OfTheContainersType()
+    {
+        var m = new MachineBuilder().Prepare().Boot();
+        var sp = m.Services;
+        Assert.That(sp.GetRequiredService<PhysicalMemory>(), Is.SameAs(m.Phys));
+        Assert.That(sp.GetRequiredService<IMemoryMedia>(), Is.SameAs(m.Phys));
+        Assert.That(sp.GetRequiredService<KernelMap>(), Is.SameAs(m.KernelMap));
+        Assert.That(sp.GetRequiredService<IWorkQueue>(), Is.SameAs(m.WorkQueue));
+        Assert.That(sp.GetRequiredService<IClockSource>(), Is.SameAs(m.Clock));
+        Assert.That(sp.GetRequiredService<MachineState>(), Is.SameAs(m.State));
+        Assert.That(sp.GetRequiredService<ExceptionTable>(), Is.SameAs(m.ExTable));
+        Assert.That(sp.GetRequiredService<Scheduler>(), Is.SameAs(m.Scheduler));
+        Assert.That(sp.GetRequiredService<MemoryFailure>(), Is.SameAs(m.MemoryFailure));
+        Assert.That(sp.GetRequiredService<MachineCheck>(), Is.SameAs(m.Mce));
+        Assert.That(sp.GetRequiredService<IErrorInjection>(), Is.SameAs(m.Einj));
+        Assert.That(sp.GetRequiredService<Cpu>(), Is.SameAs(m.Cpu));
+        Assert.That(sp.GetRequiredService<ICopyRoutines>(), Is.SameAs(m.Copy));
+        Assert.That(sp.GetRequiredService<Gup>(), Is.SameAs(m.Gup));
+        Assert.That(sp.GetRequiredService<KernelSim.Lib.IovIterOps>(), Is.SameAs(m.IovIter));
+        Assert.That(sp.GetRequiredService<KernelSim.Lib.Usercopy>(), Is.SameAs(m.Usercopy));
+        Assert.That(sp.GetRequiredService<KernelSim.Fs.IPageCache>(), Is.SameAs(m.Vfs.Filemap.PageCache));
+        Assert.That(sp.GetRequiredService<KernelSim.Fs.Filemap>(), Is.SameAs(m.Vfs.Filemap));
+        Assert.That(sp.GetRequiredService<KernelSim.Fs.Vfs>(), Is.SameAs(m.Vfs));
+        Assert.That(sp.GetRequiredService<MachineOptions>(), Is.SameAs(m.Options));
+        Assert.That(sp.GetRequiredService<KernelSim.Trace.Tracer>(), Is.SameAs(m.Tracer));
+        Assert.That(sp.GetRequiredService<KernelProfile>(), Is.SameAs(m.Profile));
+        Assert.That(sp.GetRequiredService<CpuModel>(), Is.SameAs(m.CpuModel));
+        var built = new MachineBuilder().Build();
+        var coreTypes = (HashSet<Type>)typeof(MachineBuilder)
+            .GetField("CoreServiceTypes", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.GetValue(null)!;
+        foreach (var t in coreTypes)
+            Assert.That(sp.GetRequiredService(t).GetType(), Is.EqualTo(built.Services.GetRequiredService(t).GetType()), t.Name);
+    }
+
+    [Test]
     public void TwoMachinesOfOneImage_WritesPoisonAndSysfsOfOneDoNotReachTheOther()
     {
         var image = Builder().Prepare();
