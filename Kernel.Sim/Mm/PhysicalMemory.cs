@@ -145,6 +145,15 @@ public sealed class PhysicalMemory : IMemoryMedia
         return (uint)(((1UL << pages) - 1) << first);
     }
 
+    /// <summary>The chunk's bit mask of the pages that [offset, offset+len) of the run starting in pfn covers entirely.</summary>
+    private static uint FullPages(ulong pfn, int offset, int len)
+    {
+        var start = ChunkOffset(pfn, offset);
+        var first = (start + (int)PageDefs.PAGE_SIZE - 1) >> PageDefs.PAGE_SHIFT;
+        var end = (start + len) >> PageDefs.PAGE_SHIFT;
+        return end > first ? (uint)(((1UL << (end - first)) - 1) << first) : 0;
+    }
+
     /// <summary>Zero the pages of <paramref name="want"/> that no access has reached yet.</summary>
     private static void EnsureZeroed(ChunkStore c, uint want)
     {
@@ -193,14 +202,19 @@ public sealed class PhysicalMemory : IMemoryMedia
         return c.Data.AsSpan(ChunkOffset(pfn, offset), len);
     }
 
-    /// <summary>Like <see cref="ReadRun"/>, for writing: every frame written gets its struct page, and the storage is allocated on first write.</summary>
+    /// <summary>
+    /// Like <see cref="ReadRun"/>, for writing: every frame written gets its struct page, and the storage is allocated on
+    /// first write. The caller overwrites the whole span (every caller copies, fills or clears it), so a page the span
+    /// covers entirely is not zeroed first; only the pages it covers in part are.
+    /// </summary>
     internal Span<byte> WriteRun(ulong pfn, int offset, int len)
     {
         var c = Chunk(pfn, create: true)!;
         var want = PageMask(pfn, offset, len);
         if ((c.FramesMade & want) != want)
         {
-            EnsureZeroed(c, want);
+            EnsureZeroed(c, want & ~FullPages(pfn, offset, len));
+            c.Zeroed |= want;
             var pages = System.Numerics.BitOperations.PopCount(want);
             for (var i = 0; i < pages; i++) Frame(pfn + (ulong)i);
             c.FramesMade |= want;

@@ -74,4 +74,18 @@ public class FrameStorageTests
         phys.WriteRun(pfn, 4000, 1)[0] = 1;
         Assert.That(phys.ReadRun(pfn, 0, 4000).ToArray(), Is.All.Zero);
     }
+
+    [Test]
+    public void WriteRunOverPartOfTwoPagesAndAWholeOne_TheUncoveredBytesOfThePartialPagesReadZero()
+    {
+        var phys = Dram();
+        phys.WriteRun(33, 100, 2 * 4096).Fill(0xAB); // page 33 from byte 100, page 34 whole, page 35 up to byte 100
+        var run = phys.ReadRun(33, 0, 3 * 4096).ToArray();
+        Assert.That(run[..100], Is.All.Zero);
+        Assert.That(run[100..(2 * 4096 + 100)], Is.All.EqualTo(0xAB));
+        Assert.That(run[(2 * 4096 + 100)..], Is.All.Zero);
+        Assert.That(phys.Peek(33), Is.Not.Null);
+        Assert.That(phys.Peek(35), Is.Not.Null);
+        Assert.That(phys.Peek(36), Is.Null);
+    }
 }
