@@ -23,6 +23,28 @@ internal sealed class ByteModel
 
     public int Size => _data.Length;
 
+    /// <summary>A copy of the model (tests compare two ways of updating it).</summary>
+    internal ByteModel Clone()
+    {
+        var c = new ByteModel(_data);
+        _alt.CopyTo(c._alt);
+        _state.CopyTo(c._state);
+        return c;
+    }
+
+    /// <summary>Whether <paramref name="other"/> says the same of every byte (values that are not checked are ignored).</summary>
+    internal bool SameAs(ByteModel other)
+    {
+        if (other.Size != Size) return false;
+        for (var i = 0; i < _data.Length; i++)
+        {
+            if (_state[i] != other._state[i]) return false;
+            if (_state[i] != Unknown && _data[i] != other._data[i]) return false;
+            if (_state[i] == Either && _alt[i] != other._alt[i]) return false;
+        }
+        return true;
+    }
+
     [ThreadStatic] private static Stack<ByteModel>? _pool;
 
     /// <summary>
@@ -108,7 +130,11 @@ internal sealed class ByteModel
     /// </summary>
     public void Maybe(ulong i, byte b)
     {
-        if (i >= (ulong)_data.Length) return;
+        if (i < (ulong)_data.Length) MaybeAt((int)i, b);
+    }
+
+    private void MaybeAt(int i, byte b)
+    {
         switch (_state[i])
         {
             case Known when _data[i] != b:
@@ -134,7 +160,102 @@ internal sealed class ByteModel
 
     public void Forget(ulong from, ulong len)
     {
-        for (ulong k = 0; k < len && from + k < (ulong)_data.Length; k++) _state[from + k] = Unknown;
+        if (Clamp(from, len) is var n and > 0) _state.AsSpan((int)from, n).Fill(Unknown);
+    }
+
+    /// <summary>How many of the <paramref name="len"/> bytes from <paramref name="at"/> lie inside the model.</summary>
+    private int Clamp(ulong at, ulong len) => at >= (ulong)_data.Length ? 0 : (int)Math.Min(len, (ulong)_data.Length - at);
+
+    /// <summary><see cref="Set"/> for each byte of <paramref name="got"/>, from <paramref name="at"/>.</summary>
+    public void SetRange(ulong at, ReadOnlySpan<byte> got)
+    {
+        var n = Clamp(at, (ulong)got.Length);
+        if (n == 0) return;
+        got[..n].CopyTo(_data.AsSpan((int)at));
+        _state.AsSpan((int)at, n).Fill(Known);
+    }
+
+    /// <summary><see cref="Set"/> of <paramref name="b"/> for <paramref name="len"/> bytes from <paramref name="at"/>.</summary>
+    public void Fill(ulong at, ulong len, byte b)
+    {
+        var n = Clamp(at, len);
+        if (n == 0) return;
+        _data.AsSpan((int)at, n).Fill(b);
+        _state.AsSpan((int)at, n).Fill(Known);
+    }
+
+    /// <summary><see cref="Maybe"/> of <paramref name="b"/> for <paramref name="len"/> bytes from <paramref name="at"/>.</summary>
+    public void MaybeFill(ulong at, ulong len, byte b)
+    {
+        var n = Clamp(at, len);
+        for (var i = (int)at; i < (int)at + n; i++) MaybeAt(i, b);
+    }
+
+    /// <summary><see cref="CopyFrom"/> for <paramref name="len"/> bytes: this model's bytes from <paramref name="at"/> take <paramref name="from"/>'s from <paramref name="j"/>.</summary>
+    public void CopyRange(ulong at, ByteModel from, ulong j, ulong len)
+    {
+        var n = Clamp(at, len);
+        if (n == 0) return;
+        // Source bytes past the source model are unknown.
+        var m = Math.Min(n, from.Clamp(j, (ulong)n));
+        if (m > 0)
+        {
+            from._data.AsSpan((int)j, m).CopyTo(_data.AsSpan((int)at));
+            from._alt.AsSpan((int)j, m).CopyTo(_alt.AsSpan((int)at));
+            from._state.AsSpan((int)j, m).CopyTo(_state.AsSpan((int)at));
+        }
+        if (m < n) _state.AsSpan((int)at + m, n - m).Fill(Unknown);
+    }
+
+    /// <summary>
+    /// For <paramref name="len"/> bytes from <paramref name="at"/>: the kernel may or may not have stored <paramref name="from"/>'s
+    /// byte from <paramref name="j"/> there (<see cref="Maybe"/> when that byte is known, else the byte becomes unknown).
+    /// </summary>
+    public void MaybeCopyRange(ulong at, ByteModel from, ulong j, ulong len)
+    {
+        var n = Clamp(at, len);
+        for (var k = 0; k < n; k++)
+        {
+            var src = j + (ulong)k;
+            if (src < (ulong)from._data.Length && from._state[src] == Known) MaybeAt((int)at + k, from._data[src]);
+            else _state[(int)at + k] = Unknown;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Observe"/> each byte of <paramref name="got"/> from <paramref name="at"/> up to the first one the model does
+    /// not allow: that byte's index in <paramref name="got"/> (it is left as it was), or −1 when every byte was allowed.
+    /// Runs equal to the model's first value are taken with a vectorised compare.
+    /// </summary>
+    public int ObserveUntilDisallowed(ulong at, ReadOnlySpan<byte> got)
+    {
+        var n = Clamp(at, (ulong)got.Length);
+        var a = (int)Math.Min(at, (ulong)_data.Length);
+        var data = _data.AsSpan(a, n);
+        var state = _state.AsSpan(a, n);
+        for (var i = 0; i < n; i++)
+        {
+            var eq = got[i..n].CommonPrefixLength(data[i..]);
+            if (eq > 0)
+            {
+                // Equal to the first value: one of two becomes that one; known and unknown stay.
+                state.Slice(i, eq).Replace(Either, Known);
+                i += eq;
+                if (i >= n) break;
+            }
+            switch (state[i])
+            {
+                case Known:
+                    return i;
+                case Either when got[i] != _alt[a + i]:
+                    return i;
+                case Either:
+                    data[i] = got[i];
+                    state[i] = Known;
+                    break;
+            }
+        }
+        return -1;
     }
 
     /// <summary>
@@ -170,9 +291,12 @@ internal sealed class ByteModel
     /// The first offset from <paramref name="start"/> where <paramref name="got"/> holds a value the model does not
     /// allow, or −1. Runs equal to the model's first value are skipped with a vectorised compare.
     /// </summary>
-    public int FirstDisallowed(ReadOnlySpan<byte> got, int start = 0)
+    public int FirstDisallowed(ReadOnlySpan<byte> got, int start = 0) => FirstDisallowed(got, start, got.Length);
+
+    /// <summary><see cref="FirstDisallowed(ReadOnlySpan{byte}, int)"/> before offset <paramref name="end"/>.</summary>
+    public int FirstDisallowed(ReadOnlySpan<byte> got, int start, int end)
     {
-        var n = Math.Min(got.Length, _data.Length);
+        var n = Math.Min(Math.Min(end, got.Length), _data.Length);
         for (var i = start; i < n; i++)
         {
             i += got[i..n].CommonPrefixLength(_data.AsSpan(i, n - i));
