@@ -265,7 +265,7 @@ internal sealed class ByteModel
     public static byte[] Pattern(ulong seed, ulong salt, int len) => PatternOf(seed, salt, len).ToArray();
 
     /// <summary>The pattern from this thread's cache (read only; valid until the thread draws other patterns).</summary>
-    private static ReadOnlySpan<byte> PatternOf(ulong seed, ulong salt, int len)
+    internal static ReadOnlySpan<byte> PatternOf(ulong seed, ulong salt, int len)
     {
         var cache = _patterns ??= new (ulong, ulong, byte[])[4];
         foreach (var (s, t, p) in cache)

@@ -27,7 +27,7 @@ internal sealed class DevdaxWorkload(SeedSession session) : CampaignWorkload(ses
     public override void Boot()
     {
         _dev = M.NvdimmBus()!.Devices.OfType<NdClaim>().First(c => c.DevDax != null).DevDax!;
-        M.Phys.PokeBytes(new PhysAddr(_dev.Start), ByteModel.Pattern(S.Plan.Seed, 0xD0D0, (int)CampaignPlan.Region));
+        M.Phys.PokeBytes(new PhysAddr(_dev.Start), ByteModel.PatternOf(S.Plan.Seed, 0xD0D0, (int)CampaignPlan.Region));
     }
 
     public override int BufferMapping => Mman.MAP_SHARED;

@@ -68,7 +68,7 @@ internal sealed partial class HostileWorkload : ICampaignWorkload
     public void Boot()
     {
         _ramfs = RamFs.Mount(_s.Machine);
-        _ramfs.CreateWithData("data", ByteModel.Pattern(_s.Plan.Seed, 0xD0D0, (int)CampaignPlan.Region));
+        _ramfs.CreateWithData("data", ByteModel.PatternOf(_s.Plan.Seed, 0xD0D0, (int)CampaignPlan.Region));
         _ramfs.CreateWithData("secret", IsolationOracle.Pattern(IsolationOracle.OtherFile, (int)PageDefs.PAGE_SIZE));
     }
 

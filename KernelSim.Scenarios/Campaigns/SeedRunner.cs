@@ -92,7 +92,7 @@ internal static class SeedRunner
         var addr = p.Mmap(0, CampaignPlan.BufSize, Mman.PROT_READ | Mman.PROT_WRITE, w.BufferMapping | Mman.MAP_ANONYMOUS);
         if (addr < 0) throw new InvalidOperationException($"setup mmap failed: {Errno.Describe(addr)}");
         s.Buf = new UserPtr((ulong)addr);
-        var st = p.Store(s.Buf, ByteModel.Pattern(plan.Seed, 0xB0B0, (int)CampaignPlan.BufSize));
+        var st = p.Store(s.Buf, ByteModel.PatternOf(plan.Seed, 0xB0B0, (int)CampaignPlan.BufSize));
         if (!st.Completed(CampaignPlan.BufSize)) throw new InvalidOperationException("setup: filling the buffer failed");
         var vr = p.Mmap(0x10000, 4096, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED);
         if (vr < 0) throw new InvalidOperationException($"setup mmap of the iovec page failed: {Errno.Describe(vr)}");
