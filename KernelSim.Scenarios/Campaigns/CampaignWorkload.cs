@@ -160,7 +160,7 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
     public virtual void Operate(int i, PlanStep s)
     {
         var sigBefore = P.SignalsReceived.Count;
-        var call = s.Describe();
+        var call = S.Call(i);
         switch (s.Kind)
         {
             case StepKind.Load or StepKind.Store:
@@ -192,9 +192,11 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
         if (write) poisonedSource = PoisonedBufLines(segs);
         else
         {
+            // A line can be poisoned only while some frame holds poison (each ReadSourcePoisoned asks the frames).
             poisonedSource = [];
-            for (var line = (ulong)pos & ~63UL; line < (ulong)pos + total; line += 64)
-                if (ReadSourcePoisoned(line)) poisonedSource.Add(line);
+            if (M.Phys.PoisonedFrameCount != 0)
+                for (var line = (ulong)pos & ~63UL; line < (ulong)pos + total; line += 64)
+                    if (ReadSourcePoisoned(line)) poisonedSource.Add(line);
         }
 
         long ret;

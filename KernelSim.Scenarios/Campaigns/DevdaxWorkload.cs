@@ -94,7 +94,7 @@ internal sealed class DevdaxWorkload(SeedSession session) : CampaignWorkload(ses
         }
         var o = OutcomeClassifier.UserAccess(r, s.Len, Observation.After(M, P, Machine.NoReturn, sigBefore), out var detail);
         o = OutcomeClassifier.Judge(o, mismatches, ref detail);
-        S.Add(i, s.Describe(), (long)r.Done, o, detail);
+        S.Add(i, S.Call(i), (long)r.Done, o, detail);
     }
 
     protected override void CheckTarget(List<string> mismatches, List<string> notes) => CheckMedia(mismatches);

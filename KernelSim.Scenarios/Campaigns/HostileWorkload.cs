@@ -145,7 +145,7 @@ internal sealed partial class HostileWorkload : ICampaignWorkload
         var fd = Fds[sel % (ulong)Fds.Length];
         var vlen = Vlens[(sel >> 8) % (ulong)Vlens.Length];
         var flags = (int)(sel >> 16);
-        var desc = s.Describe();
+        var desc = _s.Call(i);
         var sigBefore = _p.SignalsReceived.Count;
         _cur = Capture(call, fd, a1, len, pos, flags, sel);
         long ret;

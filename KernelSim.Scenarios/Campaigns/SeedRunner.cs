@@ -44,9 +44,10 @@ internal static class SeedRunner
     /// <summary>KERNELSIM_CAMPAIGN_DEBUG=1 prints each step on stderr before it runs (to find a hang).</summary>
     private static readonly bool Debug = Environment.GetEnvironmentVariable("KERNELSIM_CAMPAIGN_DEBUG") == "1";
 
-    public static SeedRun Run(CampaignSpec spec, CampaignPlan plan, KernelVersion profile, bool trace = false, Action<SeedContext>? afterStep = null)
+    public static SeedRun Run(CampaignSpec spec, CampaignPlan plan, KernelVersion profile, bool trace = false, Action<SeedContext>? afterStep = null,
+        string? planId = null, string[]? calls = null)
     {
-        var s = new SeedSession(spec, plan, profile);
+        var s = new SeedSession(spec, plan, profile, planId, calls);
         try
         {
             Execute(s, trace, afterStep);
@@ -109,7 +110,7 @@ internal static class SeedRunner
             {
                 var at = s.Applied[i] = [];
                 var applied = w.Inject(i, step, at);
-                s.Add(i, step.Describe(), null, Outcome.Injected, applied == 0 ? "not applied" : $"applied {applied}");
+                s.Add(i, s.Call(i), null, Outcome.Injected, applied == 0 ? "not applied" : $"applied {applied}");
             }
             else w.Operate(i, step);
             afterStep?.Invoke(new SeedContext { Machine = m, Process = p, Buf = s.Buf, Step = step, Index = i });
