@@ -225,7 +225,7 @@ internal sealed class ByteModel
     /// <summary>
     /// <see cref="Observe"/> each byte of <paramref name="got"/> from <paramref name="at"/> up to the first one the model does
     /// not allow: that byte's index in <paramref name="got"/> (it is left as it was), or −1 when every byte was allowed.
-    /// Runs equal to the model's first value are taken with a vectorised compare.
+    /// Runs equal to the model's first value, and runs of unknown bytes, are taken with vectorised searches.
     /// </summary>
     public int ObserveUntilDisallowed(ulong at, ReadOnlySpan<byte> got)
     {
@@ -253,6 +253,12 @@ internal sealed class ByteModel
                     data[i] = got[i];
                     state[i] = Known;
                     break;
+                default:
+                    // Unknown bytes allow anything and stay unknown: skip the run of them.
+                    var next = state[i..].IndexOfAnyExcept(Unknown);
+                    if (next < 0) return -1;
+                    i += next - 1;
+                    break;
             }
         }
         return -1;
@@ -270,18 +276,37 @@ internal sealed class ByteModel
         var cache = _patterns ??= new (ulong, ulong, byte[])[4];
         foreach (var (s, t, p) in cache)
             if (p != null && s == seed && t == salt && p.Length == len) return p;
-        var rng = new KernelSim.Lib.SimRandom(seed ^ salt);
         var b = new byte[len];
-        var i = 0;
-        for (; i + 8 <= len; i += 8) System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(i), rng.NextUInt64());
-        if (i < len)
-        {
-            var v = rng.NextUInt64();
-            for (var k = 0; i + k < len; k++) b[i + k] = (byte)(v >> (8 * k));
-        }
+        Xoshiro(seed ^ salt, b);
         cache[_nextPattern] = (seed, salt, b);
         _nextPattern = (_nextPattern + 1) % cache.Length;
         return b;
+    }
+
+    /// <summary>
+    /// <see cref="KernelSim.Lib.SimRandom"/>(<paramref name="seed"/>)'s NextUInt64 outputs, little endian, into
+    /// <paramref name="into"/> (the last output cut to what fits): the same generator with its state in locals, as a
+    /// seed's patterns are 16 K outputs (a test holds it to SimRandom).
+    /// </summary>
+    internal static void Xoshiro(ulong seed, Span<byte> into)
+    {
+        var x = seed;
+        ulong s0 = KernelSim.Lib.SimRandom.SplitMix64(ref x), s1 = KernelSim.Lib.SimRandom.SplitMix64(ref x);
+        ulong s2 = KernelSim.Lib.SimRandom.SplitMix64(ref x), s3 = KernelSim.Lib.SimRandom.SplitMix64(ref x);
+        for (var i = 0; i < into.Length; i += 8)
+        {
+            var result = unchecked(System.Numerics.BitOperations.RotateLeft(s1 * 5, 7) * 9);
+            var t = s1 << 17;
+            s2 ^= s0;
+            s3 ^= s1;
+            s1 ^= s2;
+            s0 ^= s3;
+            s2 ^= t;
+            s3 = System.Numerics.BitOperations.RotateLeft(s3, 45);
+            if (i + 8 <= into.Length) System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(into[i..], result);
+            else
+                for (var k = 0; i + k < into.Length; k++) into[i + k] = (byte)(result >> (8 * k));
+        }
     }
 
     [ThreadStatic] private static (ulong Seed, ulong Salt, byte[] Bytes)[]? _patterns;
@@ -289,7 +314,7 @@ internal sealed class ByteModel
 
     /// <summary>
     /// The first offset from <paramref name="start"/> where <paramref name="got"/> holds a value the model does not
-    /// allow, or −1. Runs equal to the model's first value are skipped with a vectorised compare.
+    /// allow, or −1. Runs equal to the model's first value, and runs of unknown bytes, are skipped with vectorised searches.
     /// </summary>
     public int FirstDisallowed(ReadOnlySpan<byte> got, int start = 0) => FirstDisallowed(got, start, got.Length);
 
@@ -302,6 +327,11 @@ internal sealed class ByteModel
             i += got[i..n].CommonPrefixLength(_data.AsSpan(i, n - i));
             if (i >= n) break;
             if (_state[i] == Known || (_state[i] == Either && got[i] != _alt[i])) return i;
+            if (_state[i] != Unknown) continue;
+            // Unknown bytes allow anything: skip the run of them.
+            var next = _state.AsSpan(i, n - i).IndexOfAnyExcept(Unknown);
+            if (next < 0) break;
+            i += next - 1;
         }
         return -1;
     }
