@@ -17,6 +17,10 @@ public sealed partial class NvdimmBus
     public static readonly ulong[] SupportedAlignments = [PageDefs.PAGE_SIZE, 2UL << 20, 1UL << 30];
 
     private KernelPtr? _bounce;
+    private byte[]? _infoBlock;
+
+    /// <summary>Host-side room for one info block being encoded or checked (the probe reads and writes one at a time).</summary>
+    internal Span<byte> InfoBlockScratch => _infoBlock ??= new byte[PfnSb.Size];
 
     private KernelPtr Bounce => _bounce ??= Machine.Kmalloc(PfnSb.Size) ?? throw new InvalidOperationException("out of memory for the nsio buffer");
 
@@ -53,7 +57,7 @@ public sealed partial class NvdimmBus
         sb = null;
         var ns = c.Ns;
         if (ns == null) return -Errno.ENODEV;
-        var raw = new byte[PfnSb.Size];
+        var raw = InfoBlockScratch;
         if (NsRead(ns, PfnSb.Offset, raw) != 0) return -Errno.ENXIO;
         var s = PfnSb.Parse(raw);
         if (s.Signature != c.Signature) return -Errno.ENODEV;

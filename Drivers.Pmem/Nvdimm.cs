@@ -75,7 +75,7 @@ public static class Nvdimm
         // Boot-time probing is not part of a trace session (ftrace is started after boot).
         var tracing = machine.Tracer.Enabled;
         machine.Tracer.Enabled = false;
-        foreach (var (r, start, spec, uuid) in pre) WriteBootInfoBlock(machine, r, start, spec, uuid);
+        foreach (var (r, start, spec, uuid) in pre) WriteBootInfoBlock(machine, r, start, spec, uuid, bus.InfoBlockScratch);
         bus.Register(bus.Device);
         foreach (var d in bus.Dimms) bus.Register(d);
         foreach (var r in bus.Regions) bus.Register(r);
@@ -104,7 +104,7 @@ public static class Nvdimm
     /// The info block an earlier boot's nd_pfn_init left for an fsdax or devdax namespace (same layout and checksum), or
     /// the BTT arenas btt_init wrote for a sector-mode one (sector size from the namespace spec, parent_uuid = the namespace uuid).
     /// </summary>
-    private static void WriteBootInfoBlock(Machine machine, NdRegion r, ulong start, PmemNamespaceSpec spec, byte[] parentUuid)
+    private static void WriteBootInfoBlock(Machine machine, NdRegion r, ulong start, PmemNamespaceSpec spec, byte[] parentUuid, Span<byte> block)
     {
         if (spec.Mode == NamespaceMode.Sector)
         {
@@ -135,7 +135,8 @@ public static class Nvdimm
             Align = (uint)spec.Align,
         };
         sb.Seal();
-        machine.Phys.PokeBytes(new Mm.PhysAddr(start + PfnSb.Offset), sb.ToBytes());
+        sb.WriteTo(block);
+        machine.Phys.PokeBytes(new Mm.PhysAddr(start + PfnSb.Offset), block);
     }
 
     /// <summary>

@@ -68,10 +68,28 @@ public sealed class PfnSb
     public byte[] ToBytes()
     {
         var b = new byte[Size];
-        for (var i = 0; i < 16; i++) b[i] = (byte)Signature[i];
-        Uuid.CopyTo(b, 16);
-        ParentUuid.CopyTo(b, 32);
-        var s = b.AsSpan();
+        WriteTo(b);
+        return b;
+    }
+
+    /// <summary>Encode the block into <paramref name="s"/> (4096 bytes, padding cleared), as <see cref="ToBytes"/> does.</summary>
+    public void WriteTo(Span<byte> s)
+    {
+        s = s[..Size];
+        s.Clear();
+        WriteHeader(s);
+        BinaryPrimitives.WriteUInt64LittleEndian(s[4088..], Checksum);
+    }
+
+    /// <summary>Bytes up to the last field before the padding (page_struct_size ends at 94), rounded up to a 32-bit word.</summary>
+    private const int HeaderBytes = 96;
+
+    /// <summary>The fields before the padding, into the first <see cref="HeaderBytes"/> bytes of <paramref name="s"/>.</summary>
+    private void WriteHeader(Span<byte> s)
+    {
+        for (var i = 0; i < 16; i++) s[i] = (byte)Signature[i];
+        Uuid.CopyTo(s[16..]);
+        ParentUuid.CopyTo(s[32..]);
         BinaryPrimitives.WriteUInt32LittleEndian(s[48..], Flags);
         BinaryPrimitives.WriteUInt16LittleEndian(s[52..], VersionMajor);
         BinaryPrimitives.WriteUInt16LittleEndian(s[54..], VersionMinor);
@@ -83,8 +101,6 @@ public sealed class PfnSb
         BinaryPrimitives.WriteUInt32LittleEndian(s[84..], Align);
         BinaryPrimitives.WriteUInt32LittleEndian(s[88..], PageSize);
         BinaryPrimitives.WriteUInt16LittleEndian(s[92..], PageStructSize);
-        BinaryPrimitives.WriteUInt64LittleEndian(s[4088..], Checksum);
-        return b;
     }
 
     /// <summary>Decode 4096 bytes read from the media (no validation).</summary>
@@ -116,30 +132,18 @@ public sealed class PfnSb
     /// nd_fletcher64(addr, len, le=true) (drivers/nvdimm/core.c): over little-endian u32 words, lo32 += word and
     /// hi32 += lo32; the result is hi32 &lt;&lt; 32 | lo32.
     /// </summary>
-    public static ulong Fletcher64(ReadOnlySpan<byte> data)
-    {
-        uint lo32 = 0;
-        ulong hi32 = 0;
-        for (var i = 0; i + 4 <= data.Length; i += 4)
-        {
-            lo32 += BinaryPrimitives.ReadUInt32LittleEndian(data[i..]);
-            hi32 += lo32;
-        }
-        return hi32 << 32 | lo32;
-    }
+    public static ulong Fletcher64(ReadOnlySpan<byte> data) => NdChecksum.Fletcher64(data);
 
     /// <summary>nd_sb_checksum (drivers/nvdimm/btt_devs.c): nd_fletcher64 of the 4 KiB block with its checksum field zero.</summary>
-    public static ulong SbChecksum(ReadOnlySpan<byte> block)
-    {
-        var copy = block[..Size].ToArray();
-        BinaryPrimitives.WriteUInt64LittleEndian(copy.AsSpan(4088), 0);
-        return Fletcher64(copy);
-    }
+    public static ulong SbChecksum(ReadOnlySpan<byte> block) => NdChecksum.SbChecksum(block[..Size]);
 
     /// <summary>Set <see cref="Checksum"/> to nd_sb_checksum of the encoded block.</summary>
     public void Seal()
     {
+        // The block past the header is zero padding and a zero checksum field: each of those words only adds lo32 to hi32.
         Checksum = 0;
-        Checksum = SbChecksum(ToBytes());
+        Span<byte> head = stackalloc byte[HeaderBytes];
+        WriteHeader(head);
+        Checksum = NdChecksum.Fletcher64(head, (Size - HeaderBytes) / 4);
     }
 }

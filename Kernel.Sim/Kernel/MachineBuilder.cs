@@ -78,32 +78,35 @@ public sealed class MachineBuilder
     }
 
     /// <summary>The core services through the container (TryAdd: a service registered before <see cref="Build"/> wins).</summary>
-    private void AddCoreServices()
+    private void AddCoreServices() => AddCoreServices(Services);
+
+    /// <summary>The core services the container composes by reflection, added to <paramref name="services"/> with TryAdd.</summary>
+    private void AddCoreServices(IServiceCollection services)
     {
-        Services.TryAddSingleton(_profile);
-        Services.TryAddSingleton(_cpu);
-        Services.TryAddSingleton(_options);
-        Services.TryAddSingleton<Tracer>();
-        Services.TryAddSingleton<PhysicalMemory>();
-        Services.TryAddSingleton<IMemoryMedia>(sp => sp.GetRequiredService<PhysicalMemory>());
-        Services.TryAddSingleton(sp => new KernelMap(sp.GetRequiredService<PhysicalMemory>(), sp.GetRequiredService<MachineState>()));
-        Services.TryAddSingleton<IWorkQueue, WorkQueue>();
-        Services.TryAddSingleton<IClockSource, SimClock>();
-        Services.TryAddSingleton<MachineState>();
-        Services.TryAddSingleton<ExceptionTable>();
-        Services.TryAddSingleton<Scheduler>();
-        Services.TryAddSingleton<MemoryFailure>();
-        Services.TryAddSingleton<MachineCheck>();
-        Services.TryAddSingleton<IErrorInjection, Einj>();
-        Services.TryAddSingleton<Cpu>();
-        Services.TryAddSingleton<ICopyRoutines, CopyRoutines>();
-        Services.TryAddSingleton<Gup>();
-        Services.TryAddSingleton<IovIterOps>();
-        Services.TryAddSingleton<Usercopy>();
-        Services.TryAddSingleton<IPageCache, PageCache>();
-        Services.TryAddSingleton(sp => new Filemap(sp.GetRequiredService<KernelProfile>(), sp.GetRequiredService<Tracer>(),
+        services.TryAddSingleton(_profile);
+        services.TryAddSingleton(_cpu);
+        services.TryAddSingleton(_options);
+        services.TryAddSingleton<Tracer>();
+        services.TryAddSingleton<PhysicalMemory>();
+        services.TryAddSingleton<IMemoryMedia>(sp => sp.GetRequiredService<PhysicalMemory>());
+        services.TryAddSingleton(sp => new KernelMap(sp.GetRequiredService<PhysicalMemory>(), sp.GetRequiredService<MachineState>()));
+        services.TryAddSingleton<IWorkQueue, WorkQueue>();
+        services.TryAddSingleton<IClockSource, SimClock>();
+        services.TryAddSingleton<MachineState>();
+        services.TryAddSingleton<ExceptionTable>();
+        services.TryAddSingleton<Scheduler>();
+        services.TryAddSingleton<MemoryFailure>();
+        services.TryAddSingleton<MachineCheck>();
+        services.TryAddSingleton<IErrorInjection, Einj>();
+        services.TryAddSingleton<Cpu>();
+        services.TryAddSingleton<ICopyRoutines, CopyRoutines>();
+        services.TryAddSingleton<Gup>();
+        services.TryAddSingleton<IovIterOps>();
+        services.TryAddSingleton<Usercopy>();
+        services.TryAddSingleton<IPageCache, PageCache>();
+        services.TryAddSingleton(sp => new Filemap(sp.GetRequiredService<KernelProfile>(), sp.GetRequiredService<Tracer>(),
             sp.GetRequiredService<Scheduler>(), sp.GetRequiredService<IovIterOps>(), sp.GetRequiredService<Gup>(), sp.GetRequiredService<IPageCache>()));
-        Services.TryAddSingleton(sp => new Vfs(sp.GetRequiredService<MachineState>(), sp.GetRequiredService<Filemap>()));
+        services.TryAddSingleton(sp => new Vfs(sp.GetRequiredService<MachineState>(), sp.GetRequiredService<Filemap>()));
     }
 
     /// <summary>The services <see cref="AddPrebuiltCore"/> creates (every TryAdd of <see cref="Build"/> before DevTmpFs).</summary>
@@ -132,40 +135,113 @@ public sealed class MachineBuilder
     /// </summary>
     private ServiceDescriptor[] AddPrebuiltCore()
     {
-        var profile = _profile;
-        var cpuModel = _cpu;
-        var options = _options;
-        var phys = new PhysicalMemory();
-        var tracer = new Tracer();
-        var state = new MachineState(tracer);
-        var kernelMap = new KernelMap(phys, state);
-        var workQueue = new WorkQueue();
-        var clock = new SimClock();
-        var exTable = new ExceptionTable(profile);
-        var scheduler = new Scheduler();
-        var memoryFailure = new MemoryFailure(phys, scheduler, profile, state, tracer);
-        var mce = new MachineCheck(profile, exTable, scheduler, memoryFailure, kernelMap, state, tracer, workQueue);
-        var einj = new Einj(phys, tracer);
-        var cpu = new Cpu(phys, phys, kernelMap, scheduler, exTable, mce, state, tracer);
-        var copy = new CopyRoutines(cpu, cpuModel, profile, tracer);
-        var gup = new Gup(copy, profile, tracer, scheduler);
-        var iovIter = new IovIterOps(cpu, copy, profile, tracer, gup, state, kernelMap);
-        var pageCache = new PageCache();
-        var filemap = new Filemap(profile, tracer, scheduler, iovIter, gup, pageCache);
-        var vfs = new Vfs(state, filemap);
-        var usercopy = new Usercopy(copy, cpu, profile, state, tracer);
+        var c = new DefaultCore(_profile, _cpu, _options);
         ServiceDescriptor[] core =
         [
-            I(profile), I(cpuModel), I(options), I(tracer), I(phys), I<IMemoryMedia>(phys), I(kernelMap), I<IWorkQueue>(workQueue),
-            I<IClockSource>(clock), I(state), I(exTable), I(scheduler), I(memoryFailure), I(mce), I<IErrorInjection>(einj), I(cpu),
-            I<ICopyRoutines>(copy), I(gup), I(iovIter), I(usercopy), I<IPageCache>(pageCache), I(filemap), I(vfs),
-            ServiceDescriptor.Singleton(sp => new Machine(sp, profile, cpuModel, options, phys, phys, kernelMap, tracer, workQueue, clock,
-                state, exTable, mce, einj, memoryFailure, cpu, copy, iovIter, gup, scheduler, vfs, usercopy)),
+            I(c.Profile), I(c.CpuModel), I(c.Options), I(c.Tracer), I(c.Phys), I<IMemoryMedia>(c.Phys), I(c.KernelMap), I<IWorkQueue>(c.WorkQueue),
+            I<IClockSource>(c.Clock), I(c.State), I(c.ExTable), I(c.Scheduler), I(c.MemoryFailure), I(c.Mce), I<IErrorInjection>(c.Einj), I(c.Cpu),
+            I<ICopyRoutines>(c.Copy), I(c.Gup), I(c.IovIter), I(c.Usercopy), I<IPageCache>(c.PageCache), I(c.Filemap), I(c.Vfs),
+            ServiceDescriptor.Singleton(c.NewMachine),
         ];
         foreach (var d in core) Services.Add(d);
         return core;
 
         static ServiceDescriptor I<T>(T instance) where T : class => ServiceDescriptor.Singleton(instance);
+    }
+
+    /// <summary>
+    /// The default core of one machine, created in the order the container would create it (see
+    /// <see cref="AddPrebuiltCore"/>); a <see cref="MachineImage"/> makes one per machine in the machine's scope.
+    /// </summary>
+    private sealed class DefaultCore
+    {
+        public readonly KernelProfile Profile;
+        public readonly CpuModel CpuModel;
+        public readonly MachineOptions Options;
+        public readonly PhysicalMemory Phys;
+        public readonly Tracer Tracer;
+        public readonly MachineState State;
+        public readonly KernelMap KernelMap;
+        public readonly WorkQueue WorkQueue;
+        public readonly SimClock Clock;
+        public readonly ExceptionTable ExTable;
+        public readonly Scheduler Scheduler;
+        public readonly MemoryFailure MemoryFailure;
+        public readonly MachineCheck Mce;
+        public readonly Einj Einj;
+        public readonly Cpu Cpu;
+        public readonly CopyRoutines Copy;
+        public readonly Gup Gup;
+        public readonly IovIterOps IovIter;
+        public readonly PageCache PageCache;
+        public readonly Filemap Filemap;
+        public readonly Vfs Vfs;
+        public readonly Usercopy Usercopy;
+
+        public DefaultCore(KernelProfile profile, CpuModel cpuModel, MachineOptions options)
+        {
+            Profile = profile;
+            CpuModel = cpuModel;
+            Options = options;
+            Phys = new PhysicalMemory();
+            Tracer = new Tracer();
+            State = new MachineState(Tracer);
+            KernelMap = new KernelMap(Phys, State);
+            WorkQueue = new WorkQueue();
+            Clock = new SimClock();
+            ExTable = new ExceptionTable(profile);
+            Scheduler = new Scheduler();
+            MemoryFailure = new MemoryFailure(Phys, Scheduler, profile, State, Tracer);
+            Mce = new MachineCheck(profile, ExTable, Scheduler, MemoryFailure, KernelMap, State, Tracer, WorkQueue);
+            Einj = new Einj(Phys, Tracer);
+            Cpu = new Cpu(Phys, Phys, KernelMap, Scheduler, ExTable, Mce, State, Tracer);
+            Copy = new CopyRoutines(Cpu, cpuModel, profile, Tracer);
+            Gup = new Gup(Copy, profile, Tracer, Scheduler);
+            IovIter = new IovIterOps(Cpu, Copy, profile, Tracer, Gup, State, KernelMap);
+            PageCache = new PageCache();
+            Filemap = new Filemap(profile, Tracer, Scheduler, IovIter, Gup, PageCache);
+            Vfs = new Vfs(State, Filemap);
+            Usercopy = new Usercopy(Copy, Cpu, profile, State, Tracer);
+        }
+
+        /// <summary>The machine on this core, whose <see cref="Machine.Services"/> is <paramref name="sp"/>.</summary>
+        public Machine NewMachine(IServiceProvider sp) => new(sp, Profile, CpuModel, Options, Phys, Phys, KernelMap, Tracer, WorkQueue, Clock,
+            State, ExTable, Mce, Einj, MemoryFailure, Cpu, Copy, IovIter, Gup, Scheduler, Vfs, Usercopy);
+
+        /// <summary>
+        /// Scoped registrations of every core service: the machine's scoped factory makes its core (one per scope, i.e. per
+        /// machine) and each core service is that machine's object, so booting resolves one service instead of ~20.
+        /// </summary>
+        public static void AddScoped(IServiceCollection services, KernelProfile profile, CpuModel cpuModel, MachineOptions options)
+        {
+            services.AddSingleton(profile);
+            services.AddSingleton(cpuModel);
+            services.AddScoped(sp => new DefaultCore(profile, cpuModel, options.Clone()).NewMachine(sp));
+            Add(services, m => m.Options);
+            Add(services, m => m.Tracer);
+            Add(services, m => m.Phys);
+            Add(services, m => m.Media);
+            Add(services, m => m.KernelMap);
+            Add(services, m => m.WorkQueue);
+            Add(services, m => m.Clock);
+            Add(services, m => m.State);
+            Add(services, m => m.ExTable);
+            Add(services, m => m.Scheduler);
+            Add(services, m => m.MemoryFailure);
+            Add(services, m => m.Mce);
+            Add(services, m => m.Einj);
+            Add(services, m => m.Cpu);
+            Add(services, m => m.Copy);
+            Add(services, m => m.Gup);
+            Add(services, m => m.IovIter);
+            Add(services, m => m.Usercopy);
+            Add(services, m => m.Vfs.Filemap.PageCache);
+            Add(services, m => m.Vfs.Filemap);
+            Add(services, m => m.Vfs);
+
+            static void Add<T>(IServiceCollection s, Func<Machine, T> get) where T : class =>
+                s.AddScoped(sp => get(sp.GetRequiredService<Machine>()));
+        }
     }
 
     /// <summary>Run an action on the machine once it has booted (drivers probing, filesystems mounting).</summary>
@@ -181,24 +257,74 @@ public sealed class MachineBuilder
         ServiceDescriptor[] prebuilt = [];
         if (RegistersCoreService()) AddCoreServices();
         else prebuilt = AddPrebuiltCore();
-        Services.TryAddSingleton<ScatterlistOps>();
-        Services.TryAddSingleton<Hugetlb>();
-        Services.TryAddSingleton<DropCachesState>();
-        // block/genhd.c and devtmpfs: created when a driver first adds a disk (devtmpfs mounts on /dev then).
-        Services.TryAddSingleton(sp => DevTmpFs.Mount(sp.GetRequiredService<Machine>()));
-        Services.TryAddSingleton(sp => new Genhd(sp.GetRequiredService<DevTmpFs>(), sp.GetServices<BlockDeviceInterceptor>()));
-        Services.TryAddSingleton<TransparentHugepage>();
-        Services.AddSingleton<ISysfsContributor>(sp => sp.GetRequiredService<TransparentHugepage>());
-        Services.TryAddSingleton(sp => Sysfs.Mount(sp.GetRequiredService<Machine>(), sp.GetServices<ISysfsContributor>()));
-        Services.TryAddSingleton(sp => Procfs.Mount(sp.GetRequiredService<Machine>()));
-        Services.TryAddSingleton(sp => Debugfs.Mount(sp.GetRequiredService<Machine>()));
-        Services.TryAddSingleton(sp => new ShmMount(sp.GetRequiredService<Machine>()));
-        Services.TryAddSingleton<Machine>();
+        AddSystemServices(Services);
         var sp = Services.BuildServiceProvider();
         foreach (var d in prebuilt) Services.Remove(d); // the provider keeps its own copy of the descriptors
         var m = sp.GetRequiredService<Machine>();
         foreach (var a in _onBoot) a(m);
         return m;
+    }
+
+    /// <summary>The services every machine has besides the core: mounts made on first use, genhd, THP, hugetlb.</summary>
+    private static void AddSystemServices(IServiceCollection services)
+    {
+        services.TryAddSingleton<ScatterlistOps>();
+        services.TryAddSingleton<Hugetlb>();
+        services.TryAddSingleton<DropCachesState>();
+        // block/genhd.c and devtmpfs: created when a driver first adds a disk (devtmpfs mounts on /dev then).
+        services.TryAddSingleton(sp => DevTmpFs.Mount(sp.GetRequiredService<Machine>()));
+        services.TryAddSingleton(sp => new Genhd(sp.GetRequiredService<DevTmpFs>(), sp.GetServices<BlockDeviceInterceptor>()));
+        services.TryAddSingleton<TransparentHugepage>();
+        services.AddSingleton<ISysfsContributor>(sp => sp.GetRequiredService<TransparentHugepage>());
+        services.TryAddSingleton(sp => Sysfs.Mount(sp.GetRequiredService<Machine>(), sp.GetServices<ISysfsContributor>()));
+        services.TryAddSingleton(sp => Procfs.Mount(sp.GetRequiredService<Machine>()));
+        services.TryAddSingleton(sp => Debugfs.Mount(sp.GetRequiredService<Machine>()));
+        services.TryAddSingleton(sp => new ShmMount(sp.GetRequiredService<Machine>()));
+        services.TryAddSingleton<Machine>();
+    }
+
+    /// <summary>
+    /// Prepare an image of the machine this builder describes: the container is composed once (one root
+    /// <see cref="IServiceProvider"/> for the image) and every machine <see cref="MachineImage.Boot"/> starts lives in
+    /// its own scope of it, where each service registered here as a singleton (by type or factory) is created once per
+    /// machine; objects registered as instances are shared by all the image's machines. The kernel, CPU and
+    /// <see cref="MachineOptions"/> are fixed now: later changes to this builder do not reach the image. A machine booted
+    /// from the image is the machine <see cref="Build"/> would have booted.
+    /// </summary>
+    public MachineImage Prepare()
+    {
+        var all = new ServiceCollection();
+        foreach (var d in Services) all.Add(d);
+        var options = _options.Clone();
+        if (RegistersCoreService())
+        {
+            // The caller's core services, completed by the container's defaults (as Build's AddCoreServices does).
+            all.TryAdd(ServiceDescriptor.Scoped(_ => options.Clone()));
+            AddCoreServices(all);
+        }
+        else
+        {
+            DefaultCore.AddScoped(all, _profile, _cpu, options);
+        }
+        AddSystemServices(all);
+        var perMachine = new ServiceCollection();
+        foreach (var d in all) perMachine.Add(PerMachine(d));
+        return new MachineImage(perMachine.BuildServiceProvider(), [.. _onBoot]);
+    }
+
+    /// <summary>A singleton made by type or factory becomes scoped (one per machine); instances and scoped services stay.</summary>
+    private static ServiceDescriptor PerMachine(ServiceDescriptor d)
+    {
+        if (d.Lifetime != ServiceLifetime.Singleton) return d;
+        if (d.IsKeyedService)
+        {
+            if (d.KeyedImplementationFactory != null) return new ServiceDescriptor(d.ServiceType, d.ServiceKey, d.KeyedImplementationFactory, ServiceLifetime.Scoped);
+            if (d.KeyedImplementationType != null) return new ServiceDescriptor(d.ServiceType, d.ServiceKey, d.KeyedImplementationType, ServiceLifetime.Scoped);
+            return d;
+        }
+        if (d.ImplementationFactory != null) return new ServiceDescriptor(d.ServiceType, d.ImplementationFactory, ServiceLifetime.Scoped);
+        if (d.ImplementationType != null) return new ServiceDescriptor(d.ServiceType, d.ImplementationType, ServiceLifetime.Scoped);
+        return d;
     }
 
     /// <summary>The default machine: current LTS kernel, ERMS CPU, 256 MiB.</summary>

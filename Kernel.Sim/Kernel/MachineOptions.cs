@@ -17,4 +17,7 @@ public sealed class MachineOptions
 
     /// <summary>Whether tracing starts enabled.</summary>
     public bool Trace { get; set; }
+
+    /// <summary>A copy (each machine of a <see cref="MachineImage"/> gets its own).</summary>
+    internal MachineOptions Clone() => (MachineOptions)MemberwiseClone();
 }

@@ -20,7 +20,8 @@ public sealed class PhysicalMemory : IMemoryMedia
     private static readonly byte[] ZeroChunk = new byte[ChunkBytes];
     private readonly Dictionary<ulong, ChunkStore> _chunks = [];
     private readonly ChunkStore?[] _chunkCache = new ChunkStore?[ChunkCacheSize];
-    private readonly Dictionary<ulong, PageFrame> _frames = [];
+    // Sized for a booted machine and a small experiment (about 50 struct pages), so the first faults do not regrow it.
+    private readonly Dictionary<ulong, PageFrame> _frames = new(64);
     private readonly List<PhysRange> _ranges = [];
     // Last range FindRange returned (ranges never overlap; Unregister resets it).
     private PhysRange? _lastRange;
@@ -144,6 +145,15 @@ public sealed class PhysicalMemory : IMemoryMedia
         return (uint)(((1UL << pages) - 1) << first);
     }
 
+    /// <summary>The chunk's bit mask of the pages that [offset, offset+len) of the run starting in pfn covers entirely.</summary>
+    private static uint FullPages(ulong pfn, int offset, int len)
+    {
+        var start = ChunkOffset(pfn, offset);
+        var first = (start + (int)PageDefs.PAGE_SIZE - 1) >> PageDefs.PAGE_SHIFT;
+        var end = (start + len) >> PageDefs.PAGE_SHIFT;
+        return end > first ? (uint)(((1UL << (end - first)) - 1) << first) : 0;
+    }
+
     /// <summary>Zero the pages of <paramref name="want"/> that no access has reached yet.</summary>
     private static void EnsureZeroed(ChunkStore c, uint want)
     {
@@ -192,14 +202,19 @@ public sealed class PhysicalMemory : IMemoryMedia
         return c.Data.AsSpan(ChunkOffset(pfn, offset), len);
     }
 
-    /// <summary>Like <see cref="ReadRun"/>, for writing: every frame written gets its struct page, and the storage is allocated on first write.</summary>
+    /// <summary>
+    /// Like <see cref="ReadRun"/>, for writing: every frame written gets its struct page, and the storage is allocated on
+    /// first write. The caller overwrites the whole span (every caller copies, fills or clears it), so a page the span
+    /// covers entirely is not zeroed first; only the pages it covers in part are.
+    /// </summary>
     internal Span<byte> WriteRun(ulong pfn, int offset, int len)
     {
         var c = Chunk(pfn, create: true)!;
         var want = PageMask(pfn, offset, len);
         if ((c.FramesMade & want) != want)
         {
-            EnsureZeroed(c, want);
+            EnsureZeroed(c, want & ~FullPages(pfn, offset, len));
+            c.Zeroed |= want;
             var pages = System.Numerics.BitOperations.PopCount(want);
             for (var i = 0; i < pages; i++) Frame(pfn + (ulong)i);
             c.FramesMade |= want;
@@ -382,7 +397,17 @@ public sealed class PhysicalMemory : IMemoryMedia
             if (Peek(pfn) is not { IsHwPoison: true }) break;
         }
         var f = Frame(pfn);
-        if (Chunk(pfn, create: false) != null) WriteRun(pfn, 0, (int)PageDefs.PAGE_SIZE).Clear();
+        if (Chunk(pfn, create: false) is { } c)
+        {
+            // Only a page an access already zeroed (and maybe wrote) needs clearing: one no access has reached still reads as
+            // zeros and is zeroed on its first access (FramesMade stays clear for it, so a write still zeroes it first).
+            var bit = 1u << (int)(pfn & (ChunkPages - 1));
+            if ((c.Zeroed & bit) != 0)
+            {
+                c.Data.AsSpan(ChunkOffset(pfn, 0), (int)PageDefs.PAGE_SIZE).Clear();
+                c.FramesMade |= bit;
+            }
+        }
         f.Flags = PageFlags.None;
         return (long)pfn;
     }

@@ -45,4 +45,47 @@ public class FrameStorageTests
         Assert.That(page.Count(b => b == 0xFF), Is.EqualTo(10));
         Assert.That(page.Count(b => b != 0 && b != 0xFF), Is.Zero);
     }
+
+    [Test]
+    public void AllocPage_InAChunkNoAccessReachedYet_APartialWriteLeavesTheRestOfThePageZero()
+    {
+        var phys = Dram();
+        phys.PokeBytes(new PhysAddr(0), [0x11]); // chunk 0 exists; its other pages were never reached
+        Assert.That(phys.AllocPage(), Is.Zero);
+        var second = phys.AllocPage();
+        Assert.That(second, Is.EqualTo(1));
+        phys.WriteRun(1, 8, 4).Fill(0xEE);
+        var page = new byte[4096];
+        phys.PeekBytes(new PhysAddr(4096), page);
+        Assert.That(page.Count(b => b == 0xEE), Is.EqualTo(4));
+        Assert.That(page.Count(b => b != 0 && b != 0xEE), Is.Zero, "the page was zeroed before the write");
+        Assert.That(phys.Peek(1), Is.Not.Null, "the allocated page has its struct page");
+    }
+
+    [Test]
+    public void AllocPage_AfterAPageWasWrittenAndFreed_ItReadsZero()
+    {
+        var phys = Dram();
+        var pfn = (ulong)phys.AllocPage();
+        phys.WriteRun(pfn, 0, 4096).Fill(0x77);
+        phys.FreePage(pfn);
+        Assert.That(phys.AllocPage(), Is.EqualTo((long)pfn));
+        Assert.That(phys.ReadRun(pfn, 0, 4096).ToArray(), Is.All.Zero);
+        phys.WriteRun(pfn, 4000, 1)[0] = 1;
+        Assert.That(phys.ReadRun(pfn, 0, 4000).ToArray(), Is.All.Zero);
+    }
+
+    [Test]
+    public void WriteRunOverPartOfTwoPagesAndAWholeOne_TheUncoveredBytesOfThePartialPagesReadZero()
+    {
+        var phys = Dram();
+        phys.WriteRun(33, 100, 2 * 4096).Fill(0xAB); // page 33 from byte 100, page 34 whole, page 35 up to byte 100
+        var run = phys.ReadRun(33, 0, 3 * 4096).ToArray();
+        Assert.That(run[..100], Is.All.Zero);
+        Assert.That(run[100..(2 * 4096 + 100)], Is.All.EqualTo(0xAB));
+        Assert.That(run[(2 * 4096 + 100)..], Is.All.Zero);
+        Assert.That(phys.Peek(33), Is.Not.Null);
+        Assert.That(phys.Peek(35), Is.Not.Null);
+        Assert.That(phys.Peek(36), Is.Null);
+    }
 }

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace KernelSim.Kernel;
+
+/// <summary>
+/// A prepared machine: what <see cref="MachineBuilder.Prepare"/> composed once, from which any number of identical
+/// machines boot cheaply. The image holds one root <see cref="IServiceProvider"/> (the container's work of composing
+/// the services is done once, for all machines); each <see cref="Boot"/> opens a new scope of it, in which every
+/// per-machine service (all those registered as singletons by type or factory, the kernel core, drivers and
+/// filesystems) is created for that machine alone, then runs the builder's boot actions (drivers probing,
+/// filesystems mounting). Two machines of one image share no mutable state except objects the caller registered as
+/// instances. A machine booted from an image is the machine <see cref="MachineBuilder.Build"/> boots: same object
+/// graph, same boot actions in the same order, so the same media bytes, sysfs text, badblocks and traces.
+/// </summary>
+public sealed class MachineImage
+{
+    private readonly IServiceProvider _root;
+    private readonly Action<Machine>[] _onBoot;
+
+    internal MachineImage(IServiceProvider root, Action<Machine>[] onBoot)
+    {
+        _root = root;
+        _onBoot = onBoot;
+    }
+
+    /// <summary>Boot a new machine from the image (its <see cref="Machine.Services"/> is the machine's own scope).</summary>
+    public Machine Boot()
+    {
+        var scope = _root.CreateScope();
+        var m = scope.ServiceProvider.GetRequiredService<Machine>();
+        foreach (var a in _onBoot) a(m);
+        return m;
+    }
+}
