@@ -8,7 +8,7 @@ namespace KernelSim.Fs;
 /// </summary>
 public sealed class AddressSpace
 {
-    private readonly SortedDictionary<ulong, Folio> _folios = [];
+    private readonly FolioXarray _folios = new();
     private readonly PhysicalMemory _phys;
 
     /// <summary>
@@ -34,18 +34,13 @@ public sealed class AddressSpace
     public IEnumerable<Folio> Folios => _folios.Values;
 
     /// <summary>filemap_get_folio: the cached folio at <paramref name="index"/>, or null.</summary>
-    public Folio? Find(ulong index) => _folios.GetValueOrDefault(index);
+    public Folio? Find(ulong index) => _folios.Load(index);
 
     /// <summary>
     /// xas_find from <paramref name="index"/> (the walk of xas_for_each over mapping-&gt;i_pages): the first cached folio
-    /// at or after it, or null. Contiguous walks allocate nothing; a hole costs a scan.
+    /// at or after it, or null (one descent of the tree, no allocation).
     /// </summary>
-    internal Folio? FindFrom(ulong index)
-    {
-        if (_folios.TryGetValue(index, out var f)) return f;
-        foreach (var kv in _folios) if (kv.Key > index) return kv.Value;
-        return null;
-    }
+    internal Folio? FindFrom(ulong index) => _folios.FindFrom(index);
 
     /// <summary>
     /// __filemap_get_folio(FGP_CREAT): the cached folio, or a new one (not uptodate, contents zero) added to
@@ -54,12 +49,13 @@ public sealed class AddressSpace
     internal Folio? GetOrCreate(ulong index, out bool created)
     {
         created = false;
-        if (_folios.TryGetValue(index, out var f)) return f;
+        var f = _folios.Load(index);
+        if (f != null) return f;
         var pfn = _phys.AllocPage();
         if (pfn < 0) return null;
         _phys.WriteSpan((ulong)pfn, 0, (int)PageDefs.PAGE_SIZE).Clear();
         f = new Folio(index, (ulong)pfn) { Mapping = this };
-        _folios.Add(index, f);
+        _folios.Store(index, f);
         _phys.Frame((ulong)pfn).CacheFolio = f;
         created = true;
         return f;
@@ -86,17 +82,15 @@ public sealed class AddressSpace
     public void TruncateInodePages(long size)
     {
         var first = PageDefs.PageAlign((ulong)size) >> PageDefs.PAGE_SHIFT;
-        var drop = new List<ulong>();
-        foreach (var k in _folios.Keys) if (k >= first) drop.Add(k);
-        foreach (var k in drop) DeleteFromPageCache(_folios[k]);
+        for (var f = _folios.FindFrom(first); f != null; f = NextAfter(f)) DeleteFromPageCache(f);
         var off = PageDefs.OffsetInPage((ulong)size);
-        if (off != 0 && _folios.TryGetValue((ulong)size >> PageDefs.PAGE_SHIFT, out var last)) FolioZeroSegment(last, off, PageDefs.PAGE_SIZE);
+        if (off != 0 && _folios.Load((ulong)size >> PageDefs.PAGE_SHIFT) is { } last) FolioZeroSegment(last, off, PageDefs.PAGE_SIZE);
     }
 
     /// <summary>Drop the folio at <paramref name="index"/> from the cache and free its page (invalidate_inode_pages2 of one folio); false if absent.</summary>
     internal bool Remove(ulong index)
     {
-        if (!_folios.TryGetValue(index, out var f)) return false;
+        if (_folios.Load(index) is not { } f) return false;
         DeleteFromPageCache(f);
         return true;
     }
@@ -110,21 +104,22 @@ public sealed class AddressSpace
         if (end < start) return;
         var first = PageDefs.PageAlign((ulong)start) >> PageDefs.PAGE_SHIFT;
         var lastExcl = ((ulong)end + 1) >> PageDefs.PAGE_SHIFT;
-        var drop = new List<ulong>();
-        foreach (var k in _folios.Keys) if (k >= first && k < lastExcl) drop.Add(k);
-        foreach (var k in drop) Remove(k);
+        for (var f = _folios.FindFrom(first); f != null && f.Index < lastExcl; f = NextAfter(f)) DeleteFromPageCache(f);
         var startPage = (ulong)start >> PageDefs.PAGE_SHIFT;
         var endPage = (ulong)end >> PageDefs.PAGE_SHIFT;
         var so = PageDefs.OffsetInPage((ulong)start);
         var eo = PageDefs.OffsetInPage((ulong)end + 1);
         if (startPage == endPage && (so != 0 || eo != 0))
         {
-            if (_folios.TryGetValue(startPage, out var f)) FolioZeroSegment(f, so, eo == 0 ? PageDefs.PAGE_SIZE : eo);
+            if (_folios.Load(startPage) is { } f) FolioZeroSegment(f, so, eo == 0 ? PageDefs.PAGE_SIZE : eo);
             return;
         }
-        if (so != 0 && _folios.TryGetValue(startPage, out var head)) FolioZeroSegment(head, so, PageDefs.PAGE_SIZE);
-        if (eo != 0 && _folios.TryGetValue(endPage, out var tail)) FolioZeroSegment(tail, 0, eo);
+        if (so != 0 && _folios.Load(startPage) is { } head) FolioZeroSegment(head, so, PageDefs.PAGE_SIZE);
+        if (eo != 0 && _folios.Load(endPage) is { } tail) FolioZeroSegment(tail, 0, eo);
     }
+
+    /// <summary>The cached folio after <paramref name="f"/> in index order (<paramref name="f"/> may have left the cache already).</summary>
+    private Folio? NextAfter(Folio f) => f.Index == ulong.MaxValue ? null : _folios.FindFrom(f.Index + 1);
 
     /// <summary>truncate_inode_pages_final (mm/truncate.c): the inode is evicted; free every cached page.</summary>
     public void TruncateInodePagesFinal()
@@ -182,7 +177,7 @@ public sealed class AddressSpace
     /// </summary>
     internal void DeleteFromPageCache(Folio folio)
     {
-        if (!_folios.Remove(folio.Index, out var f) || !ReferenceEquals(f, folio)) return;
+        if (!_folios.Erase(folio.Index, out var f) || !ReferenceEquals(f, folio)) return;
         folio.Mapping = null;
         var frame = _phys.Frame(folio.Pfn);
         if (ReferenceEquals(frame.CacheFolio, folio)) frame.CacheFolio = null;
@@ -196,7 +191,7 @@ public sealed class AddressSpace
     internal Folio MigrateFolio(Folio old, ulong newPfn)
     {
         var f = new Folio(old.Index, newPfn) { Mapping = this, Uptodate = old.Uptodate, Dirty = old.Dirty };
-        _folios[old.Index] = f;
+        _folios.Store(old.Index, f);
         old.Mapping = null;
         var oldFrame = _phys.Frame(old.Pfn);
         if (ReferenceEquals(oldFrame.CacheFolio, old)) oldFrame.CacheFolio = null;

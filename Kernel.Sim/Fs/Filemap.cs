@@ -20,10 +20,13 @@ public sealed class Filemap
     private readonly Scheduler _sched;
     private readonly IovIterOps Iov;
     private readonly Gup _gup;
+    /// <summary><see cref="PageCache"/> is the real one: a read may look folios up behind the seam (page runs).</summary>
+    private readonly bool _realPageCache;
 
     internal Filemap(KernelProfile profile, Tracer trace, Scheduler sched, IovIterOps iov, Gup gup, IPageCache pageCache)
     {
         PageCache = pageCache;
+        _realPageCache = pageCache is PageCache;
         _profile = profile;
         _trace = trace;
         _sched = sched;
@@ -38,7 +41,8 @@ public sealed class Filemap
     {
         var cur = _sched.Current;
         if (cur == null) return false;
-        foreach (var s in cur.SignalsPending) if (s.Signo == Sig.SIGKILL) return true;
+        var pending = cur.SignalsPending;
+        for (var k = 0; k < pending.Count; k++) if (pending[k].Signo == Sig.SIGKILL) return true; // no enumerator per check
         return false;
     }
 
@@ -56,7 +60,9 @@ public sealed class Filemap
     /// filemap_read (mm/filemap.c; same shape since the 5.16/5.17 folio conversion, and generic_file_buffered_read
     /// before it): for each folio in [ki_pos, min(i_size, ki_pos+count)), copy_folio_to_iter (= copy_page_to_iter,
     /// faults enabled); ki_pos advances by what was copied; a short copy records −EFAULT and stops. Returns the
-    /// bytes read if any (including <paramref name="alreadyRead"/>), else the error.
+    /// bytes read if any (including <paramref name="alreadyRead"/>), else the error. A run of cached, uptodate folios on
+    /// neighbouring frames that no copy of it can stop moves at once (<see cref="IovIterOps.TryCopyPageRunToIter"/>,
+    /// never while tracing): the outcome of copying it folio by folio.
     /// </summary>
     public long FilemapRead(Kiocb iocb, IovIter iter, long alreadyRead)
     {
@@ -69,6 +75,7 @@ public sealed class Filemap
         if (iter.Count == 0) return 0;
         if ((ulong)(maxBytes - iocb.Pos) < iter.Count) Iov.Truncate(iter, (ulong)(maxBytes - iocb.Pos));
         long error = 0;
+        var runs = _realPageCache && Iov.PageRunCopyUsable(iter);
         do
         {
             if (FatalSignalPending())
@@ -101,6 +108,17 @@ public sealed class Filemap
             }
             var offset = PageDefs.OffsetInPage((ulong)iocb.Pos);
             var bytes = Math.Min((ulong)(endOffset - iocb.Pos), PageDefs.PAGE_SIZE - offset);
+            if (runs)
+            {
+                var run = ReadRun(mapping, folio, bytes, (ulong)(endOffset - iocb.Pos));
+                if (Iov.TryCopyPageRunToIter(folio.Pfn, offset, run, iter))
+                {
+                    alreadyRead += (long)run;
+                    iocb.Pos += (long)run;
+                    continue;
+                }
+                runs = false; // something on the way needs the page-by-page path: take it for the rest of this read
+            }
             ulong copied;
             using (_trace.Fn("copy_folio_to_iter", "mm")) copied = Iov.CopyPageToIter(folio.Pfn, offset, bytes, iter);
             alreadyRead += (long)copied;
@@ -112,6 +130,24 @@ public sealed class Filemap
             }
         } while (iter.Count != 0 && iocb.Pos < inode.Size && error == 0);
         return alreadyRead != 0 ? alreadyRead : error;
+    }
+
+    /// <summary>
+    /// The bytes of [ki_pos, ki_pos + <paramref name="want"/>) that <paramref name="first"/> (holding the first
+    /// <paramref name="bytes"/>) and the cached, uptodate folios after it on the next page frames hold: the walk of
+    /// filemap_get_read_batch (xas_next while the folios are uptodate), stopped also where the frames stop being
+    /// physically contiguous, so <see cref="IovIterOps.TryCopyPageRunToIter"/> can copy them as one run.
+    /// </summary>
+    private static ulong ReadRun(AddressSpace mapping, Folio first, ulong bytes, ulong want)
+    {
+        var run = bytes;
+        for (ulong n = 1; run < want; n++)
+        {
+            var f = mapping.Find(first.Index + n);
+            if (f == null || !f.Uptodate || f.Pfn != first.Pfn + n) break;
+            run += Math.Min(want - run, PageDefs.PAGE_SIZE);
+        }
+        return run;
     }
 
     // ---- write ------------------------------------------------------------------------------------------

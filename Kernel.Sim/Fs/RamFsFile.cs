@@ -11,9 +11,11 @@ public sealed class RamFsFile : KFile
     internal RamFsFile(Inode inode, int flags, bool nowait) : base(inode, flags)
     {
         if (nowait) Mode |= FMODE_NOWAIT;
+        Filemap = inode.Sb.Machine.Vfs.Filemap;
     }
 
-    private Filemap Filemap => Inode.Sb.Machine.Vfs.Filemap;
+    /// <summary>The machine's buffered I/O paths (looked up once per open file, not per read).</summary>
+    private Filemap Filemap { get; }
 
     /// <summary>generic_file_read_iter (mm/filemap.c).</summary>
     public override long ReadIter(Kiocb iocb, IovIter to) => Filemap.GenericFileReadIter(iocb, to);

@@ -135,7 +135,7 @@ public sealed class Cpu
     /// no fault handling, no host-side window, no sub-page permissions. It stops at the start of the first page that
     /// needs more, which <see cref="ProbeSlow"/> then takes from there (a repeated translation changes nothing).
     /// </summary>
-    private ulong ProbeFast(Space space, ulong va, ulong len, bool write, bool userMode)
+    internal ulong ProbeFast(Space space, ulong va, ulong len, bool write, bool userMode)
     {
         if (_phys.WindowHandlerCount != 0 || (!write && _mediaReplaced)) return 0; // a replaced media answers poison itself
         MmStruct? mm = null;
@@ -210,7 +210,7 @@ public sealed class Cpu
         return len;
     }
 
-    private bool TranslateNoFault(Space space, ulong va, bool write, out ulong pfn)
+    internal bool TranslateNoFault(Space space, ulong va, bool write, out ulong pfn)
     {
         bool ok;
         if (space == Space.Kernel) ok = _kmap.TryAccess(va, write, out pfn, out _);
