@@ -60,6 +60,7 @@ public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile 
     internal void MemcpyRaw(Space ds, ulong d, Space ss, ulong s, ulong len, ExSite site, string? name = null)
     {
         using var _ = trace.Fn(name ?? (site == ExSite.MemcpyFlushcache ? "__memcpy_flushcache" : "memcpy"), "x86");
+        if (cpu.TryMoveAll(ds, d, ss, s, len)) return;
         var stop = ByteLimits(ds, d, ss, s, len, out var trap);
         cpu.Move(ds, d, ss, s, stop);
         if (!trap.IsNone) cpu.KernelTrap(trap, site); // never returns: no fixup
@@ -88,6 +89,7 @@ public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile 
     {
         using var _ = trace.Fn(name, "x86");
         if (len == 0) return 0;
+        if (cpu.TryMoveAll(ds, d, ss, s, len)) return 0;
         ulong lead = len < 8 ? 0 : (8 - (s & 7)) & 7;
         ulong wordsEnd = len < 8 ? 0 : lead + ((len - lead) / 8) * 8;
         ulong UnitStart(ulong x) => x >= lead && x < wordsEnd ? lead + ((x - lead) / 8) * 8 : x;
@@ -115,6 +117,7 @@ public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile 
     internal ulong CopyMcEnhancedFastString(Space ds, ulong d, Space ss, ulong s, ulong len)
     {
         using var _ = trace.Fn("copy_mc_enhanced_fast_string", "x86");
+        if (cpu.TryMoveAll(ds, d, ss, s, len)) return 0;
         var stop = ByteLimits(ds, d, ss, s, len, out var trap);
         if (trap.Kind == TrapKind.MachineCheck && model.McStop == FastStringMcStop.NothingCopied) stop = 0;
         cpu.Move(ds, d, ss, s, stop);
@@ -130,6 +133,7 @@ public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile 
     internal long MemcpyMcsafeUnrolled(Space ds, ulong d, Space ss, ulong s, ulong len)
     {
         using var _ = trace.Fn("memcpy_mcsafe_unrolled", "x86");
+        if (cpu.TryMoveAll(ds, d, ss, s, len)) return 0;
         var f = LoadLimit(ss, s, len, out var st);
         ulong lead = len < 8 ? 0 : Math.Min(len, (8 - (s & 7)) & 7);
         var rest = len - lead;
@@ -267,6 +271,7 @@ public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile 
     internal ulong CopyUserGeneric(Space ds, ulong d, Space ss, ulong s, ulong len)
     {
         using var _ = trace.Fn(profile.CopyUserMcTail == CopyUserMcTail.RepMovsAlternative && !model.Fsrm ? "rep_movs_alternative" : "copy_user_generic", "x86");
+        if (cpu.TryMoveAll(ds, d, ss, s, len)) return 0;
         var stop = ByteLimits(ds, d, ss, s, len, out var trap);
         if (trap.Kind != TrapKind.MachineCheck)
         {
@@ -384,6 +389,7 @@ public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile 
     internal ulong CopyUserNocache(Space ds, ulong d, Space ss, ulong s, ulong len)
     {
         using var _ = trace.Fn("__copy_user_nocache", "x86");
+        if (cpu.TryMoveAll(ds, d, ss, s, len)) return 0;
         var f = LoadLimit(ss, s, len, out var st);
         var g = StoreLimit(ds, d, Math.Min(len, f + 8), out var dt);
         if (f >= len && g >= len)
