@@ -157,7 +157,7 @@ public sealed class Machine
         if (!State.Alive) return new KernelCall<T>(false, default!, $"machine is {State.Status.ToString().ToLowerInvariant()}: {State.PanicMessage}");
         if (process is { Alive: false }) return new KernelCall<T>(false, default!, $"process {process.Pid} is {process.State.ToString().ToLowerInvariant()}");
         var prev = Scheduler.Current;
-        Scheduler.Current = process;
+        if (prev != process) Scheduler.Current = process;
         try
         {
             T value;
@@ -204,7 +204,7 @@ public sealed class Machine
         }
         finally
         {
-            Scheduler.Current = prev;
+            if (Scheduler.Current != prev) Scheduler.Current = prev;
         }
     }
 

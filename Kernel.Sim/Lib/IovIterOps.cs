@@ -23,6 +23,8 @@ public sealed partial class IovIterOps
     private readonly MachineState _state;
     private readonly KernelMap _kmap;
     private readonly HashSet<string> _warned = [];
+    // Traced names that depend on the release, chosen once so that a disabled trace evaluates nothing per call.
+    private readonly string _copyMcToIterFn, _getPagesFn;
 
     /// <summary>Created by the machine's service provider.</summary>
     public IovIterOps(Cpu cpu, ICopyRoutines copy, KernelProfile profile, Tracer trace, Gup gup, MachineState state, KernelMap kmap)
@@ -34,6 +36,8 @@ public sealed partial class IovIterOps
         _trace = trace;
         _gup = gup;
         _state = state;
+        _copyMcToIterFn = profile.CopyMcFastString ? "_copy_mc_to_iter" : "_copy_to_iter_mcsafe";
+        _getPagesFn = profile.GetPagesAdvances ? "iov_iter_get_pages2" : "iov_iter_get_pages";
     }
 
     /// <summary>MAX_RW_COUNT (include/linux/fs.h).</summary>
@@ -401,7 +405,7 @@ public sealed partial class IovIterOps
     /// </summary>
     public ulong CopyMcToIter(KernelPtr addr, ulong bytes, IovIter i)
     {
-        using var _ = _trace.Fn(_profile.CopyMcFastString ? "_copy_mc_to_iter" : "_copy_to_iter_mcsafe", "iov_iter");
+        using var _ = _trace.Fn(_copyMcToIterFn, "iov_iter");
         if (WrongDirection(i, false, "_copy_mc_to_iter")) return 0;
         if (_profile.KvecBvecMcNoAdvance && i.Type is IterType.ITER_KVEC or IterType.ITER_BVEC)
         {

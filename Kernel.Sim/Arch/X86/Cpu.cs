@@ -307,12 +307,7 @@ public sealed class Cpu
         if (_phys.WindowHandlerCount != 0 || _mediaReplaced || n > MoveAllMax) return false;
         if (unchecked(src + n) < src || unchecked(dst + n) < dst) return false; // wraps: the probe reports the #GP
         var pages = (int)((n + 2 * PageDefs.PAGE_SIZE - 1) >> PageDefs.PAGE_SHIFT);
-        if (_loadPfns.Length < pages)
-        {
-            var size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)pages);
-            _loadPfns = new ulong[size];
-            _storePfns = new ulong[size];
-        }
+        if (_loadPfns.Length < pages) GrowPfnArrays(pages);
         if (!TranslateAll(ss, src, n, write: false, _loadPfns) || !TranslateAll(ds, dst, n, write: true, _storePfns)) return false;
         ulong done = 0;
         while (done < n)
@@ -329,6 +324,14 @@ public sealed class Cpu
             done += (ulong)chunk;
         }
         return true;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void GrowPfnArrays(int pages)
+    {
+        var size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)pages);
+        _loadPfns = new ulong[size];
+        _storePfns = new ulong[size];
     }
 
     /// <summary>

@@ -16,6 +16,10 @@ namespace KernelSim.Arch.X86;
 /// </summary>
 public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile profile, Tracer trace) : ICopyRoutines
 {
+    /// <summary>copy_user_generic's traced name on this release and CPU (chosen once: a disabled trace evaluates nothing per call).</summary>
+    private readonly string _copyUserGenericFn =
+        profile.CopyUserMcTail == CopyUserMcTail.RepMovsAlternative && !model.Fsrm ? "rep_movs_alternative" : "copy_user_generic";
+
     /// <summary>access_ok(ptr, size) (arch/x86/include/asm/uaccess_64.h __access_ok, 6.x non-constant form).</summary>
     public static bool AccessOk(UserPtr ptr, ulong size)
     {
@@ -59,7 +63,7 @@ public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile 
 
     internal void MemcpyRaw(Space ds, ulong d, Space ss, ulong s, ulong len, ExSite site, string? name = null)
     {
-        using var _ = trace.Fn(name ?? (site == ExSite.MemcpyFlushcache ? "__memcpy_flushcache" : "memcpy"), "x86");
+        using var _ = trace.Enabled ? trace.Fn(name ?? (site == ExSite.MemcpyFlushcache ? "__memcpy_flushcache" : "memcpy"), "x86") : default;
         if (cpu.TryMoveAll(ds, d, ss, s, len)) return;
         var stop = ByteLimits(ds, d, ss, s, len, out var trap);
         cpu.Move(ds, d, ss, s, stop);
@@ -270,7 +274,7 @@ public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile 
     /// </summary>
     internal ulong CopyUserGeneric(Space ds, ulong d, Space ss, ulong s, ulong len)
     {
-        using var _ = trace.Fn(profile.CopyUserMcTail == CopyUserMcTail.RepMovsAlternative && !model.Fsrm ? "rep_movs_alternative" : "copy_user_generic", "x86");
+        using var _ = trace.Fn(_copyUserGenericFn, "x86");
         if (cpu.TryMoveAll(ds, d, ss, s, len)) return 0;
         var stop = ByteLimits(ds, d, ss, s, len, out var trap);
         if (trap.Kind != TrapKind.MachineCheck)
