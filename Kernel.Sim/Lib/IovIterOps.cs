@@ -407,20 +407,24 @@ public sealed partial class IovIterOps
     {
         using var _ = _trace.Fn(_copyMcToIterFn, "iov_iter");
         if (WrongDirection(i, false, "_copy_mc_to_iter")) return 0;
-        if (_profile.KvecBvecMcNoAdvance && i.Type is IterType.ITER_KVEC or IterType.ITER_BVEC)
-        {
-            var saved = (i.SegIndex, i.NrSegs, i.IovOffset, i.Count);
-            var want = Math.Min(bytes, i.Count);
-            var got = IterateAndAdvance(i, bytes, Op.McToIter, addr.Value);
-            if (got < want)
-            {
-                // The macro returned from inside the iteration: none of the bookkeeping ran.
-                (i.SegIndex, i.NrSegs, i.IovOffset, i.Count) = saved;
-                if (_trace.Enabled) _trace.Event("iov_iter", $"short mcsafe copy of {got} bytes: iterator not advanced (4.18–5.13)");
-            }
-            return got;
-        }
+        if (_profile.KvecBvecMcNoAdvance && i.Type is IterType.ITER_KVEC or IterType.ITER_BVEC) return CopyMcToIterNoAdvance(addr, bytes, i);
         return IterateAndAdvance(i, bytes, Op.McToIter, addr.Value);
+    }
+
+    /// <summary>The 4.18–5.13 KVEC/BVEC form of <see cref="CopyMcToIter"/> (out of line: the common path stays small).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private ulong CopyMcToIterNoAdvance(KernelPtr addr, ulong bytes, IovIter i)
+    {
+        var saved = (i.SegIndex, i.NrSegs, i.IovOffset, i.Count);
+        var want = Math.Min(bytes, i.Count);
+        var got = IterateAndAdvance(i, bytes, Op.McToIter, addr.Value);
+        if (got < want)
+        {
+            // The macro returned from inside the iteration: none of the bookkeeping ran.
+            (i.SegIndex, i.NrSegs, i.IovOffset, i.Count) = saved;
+            if (_trace.Enabled) _trace.Event("iov_iter", $"short mcsafe copy of {got} bytes: iterator not advanced (4.18–5.13)");
+        }
+        return got;
     }
 
     /// <summary>copy_to_iter_full (include/linux/uio.h): copy_to_iter; on a short copy revert what was copied and return false.</summary>
