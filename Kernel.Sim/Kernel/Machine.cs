@@ -161,7 +161,11 @@ public sealed class Machine
         try
         {
             T value;
-            using (Tracer.Fn(name, "syscall")) value = body(state);
+            if (!Tracer.Enabled) value = body(state); // tracing off: no traced frame at all
+            else
+            {
+                using (Tracer.Fn(name, "syscall")) value = body(state);
+            }
             process?.ReturnToUser();
             if (WorkQueue.Timing == WorkTiming.AtSyscallExit) WorkQueue.RunPending();
             return new KernelCall<T>(true, value, null);

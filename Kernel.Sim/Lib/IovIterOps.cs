@@ -77,6 +77,7 @@ public sealed partial class IovIterOps
             }
             case Op.McToIter:
             {
+                if (!_trace.Enabled) return CopyRoutines.AccessOk(u, part) ? _copy.CopyMcToUser(u, k, part) : part;
                 using var _ = _trace.Fn("copy_to_user_iter_mc", "iov_iter");
                 return CopyRoutines.AccessOk(u, part) ? _copy.CopyMcToUser(u, k, part) : part;
             }
@@ -405,7 +406,13 @@ public sealed partial class IovIterOps
     /// </summary>
     public ulong CopyMcToIter(KernelPtr addr, ulong bytes, IovIter i)
     {
+        if (!_trace.Enabled) return CopyMcToIterBody(addr, bytes, i); // tracing off: no traced frame at all
         using var _ = _trace.Fn(_copyMcToIterFn, "iov_iter");
+        return CopyMcToIterBody(addr, bytes, i);
+    }
+
+    private ulong CopyMcToIterBody(KernelPtr addr, ulong bytes, IovIter i)
+    {
         if (WrongDirection(i, false, "_copy_mc_to_iter")) return 0;
         if (_profile.KvecBvecMcNoAdvance && i.Type is IterType.ITER_KVEC or IterType.ITER_BVEC) return CopyMcToIterNoAdvance(addr, bytes, i);
         return IterateAndAdvance(i, bytes, Op.McToIter, addr.Value);

@@ -120,7 +120,13 @@ public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile 
     /// </summary>
     internal ulong CopyMcEnhancedFastString(Space ds, ulong d, Space ss, ulong s, ulong len)
     {
+        if (!trace.Enabled) return CopyMcEnhancedFastStringBody(ds, d, ss, s, len); // tracing off: no traced frame at all
         using var _ = trace.Fn("copy_mc_enhanced_fast_string", "x86");
+        return CopyMcEnhancedFastStringBody(ds, d, ss, s, len);
+    }
+
+    private ulong CopyMcEnhancedFastStringBody(Space ds, ulong d, Space ss, ulong s, ulong len)
+    {
         if (cpu.TryMoveAll(ds, d, ss, s, len)) return 0;
         var stop = ByteLimits(ds, d, ss, s, len, out var trap);
         if (trap.Kind == TrapKind.MachineCheck && model.McStop == FastStringMcStop.NothingCopied) stop = 0;
@@ -257,7 +263,13 @@ public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile 
             MemcpyRaw(Space.User, d, ss, s, len, ExSite.Memcpy); // the memcpy_mcsafe fallback: no entry
             return 0;
         }
+        if (!trace.Enabled) return CopyMcToUserBody(d, ss, s, len);
         using var _ = trace.Fn("copy_mc_to_user", "x86");
+        return CopyMcToUserBody(d, ss, s, len);
+    }
+
+    private ulong CopyMcToUserBody(ulong d, Space ss, ulong s, ulong len)
+    {
         if (model.FragileQuirk) return CopyMcFragile(Space.User, d, ss, s, len);
         if (model.Erms) return CopyMcEnhancedFastString(Space.User, d, ss, s, len);
         return CopyUserGeneric(Space.User, d, ss, s, len);
