@@ -57,7 +57,13 @@ public sealed partial class DaxFile : KFile
     /// </summary>
     public long DaxReadIter(Kiocb iocb, IovIter to)
     {
+        if (!_trace.Enabled) return DaxReadIterBody(iocb, to); // tracing off: no traced frame at all
         using var fn = _trace.Fn("daxfs_dax_read_iter", "fs");
+        return DaxReadIterBody(iocb, to);
+    }
+
+    private long DaxReadIterBody(Kiocb iocb, IovIter to)
+    {
         var sem = DInode.Rwsem;
         if (iocb.Has(Kiocb.IOCB_NOWAIT))
         {

@@ -29,7 +29,13 @@ public sealed class DaxFsIomapOps : IIomapOps
     /// <inheritdoc/>
     public int IomapBegin(Inode inode, long pos, long length, IomapOpFlags flags, Iomap iomap)
     {
+        if (!_trace.Enabled) return IomapBeginBody(inode, pos, length, flags, iomap); // tracing off: no traced frame at all
         using var fn = _trace.Fn("daxfs_iomap_begin", "fs");
+        return IomapBeginBody(inode, pos, length, flags, iomap);
+    }
+
+    private int IomapBeginBody(Inode inode, long pos, long length, IomapOpFlags flags, Iomap iomap)
+    {
         if (inode is not DaxInode di) return -Errno.EINVAL;
         if (length <= 0 || pos < 0) return -Errno.EINVAL;
         const int shift = DaxFsVolume.BlockShift;

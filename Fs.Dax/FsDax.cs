@@ -72,7 +72,13 @@ public sealed partial class FsDax
     /// </summary>
     public long DaxIomapRw(Kiocb iocb, IovIter iter, IIomapOps ops)
     {
+        if (!_trace.Enabled) return DaxIomapRwBody(iocb, iter, ops); // tracing off: no traced frame at all
         using var fn = _trace.Fn("dax_iomap_rw", "fs");
+        return DaxIomapRwBody(iocb, iter, ops);
+    }
+
+    private long DaxIomapRwBody(Kiocb iocb, IovIter iter, IIomapOps ops)
+    {
         var inode = iocb.Filp.Inode;
         if (iter.Count == 0) return 0;
         var flags = IomapOpFlags.IOMAP_DAX;
@@ -101,7 +107,13 @@ public sealed partial class FsDax
     /// </summary>
     public long DaxIomapIter(IomapIter it, IovIter iter)
     {
+        if (!_trace.Enabled) return DaxIomapIterBody(it, iter);
         using var fn = _trace.Fn(_iterFn, "fs");
+        return DaxIomapIterBody(it, iter);
+    }
+
+    private long DaxIomapIterBody(IomapIter it, IovIter iter)
+    {
         var iomap = it.Iomap;
         var length = it.Length;
         var pos = it.Pos;
