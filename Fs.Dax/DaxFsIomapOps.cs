@@ -12,8 +12,13 @@ namespace KernelSim.Fs.Dax;
 public sealed class DaxFsIomapOps : IIomapOps
 {
     private readonly DaxFs _fs;
+    private readonly KernelSim.Trace.Tracer _trace;
 
-    internal DaxFsIomapOps(DaxFs fs) => _fs = fs;
+    internal DaxFsIomapOps(DaxFs fs)
+    {
+        _fs = fs;
+        _trace = fs.Machine.Tracer;
+    }
 
     /// <summary>How many recent calls <see cref="Log"/> keeps.</summary>
     public const int LogCapacity = 256;
@@ -24,7 +29,13 @@ public sealed class DaxFsIomapOps : IIomapOps
     /// <inheritdoc/>
     public int IomapBegin(Inode inode, long pos, long length, IomapOpFlags flags, Iomap iomap)
     {
-        using var fn = _fs.Machine.Tracer.Fn("daxfs_iomap_begin", "fs");
+        if (!_trace.Enabled) return IomapBeginBody(inode, pos, length, flags, iomap); // tracing off: no traced frame at all
+        using var fn = _trace.Fn("daxfs_iomap_begin", "fs");
+        return IomapBeginBody(inode, pos, length, flags, iomap);
+    }
+
+    private int IomapBeginBody(Inode inode, long pos, long length, IomapOpFlags flags, Iomap iomap)
+    {
         if (inode is not DaxInode di) return -Errno.EINVAL;
         if (length <= 0 || pos < 0) return -Errno.EINVAL;
         const int shift = DaxFsVolume.BlockShift;

@@ -21,6 +21,8 @@ public sealed record Extent(long FileBlock, long DevBlock, long Count, bool Unwr
 public sealed class ExtentTree
 {
     private readonly SortedList<long, Extent> _ext = [];
+    /// <summary>The extent the last lookup found (a read walks one extent page after page); every change to the tree forgets it.</summary>
+    private Extent? _last;
 
     /// <summary>The extents in file order.</summary>
     public IList<Extent> Extents => _ext.Values;
@@ -29,6 +31,8 @@ public sealed class ExtentTree
     public Extent? Lookup(long fblk, out long holeBlocks)
     {
         holeBlocks = long.MaxValue;
+        var last = _last;
+        if (last != null && fblk >= last.FileBlock && fblk < last.FileEnd) return last;
         var keys = _ext.Keys;
         int lo = 0, hi = keys.Count - 1, found = -1;
         while (lo <= hi)
@@ -41,7 +45,7 @@ public sealed class ExtentTree
             }
             else hi = mid - 1;
         }
-        if (found >= 0 && _ext.Values[found].FileEnd > fblk) return _ext.Values[found];
+        if (found >= 0 && _ext.Values[found].FileEnd > fblk) return _last = _ext.Values[found];
         var next = found + 1;
         if (next < keys.Count) holeBlocks = keys[next] - fblk;
         return null;
@@ -50,6 +54,7 @@ public sealed class ExtentTree
     /// <summary>Insert an extent over a hole, merging with contiguous neighbours of the same state.</summary>
     public void Insert(Extent e)
     {
+        _last = null;
         var idx = IndexBefore(e.FileBlock);
         if (idx >= 0)
         {
@@ -90,6 +95,7 @@ public sealed class ExtentTree
     {
         var e = Lookup(fblk, out _);
         if (e == null || e.FileBlock == fblk) return;
+        _last = null;
         _ext.Remove(e.FileBlock);
         var left = e with { Count = fblk - e.FileBlock };
         var right = new Extent(fblk, e.DevOf(fblk), e.FileEnd - fblk, e.Unwritten);
@@ -105,6 +111,7 @@ public sealed class ExtentTree
         if (end != long.MaxValue) SplitAt(end);
         var gone = new List<Extent>();
         foreach (var e in _ext.Values) if (e.FileBlock >= fblk && e.FileBlock < end) gone.Add(e);
+        _last = null;
         foreach (var e in gone)
         {
             _ext.Remove(e.FileBlock);
@@ -119,6 +126,7 @@ public sealed class ExtentTree
         SplitAt(fblk + count);
         var conv = new List<Extent>();
         foreach (var e in _ext.Values) if (e.FileBlock >= fblk && e.FileBlock < fblk + count && e.Unwritten) conv.Add(e);
+        _last = null;
         foreach (var e in conv)
         {
             _ext.Remove(e.FileBlock);

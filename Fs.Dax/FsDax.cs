@@ -24,12 +24,15 @@ public sealed partial class FsDax
     private ulong _zeroPfn = ulong.MaxValue;
     /// <summary>The iomap_iter of the last dax_iomap_rw, reused by the next (taken while in use, so nesting allocates).</summary>
     private IomapIter? _spareIter;
+    /// <summary>The traced name of <see cref="DaxIomapIter"/> on this release (chosen once, not per call).</summary>
+    private readonly string _iterFn;
 
     internal FsDax(Machine machine)
     {
         _m = machine;
         _profile = machine.Profile;
         _trace = machine.Tracer;
+        _iterFn = _profile.Version >= KernelVersion.V(5, 15) ? "dax_iomap_iter" : "dax_iomap_actor";
     }
 
     private IovIterOps Iov => _m.IovIter;
@@ -53,9 +56,9 @@ public sealed partial class FsDax
 
     private bool FatalSignalPending()
     {
-        var cur = _m.Current;
-        if (cur == null) return false;
-        foreach (var s in cur.SignalsPending) if (s.Signo == Sig.SIGKILL) return true;
+        var pending = _m.Current?.SignalsPending;
+        if (pending == null) return false;
+        for (var i = 0; i < pending.Count; i++) if (pending[i].Signo == Sig.SIGKILL) return true;
         return false;
     }
 
@@ -69,7 +72,13 @@ public sealed partial class FsDax
     /// </summary>
     public long DaxIomapRw(Kiocb iocb, IovIter iter, IIomapOps ops)
     {
+        if (!_trace.Enabled) return DaxIomapRwBody(iocb, iter, ops); // tracing off: no traced frame at all
         using var fn = _trace.Fn("dax_iomap_rw", "fs");
+        return DaxIomapRwBody(iocb, iter, ops);
+    }
+
+    private long DaxIomapRwBody(Kiocb iocb, IovIter iter, IIomapOps ops)
+    {
         var inode = iocb.Filp.Inode;
         if (iter.Count == 0) return 0;
         var flags = IomapOpFlags.IOMAP_DAX;
@@ -98,7 +107,13 @@ public sealed partial class FsDax
     /// </summary>
     public long DaxIomapIter(IomapIter it, IovIter iter)
     {
-        using var fn = _trace.Fn(_profile.Version >= KernelVersion.V(5, 15) ? "dax_iomap_iter" : "dax_iomap_actor", "fs");
+        if (!_trace.Enabled) return DaxIomapIterBody(it, iter);
+        using var fn = _trace.Fn(_iterFn, "fs");
+        return DaxIomapIterBody(it, iter);
+    }
+
+    private long DaxIomapIterBody(IomapIter it, IovIter iter)
+    {
         var iomap = it.Iomap;
         var length = it.Length;
         var pos = it.Pos;

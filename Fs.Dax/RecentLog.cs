@@ -24,11 +24,12 @@ public sealed class RecentLog<T>(int capacity) : IReadOnlyList<T>
     {
         if (Count < _items.Length)
         {
-            _items[(_start + Count++) % _items.Length] = item;
+            var at = _start + Count++;
+            _items[at < _items.Length ? at : at - _items.Length] = item;
             return;
         }
         _items[_start] = item;
-        _start = (_start + 1) % _items.Length;
+        if (++_start == _items.Length) _start = 0; // no division per call
     }
 
     /// <summary>Forget every entry.</summary>

@@ -52,7 +52,13 @@ public sealed class DaxDevice(string name, IDaxOperations ops, IovIterOps iov, K
     /// </summary>
     public long DirectAccess(ulong pgoff, long nrPages, DaxAccessMode mode, out KernelPtr kaddr, out ulong pfn)
     {
+        if (!trace.Enabled) return DirectAccessBody(pgoff, nrPages, mode, out kaddr, out pfn); // tracing off: no traced frame at all
         using var _ = trace.Fn("dax_direct_access", "dax");
+        return DirectAccessBody(pgoff, nrPages, mode, out kaddr, out pfn);
+    }
+
+    private long DirectAccessBody(ulong pgoff, long nrPages, DaxAccessMode mode, out KernelPtr kaddr, out ulong pfn)
+    {
         kaddr = default;
         pfn = 0;
         if (!Alive) return -Errno.ENXIO;

@@ -37,7 +37,7 @@ public sealed class Kiocb
     /// <summary>init_sync_kiocb again, for a kiocb reused by the next request (as on a new stack frame).</summary>
     internal void InitSync(KFile filp)
     {
-        Filp = filp;
+        if (Filp != filp) Filp = filp; // the same file again on most calls: no reference store
         Flags = IocbFlags(filp);
         Pos = 0;
     }

@@ -157,11 +157,15 @@ public sealed class Machine
         if (!State.Alive) return new KernelCall<T>(false, default!, $"machine is {State.Status.ToString().ToLowerInvariant()}: {State.PanicMessage}");
         if (process is { Alive: false }) return new KernelCall<T>(false, default!, $"process {process.Pid} is {process.State.ToString().ToLowerInvariant()}");
         var prev = Scheduler.Current;
-        Scheduler.Current = process;
+        if (prev != process) Scheduler.Current = process;
         try
         {
             T value;
-            using (Tracer.Fn(name, "syscall")) value = body(state);
+            if (!Tracer.Enabled) value = body(state); // tracing off: no traced frame at all
+            else
+            {
+                using (Tracer.Fn(name, "syscall")) value = body(state);
+            }
             process?.ReturnToUser();
             if (WorkQueue.Timing == WorkTiming.AtSyscallExit) WorkQueue.RunPending();
             return new KernelCall<T>(true, value, null);
@@ -204,7 +208,7 @@ public sealed class Machine
         }
         finally
         {
-            Scheduler.Current = prev;
+            if (Scheduler.Current != prev) Scheduler.Current = prev;
         }
     }
 

@@ -152,7 +152,14 @@ public sealed partial class Process
     /// <summary>vfs_read (fs/read_write.c): FMODE checks, access_ok, rw_verify_area, MAX_RW_COUNT clamp, new_sync_read.</summary>
     private long VfsRead(KFile file, UserPtr buf, ulong count, ref long pos)
     {
-        using var _ = Machine.Tracer.Fn("vfs_read", "fs");
+        var trace = Machine.Tracer;
+        if (!trace.Enabled) return VfsReadBody(file, buf, count, ref pos); // tracing off: no traced frame at all
+        using var _ = trace.Fn("vfs_read", "fs");
+        return VfsReadBody(file, buf, count, ref pos);
+    }
+
+    private long VfsReadBody(KFile file, UserPtr buf, ulong count, ref long pos)
+    {
         if ((file.Mode & KFile.FMODE_READ) == 0) return -Errno.EBADF;
         if ((file.Mode & KFile.FMODE_CAN_READ) == 0) return -Errno.EINVAL;
         if (!CopyRoutines.AccessOk(buf, count)) return -Errno.EFAULT;

@@ -126,6 +126,11 @@ public sealed partial class Process
     /// <summary>exit_to_user_mode_loop: task work, then signals.</summary>
     internal void ReturnToUser()
     {
+        if (TaskWork.Count != 0 || _pending.Count != 0) ExitToUserModeLoop(); // nothing to do on most system calls
+    }
+
+    private void ExitToUserModeLoop()
+    {
         // task_work_run: work added while running runs too.
         while (TaskWork.Count > 0)
         {

@@ -19,7 +19,7 @@ public sealed partial class IovIterOps
     /// </summary>
     public long GetPages2(IovIter i, ulong maxsize, int maxpages, out ulong[] pages, out ulong start)
     {
-        using var _ = _trace.Fn(_profile.GetPagesAdvances ? "iov_iter_get_pages2" : "iov_iter_get_pages", "iov_iter");
+        using var _ = _trace.Fn(_getPagesFn, "iov_iter");
         pages = [];
         start = 0;
         if (maxpages <= 0) return 0;
@@ -33,7 +33,7 @@ public sealed partial class IovIterOps
     /// </summary>
     internal long GetPages2(IovIter i, ulong maxsize, int maxpages, Span<ulong> pages, out int count, out ulong start)
     {
-        using var _ = _trace.Fn(_profile.GetPagesAdvances ? "iov_iter_get_pages2" : "iov_iter_get_pages", "iov_iter");
+        using var _ = _trace.Fn(_getPagesFn, "iov_iter");
         count = 0;
         start = 0;
         maxpages = Math.Min(maxpages, pages.Length);

@@ -23,6 +23,8 @@ public sealed partial class IovIterOps
     private readonly MachineState _state;
     private readonly KernelMap _kmap;
     private readonly HashSet<string> _warned = [];
+    // Traced names that depend on the release, chosen once so that a disabled trace evaluates nothing per call.
+    private readonly string _copyMcToIterFn, _getPagesFn;
 
     /// <summary>Created by the machine's service provider.</summary>
     public IovIterOps(Cpu cpu, ICopyRoutines copy, KernelProfile profile, Tracer trace, Gup gup, MachineState state, KernelMap kmap)
@@ -34,6 +36,8 @@ public sealed partial class IovIterOps
         _trace = trace;
         _gup = gup;
         _state = state;
+        _copyMcToIterFn = profile.CopyMcFastString ? "_copy_mc_to_iter" : "_copy_to_iter_mcsafe";
+        _getPagesFn = profile.GetPagesAdvances ? "iov_iter_get_pages2" : "iov_iter_get_pages";
     }
 
     /// <summary>MAX_RW_COUNT (include/linux/fs.h).</summary>
@@ -73,6 +77,7 @@ public sealed partial class IovIterOps
             }
             case Op.McToIter:
             {
+                if (!_trace.Enabled) return CopyRoutines.AccessOk(u, part) ? _copy.CopyMcToUser(u, k, part) : part;
                 using var _ = _trace.Fn("copy_to_user_iter_mc", "iov_iter");
                 return CopyRoutines.AccessOk(u, part) ? _copy.CopyMcToUser(u, k, part) : part;
             }
@@ -401,22 +406,32 @@ public sealed partial class IovIterOps
     /// </summary>
     public ulong CopyMcToIter(KernelPtr addr, ulong bytes, IovIter i)
     {
-        using var _ = _trace.Fn(_profile.CopyMcFastString ? "_copy_mc_to_iter" : "_copy_to_iter_mcsafe", "iov_iter");
+        if (!_trace.Enabled) return CopyMcToIterBody(addr, bytes, i); // tracing off: no traced frame at all
+        using var _ = _trace.Fn(_copyMcToIterFn, "iov_iter");
+        return CopyMcToIterBody(addr, bytes, i);
+    }
+
+    private ulong CopyMcToIterBody(KernelPtr addr, ulong bytes, IovIter i)
+    {
         if (WrongDirection(i, false, "_copy_mc_to_iter")) return 0;
-        if (_profile.KvecBvecMcNoAdvance && i.Type is IterType.ITER_KVEC or IterType.ITER_BVEC)
-        {
-            var saved = (i.SegIndex, i.NrSegs, i.IovOffset, i.Count);
-            var want = Math.Min(bytes, i.Count);
-            var got = IterateAndAdvance(i, bytes, Op.McToIter, addr.Value);
-            if (got < want)
-            {
-                // The macro returned from inside the iteration: none of the bookkeeping ran.
-                (i.SegIndex, i.NrSegs, i.IovOffset, i.Count) = saved;
-                if (_trace.Enabled) _trace.Event("iov_iter", $"short mcsafe copy of {got} bytes: iterator not advanced (4.18–5.13)");
-            }
-            return got;
-        }
+        if (_profile.KvecBvecMcNoAdvance && i.Type is IterType.ITER_KVEC or IterType.ITER_BVEC) return CopyMcToIterNoAdvance(addr, bytes, i);
         return IterateAndAdvance(i, bytes, Op.McToIter, addr.Value);
+    }
+
+    /// <summary>The 4.18–5.13 KVEC/BVEC form of <see cref="CopyMcToIter"/> (out of line: the common path stays small).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private ulong CopyMcToIterNoAdvance(KernelPtr addr, ulong bytes, IovIter i)
+    {
+        var saved = (i.SegIndex, i.NrSegs, i.IovOffset, i.Count);
+        var want = Math.Min(bytes, i.Count);
+        var got = IterateAndAdvance(i, bytes, Op.McToIter, addr.Value);
+        if (got < want)
+        {
+            // The macro returned from inside the iteration: none of the bookkeeping ran.
+            (i.SegIndex, i.NrSegs, i.IovOffset, i.Count) = saved;
+            if (_trace.Enabled) _trace.Event("iov_iter", $"short mcsafe copy of {got} bytes: iterator not advanced (4.18–5.13)");
+        }
+        return got;
     }
 
     /// <summary>copy_to_iter_full (include/linux/uio.h): copy_to_iter; on a short copy revert what was copied and return false.</summary>

@@ -125,6 +125,30 @@ public sealed class KernelMap
         return false;
     }
 
+    /// <summary>
+    /// <see cref="TryAccess"/> for a run of pages: how many bytes from va (at most len) translate, page after page, to
+    /// consecutive pfns starting at <paramref name="pfn"/>; 0 when va itself does not. While no page has a set_memory_*
+    /// protection or a set_mce_nospec hole, a direct-map address answers for the rest of its physical range at once
+    /// (each of those pages would translate alone to the next pfn); otherwise one page at a time.
+    /// </summary>
+    internal ulong TryAccessRun(ulong va, ulong len, bool write, out ulong pfn)
+    {
+        if (_nospec.Count == 0 && _prot.Count == 0 && va >= PageDefs.PAGE_OFFSET && va < PageDefs.VMALLOC_START)
+        {
+            var pa = new PhysAddr(va - PageDefs.PAGE_OFFSET);
+            var r = _phys.FindRange(pa);
+            if (r != null && r.DirectMapped)
+            {
+                pfn = pa.Pfn;
+                return Math.Min(len, r.End.Value - pa.Value);
+            }
+            pfn = 0;
+            return 0;
+        }
+        if (!TryAccess(va, write, out pfn, out _)) return 0;
+        return Math.Min(len, PageDefs.PAGE_SIZE - PageDefs.OffsetInPage(va));
+    }
+
     /// <summary>Translate a kernel virtual address, ignoring set_memory_* protections (as __pa does); false when nothing is mapped there.</summary>
     internal bool TryTranslate(ulong va, out ulong pfn)
     {

@@ -174,7 +174,14 @@ public sealed class PhysicalMemory : IMemoryMedia
         ref var slot = ref _chunkCache[(int)(key & (ChunkCacheSize - 1))];
         var c = slot;
         if (c != null && c.Key == key) return c;
-        if (!_chunks.TryGetValue(key, out c))
+        return ChunkMiss(key, create, ref slot);
+    }
+
+    // Out of line so that the cache hit above stays small enough to inline into the copy loops.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private ChunkStore? ChunkMiss(ulong key, bool create, ref ChunkStore? slot)
+    {
+        if (!_chunks.TryGetValue(key, out var c))
         {
             if (!create) return null;
             c = new ChunkStore(key);
@@ -211,15 +218,20 @@ public sealed class PhysicalMemory : IMemoryMedia
     {
         var c = Chunk(pfn, create: true)!;
         var want = PageMask(pfn, offset, len);
-        if ((c.FramesMade & want) != want)
-        {
-            EnsureZeroed(c, want & ~FullPages(pfn, offset, len));
-            c.Zeroed |= want;
-            var pages = System.Numerics.BitOperations.PopCount(want);
-            for (var i = 0; i < pages; i++) Frame(pfn + (ulong)i);
-            c.FramesMade |= want;
-        }
+        if ((c.FramesMade & want) != want) MakeFrames(c, pfn, want, want & ~FullPages(pfn, offset, len));
         return c.Data.AsSpan(ChunkOffset(pfn, offset), len);
+    }
+
+    /// <summary>The first write to frames of a chunk: zero them and give each its struct page.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void MakeFrames(ChunkStore c, ulong pfn, uint want, uint zero)
+    {
+        // Pages the caller overwrites entirely (want & ~zero) need no zeroing first.
+        EnsureZeroed(c, zero);
+        c.Zeroed |= want;
+        var pages = System.Numerics.BitOperations.PopCount(want);
+        for (var i = 0; i < pages; i++) Frame(pfn + (ulong)i);
+        c.FramesMade |= want;
     }
 
     /// <summary>Bytes of a frame for reading; untouched frames read as zeros.</summary>

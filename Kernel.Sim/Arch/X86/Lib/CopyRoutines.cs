@@ -16,6 +16,10 @@ namespace KernelSim.Arch.X86;
 /// </summary>
 public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile profile, Tracer trace) : ICopyRoutines
 {
+    /// <summary>copy_user_generic's traced name on this release and CPU (chosen once: a disabled trace evaluates nothing per call).</summary>
+    private readonly string _copyUserGenericFn =
+        profile.CopyUserMcTail == CopyUserMcTail.RepMovsAlternative && !model.Fsrm ? "rep_movs_alternative" : "copy_user_generic";
+
     /// <summary>access_ok(ptr, size) (arch/x86/include/asm/uaccess_64.h __access_ok, 6.x non-constant form).</summary>
     public static bool AccessOk(UserPtr ptr, ulong size)
     {
@@ -59,7 +63,8 @@ public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile 
 
     internal void MemcpyRaw(Space ds, ulong d, Space ss, ulong s, ulong len, ExSite site, string? name = null)
     {
-        using var _ = trace.Fn(name ?? (site == ExSite.MemcpyFlushcache ? "__memcpy_flushcache" : "memcpy"), "x86");
+        using var _ = trace.Enabled ? trace.Fn(name ?? (site == ExSite.MemcpyFlushcache ? "__memcpy_flushcache" : "memcpy"), "x86") : default;
+        if (cpu.TryMoveAll(ds, d, ss, s, len)) return;
         var stop = ByteLimits(ds, d, ss, s, len, out var trap);
         cpu.Move(ds, d, ss, s, stop);
         if (!trap.IsNone) cpu.KernelTrap(trap, site); // never returns: no fixup
@@ -88,6 +93,7 @@ public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile 
     {
         using var _ = trace.Fn(name, "x86");
         if (len == 0) return 0;
+        if (cpu.TryMoveAll(ds, d, ss, s, len)) return 0;
         ulong lead = len < 8 ? 0 : (8 - (s & 7)) & 7;
         ulong wordsEnd = len < 8 ? 0 : lead + ((len - lead) / 8) * 8;
         ulong UnitStart(ulong x) => x >= lead && x < wordsEnd ? lead + ((x - lead) / 8) * 8 : x;
@@ -114,7 +120,14 @@ public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile 
     /// </summary>
     internal ulong CopyMcEnhancedFastString(Space ds, ulong d, Space ss, ulong s, ulong len)
     {
+        if (!trace.Enabled) return CopyMcEnhancedFastStringBody(ds, d, ss, s, len); // tracing off: no traced frame at all
         using var _ = trace.Fn("copy_mc_enhanced_fast_string", "x86");
+        return CopyMcEnhancedFastStringBody(ds, d, ss, s, len);
+    }
+
+    private ulong CopyMcEnhancedFastStringBody(Space ds, ulong d, Space ss, ulong s, ulong len)
+    {
+        if (cpu.TryMoveAll(ds, d, ss, s, len)) return 0;
         var stop = ByteLimits(ds, d, ss, s, len, out var trap);
         if (trap.Kind == TrapKind.MachineCheck && model.McStop == FastStringMcStop.NothingCopied) stop = 0;
         cpu.Move(ds, d, ss, s, stop);
@@ -130,6 +143,7 @@ public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile 
     internal long MemcpyMcsafeUnrolled(Space ds, ulong d, Space ss, ulong s, ulong len)
     {
         using var _ = trace.Fn("memcpy_mcsafe_unrolled", "x86");
+        if (cpu.TryMoveAll(ds, d, ss, s, len)) return 0;
         var f = LoadLimit(ss, s, len, out var st);
         ulong lead = len < 8 ? 0 : Math.Min(len, (8 - (s & 7)) & 7);
         var rest = len - lead;
@@ -249,7 +263,13 @@ public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile 
             MemcpyRaw(Space.User, d, ss, s, len, ExSite.Memcpy); // the memcpy_mcsafe fallback: no entry
             return 0;
         }
+        if (!trace.Enabled) return CopyMcToUserBody(d, ss, s, len);
         using var _ = trace.Fn("copy_mc_to_user", "x86");
+        return CopyMcToUserBody(d, ss, s, len);
+    }
+
+    private ulong CopyMcToUserBody(ulong d, Space ss, ulong s, ulong len)
+    {
         if (model.FragileQuirk) return CopyMcFragile(Space.User, d, ss, s, len);
         if (model.Erms) return CopyMcEnhancedFastString(Space.User, d, ss, s, len);
         return CopyUserGeneric(Space.User, d, ss, s, len);
@@ -266,7 +286,8 @@ public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile 
     /// </summary>
     internal ulong CopyUserGeneric(Space ds, ulong d, Space ss, ulong s, ulong len)
     {
-        using var _ = trace.Fn(profile.CopyUserMcTail == CopyUserMcTail.RepMovsAlternative && !model.Fsrm ? "rep_movs_alternative" : "copy_user_generic", "x86");
+        using var _ = trace.Fn(_copyUserGenericFn, "x86");
+        if (cpu.TryMoveAll(ds, d, ss, s, len)) return 0;
         var stop = ByteLimits(ds, d, ss, s, len, out var trap);
         if (trap.Kind != TrapKind.MachineCheck)
         {
@@ -384,6 +405,7 @@ public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile 
     internal ulong CopyUserNocache(Space ds, ulong d, Space ss, ulong s, ulong len)
     {
         using var _ = trace.Fn("__copy_user_nocache", "x86");
+        if (cpu.TryMoveAll(ds, d, ss, s, len)) return 0;
         var f = LoadLimit(ss, s, len, out var st);
         var g = StoreLimit(ds, d, Math.Min(len, f + 8), out var dt);
         if (f >= len && g >= len)
