@@ -22,8 +22,9 @@ public sealed class PhysicalMemory : IMemoryMedia
     private readonly ChunkStore?[] _chunkCache = new ChunkStore?[ChunkCacheSize];
     private readonly Dictionary<ulong, PageFrame> _frames = [];
     private readonly List<PhysRange> _ranges = [];
-    // Last range FindRange returned (ranges never overlap; Unregister resets it).
-    private PhysRange? _lastRange;
+    // The two ranges FindRange returned last (ranges never overlap; Unregister resets them): a kernel copy
+    // between two ranges (pmem to DRAM in a bio) alternates between them.
+    private PhysRange? _lastRange, _prevRange;
     private readonly SortedSet<ulong> _freePfns = [];
     private ulong _nextFreePfn;
     private ulong _dramEndPfn;
@@ -66,6 +67,7 @@ public sealed class PhysicalMemory : IMemoryMedia
     {
         if (!_ranges.Remove(range)) return false;
         if (ReferenceEquals(_lastRange, range)) _lastRange = null;
+        if (ReferenceEquals(_prevRange, range)) _prevRange = null;
         return true;
     }
 
@@ -87,7 +89,11 @@ public sealed class PhysicalMemory : IMemoryMedia
     public PhysRange? FindRange(PhysAddr pa)
     {
         var last = _lastRange;
-        return last != null && last.Contains(pa) ? last : FindRangeSlow(pa);
+        if (last != null && last.Contains(pa)) return last;
+        var prev = _prevRange;
+        if (prev == null || !prev.Contains(pa)) return FindRangeSlow(pa);
+        _prevRange = last;
+        return _lastRange = prev;
     }
 
     private PhysRange? FindRangeSlow(PhysAddr pa)
@@ -96,7 +102,9 @@ public sealed class PhysicalMemory : IMemoryMedia
         for (var i = 0; i < ranges.Count; i++)
         {
             var r = ranges[i];
-            if (r.Contains(pa)) return _lastRange = r;
+            if (!r.Contains(pa)) continue;
+            _prevRange = _lastRange;
+            return _lastRange = r;
         }
         return null;
     }
