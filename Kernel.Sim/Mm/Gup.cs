@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using KernelSim.Arch.X86;
 using KernelSim.Kernel;
 using KernelSim.Profiles;
@@ -18,8 +20,11 @@ public sealed class Gup
     private readonly KernelProfile _profile;
     private readonly Tracer _trace;
     private readonly Scheduler _sched;
+    // Reference and FOLL_PIN counts per frame (the page refcount / pincount of the pages gup handed out). An entry
+    // stays at 0 once its pins are dropped, so pinning the same buffer again is a lookup, not an insert and a remove.
     private readonly Dictionary<ulong, int> _pins = [];
     private readonly Dictionary<ulong, int> _follPins = [];
+    private int _follPinned; // frames with a FOLL_PIN count above 0
 
     /// <summary>Created by the machine's service provider.</summary>
     public Gup(ICopyRoutines copy, KernelProfile profile, Tracer trace, Scheduler sched)
@@ -200,7 +205,7 @@ public sealed class Gup
     public long GetUserPagesFast(UserPtr start, int nrPages, bool write, bool nofault, Span<ulong> pages)
     {
         using var _ = _trace.Fn("get_user_pages_fast", "mm");
-        return GupFast(start, nrPages, write, nofault, pages, _pins, "");
+        return GupFast(start, nrPages, write, nofault, pages, _pins, foll: false);
     }
 
     /// <summary>
@@ -210,10 +215,10 @@ public sealed class Gup
     public long PinUserPagesFast(UserPtr start, int nrPages, bool write, bool nofault, Span<ulong> pages)
     {
         using var _ = _trace.Fn("pin_user_pages_fast", "mm");
-        return GupFast(start, nrPages, write, nofault, pages, _follPins, " FOLL_PIN");
+        return GupFast(start, nrPages, write, nofault, pages, _follPins, foll: true);
     }
 
-    private long GupFast(UserPtr start, int nrPages, bool write, bool nofault, Span<ulong> pages, Dictionary<ulong, int> counts, string how)
+    private long GupFast(UserPtr start, int nrPages, bool write, bool nofault, Span<ulong> pages, Dictionary<ulong, int> counts, bool foll)
     {
         if (nrPages <= 0) return 0;
         var s = start.Value & PageDefs.PAGE_MASK;
@@ -236,15 +241,15 @@ public sealed class Gup
                 if (!mm.TryTranslate(va, write, out pfn)) break;
             }
             pages[pinned] = pfn;
-            counts[pfn] = counts.GetValueOrDefault(pfn) + 1;
+            if (CollectionsMarshal.GetValueRefOrAddDefault(counts, pfn, out _)++ == 0 && foll) _follPinned++;
         }
         if (pinned == 0) return -Errno.EFAULT;
-        if (_trace.Enabled) _trace.Event("gup", $"pinned {pinned} of {nrPages} pages from 0x{s:x}{how}{(write ? " FOLL_WRITE" : "")}{(nofault ? " FOLL_NOFAULT" : "")}");
+        if (_trace.Enabled) _trace.Event("gup", $"pinned {pinned} of {nrPages} pages from 0x{s:x}{(foll ? " FOLL_PIN" : "")}{(write ? " FOLL_WRITE" : "")}{(nofault ? " FOLL_NOFAULT" : "")}");
         return pinned;
     }
 
     /// <summary>A reference taken on a kernel page (folio_get on a bvec page in iov_iter_get_pages2).</summary>
-    internal void GetPage(ulong pfn) => _pins[pfn] = _pins.GetValueOrDefault(pfn) + 1;
+    internal void GetPage(ulong pfn) => CollectionsMarshal.GetValueRefOrAddDefault(_pins, pfn, out _)++;
 
     /// <summary>
     /// unpin_user_page / put_page: drop one FOLL_PIN pin taken by <see cref="PinUserPagesFast"/> if the page has one,
@@ -252,15 +257,17 @@ public sealed class Gup
     /// </summary>
     public void UnpinUserPage(ulong pfn)
     {
-        if (_follPins.TryGetValue(pfn, out var fp))
+        if (_follPinned != 0)
         {
-            if (fp <= 1) _follPins.Remove(pfn);
-            else _follPins[pfn] = fp - 1;
-            return;
+            ref var fp = ref CollectionsMarshal.GetValueRefOrNullRef(_follPins, pfn);
+            if (!Unsafe.IsNullRef(ref fp) && fp > 0)
+            {
+                if (--fp == 0) _follPinned--;
+                return;
+            }
         }
-        if (!_pins.TryGetValue(pfn, out var c)) return;
-        if (c <= 1) _pins.Remove(pfn);
-        else _pins[pfn] = c - 1;
+        ref var c = ref CollectionsMarshal.GetValueRefOrNullRef(_pins, pfn);
+        if (!Unsafe.IsNullRef(ref c) && c > 0) c--;
     }
 
     /// <summary>Pins currently held on a frame.</summary>
@@ -270,5 +277,5 @@ public sealed class Gup
     public int FollPinCount(ulong pfn) => _follPins.GetValueOrDefault(pfn);
 
     /// <summary>page_maybe_dma_pinned (include/linux/mm.h): the page holds at least one FOLL_PIN pin.</summary>
-    public bool PageMaybeDmaPinned(ulong pfn) => _follPins.ContainsKey(pfn);
+    public bool PageMaybeDmaPinned(ulong pfn) => _follPins.GetValueOrDefault(pfn) > 0;
 }
