@@ -88,10 +88,11 @@ public sealed class PhysicalMemory : IMemoryMedia
     /// <summary>The range containing pa, or null (memory outside kernel control).</summary>
     public PhysRange? FindRange(PhysAddr pa)
     {
+        // "is null" patterns: PhysRange is a record, whose == and != call its field-by-field Equals.
         var last = _lastRange;
-        if (last != null && last.Contains(pa)) return last;
+        if (last is not null && last.Contains(pa)) return last;
         var prev = _prevRange;
-        if (prev == null || !prev.Contains(pa)) return FindRangeSlow(pa);
+        if (prev is null || !prev.Contains(pa)) return FindRangeSlow(pa);
         _prevRange = last;
         return _lastRange = prev;
     }
