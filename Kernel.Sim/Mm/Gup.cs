@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using KernelSim.Arch.X86;
 using KernelSim.Kernel;
 using KernelSim.Profiles;
@@ -20,10 +18,9 @@ public sealed class Gup
     private readonly KernelProfile _profile;
     private readonly Tracer _trace;
     private readonly Scheduler _sched;
-    // Reference and FOLL_PIN counts per frame (the page refcount / pincount of the pages gup handed out). An entry
-    // stays at 0 once its pins are dropped, so pinning the same buffer again is a lookup, not an insert and a remove.
-    private readonly Dictionary<ulong, int> _pins = [];
-    private readonly Dictionary<ulong, int> _follPins = [];
+    // Reference and FOLL_PIN counts per frame (the page refcount / pincount of the pages gup handed out).
+    private readonly PinCounts _pins = new();
+    private readonly PinCounts _follPins = new();
     private int _follPinned; // frames with a FOLL_PIN count above 0
 
     /// <summary>Created by the machine's service provider.</summary>
@@ -218,7 +215,7 @@ public sealed class Gup
         return GupFast(start, nrPages, write, nofault, pages, _follPins, foll: true);
     }
 
-    private long GupFast(UserPtr start, int nrPages, bool write, bool nofault, Span<ulong> pages, Dictionary<ulong, int> counts, bool foll)
+    private long GupFast(UserPtr start, int nrPages, bool write, bool nofault, Span<ulong> pages, PinCounts counts, bool foll)
     {
         if (nrPages <= 0) return 0;
         var s = start.Value & PageDefs.PAGE_MASK;
@@ -241,15 +238,19 @@ public sealed class Gup
                 if (!mm.TryTranslate(va, write, out pfn)) break;
             }
             pages[pinned] = pfn;
-            if (CollectionsMarshal.GetValueRefOrAddDefault(counts, pfn, out _)++ == 0 && foll) _follPinned++;
+            if (counts.Slot(pfn)++ == 0 && foll) _follPinned++;
         }
         if (pinned == 0) return -Errno.EFAULT;
-        if (_trace.Enabled) _trace.Event("gup", $"pinned {pinned} of {nrPages} pages from 0x{s:x}{(foll ? " FOLL_PIN" : "")}{(write ? " FOLL_WRITE" : "")}{(nofault ? " FOLL_NOFAULT" : "")}");
+        if (_trace.Enabled) TracePinned(pinned, nrPages, s, foll, write, nofault);
         return pinned;
     }
 
+    // Out of line: the interpolated string would otherwise widen GupFast's frame on the untraced path.
+    private void TracePinned(int pinned, int nrPages, ulong s, bool foll, bool write, bool nofault) =>
+        _trace.Event("gup", $"pinned {pinned} of {nrPages} pages from 0x{s:x}{(foll ? " FOLL_PIN" : "")}{(write ? " FOLL_WRITE" : "")}{(nofault ? " FOLL_NOFAULT" : "")}");
+
     /// <summary>A reference taken on a kernel page (folio_get on a bvec page in iov_iter_get_pages2).</summary>
-    internal void GetPage(ulong pfn) => CollectionsMarshal.GetValueRefOrAddDefault(_pins, pfn, out _)++;
+    internal void GetPage(ulong pfn) => _pins.Slot(pfn)++;
 
     /// <summary>
     /// unpin_user_page / put_page: drop one FOLL_PIN pin taken by <see cref="PinUserPagesFast"/> if the page has one,
@@ -257,25 +258,57 @@ public sealed class Gup
     /// </summary>
     public void UnpinUserPage(ulong pfn)
     {
-        if (_follPinned != 0)
+        if (_follPinned != 0 && _follPins.Get(pfn) > 0)
         {
-            ref var fp = ref CollectionsMarshal.GetValueRefOrNullRef(_follPins, pfn);
-            if (!Unsafe.IsNullRef(ref fp) && fp > 0)
-            {
-                if (--fp == 0) _follPinned--;
-                return;
-            }
+            if (--_follPins.Slot(pfn) == 0) _follPinned--;
+            return;
         }
-        ref var c = ref CollectionsMarshal.GetValueRefOrNullRef(_pins, pfn);
-        if (!Unsafe.IsNullRef(ref c) && c > 0) c--;
+        if (_pins.Get(pfn) > 0) _pins.Slot(pfn)--;
     }
 
     /// <summary>Pins currently held on a frame.</summary>
-    public int PinCount(ulong pfn) => _pins.GetValueOrDefault(pfn);
+    public int PinCount(ulong pfn) => _pins.Get(pfn);
 
     /// <summary>FOLL_PIN pins currently held on a frame (what folio_maybe_dma_pinned tests).</summary>
-    public int FollPinCount(ulong pfn) => _follPins.GetValueOrDefault(pfn);
+    public int FollPinCount(ulong pfn) => _follPins.Get(pfn);
 
     /// <summary>page_maybe_dma_pinned (include/linux/mm.h): the page holds at least one FOLL_PIN pin.</summary>
-    public bool PageMaybeDmaPinned(ulong pfn) => _follPins.GetValueOrDefault(pfn) > 0;
+    public bool PageMaybeDmaPinned(ulong pfn) => _follPins.Get(pfn) > 0;
+
+    /// <summary>
+    /// Counts per frame in blocks of 512 neighbouring frames, the last block used kept at hand: pinning and unpinning
+    /// the pages of one buffer again and again (direct I/O) touches no dictionary.
+    /// </summary>
+    private sealed class PinCounts
+    {
+        private const int Shift = 9;
+        private readonly Dictionary<ulong, int[]> _blocks = [];
+        private ulong _lastKey = ulong.MaxValue;
+        private int[]? _last;
+
+        /// <summary>The count of <paramref name="pfn"/>, its block created if needed.</summary>
+        public ref int Slot(ulong pfn)
+        {
+            var key = pfn >> Shift;
+            if (key != _lastKey || _last is null)
+            {
+                if (!_blocks.TryGetValue(key, out var block))
+                {
+                    block = new int[1 << Shift];
+                    _blocks.Add(key, block);
+                }
+                _last = block;
+                _lastKey = key;
+            }
+            return ref _last[(int)(pfn & ((1 << Shift) - 1))];
+        }
+
+        /// <summary>The count of <paramref name="pfn"/> (0 when its block was never used).</summary>
+        public int Get(ulong pfn)
+        {
+            var key = pfn >> Shift;
+            if (key == _lastKey && _last is not null) return _last[(int)(pfn & ((1 << Shift) - 1))];
+            return _blocks.TryGetValue(key, out var block) ? block[(int)(pfn & ((1 << Shift) - 1))] : 0;
+        }
+    }
 }
