@@ -148,11 +148,9 @@ public sealed class PmemDevice : IBlockDeviceOps, IDaxOperations, IDevPagemap
         if ((bio.Flags & BioFlags.REQ_PREFLUSH) != 0) NvdimmFlush();
         var sector = bio.Sector;
         var write = bio.IsWrite;
-        var vecs = bio.Vecs;
         var runs = MovesWholeRuns();
-        for (var i = 0; i < vecs.Count; i++) // indexed: foreach over the IReadOnlyList would box an enumerator per bio
+        foreach (var bv in bio.IoVec)
         {
-            var bv = vecs[i];
             // bio_for_each_segment: single-page segments of a multi-page bvec.
             var pfn = bv.Pfn + bv.Offset / PageDefs.PAGE_SIZE;
             var off = bv.Offset % (uint)PageDefs.PAGE_SIZE;
