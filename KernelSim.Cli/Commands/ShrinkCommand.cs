@@ -65,9 +65,7 @@ internal static class ShrinkCommand
         if (!ScenarioWriter.CanWrite(plan.Workload))
         {
             // Hostile plans are raw system calls with hostile arguments: no scenario step can express them.
-            err.Line(plan.Workload == WorkloadKind.Hostile
-                ? $"kernelsim: the {CampaignSpec.NameOf(plan.Workload)} workload cannot be written as a scenario (its steps are raw system calls); the shrunk plan is above"
-                : $"kernelsim: the {CampaignSpec.NameOf(plan.Workload)} workload cannot be written as a scenario yet (no scenario export for its namespace mode); the shrunk plan is above");
+            err.Line($"kernelsim: the {CampaignSpec.NameOf(plan.Workload)} workload cannot be written as a scenario (its steps are raw system calls); the shrunk plan is above");
             err.Writer.Flush();
             return CannotWrite;
         }

@@ -10,7 +10,7 @@ namespace KernelSim.Scenarios.Campaigns;
 /// </summary>
 internal static class CampaignKeys
 {
-    public static readonly KeyTable Machine = new("campaign machine", "cpu", "dram", "pmem");
+    public static readonly KeyTable Machine = new("campaign machine", "cpu", "dram", "pmem", new YamlKey("devdax-align", AnyOf(Scalar, List(Scalar))));
 
     public static readonly KeyTable Workloads = new("workloads", [.. CampaignSpec.WorkloadNames.Select(w => new YamlKey(w.Name, Scalar))]);
 

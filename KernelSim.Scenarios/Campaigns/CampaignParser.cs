@@ -38,6 +38,7 @@ public static class CampaignParser
 
         var cpu = CpuModel.FastString;
         ulong dram = 64UL << 20, pmem = 16UL << 20;
+        List<ulong> aligns = [2UL << 20];
         if (top.Get("machine") is { } mnode && YamlMap.Of(file, mnode, "machine", CampaignKeys.Machine) is { } m)
         {
             if (m.Get("cpu") is { } cn)
@@ -55,6 +56,18 @@ public static class CampaignParser
             {
                 pmem = YamlValues.Size(file, pn, "machine.pmem");
                 if (pmem < 8UL << 20 || pmem > 1UL << 34 || pmem % (2UL << 20) != 0) throw m.Error(pn, "machine.pmem: a multiple of 2M between 8M and 16G");
+            }
+            if (m.Get("devdax-align") is { } an)
+            {
+                aligns = [];
+                foreach (var item in an is YamlSequenceNode ? YamlValues.List(an) : [an])
+                {
+                    var a = YamlValues.Size(file, item, "machine.devdax-align");
+                    if (a is not (4096 or 2UL << 20 or 1UL << 30)) throw m.Error(item, "machine.devdax-align: 4K, 2M or 1G (a list draws one per seed)");
+                    if (aligns.Contains(a)) throw m.Error(item, $"machine.devdax-align: {YamlValues.Scalar(file, item, "machine.devdax-align")} is listed twice");
+                    aligns.Add(a);
+                }
+                if (aligns.Count == 0) throw m.Error(an, "machine.devdax-align: 4K, 2M or 1G (a list draws one per seed)");
             }
             m.Done();
         }
@@ -106,7 +119,7 @@ public static class CampaignParser
             fmap.Done();
         }
         top.Done();
-        return new CampaignSpec(file, name, title, cpu, dram, pmem, profiles, first, last, ops, swarm, workloads, faults);
+        return new CampaignSpec(file, name, title, cpu, dram, pmem, profiles, first, last, ops, swarm, workloads, faults) { DevdaxAligns = aligns };
     }
 
     private static int Weight(YamlMap map, YamlNode node, string what)

@@ -30,6 +30,13 @@ public static class CampaignProvenance
             w.WriteString("cpu", spec.Cpu.Name);
             w.WriteNumber("dram", spec.Dram);
             w.WriteNumber("pmem", spec.PmemSize);
+            // Only when not the default 2M alone, so the hash of every campaign without the key stays what it was.
+            if (spec.DevdaxAligns is not [2UL << 20])
+            {
+                w.WriteStartArray("devdax-align");
+                foreach (var a in spec.DevdaxAligns) w.WriteNumberValue(a);
+                w.WriteEndArray();
+            }
             w.WriteStartArray("profiles");
             foreach (var p in spec.Profiles) w.WriteStringValue(p.ToString());
             w.WriteEndArray();

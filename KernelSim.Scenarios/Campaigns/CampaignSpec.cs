@@ -66,6 +66,13 @@ public sealed record CampaignSpec(
     IReadOnlyList<(WorkloadKind Kind, int Weight)> Workloads,
     IReadOnlyList<(FaultKind Kind, int Weight)> Faults)
 {
+    /// <summary>
+    /// The alignments a devdax seed's device may have (machine.devdax-align: 4K, 2M, 1G; default 2M alone). With more
+    /// than one, each seed draws its own from a separate stream (<see cref="DevdaxWorkload.AlignOf"/>): the plan's
+    /// draws do not change.
+    /// </summary>
+    public IReadOnlyList<ulong> DevdaxAligns { get; init; } = [2UL << 20];
+
     /// <summary>The YAML names of the workloads.</summary>
     public static readonly (string Name, WorkloadKind Kind)[] WorkloadNames =
     [

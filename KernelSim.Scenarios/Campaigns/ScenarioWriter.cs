@@ -10,16 +10,23 @@ namespace KernelSim.Scenarios.Campaigns;
 /// Writes a (shrunk) plan as a scenario file (docs/scenarios.md) whose expectations are what the campaign
 /// observed: each operation's return value (or no return) and its signal. Every workload but hostile: ramfs,
 /// mmap, /dev/pmem0 buffered and O_DIRECT (machine.pmem, poison-pmem, ndctl inject-error), fsdax
-/// (machine.filesystems, poison-file) and virtio-fs (machine.virtiofs, host-truncate). The media and host
-/// file contents are not the campaign's byte patterns; the expectations do not depend on them. The text is
-/// built as YAML nodes and written by YamlDotNet's emitter, so any campaign name or path stays valid YAML.
+/// (machine.filesystems, poison-file), virtio-fs (machine.virtiofs, host-truncate), sector (a sector-mode
+/// namespace, O_DIRECT on /dev/pmem0s; poison at the physical line of the data block the LBA mapped to when the
+/// campaign injected it; a badblock as that poison plus ndctl start-scrub) and devdax (a devdax
+/// namespace of the seed's alignment, loads and stores through a MAP_SHARED mapping of /dev/dax0.0; a SIGBUS is
+/// pinned with its si_addr and si_addr_lsb). The media and host file contents are not the campaign's byte
+/// patterns; the expectations do not depend on them. The text is built as YAML nodes and written by YamlDotNet's
+/// emitter, so any campaign name or path stays valid YAML.
 /// </summary>
 public static class ScenarioWriter
 {
     /// <summary>The pmem namespace every pmem workload uses (SeedRunner: one fsdax namespace).</summary>
     private const string Namespace = "namespace0.0";
 
-    public static bool CanWrite(WorkloadKind w) => w is not (WorkloadKind.Hostile or WorkloadKind.Sector or WorkloadKind.Devdax);
+    /// <summary>The name the devdax scenario gives its mapping of /dev/dax0.0 (the campaign's calls name it buf).</summary>
+    private const string DaxMap = "dax";
+
+    public static bool CanWrite(WorkloadKind w) => w is not WorkloadKind.Hostile;
 
     /// <summary>
     /// The scenario's name: "CAMPAIGN-seed-N", with every character a scenario name cannot hold (letters, digits,
@@ -68,6 +75,11 @@ public static class ScenarioWriter
         if (w == WorkloadKind.RamfsRw) machine.Add("ramfs", Flow(("mount", "/mnt/ramfs")));
         if (CampaignSpec.IsPmem(w))
             machine.Add("pmem", Flow(("bus", "nfit"), ("namespaces", FlowSeq(Flow(("size", string.Create(ci, $"{spec.PmemSize >> 20}M")), ("mode", "fsdax"))))));
+        var align = w == WorkloadKind.Devdax ? DevdaxWorkload.AlignOf(spec, plan.Seed) : 0;
+        if (w == WorkloadKind.Sector)
+            machine.Add("pmem", Flow(("bus", "nfit"), ("namespaces", FlowSeq(Flow(("size", Size(SectorWorkload.NamespaceSize(spec))), ("mode", "sector"))))));
+        if (w == WorkloadKind.Devdax)
+            machine.Add("pmem", Flow(("bus", "nfit"), ("namespaces", FlowSeq(Flow(("size", Size(DevdaxWorkload.NamespaceSize(spec, align))), ("mode", "devdax"), ("align", Size(align)))))));
         if (w == WorkloadKind.Fsdax) machine.Add("filesystems", FlowSeq(Flow(("device", "pmem0"), ("mount", "/mnt/pmem"), ("dax", "always"))));
         // Before 5.4 there is no virtio-fs (SeedRunner's open fails at setup): the scenario has no share either,
         // since a share that cannot mount is a setup failure of the scenario; the open fails the same way.
@@ -80,10 +92,17 @@ public static class ScenarioWriter
             { "name", "app" },
             { "signals", Flow(("SIGBUS", "catch"), ("SIGSEGV", "catch")) },
             { "mappings", new YamlSequenceNode(Flow(("name", "buf"), ("size", string.Create(ci, $"{CampaignPlan.BufSize / 1024}K")), ("prot", "rw"),
-                ("type", plan.Workload == WorkloadKind.MmapShared ? "shared" : "private"), ("fill", new YamlScalarNode("i*7+3") { Style = ScalarStyle.DoubleQuoted }))) },
+                ("type", plan.Workload is WorkloadKind.MmapShared or WorkloadKind.Devdax ? "shared" : "private"), ("fill", new YamlScalarNode("i*7+3") { Style = ScalarStyle.DoubleQuoted }))) },
         }));
         var steps = new YamlSequenceNode();
         top.Add("steps", steps);
+        if (setupFailed && w == WorkloadKind.Devdax && run.Records[0].Call.StartsWith("setup: mmap", StringComparison.Ordinal))
+        {
+            // The device opened but its mapping failed: no operation runs.
+            steps.Add(new YamlMappingNode { { "open", Flow(("path", FilePath(w)), ("flags", OpenFlags(w)), ("as", "f")) }, { "expect", Flow(("signal", "none")) } });
+            steps.Add(new YamlMappingNode { { "mmap-file", DaxMmap(align) }, { "expect", Expect(run.Records[0]) } });
+            return Emit(comments, top);
+        }
         if (setupFailed)
         {
             // The release has no such filesystem (virtio-fs is 5.4+): the open fails and no operation runs.
@@ -92,8 +111,13 @@ public static class ScenarioWriter
         }
         if (w == WorkloadKind.RamfsRw)
             steps.Add(Block(("create-file", Flow(("path", "/mnt/ramfs/data"), ("size", string.Create(ci, $"{CampaignPlan.Region / 1024}K")), ("fill", new YamlScalarNode("i^0x33") { Style = ScalarStyle.DoubleQuoted })))));
-        if (CampaignSpec.IsFile(w))
+        if (CampaignSpec.IsFile(w) || w is WorkloadKind.Sector or WorkloadKind.Devdax)
             steps.Add(new YamlMappingNode { { "open", Flow(("path", FilePath(w)), ("flags", OpenFlags(w)), ("as", "f")) }, { "expect", Flow(("signal", "none")) } });
+        // SeedRunner's devdax workload maps the device's first alignment unit, shared, right after the open.
+        if (w == WorkloadKind.Devdax) steps.Add(new YamlMappingNode { { "mmap-file", DaxMmap(align) } });
+        var daxStart = w == WorkloadKind.Devdax ? DevdaxWorkload.DeviceStart(run.Machine) : 0;
+        var compoundHead = run.Machine.Profile.DevDaxCompoundHead;
+        List<ulong> poisoned = []; // devdax: the device offsets poisoned so far (nothing clears them)
         if (w == WorkloadKind.Fsdax)
         {
             // SeedRunner writes the file's 64 KiB through the filesystem from the user buffer before the plan starts.
@@ -109,11 +133,35 @@ public static class ScenarioWriter
             if (s.IsFault)
             {
                 foreach (var off in run.Applied.GetValueOrDefault(i) ?? [])
-                    if (Fault(s, w, off) is { } f) steps.Add(f);
+                {
+                    if (w == WorkloadKind.Devdax && s.Kind == StepKind.PoisonDevice) poisoned.Add(off);
+                    if (w == WorkloadKind.Sector && s.Kind == StepKind.Badblocks)
+                    {
+                        // ndctl inject-error refuses a BTT namespace: the block's first line is poisoned and a scrub finds it.
+                        steps.Add(new YamlMappingNode
+                        {
+                            { "poison", Flow(("pa", string.Create(ci, $"0x{off:x}"))) },
+                            { "say", string.Create(ci, $"badblocks: the data block LBA {s.Off} maps to now, found by the scrub below") },
+                            { "expect", Flow(("ret", "0")) },
+                        });
+                        steps.Add(new YamlMappingNode { { "ndctl", "start-scrub" }, { "expect", Flow(("ret", "0")) } });
+                    }
+                    else if (Fault(s, w, off, daxStart) is { } f) steps.Add(f);
+                }
                 continue;
             }
-            var (op, args) = Step(s);
-            steps.Add(new YamlMappingNode { { op, args }, { "expect", Expect(rec) } });
+            var (op, args) = Step(s, w == WorkloadKind.Devdax ? DaxMap : "buf");
+            YamlNode? signal = null;
+            if (w == WorkloadKind.Devdax && rec.Outcome == Outcome.SigbusAr && FirstPoisoned(poisoned, s) is { } line)
+            {
+                // The SIGBUS names the page (or the compound head) of the first poisoned line the load reached.
+                var addr = string.Create(ci, $"{DaxMap}+0x{DevdaxWorkload.SiAddrOffset(compoundHead, align, line):x}");
+                signal = Flow(("signo", "SIGBUS"), ("code", "BUS_MCEERR_AR"), ("addr", addr), ("lsb", Num((long)DevdaxWorkload.SiAddrLsb(align))));
+            }
+            // A livelocked load or store: the campaign records the bytes it moved, but the scenario's ret check does not
+            // take both a count and "did not return", so only the process state is pinned.
+            var noReturn = rec.Outcome == Outcome.Livelock && s.Kind is StepKind.Load or StepKind.Store;
+            steps.Add(new YamlMappingNode { { op, args }, { "expect", Expect(rec, signal, noReturn) } });
         }
         if (steps.Children.Count == stepsStart && !CampaignSpec.IsFile(w))
         {
@@ -123,13 +171,43 @@ public static class ScenarioWriter
         return Emit(comments, top);
     }
 
-    private static YamlMappingNode? Fault(PlanStep s, WorkloadKind w, ulong off)
+    /// <summary>The first poisoned line (device offset) a devdax load of step <paramref name="s"/> reaches.</summary>
+    private static ulong? FirstPoisoned(List<ulong> poisoned, PlanStep s)
+    {
+        ulong? first = null;
+        foreach (var p in poisoned)
+        {
+            var line = p & ~63UL;
+            if (line + 64 > s.Off && line < s.Off + s.Len && (first == null || line < first)) first = line;
+        }
+        return first;
+    }
+
+    /// <summary>mmap of /dev/dax0.0 as SeedRunner's devdax workload does it: its first alignment unit, shared.</summary>
+    private static YamlMappingNode DaxMmap(ulong align) =>
+        Flow(("fd", "f"), ("name", DaxMap), ("len", Size(DevdaxWorkload.MapLength(align))), ("prot", "rw"), ("flags", "shared"));
+
+    private static YamlMappingNode? Fault(PlanStep s, WorkloadKind w, ulong off, ulong daxStart)
     {
         var ci = CultureInfo.InvariantCulture;
         var at = string.Create(ci, $"buf+0x{off:x}");
         var hex = string.Create(ci, $"0x{off:x}");
+        var ok = Flow(("ret", "0"));
         return s.Kind switch
         {
+            // off is the physical address of the poisoned byte: the block the LBA mapped to when injected.
+            StepKind.PoisonDevice when w == WorkloadKind.Sector => new YamlMappingNode
+            {
+                { "poison", Flow(("pa", hex)) },
+                { "say", string.Create(ci, $"poison-line: byte {s.Off % 512} of the data block LBA {s.Off / 512} maps to now") },
+                { "expect", ok },
+            },
+            StepKind.PoisonDevice when w == WorkloadKind.Devdax => new YamlMappingNode
+            {
+                { "poison", Flow(("pa", string.Create(ci, $"0x{daxStart + off:x}"))) },
+                { "say", string.Create(ci, $"poison-line: /dev/dax0.0 byte 0x{off:x}") },
+                { "expect", ok },
+            },
             StepKind.PoisonDevice or StepKind.StormDevice when w == WorkloadKind.Fsdax => Block(("poison-file", Flow(("path", "/mnt/pmem/data"), ("offset", hex)))),
             StepKind.PoisonDevice or StepKind.StormDevice => Block(("poison-pmem", Flow(("device", "pmem0"), ("offset", hex)))),
             // off is the block SeedRunner gave ndctl (the file's sector on fsdax).
@@ -202,25 +280,36 @@ public static class ScenarioWriter
 
     private static YamlScalarNode Num(long v) => new(v.ToString(CultureInfo.InvariantCulture));
 
+    /// <summary>A size as the scenario format writes it: "1G", "2M", "4K" or bytes.</summary>
+    private static YamlScalarNode Size(ulong v)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        return new(v % (1UL << 30) == 0 ? string.Create(ci, $"{v >> 30}G") : v % (1UL << 20) == 0 ? string.Create(ci, $"{v >> 20}M")
+            : v % 1024 == 0 ? string.Create(ci, $"{v >> 10}K") : v.ToString(ci));
+    }
+
     private static string FilePath(WorkloadKind w) => w switch
     {
         WorkloadKind.RamfsRw => "/mnt/ramfs/data",
         WorkloadKind.PmemBuffered or WorkloadKind.PmemDirect => "/dev/pmem0",
         WorkloadKind.Fsdax => "/mnt/pmem/data",
+        WorkloadKind.Sector => "/dev/pmem0s",
+        WorkloadKind.Devdax => "/dev/dax0.0",
         _ => "/mnt/virtiofs/data",
     };
 
     private static string OpenFlags(WorkloadKind w) => w switch
     {
-        WorkloadKind.PmemDirect => "O_RDWR|O_DIRECT",
+        WorkloadKind.PmemDirect or WorkloadKind.Sector => "O_RDWR|O_DIRECT",
         WorkloadKind.Fsdax => "O_RDWR|O_CREAT",
         _ => "O_RDWR",
     };
 
-    private static (string Op, YamlMappingNode Args) Step(PlanStep s)
+    /// <summary>An operation step; <paramref name="buf"/> names what the plan's buf+ offsets are in (devdax: the device mapping).</summary>
+    private static (string Op, YamlMappingNode Args) Step(PlanStep s, string buf)
     {
         var ci = CultureInfo.InvariantCulture;
-        YamlScalarNode At(ulong off) => new(string.Create(ci, $"buf+0x{off:x}"));
+        YamlScalarNode At(ulong off) => new(string.Create(ci, $"{buf}+0x{off:x}"));
         YamlSequenceNode Iov()
         {
             var list = new YamlSequenceNode { Style = SequenceStyle.Flow };
@@ -244,12 +333,16 @@ public static class ScenarioWriter
         };
     }
 
-    private static YamlMappingNode Expect(OpRecord rec)
+    /// <summary>The expect: block of a record; <paramref name="signal"/> replaces the signal written from its outcome; <paramref name="noReturn"/> leaves the return value out.</summary>
+    private static YamlMappingNode Expect(OpRecord rec, YamlNode? signal = null, bool noReturn = false)
     {
         var m = new YamlMappingNode();
-        if (rec.Ret is not { } ret) m.Add("ret", "noreturn");
-        else if (ret < 0) m.Add("errno", Errno.Name(ret));
-        else m.Add("ret", Num(ret));
+        if (!noReturn)
+        {
+            if (rec.Ret is not { } ret) m.Add("ret", "noreturn");
+            else if (ret < 0) m.Add("errno", Errno.Name(ret));
+            else m.Add("ret", Num(ret));
+        }
         YamlNode? sig = rec.Outcome switch
         {
             Outcome.SigbusAr => Flow(("signo", "SIGBUS"), ("code", "BUS_MCEERR_AR")),
@@ -260,6 +353,7 @@ public static class ScenarioWriter
             Outcome.Panic or Outcome.VmStop or Outcome.Livelock or Outcome.Oops or Outcome.SilentCorruption or Outcome.Leak or Outcome.SimBug => null,
             _ => new YamlScalarNode("none"),
         };
+        sig = signal ?? sig;
         if (sig != null) m.Add("signal", sig);
         if (rec.Outcome == Outcome.Panic) m.Add("machine", rec.Detail.StartsWith("shutdown", StringComparison.Ordinal) ? "shutdown" : "panicked");
         if (rec.Outcome == Outcome.Livelock) m.Add("process", "livelocked");

@@ -24,8 +24,11 @@ internal sealed class SectorWorkload(SeedSession session) : CampaignWorkload(ses
     /// <summary>A BTT arena needs more than 16 MiB (btt_arena_write_layout's minimum), so the namespace has at least 32 MiB.</summary>
     private const ulong MinSize = 32UL << 20;
 
+    /// <summary>The sector-mode namespace's size for <paramref name="spec"/> (the scenario writer boots the same one).</summary>
+    internal static ulong NamespaceSize(CampaignSpec spec) => Math.Max(spec.PmemSize, MinSize);
+
     public override void Configure(MachineBuilder builder) =>
-        builder.AddPmem(new PmemNamespaceSpec(Math.Max(S.Spec.PmemSize, MinSize), NamespaceMode.Sector) { Align = 2UL << 20 });
+        builder.AddPmem(new PmemNamespaceSpec(NamespaceSize(S.Spec), NamespaceMode.Sector) { Align = 2UL << 20 });
 
     public override void Boot()
     {
@@ -75,6 +78,11 @@ internal sealed class SectorWorkload(SeedSession session) : CampaignWorkload(ses
         return false;
     }
 
+    /// <summary>
+    /// poison-line: the line at byte <c>Off % 512</c> of the block the LBA maps to now; <paramref name="at"/> gets its
+    /// physical address (the map moves on with every write, so the scenario writer needs where it was, not the LBA).
+    /// badblocks: the physical address of the block's first line, poisoned and then found by an ndctl start-scrub.
+    /// </summary>
     protected override int InjectTarget(PlanStep s, List<ulong> at)
     {
         var lba = (uint)(s.Off / 512);
@@ -82,14 +90,17 @@ internal sealed class SectorWorkload(SeedSession session) : CampaignWorkload(ses
         {
             case StepKind.PoisonDevice when BlockPhys(lba) is { } phys:
                 if (M.InjectPoison(new PhysAddr(phys + s.Off % 512)) != 0) return 0;
-                at.Add(s.Off);
+                at.Add(phys + s.Off % 512);
                 return 1;
             case StepKind.Badblocks when BlockNsOffset((uint)s.Off, out _) is { } nsoff:
             {
+                // ndctl inject-error refuses a BTT namespace (ndctl_namespace_get_injection_bounds: -EOPNOTSUPP); a
+                // block becomes known-bad the way btt-errors.sh's users meet it: latent poison that an address range
+                // scrub finds (ars_complete → NVDIMM_REVALIDATE_POISON → nd_pmem_notify fills the namespace's badblocks).
                 var ndctl = M.Scheduler.Processes.FirstOrDefault(x => x.Alive && x.Comm == "ndctl") ?? M.Spawn("ndctl");
-                var sector = (long)(nsoff >> 9);
-                if (Ndctl.Run(ndctl, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"inject-error {_ns.Name} -B {sector} -n 1")).Rc != 0) return 0;
-                at.Add((ulong)sector);
+                var pa = _ns.Start + nsoff;
+                if (M.InjectPoison(new PhysAddr(pa)) != 0 || Ndctl.Run(ndctl, "start-scrub").Rc != 0) return 0;
+                at.Add(pa);
                 return 1;
             }
             default:

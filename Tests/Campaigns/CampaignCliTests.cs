@@ -122,21 +122,6 @@ public class CampaignCliTests : TempDirTest
         Assert.That(err, Does.Contain("the hostile workload cannot be written as a scenario (its steps are raw system calls)"));
     }
 
-    [TestCase(WorkloadKind.Sector, Outcome.Eio)]
-    [TestCase(WorkloadKind.Devdax, Outcome.SigbusAr)]
-    public void Shrink_NamespaceModeWorkloads_PrintThePlan_NoScenarioYet_Exit3(WorkloadKind w, Outcome shown)
-    {
-        var file = RepoFiles.Path("campaigns/nv-modes.yaml");
-        var spec = CampaignParser.ParseFile(file);
-        var profile = KernelSim.Profiles.KernelVersion.Parse("6.12");
-        var seed = Enumerable.Range(1, 200).Select(i => (ulong)i).First(sd => PlanGenerator.Generate(spec, sd) is var plan && plan.Workload == w
-            && SeedRunner.Run(spec, plan, profile).Records.Any(r => r.Outcome == shown));
-        var (code, _, err) = CliRun.Invoke("shrink", seed.ToString(System.Globalization.CultureInfo.InvariantCulture), "--campaign", file, "--kernel", "6.12");
-        Assert.That(code, Is.EqualTo(3), err);
-        Assert.That(err, Does.Contain($"# shrunk plan: {CampaignSpec.NameOf(w)} "));
-        Assert.That(err, Does.Contain($"kernelsim: the {CampaignSpec.NameOf(w)} workload cannot be written as a scenario yet (no scenario export for its namespace mode)"));
-    }
-
     [TestCase("campaign: x\nprofiles: [6.12]\nworkloads: {ramfs: 1}\nfaults: {poison-lines: 1}\n", "x.yaml:4:10: faults: unknown key 'poison-lines' (expected one of: poison-line, badblocks,")]
     [TestCase("campaign: x\nprofiles: [6.12, 9.x]\nworkloads: {ramfs: 1}\n", "x.yaml:2:18: profiles: '9.x' is not a kernel release")]
     [TestCase("campaign: x\nprofiles: [6.12]\nworkloads: {ramfs: -3}\n", "x.yaml:3:20: workloads.ramfs: a weight between 0 and 1000")]
