@@ -197,7 +197,7 @@ public sealed class BlockDeviceFile : KFile
                 break;
             }
             var status = Bdev.SubmitBio(bio);
-            for (var k = 0; k < pinned; k++) _m.Gup.UnpinUserPage(pages[k]); // bio_release_pages
+            _m.Gup.UnpinUserPages(pages.AsSpan(0, pinned)); // bio_release_pages
             if (status != BlkStatus.BLK_STS_OK)
             {
                 done = BlkErrors.BlkStatusToErrno(status);
@@ -242,11 +242,20 @@ public sealed class BlockDeviceFile : KFile
             var off = start;
             while (remaining > 0 && used < got)
             {
+                var pfn = pages[pinned + used];
                 var len = Math.Min(PageDefs.PAGE_SIZE - off, remaining);
-                bio.AddPage(pages[pinned + used], (uint)len, (uint)off);
                 remaining -= len;
-                off = 0;
                 used++;
+                // Whole pages that continue this one physically: bio_add_page would merge each into the same bvec.
+                while (remaining > 0 && used < got && pages[pinned + used] == pfn + ((off + len) >> PageDefs.PAGE_SHIFT))
+                {
+                    var more = Math.Min(PageDefs.PAGE_SIZE, remaining);
+                    len += more;
+                    remaining -= more;
+                    used++;
+                }
+                bio.AddPage(pfn, (uint)len, (uint)off);
+                off = 0;
             }
             for (var k = used; k < got; k++) _m.Gup.UnpinUserPage(pages[pinned + k]);
             pinned += used;

@@ -266,6 +266,21 @@ public sealed class Gup
         if (_pins.Get(pfn) > 0) _pins.Slot(pfn)--;
     }
 
+    /// <summary>unpin_user_pages (mm/gup.c): <see cref="UnpinUserPage"/> on each page, in order.</summary>
+    public void UnpinUserPages(ReadOnlySpan<ulong> pfns)
+    {
+        if (_follPinned != 0)
+        {
+            foreach (var pfn in pfns) UnpinUserPage(pfn);
+            return;
+        }
+        foreach (var pfn in pfns)
+        {
+            ref var c = ref _pins.Slot(pfn);
+            if (c > 0) c--;
+        }
+    }
+
     /// <summary>Pins currently held on a frame.</summary>
     public int PinCount(ulong pfn) => _pins.Get(pfn);
 
