@@ -23,6 +23,28 @@ internal sealed class ByteModel
 
     public int Size => _data.Length;
 
+    /// <summary>A copy of the model (tests compare two ways of updating it).</summary>
+    internal ByteModel Clone()
+    {
+        var c = new ByteModel(_data);
+        _alt.CopyTo(c._alt);
+        _state.CopyTo(c._state);
+        return c;
+    }
+
+    /// <summary>Whether <paramref name="other"/> says the same of every byte (values that are not checked are ignored).</summary>
+    internal bool SameAs(ByteModel other)
+    {
+        if (other.Size != Size) return false;
+        for (var i = 0; i < _data.Length; i++)
+        {
+            if (_state[i] != other._state[i]) return false;
+            if (_state[i] != Unknown && _data[i] != other._data[i]) return false;
+            if (_state[i] == Either && _alt[i] != other._alt[i]) return false;
+        }
+        return true;
+    }
+
     [ThreadStatic] private static Stack<ByteModel>? _pool;
 
     /// <summary>
@@ -108,7 +130,11 @@ internal sealed class ByteModel
     /// </summary>
     public void Maybe(ulong i, byte b)
     {
-        if (i >= (ulong)_data.Length) return;
+        if (i < (ulong)_data.Length) MaybeAt((int)i, b);
+    }
+
+    private void MaybeAt(int i, byte b)
+    {
         switch (_state[i])
         {
             case Known when _data[i] != b:
@@ -134,7 +160,108 @@ internal sealed class ByteModel
 
     public void Forget(ulong from, ulong len)
     {
-        for (ulong k = 0; k < len && from + k < (ulong)_data.Length; k++) _state[from + k] = Unknown;
+        if (Clamp(from, len) is var n and > 0) _state.AsSpan((int)from, n).Fill(Unknown);
+    }
+
+    /// <summary>How many of the <paramref name="len"/> bytes from <paramref name="at"/> lie inside the model.</summary>
+    private int Clamp(ulong at, ulong len) => at >= (ulong)_data.Length ? 0 : (int)Math.Min(len, (ulong)_data.Length - at);
+
+    /// <summary><see cref="Set"/> for each byte of <paramref name="got"/>, from <paramref name="at"/>.</summary>
+    public void SetRange(ulong at, ReadOnlySpan<byte> got)
+    {
+        var n = Clamp(at, (ulong)got.Length);
+        if (n == 0) return;
+        got[..n].CopyTo(_data.AsSpan((int)at));
+        _state.AsSpan((int)at, n).Fill(Known);
+    }
+
+    /// <summary><see cref="Set"/> of <paramref name="b"/> for <paramref name="len"/> bytes from <paramref name="at"/>.</summary>
+    public void Fill(ulong at, ulong len, byte b)
+    {
+        var n = Clamp(at, len);
+        if (n == 0) return;
+        _data.AsSpan((int)at, n).Fill(b);
+        _state.AsSpan((int)at, n).Fill(Known);
+    }
+
+    /// <summary><see cref="Maybe"/> of <paramref name="b"/> for <paramref name="len"/> bytes from <paramref name="at"/>.</summary>
+    public void MaybeFill(ulong at, ulong len, byte b)
+    {
+        var n = Clamp(at, len);
+        for (var i = (int)at; i < (int)at + n; i++) MaybeAt(i, b);
+    }
+
+    /// <summary><see cref="CopyFrom"/> for <paramref name="len"/> bytes: this model's bytes from <paramref name="at"/> take <paramref name="from"/>'s from <paramref name="j"/>.</summary>
+    public void CopyRange(ulong at, ByteModel from, ulong j, ulong len)
+    {
+        var n = Clamp(at, len);
+        if (n == 0) return;
+        // Source bytes past the source model are unknown.
+        var m = Math.Min(n, from.Clamp(j, (ulong)n));
+        if (m > 0)
+        {
+            from._data.AsSpan((int)j, m).CopyTo(_data.AsSpan((int)at));
+            from._alt.AsSpan((int)j, m).CopyTo(_alt.AsSpan((int)at));
+            from._state.AsSpan((int)j, m).CopyTo(_state.AsSpan((int)at));
+        }
+        if (m < n) _state.AsSpan((int)at + m, n - m).Fill(Unknown);
+    }
+
+    /// <summary>
+    /// For <paramref name="len"/> bytes from <paramref name="at"/>: the kernel may or may not have stored <paramref name="from"/>'s
+    /// byte from <paramref name="j"/> there (<see cref="Maybe"/> when that byte is known, else the byte becomes unknown).
+    /// </summary>
+    public void MaybeCopyRange(ulong at, ByteModel from, ulong j, ulong len)
+    {
+        var n = Clamp(at, len);
+        for (var k = 0; k < n; k++)
+        {
+            var src = j + (ulong)k;
+            if (src < (ulong)from._data.Length && from._state[src] == Known) MaybeAt((int)at + k, from._data[src]);
+            else _state[(int)at + k] = Unknown;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Observe"/> each byte of <paramref name="got"/> from <paramref name="at"/> up to the first one the model does
+    /// not allow: that byte's index in <paramref name="got"/> (it is left as it was), or −1 when every byte was allowed.
+    /// Runs equal to the model's first value, and runs of unknown bytes, are taken with vectorised searches.
+    /// </summary>
+    public int ObserveUntilDisallowed(ulong at, ReadOnlySpan<byte> got)
+    {
+        var n = Clamp(at, (ulong)got.Length);
+        var a = (int)Math.Min(at, (ulong)_data.Length);
+        var data = _data.AsSpan(a, n);
+        var state = _state.AsSpan(a, n);
+        for (var i = 0; i < n; i++)
+        {
+            var eq = got[i..n].CommonPrefixLength(data[i..]);
+            if (eq > 0)
+            {
+                // Equal to the first value: one of two becomes that one; known and unknown stay.
+                state.Slice(i, eq).Replace(Either, Known);
+                i += eq;
+                if (i >= n) break;
+            }
+            switch (state[i])
+            {
+                case Known:
+                    return i;
+                case Either when got[i] != _alt[a + i]:
+                    return i;
+                case Either:
+                    data[i] = got[i];
+                    state[i] = Known;
+                    break;
+                default:
+                    // Unknown bytes allow anything and stay unknown: skip the run of them.
+                    var next = state[i..].IndexOfAnyExcept(Unknown);
+                    if (next < 0) return -1;
+                    i += next - 1;
+                    break;
+            }
+        }
+        return -1;
     }
 
     /// <summary>
@@ -144,23 +271,42 @@ internal sealed class ByteModel
     public static byte[] Pattern(ulong seed, ulong salt, int len) => PatternOf(seed, salt, len).ToArray();
 
     /// <summary>The pattern from this thread's cache (read only; valid until the thread draws other patterns).</summary>
-    private static ReadOnlySpan<byte> PatternOf(ulong seed, ulong salt, int len)
+    internal static ReadOnlySpan<byte> PatternOf(ulong seed, ulong salt, int len)
     {
         var cache = _patterns ??= new (ulong, ulong, byte[])[4];
         foreach (var (s, t, p) in cache)
             if (p != null && s == seed && t == salt && p.Length == len) return p;
-        var rng = new KernelSim.Lib.SimRandom(seed ^ salt);
         var b = new byte[len];
-        var i = 0;
-        for (; i + 8 <= len; i += 8) System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(i), rng.NextUInt64());
-        if (i < len)
-        {
-            var v = rng.NextUInt64();
-            for (var k = 0; i + k < len; k++) b[i + k] = (byte)(v >> (8 * k));
-        }
+        Xoshiro(seed ^ salt, b);
         cache[_nextPattern] = (seed, salt, b);
         _nextPattern = (_nextPattern + 1) % cache.Length;
         return b;
+    }
+
+    /// <summary>
+    /// <see cref="KernelSim.Lib.SimRandom"/>(<paramref name="seed"/>)'s NextUInt64 outputs, little endian, into
+    /// <paramref name="into"/> (the last output cut to what fits): the same generator with its state in locals, as a
+    /// seed's patterns are 16 K outputs (a test holds it to SimRandom).
+    /// </summary>
+    internal static void Xoshiro(ulong seed, Span<byte> into)
+    {
+        var x = seed;
+        ulong s0 = KernelSim.Lib.SimRandom.SplitMix64(ref x), s1 = KernelSim.Lib.SimRandom.SplitMix64(ref x);
+        ulong s2 = KernelSim.Lib.SimRandom.SplitMix64(ref x), s3 = KernelSim.Lib.SimRandom.SplitMix64(ref x);
+        for (var i = 0; i < into.Length; i += 8)
+        {
+            var result = unchecked(System.Numerics.BitOperations.RotateLeft(s1 * 5, 7) * 9);
+            var t = s1 << 17;
+            s2 ^= s0;
+            s3 ^= s1;
+            s1 ^= s2;
+            s0 ^= s3;
+            s2 ^= t;
+            s3 = System.Numerics.BitOperations.RotateLeft(s3, 45);
+            if (i + 8 <= into.Length) System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(into[i..], result);
+            else
+                for (var k = 0; i + k < into.Length; k++) into[i + k] = (byte)(result >> (8 * k));
+        }
     }
 
     [ThreadStatic] private static (ulong Seed, ulong Salt, byte[] Bytes)[]? _patterns;
@@ -168,16 +314,24 @@ internal sealed class ByteModel
 
     /// <summary>
     /// The first offset from <paramref name="start"/> where <paramref name="got"/> holds a value the model does not
-    /// allow, or −1. Runs equal to the model's first value are skipped with a vectorised compare.
+    /// allow, or −1. Runs equal to the model's first value, and runs of unknown bytes, are skipped with vectorised searches.
     /// </summary>
-    public int FirstDisallowed(ReadOnlySpan<byte> got, int start = 0)
+    public int FirstDisallowed(ReadOnlySpan<byte> got, int start = 0) => FirstDisallowed(got, start, got.Length);
+
+    /// <summary><see cref="FirstDisallowed(ReadOnlySpan{byte}, int)"/> before offset <paramref name="end"/>.</summary>
+    public int FirstDisallowed(ReadOnlySpan<byte> got, int start, int end)
     {
-        var n = Math.Min(got.Length, _data.Length);
+        var n = Math.Min(Math.Min(end, got.Length), _data.Length);
         for (var i = start; i < n; i++)
         {
             i += got[i..n].CommonPrefixLength(_data.AsSpan(i, n - i));
             if (i >= n) break;
             if (_state[i] == Known || (_state[i] == Either && got[i] != _alt[i])) return i;
+            if (_state[i] != Unknown) continue;
+            // Unknown bytes allow anything: skip the run of them.
+            var next = _state.AsSpan(i, n - i).IndexOfAnyExcept(Unknown);
+            if (next < 0) break;
+            i += next - 1;
         }
         return -1;
     }

@@ -6,7 +6,11 @@ namespace KernelSim.Scenarios.Campaigns;
 public sealed record CampaignResult(CampaignSpec Spec, IReadOnlyList<CampaignPlan> Plans, IReadOnlyList<OpRecord> Records);
 
 /// <summary>One seed's plan and its records on every profile.</summary>
-public sealed record SeedResult(ulong Seed, CampaignPlan Plan, IReadOnlyList<OpRecord> Records);
+public sealed record SeedResult(ulong Seed, CampaignPlan Plan, IReadOnlyList<OpRecord> Records)
+{
+    /// <summary>The plan's <see cref="CampaignPlan.Describe()"/>, when the run already made it (null: describe it again).</summary>
+    internal string? PlanText { get; init; }
+}
 
 /// <summary>How far a streamed run got: seeds delivered (a prefix of the seed order) and whether it was cancelled.</summary>
 public readonly record struct StreamOutcome(ulong Done, bool Interrupted);
@@ -26,15 +30,25 @@ public static class CampaignEngine
     /// <summary>All records of one seed (its plan on every profile, in the file's profile order).</summary>
     public static (CampaignPlan Plan, List<OpRecord> Records) RunSeed(CampaignSpec spec, ulong seed, bool trace = false, Action<KernelVersion, SeedRun>? onRun = null)
     {
+        var (plan, _, records) = RunSeedDescribed(spec, seed, trace, onRun);
+        return (plan, records);
+    }
+
+    /// <summary><see cref="RunSeed"/>, with the plan's description (made once per seed: it also gives the plan id of every record).</summary>
+    private static (CampaignPlan Plan, string Text, List<OpRecord> Records) RunSeedDescribed(CampaignSpec spec, ulong seed, bool trace = false, Action<KernelVersion, SeedRun>? onRun = null)
+    {
         var plan = PlanGenerator.Generate(spec, seed);
+        var calls = plan.StepTexts();
+        var text = plan.Describe(calls);
+        var id = CampaignPlan.IdOf(text);
         var records = new List<OpRecord>();
         foreach (var profile in spec.Profiles)
         {
-            var run = SeedRunner.Run(spec, plan, profile, trace);
+            var run = SeedRunner.Run(spec, plan, profile, trace, planId: id, calls: calls);
             records.AddRange(run.Records);
             onRun?.Invoke(profile, run);
         }
-        return (plan, records);
+        return (plan, text, records);
     }
 
     /// <summary>One seed, never throwing: plan generation or a runner failure is a sim-bug record with the seed.</summary>
@@ -42,8 +56,8 @@ public static class CampaignEngine
     {
         try
         {
-            var (plan, records) = RunSeed(spec, seed);
-            return new SeedResult(seed, plan, records);
+            var (plan, text, records) = RunSeedDescribed(spec, seed);
+            return new SeedResult(seed, plan, records) { PlanText = text };
         }
         catch (Exception e)
         {

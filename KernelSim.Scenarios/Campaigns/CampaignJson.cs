@@ -98,6 +98,39 @@ public static class CampaignJson
 
     public static string Line(CampaignPlan p) => JsonSerializer.Serialize(new PlanLine(p.Seed, p.Id(), p.Describe()), Context.PlanLine);
 
+    /// <summary>The writer options of the lines (the serializer's: relaxed escaping, not indented).</summary>
+    internal static JsonWriterOptions WriterOptions => new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false };
+
+    /// <summary>
+    /// <see cref="Line(OpRecord)"/>'s bytes, written straight into <paramref name="w"/> (no record, string or UTF-16
+    /// copy per line): the streamed results file is written this way. A test holds the two to the same bytes.
+    /// </summary>
+    internal static void Write(Utf8JsonWriter w, OpRecord r)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("seed"u8, r.Seed);
+        w.WriteString("profile"u8, r.Profile);
+        w.WriteString("workload"u8, r.Workload);
+        w.WriteString("plan"u8, r.PlanId);
+        w.WriteNumber("step"u8, r.Step);
+        w.WriteString("call"u8, r.Call);
+        if (r.Ret is { } ret) w.WriteNumber("ret"u8, ret);
+        else w.WriteNull("ret"u8);
+        w.WriteString("outcome"u8, Outcomes.Name(r.Outcome));
+        w.WriteString("detail"u8, r.Detail);
+        w.WriteEndObject();
+    }
+
+    /// <summary><see cref="Line(CampaignPlan)"/>'s bytes, written straight into <paramref name="w"/>, with the plan's id and description given.</summary>
+    internal static void Write(Utf8JsonWriter w, ulong seed, string id, string text)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("seed"u8, seed);
+        w.WriteString("plan"u8, id);
+        w.WriteString("text"u8, text);
+        w.WriteEndObject();
+    }
+
     public static string Line(CampaignHeader h) => JsonSerializer.Serialize(h, Context.CampaignHeader);
 
     public static string Text(CampaignManifest m) => JsonSerializer.Serialize(m, Indented.CampaignManifest) + "\n";

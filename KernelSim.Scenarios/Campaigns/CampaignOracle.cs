@@ -1,3 +1,5 @@
+using KernelSim.Mm;
+
 namespace KernelSim.Scenarios.Campaigns;
 
 /// <summary>
@@ -54,22 +56,26 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
         var accepted = false;
         foreach (var (off, len) in segs)
         {
-            for (ulong k = 0; k < len; k++, at++)
+            // Line by line of the source (the poisoned-line test is per line), each line's bytes as a range.
+            for (ulong k = 0; k < len;)
             {
-                var d = pos + at;
                 var src = off + k;
+                var chunk = Math.Min(len - k, 64 - (src & 63));
                 var poisoned = sourcePoisoned(src & ~63UL);
-                if (at < n)
+                var d = pos + at;
+                var counted = at < n ? Math.Min(chunk, n - at) : 0;
+                if (poisoned)
                 {
-                    if (poisoned)
-                    {
-                        accepted = true;
-                        Region.Forget(d);
-                    }
-                    else Region.CopyFrom(d, User, src);
+                    if (counted > 0) accepted = true;
+                    Region.Forget(d, chunk);
                 }
-                else if (!poisoned && User.TryGet(src, out var v)) Region.Maybe(d, v);
-                else Region.Forget(d);
+                else
+                {
+                    Region.CopyRange(d, User, src, counted);
+                    Region.MaybeCopyRange(d + counted, User, src + counted, chunk - counted);
+                }
+                k += chunk;
+                at += chunk;
             }
         }
         if (Size is var (min, max))
@@ -159,6 +165,130 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
         return mismatches;
     }
 
+    /// <summary>
+    /// Whether <see cref="Read(IReadOnlyList{ValueTuple{ulong, ulong}}, ulong, ulong, UserView, IReadOnlySet{ulong}, bool)"/>
+    /// can check a read of these segments: they lie in the buffer and do not overlap.
+    /// </summary>
+    public static bool RangeReadable(IReadOnlyList<(ulong Off, ulong Len)> segs)
+    {
+        for (var i = 0; i < segs.Count; i++)
+        {
+            var (off, len) = segs[i];
+            if (off > CampaignPlan.BufSize || len > CampaignPlan.BufSize - off) return false;
+            for (var j = 0; j < i; j++)
+                if (off < segs[j].Off + segs[j].Len && segs[j].Off < off + len) return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// The same check as <see cref="Read(IReadOnlyList{ValueTuple{ulong, ulong}}, ulong, ulong, Func{ulong, byte?}, Func{ulong, bool}, bool)"/>
+    /// (same verdicts, same messages, same model updates) for segments that lie in the buffer and do not overlap
+    /// (<see cref="RangeReadable"/>), read from <paramref name="view"/>: each byte is then in one segment, in operation
+    /// order, so the bytes are compared run by run (a line of the source, a page of the buffer) instead of one by one.
+    /// </summary>
+    public List<string> Read(IReadOnlyList<(ulong Off, ulong Len)> segs, ulong pos, ulong n, UserView view,
+        IReadOnlySet<ulong> sourcePoisoned, bool counted)
+    {
+        var mismatches = new List<string>();
+        ulong total = 0;
+        foreach (var (_, len) in segs) total += len;
+        if (Size is var (_, max) && n > 0 && pos + n > max)
+            Report(mismatches, $"read returned {n} bytes at offset {pos} of a file of at most {max} bytes");
+        var reportedLine = ulong.MaxValue;
+        ulong at = 0;
+        foreach (var (off, len) in segs)
+        {
+            var claimed = at < n ? Math.Min(len, n - at) : 0;
+            ReadClaimed(off, pos + at, claimed, view, sourcePoisoned, ref reportedLine, mismatches);
+            ReadUnclaimed(off + claimed, pos + at + claimed, len - claimed, view, counted, n, total, mismatches);
+            at += len;
+        }
+        if (mismatches.Count >= MaxReported) return mismatches;
+        foreach (var (off, len) in segs)
+        {
+            CheckGuard(off >= Guard ? off - Guard : 0, off, segs, view, mismatches);
+            CheckGuard(off + len, off + len + Guard, segs, view, mismatches);
+        }
+        return mismatches;
+    }
+
+    /// <summary>Bytes the read claims: buffer [off, +len) holds region [dev, +len).</summary>
+    private void ReadClaimed(ulong off, ulong dev, ulong len, UserView view, IReadOnlySet<ulong> sourcePoisoned,
+        ref ulong reportedLine, List<string> mismatches)
+    {
+        var bytes = view.Bytes;
+        var byLine = sourcePoisoned.Count > 0;
+        for (ulong k = 0; k < len;)
+        {
+            var b = off + k;
+            var d = dev + k;
+            // One run: up to the end of the buffer page, and of the source line when any line is poisoned.
+            var chunk = Math.Min(len - k, PageDefs.PAGE_SIZE - (b & (PageDefs.PAGE_SIZE - 1)));
+            if (byLine)
+            {
+                chunk = Math.Min(chunk, 64 - (d & 63));
+                var line = d & ~63UL;
+                if (line != reportedLine && sourcePoisoned.Contains(line))
+                {
+                    reportedLine = line;
+                    Report(mismatches, $"read returned bytes of the poisoned line at file/device offset {line}");
+                }
+            }
+            if (!view.Present(b))
+            {
+                for (ulong j = 0; j < chunk && mismatches.Count < MaxReported; j++)
+                    if (Region.IsChecked(d + j)) mismatches.Add($"buf+0x{b + j:x} = unmapped, file/device offset {d + j} holds {Region.Expected(d + j)}");
+                User.Forget(b, chunk);
+            }
+            else
+            {
+                var got = bytes.Slice((int)b, (int)chunk);
+                for (var j = Region.ObserveUntilDisallowed(d, got); j >= 0; j = Next(Region, d, got, j))
+                    if (mismatches.Count < MaxReported) mismatches.Add($"buf+0x{b + (ulong)j:x} = 0x{got[j]:x2}, file/device offset {d + (ulong)j} holds {Region.Expected(d + (ulong)j)}");
+                User.SetRange(b, got);
+            }
+            k += chunk;
+        }
+    }
+
+    /// <summary>Bytes of the read's range past its count: buffer [off, +len), whose region bytes are [dev, +len).</summary>
+    private void ReadUnclaimed(ulong off, ulong dev, ulong len, UserView view, bool counted, ulong n, ulong total, List<string> mismatches)
+    {
+        var bytes = view.Bytes;
+        for (ulong k = 0; k < len;)
+        {
+            var b = off + k;
+            var chunk = Math.Min(len - k, PageDefs.PAGE_SIZE - (b & (PageDefs.PAGE_SIZE - 1)));
+            k += chunk;
+            // An unmapped byte is not compared; a counted read only reports, and stops when nothing more is reported.
+            if (!view.Present(b) || (counted && mismatches.Count >= MaxReported)) continue;
+            var end = (int)(b + chunk);
+            for (var i = User.FirstDisallowed(bytes, (int)b, end); i >= 0; i = User.FirstDisallowed(bytes, i + 1, end))
+            {
+                var u = (ulong)i;
+                var g = bytes[i];
+                var d = dev + (u - off);
+                if (counted) Report(mismatches, $"buf+0x{u:x} = 0x{g:x2} past the count ({n} of {total}), expected {User.Expected(u)} (unchanged)");
+                else if (Region.Allows(d, g) && Region.IsChecked(d)) User.Set(u, g);
+                else if (!Region.IsChecked(d)) User.Forget(u);
+                else Report(mismatches, $"buf+0x{u:x} = 0x{g:x2} in the range of a call that stopped, expected {User.Expected(u)} (unchanged) or file/device offset {d}'s {Region.Expected(d)}");
+            }
+        }
+    }
+
+    private void CheckGuard(ulong from, ulong to, IReadOnlyList<(ulong Off, ulong Len)> segs, UserView view, List<string> mismatches)
+    {
+        var bytes = view.Bytes;
+        for (var b = from; b < to && b < CampaignPlan.BufSize && mismatches.Count < MaxReported; b++)
+        {
+            if (!view.Present(b) || User.Allows(b, bytes[(int)b])) continue;
+            var inRange = false;
+            foreach (var (off, len) in segs) inRange |= b >= off && b < off + len;
+            if (!inRange) mismatches.Add($"buf+0x{b:x} = 0x{bytes[(int)b]:x2} outside the read's range, expected {User.Expected(b)} (unchanged)");
+        }
+    }
+
     private void CheckGuard(ulong from, ulong to, ReadScratch inRange, Func<ulong, byte?> bufByte, List<string> mismatches)
     {
         for (var b = from; b < to && b < CampaignPlan.BufSize; b++)
@@ -179,29 +309,39 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
     public List<string> Load(ulong off, ReadOnlySpan<byte> data, ulong done, Func<ulong, bool> poisoned)
     {
         var mismatches = new List<string>();
+        var count = (int)Math.Min((ulong)data.Length, done);
         ulong reportedLine = ulong.MaxValue;
-        for (ulong k = 0; k < (ulong)data.Length && k < done; k++)
+        // Line by line (the poisoned-line test is per line), each line's bytes compared as a range.
+        for (var k = 0; k < count;)
         {
-            var b = off + k;
+            var b = off + (ulong)k;
+            var chunk = (int)Math.Min((ulong)(count - k), 64 - (b & 63));
             if ((b & ~63UL) != reportedLine && poisoned(b & ~63UL))
             {
                 reportedLine = b & ~63UL;
                 Report(mismatches, $"load returned bytes of the poisoned line at buf+0x{reportedLine:x}");
             }
-            if (!User.Allows(b, data[(int)k])) Report(mismatches, $"load buf+0x{b:x} = 0x{data[(int)k]:x2}, expected {User.Expected(b)}");
-            else User.Observe(b, data[(int)k]);
+            var got = data.Slice(k, chunk);
+            for (var j = User.ObserveUntilDisallowed(b, got); j >= 0; j = Next(User, b, got, j))
+                if (mismatches.Count < MaxReported) mismatches.Add($"load buf+0x{b + (ulong)j:x} = 0x{got[j]:x2}, expected {User.Expected(b + (ulong)j)}");
+            k += chunk;
         }
         return mismatches;
+    }
+
+    /// <summary>After the disallowed byte <paramref name="j"/>: observe on from the next one; the next disallowed index or −1.</summary>
+    private static int Next(ByteModel m, ulong at, ReadOnlySpan<byte> got, int j)
+    {
+        var r = m.ObserveUntilDisallowed(at + (ulong)j + 1, got[(j + 1)..]);
+        return r < 0 ? -1 : j + 1 + r;
     }
 
     /// <summary>A user-mode store of <paramref name="len"/> bytes of <paramref name="fill"/> that did <paramref name="done"/>: past it, old or <paramref name="fill"/>.</summary>
     public void Store(ulong off, ulong len, byte fill, ulong done)
     {
-        for (ulong k = 0; k < len; k++)
-        {
-            if (k < done) User.Set(off + k, fill);
-            else User.Maybe(off + k, fill);
-        }
+        var stored = Math.Min(len, done);
+        User.Fill(off, stored, fill);
+        User.MaybeFill(off + stored, len - stored, fill);
     }
 
     /// <summary>Region bytes that are no longer known (a failed fsync dropped the pages; the host truncated the file).</summary>

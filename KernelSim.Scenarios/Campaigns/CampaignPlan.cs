@@ -84,21 +84,35 @@ public sealed record CampaignPlan(ulong Seed, WorkloadKind Workload, bool WorkMa
     /// <summary>The file / device region the oracle models.</summary>
     public const ulong Region = 64 * 1024;
 
-    public string Describe()
+    public string Describe() => Describe(StepTexts());
+
+    /// <summary>Each step's <see cref="PlanStep.Describe"/>.</summary>
+    internal string[] StepTexts()
+    {
+        var texts = new string[Steps.Count];
+        for (var i = 0; i < texts.Length; i++) texts[i] = Steps[i].Describe();
+        return texts;
+    }
+
+    /// <summary><see cref="Describe()"/> with the steps' descriptions given (<see cref="StepTexts"/>).</summary>
+    internal string Describe(string[] stepTexts)
     {
         var sb = new StringBuilder();
         sb.Append(CampaignSpec.NameOf(Workload));
         if (WorkManual) sb.Append(" work=manual");
         sb.Append(" kinds=[").Append(string.Join(",", Kinds.Select(CampaignSpec.NameOf))).Append("] |");
-        for (var i = 0; i < Steps.Count; i++) sb.Append(i == 0 ? " " : "; ").Append(Steps[i].Describe());
+        for (var i = 0; i < stepTexts.Length; i++) sb.Append(i == 0 ? " " : "; ").Append(stepTexts[i]);
         return sb.ToString();
     }
 
     /// <summary>A short stable id of the plan (FNV-1a 64 of its description).</summary>
-    public string Id()
+    public string Id() => IdOf(Describe());
+
+    /// <summary>The id of the plan whose <see cref="Describe()"/> is <paramref name="description"/>.</summary>
+    public static string IdOf(string description)
     {
         var h = 14695981039346656037UL;
-        foreach (var c in Describe())
+        foreach (var c in description)
         {
             h ^= c;
             h = unchecked(h * 1099511628211UL);

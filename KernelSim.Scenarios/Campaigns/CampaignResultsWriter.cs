@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Text;
+using System.Text.Json;
 
 namespace KernelSim.Scenarios.Campaigns;
 
@@ -21,6 +23,8 @@ public sealed class CampaignResultsWriter : IDisposable
     private readonly FileStream _results;
     private readonly FileStream _plans;
     private readonly byte[] _nl = "\n"u8.ToArray();
+    private readonly ArrayBufferWriter<byte> _buffer = new(1 << 16);
+    private readonly Utf8JsonWriter _json;
 
     private CampaignResultsWriter(string dir, CampaignManifest start, FileStream results, FileStream plans, ulong done)
     {
@@ -29,6 +33,7 @@ public sealed class CampaignResultsWriter : IDisposable
         _results = results;
         _plans = plans;
         Done = done;
+        _json = new Utf8JsonWriter(_buffer, CampaignJson.WriterOptions);
     }
 
     /// <summary>Seeds written (the first <see cref="Done"/> seeds of the seed set).</summary>
@@ -209,15 +214,33 @@ public sealed class CampaignResultsWriter : IDisposable
     /// <summary>Append one seed: its result lines, then its plan line, each file flushed in that order.</summary>
     public void Write(SeedResult r)
     {
+        // Each line is written by a Utf8JsonWriter into one reused buffer, and the buffer into the file.
         foreach (var rec in r.Records)
         {
-            _results.Write(Encoding.UTF8.GetBytes(CampaignJson.Line(rec)));
-            _results.Write(_nl);
+            _json.Reset();
+            CampaignJson.Write(_json, rec);
+            EndLine();
         }
-        _plans.Write(Encoding.UTF8.GetBytes(CampaignJson.Line(r.Plan)));
-        _plans.Write(_nl);
+        Drain(_results);
+        var text = r.PlanText ?? r.Plan.Describe();
+        _json.Reset();
+        CampaignJson.Write(_json, r.Plan.Seed, CampaignPlan.IdOf(text), text);
+        EndLine();
+        Drain(_plans);
         Flush();
         Done++;
+    }
+
+    private void EndLine()
+    {
+        _json.Flush();
+        _buffer.Write(_nl);
+    }
+
+    private void Drain(FileStream f)
+    {
+        f.Write(_buffer.WrittenSpan);
+        _buffer.ResetWrittenCount();
     }
 
     private void Flush()
@@ -245,6 +268,7 @@ public sealed class CampaignResultsWriter : IDisposable
 
     public void Dispose()
     {
+        _json.Dispose();
         _results.Dispose();
         _plans.Dispose();
     }

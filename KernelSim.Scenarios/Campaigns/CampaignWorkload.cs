@@ -160,7 +160,7 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
     public virtual void Operate(int i, PlanStep s)
     {
         var sigBefore = P.SignalsReceived.Count;
-        var call = s.Describe();
+        var call = S.Call(i);
         switch (s.Kind)
         {
             case StepKind.Load or StepKind.Store:
@@ -192,9 +192,11 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
         if (write) poisonedSource = PoisonedBufLines(segs);
         else
         {
+            // A line can be poisoned only while some frame holds poison (each ReadSourcePoisoned asks the frames).
             poisonedSource = [];
-            for (var line = (ulong)pos & ~63UL; line < (ulong)pos + total; line += 64)
-                if (ReadSourcePoisoned(line)) poisonedSource.Add(line);
+            if (M.Phys.PoisonedFrameCount != 0)
+                for (var line = (ulong)pos & ~63UL; line < (ulong)pos + total; line += 64)
+                    if (ReadSourcePoisoned(line)) poisonedSource.Add(line);
         }
 
         long ret;
@@ -239,9 +241,24 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
         }
         else
         {
-            var view = P.Alive ? UserView.Of(P, Buf.Value) : null;
-            mismatches = Oracle.Read(segs, (ulong)pos, n, off => view != null && off < CampaignPlan.BufSize ? view[off] : P.Peek(new UserPtr(Buf.Value + off), 1)[0], poisonedSource.Contains,
-                counted: ret >= 0 && ret != Machine.NoReturn);
+            var counted = ret >= 0 && ret != Machine.NoReturn;
+            if (P.Alive && CampaignOracle.RangeReadable(segs))
+            {
+                // Only the pages the check reads: the segments and their guard bytes.
+                ulong lo = CampaignPlan.BufSize, hi = 0;
+                foreach (var (off, len) in segs)
+                {
+                    lo = Math.Min(lo, off >= CampaignOracle.Guard ? off - CampaignOracle.Guard : 0);
+                    hi = Math.Max(hi, off + len + CampaignOracle.Guard);
+                }
+                mismatches = Oracle.Read(segs, (ulong)pos, n, UserView.Of(P, Buf.Value, lo, hi), poisonedSource, counted);
+            }
+            else
+            {
+                var view = P.Alive ? UserView.Of(P, Buf.Value) : null;
+                mismatches = Oracle.Read(segs, (ulong)pos, n, off => view != null && off < CampaignPlan.BufSize ? view[off] : P.Peek(new UserPtr(Buf.Value + off), 1)[0], poisonedSource.Contains,
+                    counted);
+            }
         }
         if (!positioned && ret >= 0 && ret != Machine.NoReturn) _fpos += ret;
         CheckFpos(ret, mismatches);

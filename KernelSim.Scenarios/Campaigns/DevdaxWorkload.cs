@@ -75,7 +75,7 @@ internal sealed class DevdaxWorkload(SeedSession session) : CampaignWorkload(ses
     public override void Boot()
     {
         _dev = M.NvdimmBus()!.Devices.OfType<NdClaim>().First(c => c.DevDax != null).DevDax!;
-        M.Phys.PokeBytes(new PhysAddr(_dev.Start), ByteModel.Pattern(S.Plan.Seed, 0xD0D0, (int)CampaignPlan.Region));
+        M.Phys.PokeBytes(new PhysAddr(_dev.Start), ByteModel.PatternOf(S.Plan.Seed, 0xD0D0, (int)CampaignPlan.Region));
     }
 
     public override int BufferMapping => Mman.MAP_SHARED;
@@ -147,7 +147,7 @@ internal sealed class DevdaxWorkload(SeedSession session) : CampaignWorkload(ses
         }
         var o = OutcomeClassifier.UserAccess(r, s.Len, Observation.After(M, P, Machine.NoReturn, sigBefore), out var detail);
         o = OutcomeClassifier.Judge(o, mismatches, ref detail);
-        S.Add(i, s.Describe(), (long)r.Done, o, detail);
+        S.Add(i, S.Call(i), (long)r.Done, o, detail);
     }
 
     protected override void CheckTarget(List<string> mismatches, List<string> notes) => CheckMedia(mismatches);

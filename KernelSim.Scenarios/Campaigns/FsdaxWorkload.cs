@@ -17,12 +17,12 @@ internal sealed class FsdaxWorkload(SeedSession session) : PmemWorkload(session)
     {
         // The file's initial data is written through the filesystem, from the user buffer.
         Fd = (int)P.Open(_daxfs.MountPoint + "/data", Fcntl.O_RDWR | Fcntl.O_CREAT);
-        var init = ByteModel.Pattern(S.Plan.Seed, 0xD0D0, (int)CampaignPlan.Region);
+        var init = ByteModel.PatternOf(S.Plan.Seed, 0xD0D0, (int)CampaignPlan.Region);
         if (Fd >= 0)
         {
             if (!P.Store(Buf, init).Completed((ulong)init.Length) || P.Pwrite64(Fd, Buf, (ulong)init.Length, 0) != init.Length)
                 throw new InvalidOperationException("setup: writing the daxfs file failed");
-            if (!P.Store(Buf, ByteModel.Pattern(S.Plan.Seed, 0xB0B0, (int)CampaignPlan.BufSize)).Completed(CampaignPlan.BufSize))
+            if (!P.Store(Buf, ByteModel.PatternOf(S.Plan.Seed, 0xB0B0, (int)CampaignPlan.BufSize)).Completed(CampaignPlan.BufSize))
                 throw new InvalidOperationException("setup: refilling the buffer failed");
         }
         Oracle.Size = (CampaignPlan.Region, CampaignPlan.Region);
@@ -38,6 +38,19 @@ internal sealed class FsdaxWorkload(SeedSession session) : PmemWorkload(session)
     protected override bool ReadsMedia => true;
 
     protected override long DevOffset(ulong off) => _daxfs.DeviceOffsetOf("data", (long)off);
+
+    /// <summary>One lookup per filesystem block: a block's bytes are contiguous on the device (DeviceOffsetOf).</summary>
+    protected override long[] DevOffsets()
+    {
+        var dev = LineTable;
+        const int linesPerBlock = DaxFsVolume.BlockSize / 64;
+        for (var b = 0; b < dev.Length; b += linesPerBlock)
+        {
+            var start = _daxfs.DeviceOffsetOf("data", (long)b * 64);
+            for (var k = 0; k < linesPerBlock && b + k < dev.Length; k++) dev[b + k] = start < 0 ? -1 : start + k * 64;
+        }
+        return dev;
+    }
 
     protected override long SectorOf(ulong block) => _daxfs.SectorOf("data", (long)block * 512);
 }

@@ -68,7 +68,7 @@ internal sealed partial class HostileWorkload : ICampaignWorkload
     public void Boot()
     {
         _ramfs = RamFs.Mount(_s.Machine);
-        _ramfs.CreateWithData("data", ByteModel.Pattern(_s.Plan.Seed, 0xD0D0, (int)CampaignPlan.Region));
+        _ramfs.CreateWithData("data", ByteModel.PatternOf(_s.Plan.Seed, 0xD0D0, (int)CampaignPlan.Region));
         _ramfs.CreateWithData("secret", IsolationOracle.Pattern(IsolationOracle.OtherFile, (int)PageDefs.PAGE_SIZE));
     }
 
@@ -145,7 +145,7 @@ internal sealed partial class HostileWorkload : ICampaignWorkload
         var fd = Fds[sel % (ulong)Fds.Length];
         var vlen = Vlens[(sel >> 8) % (ulong)Vlens.Length];
         var flags = (int)(sel >> 16);
-        var desc = s.Describe();
+        var desc = _s.Call(i);
         var sigBefore = _p.SignalsReceived.Count;
         _cur = Capture(call, fd, a1, len, pos, flags, sel);
         long ret;

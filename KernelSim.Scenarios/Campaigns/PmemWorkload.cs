@@ -27,10 +27,27 @@ internal abstract class PmemWorkload(SeedSession session) : CampaignWorkload(ses
 
     /// <summary>After boot: fill the media with the region's pattern (or format a filesystem on it).</summary>
     protected virtual void Format() =>
-        M.Phys.PokeBytes(new PhysAddr(Pmem.DataPhys(0)), ByteModel.Pattern(S.Plan.Seed, 0xD0D0, (int)CampaignPlan.Region));
+        M.Phys.PokeBytes(new PhysAddr(Pmem.DataPhys(0)), ByteModel.PatternOf(S.Plan.Seed, 0xD0D0, (int)CampaignPlan.Region));
 
     /// <summary>The device offset (relative to the data area of /dev/pmem0) holding region byte <paramref name="off"/>, or −1.</summary>
     protected virtual long DevOffset(ulong off) => (long)off;
+
+    /// <summary>
+    /// <see cref="DevOffset"/> of every region line (entry i for region byte 64·i), in a table of
+    /// this thread (valid until the next call).
+    /// </summary>
+    protected virtual long[] DevOffsets()
+    {
+        var dev = LineTable;
+        for (var i = 0; i < dev.Length; i++) dev[i] = DevOffset((ulong)i * 64);
+        return dev;
+    }
+
+    /// <summary>This thread's table of device offsets per region line.</summary>
+    protected static long[] LineTable => _lineTable ??= new long[CampaignPlan.Region / 64];
+
+    [ThreadStatic] private static long[]? _lineTable;
+    [ThreadStatic] private static byte[]? _media;
 
     /// <summary>The sector given to ndctl for region block <paramref name="block"/> (512 bytes), or −1.</summary>
     protected virtual long SectorOf(ulong block) => (long)block;
@@ -57,9 +74,10 @@ internal abstract class PmemWorkload(SeedSession session) : CampaignWorkload(ses
                     at.Add((ulong)sector); // the block given to ndctl (a scenario's ndctl step repeats it)
                     // ndctl injects min(512, clear_err_unit) bytes at the start of each block.
                     var poisoned = (long)Math.Min(512u, M.NvdimmBus()?.Firmware?.ClearErrUnit ?? 512u);
-                    for (ulong line = 0; line < CampaignPlan.Region; line += 64)
-                        if (DevOffset(line) is var d && d >= sector * 512 && d < (sector + (long)s.Len) * 512 && d % 512 < poisoned)
-                            _poison.Injected(line, FaultStep);
+                    var dev = DevOffsets();
+                    for (var i = 0; i < dev.Length; i++)
+                        if (dev[i] is var d && d >= sector * 512 && d < (sector + (long)s.Len) * 512 && d % 512 < poisoned)
+                            _poison.Injected((ulong)i * 64, FaultStep);
                 }
                 break;
             }
@@ -136,17 +154,26 @@ internal abstract class PmemWorkload(SeedSession session) : CampaignWorkload(ses
 
     private void CheckMedia(bool persisted, List<string> mismatches)
     {
-        // Where each region line lives on the device (−1: nowhere), asked once per line.
-        var dev = new long[CampaignPlan.Region / 64];
-        var media = new byte[CampaignPlan.Region];
-        for (var i = 0; i < dev.Length; i++)
+        // Where each region line lives on the device (−1: nowhere), asked once per line; the media read in runs of lines
+        // that follow each other on the device (a line not on the device is left as it was: it is never compared).
+        var dev = DevOffsets();
+        var media = _media ??= new byte[CampaignPlan.Region];
+        for (var i = 0; i < dev.Length;)
         {
-            dev[i] = DevOffset((ulong)i * 64);
-            if (dev[i] >= 0) M.Phys.PeekBytes(new PhysAddr(Pmem.DataPhys((ulong)dev[i])), media.AsSpan(i * 64, 64));
+            var j = i + 1;
+            if (dev[i] < 0)
+            {
+                media.AsSpan(i * 64, 64).Clear();
+                i = j;
+                continue;
+            }
+            while (j < dev.Length && dev[j] == dev[j - 1] + 64) j++;
+            M.Phys.PeekBytes(new PhysAddr(Pmem.DataPhys((ulong)dev[i])), media.AsSpan(i * 64, (j - i) * 64));
+            i = j;
         }
         var anyPoison = M.Phys.PoisonedFrameCount != 0;
         bool Poisoned(ulong line) => anyPoison && dev[line / 64] >= 0 && M.Phys.IsPoisoned(new PhysAddr(Pmem.DataPhys((ulong)dev[line / 64])));
         Oracle.CheckMedia(media, line => Poisoned(line) || dev[line / 64] < 0 || (!persisted && Volatile(line)), mismatches);
-        _poison.Check(Poisoned, line => dev[line / 64] < 0, mismatches);
+        _poison.Check(Poisoned, line => dev[line / 64] < 0, mismatches, anyPoison);
     }
 }

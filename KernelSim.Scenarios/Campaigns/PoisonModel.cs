@@ -46,10 +46,17 @@ internal sealed class PoisonModel
     /// Compare with the media (<paramref name="poisoned"/>: whether the line at a region offset is poisoned now;
     /// <paramref name="skip"/>: lines not on the media). One mismatch per line, at most <see cref="CampaignOracle.MaxReported"/>.
     /// </summary>
-    public void Check(Func<ulong, bool> poisoned, Func<ulong, bool> skip, List<string> mismatches)
+    /// <paramref name="anyPoisoned"/> false: no line is poisoned now, so only lines that must be poisoned can differ.
+    public void Check(Func<ulong, bool> poisoned, Func<ulong, bool> skip, List<string> mismatches, bool anyPoisoned = true)
     {
         for (var line = 0; line < _state.Length && mismatches.Count < CampaignOracle.MaxReported; line++)
         {
+            if (!anyPoisoned)
+            {
+                var next = _state.AsSpan(line).IndexOf(Poisoned);
+                if (next < 0) break;
+                line += next;
+            }
             var off = (ulong)line * 64;
             if (_state[line] == Either || skip(off)) continue;
             var now = poisoned(off);

@@ -14,7 +14,7 @@ internal sealed class RamfsWorkload(SeedSession session) : CampaignWorkload(sess
     public override void Boot()
     {
         _ramfs = RamFs.Mount(M);
-        _ramfs.CreateWithData("data", ByteModel.Pattern(S.Plan.Seed, 0xD0D0, (int)CampaignPlan.Region));
+        _ramfs.CreateWithData("data", ByteModel.PatternOf(S.Plan.Seed, 0xD0D0, (int)CampaignPlan.Region));
     }
 
     public override bool Open()

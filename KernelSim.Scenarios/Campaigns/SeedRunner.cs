@@ -44,9 +44,10 @@ internal static class SeedRunner
     /// <summary>KERNELSIM_CAMPAIGN_DEBUG=1 prints each step on stderr before it runs (to find a hang).</summary>
     private static readonly bool Debug = Environment.GetEnvironmentVariable("KERNELSIM_CAMPAIGN_DEBUG") == "1";
 
-    public static SeedRun Run(CampaignSpec spec, CampaignPlan plan, KernelVersion profile, bool trace = false, Action<SeedContext>? afterStep = null)
+    public static SeedRun Run(CampaignSpec spec, CampaignPlan plan, KernelVersion profile, bool trace = false, Action<SeedContext>? afterStep = null,
+        string? planId = null, string[]? calls = null)
     {
-        var s = new SeedSession(spec, plan, profile);
+        var s = new SeedSession(spec, plan, profile, planId, calls);
         try
         {
             Execute(s, trace, afterStep);
@@ -92,7 +93,7 @@ internal static class SeedRunner
         var addr = p.Mmap(0, CampaignPlan.BufSize, Mman.PROT_READ | Mman.PROT_WRITE, w.BufferMapping | Mman.MAP_ANONYMOUS);
         if (addr < 0) throw new InvalidOperationException($"setup mmap failed: {Errno.Describe(addr)}");
         s.Buf = new UserPtr((ulong)addr);
-        var st = p.Store(s.Buf, ByteModel.Pattern(plan.Seed, 0xB0B0, (int)CampaignPlan.BufSize));
+        var st = p.Store(s.Buf, ByteModel.PatternOf(plan.Seed, 0xB0B0, (int)CampaignPlan.BufSize));
         if (!st.Completed(CampaignPlan.BufSize)) throw new InvalidOperationException("setup: filling the buffer failed");
         var vr = p.Mmap(0x10000, 4096, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED);
         if (vr < 0) throw new InvalidOperationException($"setup mmap of the iovec page failed: {Errno.Describe(vr)}");
@@ -109,7 +110,7 @@ internal static class SeedRunner
             {
                 var at = s.Applied[i] = [];
                 var applied = w.Inject(i, step, at);
-                s.Add(i, step.Describe(), null, Outcome.Injected, applied == 0 ? "not applied" : $"applied {applied}");
+                s.Add(i, s.Call(i), null, Outcome.Injected, applied == 0 ? "not applied" : $"applied {applied}");
             }
             else w.Operate(i, step);
             afterStep?.Invoke(new SeedContext { Machine = m, Process = p, Buf = s.Buf, Step = step, Index = i });

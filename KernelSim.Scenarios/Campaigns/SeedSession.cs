@@ -7,9 +7,10 @@ namespace KernelSim.Scenarios.Campaigns;
 /// <summary>
 /// The live state of one seed run that the driver and its workload share: the plan, the machine and the
 /// process (set by <see cref="SeedRunner"/> once booted), the user buffer and the iovec page, the oracle and
-/// the records.
+/// the records. <paramref name="planId"/>, <paramref name="calls"/>: the plan's id and its steps' descriptions when the
+/// caller has them (null: made on first use).
 /// </summary>
-internal sealed class SeedSession(CampaignSpec spec, CampaignPlan plan, KernelVersion profile)
+internal sealed class SeedSession(CampaignSpec spec, CampaignPlan plan, KernelVersion profile, string? planId = null, string[]? calls = null)
 {
     public CampaignSpec Spec { get; } = spec;
     public CampaignPlan Plan { get; } = plan;
@@ -29,7 +30,10 @@ internal sealed class SeedSession(CampaignSpec spec, CampaignPlan plan, KernelVe
     /// <summary>Per fault step: where it was applied (buffer or region offsets, the badblocks sector).</summary>
     public Dictionary<int, List<ulong>> Applied { get; } = [];
 
-    private string? _planId, _profile;
+    private string? _planId = planId, _profile;
+
+    /// <summary>Step <paramref name="step"/>'s description (the record's call).</summary>
+    public string Call(int step) => calls?[step] ?? Plan.Steps[step].Describe();
 
     public void Add(int step, string call, long? ret, Outcome o, string detail) =>
         Records.Add(new OpRecord(Plan.Seed, _profile ??= Profile.ToString(), CampaignSpec.NameOf(Plan.Workload), _planId ??= Plan.Id(), step, call, ret, o, detail));

@@ -15,17 +15,39 @@ internal sealed class UserView : IReadOnlyList<byte?>
     private readonly bool[] _present = new bool[CampaignPlan.BufSize >> PageDefs.PAGE_SHIFT];
 
     /// <summary>The buffer at <paramref name="va"/> (page aligned) of <paramref name="p"/>, read page by page from its frames.</summary>
-    public static UserView Of(Process p, ulong va)
+    public static UserView Of(Process p, ulong va) => Of(p, va, 0, CampaignPlan.BufSize);
+
+    /// <summary>
+    /// The buffer's pages that hold bytes of [<paramref name="from"/>, <paramref name="to"/>) (buffer offsets); the
+    /// other pages read as not present (a check of a few pages need not copy all sixteen).
+    /// </summary>
+    public static UserView Of(Process p, ulong va, ulong from, ulong to)
     {
         if (!PageDefs.IsPageAligned(va)) throw new ArgumentException("the user buffer is page aligned", nameof(va));
         var v = _thread ??= new UserView();
+        var first = (int)(from >> PageDefs.PAGE_SHIFT);
+        var end = (int)Math.Min((ulong)v._present.Length, (to + PageDefs.PAGE_SIZE - 1) >> PageDefs.PAGE_SHIFT);
         for (var page = 0; page < v._present.Length; page++)
         {
+            if (page < first || page >= end)
+            {
+                v._present[page] = false;
+                continue;
+            }
             var at = va + ((ulong)page << PageDefs.PAGE_SHIFT);
             var pfn = p.Mm.PfnAt(at);
             v._present[page] = pfn != null;
             if (pfn != null) p.Machine.Phys.PeekBytes(PhysAddr.FromPfn(pfn.Value), v._data.AsSpan(page << (int)PageDefs.PAGE_SHIFT, (int)PageDefs.PAGE_SIZE));
         }
+        return v;
+    }
+
+    /// <summary>A view of given bytes and present pages (tests).</summary>
+    internal static UserView Of(ReadOnlySpan<byte> data, ReadOnlySpan<bool> presentPages)
+    {
+        var v = new UserView();
+        data.CopyTo(v._data);
+        presentPages.CopyTo(v._present);
         return v;
     }
 
