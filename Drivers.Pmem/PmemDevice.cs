@@ -139,7 +139,8 @@ public sealed class PmemDevice : IBlockDeviceOps, IDaxOperations, IDevPagemap
     /// <summary>
     /// pmem_submit_bio (pmem_make_request before 5.9): nvdimm_flush for REQ_PREFLUSH; each single-page segment goes to
     /// pmem_do_write / pmem_do_read; the first failing segment sets bi_status and stops the walk (earlier segments
-    /// already moved data); nvdimm_flush for REQ_FUA; bio_endio.
+    /// already moved data); nvdimm_flush for REQ_FUA; bio_endio. A clean multi-page bvec moves as one run (see
+    /// <see cref="MovesWholeRuns"/>): the same bytes, status and faults as the page-by-page walk.
     /// </summary>
     public void SubmitBio(Bio bio)
     {
@@ -147,14 +148,24 @@ public sealed class PmemDevice : IBlockDeviceOps, IDaxOperations, IDevPagemap
         if ((bio.Flags & BioFlags.REQ_PREFLUSH) != 0) NvdimmFlush();
         var sector = bio.Sector;
         var write = bio.IsWrite;
-        var vecs = bio.Vecs;
-        for (var i = 0; i < vecs.Count; i++) // indexed: foreach over the IReadOnlyList would box an enumerator per bio
+        var runs = MovesWholeRuns();
+        foreach (var bv in bio.IoVec)
         {
-            var bv = vecs[i];
             // bio_for_each_segment: single-page segments of a multi-page bvec.
             var pfn = bv.Pfn + bv.Offset / PageDefs.PAGE_SIZE;
             var off = bv.Offset % (uint)PageDefs.PAGE_SIZE;
             var left = bv.Len;
+            if (runs && ((off | left) & (BlockDevice.SECTOR_SIZE - 1)) == 0 && !IsBadPmem(sector, left))
+            {
+                var rc = write ? WriteRun(pfn, off, sector, left) : ReadRun(pfn, off, sector, left);
+                if (rc != BlkStatus.BLK_STS_OK)
+                {
+                    bio.Status = rc;
+                    break;
+                }
+                sector += left >> SectorShift;
+                continue;
+            }
             var failed = false;
             while (left > 0)
             {
@@ -175,6 +186,27 @@ public sealed class PmemDevice : IBlockDeviceOps, IDaxOperations, IDevPagemap
         }
         if ((bio.Flags & BioFlags.REQ_FUA) != 0) NvdimmFlush();
         bio.Endio();
+    }
+
+    /// <summary>
+    /// Whether a bvec (physically contiguous pages: bio_add_page merges only those) whose sectors are not bad may move
+    /// with one copy instead of one per page: only when no load can take a machine check (sound media holding no
+    /// poison), so the only possible trap is a #PF, which every copy routine reports at the same byte whether the
+    /// copy is split at page boundaries or not; and only with tracing off, so traces still show each
+    /// pmem_do_read / pmem_do_write.
+    /// </summary>
+    private bool MovesWholeRuns() =>
+        !_m.Tracer.Enabled && ReferenceEquals(_m.Media, _m.Phys) && _m.Phys.PoisonedFrameCount == 0;
+
+    /// <summary>The pmem_do_read calls of a clean bvec's segments as one read_pmem copy (is_bad_pmem was checked for all of it).</summary>
+    private BlkStatus ReadRun(ulong pfn, uint off, long sector, uint len) =>
+        _m.Copy.CopyMcToKernel(Kmap(pfn, off), VirtAddr + ToOffset(sector), len) == 0 ? BlkStatus.BLK_STS_OK : BlkStatus.BLK_STS_IOERR;
+
+    /// <summary>The pmem_do_write calls of a clean bvec's segments as one write_pmem copy (no bad sector: nothing to clear).</summary>
+    private BlkStatus WriteRun(ulong pfn, uint off, long sector, uint len)
+    {
+        _m.Copy.MemcpyFlushcache(VirtAddr + ToOffset(sector), Kmap(pfn, off), len);
+        return BlkStatus.BLK_STS_OK;
     }
 
     /// <summary>nvdimm_flush → generic_nvdimm_flush: a write barrier (no flush hints); always 0.</summary>

@@ -335,10 +335,8 @@ public sealed class Btt : IBlockDeviceOps
     {
         using var _ = Machine.Tracer.Fn("btt_submit_bio", "nvdimm");
         var sector = bio.Sector;
-        var vecs = bio.Vecs;
-        for (var i = 0; i < vecs.Count; i++)
+        foreach (var bv in bio.IoVec)
         {
-            var bv = vecs[i];
             var pfn = bv.Pfn + bv.Offset / PageDefs.PAGE_SIZE;
             var off = bv.Offset % (uint)PageDefs.PAGE_SIZE;
             var left = bv.Len;

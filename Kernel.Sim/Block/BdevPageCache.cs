@@ -135,11 +135,12 @@ internal sealed class BdevPageCache(BlockDevice bdev)
     /// <summary>
     /// filemap_write_and_wait_range over the bdev mapping: every dirty folio overlapping [start, end] is written with
     /// one bio. A failed write loses the data (the folio becomes clean), bumps the mapping's errseq, logs "Buffer
-    /// I/O error on dev NAME, logical block N, lost async page write" and makes the result -EIO.
+    /// I/O error on dev NAME, logical block N, lost async page write" and makes the result -EIO. An empty mapping
+    /// has nothing to write (mapping_needs_writeback: nrpages == 0).
     /// </summary>
     public int WriteAndWait(long start, long end)
     {
-        if (bdev.Inode?.Mapping == null || end < start) return 0;
+        if (bdev.Inode?.Mapping is not { NrPages: > 0 } || end < start) return 0;
         var first = (ulong)Math.Max(start, 0) >> PageDefs.PAGE_SHIFT;
         var last = (ulong)end >> PageDefs.PAGE_SHIFT;
         var err = 0;
@@ -161,10 +162,10 @@ internal sealed class BdevPageCache(BlockDevice bdev)
         return err;
     }
 
-    /// <summary>invalidate_inode_pages2_range: drop the cached folios overlapping [start, end].</summary>
+    /// <summary>invalidate_inode_pages2_range: drop the cached folios overlapping [start, end] (nothing when mapping_empty).</summary>
     public void Invalidate(long start, long end)
     {
-        if (bdev.Inode?.Mapping == null || end < start) return;
+        if (bdev.Inode?.Mapping is not { NrPages: > 0 } || end < start) return;
         var first = (ulong)Math.Max(start, 0) >> PageDefs.PAGE_SHIFT;
         var last = (ulong)end >> PageDefs.PAGE_SHIFT;
         foreach (var f in Mapping.Folios.ToArray())

@@ -1,3 +1,4 @@
+using System.Collections;
 using KernelSim.Lib;
 
 namespace KernelSim.Block;
@@ -42,7 +43,9 @@ public sealed class Bio
     /// <summary>BIO_MAX_VECS (include/linux/bio.h): the most segments one bio holds.</summary>
     public const int BIO_MAX_VECS = 256;
 
-    private readonly List<BioVec> _vecs = [];
+    private BioVec[] _vecs = [];
+    private int _vcnt;
+    private VecList? _vecList;
 
     /// <summary>bio_alloc(bdev, nr_vecs, opf): a bio for <paramref name="bdev"/> starting at <paramref name="sector"/>.</summary>
     public Bio(BlockDevice? bdev, BioOp op, long sector, BioFlags flags = BioFlags.None)
@@ -63,7 +66,7 @@ public sealed class Bio
         Op = op;
         Sector = sector;
         Flags = flags;
-        _vecs.Clear();
+        _vcnt = 0;
         Size = 0;
         Status = default;
         Completed = false;
@@ -83,8 +86,11 @@ public sealed class Bio
     /// <summary>bi_iter.bi_sector: the first 512-byte sector.</summary>
     public long Sector { get; set; }
 
-    /// <summary>bi_io_vec[0 .. bi_vcnt).</summary>
-    public IReadOnlyList<BioVec> Vecs => _vecs;
+    /// <summary>bi_io_vec[0 .. bi_vcnt) (a live view).</summary>
+    public IReadOnlyList<BioVec> Vecs => _vecList ??= new VecList(this);
+
+    /// <summary>bi_io_vec[0 .. bi_vcnt) as a span: what a driver's segment walk reads (no interface call per segment).</summary>
+    public ReadOnlySpan<BioVec> IoVec => new(_vecs, 0, _vcnt);
 
     /// <summary>bi_iter.bi_size: total bytes of the segments.</summary>
     public ulong Size { get; private set; }
@@ -111,19 +117,22 @@ public sealed class Bio
     public uint AddPage(ulong pfn, uint len, uint offset)
     {
         if (len == 0) return 0;
-        if (_vecs.Count > 0)
+        var n = _vcnt;
+        if (n > 0)
         {
-            var last = _vecs[^1];
+            ref var last = ref _vecs[n - 1];
             var lastEnd = (last.Pfn << Mm.PageDefs.PAGE_SHIFT) + last.Offset + last.Len;
             if (lastEnd == (pfn << Mm.PageDefs.PAGE_SHIFT) + offset)
             {
-                _vecs[^1] = last with { Len = last.Len + len };
+                last = last with { Len = last.Len + len };
                 Size += len;
                 return len;
             }
         }
-        if (_vecs.Count >= BIO_MAX_VECS) return 0;
-        _vecs.Add(new BioVec(pfn, offset, len));
+        if (n >= BIO_MAX_VECS) return 0;
+        if (n == _vecs.Length) Array.Resize(ref _vecs, Math.Min(Math.Max(4, 2 * n), BIO_MAX_VECS));
+        _vecs[n] = new BioVec(pfn, offset, len);
+        _vcnt = n + 1;
         Size += len;
         return len;
     }
@@ -137,5 +146,20 @@ public sealed class Bio
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"bio {Op} sector={Sector} size={Size} vcnt={_vecs.Count} flags={Flags} status={Status}";
+    public override string ToString() => $"bio {Op} sector={Sector} size={Size} vcnt={_vcnt} flags={Flags} status={Status}";
+
+    /// <summary>The <see cref="Vecs"/> view over the segment array.</summary>
+    private sealed class VecList(Bio bio) : IReadOnlyList<BioVec>
+    {
+        public BioVec this[int index] => (uint)index < (uint)bio._vcnt ? bio._vecs[index] : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public int Count => bio._vcnt;
+
+        public IEnumerator<BioVec> GetEnumerator()
+        {
+            for (var i = 0; i < bio._vcnt; i++) yield return bio._vecs[i];
+        }
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+    }
 }

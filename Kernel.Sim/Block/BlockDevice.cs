@@ -206,18 +206,21 @@ public sealed class BlockDevice
         {
             var max = CapacitySectors;
             var n = (long)bio.Sectors;
-            if (bio.Sector < 0 || bio.Sector > max || n > max - bio.Sector)
-            {
-                Machine.State.Printk("attempt to access beyond end of device");
-                Machine.State.Printk($"{Name}: rw={(int)bio.Op}, sector={bio.Sector}, nr_sectors = {n} limit={max}");
-                bio.Status = BlkStatus.BLK_STS_IOERR;
-                bio.Endio();
-                return bio.Status;
-            }
+            if (bio.Sector < 0 || bio.Sector > max || n > max - bio.Sector) return BeyondEndOfDevice(bio, n, max);
         }
         Ops.SubmitBio(bio);
         if (!bio.Completed) bio.Endio();
         if (_trace.Enabled) _trace.Event("bio", bio.ToString());
+        return bio.Status;
+    }
+
+    /// <summary>bio_check_eod's failure: the two printk lines, then the bio ends with BLK_STS_IOERR (out of line: cold).</summary>
+    private BlkStatus BeyondEndOfDevice(Bio bio, long n, long max)
+    {
+        Machine.State.Printk("attempt to access beyond end of device");
+        Machine.State.Printk($"{Name}: rw={(int)bio.Op}, sector={bio.Sector}, nr_sectors = {n} limit={max}");
+        bio.Status = BlkStatus.BLK_STS_IOERR;
+        bio.Endio();
         return bio.Status;
     }
 

@@ -16,10 +16,9 @@ public sealed class BlockDeviceFile : KFile
     private readonly Kernel.Machine _m;
     private int _wbErrSample;
     private long _raPrevIndex = -1;
-    /// <summary>The pin list of the last direct I/O, reused by the next (taken while in use).</summary>
-    private List<ulong>? _sparePinned;
-    /// <summary>The page array iov_iter_get_pages2 fills for a bio, and the bio of the last direct I/O (reused while no
-    /// one keeps submitted bios: <see cref="BlockDevice.KeepSubmitted"/> 0).</summary>
+    /// <summary>The page array iov_iter_get_pages2 fills for a bio (its first entries are the bio's pinned pages), reused
+    /// by the next direct I/O (taken while in use); and the bio of the last direct I/O (reused while no one keeps
+    /// submitted bios: <see cref="BlockDevice.KeepSubmitted"/> 0).</summary>
     private ulong[]? _pageBuf;
     private Bio? _spareBio;
 
@@ -179,48 +178,53 @@ public sealed class BlockDeviceFile : KFile
         var lbs = (ulong)Bdev.LogicalBlockSize;
         if ((((ulong)iocb.Pos | Iov.Alignment(iter)) & (lbs - 1)) != 0) return -Errno.EINVAL;
         var write = iter.DataSource;
+        var op = write ? BioOp.REQ_OP_WRITE : BioOp.REQ_OP_READ;
+        var opf = write ? BioFlags.REQ_SYNC : BioFlags.None;
+        if (write && iocb.Has(Kiocb.IOCB_DSYNC)) opf |= BioFlags.REQ_FUA;
+        var pages = _pageBuf ?? new ulong[Bio.BIO_MAX_VECS];
+        _pageBuf = null;
         long done = 0;
-        var pinned = _sparePinned ?? [];
-        _sparePinned = null;
         while (iter.Count > 0)
         {
-            var opf = write ? BioFlags.REQ_SYNC : BioFlags.None;
-            if (write && iocb.Has(Kiocb.IOCB_DSYNC)) opf |= BioFlags.REQ_FUA;
-            var op = write ? BioOp.REQ_OP_WRITE : BioOp.REQ_OP_READ;
             var sector = (iocb.Pos + done) >> BlockDevice.SECTOR_SHIFT;
             // bio_alloc; a completed bio nobody keeps is as good as a new one (bio_put, then bio_init on the same memory).
             var bio = Bdev.KeepSubmitted == 0 && _spareBio != null ? _spareBio.Init(Bdev, op, sector, opf) : new Bio(Bdev, op, sector, opf);
             _spareBio = null;
-            pinned.Clear();
-            var r = BioIovIterGetPages(bio, iter, pinned, lbs);
-            if (r < 0) return done > 0 ? done : r;
+            var r = BioIovIterGetPages(bio, iter, pages, lbs, out var pinned);
+            if (r < 0)
+            {
+                if (done == 0) done = r;
+                break;
+            }
             var status = Bdev.SubmitBio(bio);
-            foreach (var pfn in pinned) _m.Gup.UnpinUserPage(pfn);
-            if (status != BlkStatus.BLK_STS_OK) return BlkErrors.BlkStatusToErrno(status);
+            _m.Gup.UnpinUserPages(pages.AsSpan(0, pinned)); // bio_release_pages
+            if (status != BlkStatus.BLK_STS_OK)
+            {
+                done = BlkErrors.BlkStatusToErrno(status);
+                break;
+            }
             done += (long)bio.Size;
             if (bio.Completed) _spareBio = bio;
             if (r > 0) break; // the pin stopped early: return the short count
         }
-        pinned.Clear();
-        _sparePinned = pinned;
+        _pageBuf = pages;
         return done;
     }
 
     /// <summary>
     /// bio_iov_iter_get_pages (block/bio.c): pin pages with iov_iter_get_pages2 until the iterator is empty or the
-    /// bio holds BIO_MAX_VECS pages, trimming each batch to whole logical blocks. Returns 0 when the iterator was
-    /// consumed or the bio is full, 1 when pinning stopped early with something in the bio, or the error when
-    /// nothing could be pinned.
+    /// bio holds BIO_MAX_VECS pages, trimming each batch to whole logical blocks. The pages the bio holds are
+    /// <paramref name="pages"/>[0 .. <paramref name="pinned"/>). Returns 0 when the iterator was consumed or the bio is
+    /// full, 1 when pinning stopped early with something in the bio, or the error when nothing could be pinned.
     /// </summary>
-    private long BioIovIterGetPages(Bio bio, IovIter iter, List<ulong> pinned, ulong lbs)
+    private long BioIovIterGetPages(Bio bio, IovIter iter, ulong[] pages, ulong lbs, out int pinned)
     {
         long ret = 0;
-        var pages = 0;
+        pinned = 0;
         do
         {
             var before = iter.Count;
-            var pfns = _pageBuf ??= new ulong[Bio.BIO_MAX_VECS];
-            var n = Iov.GetPages2(iter, iter.Count, Bio.BIO_MAX_VECS - pages, pfns, out var got, out var start);
+            var n = Iov.GetPages2(iter, iter.Count, Bio.BIO_MAX_VECS - pinned, pages.AsSpan(pinned), out var got, out var start);
             if (n <= 0)
             {
                 ret = n == 0 ? -Errno.EFAULT : n;
@@ -238,21 +242,29 @@ public sealed class BlockDeviceFile : KFile
             var off = start;
             while (remaining > 0 && used < got)
             {
+                var pfn = pages[pinned + used];
                 var len = Math.Min(PageDefs.PAGE_SIZE - off, remaining);
-                bio.AddPage(pfns[used], (uint)len, (uint)off);
-                pinned.Add(pfns[used]);
                 remaining -= len;
-                off = 0;
                 used++;
+                // Whole pages that continue this one physically: bio_add_page would merge each into the same bvec.
+                while (remaining > 0 && used < got && pages[pinned + used] == pfn + ((off + len) >> PageDefs.PAGE_SHIFT))
+                {
+                    var more = Math.Min(PageDefs.PAGE_SIZE, remaining);
+                    len += more;
+                    remaining -= more;
+                    used++;
+                }
+                bio.AddPage(pfn, (uint)len, (uint)off);
+                off = 0;
             }
-            for (var k = used; k < got; k++) _m.Gup.UnpinUserPage(pfns[k]);
-            pages += used;
+            for (var k = used; k < got; k++) _m.Gup.UnpinUserPage(pages[pinned + k]);
+            pinned += used;
             if (n == 0)
             {
                 ret = -Errno.EFAULT;
                 break;
             }
-        } while (iter.Count > 0 && pages < Bio.BIO_MAX_VECS);
+        } while (iter.Count > 0 && pinned < Bio.BIO_MAX_VECS);
         if (bio.Size == 0) return ret < 0 ? ret : -Errno.EFAULT;
         return ret < 0 ? 1 : 0;
     }

@@ -18,8 +18,10 @@ public sealed class Gup
     private readonly KernelProfile _profile;
     private readonly Tracer _trace;
     private readonly Scheduler _sched;
-    private readonly Dictionary<ulong, int> _pins = [];
-    private readonly Dictionary<ulong, int> _follPins = [];
+    // Reference and FOLL_PIN counts per frame (the page refcount / pincount of the pages gup handed out).
+    private readonly PinCounts _pins = new();
+    private readonly PinCounts _follPins = new();
+    private int _follPinned; // frames with a FOLL_PIN count above 0
 
     /// <summary>Created by the machine's service provider.</summary>
     public Gup(ICopyRoutines copy, KernelProfile profile, Tracer trace, Scheduler sched)
@@ -200,7 +202,7 @@ public sealed class Gup
     public long GetUserPagesFast(UserPtr start, int nrPages, bool write, bool nofault, Span<ulong> pages)
     {
         using var _ = _trace.Fn("get_user_pages_fast", "mm");
-        return GupFast(start, nrPages, write, nofault, pages, _pins, "");
+        return GupFast(start, nrPages, write, nofault, pages, _pins, foll: false);
     }
 
     /// <summary>
@@ -210,10 +212,10 @@ public sealed class Gup
     public long PinUserPagesFast(UserPtr start, int nrPages, bool write, bool nofault, Span<ulong> pages)
     {
         using var _ = _trace.Fn("pin_user_pages_fast", "mm");
-        return GupFast(start, nrPages, write, nofault, pages, _follPins, " FOLL_PIN");
+        return GupFast(start, nrPages, write, nofault, pages, _follPins, foll: true);
     }
 
-    private long GupFast(UserPtr start, int nrPages, bool write, bool nofault, Span<ulong> pages, Dictionary<ulong, int> counts, string how)
+    private long GupFast(UserPtr start, int nrPages, bool write, bool nofault, Span<ulong> pages, PinCounts counts, bool foll)
     {
         if (nrPages <= 0) return 0;
         var s = start.Value & PageDefs.PAGE_MASK;
@@ -236,15 +238,19 @@ public sealed class Gup
                 if (!mm.TryTranslate(va, write, out pfn)) break;
             }
             pages[pinned] = pfn;
-            counts[pfn] = counts.GetValueOrDefault(pfn) + 1;
+            if (counts.Slot(pfn)++ == 0 && foll) _follPinned++;
         }
         if (pinned == 0) return -Errno.EFAULT;
-        if (_trace.Enabled) _trace.Event("gup", $"pinned {pinned} of {nrPages} pages from 0x{s:x}{how}{(write ? " FOLL_WRITE" : "")}{(nofault ? " FOLL_NOFAULT" : "")}");
+        if (_trace.Enabled) TracePinned(pinned, nrPages, s, foll, write, nofault);
         return pinned;
     }
 
+    // Out of line: the interpolated string would otherwise widen GupFast's frame on the untraced path.
+    private void TracePinned(int pinned, int nrPages, ulong s, bool foll, bool write, bool nofault) =>
+        _trace.Event("gup", $"pinned {pinned} of {nrPages} pages from 0x{s:x}{(foll ? " FOLL_PIN" : "")}{(write ? " FOLL_WRITE" : "")}{(nofault ? " FOLL_NOFAULT" : "")}");
+
     /// <summary>A reference taken on a kernel page (folio_get on a bvec page in iov_iter_get_pages2).</summary>
-    internal void GetPage(ulong pfn) => _pins[pfn] = _pins.GetValueOrDefault(pfn) + 1;
+    internal void GetPage(ulong pfn) => _pins.Slot(pfn)++;
 
     /// <summary>
     /// unpin_user_page / put_page: drop one FOLL_PIN pin taken by <see cref="PinUserPagesFast"/> if the page has one,
@@ -252,23 +258,72 @@ public sealed class Gup
     /// </summary>
     public void UnpinUserPage(ulong pfn)
     {
-        if (_follPins.TryGetValue(pfn, out var fp))
+        if (_follPinned != 0 && _follPins.Get(pfn) > 0)
         {
-            if (fp <= 1) _follPins.Remove(pfn);
-            else _follPins[pfn] = fp - 1;
+            if (--_follPins.Slot(pfn) == 0) _follPinned--;
             return;
         }
-        if (!_pins.TryGetValue(pfn, out var c)) return;
-        if (c <= 1) _pins.Remove(pfn);
-        else _pins[pfn] = c - 1;
+        if (_pins.Get(pfn) > 0) _pins.Slot(pfn)--;
+    }
+
+    /// <summary>unpin_user_pages (mm/gup.c): <see cref="UnpinUserPage"/> on each page, in order.</summary>
+    public void UnpinUserPages(ReadOnlySpan<ulong> pfns)
+    {
+        if (_follPinned != 0)
+        {
+            foreach (var pfn in pfns) UnpinUserPage(pfn);
+            return;
+        }
+        foreach (var pfn in pfns)
+        {
+            ref var c = ref _pins.Slot(pfn);
+            if (c > 0) c--;
+        }
     }
 
     /// <summary>Pins currently held on a frame.</summary>
-    public int PinCount(ulong pfn) => _pins.GetValueOrDefault(pfn);
+    public int PinCount(ulong pfn) => _pins.Get(pfn);
 
     /// <summary>FOLL_PIN pins currently held on a frame (what folio_maybe_dma_pinned tests).</summary>
-    public int FollPinCount(ulong pfn) => _follPins.GetValueOrDefault(pfn);
+    public int FollPinCount(ulong pfn) => _follPins.Get(pfn);
 
     /// <summary>page_maybe_dma_pinned (include/linux/mm.h): the page holds at least one FOLL_PIN pin.</summary>
-    public bool PageMaybeDmaPinned(ulong pfn) => _follPins.ContainsKey(pfn);
+    public bool PageMaybeDmaPinned(ulong pfn) => _follPins.Get(pfn) > 0;
+
+    /// <summary>
+    /// Counts per frame in blocks of 512 neighbouring frames, the last block used kept at hand: pinning and unpinning
+    /// the pages of one buffer again and again (direct I/O) touches no dictionary.
+    /// </summary>
+    private sealed class PinCounts
+    {
+        private const int Shift = 9;
+        private readonly Dictionary<ulong, int[]> _blocks = [];
+        private ulong _lastKey = ulong.MaxValue;
+        private int[]? _last;
+
+        /// <summary>The count of <paramref name="pfn"/>, its block created if needed.</summary>
+        public ref int Slot(ulong pfn)
+        {
+            var key = pfn >> Shift;
+            if (key != _lastKey || _last is null)
+            {
+                if (!_blocks.TryGetValue(key, out var block))
+                {
+                    block = new int[1 << Shift];
+                    _blocks.Add(key, block);
+                }
+                _last = block;
+                _lastKey = key;
+            }
+            return ref _last[(int)(pfn & ((1 << Shift) - 1))];
+        }
+
+        /// <summary>The count of <paramref name="pfn"/> (0 when its block was never used).</summary>
+        public int Get(ulong pfn)
+        {
+            var key = pfn >> Shift;
+            if (key == _lastKey && _last is not null) return _last[(int)(pfn & ((1 << Shift) - 1))];
+            return _blocks.TryGetValue(key, out var block) ? block[(int)(pfn & ((1 << Shift) - 1))] : 0;
+        }
+    }
 }

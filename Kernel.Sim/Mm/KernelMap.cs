@@ -156,7 +156,7 @@ public sealed class KernelMap
         {
             var pa = new PhysAddr(va - PageDefs.PAGE_OFFSET);
             var r = _phys.FindRange(pa);
-            if (r != null && r.DirectMapped && (_nospec.Count == 0 || !_nospec.Contains(pa.Pfn)))
+            if (r is not null && r.DirectMapped && (_nospec.Count == 0 || !_nospec.Contains(pa.Pfn)))
             {
                 pfn = pa.Pfn;
                 return true;

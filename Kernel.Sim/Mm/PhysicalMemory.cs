@@ -23,8 +23,9 @@ public sealed class PhysicalMemory : IMemoryMedia
     // Sized for a booted machine and a small experiment (about 50 struct pages), so the first faults do not regrow it.
     private readonly Dictionary<ulong, PageFrame> _frames = new(64);
     private readonly List<PhysRange> _ranges = [];
-    // Last range FindRange returned (ranges never overlap; Unregister resets it).
-    private PhysRange? _lastRange;
+    // The two ranges FindRange returned last (ranges never overlap; Unregister resets them): a kernel copy
+    // between two ranges (pmem to DRAM in a bio) alternates between them.
+    private PhysRange? _lastRange, _prevRange;
     private readonly SortedSet<ulong> _freePfns = [];
     private ulong _nextFreePfn;
     private ulong _dramEndPfn;
@@ -67,6 +68,7 @@ public sealed class PhysicalMemory : IMemoryMedia
     {
         if (!_ranges.Remove(range)) return false;
         if (ReferenceEquals(_lastRange, range)) _lastRange = null;
+        if (ReferenceEquals(_prevRange, range)) _prevRange = null;
         return true;
     }
 
@@ -87,8 +89,13 @@ public sealed class PhysicalMemory : IMemoryMedia
     /// <summary>The range containing pa, or null (memory outside kernel control).</summary>
     public PhysRange? FindRange(PhysAddr pa)
     {
+        // "is null" patterns: PhysRange is a record, whose == and != call its field-by-field Equals.
         var last = _lastRange;
-        return last != null && last.Contains(pa) ? last : FindRangeSlow(pa);
+        if (last is not null && last.Contains(pa)) return last;
+        var prev = _prevRange;
+        if (prev is null || !prev.Contains(pa)) return FindRangeSlow(pa);
+        _prevRange = last;
+        return _lastRange = prev;
     }
 
     private PhysRange? FindRangeSlow(PhysAddr pa)
@@ -97,7 +104,9 @@ public sealed class PhysicalMemory : IMemoryMedia
         for (var i = 0; i < ranges.Count; i++)
         {
             var r = ranges[i];
-            if (r.Contains(pa)) return _lastRange = r;
+            if (!r.Contains(pa)) continue;
+            _prevRange = _lastRange;
+            return _lastRange = r;
         }
         return null;
     }
