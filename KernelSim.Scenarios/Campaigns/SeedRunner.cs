@@ -82,7 +82,7 @@ internal static class SeedRunner
     [ThreadStatic] private static CampaignSpec? _imageSpec;
 
     /// <summary>
-    /// The seed's machine. Workloads whose machine depends only on the spec, the profile and the work timing boot from an
+    /// The seed's machine. Workloads whose machine depends only on the campaign file, the profile and the work timing boot from an
     /// image prepared once per thread (the container is composed once); the seed only sets <see cref="MachineOptions.Seed"/>,
     /// which the kernel does not read at boot. A spec hook (<see cref="CampaignSpec.ConfigureMachine"/>, which may register
     /// instances), tracing, and the workloads that configure per seed (virtio-fs file data, devdax alignment) build afresh.
