@@ -76,16 +76,48 @@ internal static class SeedRunner
         _ => new HostileWorkload(s),
     };
 
-    private static void Execute(SeedSession s, bool trace, Action<SeedContext>? afterStep)
+    /// <summary>Images prepared on this thread for <see cref="_imageSpec"/>, by profile, workload and work timing.</summary>
+    [ThreadStatic] private static Dictionary<(KernelVersion, WorkloadKind, bool), MachineImage>? _images;
+
+    [ThreadStatic] private static CampaignSpec? _imageSpec;
+
+    /// <summary>
+    /// The seed's machine. Workloads whose machine depends only on the campaign file, the profile and the work timing boot from an
+    /// image prepared once per thread (the container is composed once); the seed only sets <see cref="MachineOptions.Seed"/>,
+    /// which the kernel does not read at boot. A spec hook (<see cref="CampaignSpec.ConfigureMachine"/>, which may register
+    /// instances), tracing, and the workloads that configure per seed (virtio-fs file data, devdax alignment) build afresh.
+    /// </summary>
+    private static Machine Boot(SeedSession s, ICampaignWorkload w, bool trace)
     {
         var plan = s.Plan;
-        var w = WorkloadOf(s);
+        var cacheable = !trace && s.Spec.ConfigureMachine == null && plan.Workload is not (WorkloadKind.Virtiofs or WorkloadKind.Devdax);
+        var key = (s.Profile, plan.Workload, plan.WorkManual);
+        if (cacheable && ReferenceEquals(_imageSpec, s.Spec) && _images!.TryGetValue(key, out var cached))
+        {
+            var booted = cached.Boot();
+            booted.Options.Seed = plan.Seed;
+            return booted;
+        }
         var b = new MachineBuilder().WithKernel(s.Profile).WithCpu(s.Spec.Cpu).WithDram(s.Spec.Dram)
             .WithWorkTiming(plan.WorkManual ? WorkTiming.Manual : WorkTiming.AtSyscallExit)
             .WithSeed(plan.Seed).WithTrace(trace);
         w.Configure(b);
         s.Spec.ConfigureMachine?.Invoke(b);
-        var m = s.Machine = b.Build();
+        if (!cacheable) return b.Build();
+        if (!ReferenceEquals(_imageSpec, s.Spec))
+        {
+            _imageSpec = s.Spec;
+            _images = [];
+        }
+        var image = _images![key] = b.Prepare();
+        return image.Boot();
+    }
+
+    private static void Execute(SeedSession s, bool trace, Action<SeedContext>? afterStep)
+    {
+        var plan = s.Plan;
+        var w = WorkloadOf(s);
+        var m = s.Machine = Boot(s, w, trace);
         w.Boot();
         var p = s.Process = m.Spawn("app");
         p.SetSignalHandler(Sig.SIGBUS, SignalDisposition.Catch);
