@@ -1,0 +1,112 @@
+using KernelSim.Mm;
+
+namespace KernelSim.Arch.X86;
+
+// Cpu.TryMoveAll: the one-pass probe and move of the fault-free copy path (kept apart from the general probe).
+public sealed partial class Cpu
+{
+    /// <summary>The longest copy <see cref="TryMoveAll"/> takes; longer ones probe and move separately (bounds its pfn arrays).</summary>
+    private const ulong MoveAllMax = 16UL << 20;
+    // The translations TryMoveAll's probe found (one pfn per page touched), which its move then uses.
+    private ulong[] _loadPfns = new ulong[32], _storePfns = new ulong[32];
+
+    /// <summary>
+    /// The fault-free copy in one pass: when every page of both ranges is what <see cref="ProbeFast"/> accepts (a
+    /// present, permitted translation, no host-side window, no sub-page permissions, no poison in the source, the
+    /// machine's own memory as the media), move all <paramref name="n"/> bytes and return true. That is exactly what
+    /// <see cref="Probe"/> of the source, <see cref="Probe"/> of the destination and <see cref="Move"/> of n bytes do
+    /// when neither probe stops early: the same PTEs marked dirty, the same span copies in the same order; only the
+    /// second translation of every page is saved. Otherwise nothing is moved and false is returned: the caller takes
+    /// its general path, whose probes repeat these translations with the same result.
+    /// </summary>
+    internal bool TryMoveAll(Space ds, ulong dst, Space ss, ulong src, ulong n)
+    {
+        if (_phys.WindowHandlerCount != 0 || _mediaReplaced || n > MoveAllMax) return false;
+        if (unchecked(src + n) < src || unchecked(dst + n) < dst) return false; // wraps: the probe reports the #GP
+        var pages = (int)((n + 2 * PageDefs.PAGE_SIZE - 1) >> PageDefs.PAGE_SHIFT);
+        if (_loadPfns.Length < pages) GrowPfnArrays(pages);
+        if (!TranslateAll(ss, src, n, write: false, _loadPfns) || !TranslateAll(ds, dst, n, write: true, _storePfns)) return false;
+        ulong done = 0;
+        while (done < n)
+        {
+            var so = (int)PageDefs.OffsetInPage(src + done);
+            var dof = (int)PageDefs.OffsetInPage(dst + done);
+            var si = (int)((PageDefs.OffsetInPage(src) + done) >> PageDefs.PAGE_SHIFT);
+            var di = (int)((PageDefs.OffsetInPage(dst) + done) >> PageDefs.PAGE_SHIFT);
+            var want = n - done;
+            var sRun = ContiguousRun(_loadPfns, si, so, want);
+            var dRun = ContiguousRun(_storePfns, di, dof, Math.Min(want, sRun));
+            var chunk = (int)Math.Min(want, Math.Min(sRun, dRun));
+            _phys.ReadRun(_loadPfns[si], so, chunk).CopyTo(_phys.WriteRun(_storePfns[di], dof, chunk));
+            done += (ulong)chunk;
+        }
+        return true;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void GrowPfnArrays(int pages)
+    {
+        var size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)pages);
+        _loadPfns = new ulong[size];
+        _storePfns = new ulong[size];
+    }
+
+    /// <summary>
+    /// <see cref="ProbeFast"/>'s translation of every page of [va, va+len) into <paramref name="pfns"/>; false at the
+    /// first page it does not accept. A store marks each PTE dirty, as the probe does.
+    /// </summary>
+    private bool TranslateAll(Space space, ulong va, ulong len, bool write, ulong[] pfns)
+    {
+        MmStruct? mm = null;
+        if (space == Space.User)
+        {
+            mm = CurrentMm;
+            if (mm == null || !UaccessAllowed || mm.HasSubpageProtection) return false;
+        }
+        var poison = !write && _phys.PoisonedFrameCount != 0;
+        ulong done = 0;
+        var i = 0;
+        while (done < len)
+        {
+            var a = va + done;
+            var off = PageDefs.OffsetInPage(a);
+            ulong pfn, run;
+            if (mm != null)
+            {
+                if (!mm.TryTranslate(a, write, out pfn)) return false;
+                run = Math.Min(len - done, PageDefs.PAGE_SIZE - off);
+            }
+            else
+            {
+                run = _kmap.TryAccessRun(a, len - done, write, out pfn);
+                if (run == 0) return false;
+            }
+            // The pages of this run: the first from off, the others whole, the last up to the end of the run.
+            ulong at = 0;
+            for (var p = pfn; at < run; p++)
+            {
+                var po = at == 0 ? off : 0;
+                var pn = Math.Min(run - at, PageDefs.PAGE_SIZE - po);
+                if (poison && _phys.FirstPoisonInFrame(p, (int)po, (int)pn) >= 0) return false;
+                pfns[i++] = p;
+                at += pn;
+            }
+            done += run;
+        }
+        return true;
+    }
+
+    /// <summary><see cref="ContiguousRun(Space, ulong, ulong, int, ulong, bool)"/> over translations already made.</summary>
+    private static ulong ContiguousRun(ulong[] pfns, int i, int off, ulong want)
+    {
+        var pfn = pfns[i];
+        var run = PageDefs.PAGE_SIZE - (ulong)off;
+        var limit = Math.Min(want, (ulong)PhysicalMemory.RunLimit(pfn, off));
+        for (var next = pfn + 1; run < limit; next++)
+        {
+            if (pfns[++i] != next) break;
+            run += PageDefs.PAGE_SIZE;
+        }
+        return run;
+    }
+}
