@@ -54,10 +54,11 @@ internal sealed class NdctlIo(Process p)
         P.Close((int)fd);
         if (n < 0) return (int)n;
         if (n >= SysfsAttrSize) return -Errno.EIO;
-        var bytes = new byte[n];
+        Span<byte> bytes = stackalloc byte[SysfsAttrSize];
+        bytes = bytes[..(int)n];
         P.Load(buf, bytes);
+        if (bytes.Length > 0 && bytes[^1] == (byte)'\n') bytes = bytes[..^1];
         text = Encoding.Latin1.GetString(bytes);
-        if (text.EndsWith('\n')) text = text[..^1];
         return 0;
     }
 

@@ -59,7 +59,7 @@ public sealed class Vfs
         for (var i = 0; i < _automounts.Count; i++)
         {
             var (mp, mount) = _automounts[i];
-            if (path != mp && !path.StartsWith(mp + "/", StringComparison.Ordinal)) continue;
+            if (path != mp && !(path.Length > mp.Length && path[mp.Length] == '/' && path.StartsWith(mp, StringComparison.Ordinal))) continue;
             _automounts.RemoveAt(i);
             i = -1; // a mount may itself resolve paths; rescan from the start
             mount();

@@ -87,15 +87,15 @@ public static class UserLib
         var fd = p.Open(path, Fcntl.O_RDONLY | Fcntl.O_DIRECTORY);
         if (fd < 0) return fd;
         var buf = Scratch(p);
-        var tmp = new byte[Chunk];
+        Span<byte> tmp = stackalloc byte[Chunk];
         long r;
         while ((r = p.Getdents64((int)fd, buf, Chunk)) > 0)
         {
-            p.Load(buf, tmp.AsSpan(0, (int)r));
+            p.Load(buf, tmp[..(int)r]);
             for (var off = 0; off < r;)
             {
-                var reclen = BinaryPrimitives.ReadUInt16LittleEndian(tmp.AsSpan(off + 16));
-                var name = tmp.AsSpan(off + 19, reclen - 19);
+                var reclen = BinaryPrimitives.ReadUInt16LittleEndian(tmp[(off + 16)..]);
+                var name = tmp.Slice(off + 19, reclen - 19);
                 var s = Encoding.UTF8.GetString(name[..name.IndexOf((byte)0)]);
                 if (s is not ("." or "..")) names.Add(s);
                 off += reclen;
@@ -112,7 +112,8 @@ public static class UserLib
         var buf = Scratch(p);
         var r = p.Readlink(path, buf, Chunk);
         if (r < 0) return r;
-        var tmp = new byte[r];
+        Span<byte> tmp = stackalloc byte[Chunk];
+        tmp = tmp[..(int)Math.Min(r, Chunk)];
         p.Load(buf, tmp);
         target = Encoding.UTF8.GetString(tmp);
         return 0;

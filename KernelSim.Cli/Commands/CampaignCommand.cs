@@ -138,7 +138,7 @@ internal static class CampaignCommand
                     writer?.Write(r);
                     live?.Add(r);
                     tick();
-                }, host.WatchInterrupt()));
+                }, host.WatchInterrupt(), writer != null ? CampaignResultsWriter.Prepare : null));
             var message = outcome.Interrupted ? $"interrupted after {outcome.Done} seeds" : $"complete: {outcome.Done} seeds";
             writer?.Finish(outcome.Interrupted ? CampaignManifest.Interrupted : CampaignManifest.Complete, message);
         }

@@ -276,7 +276,10 @@ internal sealed class ByteModel
         var cache = _patterns ??= new (ulong, ulong, byte[])[4];
         foreach (var (s, t, p) in cache)
             if (p != null && s == seed && t == salt && p.Length == len) return p;
-        var b = new byte[len];
+        // The evicted entry's array is reused when it fits: a seed draws two new 64 KiB patterns, which would
+        // otherwise be 128 KB of garbage per seed.
+        var old = cache[_nextPattern].Bytes;
+        var b = old != null && old.Length == len ? old : new byte[len];
         Xoshiro(seed ^ salt, b);
         cache[_nextPattern] = (seed, salt, b);
         _nextPattern = (_nextPattern + 1) % cache.Length;

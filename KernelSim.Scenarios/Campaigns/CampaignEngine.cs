@@ -10,6 +10,9 @@ public sealed record SeedResult(ulong Seed, CampaignPlan Plan, IReadOnlyList<OpR
 {
     /// <summary>The plan's <see cref="CampaignPlan.Describe()"/>, when the run already made it (null: describe it again).</summary>
     internal string? PlanText { get; init; }
+
+    /// <summary>The seed's result and plan lines, serialised on its worker (null: the writer serialises them).</summary>
+    internal EncodedSeed? Encoded { get; set; }
 }
 
 /// <summary>How far a streamed run got: seeds delivered (a prefix of the seed order) and whether it was cancelled.</summary>
@@ -68,61 +71,76 @@ public static class CampaignEngine
 
     /// <summary>
     /// Run seeds <paramref name="start"/>.. of <paramref name="seeds"/> on <paramref name="jobs"/> threads and
-    /// hand each result to <paramref name="sink"/> in seed order (one call at a time). When
-    /// <paramref name="cancel"/> fires, no new seed starts; the seeds in flight finish and are delivered, so
-    /// what was delivered is always a prefix of the seed order. An exception of the sink stops the run and is
-    /// rethrown.
+    /// hand each result to <paramref name="sink"/> in seed order (one call at a time). <paramref name="prepare"/>,
+    /// when given, runs on the worker that ran the seed before the seed is queued (the results writer serialises
+    /// the seed's lines there, in parallel). When <paramref name="cancel"/> fires, no new seed starts; the seeds in
+    /// flight finish and are delivered, so what was delivered is always a prefix of the seed order. An exception of
+    /// the sink stops the run and is rethrown.
     /// </summary>
-    public static StreamOutcome Stream(CampaignSpec spec, SeedSet seeds, ulong start, int jobs, Action<SeedResult> sink, CancellationToken cancel = default) =>
-        Stream(spec, seeds.Count, seeds.At, start, jobs, sink, cancel);
+    public static StreamOutcome Stream(CampaignSpec spec, SeedSet seeds, ulong start, int jobs, Action<SeedResult> sink, CancellationToken cancel = default, Action<SeedResult>? prepare = null) =>
+        Stream(spec, seeds.Count, seeds.At, start, jobs, sink, cancel, prepare);
 
-    private static StreamOutcome Stream(CampaignSpec spec, ulong total, Func<ulong, ulong> seedAt, ulong start, int jobs, Action<SeedResult> sink, CancellationToken cancel)
+    private static StreamOutcome Stream(CampaignSpec spec, ulong total, Func<ulong, ulong> seedAt, ulong start, int jobs, Action<SeedResult> sink, CancellationToken cancel, Action<SeedResult>? prepare)
     {
         jobs = Math.Max(1, jobs);
-        // At most `window` seeds are taken and not yet delivered: the reorder buffer is bounded.
+        // At most `window` seeds are taken and not yet delivered, so seed k waits in ring[k % window] (a slot is
+        // reused only after its seed was delivered): the reorder buffer is bounded and taking or queueing a seed
+        // takes no lock. The worker that queues a seed delivers what is ready, in order, unless another worker is
+        // delivering (then it goes on at once, and the deliverer picks the seed up).
         var window = 4 * jobs;
         using var slots = new SemaphoreSlim(window);
-        var pending = new Dictionary<ulong, SeedResult>();
-        var next = start;
-        var delivered = start;
+        var ring = new SeedResult?[window];
+        var next = (long)start; // the next seed index to take (may pass total at the end of the run)
+        var delivered = start;  // written only under `deliver`
+        var deliver = new object();
         Exception? failure = null;
-        var gate = new object();
 
         void Worker()
         {
             while (true)
             {
                 slots.Wait();
-                ulong k;
-                lock (gate)
-                {
-                    if (cancel.IsCancellationRequested || failure != null || next >= total)
-                    {
-                        slots.Release();
-                        return;
-                    }
-                    k = next++;
-                }
+                if (cancel.IsCancellationRequested || Volatile.Read(ref failure) != null) return;
+                var k = (ulong)(Interlocked.Increment(ref next) - 1);
+                if (k >= total) return;
                 var r = RunSeedSafely(spec, seedAt(k));
-                lock (gate)
+                prepare?.Invoke(r);
+                Volatile.Write(ref ring[k % (ulong)window], r);
+                Interlocked.MemoryBarrier();
+                Deliver();
+            }
+        }
+
+        void Deliver()
+        {
+            // Re-checked after the lock is let go: a seed queued while it was held, by a worker that then went on.
+            while (Volatile.Read(ref failure) == null && Volatile.Read(ref ring[Volatile.Read(ref delivered) % (ulong)window]) != null)
+            {
+                if (!Monitor.TryEnter(deliver)) return;
+                try
                 {
-                    pending[k] = r;
-                    while (failure == null && pending.Remove(delivered, out var d))
+                    while (failure == null && ring[delivered % (ulong)window] is { } d)
                     {
+                        ring[delivered % (ulong)window] = null;
                         try
                         {
                             sink(d);
                         }
                         catch (Exception e)
                         {
-                            failure = e;
+                            Volatile.Write(ref failure, e);
                             slots.Release(jobs); // wake the workers waiting for a slot: they see the failure and stop
                             break;
                         }
-                        delivered++;
+                        Volatile.Write(ref delivered, delivered + 1);
                         slots.Release();
                     }
                 }
+                finally
+                {
+                    Monitor.Exit(deliver);
+                }
+                Interlocked.MemoryBarrier();
             }
         }
 
@@ -146,7 +164,7 @@ public static class CampaignEngine
         {
             plans.Add(r.Plan);
             records.AddRange(r.Records);
-        }, CancellationToken.None);
+        }, CancellationToken.None, null);
         return new CampaignResult(spec, plans, records);
     }
 }

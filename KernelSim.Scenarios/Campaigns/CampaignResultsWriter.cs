@@ -22,9 +22,6 @@ public sealed class CampaignResultsWriter : IDisposable
     private readonly CampaignManifest _start;
     private readonly FileStream _results;
     private readonly FileStream _plans;
-    private readonly byte[] _nl = "\n"u8.ToArray();
-    private readonly ArrayBufferWriter<byte> _buffer = new(1 << 16);
-    private readonly Utf8JsonWriter _json;
 
     private CampaignResultsWriter(string dir, CampaignManifest start, FileStream results, FileStream plans, ulong done)
     {
@@ -33,7 +30,6 @@ public sealed class CampaignResultsWriter : IDisposable
         _results = results;
         _plans = plans;
         Done = done;
-        _json = new Utf8JsonWriter(_buffer, CampaignJson.WriterOptions);
     }
 
     /// <summary>Seeds written (the first <see cref="Done"/> seeds of the seed set).</summary>
@@ -214,33 +210,52 @@ public sealed class CampaignResultsWriter : IDisposable
     /// <summary>Append one seed: its result lines, then its plan line, each file flushed in that order.</summary>
     public void Write(SeedResult r)
     {
-        // Each line is written by a Utf8JsonWriter into one reused buffer, and the buffer into the file.
-        foreach (var rec in r.Records)
-        {
-            _json.Reset();
-            CampaignJson.Write(_json, rec);
-            EndLine();
-        }
-        Drain(_results);
-        var text = r.PlanText ?? r.Plan.Describe();
-        _json.Reset();
-        CampaignJson.Write(_json, r.Plan.Seed, CampaignPlan.IdOf(text), text);
-        EndLine();
-        Drain(_plans);
+        var e = r.Encoded ?? Encode(r);
+        r.Encoded = null;
+        _results.Write(e.Results);
+        _plans.Write(e.Plan);
         Flush();
         Done++;
+        e.Return();
     }
 
-    private void EndLine()
+    /// <summary>
+    /// Serialise a seed's result lines and plan line (what <see cref="Write"/> appends) on the calling thread, so
+    /// the campaign's workers do it in parallel: the prepare step of <c>CampaignEngine.Stream</c>.
+    /// </summary>
+    public static void Prepare(SeedResult r) => r.Encoded = Encode(r);
+
+    [ThreadStatic] private static ArrayBufferWriter<byte>? _buffer;
+    [ThreadStatic] private static Utf8JsonWriter? _json;
+
+    /// <summary>Each line is written by this thread's Utf8JsonWriter into one reused buffer, then copied to a pooled array.</summary>
+    private static EncodedSeed Encode(SeedResult r)
     {
-        _json.Flush();
-        _buffer.Write(_nl);
+        var buffer = _buffer ??= new ArrayBufferWriter<byte>(1 << 16);
+        var json = _json ??= new Utf8JsonWriter(buffer, CampaignJson.WriterOptions);
+        buffer.ResetWrittenCount();
+        foreach (var rec in r.Records)
+        {
+            json.Reset();
+            CampaignJson.Write(json, rec);
+            EndLine(json, buffer);
+        }
+        var results = buffer.WrittenCount;
+        var text = r.PlanText ?? r.Plan.Describe();
+        json.Reset();
+        CampaignJson.Write(json, r.Plan.Seed, CampaignPlan.IdOf(text), text);
+        EndLine(json, buffer);
+        var bytes = ArrayPool<byte>.Shared.Rent(buffer.WrittenCount);
+        buffer.WrittenSpan.CopyTo(bytes);
+        var e = new EncodedSeed(bytes, results, buffer.WrittenCount - results);
+        buffer.ResetWrittenCount();
+        return e;
     }
 
-    private void Drain(FileStream f)
+    private static void EndLine(Utf8JsonWriter json, ArrayBufferWriter<byte> buffer)
     {
-        f.Write(_buffer.WrittenSpan);
-        _buffer.ResetWrittenCount();
+        json.Flush();
+        buffer.Write("\n"u8);
     }
 
     private void Flush()
@@ -268,8 +283,18 @@ public sealed class CampaignResultsWriter : IDisposable
 
     public void Dispose()
     {
-        _json.Dispose();
         _results.Dispose();
         _plans.Dispose();
     }
+}
+
+/// <summary>One seed's JSONL lines (results.jsonl's, then plans.jsonl's) in one array rented from the shared pool.</summary>
+internal sealed class EncodedSeed(byte[] bytes, int resultsLength, int planLength)
+{
+    public ReadOnlySpan<byte> Results => bytes.AsSpan(0, resultsLength);
+
+    public ReadOnlySpan<byte> Plan => bytes.AsSpan(resultsLength, planLength);
+
+    /// <summary>Give the array back to the pool once the lines are written.</summary>
+    public void Return() => ArrayPool<byte>.Shared.Return(bytes);
 }

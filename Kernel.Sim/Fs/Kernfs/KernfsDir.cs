@@ -43,6 +43,13 @@ public sealed class KernfsDir : KernfsNode
         return d;
     }
 
+    /// <summary><see cref="Child(string)"/> for a name sliced out of a path: no string unless a dynamic lookup needs one.</summary>
+    internal KernfsNode? Child(ReadOnlySpan<char> name)
+    {
+        if (_byName.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(name, out var n)) return n;
+        return DynamicLookup == null ? null : Child(name.ToString());
+    }
+
     /// <summary>All children: the static ones, then the dynamic ones.</summary>
     public IEnumerable<KernfsNode> List()
     {

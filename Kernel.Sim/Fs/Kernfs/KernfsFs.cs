@@ -33,33 +33,51 @@ public class KernfsFs : FileSystem
     public int Walk(string path, bool followLast, out KernfsNode? node)
     {
         node = null;
-        var stack = new Stack<KernfsDir>();
         KernfsNode cur = Root;
-        var parts = new Queue<string>(path.Split('/', StringSplitOptions.RemoveEmptyEntries));
+        // The components are sliced out of the path (no allocation per component); a followed link's target
+        // becomes the new path, followed by what was left of the old one.
+        var pos = 0;
         var links = 0;
-        while (parts.Count > 0)
+        while (NextPart(path, ref pos, out var part))
         {
-            var part = parts.Dequeue();
             if (cur is not KernfsDir dir) return -Errno.ENOTDIR;
-            if (part == ".") continue;
-            if (part == "..")
+            if (part is ".") continue;
+            if (part is "..")
             {
                 cur = dir.Parent ?? dir;
                 continue;
             }
             var next = dir.Child(part);
             if (next == null || !next.Active) return -Errno.ENOENT;
-            if (next is KernfsLink l && (parts.Count > 0 || followLast))
+            if (next is KernfsLink l && (HasPart(path, pos) || followLast))
             {
                 if (++links > MaxLinks) return -Errno.ELOOP;
-                var rest = parts.ToArray();
-                parts = new Queue<string>(l.TargetPath().Split('/', StringSplitOptions.RemoveEmptyEntries).Concat(rest));
+                path = HasPart(path, pos) ? l.TargetPath() + "/" + path[pos..] : l.TargetPath();
+                pos = 0;
                 continue;
             }
             cur = next;
         }
         node = cur;
         return 0;
+    }
+
+    /// <summary>The next non-empty '/'-separated component of <paramref name="path"/> from <paramref name="pos"/>.</summary>
+    private static bool NextPart(string path, ref int pos, out ReadOnlySpan<char> part)
+    {
+        while (pos < path.Length && path[pos] == '/') pos++;
+        var start = pos;
+        while (pos < path.Length && path[pos] != '/') pos++;
+        part = path.AsSpan(start, pos - start);
+        return part.Length > 0;
+    }
+
+    /// <summary>Whether a non-empty component follows <paramref name="pos"/>.</summary>
+    private static bool HasPart(string path, int pos)
+    {
+        for (var i = pos; i < path.Length; i++)
+            if (path[i] != '/') return true;
+        return false;
     }
 
     /// <summary>The inode of <paramref name="node"/> (one per node, made on first use).</summary>
