@@ -22,8 +22,13 @@ public sealed partial class FsDax
     private readonly KernelProfile _profile;
     private readonly Tracer _trace;
     private ulong _zeroPfn = ulong.MaxValue;
-    /// <summary>The iomap_iter of the last dax_iomap_rw, reused by the next (taken while in use, so nesting allocates).</summary>
+    /// <summary>
+    /// The iomap_iter of the last dax_iomap_rw, reused by the next; marked in use while taken, so nesting (or a call after
+    /// one that never returned) allocates, and that one becomes the spare. A flag, not a reference taken out and put
+    /// back: a reference store costs a GC write barrier per call.
+    /// </summary>
     private IomapIter? _spareIter;
+    private bool _spareIterBusy;
     /// <summary>The traced name of <see cref="DaxIomapIter"/> on this release (chosen once, not per call).</summary>
     private readonly string _iterFn;
 
@@ -85,14 +90,16 @@ public sealed partial class FsDax
         if (iter.DataSource) flags |= IomapOpFlags.IOMAP_WRITE;
         if (iocb.Has(Kiocb.IOCB_NOWAIT)) flags |= IomapOpFlags.IOMAP_NOWAIT;
         var len = (long)Math.Min(iter.Count, (ulong)long.MaxValue);
-        var it = _spareIter ?? new IomapIter(inode, iocb.Pos, len, flags);
-        _spareIter = null;
+        var it = _spareIter;
+        if (it == null || _spareIterBusy) it = new IomapIter(inode, iocb.Pos, len, flags);
+        else _spareIterBusy = true;
         it.Reset(inode, iocb.Pos, len, flags);
         int ret;
         while ((ret = it.Next(ops)) > 0) it.Processed = DaxIomapIter(it, iter);
         var done = it.Pos - iocb.Pos;
         iocb.Pos = it.Pos;
-        _spareIter = it;
+        if (it != _spareIter) _spareIter = it;
+        _spareIterBusy = false;
         return done != 0 ? done : ret;
     }
 

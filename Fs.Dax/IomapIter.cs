@@ -21,7 +21,7 @@ public sealed class IomapIter
     /// <summary>Start a new iteration on this object (as a fresh iomap_iter on the stack), so callers can reuse it.</summary>
     internal void Reset(Inode inode, long pos, long len, IomapOpFlags flags)
     {
-        Inode = inode;
+        if (!ReferenceEquals(Inode, inode)) Inode = inode; // the same inode again on most calls: no reference store
         Pos = pos;
         Len = len;
         Flags = flags;

@@ -62,7 +62,7 @@ public sealed class Bio
     /// </summary>
     internal Bio Init(BlockDevice? bdev, BioOp op, long sector, BioFlags flags)
     {
-        Bdev = bdev;
+        if (!ReferenceEquals(Bdev, bdev)) Bdev = bdev; // the same device again on most calls: no reference store
         Op = op;
         Sector = sector;
         Flags = flags;

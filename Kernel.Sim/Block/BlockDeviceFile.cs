@@ -21,6 +21,9 @@ public sealed class BlockDeviceFile : KFile
     /// submitted bios: <see cref="BlockDevice.KeepSubmitted"/> 0).</summary>
     private ulong[]? _pageBuf;
     private Bio? _spareBio;
+    // Taken-while-in-use as flags rather than references taken out and put back (a reference store costs a GC write
+    // barrier per call); a nested or abandoned call allocates, and what it allocated becomes the spare.
+    private bool _pageBufBusy, _spareBioBusy;
 
     internal BlockDeviceFile(BdevInode inode, int flags) : base(inode, flags)
     {
@@ -181,15 +184,24 @@ public sealed class BlockDeviceFile : KFile
         var op = write ? BioOp.REQ_OP_WRITE : BioOp.REQ_OP_READ;
         var opf = write ? BioFlags.REQ_SYNC : BioFlags.None;
         if (write && iocb.Has(Kiocb.IOCB_DSYNC)) opf |= BioFlags.REQ_FUA;
-        var pages = _pageBuf ?? new ulong[Bio.BIO_MAX_VECS];
-        _pageBuf = null;
+        var pages = _pageBuf;
+        if (pages == null || _pageBufBusy) pages = new ulong[Bio.BIO_MAX_VECS];
+        else _pageBufBusy = true;
         long done = 0;
         while (iter.Count > 0)
         {
             var sector = (iocb.Pos + done) >> BlockDevice.SECTOR_SHIFT;
             // bio_alloc; a completed bio nobody keeps is as good as a new one (bio_put, then bio_init on the same memory).
-            var bio = Bdev.KeepSubmitted == 0 && _spareBio != null ? _spareBio.Init(Bdev, op, sector, opf) : new Bio(Bdev, op, sector, opf);
-            _spareBio = null;
+            Bio bio;
+            if (Bdev.KeepSubmitted == 0 && _spareBio != null && !_spareBioBusy)
+            {
+                bio = _spareBio.Init(Bdev, op, sector, opf);
+                _spareBioBusy = true;
+            }
+            else
+            {
+                bio = new Bio(Bdev, op, sector, opf);
+            }
             var r = BioIovIterGetPages(bio, iter, pages, lbs, out var pinned);
             if (r < 0)
             {
@@ -204,10 +216,15 @@ public sealed class BlockDeviceFile : KFile
                 break;
             }
             done += (long)bio.Size;
-            if (bio.Completed) _spareBio = bio;
+            if (bio.Completed)
+            {
+                if (bio != _spareBio) _spareBio = bio;
+                _spareBioBusy = false;
+            }
             if (r > 0) break; // the pin stopped early: return the short count
         }
-        _pageBuf = pages;
+        if (pages != _pageBuf) _pageBuf = pages;
+        _pageBufBusy = false;
         return done;
     }
 

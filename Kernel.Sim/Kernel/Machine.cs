@@ -16,7 +16,7 @@ namespace KernelSim.Kernel;
 /// <see cref="Run{T}(Func{T})"/> or a process's system calls, which turn panics, oopses and livelocks into
 /// outcomes instead of exceptions.
 /// </summary>
-public sealed class Machine
+public sealed partial class Machine
 {
     /// <summary>Returned by a system call that never returned (the machine panicked, the task oopsed or livelocked).</summary>
     public const long NoReturn = long.MinValue;
@@ -170,41 +170,9 @@ public sealed class Machine
             if (WorkQueue.Timing == WorkTiming.AtSyscallExit) WorkQueue.RunPending();
             return new KernelCall<T>(true, value, null);
         }
-        catch (KernelPanicException e)
+        catch (KernelUnwindException e)
         {
-            Tracer.UnwindAll();
-            return new KernelCall<T>(false, default!, $"panic: {e.Message}");
-        }
-        catch (MachineShutdownException e)
-        {
-            Tracer.UnwindAll();
-            return new KernelCall<T>(false, default!, $"shutdown: {e.Message}");
-        }
-        catch (VmStoppedException e)
-        {
-            Tracer.UnwindAll();
-            return new KernelCall<T>(false, default!, $"vm stopped: {e.Message}");
-        }
-        catch (KernelOopsException e)
-        {
-            Tracer.UnwindAll();
-            if (process != null)
-            {
-                process.State = ProcessState.Oopsed;
-                process.StuckReason = e.Message;
-            }
-            return new KernelCall<T>(false, default!, $"oops: {e.Message}");
-        }
-        catch (KernelLivelockException e)
-        {
-            Tracer.UnwindAll();
-            State.Printk($"livelock: {e.Message}");
-            if (process != null)
-            {
-                process.State = ProcessState.Livelocked;
-                process.StuckReason = e.Message;
-            }
-            return new KernelCall<T>(false, default!, $"livelock: {e.Message}");
+            return Unwound<T>(e, process);
         }
         finally
         {

@@ -12,48 +12,70 @@ public sealed partial class Process
     private const int SeekMax = Fcntl.SEEK_HOLE;
 
     /// <summary>read(2) (fs/read_write.c ksys_read): bytes read (a short count after partial progress) or −errno; advances f_pos.</summary>
-    public long Read(int fd, UserPtr buf, ulong count) => Machine.Syscall(this, "sys_read", (P: this, fd, buf, count), static a =>
-    {
-        var f = a.P.FileAt(a.fd);
-        if (f == null) return -Errno.EBADF;
-        var pos = f.Pos;
-        var ret = a.P.VfsRead(f, a.buf, a.count, ref pos);
-        if (ret >= 0) f.Pos = pos;
-        return ret;
-    });
+    public long Read(int fd, UserPtr buf, ulong count) => Machine.Syscall(this, "sys_read", new ReadCall(fd, buf, count));
 
     /// <summary>write(2) (ksys_write): bytes written or −errno; advances f_pos.</summary>
-    public long Write(int fd, UserPtr buf, ulong count) => Machine.Syscall(this, "sys_write", (P: this, fd, buf, count), static a =>
-    {
-        var f = a.P.FileAt(a.fd);
-        if (f == null) return -Errno.EBADF;
-        var pos = f.Pos;
-        var ret = a.P.VfsWrite(f, a.buf, a.count, ref pos);
-        if (ret >= 0) f.Pos = pos;
-        return ret;
-    });
+    public long Write(int fd, UserPtr buf, ulong count) => Machine.Syscall(this, "sys_write", new WriteCall(fd, buf, count));
 
     /// <summary>pread64(2) (ksys_pread64): −EINVAL for a negative offset (checked before the fd), −ESPIPE without FMODE_PREAD; f_pos untouched.</summary>
-    public long Pread64(int fd, UserPtr buf, ulong count, long pos) => Machine.Syscall(this, "sys_pread64", (P: this, fd, buf, count, pos), static a =>
-    {
-        if (a.pos < 0) return -Errno.EINVAL;
-        var f = a.P.FileAt(a.fd);
-        if (f == null) return -Errno.EBADF;
-        if ((f.Mode & KFile.FMODE_PREAD) == 0) return -Errno.ESPIPE;
-        var pos = a.pos;
-        return a.P.VfsRead(f, a.buf, a.count, ref pos);
-    });
+    public long Pread64(int fd, UserPtr buf, ulong count, long pos) => Machine.Syscall(this, "sys_pread64", new Pread64Call(fd, buf, count, pos));
 
     /// <summary>pwrite64(2) (ksys_pwrite64): as <see cref="Pread64"/> for writes (O_APPEND still appends).</summary>
-    public long Pwrite64(int fd, UserPtr buf, ulong count, long pos) => Machine.Syscall(this, "sys_pwrite64", (P: this, fd, buf, count, pos), static a =>
+    public long Pwrite64(int fd, UserPtr buf, ulong count, long pos) => Machine.Syscall(this, "sys_pwrite64", new Pwrite64Call(fd, buf, count, pos));
+
+    // The bodies of the four hottest system calls as structs (Machine.Syscall<TBody>: no delegate, compiled for each).
+
+    private readonly struct ReadCall(int fd, UserPtr buf, ulong count) : ISyscallBody
     {
-        if (a.pos < 0) return -Errno.EINVAL;
-        var f = a.P.FileAt(a.fd);
-        if (f == null) return -Errno.EBADF;
-        if ((f.Mode & KFile.FMODE_PWRITE) == 0) return -Errno.ESPIPE;
-        var pos = a.pos;
-        return a.P.VfsWrite(f, a.buf, a.count, ref pos);
-    });
+        public long Invoke(Process p)
+        {
+            var f = p.FileAt(fd);
+            if (f == null) return -Errno.EBADF;
+            var pos = f.Pos;
+            var ret = p.VfsRead(f, buf, count, ref pos);
+            if (ret >= 0) f.Pos = pos;
+            return ret;
+        }
+    }
+
+    private readonly struct WriteCall(int fd, UserPtr buf, ulong count) : ISyscallBody
+    {
+        public long Invoke(Process p)
+        {
+            var f = p.FileAt(fd);
+            if (f == null) return -Errno.EBADF;
+            var pos = f.Pos;
+            var ret = p.VfsWrite(f, buf, count, ref pos);
+            if (ret >= 0) f.Pos = pos;
+            return ret;
+        }
+    }
+
+    private readonly struct Pread64Call(int fd, UserPtr buf, ulong count, long pos) : ISyscallBody
+    {
+        public long Invoke(Process p)
+        {
+            if (pos < 0) return -Errno.EINVAL;
+            var f = p.FileAt(fd);
+            if (f == null) return -Errno.EBADF;
+            if ((f.Mode & KFile.FMODE_PREAD) == 0) return -Errno.ESPIPE;
+            var at = pos;
+            return p.VfsRead(f, buf, count, ref at);
+        }
+    }
+
+    private readonly struct Pwrite64Call(int fd, UserPtr buf, ulong count, long pos) : ISyscallBody
+    {
+        public long Invoke(Process p)
+        {
+            if (pos < 0) return -Errno.EINVAL;
+            var f = p.FileAt(fd);
+            if (f == null) return -Errno.EBADF;
+            if ((f.Mode & KFile.FMODE_PWRITE) == 0) return -Errno.ESPIPE;
+            var at = pos;
+            return p.VfsWrite(f, buf, count, ref at);
+        }
+    }
 
     /// <summary>readv(2) (do_readv): the iovec array at <paramref name="vec"/> (16 bytes per entry) is imported with import_iovec.</summary>
     public long Readv(int fd, UserPtr vec, long vlen) => Machine.Syscall(this, "sys_readv", () => DoReadv(fd, vec, vlen, 0, write: false));
@@ -115,17 +137,19 @@ public sealed partial class Process
         Machine.Profile.UbufIter ? IovIter.Ubuf(source, buf, len) : IovIter.Iovec(source, [new Iovec(buf, len)], len);
 
     // One kiocb and one UBUF iterator per direction, reused by read(2)/write(2) so the fault-free path allocates
-    // nothing per call. Taken while in use (a nested call allocates fresh ones) and put back only after a normal
-    // return; nothing keeps a kiocb or an iterator past the call that built it.
+    // nothing per call. Marked in use while taken (a nested call, or one after a call that never returned, gets fresh
+    // ones, which then become the spares); nothing keeps a kiocb or an iterator past the call that built it. Flags
+    // rather than taking the reference out and putting it back: a reference store costs a GC write barrier per call.
     private Kiocb? _spareKiocb;
     private IovIter? _spareReadIter, _spareWriteIter;
+    private bool _spareKiocbBusy, _spareReadIterBusy, _spareWriteIterBusy;
 
     /// <summary>init_sync_kiocb on the spare kiocb (or a new one while it is in use).</summary>
     private Kiocb TakeKiocb(KFile file)
     {
         var iocb = _spareKiocb;
-        if (iocb == null) return new Kiocb(file);
-        _spareKiocb = null;
+        if (iocb == null || _spareKiocbBusy) return new Kiocb(file);
+        _spareKiocbBusy = true;
         iocb.InitSync(file);
         return iocb;
     }
@@ -134,19 +158,32 @@ public sealed partial class Process
     private IovIter TakeSingleBufferIter(bool source, UserPtr buf, ulong len)
     {
         var spare = source ? _spareWriteIter : _spareReadIter;
-        if (spare == null || !Machine.Profile.UbufIter) return SingleBufferIter(source, buf, len);
-        if (source) _spareWriteIter = null;
-        else _spareReadIter = null;
+        if (spare == null || (source ? _spareWriteIterBusy : _spareReadIterBusy) || !Machine.Profile.UbufIter) return SingleBufferIter(source, buf, len);
+        if (source) _spareWriteIterBusy = true;
+        else _spareReadIterBusy = true;
         spare.ResetUbuf(buf, len);
         return spare;
     }
 
     private void PutBack(Kiocb iocb, IovIter iter)
     {
-        _spareKiocb = iocb;
+        if (iocb == _spareKiocb) _spareKiocbBusy = false;
+        else
+        {
+            _spareKiocb = iocb;
+            _spareKiocbBusy = false;
+        }
         if (iter.Type != IterType.ITER_UBUF) return;
-        if (iter.DataSource) _spareWriteIter = iter;
-        else _spareReadIter = iter;
+        if (iter.DataSource)
+        {
+            if (iter != _spareWriteIter) _spareWriteIter = iter;
+            _spareWriteIterBusy = false;
+        }
+        else
+        {
+            if (iter != _spareReadIter) _spareReadIter = iter;
+            _spareReadIterBusy = false;
+        }
     }
 
     /// <summary>vfs_read (fs/read_write.c): FMODE checks, access_ok, rw_verify_area, MAX_RW_COUNT clamp, new_sync_read.</summary>

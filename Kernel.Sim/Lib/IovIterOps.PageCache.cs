@@ -33,15 +33,24 @@ public sealed partial class IovIterOps
         var to = i.UbufBase.Value + i.IovOffset;
         if (!CopyRoutines.AccessOk(new UserPtr(to), bytes)) return false;
         var from = Kmap(pfn, offset);
+        var firstPfn = pfn + offset / PageDefs.PAGE_SIZE;
+        var lastPfn = pfn + (offset + bytes - 1) / PageDefs.PAGE_SIZE;
         using (_cpu.Uaccess())
         {
-            if (_cpu.ProbeFast(Space.Kernel, from, bytes, write: false, userMode: false) != bytes) return false;
-            if (_cpu.ProbeFast(Space.User, to, bytes, write: true, userMode: false) != bytes) return false;
-            var firstPfn = pfn + offset / PageDefs.PAGE_SIZE;
-            var lastPfn = pfn + (offset + bytes - 1) / PageDefs.PAGE_SIZE;
-            // One source page is one copy either way; a longer run must not copy into itself.
-            if (lastPfn != firstPfn && !DestinationOutside(to, bytes, firstPfn, lastPfn)) return false;
-            _cpu.Move(Space.User, to, Space.Kernel, from, bytes);
+            if (bytes <= Cpu.MoveAllMax)
+            {
+                // The same probes and move in one pass (each page translated once); one source page is one copy either
+                // way, so only a longer run is refused when a destination page is one of its frames.
+                var single = lastPfn == firstPfn;
+                if (!_cpu.TryMoveAllNotInto(Space.User, to, Space.Kernel, from, bytes, single ? 1 : firstPfn, single ? 0 : lastPfn)) return false;
+            }
+            else
+            {
+                if (_cpu.ProbeFast(Space.Kernel, from, bytes, write: false, userMode: false) != bytes) return false;
+                if (_cpu.ProbeFast(Space.User, to, bytes, write: true, userMode: false) != bytes) return false;
+                if (lastPfn != firstPfn && !DestinationOutside(to, bytes, firstPfn, lastPfn)) return false;
+                _cpu.Move(Space.User, to, Space.Kernel, from, bytes);
+            }
         }
         i.IovOffset += bytes;
         i.Count -= bytes;

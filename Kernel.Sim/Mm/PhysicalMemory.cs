@@ -23,8 +23,9 @@ public sealed class PhysicalMemory : IMemoryMedia
     // Sized for a booted machine and a small experiment (about 50 struct pages), so the first faults do not regrow it.
     private readonly Dictionary<ulong, PageFrame> _frames = new(64);
     private readonly List<PhysRange> _ranges = [];
-    // The two ranges FindRange returned last (ranges never overlap; Unregister resets them): a kernel copy
-    // between two ranges (pmem to DRAM in a bio) alternates between them.
+    // The two ranges FindRange found last (ranges never overlap; Unregister resets them): a kernel copy between two
+    // ranges (pmem to DRAM in a bio) alternates between them. A hit on either changes nothing (swapping them would be
+    // two reference stores, each with a GC write barrier, on every alternating lookup).
     private PhysRange? _lastRange, _prevRange;
     private readonly SortedSet<ulong> _freePfns = [];
     private ulong _nextFreePfn;
@@ -93,9 +94,8 @@ public sealed class PhysicalMemory : IMemoryMedia
         var last = _lastRange;
         if (last is not null && last.Contains(pa)) return last;
         var prev = _prevRange;
-        if (prev is null || !prev.Contains(pa)) return FindRangeSlow(pa);
-        _prevRange = last;
-        return _lastRange = prev;
+        if (prev is not null && prev.Contains(pa)) return prev;
+        return FindRangeSlow(pa);
     }
 
     private PhysRange? FindRangeSlow(PhysAddr pa)

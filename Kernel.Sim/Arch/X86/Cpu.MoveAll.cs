@@ -6,7 +6,7 @@ namespace KernelSim.Arch.X86;
 public sealed partial class Cpu
 {
     /// <summary>The longest copy <see cref="TryMoveAll"/> takes; longer ones probe and move separately (bounds its pfn arrays).</summary>
-    private const ulong MoveAllMax = 16UL << 20;
+    internal const ulong MoveAllMax = 16UL << 20;
     // The translations TryMoveAll's probe found (one pfn per page touched), which its move then uses.
     private ulong[] _loadPfns = new ulong[32], _storePfns = new ulong[32];
 
@@ -19,13 +19,21 @@ public sealed partial class Cpu
     /// second translation of every page is saved. Otherwise nothing is moved and false is returned: the caller takes
     /// its general path, whose probes repeat these translations with the same result.
     /// </summary>
-    internal bool TryMoveAll(Space ds, ulong dst, Space ss, ulong src, ulong n)
+    internal bool TryMoveAll(Space ds, ulong dst, Space ss, ulong src, ulong n) => TryMoveAllNotInto(ds, dst, ss, src, n, 1, 0);
+
+    /// <summary>
+    /// <see cref="TryMoveAll"/> that also refuses (after both translations, before
+    /// moving anything) when a destination page maps a frame in [<paramref name="keepOutFirst"/>,
+    /// <paramref name="keepOutLast"/>] (an empty range when first &gt; last): a run copy must not copy into itself.
+    /// </summary>
+    internal bool TryMoveAllNotInto(Space ds, ulong dst, Space ss, ulong src, ulong n, ulong keepOutFirst, ulong keepOutLast)
     {
         if (_phys.WindowHandlerCount != 0 || _mediaReplaced || n > MoveAllMax) return false;
         if (unchecked(src + n) < src || unchecked(dst + n) < dst) return false; // wraps: the probe reports the #GP
         var pages = (int)((n + 2 * PageDefs.PAGE_SIZE - 1) >> PageDefs.PAGE_SHIFT);
         if (_loadPfns.Length < pages) GrowPfnArrays(pages);
         if (!TranslateAll(ss, src, n, write: false, _loadPfns) || !TranslateAll(ds, dst, n, write: true, _storePfns)) return false;
+        if (keepOutFirst <= keepOutLast && !OutsideFrames(_storePfns, dst, n, keepOutFirst, keepOutLast)) return false;
         ulong done = 0;
         while (done < n)
         {
@@ -39,6 +47,17 @@ public sealed partial class Cpu
             var chunk = (int)Math.Min(want, Math.Min(sRun, dRun));
             _phys.ReadRun(_loadPfns[si], so, chunk).CopyTo(_phys.WriteRun(_storePfns[di], dof, chunk));
             done += (ulong)chunk;
+        }
+        return true;
+    }
+
+    /// <summary>True when none of the frames TranslateAll found for the pages of [va, va+len) lies in [first, last].</summary>
+    private static bool OutsideFrames(ulong[] pfns, ulong va, ulong len, ulong first, ulong last)
+    {
+        var pages = (int)((PageDefs.OffsetInPage(va) + len + PageDefs.PAGE_SIZE - 1) >> PageDefs.PAGE_SHIFT);
+        for (var i = 0; i < pages; i++)
+        {
+            if (pfns[i] >= first && pfns[i] <= last) return false;
         }
         return true;
     }
