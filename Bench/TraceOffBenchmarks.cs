@@ -69,6 +69,10 @@ public class TraceOffBenchmarks
                 .WithEnvironmentVariable(ExpectTraceVariable, "0").AsBaseline());
             AddJob(run.WithId("TracingOff").WithEnvironmentVariable(ExpectTraceVariable, "1"));
             HideColumns("EnvironmentVariables"); // the Job and Arguments columns name the build
+            // The two builds share the projects' obj folders, so one at a time; each rebuilds the whole tree, which
+            // takes more than the default two minutes on a loaded 2-core machine.
+            WithOption(ConfigOptions.DisableParallelBuild, true);
+            WithBuildTimeout(TimeSpan.FromMinutes(10));
         }
     }
 }
