@@ -144,7 +144,13 @@ public sealed class PmemDevice : IBlockDeviceOps, IDaxOperations, IDevPagemap
     /// </summary>
     public void SubmitBio(Bio bio)
     {
+        if (!_m.Tracer.Enabled) { SubmitBioBody(bio); return; } // tracing off: no traced frame at all
         using var _ = _m.Tracer.Fn("pmem_submit_bio", "pmem");
+        SubmitBioBody(bio);
+    }
+
+    private void SubmitBioBody(Bio bio)
+    {
         if ((bio.Flags & BioFlags.REQ_PREFLUSH) != 0) NvdimmFlush();
         var sector = bio.Sector;
         var write = bio.IsWrite;
@@ -348,7 +354,13 @@ public sealed class PmemDevice : IBlockDeviceOps, IDaxOperations, IDevPagemap
     /// </summary>
     public long DirectAccess(DaxDevice dev, ulong pgoff, long nrPages, DaxAccessMode mode, out KernelPtr kaddr, out ulong pfn)
     {
+        if (!_m.Tracer.Enabled) return DirectAccessBody(dev, pgoff, nrPages, mode, out kaddr, out pfn); // tracing off: no traced frame at all
         using var _ = _m.Tracer.Fn("__pmem_direct_access", "pmem");
+        return DirectAccessBody(dev, pgoff, nrPages, mode, out kaddr, out pfn);
+    }
+
+    private long DirectAccessBody(DaxDevice dev, ulong pgoff, long nrPages, DaxAccessMode mode, out KernelPtr kaddr, out ulong pfn)
+    {
         var offset = (pgoff << PageDefs.PAGE_SHIFT) + DataOffset;
         var sector = (long)((pgoff << PageDefs.PAGE_SHIFT) >> SectorShift);
         var num = unchecked((uint)(((ulong)nrPages << PageDefs.PAGE_SHIFT) >> SectorShift));

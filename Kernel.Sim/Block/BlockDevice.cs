@@ -175,7 +175,13 @@ public sealed class BlockDevice
     public BlkStatus SubmitBio(Bio bio)
     {
         ArgumentNullException.ThrowIfNull(bio);
+        if (!_trace.Enabled) return SubmitBioBody(bio); // tracing off: no traced frame at all
         using var _ = _trace.Fn("submit_bio", "block");
+        return SubmitBioBody(bio);
+    }
+
+    private BlkStatus SubmitBioBody(Bio bio)
+    {
         bio.Bdev ??= this;
         if (KeepSubmitted > 0)
         {

@@ -50,7 +50,13 @@ public sealed class BlockDeviceFile : KFile
     /// </summary>
     public override long ReadIter(Kiocb iocb, IovIter to)
     {
+        if (!_m.Tracer.Enabled) return ReadIterBody(iocb, to); // tracing off: no traced frame at all
         using var _ = _m.Tracer.Fn("blkdev_read_iter", "block");
+        return ReadIterBody(iocb, to);
+    }
+
+    private long ReadIterBody(Kiocb iocb, IovIter to)
+    {
         var size = Bdev.SizeBytes;
         if (iocb.Pos >= size) return 0;
         size -= iocb.Pos;
@@ -176,7 +182,13 @@ public sealed class BlockDeviceFile : KFile
     /// </summary>
     internal long DirectIO(Kiocb iocb, IovIter iter)
     {
+        if (!_m.Tracer.Enabled) return DirectIOBody(iocb, iter); // tracing off: no traced frame at all
         using var _ = _m.Tracer.Fn("blkdev_direct_IO", "block");
+        return DirectIOBody(iocb, iter);
+    }
+
+    private long DirectIOBody(Kiocb iocb, IovIter iter)
+    {
         if (iter.Count == 0) return 0;
         var lbs = (ulong)Bdev.LogicalBlockSize;
         if ((((ulong)iocb.Pos | Iov.Alignment(iter)) & (lbs - 1)) != 0) return -Errno.EINVAL;

@@ -51,7 +51,13 @@ public sealed class Filemap
     /// <summary>generic_file_read_iter (mm/filemap.c), buffered case: 0 for an empty request, else filemap_read.</summary>
     public long GenericFileReadIter(Kiocb iocb, IovIter iter)
     {
+        if (!_trace.Enabled) return GenericFileReadIterBody(iocb, iter); // tracing off: no traced frame at all
         using var _ = _trace.Fn("generic_file_read_iter", "mm");
+        return GenericFileReadIterBody(iocb, iter);
+    }
+
+    private long GenericFileReadIterBody(Kiocb iocb, IovIter iter)
+    {
         if (iter.Count == 0) return 0;
         return FilemapRead(iocb, iter, 0);
     }
@@ -66,7 +72,13 @@ public sealed class Filemap
     /// </summary>
     public long FilemapRead(Kiocb iocb, IovIter iter, long alreadyRead)
     {
+        if (!_trace.Enabled) return FilemapReadBody(iocb, iter, alreadyRead); // tracing off: no traced frame at all
         using var _ = _trace.Fn("filemap_read", "mm");
+        return FilemapReadBody(iocb, iter, alreadyRead);
+    }
+
+    private long FilemapReadBody(Kiocb iocb, IovIter iter, long alreadyRead)
+    {
         var inode = iocb.Filp.Inode;
         var mapping = inode.Mapping;
         if (mapping == null) return -Errno.EINVAL;
@@ -98,8 +110,7 @@ public sealed class Filemap
                     error = -Errno.ENOMEM;
                     break;
                 }
-                int rf;
-                using (_trace.Fn("filemap_read_folio", "mm")) rf = mapping.AOps.ReadFolio(iocb.Filp, mapping, folio);
+                var rf = FilemapReadFolio(iocb.Filp, mapping, folio);
                 if (rf < 0)
                 {
                     error = rf;
@@ -119,8 +130,7 @@ public sealed class Filemap
                 }
                 runs = false; // something on the way needs the page-by-page path: take it for the rest of this read
             }
-            ulong copied;
-            using (_trace.Fn("copy_folio_to_iter", "mm")) copied = Iov.CopyPageToIter(folio.Pfn, offset, bytes, iter);
+            var copied = CopyFolioToIter(folio, offset, bytes, iter);
             alreadyRead += (long)copied;
             iocb.Pos += (long)copied;
             if (copied < bytes)
@@ -130,6 +140,22 @@ public sealed class Filemap
             }
         } while (iter.Count != 0 && iocb.Pos < inode.Size && error == 0);
         return alreadyRead != 0 ? alreadyRead : error;
+    }
+
+    /// <summary>filemap_read_folio (mm/filemap.c): the traced frame around -&gt;read_folio (none with tracing off, so filemap_read has no try/finally).</summary>
+    private int FilemapReadFolio(KFile filp, AddressSpace mapping, Folio folio)
+    {
+        if (!_trace.Enabled) return mapping.AOps.ReadFolio(filp, mapping, folio); // tracing off: no traced frame at all
+        using var _ = _trace.Fn("filemap_read_folio", "mm");
+        return mapping.AOps.ReadFolio(filp, mapping, folio);
+    }
+
+    /// <summary>copy_folio_to_iter (include/linux/uio.h): copy_page_to_iter of one folio's bytes, as a traced frame (none with tracing off).</summary>
+    private ulong CopyFolioToIter(Folio folio, ulong offset, ulong bytes, IovIter iter)
+    {
+        if (!_trace.Enabled) return Iov.CopyPageToIter(folio.Pfn, offset, bytes, iter); // tracing off: no traced frame at all
+        using var _ = _trace.Fn("copy_folio_to_iter", "mm");
+        return Iov.CopyPageToIter(folio.Pfn, offset, bytes, iter);
     }
 
     /// <summary>

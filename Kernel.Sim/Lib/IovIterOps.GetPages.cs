@@ -33,7 +33,13 @@ public sealed partial class IovIterOps
     /// </summary>
     internal long GetPages2(IovIter i, ulong maxsize, int maxpages, Span<ulong> pages, out int count, out ulong start)
     {
+        if (!_trace.Enabled) return GetPages2Body(i, maxsize, maxpages, pages, out count, out start); // tracing off: no traced frame at all
         using var _ = _trace.Fn(_getPagesFn, "iov_iter");
+        return GetPages2Body(i, maxsize, maxpages, pages, out count, out start);
+    }
+
+    private long GetPages2Body(IovIter i, ulong maxsize, int maxpages, Span<ulong> pages, out int count, out ulong start)
+    {
         count = 0;
         start = 0;
         maxpages = Math.Min(maxpages, pages.Length);

@@ -17,7 +17,13 @@ public sealed partial class IovIterOps
     /// </summary>
     public void Advance(IovIter i, ulong size)
     {
+        if (!_trace.Enabled) { AdvanceBody(i, size); return; } // tracing off: no traced frame at all
         using var _ = _trace.Fn("iov_iter_advance", "iov_iter");
+        AdvanceBody(i, size);
+    }
+
+    private void AdvanceBody(IovIter i, ulong size)
+    {
         if (i.Count < size) size = i.Count;
         switch (i.Type)
         {

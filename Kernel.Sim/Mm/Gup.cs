@@ -201,6 +201,7 @@ public sealed class Gup
     /// </summary>
     public long GetUserPagesFast(UserPtr start, int nrPages, bool write, bool nofault, Span<ulong> pages)
     {
+        if (!_trace.Enabled) return GupFast(start, nrPages, write, nofault, pages, _pins, foll: false); // tracing off: no traced frame at all
         using var _ = _trace.Fn("get_user_pages_fast", "mm");
         return GupFast(start, nrPages, write, nofault, pages, _pins, foll: false);
     }

@@ -239,7 +239,13 @@ public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile 
                 return MemcpyMcsafeUnrolled(ds, d, ss, s, len) == 0 ? 0 : len;
             return CopyMcFragile(ds, d, ss, s, len);
         }
+        if (!trace.Enabled) return CopyMcToKernelBody(ds, d, ss, s, len); // tracing off: no traced frame at all
         using var _ = trace.Fn("copy_mc_to_kernel", "x86");
+        return CopyMcToKernelBody(ds, d, ss, s, len);
+    }
+
+    private ulong CopyMcToKernelBody(Space ds, ulong d, Space ss, ulong s, ulong len)
+    {
         if (model.FragileQuirk) return CopyMcFragile(ds, d, ss, s, len);
         if (model.Erms) return CopyMcEnhancedFastString(ds, d, ss, s, len);
         MemcpyRaw(ds, d, ss, s, len, ExSite.Memcpy);
