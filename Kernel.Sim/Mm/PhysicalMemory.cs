@@ -13,7 +13,7 @@ public sealed class PhysicalMemory : IMemoryMedia
     // first write to any frame in the chunk (reads of an unallocated chunk see ZeroChunk). Keeping
     // neighbouring frames in one array lets the copy hot path move a physically contiguous run with one
     // span copy. Chunks are never freed, so the direct-mapped lookup cache below is never stale.
-    internal const int ChunkShift = 4;
+    internal const int ChunkShift = 2;
     internal const int ChunkPages = 1 << ChunkShift;
     private const int ChunkBytes = ChunkPages << PageDefs.PAGE_SHIFT;
     private const int ChunkCacheSize = 256;
@@ -214,8 +214,44 @@ public sealed class PhysicalMemory : IMemoryMedia
         var c = Chunk(pfn, create: false);
         if (c == null) return ZeroChunk.AsSpan(ChunkOffset(pfn, offset), len);
         var want = PageMask(pfn, offset, len);
-        if ((c.Zeroed & want) != want) EnsureZeroed(c, want);
+        if ((c.Zeroed & want) != want)
+        {
+            // Pages no access reached read as zeros without being zeroed (the zero page stays "never reached", so copies
+            // from it are recognised by CopyRun).
+            if ((c.Zeroed & want) == 0) return ZeroChunk.AsSpan(ChunkOffset(pfn, offset), len);
+            EnsureZeroed(c, want);
+        }
         return c.Data.AsSpan(ChunkOffset(pfn, offset), len);
+    }
+
+    /// <summary>
+    /// <c>ReadRun(sp, so, len).CopyTo(WriteRun(dp, dof, len))</c>, except that a copy from pages no access reached (they
+    /// hold zeros: the zero page, a never-written block) to whole pages writes no bytes: the destination pages only
+    /// read as zeros from then on (each gets its struct page, as a write gives it). The copy of ZERO_PAGE that zeroes a
+    /// newly allocated pmem block (dax_zero_page_range) then costs no 4 KiB move.
+    /// </summary>
+    internal void CopyRun(ulong sp, int so, ulong dp, int dof, int len)
+    {
+        var sc = Chunk(sp, create: false);
+        if ((sc == null || (sc.Zeroed & PageMask(sp, so, len)) == 0) && ZeroWholePages(dp, dof, len)) return;
+        ReadRun(sp, so, len).CopyTo(WriteRun(dp, dof, len));
+    }
+
+    /// <summary>The destination of a copy of zeros, when it covers whole pages only: forget their bytes. False otherwise.</summary>
+    private bool ZeroWholePages(ulong pfn, int offset, int len)
+    {
+        var want = PageMask(pfn, offset, len);
+        if (FullPages(pfn, offset, len) != want) return false;
+        var c = Chunk(pfn, create: false);
+        if (c == null)
+        {
+            // No storage yet: the pages already read as zeros.
+            for (var i = 0UL; i < (ulong)System.Numerics.BitOperations.PopCount(want); i++) Frame(pfn + i);
+            return true;
+        }
+        if ((c.FramesMade & want) != want) MakeFrames(c, pfn, want, 0);
+        c.Zeroed &= ~want;
+        return true;
     }
 
     /// <summary>
@@ -227,7 +263,8 @@ public sealed class PhysicalMemory : IMemoryMedia
     {
         var c = Chunk(pfn, create: true)!;
         var want = PageMask(pfn, offset, len);
-        if ((c.FramesMade & want) != want) MakeFrames(c, pfn, want, want & ~FullPages(pfn, offset, len));
+        // A page whose bytes CopyRun dropped has its struct page but is not Zeroed: it goes through MakeFrames again.
+        if ((c.FramesMade & c.Zeroed & want) != want) MakeFrames(c, pfn, want, want & ~FullPages(pfn, offset, len));
         return c.Data.AsSpan(ChunkOffset(pfn, offset), len);
     }
 
@@ -238,8 +275,14 @@ public sealed class PhysicalMemory : IMemoryMedia
         // Pages the caller overwrites entirely (want & ~zero) need no zeroing first.
         EnsureZeroed(c, zero);
         c.Zeroed |= want;
-        var pages = System.Numerics.BitOperations.PopCount(want);
-        for (var i = 0; i < pages; i++) Frame(pfn + (ulong)i);
+        // In pfn order, only the frames not made yet (the order in which struct pages are created is kept).
+        var todo = want & ~c.FramesMade;
+        var first = (ulong)System.Numerics.BitOperations.TrailingZeroCount(want);
+        while (todo != 0)
+        {
+            Frame(pfn + (ulong)System.Numerics.BitOperations.TrailingZeroCount(todo) - first);
+            todo &= todo - 1;
+        }
         c.FramesMade |= want;
     }
 
