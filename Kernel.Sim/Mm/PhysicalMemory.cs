@@ -233,8 +233,20 @@ public sealed class PhysicalMemory : IMemoryMedia
     internal void CopyRun(ulong sp, int so, ulong dp, int dof, int len)
     {
         var sc = Chunk(sp, create: false);
-        if ((sc == null || (sc.Zeroed & PageMask(sp, so, len)) == 0) && ZeroWholePages(dp, dof, len)) return;
-        ReadRun(sp, so, len).CopyTo(WriteRun(dp, dof, len));
+        if (sc != null)
+        {
+            var want = PageMask(sp, so, len);
+            var reached = sc.Zeroed & want;
+            if (reached != 0)
+            {
+                // ReadRun's path, with the chunk looked up once (the common case: a copy of written memory).
+                if (reached != want) EnsureZeroed(sc, want);
+                sc.Data.AsSpan(ChunkOffset(sp, so), len).CopyTo(WriteRun(dp, dof, len));
+                return;
+            }
+        }
+        if (ZeroWholePages(dp, dof, len)) return;
+        ZeroChunk.AsSpan(ChunkOffset(sp, so), len).CopyTo(WriteRun(dp, dof, len));
     }
 
     /// <summary>The destination of a copy of zeros, when it covers whole pages only: forget their bytes. False otherwise.</summary>
