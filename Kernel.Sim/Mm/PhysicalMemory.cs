@@ -9,13 +9,15 @@ namespace KernelSim.Mm;
 /// </summary>
 public sealed class PhysicalMemory : IMemoryMedia
 {
-    // Frame bytes live in zero-filled chunks of ChunkPages physically contiguous frames, allocated on the
-    // first write to any frame in the chunk (reads of an unallocated chunk see ZeroChunk). Keeping
+    // Frame bytes live in chunks of ChunkPages physically contiguous frames, allocated on the first write to any
+    // frame in the chunk (reads of an unallocated chunk see ZeroChunk); a chunk's array covers its first SmallPages
+    // pages until a page past them is reached (a sparse write at boot does not allocate 64 KiB). Keeping
     // neighbouring frames in one array lets the copy hot path move a physically contiguous run with one
     // span copy. Chunks are never freed, so the direct-mapped lookup cache below is never stale.
-    internal const int ChunkShift = 2;
+    internal const int ChunkShift = 4;
     internal const int ChunkPages = 1 << ChunkShift;
     private const int ChunkBytes = ChunkPages << PageDefs.PAGE_SHIFT;
+    private const int SmallPages = 4;
     private const int ChunkCacheSize = 256;
     private static readonly byte[] ZeroChunk = new byte[ChunkBytes];
     private readonly Dictionary<ulong, ChunkStore> _chunks = [];
@@ -130,11 +132,12 @@ public sealed class PhysicalMemory : IMemoryMedia
     {
         public readonly ulong Key = key;
         // Not cleared when allocated (a sparse write would pay for zeroing 64 KiB): each page is zeroed the first
-        // time a read or write reaches it (Zeroed), so no access ever sees the array's initial contents.
-        public readonly byte[] Data = NewData();
-        private static byte[] NewData()
+        // time a read or write reaches it (Zeroed), so no access ever sees the array's initial contents. Covers every
+        // Zeroed page (Cover grows it before a bit is set): SmallPages pages, or the whole chunk.
+        public byte[] Data = [];
+        public static byte[] NewData(int bytes)
         {
-            var d = GC.AllocateUninitializedArray<byte>(ChunkBytes);
+            var d = GC.AllocateUninitializedArray<byte>(bytes);
 #if DEBUG
             d.AsSpan().Fill(0xCC); // debug builds (the tests) see garbage wherever a page was not zeroed first
 #endif
@@ -163,9 +166,30 @@ public sealed class PhysicalMemory : IMemoryMedia
         return end > first ? (uint)(((1UL << (end - first)) - 1) << first) : 0;
     }
 
+    /// <summary>Make the chunk's array reach the last page of <paramref name="want"/> (before any of its bits is set in Zeroed).</summary>
+    private static void Cover(ChunkStore c, uint want)
+    {
+        var pages = 32 - System.Numerics.BitOperations.LeadingZeroCount(want);
+        if (pages << PageDefs.PAGE_SHIFT > c.Data.Length) Grow(c, pages);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void Grow(ChunkStore c, int pages)
+    {
+        var d = ChunkStore.NewData(pages <= SmallPages ? SmallPages << PageDefs.PAGE_SHIFT : ChunkBytes);
+        // Only the reached pages hold bytes; the others are zeroed when first reached.
+        for (var z = c.Zeroed; z != 0; z &= z - 1)
+        {
+            var at = System.Numerics.BitOperations.TrailingZeroCount(z) << PageDefs.PAGE_SHIFT;
+            c.Data.AsSpan(at, (int)PageDefs.PAGE_SIZE).CopyTo(d.AsSpan(at));
+        }
+        c.Data = d;
+    }
+
     /// <summary>Zero the pages of <paramref name="want"/> that no access has reached yet.</summary>
     private static void EnsureZeroed(ChunkStore c, uint want)
     {
+        Cover(c, want);
         var todo = want & ~c.Zeroed;
         while (todo != 0)
         {
@@ -285,6 +309,7 @@ public sealed class PhysicalMemory : IMemoryMedia
     private void MakeFrames(ChunkStore c, ulong pfn, uint want, uint zero)
     {
         // Pages the caller overwrites entirely (want & ~zero) need no zeroing first.
+        Cover(c, want);
         EnsureZeroed(c, zero);
         c.Zeroed |= want;
         // In pfn order, only the frames not made yet (the order in which struct pages are created is kept).

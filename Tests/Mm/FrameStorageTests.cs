@@ -139,4 +139,19 @@ public class FrameStorageTests
         phys.CopyRun(9, 0, 13, 0, 4096);
         Assert.That(phys.ReadRun(13, 0, 4096).ToArray(), Is.All.EqualTo(0x19));
     }
+
+    [Test]
+    public void APageFarInAChunkWrittenAfterANearOne_TheNearOneKeepsItsBytes()
+    {
+        var phys = Dram();
+        phys.WriteRun(1, 0, 4096).Fill(0x11); // the chunk's array covers its first pages only
+        phys.WriteRun(3, 4000, 96).Fill(0x33);
+        phys.WriteRun(PhysicalMemory.ChunkPages - 1, 0, 4096).Fill(0xFF); // the array grows to the whole chunk
+        var all = new byte[PhysicalMemory.ChunkPages * 4096];
+        phys.PeekBytes(new PhysAddr(0), all);
+        Assert.That(all[4096..8192], Is.All.EqualTo(0x11));
+        Assert.That(all[(3 * 4096 + 4000)..(4 * 4096)], Is.All.EqualTo(0x33));
+        Assert.That(all[^4096..], Is.All.EqualTo(0xFF));
+        Assert.That(all.Count(b => b != 0), Is.EqualTo(4096 + 96 + 4096), "every other byte reads zero");
+    }
 }
