@@ -17,10 +17,12 @@ public sealed partial class NvdimmBus
     public static readonly ulong[] SupportedAlignments = [PageDefs.PAGE_SIZE, 2UL << 20, 1UL << 30];
 
     private KernelPtr? _bounce;
-    private byte[]? _infoBlock;
+    // One per host thread, not per machine: every use fills it entirely (a read of the whole block, or PfnSb.WriteTo,
+    // which clears it) and is done with it before returning, so no machine state lives in it.
+    [ThreadStatic] private static byte[]? _infoBlock;
 
     /// <summary>Host-side room for one info block being encoded or checked (the probe reads and writes one at a time).</summary>
-    internal Span<byte> InfoBlockScratch => _infoBlock ??= new byte[PfnSb.Size];
+    internal static Span<byte> InfoBlockScratch => _infoBlock ??= new byte[PfnSb.Size];
 
     private KernelPtr Bounce => _bounce ??= Machine.Kmalloc(PfnSb.Size) ?? throw new InvalidOperationException("out of memory for the nsio buffer");
 

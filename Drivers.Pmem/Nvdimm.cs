@@ -75,7 +75,7 @@ public static class Nvdimm
         // Boot-time probing is not part of a trace session (ftrace is started after boot).
         var tracing = machine.Tracer.Enabled;
         machine.Tracer.Enabled = false;
-        foreach (var (r, start, spec, uuid) in pre) WriteBootInfoBlock(machine, r, start, spec, uuid, bus.InfoBlockScratch);
+        foreach (var (r, start, spec, uuid) in pre) WriteBootInfoBlock(machine, r, start, spec, uuid, NvdimmBus.InfoBlockScratch);
         bus.Register(bus.Device);
         foreach (var d in bus.Dimms) bus.Register(d);
         foreach (var r in bus.Regions) bus.Register(r);

@@ -4,11 +4,12 @@ namespace KernelSim.Fs.Dax;
 
 /// <summary>
 /// The last <c>capacity</c> entries added, oldest first: a ring buffer, so adding to a full log drops the oldest
-/// entry without moving the others (a per-call cost the I/O path must not pay).
+/// entry without moving the others (a per-call cost the I/O path must not pay). The array grows by doubling up to the
+/// capacity, so a log that sees a few entries (one mount's first writes) does not allocate room for all of them.
 /// </summary>
 public sealed class RecentLog<T>(int capacity) : IReadOnlyList<T>
 {
-    private readonly T[] _items = new T[capacity];
+    private T[] _items = [];
     private int _start;
 
     /// <summary>How many entries the log holds (at most the capacity).</summary>
@@ -22,6 +23,7 @@ public sealed class RecentLog<T>(int capacity) : IReadOnlyList<T>
     /// <summary>Append an entry, dropping the oldest when full.</summary>
     public void Add(T item)
     {
+        if (Count == _items.Length && Count < capacity) Grow();
         if (Count < _items.Length)
         {
             var at = _start + Count++;
@@ -31,6 +33,9 @@ public sealed class RecentLog<T>(int capacity) : IReadOnlyList<T>
         _items[_start] = item;
         if (++_start == _items.Length) _start = 0; // no division per call
     }
+
+    // Only while not yet full, so _start is still 0 and the entries are in order.
+    private void Grow() => Array.Resize(ref _items, Math.Min(capacity, Math.Max(4, 2 * _items.Length)));
 
     /// <summary>Forget every entry.</summary>
     public void Clear()

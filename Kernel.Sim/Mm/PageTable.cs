@@ -16,8 +16,13 @@ internal sealed class PageTable
 {
     /// <summary>Direct-mapped TLB size: a 1 MiB buffer (256 pages) fits without evicting itself.</summary>
     internal const int TlbEntries = 256;
+    /// <summary>The TLB's size until two pages compete for an entry (a small experiment's 64 KiB buffer fits).</summary>
+    private const int SmallTlbEntries = 16;
     private readonly Dictionary<ulong, Pte> _map = [];
-    private readonly TlbEntry[] _tlb = new TlbEntry[TlbEntries];
+    // Shared by every table until its first walk fills an entry: an address space that never touches user memory
+    // allocates no TLB (8 KiB at full size). Its one entry keeps Gen 0, which never matches _gen, so nothing hits in it.
+    private static readonly TlbEntry[] NoTlb = new TlbEntry[1];
+    private TlbEntry[] _tlb = NoTlb;
     // Entries are valid while their Gen equals _gen; a flush is one increment (entries start at Gen 0).
     private ulong _gen = 1;
 
@@ -91,16 +96,17 @@ internal sealed class PageTable
     public bool TryTranslate(ulong va, bool write, out ulong pfn)
     {
         var vpn = va >> PageDefs.PAGE_SHIFT;
-        ref var e = ref _tlb[(int)(vpn & (TlbEntries - 1))];
+        var tlb = _tlb;
+        ref var e = ref tlb[(int)(vpn & (ulong)(tlb.Length - 1))];
         if (e.Gen == _gen && e.Vpn == vpn && (!write || e.WriteDirty))
         {
             pfn = e.Pfn;
             return true;
         }
-        return Walk(vpn, write, ref e, out pfn);
+        return Walk(vpn, write, out pfn);
     }
 
-    private bool Walk(ulong vpn, bool write, ref TlbEntry e, out ulong pfn)
+    private bool Walk(ulong vpn, bool write, out ulong pfn)
     {
         ref var pte = ref CollectionsMarshal.GetValueRefOrNullRef(_map, vpn);
         if (Unsafe.IsNullRef(ref pte) || !pte.Present || pte.ProtNone || (write && !pte.Writable))
@@ -110,6 +116,13 @@ internal sealed class PageTable
         }
         if (write) pte.Dirty = true;
         pfn = pte.Pfn;
+        ref var e = ref _tlb[(int)(vpn & (ulong)(_tlb.Length - 1))];
+        if (_tlb.Length < TlbEntries && (ReferenceEquals(_tlb, NoTlb) || e.Gen == _gen && e.Vpn != vpn))
+        {
+            // First fill, or a conflict in the small TLB: grow (dropping cached entries is a flush; a miss only walks again).
+            _tlb = new TlbEntry[ReferenceEquals(_tlb, NoTlb) ? SmallTlbEntries : TlbEntries];
+            e = ref _tlb[(int)(vpn & (ulong)(_tlb.Length - 1))];
+        }
         e.Vpn = vpn;
         e.Pfn = pfn;
         e.WriteDirty = pte.Writable && pte.Dirty;

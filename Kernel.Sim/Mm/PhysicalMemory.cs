@@ -7,15 +7,17 @@ namespace KernelSim.Mm;
 /// on first write (reads of untouched memory see zeros); poison per 64-byte line, latent until a load
 /// consumes it. Also the (deterministic) page allocator for DRAM.
 /// </summary>
-public sealed class PhysicalMemory : IMemoryMedia
+public sealed partial class PhysicalMemory : IMemoryMedia
 {
-    // Frame bytes live in zero-filled chunks of ChunkPages physically contiguous frames, allocated on the
-    // first write to any frame in the chunk (reads of an unallocated chunk see ZeroChunk). Keeping
+    // Frame bytes live in chunks of ChunkPages physically contiguous frames, allocated on the first write to any
+    // frame in the chunk (reads of an unallocated chunk see ZeroChunk); a chunk's array covers its first SmallPages
+    // pages until a page past them is reached (a sparse write at boot does not allocate 64 KiB). Keeping
     // neighbouring frames in one array lets the copy hot path move a physically contiguous run with one
     // span copy. Chunks are never freed, so the direct-mapped lookup cache below is never stale.
     internal const int ChunkShift = 4;
     internal const int ChunkPages = 1 << ChunkShift;
     private const int ChunkBytes = ChunkPages << PageDefs.PAGE_SHIFT;
+    private const int SmallPages = 4;
     private const int ChunkCacheSize = 256;
     private static readonly byte[] ZeroChunk = new byte[ChunkBytes];
     private readonly Dictionary<ulong, ChunkStore> _chunks = [];
@@ -123,124 +125,6 @@ public sealed class PhysicalMemory : IMemoryMedia
             _frames.Add(pfn, f);
         }
         return f;
-    }
-
-    /// <summary>The bytes of ChunkPages neighbouring frames, and which of them already have a PageFrame.</summary>
-    private sealed class ChunkStore(ulong key)
-    {
-        public readonly ulong Key = key;
-        // Not cleared when allocated (a sparse write would pay for zeroing 64 KiB): each page is zeroed the first
-        // time a read or write reaches it (Zeroed), so no access ever sees the array's initial contents.
-        public readonly byte[] Data = NewData();
-        private static byte[] NewData()
-        {
-            var d = GC.AllocateUninitializedArray<byte>(ChunkBytes);
-#if DEBUG
-            d.AsSpan().Fill(0xCC); // debug builds (the tests) see garbage wherever a page was not zeroed first
-#endif
-            return d;
-        }
-        /// <summary>Bit i set once page i of <see cref="Data"/> holds the frame's bytes (zeros until written).</summary>
-        public uint Zeroed;
-        /// <summary>Bit i set once frame Key*ChunkPages+i has its PageFrame (frames are never removed).</summary>
-        public uint FramesMade;
-    }
-
-    /// <summary>The chunk's bit mask of the pages that [offset, offset+len) of the run starting in pfn touches.</summary>
-    private static uint PageMask(ulong pfn, int offset, int len)
-    {
-        var first = (int)(pfn & (ChunkPages - 1));
-        var pages = ((offset + Math.Max(len, 1) - 1) >> PageDefs.PAGE_SHIFT) + 1;
-        return (uint)(((1UL << pages) - 1) << first);
-    }
-
-    /// <summary>The chunk's bit mask of the pages that [offset, offset+len) of the run starting in pfn covers entirely.</summary>
-    private static uint FullPages(ulong pfn, int offset, int len)
-    {
-        var start = ChunkOffset(pfn, offset);
-        var first = (start + (int)PageDefs.PAGE_SIZE - 1) >> PageDefs.PAGE_SHIFT;
-        var end = (start + len) >> PageDefs.PAGE_SHIFT;
-        return end > first ? (uint)(((1UL << (end - first)) - 1) << first) : 0;
-    }
-
-    /// <summary>Zero the pages of <paramref name="want"/> that no access has reached yet.</summary>
-    private static void EnsureZeroed(ChunkStore c, uint want)
-    {
-        var todo = want & ~c.Zeroed;
-        while (todo != 0)
-        {
-            var i = System.Numerics.BitOperations.TrailingZeroCount(todo);
-            Array.Clear(c.Data, i << PageDefs.PAGE_SHIFT, (int)PageDefs.PAGE_SIZE);
-            todo &= todo - 1;
-        }
-        c.Zeroed |= want;
-    }
-
-    /// <summary>The storage chunk holding pfn, or null if nothing in it was ever written.</summary>
-    private ChunkStore? Chunk(ulong pfn, bool create)
-    {
-        var key = pfn >> ChunkShift;
-        ref var slot = ref _chunkCache[(int)(key & (ChunkCacheSize - 1))];
-        var c = slot;
-        if (c != null && c.Key == key) return c;
-        return ChunkMiss(key, create, ref slot);
-    }
-
-    // Out of line so that the cache hit above stays small enough to inline into the copy loops.
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private ChunkStore? ChunkMiss(ulong key, bool create, ref ChunkStore? slot)
-    {
-        if (!_chunks.TryGetValue(key, out var c))
-        {
-            if (!create) return null;
-            c = new ChunkStore(key);
-            _chunks.Add(key, c);
-        }
-        slot = c;
-        return c;
-    }
-
-    private static int ChunkOffset(ulong pfn, int offset) => (int)((pfn & (ChunkPages - 1)) << PageDefs.PAGE_SHIFT) + offset;
-
-    /// <summary>Bytes from pfn+offset up to the end of its storage chunk: how far <see cref="ReadRun"/>/<see cref="WriteRun"/> can reach.</summary>
-    internal static int RunLimit(ulong pfn, int offset) => ChunkBytes - ChunkOffset(pfn, offset);
-
-    /// <summary>
-    /// Bytes of physically contiguous frames starting in pfn, for reading; len may run past the page into the
-    /// following frames but not past <see cref="RunLimit"/>.
-    /// </summary>
-    internal ReadOnlySpan<byte> ReadRun(ulong pfn, int offset, int len)
-    {
-        var c = Chunk(pfn, create: false);
-        if (c == null) return ZeroChunk.AsSpan(ChunkOffset(pfn, offset), len);
-        var want = PageMask(pfn, offset, len);
-        if ((c.Zeroed & want) != want) EnsureZeroed(c, want);
-        return c.Data.AsSpan(ChunkOffset(pfn, offset), len);
-    }
-
-    /// <summary>
-    /// Like <see cref="ReadRun"/>, for writing: every frame written gets its struct page, and the storage is allocated on
-    /// first write. The caller overwrites the whole span (every caller copies, fills or clears it), so a page the span
-    /// covers entirely is not zeroed first; only the pages it covers in part are.
-    /// </summary>
-    internal Span<byte> WriteRun(ulong pfn, int offset, int len)
-    {
-        var c = Chunk(pfn, create: true)!;
-        var want = PageMask(pfn, offset, len);
-        if ((c.FramesMade & want) != want) MakeFrames(c, pfn, want, want & ~FullPages(pfn, offset, len));
-        return c.Data.AsSpan(ChunkOffset(pfn, offset), len);
-    }
-
-    /// <summary>The first write to frames of a chunk: zero them and give each its struct page.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private void MakeFrames(ChunkStore c, ulong pfn, uint want, uint zero)
-    {
-        // Pages the caller overwrites entirely (want & ~zero) need no zeroing first.
-        EnsureZeroed(c, zero);
-        c.Zeroed |= want;
-        var pages = System.Numerics.BitOperations.PopCount(want);
-        for (var i = 0; i < pages; i++) Frame(pfn + (ulong)i);
-        c.FramesMade |= want;
     }
 
     /// <summary>Bytes of a frame for reading; untouched frames read as zeros.</summary>

@@ -3,8 +3,8 @@ using KernelSim.Mm;
 namespace KernelSim.Tests.Mm;
 
 /// <summary>
-/// Frame storage (<see cref="PhysicalMemory"/>): 64 KiB chunks of 16 frames whose pages are zeroed on first access rather
-/// than when the chunk is allocated; whatever the order of reads and writes, never-written bytes read as zero.
+/// Frame storage (<see cref="PhysicalMemory"/>): chunks of <see cref="PhysicalMemory.ChunkPages"/> frames whose pages are
+/// zeroed on first access rather than when the chunk is allocated; whatever the order of reads and writes, never-written bytes read as zero.
 /// </summary>
 public class FrameStorageTests
 {
@@ -19,12 +19,13 @@ public class FrameStorageTests
     public void OneByteWrittenInAChunk_EveryOtherByteOfTheChunkReadsZero()
     {
         var phys = Dram();
-        const ulong chunkBase = 16UL << 12; // the second chunk: frames 16..31
-        phys.PokeBytes(new PhysAddr(chunkBase + 5 * 4096 + 7), [0x9C]);
-        var all = new byte[16 * 4096];
+        const ulong chunkBase = (ulong)PhysicalMemory.ChunkPages << 12; // the second chunk
+        const int last = PhysicalMemory.ChunkPages - 1;
+        phys.PokeBytes(new PhysAddr(chunkBase + last * 4096 + 7), [0x9C]);
+        var all = new byte[PhysicalMemory.ChunkPages * 4096];
         phys.PeekBytes(new PhysAddr(chunkBase), all);
-        var expected = new byte[16 * 4096];
-        expected[5 * 4096 + 7] = 0x9C;
+        var expected = new byte[PhysicalMemory.ChunkPages * 4096];
+        expected[last * 4096 + 7] = 0x9C;
         Assert.That(all, Is.EqualTo(expected));
     }
 
@@ -32,16 +33,17 @@ public class FrameStorageTests
     public void RunAcrossWrittenAndUnwrittenPages_UnwrittenPartIsZero()
     {
         var phys = Dram();
-        phys.PokeBytes(new PhysAddr(3 * 4096 + 4090), [1, 2, 3, 4, 5, 6]);
-        var run = phys.ReadRun(3, 4088, 4096 + 16).ToArray();
+        // Frames 1..3: one storage chunk (a run never reaches past its chunk).
+        phys.PokeBytes(new PhysAddr(1 * 4096 + 4090), [1, 2, 3, 4, 5, 6]);
+        var run = phys.ReadRun(1, 4088, 4096 + 16).ToArray();
         Assert.That(run[..2], Is.EqualTo(new byte[2]));
         Assert.That(run[2..8], Is.EqualTo(new byte[] { 1, 2, 3, 4, 5, 6 }));
-        Assert.That(run[8..], Is.EqualTo(new byte[4096 + 8]), "frame 4 was never written");
-        var w = phys.WriteRun(4, 100, 10);
+        Assert.That(run[8..], Is.EqualTo(new byte[4096 + 8]), "frame 2 was never written");
+        var w = phys.WriteRun(2, 100, 10);
         Assert.That(w.ToArray(), Is.EqualTo(new byte[10]), "a first write sees a zeroed page around it");
         w.Fill(0xFF);
         var page = new byte[4096];
-        phys.PeekBytes(new PhysAddr(4 * 4096), page);
+        phys.PeekBytes(new PhysAddr(2 * 4096), page);
         Assert.That(page.Count(b => b == 0xFF), Is.EqualTo(10));
         Assert.That(page.Count(b => b != 0 && b != 0xFF), Is.Zero);
     }
@@ -87,5 +89,69 @@ public class FrameStorageTests
         Assert.That(phys.Peek(33), Is.Not.Null);
         Assert.That(phys.Peek(35), Is.Not.Null);
         Assert.That(phys.Peek(36), Is.Null);
+    }
+
+    [Test]
+    public void CopyRunFromANeverReachedPage_OverAWrittenWholePage_ItReadsZeroAndAPartialWriteKeepsTheRestZero()
+    {
+        var phys = Dram();
+        phys.WriteRun(5, 0, 4096).Fill(0x77);
+        phys.PokeBytes(new PhysAddr(8 * 4096), [0x42]); // chunk of frame 9 exists; frame 9 itself was never reached
+        phys.CopyRun(9, 0, 5, 0, 4096);
+        Assert.That(phys.ReadRun(5, 0, 4096).ToArray(), Is.All.Zero);
+        phys.WriteRun(5, 10, 1)[0] = 0x55;
+        var page = phys.ReadRun(5, 0, 4096).ToArray();
+        Assert.That(page[10], Is.EqualTo(0x55));
+        Assert.That(page.Count(b => b != 0), Is.EqualTo(1), "the bytes the copy of zeros dropped do not come back");
+        Assert.That(phys.ReadRun(9, 0, 4096).ToArray(), Is.All.Zero);
+    }
+
+    [Test]
+    public void CopyRunFromANeverReachedPage_IntoUntouchedMemory_GivesStructPagesAndZeros()
+    {
+        var phys = Dram();
+        phys.CopyRun(200, 0, 40, 0, 2 * 4096); // frames 40 and 41: no storage chunk yet
+        Assert.That(phys.Peek(40), Is.Not.Null);
+        Assert.That(phys.Peek(41), Is.Not.Null);
+        Assert.That(phys.Peek(42), Is.Null);
+        Assert.That(phys.ReadRun(40, 0, 2 * 4096).ToArray(), Is.All.Zero);
+        phys.WriteRun(41, 4000, 4)[..4].Fill(0x31);
+        Assert.That(phys.ReadRun(41, 0, 4096).ToArray().Count(b => b != 0), Is.EqualTo(4));
+    }
+
+    [Test]
+    public void CopyRunFromZerosToPartOfAPage_CopiesAndKeepsTheRestOfThePage()
+    {
+        var phys = Dram();
+        phys.WriteRun(6, 0, 4096).Fill(0x66);
+        phys.CopyRun(9, 0, 6, 100, 200);
+        var page = phys.ReadRun(6, 0, 4096).ToArray();
+        Assert.That(page[..100], Is.All.EqualTo(0x66));
+        Assert.That(page[100..300], Is.All.Zero);
+        Assert.That(page[300..], Is.All.EqualTo(0x66));
+    }
+
+    [Test]
+    public void CopyRunFromAWrittenPage_CopiesItsBytes()
+    {
+        var phys = Dram();
+        phys.WriteRun(9, 0, 4096).Fill(0x19);
+        phys.CopyRun(9, 0, 13, 0, 4096);
+        Assert.That(phys.ReadRun(13, 0, 4096).ToArray(), Is.All.EqualTo(0x19));
+    }
+
+    [Test]
+    public void APageFarInAChunkWrittenAfterANearOne_TheNearOneKeepsItsBytes()
+    {
+        var phys = Dram();
+        phys.WriteRun(1, 0, 4096).Fill(0x11); // the chunk's array covers its first pages only
+        phys.WriteRun(3, 4000, 96).Fill(0x33);
+        phys.WriteRun(PhysicalMemory.ChunkPages - 1, 0, 4096).Fill(0xFF); // the array grows to the whole chunk
+        var all = new byte[PhysicalMemory.ChunkPages * 4096];
+        phys.PeekBytes(new PhysAddr(0), all);
+        Assert.That(all[4096..8192], Is.All.EqualTo(0x11));
+        Assert.That(all[(3 * 4096 + 4000)..(4 * 4096)], Is.All.EqualTo(0x33));
+        Assert.That(all[^4096..], Is.All.EqualTo(0xFF));
+        Assert.That(all.Count(b => b != 0), Is.EqualTo(4096 + 96 + 4096), "every other byte reads zero");
     }
 }

@@ -45,7 +45,7 @@ public sealed partial class Cpu
             var sRun = ContiguousRun(_loadPfns, si, so, want);
             var dRun = ContiguousRun(_storePfns, di, dof, Math.Min(want, sRun));
             var chunk = (int)Math.Min(want, Math.Min(sRun, dRun));
-            _phys.ReadRun(_loadPfns[si], so, chunk).CopyTo(_phys.WriteRun(_storePfns[di], dof, chunk));
+            _phys.CopyRun(_loadPfns[si], so, _storePfns[di], dof, chunk);
             done += (ulong)chunk;
         }
         return true;

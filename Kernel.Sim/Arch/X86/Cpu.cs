@@ -312,7 +312,7 @@ public sealed partial class Cpu
             }
             var dRun = ContiguousRun(ds, d, dpfn, dof, Math.Min(want, sRun), write: true);
             var chunk = (int)Math.Min(want, Math.Min(sRun, dRun));
-            _phys.ReadRun(spfn, so, chunk).CopyTo(_phys.WriteRun(dpfn, dof, chunk));
+            _phys.CopyRun(spfn, so, dpfn, dof, chunk);
             done += (ulong)chunk;
         }
     }
