@@ -280,36 +280,10 @@ internal sealed class ByteModel
         // otherwise be 128 KB of garbage per seed.
         var old = cache[_nextPattern].Bytes;
         var b = old != null && old.Length == len ? old : new byte[len];
-        Xoshiro(seed ^ salt, b);
+        new KernelSim.Lib.SimRandom(seed ^ salt).NextBytes(b);
         cache[_nextPattern] = (seed, salt, b);
         _nextPattern = (_nextPattern + 1) % cache.Length;
         return b;
-    }
-
-    /// <summary>
-    /// <see cref="KernelSim.Lib.SimRandom"/>(<paramref name="seed"/>)'s NextUInt64 outputs, little endian, into
-    /// <paramref name="into"/> (the last output cut to what fits): the same generator with its state in locals, as a
-    /// seed's patterns are 16 K outputs (a test holds it to SimRandom).
-    /// </summary>
-    internal static void Xoshiro(ulong seed, Span<byte> into)
-    {
-        var x = seed;
-        ulong s0 = KernelSim.Lib.SimRandom.SplitMix64(ref x), s1 = KernelSim.Lib.SimRandom.SplitMix64(ref x);
-        ulong s2 = KernelSim.Lib.SimRandom.SplitMix64(ref x), s3 = KernelSim.Lib.SimRandom.SplitMix64(ref x);
-        for (var i = 0; i < into.Length; i += 8)
-        {
-            var result = unchecked(System.Numerics.BitOperations.RotateLeft(s1 * 5, 7) * 9);
-            var t = s1 << 17;
-            s2 ^= s0;
-            s3 ^= s1;
-            s1 ^= s2;
-            s0 ^= s3;
-            s2 ^= t;
-            s3 = System.Numerics.BitOperations.RotateLeft(s3, 45);
-            if (i + 8 <= into.Length) System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(into[i..], result);
-            else
-                for (var k = 0; i + k < into.Length; k++) into[i + k] = (byte)(result >> (8 * k));
-        }
     }
 
     [ThreadStatic] private static (ulong Seed, ulong Salt, byte[] Bytes)[]? _patterns;

@@ -21,6 +21,28 @@ public class SimRandomTests
             Is.EqualTo(new[] { 0x15780b2e0c2ec716UL, 0x6104d9866d113a7eUL, 0xae17533239e499a1UL, 0xecb8ad4703b360a1UL }));
     }
 
+    /// <summary>NextBytes (campaign seed patterns) is NextUInt64's output, little endian, and leaves the state after it.</summary>
+    [TestCase(0UL, 0)]
+    [TestCase(1UL, 1)]
+    [TestCase(42UL, 7)]
+    [TestCase(0xD0D0UL ^ 123456789UL, 65536)]
+    [TestCase(ulong.MaxValue, 4099)]
+    public void NextBytes_IsNextUInt64sOutput_LittleEndian_AndContinuesTheSequence(ulong seed, int len)
+    {
+        var rng = new SimRandom(seed);
+        var expected = new byte[len];
+        for (var i = 0; i < len; i += 8)
+        {
+            var v = rng.NextUInt64();
+            for (var k = 0; k < 8 && i + k < len; k++) expected[i + k] = (byte)(v >> (8 * k));
+        }
+        var got = new byte[len];
+        var filled = new SimRandom(seed);
+        filled.NextBytes(got);
+        Assert.That(got, Is.EqualTo(expected));
+        Assert.That(filled.NextUInt64(), Is.EqualTo(rng.NextUInt64()));
+    }
+
     [Test]
     public void SplitMix64_FromZero_FirstOutputIsTheReferenceValue()
     {
