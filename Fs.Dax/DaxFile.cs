@@ -18,6 +18,8 @@ public sealed partial class DaxFile : KFile
         Mode |= FMODE_NOWAIT;
         DInode = inode;
         _trace = inode.Fs.Machine.Tracer;
+        _fsDax = inode.Fs.FsDax;
+        _iomapOps = inode.Fs.IomapOps;
         inode.OpenCount++;
     }
 
@@ -28,6 +30,9 @@ public sealed partial class DaxFile : KFile
 
     /// <summary>The machine's tracer, kept so that a traced frame costs one field load when tracing is off.</summary>
     private readonly KernelSim.Trace.Tracer _trace;
+    /// <summary>The filesystem's fs/dax.c and iomap ops, kept so that a read does not reach them through three objects.</summary>
+    private readonly FsDax _fsDax;
+    private readonly DaxFsIomapOps _iomapOps;
 
     private Filemap Filemap => Fs.Machine.Vfs.Filemap;
 
@@ -75,7 +80,7 @@ public sealed partial class DaxFile : KFile
         }
         try
         {
-            return Fs.FsDax.DaxIomapRw(iocb, to, Fs.IomapOps);
+            return _fsDax.DaxIomapRw(iocb, to, _iomapOps);
         }
         finally
         {

@@ -87,7 +87,17 @@ public sealed class DaxFsIomapOps : IIomapOps
         }
         if (di.MetadataDirty && (flags & (IomapOpFlags.IOMAP_WRITE | IomapOpFlags.IOMAP_FAULT)) == (IomapOpFlags.IOMAP_WRITE | IomapOpFlags.IOMAP_FAULT))
             iomap.Flags |= IomapFlags.IOMAP_F_DIRTY;
-        Log.Add((pos, length, flags, iomap.Type, iomap.Offset, iomap.Length, iomap.Addr, iomap.Flags));
+        // The log entry written field by field in its slot (a whole tuple built on the stack is copied with wide loads
+        // that cannot be forwarded from its narrow stores).
+        ref var entry = ref Log.AddSlot();
+        entry.Pos = pos;
+        entry.Length = length;
+        entry.Flags = flags;
+        entry.Type = iomap.Type;
+        entry.Offset = iomap.Offset;
+        entry.MapLength = iomap.Length;
+        entry.Addr = iomap.Addr;
+        entry.MapFlags = iomap.Flags;
         return 0;
     }
 
