@@ -62,7 +62,14 @@ public sealed partial class DaxFile : KFile
     /// </summary>
     public long DaxReadIter(Kiocb iocb, IovIter to)
     {
-        if (!_trace.Enabled) return DaxReadIterBody(iocb, to); // tracing off: no traced frame at all
+        if (_trace.Enabled) return DaxReadIterTraced(iocb, to);
+        return DaxReadIterBody(iocb, to); // tracing off: no traced frame at all
+    }
+
+    // The traced frame out of line: the untraced path is a plain call that callers can inline.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private long DaxReadIterTraced(Kiocb iocb, IovIter to)
+    {
         using var fn = _trace.Fn("daxfs_dax_read_iter", "fs");
         return DaxReadIterBody(iocb, to);
     }

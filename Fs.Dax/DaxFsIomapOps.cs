@@ -29,7 +29,14 @@ public sealed class DaxFsIomapOps : IIomapOps
     /// <inheritdoc/>
     public int IomapBegin(Inode inode, long pos, long length, IomapOpFlags flags, Iomap iomap)
     {
-        if (!_trace.Enabled) return IomapBeginBody(inode, pos, length, flags, iomap); // tracing off: no traced frame at all
+        if (_trace.Enabled) return IomapBeginTraced(inode, pos, length, flags, iomap);
+        return IomapBeginBody(inode, pos, length, flags, iomap); // tracing off: no traced frame at all
+    }
+
+    // The traced frame out of line: the untraced path is a plain call that iomap_iter can inline.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private int IomapBeginTraced(Inode inode, long pos, long length, IomapOpFlags flags, Iomap iomap)
+    {
         using var fn = _trace.Fn("daxfs_iomap_begin", "fs");
         return IomapBeginBody(inode, pos, length, flags, iomap);
     }

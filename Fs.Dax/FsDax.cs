@@ -85,7 +85,14 @@ public sealed partial class FsDax
     /// </summary>
     public long DaxIomapRw(Kiocb iocb, IovIter iter, IIomapOps ops)
     {
-        if (!_trace.Enabled) return DaxIomapRwBody(iocb, iter, ops); // tracing off: no traced frame at all
+        if (_trace.Enabled) return DaxIomapRwTraced(iocb, iter, ops);
+        return DaxIomapRwBody(iocb, iter, ops); // tracing off: no traced frame at all
+    }
+
+    // The traced frames out of line: the untraced paths are plain calls that callers can inline.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private long DaxIomapRwTraced(Kiocb iocb, IovIter iter, IIomapOps ops)
+    {
         using var fn = _trace.Fn("dax_iomap_rw", "fs");
         return DaxIomapRwBody(iocb, iter, ops);
     }
@@ -122,7 +129,13 @@ public sealed partial class FsDax
     /// </summary>
     public long DaxIomapIter(IomapIter it, IovIter iter)
     {
-        if (!_trace.Enabled) return DaxIomapIterBody(it, iter);
+        if (_trace.Enabled) return DaxIomapIterTraced(it, iter);
+        return DaxIomapIterBody(it, iter);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private long DaxIomapIterTraced(IomapIter it, IovIter iter)
+    {
         using var fn = _trace.Fn(_iterFn, "fs");
         return DaxIomapIterBody(it, iter);
     }

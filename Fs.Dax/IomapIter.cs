@@ -57,6 +57,7 @@ public sealed class IomapIter
     /// iomap_iter(iter, ops): &gt;0 to process the next mapping, 0 when done, −errno on error. daxfs's ops are called
     /// directly (a sealed type test instead of an interface dispatch per call; the same calls in the same order).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Next(IIomapOps ops)
     {
         var daxfs = ops as DaxFsIomapOps;

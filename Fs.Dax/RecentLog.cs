@@ -24,11 +24,11 @@ public sealed class RecentLog<T>(int capacity) : IReadOnlyList<T>
 
     /// <summary>Append an entry, dropping the oldest when full.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public void Add(in T item)
+    public void Add(T item)
     {
         if (!_full)
         {
-            AddGrowing(in item);
+            AddGrowing(item);
             return;
         }
         // Full ring (the steady state of a busy log): overwrite the oldest, no division per call.
@@ -54,7 +54,7 @@ public sealed class RecentLog<T>(int capacity) : IReadOnlyList<T>
     }
 
     /// <summary>Until the log is full: grow the array as needed and append after the last entry.</summary>
-    private void AddGrowing(in T item)
+    private void AddGrowing(T item)
     {
         if (Count == _items.Length && Count < capacity) Grow();
         if (Count < _items.Length)
