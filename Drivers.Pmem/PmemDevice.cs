@@ -354,11 +354,19 @@ public sealed class PmemDevice : IBlockDeviceOps, IDaxOperations, IDevPagemap
     /// </summary>
     public long DirectAccess(DaxDevice dev, ulong pgoff, long nrPages, DaxAccessMode mode, out KernelPtr kaddr, out ulong pfn)
     {
-        if (!_m.Tracer.Enabled) return DirectAccessBody(dev, pgoff, nrPages, mode, out kaddr, out pfn); // tracing off: no traced frame at all
+        if (_m.Tracer.Enabled) return DirectAccessTraced(dev, pgoff, nrPages, mode, out kaddr, out pfn);
+        return DirectAccessBody(dev, pgoff, nrPages, mode, out kaddr, out pfn); // tracing off: no traced frame at all
+    }
+
+    // The traced frame out of line, so that the body is inlined once, into the untraced path.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private long DirectAccessTraced(DaxDevice dev, ulong pgoff, long nrPages, DaxAccessMode mode, out KernelPtr kaddr, out ulong pfn)
+    {
         using var _ = _m.Tracer.Fn("__pmem_direct_access", "pmem");
         return DirectAccessBody(dev, pgoff, nrPages, mode, out kaddr, out pfn);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private long DirectAccessBody(DaxDevice dev, ulong pgoff, long nrPages, DaxAccessMode mode, out KernelPtr kaddr, out ulong pfn)
     {
         var offset = (pgoff << PageDefs.PAGE_SHIFT) + DataOffset;

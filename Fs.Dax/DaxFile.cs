@@ -18,6 +18,8 @@ public sealed partial class DaxFile : KFile
         Mode |= FMODE_NOWAIT;
         DInode = inode;
         _trace = inode.Fs.Machine.Tracer;
+        _fsDax = inode.Fs.FsDax;
+        _iomapOps = inode.Fs.IomapOps;
         inode.OpenCount++;
     }
 
@@ -28,6 +30,9 @@ public sealed partial class DaxFile : KFile
 
     /// <summary>The machine's tracer, kept so that a traced frame costs one field load when tracing is off.</summary>
     private readonly KernelSim.Trace.Tracer _trace;
+    /// <summary>The filesystem's fs/dax.c and iomap ops, kept so that a read does not reach them through three objects.</summary>
+    private readonly FsDax _fsDax;
+    private readonly DaxFsIomapOps _iomapOps;
 
     private Filemap Filemap => Fs.Machine.Vfs.Filemap;
 
@@ -57,7 +62,14 @@ public sealed partial class DaxFile : KFile
     /// </summary>
     public long DaxReadIter(Kiocb iocb, IovIter to)
     {
-        if (!_trace.Enabled) return DaxReadIterBody(iocb, to); // tracing off: no traced frame at all
+        if (_trace.Enabled) return DaxReadIterTraced(iocb, to);
+        return DaxReadIterBody(iocb, to); // tracing off: no traced frame at all
+    }
+
+    // The traced frame out of line: the untraced path is a plain call that callers can inline.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private long DaxReadIterTraced(Kiocb iocb, IovIter to)
+    {
         using var fn = _trace.Fn("daxfs_dax_read_iter", "fs");
         return DaxReadIterBody(iocb, to);
     }
@@ -75,7 +87,7 @@ public sealed partial class DaxFile : KFile
         }
         try
         {
-            return Fs.FsDax.DaxIomapRw(iocb, to, Fs.IomapOps);
+            return _fsDax.DaxIomapRw(iocb, to, _iomapOps);
         }
         finally
         {

@@ -29,7 +29,14 @@ public sealed class DaxFsIomapOps : IIomapOps
     /// <inheritdoc/>
     public int IomapBegin(Inode inode, long pos, long length, IomapOpFlags flags, Iomap iomap)
     {
-        if (!_trace.Enabled) return IomapBeginBody(inode, pos, length, flags, iomap); // tracing off: no traced frame at all
+        if (_trace.Enabled) return IomapBeginTraced(inode, pos, length, flags, iomap);
+        return IomapBeginBody(inode, pos, length, flags, iomap); // tracing off: no traced frame at all
+    }
+
+    // The traced frame out of line: the untraced path is a plain call that iomap_iter can inline.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private int IomapBeginTraced(Inode inode, long pos, long length, IomapOpFlags flags, Iomap iomap)
+    {
         using var fn = _trace.Fn("daxfs_iomap_begin", "fs");
         return IomapBeginBody(inode, pos, length, flags, iomap);
     }
@@ -87,7 +94,17 @@ public sealed class DaxFsIomapOps : IIomapOps
         }
         if (di.MetadataDirty && (flags & (IomapOpFlags.IOMAP_WRITE | IomapOpFlags.IOMAP_FAULT)) == (IomapOpFlags.IOMAP_WRITE | IomapOpFlags.IOMAP_FAULT))
             iomap.Flags |= IomapFlags.IOMAP_F_DIRTY;
-        Log.Add((pos, length, flags, iomap.Type, iomap.Offset, iomap.Length, iomap.Addr, iomap.Flags));
+        // The log entry written field by field in its slot (a whole tuple built on the stack is copied with wide loads
+        // that cannot be forwarded from its narrow stores).
+        ref var entry = ref Log.AddSlot();
+        entry.Pos = pos;
+        entry.Length = length;
+        entry.Flags = flags;
+        entry.Type = iomap.Type;
+        entry.Offset = iomap.Offset;
+        entry.MapLength = iomap.Length;
+        entry.Addr = iomap.Addr;
+        entry.MapFlags = iomap.Flags;
         return 0;
     }
 

@@ -28,11 +28,19 @@ public sealed class ExtentTree
     public IList<Extent> Extents => _ext.Values;
 
     /// <summary>The extent containing fblk, or null with the number of hole blocks up to the next extent (long.MaxValue if none).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public Extent? Lookup(long fblk, out long holeBlocks)
     {
         holeBlocks = long.MaxValue;
         var last = _last;
         if (last != null && fblk >= last.FileBlock && fblk < last.FileEnd) return last;
+        return Search(fblk, out holeBlocks);
+    }
+
+    /// <summary><see cref="Lookup"/> past the remembered extent: a binary search of the sorted keys.</summary>
+    private Extent? Search(long fblk, out long holeBlocks)
+    {
+        holeBlocks = long.MaxValue;
         var keys = _ext.Keys;
         int lo = 0, hi = keys.Count - 1, found = -1;
         while (lo <= hi)

@@ -59,10 +59,18 @@ public sealed partial class FsDax
     /// <summary>The direct-access error a poisoned range gives on this release: -EHWPOISON (6.5+) or -EIO.</summary>
     private long PoisonErr => _profile.PmemDirectAccessEhwpoison ? -Errno.EHWPOISON : -Errno.EIO;
 
+    /// <summary>fatal_signal_pending(current): a SIGKILL is queued (the common case, nothing queued, tested inline).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private bool FatalSignalPending()
     {
-        var pending = _m.Current?.SignalsPending;
-        if (pending == null) return false;
+        var cur = _m.Current;
+        return cur != null && cur.HasSignalsPending && SigkillQueued(cur);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static bool SigkillQueued(Process cur)
+    {
+        var pending = cur.SignalsPending;
         for (var i = 0; i < pending.Count; i++) if (pending[i].Signo == Sig.SIGKILL) return true;
         return false;
     }
@@ -77,7 +85,14 @@ public sealed partial class FsDax
     /// </summary>
     public long DaxIomapRw(Kiocb iocb, IovIter iter, IIomapOps ops)
     {
-        if (!_trace.Enabled) return DaxIomapRwBody(iocb, iter, ops); // tracing off: no traced frame at all
+        if (_trace.Enabled) return DaxIomapRwTraced(iocb, iter, ops);
+        return DaxIomapRwBody(iocb, iter, ops); // tracing off: no traced frame at all
+    }
+
+    // The traced frames out of line: the untraced paths are plain calls that callers can inline.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private long DaxIomapRwTraced(Kiocb iocb, IovIter iter, IIomapOps ops)
+    {
         using var fn = _trace.Fn("dax_iomap_rw", "fs");
         return DaxIomapRwBody(iocb, iter, ops);
     }
@@ -114,7 +129,13 @@ public sealed partial class FsDax
     /// </summary>
     public long DaxIomapIter(IomapIter it, IovIter iter)
     {
-        if (!_trace.Enabled) return DaxIomapIterBody(it, iter);
+        if (_trace.Enabled) return DaxIomapIterTraced(it, iter);
+        return DaxIomapIterBody(it, iter);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private long DaxIomapIterTraced(IomapIter it, IovIter iter)
+    {
         using var fn = _trace.Fn(_iterFn, "fs");
         return DaxIomapIterBody(it, iter);
     }
@@ -135,18 +156,13 @@ public sealed partial class FsDax
             if (iomap.Type is IomapType.IOMAP_HOLE or IomapType.IOMAP_UNWRITTEN)
                 return (long)Iov.IovIterZero((ulong)Math.Min(length, end - pos), iter);
         }
-        if (iomap.Type != IomapType.IOMAP_MAPPED && (iomap.Flags & IomapFlags.IOMAP_F_SHARED) == 0)
-        {
-            _m.State.Printk("WARNING: dax_iomap_iter: iomap type is not IOMAP_MAPPED");
-            return -Errno.EIO;
-        }
+        if (iomap.Type != IomapType.IOMAP_MAPPED && (iomap.Flags & IomapFlags.IOMAP_F_SHARED) == 0) return WarnNotMapped();
         if (dax == null) return -Errno.EIO;
-        if ((iomap.Flags & IomapFlags.IOMAP_F_NEW) != 0 && it.Inode is IDaxInode host)
-            host.UnmapMappingRange(pos & ~(long)(PageDefs.PAGE_SIZE - 1), (long)PageDefs.PageAlign((ulong)(end - (pos & ~(long)(PageDefs.PAGE_SIZE - 1)))));
+        if ((iomap.Flags & IomapFlags.IOMAP_F_NEW) != 0) UnmapNew(it.Inode, pos, end);
         while (pos < end)
         {
             var offset = (ulong)pos & (PageDefs.PAGE_SIZE - 1);
-            var size = PageDefs.PageAlign((ulong)length + offset);
+            var size = ((ulong)length + offset + PageDefs.PAGE_SIZE - 1) & PageDefs.PAGE_MASK; // PAGE_ALIGN, written out: the JIT left the call
             var pgoff = iomap.PgOff(pos);
             var recovery = false;
             if (FatalSignalPending())
@@ -168,11 +184,9 @@ public sealed partial class FsDax
             var bytes = (long)((ulong)mapLen << PageDefs.PAGE_SHIFT) - (long)offset;
             if (bytes > end - pos) bytes = end - pos;
             kaddr += offset;
-            ulong xfer;
-            if (recovery) xfer = dax.RecoveryWrite(pgoff, kaddr, (ulong)bytes, iter);
-            else if (write) xfer = dax.CopyFromIter(pgoff, kaddr, (ulong)bytes, iter);
-            else if (_profile.DaxReadMcSafe) xfer = dax.CopyToIter(pgoff, kaddr, (ulong)bytes, iter);
-            else xfer = Iov.CopyToIter(kaddr, (ulong)bytes, iter); // ≤4.17: plain copy_to_iter
+            var xfer = !write && _profile.DaxReadMcSafe
+                ? dax.CopyToIter(pgoff, kaddr, (ulong)bytes, iter)
+                : DaxCopyOther(dax, pgoff, kaddr, (ulong)bytes, iter, recovery);
             pos += (long)xfer;
             length -= (long)xfer;
             done += (long)xfer;
@@ -184,6 +198,32 @@ public sealed partial class FsDax
             if ((long)xfer < bytes && _profile.DaxReadMcSafe) break;
         }
         return done != 0 ? done : ret;
+    }
+
+    // The cold parts of dax_iomap_iter, out of line so that the read loop stays small enough to inline what it calls.
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private long WarnNotMapped()
+    {
+        _m.State.Printk("WARNING: dax_iomap_iter: iomap type is not IOMAP_MAPPED");
+        return -Errno.EIO;
+    }
+
+    /// <summary>IOMAP_F_NEW: unmap_mapping_range over the pages of [pos, end) (a fault may have mapped the hole's zero page).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void UnmapNew(Inode inode, long pos, long end)
+    {
+        if (inode is IDaxInode host)
+            host.UnmapMappingRange(pos & ~(long)(PageDefs.PAGE_SIZE - 1), (long)PageDefs.PageAlign((ulong)(end - (pos & ~(long)(PageDefs.PAGE_SIZE - 1)))));
+    }
+
+    /// <summary>The copies of dax_iomap_iter other than a machine-check-safe read: dax_recovery_write, dax_copy_from_iter, or (≤4.17) plain copy_to_iter.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private ulong DaxCopyOther(DaxDevice dax, ulong pgoff, KernelPtr kaddr, ulong bytes, IovIter iter, bool recovery)
+    {
+        if (recovery) return dax.RecoveryWrite(pgoff, kaddr, bytes, iter);
+        if (iter.DataSource) return dax.CopyFromIter(pgoff, kaddr, bytes, iter);
+        return Iov.CopyToIter(kaddr, bytes, iter); // ≤4.17: plain copy_to_iter
     }
 
     // ---- zeroing -------------------------------------------------------------------------------------------

@@ -71,11 +71,25 @@ public sealed class Iomap
     /// <summary>IOMAP_F_* flags.</summary>
     public IomapFlags Flags { get; set; }
     /// <summary>iomap-&gt;dax_dev: the DAX device for DAX I/O (null for block I/O).</summary>
-    public DaxDevice? DaxDev { get; set; }
+    public DaxDevice? DaxDev
+    {
+        get => _hasDaxDev ? _daxDev : null;
+        set
+        {
+            // The same device on every call of a mount: no reference store (a GC write barrier) per iomap_begin.
+            if (!ReferenceEquals(_daxDev, value)) _daxDev = value;
+            _hasDaxDev = true;
+        }
+    }
+
+    // dax_dev as last set, and whether it was set since the last Reset (Reset clears the flag, not the reference).
+    private DaxDevice? _daxDev;
+    private bool _hasDaxDev;
     /// <summary>iomap-&gt;private: the filesystem's own cookie between iomap_begin and iomap_end (fuse_iomap_begin keeps its dax mapping here).</summary>
     public object? Private { get; set; }
 
     /// <summary>Back to a zeroed struct iomap (iomap_iter clears iter-&gt;iomap before each -&gt;iomap_begin).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal void Reset()
     {
         Addr = NullAddr;
@@ -83,7 +97,7 @@ public sealed class Iomap
         Length = 0;
         Type = IomapType.IOMAP_HOLE;
         Flags = IomapFlags.None;
-        DaxDev = null;
+        _hasDaxDev = false; // reads as null until set again
         Private = null;
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using KernelSim.Kernel;
 
 namespace KernelSim.Fs.Dax;
@@ -16,6 +17,7 @@ public sealed class RwSemaphore
     public bool Writer { get; private set; }
 
     /// <summary>down_read_trylock.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryDownRead()
     {
         if (Writer) return false;
@@ -32,10 +34,15 @@ public sealed class RwSemaphore
     }
 
     /// <summary>down_read (inode_lock_shared).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void DownRead()
     {
-        if (!TryDownRead()) throw HungTask.Blocked("down_read(i_rwsem): held for writing by another task that never releases it");
+        if (!TryDownRead()) ThrowReadBlocked();
     }
+
+    // Out of line: the exception's construction would keep DownRead from being inlined into every reader.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowReadBlocked() => throw HungTask.Blocked("down_read(i_rwsem): held for writing by another task that never releases it");
 
     /// <summary>down_write (inode_lock).</summary>
     public void DownWrite()
@@ -44,6 +51,7 @@ public sealed class RwSemaphore
     }
 
     /// <summary>up_read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void UpRead() => Readers--;
 
     /// <summary>up_write.</summary>

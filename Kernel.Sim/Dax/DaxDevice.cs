@@ -52,11 +52,19 @@ public sealed class DaxDevice(string name, IDaxOperations ops, IovIterOps iov, K
     /// </summary>
     public long DirectAccess(ulong pgoff, long nrPages, DaxAccessMode mode, out KernelPtr kaddr, out ulong pfn)
     {
-        if (!trace.Enabled) return DirectAccessBody(pgoff, nrPages, mode, out kaddr, out pfn); // tracing off: no traced frame at all
+        if (trace.Enabled) return DirectAccessTraced(pgoff, nrPages, mode, out kaddr, out pfn);
+        return DirectAccessBody(pgoff, nrPages, mode, out kaddr, out pfn); // tracing off: no traced frame at all
+    }
+
+    // The traced frame out of line, so that the body is inlined once, into the untraced path.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private long DirectAccessTraced(ulong pgoff, long nrPages, DaxAccessMode mode, out KernelPtr kaddr, out ulong pfn)
+    {
         using var _ = trace.Fn("dax_direct_access", "dax");
         return DirectAccessBody(pgoff, nrPages, mode, out kaddr, out pfn);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private long DirectAccessBody(ulong pgoff, long nrPages, DaxAccessMode mode, out KernelPtr kaddr, out ulong pfn)
     {
         kaddr = default;

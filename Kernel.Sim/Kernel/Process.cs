@@ -47,6 +47,8 @@ public sealed partial class Process
 
     /// <summary>Signals queued but not yet delivered.</summary>
     public IReadOnlyList<SigInfo> SignalsPending => _pending;
+    /// <summary>Whether any signal is queued (signal_pending's test, without an interface call per check).</summary>
+    public bool HasSignalsPending => _pending.Count != 0;
 
     // ---- PR_MCE_KILL (task->flags PF_MCE_PROCESS / PF_MCE_EARLY) ----
     internal bool PfMceProcess;

@@ -162,4 +162,19 @@ public class DaxIomapRwMockTests
         r.Ops.Verify(o => o.RecoveryWrite(It.IsAny<DaxDevice>(), 2UL, r.Backing + 2UL * 4096, 4096UL, It.IsAny<IovIter>()), Times.Once);
         Assert.That(r.Dev(2, 0, 8), Is.EqualTo(Enumerable.Range(0, 8).Select(i => (byte)(i * 5 + 1)).ToArray()));
     }
+
+    [Test]
+    public void IomapReset_ReadsAsAZeroedStructIomap_DaxDevIncluded()
+    {
+        // iomap->dax_dev is kept across iomap_iter's clearing (no reference store per call) but must read as NULL.
+        var m = new MachineBuilder().WithKernel("6.12").Build();
+        var dev = new DaxDevice("d0", new Mock<IDaxOperations>().Object, m.IovIter, m.Profile, m.Tracer);
+        var iomap = new Iomap { DaxDev = dev, Addr = 4096, Length = 8192, Type = IomapType.IOMAP_MAPPED };
+        iomap.Reset();
+        Assert.That((iomap.DaxDev, iomap.Addr, iomap.Length, iomap.Type), Is.EqualTo(((DaxDevice?)null, Iomap.NullAddr, 0UL, IomapType.IOMAP_HOLE)));
+        iomap.DaxDev = dev;
+        Assert.That(iomap.DaxDev, Is.SameAs(dev));
+        iomap.DaxDev = null;
+        Assert.That(iomap.DaxDev, Is.Null);
+    }
 }

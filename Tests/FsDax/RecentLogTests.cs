@@ -35,4 +35,22 @@ public class RecentLogTests
         for (var i = 0; i < 7; i++) log.Add(100 + i);
         Assert.That(log, Is.EqualTo(new[] { 101, 102, 103, 104, 105, 106 }));
     }
+
+    [Test]
+    public void AddSlot_FilledInPlace_KeepsTheSameOrderAsAdd()
+    {
+        // The iomap log fills its entries in place; the ring must look exactly as with Add, growing and once full.
+        var byAdd = new RecentLog<(int A, long B)>(6);
+        var bySlot = new RecentLog<(int A, long B)>(6);
+        for (var i = 0; i < 9; i++)
+        {
+            byAdd.Add((i, 10L * i));
+            ref var e = ref bySlot.AddSlot();
+            e.A = i;
+            e.B = 10L * i;
+            Assert.That(bySlot, Is.EqualTo(byAdd), $"after {i + 1} entries");
+        }
+        Assert.That(bySlot[0], Is.EqualTo((3, 30L)));
+        Assert.That(bySlot[5], Is.EqualTo((8, 80L)));
+    }
 }
