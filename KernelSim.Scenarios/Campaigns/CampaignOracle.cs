@@ -9,7 +9,7 @@ namespace KernelSim.Scenarios.Campaigns;
 /// Poison is the hardware's: the workload tells each check which lines are poisoned (in buffer or region space),
 /// and a byte the kernel claims to have moved out of a poisoned line is corruption.
 /// </summary>
-internal sealed class CampaignOracle(ByteModel region, ByteModel user)
+internal sealed partial class CampaignOracle(ByteModel region, ByteModel user)
 {
     /// <summary>Mismatches reported per check (the rest are not listed).</summary>
     public const int MaxReported = 4;
