@@ -22,8 +22,15 @@ internal sealed partial class CampaignOracle(ByteModel region, ByteModel user)
     /// rented from the thread's pool (<see cref="Release"/> gives them back).
     /// </summary>
     public CampaignOracle(ulong seed)
-        : this(ByteModel.Rent(seed, 0xD0D0, (int)CampaignPlan.Region), ByteModel.Rent(seed, 0xB0B0, (int)CampaignPlan.BufSize))
+        : this(RentRegion(seed), ByteModel.Rent(seed, 0xB0B0, (int)CampaignPlan.BufSize))
     {
+    }
+
+    /// <summary>The region's model; both patterns of the seed are drawn together first (they have the same size).</summary>
+    private static ByteModel RentRegion(ulong seed)
+    {
+        if (CampaignPlan.Region == CampaignPlan.BufSize) ByteModel.Prefetch(seed, 0xD0D0, 0xB0B0, (int)CampaignPlan.Region);
+        return ByteModel.Rent(seed, 0xD0D0, (int)CampaignPlan.Region);
     }
 
     /// <summary>The seed run is over: its models go back to the thread's pool; the oracle must not be used again.</summary>
