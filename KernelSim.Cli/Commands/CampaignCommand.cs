@@ -127,7 +127,9 @@ internal static class CampaignCommand
         }
 
         var start = writer?.Done ?? 0;
-        var live = writer == null ? new CampaignSummary(spec.Name) : null;
+        // The summary is folded from the records as they are delivered, unless a resumed run's file holds earlier
+        // seeds: then the reports are built from the whole file once the run ends.
+        var live = o.Resume == null ? new CampaignSummary(spec.Name) : null;
         StreamOutcome outcome;
         using (writer)
         {
@@ -142,7 +144,7 @@ internal static class CampaignCommand
             var message = outcome.Interrupted ? $"interrupted after {outcome.Done} seeds" : $"complete: {outcome.Done} seeds";
             writer?.Finish(outcome.Interrupted ? CampaignManifest.Interrupted : CampaignManifest.Complete, message);
         }
-        var summary = dir != null ? CampaignOutput.WriteReports(dir) : live!.Finish();
+        var summary = live == null ? CampaignOutput.WriteReports(dir!) : dir != null ? CampaignOutput.WriteReports(dir, live.Finish()) : live.Finish();
 
         term.Line($"campaign {spec.Name}: seeds {spec.SeedFirst}..{spec.SeedLast}{(sn > 1 ? $", shard {si}/{sn} ({set.Count} seeds)" : "")}, profiles {string.Join(", ", spec.Profiles)}{(spec.Swarm ? ", swarm" : "")}");
         if (o.Resume != null) term.Line($"resumed after {start} seeds");

@@ -278,9 +278,30 @@ internal sealed class ByteModel
             if (p != null && s == seed && t == salt && p.Length == len) return p;
         // The evicted entry's array is reused when it fits: a seed draws two new 64 KiB patterns, which would
         // otherwise be 128 KB of garbage per seed.
+        var b = Slot(cache, seed, salt, len);
+        new KernelSim.Lib.SimRandom(seed ^ salt).NextBytes(b);
+        return b;
+    }
+
+    /// <summary>
+    /// Draw two equal-length patterns of a seed into this thread's cache at once (<see cref="KernelSim.Lib.SimRandom.NextBytes(KernelSim.Lib.SimRandom, Span{byte}, KernelSim.Lib.SimRandom, Span{byte})"/>),
+    /// unless either is there already; <see cref="PatternOf"/> then finds them. The same bytes as drawing each alone.
+    /// </summary>
+    internal static void Prefetch(ulong seed, ulong saltA, ulong saltB, int len)
+    {
+        var cache = _patterns ??= new (ulong, ulong, byte[])[4];
+        foreach (var (s, t, p) in cache)
+            if (p != null && s == seed && (t == saltA || t == saltB) && p.Length == len) return;
+        var a = Slot(cache, seed, saltA, len);
+        var b = Slot(cache, seed, saltB, len);
+        KernelSim.Lib.SimRandom.NextBytes(new KernelSim.Lib.SimRandom(seed ^ saltA), a, new KernelSim.Lib.SimRandom(seed ^ saltB), b);
+    }
+
+    /// <summary>The next cache entry, now for (seed, salt), with its array (the evicted one's when it fits).</summary>
+    private static byte[] Slot((ulong Seed, ulong Salt, byte[] Bytes)[] cache, ulong seed, ulong salt, int len)
+    {
         var old = cache[_nextPattern].Bytes;
         var b = old != null && old.Length == len ? old : new byte[len];
-        new KernelSim.Lib.SimRandom(seed ^ salt).NextBytes(b);
         cache[_nextPattern] = (seed, salt, b);
         _nextPattern = (_nextPattern + 1) % cache.Length;
         return b;

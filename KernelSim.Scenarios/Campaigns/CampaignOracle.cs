@@ -9,7 +9,7 @@ namespace KernelSim.Scenarios.Campaigns;
 /// Poison is the hardware's: the workload tells each check which lines are poisoned (in buffer or region space),
 /// and a byte the kernel claims to have moved out of a poisoned line is corruption.
 /// </summary>
-internal sealed class CampaignOracle(ByteModel region, ByteModel user)
+internal sealed partial class CampaignOracle(ByteModel region, ByteModel user)
 {
     /// <summary>Mismatches reported per check (the rest are not listed).</summary>
     public const int MaxReported = 4;
@@ -22,8 +22,15 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
     /// rented from the thread's pool (<see cref="Release"/> gives them back).
     /// </summary>
     public CampaignOracle(ulong seed)
-        : this(ByteModel.Rent(seed, 0xD0D0, (int)CampaignPlan.Region), ByteModel.Rent(seed, 0xB0B0, (int)CampaignPlan.BufSize))
+        : this(RentRegion(seed), ByteModel.Rent(seed, 0xB0B0, (int)CampaignPlan.BufSize))
     {
+    }
+
+    /// <summary>The region's model; both patterns of the seed are drawn together first (they have the same size).</summary>
+    private static ByteModel RentRegion(ulong seed)
+    {
+        if (CampaignPlan.Region == CampaignPlan.BufSize) ByteModel.Prefetch(seed, 0xD0D0, 0xB0B0, (int)CampaignPlan.Region);
+        return ByteModel.Rent(seed, 0xD0D0, (int)CampaignPlan.Region);
     }
 
     /// <summary>The seed run is over: its models go back to the thread's pool; the oracle must not be used again.</summary>
@@ -56,27 +63,25 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
         var accepted = false;
         foreach (var (off, len) in segs)
         {
-            // Line by line of the source (the poisoned-line test is per line), each line's bytes as a range.
+            // Line by line of the source (the poisoned-line test is per line); the lines between poisoned ones are
+            // copied as one run (each byte's update depends only on its own source byte and whether it is counted).
+            ulong runK = 0, runAt = at;
             for (ulong k = 0; k < len;)
             {
                 var src = off + k;
                 var chunk = Math.Min(len - k, 64 - (src & 63));
-                var poisoned = sourcePoisoned(src & ~63UL);
-                var d = pos + at;
-                var counted = at < n ? Math.Min(chunk, n - at) : 0;
-                if (poisoned)
+                if (sourcePoisoned(src & ~63UL))
                 {
-                    if (counted > 0) accepted = true;
-                    Region.Forget(d, chunk);
-                }
-                else
-                {
-                    Region.CopyRange(d, User, src, counted);
-                    Region.MaybeCopyRange(d + counted, User, src + counted, chunk - counted);
+                    CopyRun(off + runK, pos + runAt, k - runK, runAt, n);
+                    if (at < n) accepted = true;
+                    Region.Forget(pos + at, chunk);
+                    runK = k + chunk;
+                    runAt = at + chunk;
                 }
                 k += chunk;
                 at += chunk;
             }
+            CopyRun(off + runK, pos + runAt, len - runK, runAt, n);
         }
         if (Size is var (min, max))
         {
@@ -84,6 +89,19 @@ internal sealed class CampaignOracle(ByteModel region, ByteModel user)
             Size = (n > 0 ? Math.Max(min, pos + n) : min, total > 0 ? Math.Max(max, pos + total) : max);
         }
         return accepted;
+    }
+
+    /// <summary>
+    /// <see cref="Write"/>'s copy of <paramref name="len"/> source bytes from buffer offset <paramref name="src"/> to region
+    /// offset <paramref name="d"/>, the <paramref name="at"/>-th byte of the write onward: those inside the count are
+    /// stored, the rest may or may not have been.
+    /// </summary>
+    private void CopyRun(ulong src, ulong d, ulong len, ulong at, ulong n)
+    {
+        if (len == 0) return;
+        var counted = at < n ? Math.Min(len, n - at) : 0;
+        Region.CopyRange(d, User, src, counted);
+        Region.MaybeCopyRange(d + counted, User, src + counted, len - counted);
     }
 
     /// <summary>

@@ -57,7 +57,18 @@ public static class CampaignOutput
     public static CampaignSummary WriteReports(string dir)
     {
         var manifest = CampaignResultsWriter.ReadManifest(dir);
-        var s = Summarize(manifest.Header.Campaign, Path.Combine(dir, Results));
+        return WriteReports(dir, manifest, Summarize(manifest.Header.Campaign, Path.Combine(dir, Results)));
+    }
+
+    /// <summary>
+    /// Write summary.csv, chart.svg and report.html of <paramref name="dir"/> from <paramref name="s"/>, the finished
+    /// summary of exactly the records its results.jsonl holds, folded while they were written (a run that wrote the
+    /// whole file need not read it back); returns <paramref name="s"/>.
+    /// </summary>
+    public static CampaignSummary WriteReports(string dir, CampaignSummary s) => WriteReports(dir, CampaignResultsWriter.ReadManifest(dir), s);
+
+    private static CampaignSummary WriteReports(string dir, CampaignManifest manifest, CampaignSummary s)
+    {
         File.WriteAllText(Path.Combine(dir, SummaryCsv), Csv(s));
         File.WriteAllText(Path.Combine(dir, Chart), Svg(s));
         File.WriteAllText(Path.Combine(dir, Report), CampaignReport.Html(manifest, s));

@@ -147,6 +147,14 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
     }
 
     /// <summary>The poisoned lines (buffer offsets) under the segments, before the call (the call may unmap them).</summary>
+    /// <summary>Whether every segment lies in the buffer.</summary>
+    private static bool InBuffer((ulong Off, ulong Len)[] segs)
+    {
+        foreach (var (off, len) in segs)
+            if (off > CampaignPlan.BufSize || len > CampaignPlan.BufSize - off) return false;
+        return true;
+    }
+
     private HashSet<ulong> PoisonedBufLines(IEnumerable<(ulong Off, ulong Len)> segs)
     {
         var set = new HashSet<ulong>();
@@ -253,6 +261,8 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
                 }
                 mismatches = Oracle.Read(segs, (ulong)pos, n, UserView.Of(P, Buf.Value, lo, hi), poisonedSource, counted);
             }
+            else if (P.Alive && counted && InBuffer(segs))
+                mismatches = Oracle.ReadOverlapping(segs, (ulong)pos, n, UserView.Of(P, Buf.Value), poisonedSource);
             else
             {
                 var view = P.Alive ? UserView.Of(P, Buf.Value) : null;

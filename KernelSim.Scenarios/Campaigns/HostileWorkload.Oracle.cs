@@ -83,6 +83,9 @@ internal sealed partial class HostileWorkload
     }
 
 
+    /// <summary>No poisoned source lines: hostile calls run on a machine without injected poison.</summary>
+    private static readonly HashSet<ulong> NoLines = [];
+
     private void FollowData(long raw, List<string> mismatches)
     {
         var c = _cur;
@@ -99,8 +102,8 @@ internal sealed partial class HostileWorkload
                 if (c.IsData && at >= 0 && InBuf(c.A1, c.Len, out var off))
                 {
                     var n = returned && raw > 0 ? (ulong)raw : 0;
-                    var view = UserView.Of(_p, _buf.Value);
-                    mismatches.AddRange(Oracle.Read([(off, c.Len)], (ulong)at, n, b => view[b], _ => false, counted: returned && raw >= 0));
+                    // One segment inside the buffer: the run-by-run read (same verdicts as the byte-by-byte one).
+                    mismatches.AddRange(Oracle.Read([(off, c.Len)], (ulong)at, n, UserView.Of(_p, _buf.Value), NoLines, counted: returned && raw >= 0));
                 }
                 else if (moved) ForgetBuf(c.A1, c.Len);
                 break;

@@ -45,6 +45,38 @@ public class OracleRangeEquivalenceTests
     }
 
     [Test]
+    public void ReadOverlapping_PieceByPiece_EqualsTheByteByByteRead()
+    {
+        var rng = new Random(31);
+        var reports = 0;
+        var overlapping = 0;
+        for (var c = 0; c < Cases; c++)
+        {
+            var (a, b) = Pair(rng);
+            var segs = rng.Next(2) == 0 ? OverlappingSegments(rng) : SpreadSegments(rng);
+            if (!CampaignOracle.RangeReadable(segs)) overlapping++;
+            ulong total = 0;
+            foreach (var (_, len) in segs) total += len;
+            var pos = (ulong)rng.Next(0, (int)CampaignPlan.Region + 200);
+            var n = rng.Next(3) == 0 ? (ulong)rng.Next(0, (int)total + 1) : total;
+            var (data, present) = Buffer(rng, b, segs, pos);
+            var poisoned = new HashSet<ulong>();
+            if (rng.Next(3) == 0)
+                for (var k = rng.Next(1, 4); k > 0; k--) poisoned.Add((pos + (ulong)rng.Next(0, (int)total + 1)) & ~63UL);
+            if (rng.Next(3) == 0) a.Size = b.Size = ((ulong)rng.Next(0, 70000), (ulong)rng.Next(0, 70000));
+
+            var fast = a.ReadOverlapping(segs, pos, n, UserView.Of(data, present), poisoned);
+            var slow = b.Read(segs, pos, n, off => off < CampaignPlan.BufSize && present[(int)(off >> 12)] ? data[off] : null, poisoned.Contains, counted: true);
+
+            Assert.That(fast, Is.EqualTo(slow), $"case {c}: mismatches");
+            Assert.That(a.Region.SameAs(b.Region) && a.User.SameAs(b.User), Is.True, $"case {c}: models");
+            reports += slow.Count;
+        }
+        Assert.That(reports, Is.GreaterThan(Cases), "the cases produce mismatches to compare");
+        Assert.That(overlapping, Is.GreaterThan(Cases / 2), "most cases have overlapping segments");
+    }
+
+    [Test]
     public void Write_RunByRun_EqualsTheByteByByteWrite()
     {
         var rng = new Random(23);
@@ -241,6 +273,20 @@ public class OracleRangeEquivalenceTests
         var segs = new List<(ulong Off, ulong Len)>();
         var off = (ulong)rng.Next(0, 30000);
         for (var k = rng.Next(2, 5); k > 0; k--) segs.Add((off + (ulong)rng.Next(0, 500), (ulong)rng.Next(1, 3000)));
+        return segs;
+    }
+
+    /// <summary>Two to five segments anywhere in a window of the buffer: some overlap, some touch, some are apart.</summary>
+    private static List<(ulong Off, ulong Len)> SpreadSegments(Random rng)
+    {
+        var segs = new List<(ulong Off, ulong Len)>();
+        var window = (ulong)rng.Next(500, 40000);
+        var start = (ulong)rng.Next(0, (int)(CampaignPlan.BufSize - window));
+        for (var k = rng.Next(2, 6); k > 0; k--)
+        {
+            var off = start + (ulong)rng.Next(0, (int)window);
+            segs.Add((off, Math.Min((ulong)rng.Next(1, 9000), CampaignPlan.BufSize - off)));
+        }
         return segs;
     }
 

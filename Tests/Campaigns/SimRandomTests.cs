@@ -43,6 +43,27 @@ public class SimRandomTests
         Assert.That(filled.NextUInt64(), Is.EqualTo(rng.NextUInt64()));
     }
 
+    /// <summary>Two streams drawn together (the seed's region and buffer patterns) give each one's own bytes and end state.</summary>
+    [TestCase(7UL, 11UL, 65536, 65536)]
+    [TestCase(7UL, 11UL, 16, 16)]
+    [TestCase(3UL, 3UL, 24, 24)]
+    [TestCase(1UL, 2UL, 4099, 4099)]
+    [TestCase(1UL, 2UL, 64, 128)]
+    [TestCase(5UL, 9UL, 0, 0)]
+    public void NextBytes_OfTwoStreams_EqualsEachStreamAlone(ulong seedA, ulong seedB, int lenA, int lenB)
+    {
+        var (gotA, gotB) = (new byte[lenA], new byte[lenB]);
+        var (a, b) = (new SimRandom(seedA), new SimRandom(seedB));
+        SimRandom.NextBytes(a, gotA, b, gotB);
+        var (wantA, wantB) = (new byte[lenA], new byte[lenB]);
+        var (refA, refB) = (new SimRandom(seedA), new SimRandom(seedB));
+        refA.NextBytes(wantA);
+        refB.NextBytes(wantB);
+        Assert.That(gotA, Is.EqualTo(wantA));
+        Assert.That(gotB, Is.EqualTo(wantB));
+        Assert.That((a.NextUInt64(), b.NextUInt64()), Is.EqualTo((refA.NextUInt64(), refB.NextUInt64())));
+    }
+
     [Test]
     public void SplitMix64_FromZero_FirstOutputIsTheReferenceValue()
     {
