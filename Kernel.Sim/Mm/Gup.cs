@@ -303,20 +303,26 @@ public sealed class Gup
         private int[]? _last;
 
         /// <summary>The count of <paramref name="pfn"/>, its block created if needed.</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public ref int Slot(ulong pfn)
         {
-            var key = pfn >> Shift;
-            if (key != _lastKey || _last is null)
+            var last = _last;
+            if ((pfn >> Shift) != _lastKey || last is null) last = Block(pfn >> Shift);
+            return ref last[(int)(pfn & ((1 << Shift) - 1))];
+        }
+
+        // Out of line: a pin or unpin of the block last used (every direct I/O of the same buffer) inlines only the check.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private int[] Block(ulong key)
+        {
+            if (!_blocks.TryGetValue(key, out var block))
             {
-                if (!_blocks.TryGetValue(key, out var block))
-                {
-                    block = new int[1 << Shift];
-                    _blocks.Add(key, block);
-                }
-                _last = block;
-                _lastKey = key;
+                block = new int[1 << Shift];
+                _blocks.Add(key, block);
             }
-            return ref _last[(int)(pfn & ((1 << Shift) - 1))];
+            _last = block;
+            _lastKey = key;
+            return block;
         }
 
         /// <summary>The count of <paramref name="pfn"/> (0 when its block was never used).</summary>
