@@ -57,13 +57,18 @@ public sealed class BlockDeviceFile : KFile
     /// IOCB_DIRECT, write back the cached range, then blkdev_direct_IO, falling back to the page cache for what a
     /// short direct read left; otherwise filemap_read over the bdev page cache.
     /// </summary>
-    public override long ReadIter(Kiocb iocb, IovIter to)
+    public override long ReadIter(Kiocb iocb, IovIter to) =>
+        _trace.Enabled ? ReadIterTraced(iocb, to) : ReadIterBody(iocb, to); // tracing off: no traced frame at all
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private long ReadIterTraced(Kiocb iocb, IovIter to)
     {
-        if (!_trace.Enabled) return ReadIterBody(iocb, to); // tracing off: no traced frame at all
         using var _ = _trace.Fn("blkdev_read_iter", "block");
         return ReadIterBody(iocb, to);
     }
 
+    // Inlined into ReadIter (one frame less per read); the traced path has its own copy.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private long ReadIterBody(Kiocb iocb, IovIter to)
     {
         var size = Bdev.SizeBytes;
@@ -194,9 +199,13 @@ public sealed class BlockDeviceFile : KFile
     /// whole request with its errno (no partial count); a pin failure after some progress submits what was pinned
     /// and returns that count. Pins are dropped after each bio (bio_release_pages).
     /// </summary>
-    internal long DirectIO(Kiocb iocb, IovIter iter)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal long DirectIO(Kiocb iocb, IovIter iter) =>
+        _trace.Enabled ? DirectIOTraced(iocb, iter) : DirectIOBody(iocb, iter); // tracing off: no traced frame at all
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private long DirectIOTraced(Kiocb iocb, IovIter iter)
     {
-        if (!_trace.Enabled) return DirectIOBody(iocb, iter); // tracing off: no traced frame at all
         using var _ = _trace.Fn("blkdev_direct_IO", "block");
         return DirectIOBody(iocb, iter);
     }
@@ -320,6 +329,7 @@ public sealed class BlockDeviceFile : KFile
     /// buffer's current address, want_pages_array, get_user_pages_fast, then the 6.0+ advance — so a bio's pages are
     /// pinned without the four calls of the general walk. The same pins, pages, result and iterator state.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private long GetPages2(IovIter iter, int maxpages, Span<ulong> pages, out int got, out ulong start)
     {
         if (_trace.Enabled || iter.Type != IterType.ITER_UBUF) return Iov.GetPages2(iter, iter.Count, maxpages, pages, out got, out start);

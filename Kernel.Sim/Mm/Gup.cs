@@ -199,9 +199,15 @@ public sealed class Gup
     /// fails (or the range is beyond TASK_SIZE_MAX), −EOVERFLOW when start+len wraps. Pins are dropped with
     /// <see cref="UnpinUserPage"/>.
     /// </summary>
-    public long GetUserPagesFast(UserPtr start, int nrPages, bool write, bool nofault, Span<ulong> pages)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public long GetUserPagesFast(UserPtr start, int nrPages, bool write, bool nofault, Span<ulong> pages) =>
+        _trace.Enabled // tracing off: no traced frame at all
+            ? GetUserPagesFastTraced(start, nrPages, write, nofault, pages)
+            : GupFast(start, nrPages, write, nofault, pages, _pins, foll: false);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private long GetUserPagesFastTraced(UserPtr start, int nrPages, bool write, bool nofault, Span<ulong> pages)
     {
-        if (!_trace.Enabled) return GupFast(start, nrPages, write, nofault, pages, _pins, foll: false); // tracing off: no traced frame at all
         using var _ = _trace.Fn("get_user_pages_fast", "mm");
         return GupFast(start, nrPages, write, nofault, pages, _pins, foll: false);
     }
