@@ -22,6 +22,7 @@ public sealed class PmemDevice : IBlockDeviceOps, IDaxOperations, IDevPagemap
     // The machine's services the bio path uses, held directly (each read through _m is one more dependent load).
     private readonly Trace.Tracer _trace;
     private readonly ICopyRoutines _copy;
+    private readonly CopyRoutines? _x86Copy; // _copy when it is the machine's own (sealed) routines: a direct call per bvec
     private readonly PhysicalMemory _phys;
     private readonly bool _ownMedia; // the machine's media is its own memory (fixed when the machine is built)
 
@@ -32,6 +33,7 @@ public sealed class PmemDevice : IBlockDeviceOps, IDaxOperations, IDevPagemap
         _m = machine;
         _trace = machine.Tracer;
         _copy = machine.Copy;
+        _x86Copy = machine.Copy as CopyRoutines;
         _phys = machine.Phys;
         _ownMedia = ReferenceEquals(machine.Media, machine.Phys);
         Region = region;
@@ -227,8 +229,14 @@ public sealed class PmemDevice : IBlockDeviceOps, IDaxOperations, IDevPagemap
         !_trace.Enabled && _ownMedia && _phys.PoisonedFrameCount == 0;
 
     /// <summary>The pmem_do_read calls of a clean bvec's segments as one read_pmem copy (is_bad_pmem was checked for all of it).</summary>
-    private BlkStatus ReadRun(ulong pfn, uint off, long sector, uint len) =>
-        _copy.CopyMcToKernel(Kmap(pfn, off), VirtAddr + ToOffset(sector), len) == 0 ? BlkStatus.BLK_STS_OK : BlkStatus.BLK_STS_IOERR;
+    private BlkStatus ReadRun(ulong pfn, uint off, long sector, uint len)
+    {
+        var x86 = _x86Copy;
+        var rem = x86 != null
+            ? x86.CopyMcToKernel(Kmap(pfn, off), VirtAddr + ToOffset(sector), len)
+            : _copy.CopyMcToKernel(Kmap(pfn, off), VirtAddr + ToOffset(sector), len);
+        return rem == 0 ? BlkStatus.BLK_STS_OK : BlkStatus.BLK_STS_IOERR;
+    }
 
     /// <summary>The pmem_do_write calls of a clean bvec's segments as one write_pmem copy (no bad sector: nothing to clear).</summary>
     private BlkStatus WriteRun(ulong pfn, uint off, long sector, uint len)
