@@ -22,6 +22,10 @@ public sealed class Gup
     private readonly PinCounts _pins = new();
     private readonly PinCounts _follPins = new();
     private int _follPinned; // frames with a FOLL_PIN count above 0
+    // The page table of the process that pinned last (a process's mm and its page table never change): the walk
+    // starts there instead of at current → mm → page table, a chain of dependent loads on every direct I/O.
+    private Process? _ptOwner;
+    private PageTable? _pt;
 
     /// <summary>Created by the machine's service provider.</summary>
     public Gup(ICopyRoutines copy, KernelProfile profile, Tracer trace, Scheduler sched)
@@ -230,19 +234,21 @@ public sealed class Gup
         var end = unchecked(s + len);
         if (end < s) return -Errno.EOVERFLOW;
         if (end > PageDefs.TASK_SIZE_MAX) return -Errno.EFAULT;
-        var mm = CurrentMm;
-        if (mm == null) return -Errno.EFAULT;
+        var cur = _sched.Current;
+        if (cur == null) return -Errno.EFAULT;
+        var pt = _pt;
+        if (!ReferenceEquals(cur, _ptOwner) || pt is null) pt = PageTableOf(cur);
         var n = Math.Min(nrPages, pages.Length);
         var pinned = 0;
         for (; pinned < n; pinned++)
         {
             var va = s + ((ulong)pinned << PageDefs.PAGE_SHIFT);
-            if (!mm.TryTranslate(va, write, out var pfn))
+            if (!pt.TryTranslate(va, write, out var pfn)) // mm.TryTranslate
             {
                 if (nofault) break;
                 // __get_user_pages → faultin_page → handle_mm_fault (check_vma_flags is part of HandleMmFault).
-                if ((mm.HandleMmFault(va, write) & VmFault.VM_FAULT_ERROR) != 0) break;
-                if (!mm.TryTranslate(va, write, out pfn)) break;
+                if ((cur.Mm.HandleMmFault(va, write) & VmFault.VM_FAULT_ERROR) != 0) break;
+                if (!pt.TryTranslate(va, write, out pfn)) break;
             }
             pages[pinned] = pfn;
             if (counts.Slot(pfn)++ == 0 && foll) _follPinned++;
@@ -250,6 +256,12 @@ public sealed class Gup
         if (pinned == 0) return -Errno.EFAULT;
         if (_trace.Enabled) TracePinned(pinned, nrPages, s, foll, write, nofault);
         return pinned;
+    }
+
+    private PageTable PageTableOf(Process p)
+    {
+        _ptOwner = p;
+        return _pt = p.Mm.PageTable;
     }
 
     // Out of line: the interpolated string would otherwise widen GupFast's frame on the untraced path.
