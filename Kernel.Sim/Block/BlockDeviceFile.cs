@@ -332,11 +332,10 @@ public sealed class BlockDeviceFile : KFile
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private long GetPages2(IovIter iter, int maxpages, Span<ulong> pages, out int got, out ulong start)
     {
-        if (_trace.Enabled || iter.Type != IterType.ITER_UBUF) return Iov.GetPages2(iter, iter.Count, maxpages, pages, out got, out start);
-        got = 0;
-        start = 0;
         maxpages = Math.Min(maxpages, pages.Length);
-        if (maxpages <= 0 || iter.Count == 0) return Iov.GetPages2(iter, iter.Count, maxpages, pages, out got, out start);
+        if (_trace.Enabled || iter.Type != IterType.ITER_UBUF || maxpages <= 0 || iter.Count == 0)
+            return GetPages2General(iter, maxpages, pages, out got, out start);
+        got = 0;
         var maxsize = Math.Min(iter.Count, IovIterOps.MaxRwCount);
         var addr = iter.UbufBase.Value + iter.IovOffset;
         start = addr % PageDefs.PAGE_SIZE;
@@ -348,6 +347,11 @@ public sealed class BlockDeviceFile : KFile
         if (_getPagesAdvances) Iov.Advance(iter, maxsize);
         return (long)maxsize;
     }
+
+    // One call site out of line: inlined twice, the general walk (with its trace scope) tripled the caller's code.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private long GetPages2General(IovIter iter, int maxpages, Span<ulong> pages, out int got, out ulong start) =>
+        Iov.GetPages2(iter, iter.Count, maxpages, pages, out got, out start);
 
     // ---- write ----------------------------------------------------------------------------------------------
 
