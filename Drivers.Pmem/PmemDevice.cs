@@ -156,12 +156,8 @@ public sealed class PmemDevice : IBlockDeviceOps, IDaxOperations, IDevPagemap
     /// </summary>
     public void SubmitBio(Bio bio)
     {
-        if (_trace.Enabled)
-        {
-            SubmitBioTraced(bio);
-            return;
-        }
-        SubmitBioBody(bio); // tracing off: no traced frame at all
+        if (_trace.Enabled) SubmitBioTraced(bio);
+        else SubmitBioBody(bio); // tracing off: no traced frame at all
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
@@ -229,14 +225,9 @@ public sealed class PmemDevice : IBlockDeviceOps, IDaxOperations, IDevPagemap
         !_trace.Enabled && _ownMedia && _phys.PoisonedFrameCount == 0;
 
     /// <summary>The pmem_do_read calls of a clean bvec's segments as one read_pmem copy (is_bad_pmem was checked for all of it).</summary>
-    private BlkStatus ReadRun(ulong pfn, uint off, long sector, uint len)
-    {
-        var x86 = _x86Copy;
-        var rem = x86 != null
-            ? x86.CopyMcToKernel(Kmap(pfn, off), VirtAddr + ToOffset(sector), len)
-            : _copy.CopyMcToKernel(Kmap(pfn, off), VirtAddr + ToOffset(sector), len);
-        return rem == 0 ? BlkStatus.BLK_STS_OK : BlkStatus.BLK_STS_IOERR;
-    }
+    private BlkStatus ReadRun(ulong pfn, uint off, long sector, uint len) =>
+        (_x86Copy is { } x86 ? x86.CopyMcToKernel(Kmap(pfn, off), VirtAddr + ToOffset(sector), len)
+            : _copy.CopyMcToKernel(Kmap(pfn, off), VirtAddr + ToOffset(sector), len)) == 0 ? BlkStatus.BLK_STS_OK : BlkStatus.BLK_STS_IOERR;
 
     /// <summary>The pmem_do_write calls of a clean bvec's segments as one write_pmem copy (no bad sector: nothing to clear).</summary>
     private BlkStatus WriteRun(ulong pfn, uint off, long sector, uint len)
