@@ -1,3 +1,4 @@
+using KernelSim.Arch.X86;
 using KernelSim.Block;
 using KernelSim.Dax;
 using KernelSim.Kernel;
@@ -18,12 +19,23 @@ public sealed class PmemDevice : IBlockDeviceOps, IDaxOperations, IDevPagemap
     private const int SectorShift = BlockDevice.SECTOR_SHIFT;
     private readonly Machine _m;
     private readonly ulong _zeroPagePfn;
+    // The machine's services the bio path uses, held directly (each read through _m is one more dependent load).
+    private readonly Trace.Tracer _trace;
+    private readonly ICopyRoutines _copy;
+    private readonly CopyRoutines? _x86Copy; // _copy when it is the machine's own (sealed) routines: a direct call per bvec
+    private readonly PhysicalMemory _phys;
+    private readonly bool _ownMedia; // the machine's media is its own memory (fixed when the machine is built)
 
     internal PmemDevice(Machine machine, NdRegion region, string nsName, string diskName, ulong physAddr, ulong size,
         NamespaceMode mode, ulong dataOffset, uint sectorSize, ulong zeroPagePfn, ulong pfnPad = 0)
     {
         PfnPad = pfnPad;
         _m = machine;
+        _trace = machine.Tracer;
+        _copy = machine.Copy;
+        _x86Copy = machine.Copy as CopyRoutines;
+        _phys = machine.Phys;
+        _ownMedia = ReferenceEquals(machine.Media, machine.Phys);
         Region = region;
         NamespaceName = nsName;
         PhysAddr = physAddr;
@@ -144,11 +156,19 @@ public sealed class PmemDevice : IBlockDeviceOps, IDaxOperations, IDevPagemap
     /// </summary>
     public void SubmitBio(Bio bio)
     {
-        if (!_m.Tracer.Enabled) { SubmitBioBody(bio); return; } // tracing off: no traced frame at all
-        using var _ = _m.Tracer.Fn("pmem_submit_bio", "pmem");
+        if (_trace.Enabled) SubmitBioTraced(bio);
+        else SubmitBioBody(bio); // tracing off: no traced frame at all
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void SubmitBioTraced(Bio bio)
+    {
+        using var _ = _trace.Fn("pmem_submit_bio", "pmem");
         SubmitBioBody(bio);
     }
 
+    // Inlined into SubmitBio, the interface method (one frame less per bio).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void SubmitBioBody(Bio bio)
     {
         if ((bio.Flags & BioFlags.REQ_PREFLUSH) != 0) NvdimmFlush();
@@ -202,16 +222,17 @@ public sealed class PmemDevice : IBlockDeviceOps, IDaxOperations, IDevPagemap
     /// pmem_do_read / pmem_do_write.
     /// </summary>
     private bool MovesWholeRuns() =>
-        !_m.Tracer.Enabled && ReferenceEquals(_m.Media, _m.Phys) && _m.Phys.PoisonedFrameCount == 0;
+        !_trace.Enabled && _ownMedia && _phys.PoisonedFrameCount == 0;
 
     /// <summary>The pmem_do_read calls of a clean bvec's segments as one read_pmem copy (is_bad_pmem was checked for all of it).</summary>
     private BlkStatus ReadRun(ulong pfn, uint off, long sector, uint len) =>
-        _m.Copy.CopyMcToKernel(Kmap(pfn, off), VirtAddr + ToOffset(sector), len) == 0 ? BlkStatus.BLK_STS_OK : BlkStatus.BLK_STS_IOERR;
+        (_x86Copy is { } x86 ? x86.CopyMcToKernel(Kmap(pfn, off), VirtAddr + ToOffset(sector), len)
+            : _copy.CopyMcToKernel(Kmap(pfn, off), VirtAddr + ToOffset(sector), len)) == 0 ? BlkStatus.BLK_STS_OK : BlkStatus.BLK_STS_IOERR;
 
     /// <summary>The pmem_do_write calls of a clean bvec's segments as one write_pmem copy (no bad sector: nothing to clear).</summary>
     private BlkStatus WriteRun(ulong pfn, uint off, long sector, uint len)
     {
-        _m.Copy.MemcpyFlushcache(VirtAddr + ToOffset(sector), Kmap(pfn, off), len);
+        _copy.MemcpyFlushcache(VirtAddr + ToOffset(sector), Kmap(pfn, off), len);
         return BlkStatus.BLK_STS_OK;
     }
 

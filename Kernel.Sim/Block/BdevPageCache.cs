@@ -138,9 +138,12 @@ internal sealed class BdevPageCache(BlockDevice bdev)
     /// I/O error on dev NAME, logical block N, lost async page write" and makes the result -EIO. An empty mapping
     /// has nothing to write (mapping_needs_writeback: nrpages == 0).
     /// </summary>
-    public int WriteAndWait(long start, long end)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public int WriteAndWait(long start, long end) =>
+        bdev.Inode?.Mapping is not { NrPages: > 0 } || end < start ? 0 : WriteAndWaitPages(start, end); // every O_DIRECT call: inline
+
+    private int WriteAndWaitPages(long start, long end)
     {
-        if (bdev.Inode?.Mapping is not { NrPages: > 0 } || end < start) return 0;
         var first = (ulong)Math.Max(start, 0) >> PageDefs.PAGE_SHIFT;
         var last = (ulong)end >> PageDefs.PAGE_SHIFT;
         var err = 0;

@@ -172,10 +172,16 @@ public sealed class BlockDevice
     /// has no write cache (an empty flush then completes at once; bio-based drivers see REQ_FUA as is), and bio_check_eod fails a bio reaching past the capacity with
     /// BLK_STS_IOERR ("attempt to access beyond end of device"). Returns bi_status.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public BlkStatus SubmitBio(Bio bio)
     {
         ArgumentNullException.ThrowIfNull(bio);
-        if (!_trace.Enabled) return SubmitBioBody(bio); // tracing off: no traced frame at all
+        return _trace.Enabled ? SubmitBioTraced(bio) : SubmitBioBody(bio); // tracing off: no traced frame at all
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private BlkStatus SubmitBioTraced(Bio bio)
+    {
         using var _ = _trace.Fn("submit_bio", "block");
         return SubmitBioBody(bio);
     }

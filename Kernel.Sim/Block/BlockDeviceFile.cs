@@ -14,6 +14,11 @@ namespace KernelSim.Block;
 public sealed class BlockDeviceFile : KFile
 {
     private readonly Kernel.Machine _m;
+    // The machine's services this file's hot path uses, held directly (each read through _m is one more dependent load).
+    private readonly Trace.Tracer _trace;
+    private readonly Gup _gup;
+    private readonly IovIterOps _iov;
+    private readonly bool _getPagesAdvances;
     private int _wbErrSample;
     private long _raPrevIndex = -1;
     /// <summary>The page array iov_iter_get_pages2 fills for a bio (its first entries are the bio's pinned pages), reused
@@ -29,6 +34,10 @@ public sealed class BlockDeviceFile : KFile
     {
         Bdev = inode.Bdev;
         _m = Bdev.Machine;
+        _trace = _m.Tracer;
+        _gup = _m.Gup;
+        _iov = _m.IovIter;
+        _getPagesAdvances = _m.Profile.GetPagesAdvances;
         Mode |= FMODE_NOWAIT;
         _wbErrSample = Bdev.WbErrSeq;
         Bdev.OpenCount++;
@@ -37,7 +46,7 @@ public sealed class BlockDeviceFile : KFile
     /// <summary>I_BDEV(file-&gt;f_mapping-&gt;host).</summary>
     public BlockDevice Bdev { get; }
 
-    private IovIterOps Iov => _m.IovIter;
+    private IovIterOps Iov => _iov;
 
     private AddressSpace MappingOrThrow => Mapping!;
 
@@ -48,13 +57,18 @@ public sealed class BlockDeviceFile : KFile
     /// IOCB_DIRECT, write back the cached range, then blkdev_direct_IO, falling back to the page cache for what a
     /// short direct read left; otherwise filemap_read over the bdev page cache.
     /// </summary>
-    public override long ReadIter(Kiocb iocb, IovIter to)
+    public override long ReadIter(Kiocb iocb, IovIter to) =>
+        _trace.Enabled ? ReadIterTraced(iocb, to) : ReadIterBody(iocb, to); // tracing off: no traced frame at all
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private long ReadIterTraced(Kiocb iocb, IovIter to)
     {
-        if (!_m.Tracer.Enabled) return ReadIterBody(iocb, to); // tracing off: no traced frame at all
-        using var _ = _m.Tracer.Fn("blkdev_read_iter", "block");
+        using var _ = _trace.Fn("blkdev_read_iter", "block");
         return ReadIterBody(iocb, to);
     }
 
+    // Inlined into ReadIter (one frame less per read); the traced path has its own copy.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private long ReadIterBody(Kiocb iocb, IovIter to)
     {
         var size = Bdev.SizeBytes;
@@ -71,8 +85,13 @@ public sealed class BlockDeviceFile : KFile
         if (count == 0) goto reexpand;
         if (iocb.Has(Kiocb.IOCB_DIRECT))
         {
-            ret = Bdev.PageCache.WriteAndWait(iocb.Pos, iocb.Pos + (long)count - 1);
-            if (ret < 0) goto reexpand;
+            // filemap_write_and_wait_range: nothing to write while the bdev mapping is empty (this file's mapping is
+            // the bdev's while the disk keeps the inode it was opened through; the check avoids the longer way there).
+            if (!ReferenceEquals(Inode, Bdev.Inode) || Inode.Mapping is not { NrPages: 0 })
+            {
+                ret = Bdev.PageCache.WriteAndWait(iocb.Pos, iocb.Pos + (long)count - 1);
+                if (ret < 0) goto reexpand;
+            }
             ret = DirectIO(iocb, to);
             if (ret > 0)
             {
@@ -180,10 +199,14 @@ public sealed class BlockDeviceFile : KFile
     /// whole request with its errno (no partial count); a pin failure after some progress submits what was pinned
     /// and returns that count. Pins are dropped after each bio (bio_release_pages).
     /// </summary>
-    internal long DirectIO(Kiocb iocb, IovIter iter)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal long DirectIO(Kiocb iocb, IovIter iter) =>
+        _trace.Enabled ? DirectIOTraced(iocb, iter) : DirectIOBody(iocb, iter); // tracing off: no traced frame at all
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private long DirectIOTraced(Kiocb iocb, IovIter iter)
     {
-        if (!_m.Tracer.Enabled) return DirectIOBody(iocb, iter); // tracing off: no traced frame at all
-        using var _ = _m.Tracer.Fn("blkdev_direct_IO", "block");
+        using var _ = _trace.Fn("blkdev_direct_IO", "block");
         return DirectIOBody(iocb, iter);
     }
 
@@ -191,7 +214,9 @@ public sealed class BlockDeviceFile : KFile
     {
         if (iter.Count == 0) return 0;
         var lbs = (ulong)Bdev.LogicalBlockSize;
-        if ((((ulong)iocb.Pos | Iov.Alignment(iter)) & (lbs - 1)) != 0) return -Errno.EINVAL;
+        // iov_iter_alignment; a UBUF iterator's (count is not 0 here) is its address | count.
+        var align = iter.Type == IterType.ITER_UBUF ? (iter.UbufBase.Value + iter.IovOffset) | iter.Count : Iov.Alignment(iter);
+        if ((((ulong)iocb.Pos | align) & (lbs - 1)) != 0) return -Errno.EINVAL;
         var write = iter.DataSource;
         var op = write ? BioOp.REQ_OP_WRITE : BioOp.REQ_OP_READ;
         var opf = write ? BioFlags.REQ_SYNC : BioFlags.None;
@@ -221,7 +246,7 @@ public sealed class BlockDeviceFile : KFile
                 break;
             }
             var status = Bdev.SubmitBio(bio);
-            _m.Gup.UnpinUserPages(pages.AsSpan(0, pinned)); // bio_release_pages
+            _gup.UnpinUserPages(pages.AsSpan(0, pinned)); // bio_release_pages
             if (status != BlkStatus.BLK_STS_OK)
             {
                 done = BlkErrors.BlkStatusToErrno(status);
@@ -253,7 +278,7 @@ public sealed class BlockDeviceFile : KFile
         do
         {
             var before = iter.Count;
-            var n = Iov.GetPages2(iter, iter.Count, Bio.BIO_MAX_VECS - pinned, pages.AsSpan(pinned), out var got, out var start);
+            var n = GetPages2(iter, Bio.BIO_MAX_VECS - pinned, pages.AsSpan(pinned), out var got, out var start);
             if (n <= 0)
             {
                 ret = n == 0 ? -Errno.EFAULT : n;
@@ -286,7 +311,7 @@ public sealed class BlockDeviceFile : KFile
                 bio.AddPage(pfn, (uint)len, (uint)off);
                 off = 0;
             }
-            for (var k = used; k < got; k++) _m.Gup.UnpinUserPage(pages[pinned + k]);
+            for (var k = used; k < got; k++) _gup.UnpinUserPage(pages[pinned + k]);
             pinned += used;
             if (n == 0)
             {
@@ -297,6 +322,36 @@ public sealed class BlockDeviceFile : KFile
         if (bio.Size == 0) return ret < 0 ? ret : -Errno.EFAULT;
         return ret < 0 ? 1 : 0;
     }
+
+    /// <summary>
+    /// iov_iter_get_pages2(iter, pages, iter-&gt;count, maxpages, &amp;start) as <see cref="IovIterOps"/> does it; for a UBUF
+    /// iterator with tracing off (nothing to trace) its user-backed case is written out here — first_iovec_segment is the
+    /// buffer's current address, want_pages_array, get_user_pages_fast, then the 6.0+ advance — so a bio's pages are
+    /// pinned without the four calls of the general walk. The same pins, pages, result and iterator state.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private long GetPages2(IovIter iter, int maxpages, Span<ulong> pages, out int got, out ulong start)
+    {
+        maxpages = Math.Min(maxpages, pages.Length);
+        if (_trace.Enabled || iter.Type != IterType.ITER_UBUF || maxpages <= 0 || iter.Count == 0)
+            return GetPages2General(iter, maxpages, pages, out got, out start);
+        got = 0;
+        var maxsize = Math.Min(iter.Count, IovIterOps.MaxRwCount);
+        var addr = iter.UbufBase.Value + iter.IovOffset;
+        start = addr % PageDefs.PAGE_SIZE;
+        var n = (int)Math.Min((maxsize + start + PageDefs.PAGE_SIZE - 1) / PageDefs.PAGE_SIZE, (ulong)maxpages); // want_pages_array
+        var res = _gup.GetUserPagesFast(new UserPtr(addr & PageDefs.PAGE_MASK), n, write: !iter.DataSource, nofault: iter.Nofault, pages[..n]);
+        if (res <= 0) return res;
+        got = (int)res;
+        maxsize = Math.Min(maxsize, (ulong)res * PageDefs.PAGE_SIZE - start);
+        if (_getPagesAdvances) Iov.Advance(iter, maxsize);
+        return (long)maxsize;
+    }
+
+    // One call site out of line: inlined twice, the general walk (with its trace scope) tripled the caller's code.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private long GetPages2General(IovIter iter, int maxpages, Span<ulong> pages, out int got, out ulong start) =>
+        Iov.GetPages2(iter, iter.Count, maxpages, pages, out got, out start);
 
     // ---- write ----------------------------------------------------------------------------------------------
 

@@ -22,6 +22,10 @@ public sealed class Gup
     private readonly PinCounts _pins = new();
     private readonly PinCounts _follPins = new();
     private int _follPinned; // frames with a FOLL_PIN count above 0
+    // The page table of the process that pinned last (a process's mm and its page table never change): the walk
+    // starts there instead of at current → mm → page table, a chain of dependent loads on every direct I/O.
+    private Process? _ptOwner;
+    private PageTable? _pt;
 
     /// <summary>Created by the machine's service provider.</summary>
     public Gup(ICopyRoutines copy, KernelProfile profile, Tracer trace, Scheduler sched)
@@ -199,9 +203,15 @@ public sealed class Gup
     /// fails (or the range is beyond TASK_SIZE_MAX), −EOVERFLOW when start+len wraps. Pins are dropped with
     /// <see cref="UnpinUserPage"/>.
     /// </summary>
-    public long GetUserPagesFast(UserPtr start, int nrPages, bool write, bool nofault, Span<ulong> pages)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public long GetUserPagesFast(UserPtr start, int nrPages, bool write, bool nofault, Span<ulong> pages) =>
+        _trace.Enabled // tracing off: no traced frame at all
+            ? GetUserPagesFastTraced(start, nrPages, write, nofault, pages)
+            : GupFast(start, nrPages, write, nofault, pages, _pins, foll: false);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private long GetUserPagesFastTraced(UserPtr start, int nrPages, bool write, bool nofault, Span<ulong> pages)
     {
-        if (!_trace.Enabled) return GupFast(start, nrPages, write, nofault, pages, _pins, foll: false); // tracing off: no traced frame at all
         using var _ = _trace.Fn("get_user_pages_fast", "mm");
         return GupFast(start, nrPages, write, nofault, pages, _pins, foll: false);
     }
@@ -224,19 +234,21 @@ public sealed class Gup
         var end = unchecked(s + len);
         if (end < s) return -Errno.EOVERFLOW;
         if (end > PageDefs.TASK_SIZE_MAX) return -Errno.EFAULT;
-        var mm = CurrentMm;
-        if (mm == null) return -Errno.EFAULT;
+        var cur = _sched.Current;
+        if (cur == null) return -Errno.EFAULT;
+        var pt = _pt;
+        if (!ReferenceEquals(cur, _ptOwner) || pt is null) pt = PageTableOf(cur);
         var n = Math.Min(nrPages, pages.Length);
         var pinned = 0;
         for (; pinned < n; pinned++)
         {
             var va = s + ((ulong)pinned << PageDefs.PAGE_SHIFT);
-            if (!mm.TryTranslate(va, write, out var pfn))
+            if (!pt.TryTranslate(va, write, out var pfn)) // mm.TryTranslate
             {
                 if (nofault) break;
                 // __get_user_pages → faultin_page → handle_mm_fault (check_vma_flags is part of HandleMmFault).
-                if ((mm.HandleMmFault(va, write) & VmFault.VM_FAULT_ERROR) != 0) break;
-                if (!mm.TryTranslate(va, write, out pfn)) break;
+                if ((cur.Mm.HandleMmFault(va, write) & VmFault.VM_FAULT_ERROR) != 0) break;
+                if (!pt.TryTranslate(va, write, out pfn)) break;
             }
             pages[pinned] = pfn;
             if (counts.Slot(pfn)++ == 0 && foll) _follPinned++;
@@ -244,6 +256,12 @@ public sealed class Gup
         if (pinned == 0) return -Errno.EFAULT;
         if (_trace.Enabled) TracePinned(pinned, nrPages, s, foll, write, nofault);
         return pinned;
+    }
+
+    private PageTable PageTableOf(Process p)
+    {
+        _ptOwner = p;
+        return _pt = p.Mm.PageTable;
     }
 
     // Out of line: the interpolated string would otherwise widen GupFast's frame on the untraced path.
@@ -303,20 +321,26 @@ public sealed class Gup
         private int[]? _last;
 
         /// <summary>The count of <paramref name="pfn"/>, its block created if needed.</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public ref int Slot(ulong pfn)
         {
-            var key = pfn >> Shift;
-            if (key != _lastKey || _last is null)
+            var last = _last;
+            if ((pfn >> Shift) != _lastKey || last is null) last = Block(pfn >> Shift);
+            return ref last[(int)(pfn & ((1 << Shift) - 1))];
+        }
+
+        // Out of line: a pin or unpin of the block last used (every direct I/O of the same buffer) inlines only the check.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private int[] Block(ulong key)
+        {
+            if (!_blocks.TryGetValue(key, out var block))
             {
-                if (!_blocks.TryGetValue(key, out var block))
-                {
-                    block = new int[1 << Shift];
-                    _blocks.Add(key, block);
-                }
-                _last = block;
-                _lastKey = key;
+                block = new int[1 << Shift];
+                _blocks.Add(key, block);
             }
-            return ref _last[(int)(pfn & ((1 << Shift) - 1))];
+            _last = block;
+            _lastKey = key;
+            return block;
         }
 
         /// <summary>The count of <paramref name="pfn"/> (0 when its block was never used).</summary>

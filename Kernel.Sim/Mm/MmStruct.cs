@@ -106,6 +106,9 @@ public sealed partial class MmStruct
     /// </summary>
     internal bool TryTranslate(ulong va, bool write, out ulong pfn) => _ptes.TryTranslate(va, write, out pfn);
 
+    /// <summary>The page table <see cref="TryTranslate"/> walks (fixed for the mm's life).</summary>
+    internal PageTable PageTable => _ptes;
+
     /// <summary>
     /// The page-table level mapping va: 30 for a PUD, 21 for a PMD, 12 for a PTE, 0 when nothing present maps it (the
     /// walk of dev_pagemap_mapping_shift, mm/memory-failure.c).
