@@ -257,8 +257,16 @@ public sealed partial class NvdimmBus
         r.PfnSeed = r.DaxSeed = r.BttSeed = null;
     }
 
+    private static readonly NdClaimKind[] PfnDaxKinds = [NdClaimKind.Pfn, NdClaimKind.Dax];
+
     private static int IdaGet(SortedSet<int> ida)
     {
+        // ida_alloc: the lowest free id. Ids 0..Count-1 all taken (the usual case) gives Count without a search.
+        if (ida.Count == 0 || ida.Max == ida.Count - 1)
+        {
+            ida.Add(ida.Count);
+            return ida.Count - 1;
+        }
         var id = 0;
         while (ida.Contains(id)) id++;
         ida.Add(id);
@@ -330,7 +338,7 @@ public sealed partial class NvdimmBus
         if (!ns.ForceRaw)
         {
             if (BttProbe(ns) == 0) return -Errno.ENXIO;
-            foreach (var kind in new[] { NdClaimKind.Pfn, NdClaimKind.Dax })
+            foreach (var kind in PfnDaxKinds)
             {
                 rc = PfnProbe(ns, kind);
                 if (rc == 0) return -Errno.ENXIO;
@@ -450,6 +458,7 @@ public sealed partial class NvdimmBus
     public static string DiskName(NdNamespace ns)
     {
         var suffix = ns.Claim is { Kind: NdClaimKind.Btt } ? "s" : "";
-        return ns.Id != 0 && !ns.IsIo ? $"pmem{ns.Region.Id}.{ns.Id}{suffix}" : $"pmem{ns.Region.Id}{suffix}";
+        var region = ns.Region.Id.ToString();
+        return ns.Id != 0 && !ns.IsIo ? string.Concat("pmem", region, ".", ns.Id.ToString() + suffix) : string.Concat("pmem", region, suffix);
     }
 }

@@ -30,7 +30,7 @@ public sealed class NdRegion : NdDevice
     internal readonly List<NdClaim> _claims = [];
     internal readonly SortedSet<int> NsIda = [], PfnIda = [], DaxIda = [], BttIda = [];
 
-    internal NdRegion(NvdimmBus bus, int id, ulong start, ulong size, IReadOnlyList<NdMapping> mappings, bool labelled) : base($"region{id}")
+    internal NdRegion(NvdimmBus bus, int id, ulong start, ulong size, IReadOnlyList<NdMapping> mappings, bool labelled) : base("region" + id.ToString())
     {
         Bus = bus;
         Id = id;
