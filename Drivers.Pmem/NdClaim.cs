@@ -19,7 +19,7 @@ public enum NdClaimKind
 public sealed class NdClaim : NdDevice
 {
     internal NdClaim(NdRegion region, NdClaimKind kind, int id)
-        : base($"{(kind == NdClaimKind.Pfn ? "pfn" : kind == NdClaimKind.Dax ? "dax" : "btt")}{region.Id}.{id}")
+        : base(string.Concat(kind == NdClaimKind.Pfn ? "pfn" : kind == NdClaimKind.Dax ? "dax" : "btt", region.Id.ToString(), ".", id.ToString()))
     {
         Region = region;
         Kind = kind;

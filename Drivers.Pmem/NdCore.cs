@@ -18,7 +18,7 @@ public sealed partial class NvdimmBus
     /// <summary>nd_info_block_reserve(): ALIGN(SZ_8K, PAGE_SIZE).</summary>
     public const ulong InfoBlockReserve = 8192;
 
-    private readonly List<NdDevice> _devices = [];
+    private readonly List<NdDevice> _devices = new(16); // a booted bus lists about ten devices: no regrowth at boot
     private readonly List<NvdimmDimm> _dimms = [];
 
     /// <summary>The DIMMs (nmemN).</summary>
@@ -94,12 +94,12 @@ public sealed partial class NvdimmBus
         {
             case NdNamespace ns:
                 ns.Region._nsDevs.Remove(ns);
-                if (!ns.IsIo) ns.Region.NsIda.Remove(ns.Id);
+                if (!ns.IsIo) ns.Region.NsIda.Free(ns.Id);
                 if (ns.Claim != null) ns.Claim.Ns = null;
                 break;
             case NdClaim c:
                 c.Region._claims.Remove(c);
-                (c.Kind switch { NdClaimKind.Pfn => c.Region.PfnIda, NdClaimKind.Dax => c.Region.DaxIda, _ => c.Region.BttIda }).Remove(c.Id);
+                (c.Kind switch { NdClaimKind.Pfn => c.Region.PfnIda, NdClaimKind.Dax => c.Region.DaxIda, _ => c.Region.BttIda }).Free(c.Id);
                 if (c.Ns != null && c.Ns.Claim == c) c.Ns.Claim = null; // nd_detach_ndns in the release method
                 c.Ns = null;
                 break;
@@ -218,7 +218,7 @@ public sealed partial class NvdimmBus
         }
         else
         {
-            foreach (var l in r.Labels.OrderBy(l => l.Offset))
+            foreach (var l in r.Labels.Count == 1 ? (IEnumerable<NdLabel>)r.Labels : r.Labels.OrderBy(l => l.Offset)) // one label: no sort (OrderBy is stable)
             {
                 var ns = NewPmemNamespace(r);
                 ns.Uuid = (byte[])l.Uuid.Clone();
@@ -257,22 +257,16 @@ public sealed partial class NvdimmBus
         r.PfnSeed = r.DaxSeed = r.BttSeed = null;
     }
 
-    private static int IdaGet(SortedSet<int> ida)
-    {
-        var id = 0;
-        while (ida.Contains(id)) id++;
-        ida.Add(id);
-        return id;
-    }
+    private static readonly NdClaimKind[] PfnDaxKinds = [NdClaimKind.Pfn, NdClaimKind.Dax];
 
     /// <summary>nd_namespace_pmem_create: a zero-sized nd_namespace_pmem with the lowest free ns_ida id.</summary>
-    private static NdNamespace NewPmemNamespace(NdRegion r) => new(r, IdaGet(r.NsIda), io: false) { Start = r.Start };
+    private static NdNamespace NewPmemNamespace(NdRegion r) => new(r, r.NsIda.Alloc(), io: false) { Start = r.Start };
 
     /// <summary>nd_pfn_alloc / nd_dax_alloc / nd_btt_alloc + devinit: lowest free id, mode none, default align.</summary>
     private static NdClaim NewClaim(NdRegion r, NdClaimKind kind)
     {
         var ida = kind switch { NdClaimKind.Pfn => r.PfnIda, NdClaimKind.Dax => r.DaxIda, _ => r.BttIda };
-        var c = new NdClaim(r, kind, IdaGet(ida));
+        var c = new NdClaim(r, kind, ida.Alloc());
         r._claims.Add(c);
         return c;
     }
@@ -330,7 +324,7 @@ public sealed partial class NvdimmBus
         if (!ns.ForceRaw)
         {
             if (BttProbe(ns) == 0) return -Errno.ENXIO;
-            foreach (var kind in new[] { NdClaimKind.Pfn, NdClaimKind.Dax })
+            foreach (var kind in PfnDaxKinds)
             {
                 rc = PfnProbe(ns, kind);
                 if (rc == 0) return -Errno.ENXIO;
@@ -371,7 +365,7 @@ public sealed partial class NvdimmBus
             ns.Claim = null;
             c.Ns = null;
             ns.Region._claims.Remove(c);
-            ns.Region.BttIda.Remove(c.Id);
+            ns.Region.BttIda.Free(c.Id);
             return rc;
         }
         c.LbaSize = sb!.ExternalLbasize;
@@ -398,7 +392,7 @@ public sealed partial class NvdimmBus
             ns.Claim = null;
             c.Ns = null;
             ns.Region._claims.Remove(c);
-            (kind == NdClaimKind.Pfn ? ns.Region.PfnIda : ns.Region.DaxIda).Remove(c.Id);
+            (kind == NdClaimKind.Pfn ? ns.Region.PfnIda : ns.Region.DaxIda).Free(c.Id);
             return rc;
         }
         c.Sb = sb;
@@ -450,6 +444,7 @@ public sealed partial class NvdimmBus
     public static string DiskName(NdNamespace ns)
     {
         var suffix = ns.Claim is { Kind: NdClaimKind.Btt } ? "s" : "";
-        return ns.Id != 0 && !ns.IsIo ? $"pmem{ns.Region.Id}.{ns.Id}{suffix}" : $"pmem{ns.Region.Id}{suffix}";
+        var region = ns.Region.Id.ToString();
+        return ns.Id != 0 && !ns.IsIo ? string.Concat("pmem", region, ".", ns.Id.ToString() + suffix) : string.Concat("pmem", region, suffix);
     }
 }

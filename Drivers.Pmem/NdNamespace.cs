@@ -8,7 +8,7 @@ namespace KernelSim.Drivers.Pmem;
 /// </summary>
 public sealed class NdNamespace : NdDevice
 {
-    internal NdNamespace(NdRegion region, int id, bool io) : base($"namespace{region.Id}.{id}")
+    internal NdNamespace(NdRegion region, int id, bool io) : base(string.Concat("namespace", region.Id.ToString(), ".", id.ToString()))
     {
         Region = region;
         Id = id;

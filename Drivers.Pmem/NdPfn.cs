@@ -17,6 +17,8 @@ public sealed partial class NvdimmBus
     public static readonly ulong[] SupportedAlignments = [PageDefs.PAGE_SIZE, 2UL << 20, 1UL << 30];
 
     private KernelPtr? _bounce;
+    // The zero page nd_pfn_clear_memmap_errors writes over bad sectors; only ever read (copied into the bounce buffer).
+    private static readonly byte[] ZeroBlock = new byte[PageDefs.PAGE_SIZE];
     // One per host thread, not per machine: every use fills it entirely (a read of the whole block, or PfnSb.WriteTo,
     // which clears it) and is done with it before returning, so no machine state lives in it.
     [ThreadStatic] private static byte[]? _infoBlock;
@@ -225,7 +227,7 @@ public sealed partial class NvdimmBus
         var r = c.Region;
         const long metaStart = (4096 + PfnSb.Size) >> 9;
         var metaNum = (long)(c.Sb!.DataOff >> 9) - metaStart;
-        var zero = new byte[PageDefs.PAGE_SIZE];
+        var zero = ZeroBlock;
         var guard = new RetryGuard("nd_pfn_clear_memmap_errors");
         (long, long) last = (-1, -1);
         while (true)

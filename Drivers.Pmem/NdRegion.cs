@@ -28,9 +28,9 @@ public sealed class NdRegion : NdDevice
     private readonly List<PhysRange> _gaps = [];
     internal readonly List<NdNamespace> _nsDevs = [];
     internal readonly List<NdClaim> _claims = [];
-    internal readonly SortedSet<int> NsIda = [], PfnIda = [], DaxIda = [], BttIda = [];
+    internal readonly NdIda NsIda = new(), PfnIda = new(), DaxIda = new(), BttIda = new();
 
-    internal NdRegion(NvdimmBus bus, int id, ulong start, ulong size, IReadOnlyList<NdMapping> mappings, bool labelled) : base($"region{id}")
+    internal NdRegion(NvdimmBus bus, int id, ulong start, ulong size, IReadOnlyList<NdMapping> mappings, bool labelled) : base("region" + id.ToString())
     {
         Bus = bus;
         Id = id;

@@ -75,7 +75,13 @@ public static class Nvdimm
         // Boot-time probing is not part of a trace session (ftrace is started after boot).
         var tracing = machine.Tracer.Enabled;
         machine.Tracer.Enabled = false;
-        foreach (var (r, start, spec, uuid) in pre) WriteBootInfoBlock(machine, r, start, spec, uuid, NvdimmBus.InfoBlockScratch);
+        if (options.BootBlocks.Length < pre.Count) options.BootBlocks = new Mm.SharedPages?[pre.Count];
+        var shared = options.BootBlocks;
+        for (var i = 0; i < pre.Count; i++)
+        {
+            var (r, start, spec, uuid) = pre[i];
+            WriteBootInfoBlock(machine, r, start, spec, uuid, NvdimmBus.InfoBlockScratch, ref shared[i]);
+        }
         bus.Register(bus.Device);
         foreach (var d in bus.Dimms) bus.Register(d);
         foreach (var r in bus.Regions) bus.Register(r);
@@ -98,13 +104,16 @@ public static class Nvdimm
     }
 
     /// <summary>A fixed uuid per region and namespace index (what an earlier ndctl create-namespace chose).</summary>
-    public static Guid DefaultUuid(int region, int index) => new($"{region:x8}-0000-4000-8000-{index:x12}");
+    public static Guid DefaultUuid(int region, int index) =>
+        // "{region:x8}-0000-4000-8000-{index:x12}", built from its fields (no text formatted and parsed per boot).
+        new(region, 0, 0x4000, 0x80, 0x00, 0, 0, (byte)(index >> 24), (byte)(index >> 16), (byte)(index >> 8), (byte)index);
 
     /// <summary>
     /// The info block an earlier boot's nd_pfn_init left for an fsdax or devdax namespace (same layout and checksum), or
     /// the BTT arenas btt_init wrote for a sector-mode one (sector size from the namespace spec, parent_uuid = the namespace uuid).
     /// </summary>
-    private static void WriteBootInfoBlock(Machine machine, NdRegion r, ulong start, PmemNamespaceSpec spec, byte[] parentUuid, Span<byte> block)
+    private static void WriteBootInfoBlock(Machine machine, NdRegion r, ulong start, PmemNamespaceSpec spec, byte[] parentUuid, Span<byte> block,
+        ref Mm.SharedPages? shared)
     {
         if (spec.Mode == NamespaceMode.Sector)
         {
@@ -136,7 +145,8 @@ public static class Nvdimm
         };
         sb.Seal();
         sb.WriteTo(block);
-        machine.Phys.PokeBytes(new Mm.PhysAddr(start + PfnSb.Offset), block);
+        // Every machine of one image (or one builder) writes the same block here: its page is shared copy-on-write.
+        shared = machine.Phys.PokeBytesShared(new Mm.PhysAddr(start + PfnSb.Offset), block, shared);
     }
 
     /// <summary>

@@ -105,7 +105,7 @@ public sealed class NdIntelSmart
 /// </summary>
 public sealed class NvdimmDimm : NdDevice
 {
-    internal NvdimmDimm(int id, uint handle, ushort physId, uint serial) : base($"nmem{id}")
+    internal NvdimmDimm(int id, uint handle, ushort physId, uint serial) : base("nmem" + id.ToString())
     {
         Id = id;
         Handle = handle;

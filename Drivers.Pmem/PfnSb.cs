@@ -103,14 +103,22 @@ public sealed class PfnSb
         BinaryPrimitives.WriteUInt16LittleEndian(s[92..], PageStructSize);
     }
 
+    /// <summary>The 16 signature bytes as text (one char per byte); the two known signatures without a new string.</summary>
+    private static string ParseSignature(ReadOnlySpan<byte> b)
+    {
+        if (b.SequenceEqual("NVDIMM_PFN_INFO\0"u8)) return PFN_SIG;
+        if (b.SequenceEqual("NVDIMM_DAX_INFO\0"u8)) return DAX_SIG;
+        Span<char> sig = stackalloc char[16];
+        for (var i = 0; i < 16; i++) sig[i] = (char)b[i];
+        return new string(sig);
+    }
+
     /// <summary>Decode 4096 bytes read from the media (no validation).</summary>
     public static PfnSb Parse(ReadOnlySpan<byte> b)
     {
-        var sig = new char[16];
-        for (var i = 0; i < 16; i++) sig[i] = (char)b[i];
         return new PfnSb
         {
-            Signature = new string(sig),
+            Signature = ParseSignature(b[..16]),
             Uuid = b.Slice(16, 16).ToArray(),
             ParentUuid = b.Slice(32, 16).ToArray(),
             Flags = BinaryPrimitives.ReadUInt32LittleEndian(b[48..]),

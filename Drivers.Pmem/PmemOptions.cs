@@ -63,6 +63,14 @@ public sealed record PmemRegionSpec(ulong Size = 0)
 /// <summary>How the persistent memory is described to the kernel (the platform).</summary>
 public sealed class PmemOptions
 {
+    /// <summary>
+    /// The info-block pages the last probe with these options wrote, one per namespace in probe order: the next machine
+    /// shares them copy-on-write when it writes the same bytes there (<see cref="Mm.PhysicalMemory.PokeBytesShared"/>).
+    /// Each is immutable and checked against the bytes before it is shared, so machines probing on several threads at once
+    /// (each storing its own) at worst lose a share.
+    /// </summary>
+    internal Mm.SharedPages?[] BootBlocks = [];
+
     /// <summary>Physical address of the first region (SPA range). Default 4 GiB, above the DRAM.</summary>
     public ulong RegionBase { get; set; } = 4UL << 30;
 

@@ -161,7 +161,7 @@ public sealed class Btt : IBlockDeviceOps
         sb = null;
         var buf = machine.Kmalloc(NdChecksum.SbSize) ?? throw new InvalidOperationException("out of memory");
         if (ns.RwBytes(V1_INITIAL_OFFSET, buf, NdChecksum.SbSize, write: false, NvdimmIoFlags.None) != 0) return -Errno.ENXIO;
-        var bytes = new byte[NdChecksum.SbSize];
+        var bytes = NvdimmBus.InfoBlockScratch; // filled entirely here and done with before returning
         machine.Phys.PeekBytes(machine.KernelMap.Pa(buf)!.Value, bytes);
         if (!BttSb.IsValid(bytes, parentUuid)) return -Errno.ENODEV;
         var s = BttSb.FromBytes(bytes);

@@ -191,9 +191,7 @@ public sealed record BttSb
     public static bool IsValid(ReadOnlySpan<byte> b, Guid parentUuid)
     {
         if (b.Length != NdChecksum.SbSize) return false;
-        Span<byte> sig = stackalloc byte[BttConst.BTT_SIG_LEN];
-        Encoding.ASCII.GetBytes(BttConst.BTT_SIG).CopyTo(sig);
-        if (!b[..BttConst.BTT_SIG_LEN].SequenceEqual(sig)) return false;
+        if (!b[..BttConst.BTT_SIG_LEN].SequenceEqual("BTT_ARENA_INFO\0\0"u8)) return false; // BTT_SIG in its 16-byte field
         var parent = new Guid(b.Slice(OffParentUuid, 16), bigEndian: true);
         if (parent != Guid.Empty && parent != parentUuid) return false;
         return BinaryPrimitives.ReadUInt64LittleEndian(b[OffChecksum..]) == NdChecksum.SbChecksum(b);

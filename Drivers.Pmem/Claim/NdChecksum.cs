@@ -21,6 +21,14 @@ public static class NdChecksum
     /// </summary>
     internal static ulong Fletcher64(ReadOnlySpan<byte> data, int zeroWords)
     {
+        // Trailing zero words only add lo32 to hi32 each: an info block is a short header and zero padding, so the
+        // words past its last non-zero byte (found with one vectorised scan) are counted instead of summed.
+        if ((data.Length & 3) == 0)
+        {
+            var used = (data.LastIndexOfAnyExcept((byte)0) + 4) & ~3;
+            zeroWords += (data.Length - used) >> 2;
+            data = data[..used];
+        }
         uint lo32 = 0;
         ulong hi32 = 0;
         var i = 0;

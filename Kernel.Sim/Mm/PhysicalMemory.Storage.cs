@@ -24,6 +24,12 @@ public sealed partial class PhysicalMemory
         public uint Zeroed;
         /// <summary>Bit i set once frame Key*ChunkPages+i has its PageFrame (frames are never removed).</summary>
         public uint FramesMade;
+        /// <summary>
+        /// Data is a <see cref="SharedPages"/> array other machines read too: FramesMade is held in SharedFramesMade and
+        /// reads 0 meanwhile, so the first write goes through MakeFrames, which copies the array first (<see cref="Unshare"/>).
+        /// </summary>
+        public bool Shared;
+        public uint SharedFramesMade;
     }
 
     /// <summary>The chunk's bit mask of the pages that [offset, offset+len) of the run starting in pfn touches.</summary>
@@ -61,6 +67,7 @@ public sealed partial class PhysicalMemory
             c.Data.AsSpan(at, (int)PageDefs.PAGE_SIZE).CopyTo(d.AsSpan(at));
         }
         c.Data = d;
+        if (c.Shared) Owned(c);
     }
 
     /// <summary>Zero the pages of <paramref name="want"/> that no access has reached yet.</summary>
@@ -68,6 +75,7 @@ public sealed partial class PhysicalMemory
     {
         Cover(c, want);
         var todo = want & ~c.Zeroed;
+        if (todo != 0 && c.Shared) Unshare(c);
         while (todo != 0)
         {
             var i = System.Numerics.BitOperations.TrailingZeroCount(todo);
@@ -185,6 +193,7 @@ public sealed partial class PhysicalMemory
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private void MakeFrames(ChunkStore c, ulong pfn, uint want, uint zero)
     {
+        if (c.Shared) Unshare(c);
         // Pages the caller overwrites entirely (want & ~zero) need no zeroing first.
         Cover(c, want);
         EnsureZeroed(c, zero);

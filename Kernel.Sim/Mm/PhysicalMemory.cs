@@ -17,7 +17,7 @@ public sealed partial class PhysicalMemory : IMemoryMedia
     internal const int ChunkShift = 4;
     internal const int ChunkPages = 1 << ChunkShift;
     private const int ChunkBytes = ChunkPages << PageDefs.PAGE_SHIFT;
-    private const int SmallPages = 4;
+    private const int SmallPages = 3; // a boot reaches pages 1 and 2 of the first DRAM chunk (the BTT probe buffer, the nsio bounce)
     private const int ChunkCacheSize = 256;
     private static readonly byte[] ZeroChunk = new byte[ChunkBytes];
     private readonly Dictionary<ulong, ChunkStore> _chunks = [];

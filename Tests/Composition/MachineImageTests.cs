@@ -168,6 +168,30 @@ public class MachineImageTests
     }
 
     [Test]
+    public void AMachineOverwritingItsInfoBlock_TheImagesOtherMachinesKeepTheirs()
+    {
+        // Every machine of the image writes the same pfn info block at boot: its page is shared until a machine writes it.
+        var image = Builder().Prepare();
+        var a = image.Boot();
+        var b = image.Boot();
+        var at = new PhysAddr(a.Pmem().PhysAddr + PfnSb.Offset);
+        var block = new byte[PfnSb.Size];
+        b.Phys.PeekBytes(at, block);
+        Assert.That(PfnSb.Parse(block).Signature, Is.EqualTo(PfnSb.PFN_SIG));
+        a.Phys.PokeBytes(at, new byte[16]);
+        var seen = new byte[PfnSb.Size];
+        a.Phys.PeekBytes(at, seen);
+        Assert.That(seen[..16], Is.All.Zero, "a's own write");
+        Assert.That(seen[16..], Is.EqualTo(block[16..]));
+        b.Phys.PeekBytes(at, seen);
+        Assert.That(seen, Is.EqualTo(block), "b, booted before a's write");
+        var c = image.Boot();
+        Assert.That(c.Pmem().Mode, Is.EqualTo(NamespaceMode.Fsdax), "a later machine's probe finds its info block");
+        c.Phys.PeekBytes(at, seen);
+        Assert.That(seen, Is.EqualTo(block), "c, booted after it");
+    }
+
+    [Test]
     public void TwoMachinesOfOneImage_WritesPoisonAndSysfsOfOneDoNotReachTheOther()
     {
         var image = Builder().Prepare();
