@@ -137,7 +137,7 @@ public sealed class KernelMap
         {
             var pa = new PhysAddr(va - PageDefs.PAGE_OFFSET);
             var r = _phys.FindRange(pa);
-            if (r != null && r.DirectMapped)
+            if (r is not null && r.DirectMapped)
             {
                 pfn = pa.Pfn;
                 return Math.Min(len, r.End.Value - pa.Value);
