@@ -191,6 +191,7 @@ public sealed partial class Process
     }
 
     /// <summary>vfs_read (fs/read_write.c): FMODE checks, access_ok, rw_verify_area, MAX_RW_COUNT clamp, new_sync_read.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private long VfsRead(KFile file, UserPtr buf, ulong count, ref long pos)
     {
         var trace = Machine.Tracer;

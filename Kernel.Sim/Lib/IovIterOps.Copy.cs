@@ -94,6 +94,7 @@ public sealed partial class IovIterOps
     /// routines: copy_to_user_iter_mc (access_ok + copy_mc_to_user) called directly, the iterator advanced by the
     /// bytes copied (what <see cref="IterateAndAdvance"/> and <see cref="UserStep"/> do for it).
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static ulong CopyMcToUbuf(CopyRoutines own, ulong kbuf, ulong len, IovIter i)
     {
         if (len > i.Count) len = i.Count;

@@ -134,7 +134,11 @@ public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile 
     /// copy_mc_enhanced_fast_string with no traced frame: tracing off, an ERMS CPU, no copy_mc_fragile_key. They then
     /// call its body at once instead of through the dispatch and trace wrappers (the same checks, made once).
     /// </summary>
-    private bool FastStringDirect => profile.CopyMcFastString && !model.FragileQuirk && model.Erms && !trace.Enabled;
+    private bool FastStringDirect
+    {
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        get => profile.CopyMcFastString && !model.FragileQuirk && model.Erms && !trace.Enabled;
+    }
 
     /// <summary>copy_mc_enhanced_fast_string after the fault-free copy was refused: probe, move the prefix, take the trap.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
