@@ -76,7 +76,12 @@ public sealed partial class IovIterOps
     /// </summary>
     public ulong CopyMcToIter(KernelPtr addr, ulong bytes, IovIter i)
     {
-        if (!_trace.Enabled) return CopyMcToIterBody(addr, bytes, i); // tracing off: no traced frame at all
+        if (!_trace.Enabled)
+        {
+            // tracing off: no traced frame at all. A destination UBUF passes the direction check without a warning.
+            if (i.Type == IterType.ITER_UBUF && !i.DataSource && _ownCopy is { } own) return CopyMcToUbuf(own, addr.Value, bytes, i);
+            return CopyMcToIterBody(addr, bytes, i);
+        }
         using var _ = _trace.Fn(_copyMcToIterFn, "iov_iter");
         return CopyMcToIterBody(addr, bytes, i);
     }
@@ -84,7 +89,6 @@ public sealed partial class IovIterOps
     private ulong CopyMcToIterBody(KernelPtr addr, ulong bytes, IovIter i)
     {
         if (WrongDirection(i, false, "_copy_mc_to_iter")) return 0;
-        if (i.Type == IterType.ITER_UBUF && !_trace.Enabled && _ownCopy is { } own) return CopyMcToUbuf(own, addr.Value, bytes, i);
         if (_profile.KvecBvecMcNoAdvance && i.Type is IterType.ITER_KVEC or IterType.ITER_BVEC) return CopyMcToIterNoAdvance(addr, bytes, i);
         return IterateAndAdvance(i, bytes, Op.McToIter, addr.Value);
     }
