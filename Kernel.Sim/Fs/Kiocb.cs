@@ -35,6 +35,7 @@ public sealed class Kiocb
     }
 
     /// <summary>init_sync_kiocb again, for a kiocb reused by the next request (as on a new stack frame).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal void InitSync(KFile filp)
     {
         if (Filp != filp) Filp = filp; // the same file again on most calls: no reference store
@@ -55,6 +56,7 @@ public sealed class Kiocb
     public bool Has(int flag) => (Flags & flag) == flag;
 
     /// <summary>iocb_flags(file) (include/linux/fs.h): O_APPEND, O_DIRECT, O_DSYNC/IS_SYNC, __O_SYNC → IOCB_*.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static int IocbFlags(KFile file)
     {
         var res = 0;

@@ -38,7 +38,7 @@ public sealed partial class Machine
                 using (Tracer.Fn(name, "syscall")) value = body.Invoke(process);
             }
             process.ReturnToUser();
-            if (WorkQueue.Timing == WorkTiming.AtSyscallExit) WorkQueue.RunPending();
+            RunWorkAtSyscallExit();
             return value;
         }
         catch (KernelUnwindException e)
@@ -50,6 +50,24 @@ public sealed partial class Machine
         {
             if (Scheduler.Current != prev) Scheduler.Current = prev;
         }
+    }
+
+    // WorkQueue when it is the machine's own (sealed: its queue is checked without an interface call), else null.
+    private readonly WorkQueue? _ownWorkQueue;
+
+    /// <summary>
+    /// The system workqueue's pending items run on the way out of a system call when <see cref="WorkQueue.Timing"/>
+    /// says so. The machine's own queue is asked only when it holds work (RunPending on an empty queue does nothing); a
+    /// replaced <see cref="IWorkQueue"/> sees the same calls as before.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void RunWorkAtSyscallExit()
+    {
+        if (_ownWorkQueue is { } wq)
+        {
+            if (wq.Pending != 0 && wq.Timing == WorkTiming.AtSyscallExit) wq.RunPending();
+        }
+        else if (WorkQueue.Timing == WorkTiming.AtSyscallExit) WorkQueue.RunPending();
     }
 
     /// <summary>

@@ -38,6 +38,7 @@ public sealed partial class Machine
         KernelMap = kernelMap;
         Tracer = tracer;
         WorkQueue = workQueue;
+        _ownWorkQueue = workQueue as WorkQueue;
         Clock = clock;
         State = state;
         ExTable = exTable;
@@ -167,7 +168,7 @@ public sealed partial class Machine
                 using (Tracer.Fn(name, "syscall")) value = body(state);
             }
             process?.ReturnToUser();
-            if (WorkQueue.Timing == WorkTiming.AtSyscallExit) WorkQueue.RunPending();
+            RunWorkAtSyscallExit();
             return new KernelCall<T>(true, value, null);
         }
         catch (KernelUnwindException e)

@@ -124,6 +124,7 @@ public sealed partial class Process
     /// rw_verify_area (fs/read_write.c): a negative position → −EINVAL; pos + count overflowing loff_t → −EINVAL
     /// (no FMODE_UNSIGNED_OFFSET files here).
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static int RwVerifyArea(long pos, ulong count)
     {
         if ((long)count < 0) return -Errno.EINVAL;
@@ -145,6 +146,7 @@ public sealed partial class Process
     private bool _spareKiocbBusy, _spareReadIterBusy, _spareWriteIterBusy;
 
     /// <summary>init_sync_kiocb on the spare kiocb (or a new one while it is in use).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private Kiocb TakeKiocb(KFile file)
     {
         var iocb = _spareKiocb;
@@ -155,6 +157,7 @@ public sealed partial class Process
     }
 
     /// <summary><see cref="SingleBufferIter"/>, reusing the spare UBUF iterator of that direction when free.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private IovIter TakeSingleBufferIter(bool source, UserPtr buf, ulong len)
     {
         var spare = source ? _spareWriteIter : _spareReadIter;
@@ -165,6 +168,7 @@ public sealed partial class Process
         return spare;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void PutBack(Kiocb iocb, IovIter iter)
     {
         if (iocb == _spareKiocb) _spareKiocbBusy = false;
@@ -187,6 +191,7 @@ public sealed partial class Process
     }
 
     /// <summary>vfs_read (fs/read_write.c): FMODE checks, access_ok, rw_verify_area, MAX_RW_COUNT clamp, new_sync_read.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private long VfsRead(KFile file, UserPtr buf, ulong count, ref long pos)
     {
         var trace = Machine.Tracer;

@@ -126,6 +126,7 @@ public sealed partial class Process
     }
 
     /// <summary>exit_to_user_mode_loop: task work, then signals.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal void ReturnToUser()
     {
         if (TaskWork.Count != 0 || _pending.Count != 0) ExitToUserModeLoop(); // nothing to do on most system calls

@@ -123,6 +123,7 @@ public sealed class IovIter
     // ---- constructors (lib/iov_iter.c) ---------------------------------------------------------------
 
     /// <summary>iov_iter_ubuf on an existing UBUF iterator (same direction): a fresh iterator over buf, for reuse without allocating.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal void ResetUbuf(UserPtr buf, ulong len)
     {
         if (Type != IterType.ITER_UBUF) throw new InvalidOperationException("ResetUbuf on a non-UBUF iterator");

@@ -76,7 +76,12 @@ public sealed partial class IovIterOps
     /// </summary>
     public ulong CopyMcToIter(KernelPtr addr, ulong bytes, IovIter i)
     {
-        if (!_trace.Enabled) return CopyMcToIterBody(addr, bytes, i); // tracing off: no traced frame at all
+        if (!_trace.Enabled)
+        {
+            // tracing off: no traced frame at all. A destination UBUF passes the direction check without a warning.
+            if (i.Type == IterType.ITER_UBUF && !i.DataSource && _ownCopy is { } own) return CopyMcToUbuf(own, addr.Value, bytes, i);
+            return CopyMcToIterBody(addr, bytes, i);
+        }
         using var _ = _trace.Fn(_copyMcToIterFn, "iov_iter");
         return CopyMcToIterBody(addr, bytes, i);
     }
@@ -86,6 +91,24 @@ public sealed partial class IovIterOps
         if (WrongDirection(i, false, "_copy_mc_to_iter")) return 0;
         if (_profile.KvecBvecMcNoAdvance && i.Type is IterType.ITER_KVEC or IterType.ITER_BVEC) return CopyMcToIterNoAdvance(addr, bytes, i);
         return IterateAndAdvance(i, bytes, Op.McToIter, addr.Value);
+    }
+
+    /// <summary>
+    /// iterate_and_advance2's UBUF case of <see cref="CopyMcToIter"/> with tracing off and the machine's own copy
+    /// routines: copy_to_user_iter_mc (access_ok + copy_mc_to_user) called directly, the iterator advanced by the
+    /// bytes copied (what <see cref="IterateAndAdvance"/> and <see cref="UserStep"/> do for it).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static ulong CopyMcToUbuf(CopyRoutines own, ulong kbuf, ulong len, IovIter i)
+    {
+        if (len > i.Count) len = i.Count;
+        if (len == 0) return 0;
+        var u = i.UbufBase.Value + i.IovOffset;
+        var remain = CopyRoutines.AccessOk(new UserPtr(u), len) ? own.CopyMcToUserRaw(u, Space.Kernel, kbuf, len) : len;
+        var progress = len - remain;
+        i.IovOffset += progress;
+        i.Count -= progress;
+        return progress;
     }
 
     /// <summary>The 4.18–5.13 KVEC/BVEC form of <see cref="CopyMcToIter"/> (out of line: the common path stays small).</summary>

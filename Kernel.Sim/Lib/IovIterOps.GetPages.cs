@@ -140,7 +140,16 @@ public sealed partial class IovIterOps
         if (res <= 0) return res;
         got = (int)res;
         maxsize = Math.Min(maxsize, (ulong)res * PageDefs.PAGE_SIZE - start);
-        if (_profile.GetPagesAdvances) Advance(i, maxsize);
+        if (_profile.GetPagesAdvances)
+        {
+            if (i.Type == IterType.ITER_UBUF && !_trace.Enabled)
+            {
+                // iov_iter_advance's UBUF case (maxsize ≤ count here), without its traced frame.
+                i.IovOffset += maxsize;
+                i.Count -= maxsize;
+            }
+            else Advance(i, maxsize);
+        }
         return (long)maxsize;
     }
 

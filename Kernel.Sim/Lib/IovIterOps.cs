@@ -16,6 +16,8 @@ namespace KernelSim.Lib;
 public sealed partial class IovIterOps
 {
     private readonly ICopyRoutines _copy;
+    // _copy when it is the machine's own CopyRoutines (sealed: called directly, no interface dispatch), else null.
+    private readonly CopyRoutines? _ownCopy;
     private readonly Cpu _cpu;
     private readonly KernelProfile _profile;
     private readonly Tracer _trace;
@@ -32,6 +34,7 @@ public sealed partial class IovIterOps
         _kmap = kmap;
         _cpu = cpu;
         _copy = copy;
+        _ownCopy = copy as CopyRoutines;
         _profile = profile;
         _trace = trace;
         _gup = gup;
@@ -77,7 +80,7 @@ public sealed partial class IovIterOps
             }
             case Op.McToIter:
             {
-                if (!_trace.Enabled) return CopyRoutines.AccessOk(u, part) ? _copy.CopyMcToUser(u, k, part) : part;
+                if (!_trace.Enabled) return !CopyRoutines.AccessOk(u, part) ? part : _ownCopy is { } own ? own.CopyMcToUserRaw(uaddr, Space.Kernel, k.Value, part) : _copy.CopyMcToUser(u, k, part);
                 using var _ = _trace.Fn("copy_to_user_iter_mc", "iov_iter");
                 return CopyRoutines.AccessOk(u, part) ? _copy.CopyMcToUser(u, k, part) : part;
             }

@@ -47,5 +47,6 @@ public sealed record PhysRange(PhysAddr Start, ulong Size, MemoryKind Kind, stri
     public PhysAddr End => Start + Size;
 
     /// <summary>True if pa lies inside.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public bool Contains(PhysAddr pa) => pa.Value >= Start.Value && pa.Value - Start.Value < Size;
 }

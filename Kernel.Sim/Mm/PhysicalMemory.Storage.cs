@@ -180,6 +180,7 @@ public sealed partial class PhysicalMemory
     /// first write. The caller overwrites the whole span (every caller copies, fills or clears it), so a page the span
     /// covers entirely is not zeroed first; only the pages it covers in part are.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal Span<byte> WriteRun(ulong pfn, int offset, int len)
     {
         var c = Chunk(pfn, create: true)!;

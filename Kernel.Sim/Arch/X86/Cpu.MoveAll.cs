@@ -30,6 +30,14 @@ public sealed partial class Cpu
     {
         if (_phys.WindowHandlerCount != 0 || _mediaReplaced || n > MoveAllMax) return false;
         if (unchecked(src + n) < src || unchecked(dst + n) < dst) return false; // wraps: the probe reports the #GP
+        if (n != 0 && PageDefs.OffsetInPage(src) + n <= PageDefs.PAGE_SIZE && PageDefs.OffsetInPage(dst) + n <= PageDefs.PAGE_SIZE)
+            return TryMoveInPage(ds, dst, ss, src, (int)n, keepOutFirst, keepOutLast);
+        return TryMovePages(ds, dst, ss, src, n, keepOutFirst, keepOutLast);
+    }
+
+    /// <summary><see cref="TryMoveAllNotInto"/> of ranges that may cross pages: every page translated into the pfn arrays, then the runs moved.</summary>
+    private bool TryMovePages(Space ds, ulong dst, Space ss, ulong src, ulong n, ulong keepOutFirst, ulong keepOutLast)
+    {
         var pages = (int)((n + 2 * PageDefs.PAGE_SIZE - 1) >> PageDefs.PAGE_SHIFT);
         if (_loadPfns.Length < pages) GrowPfnArrays(pages);
         if (!TranslateAll(ss, src, n, write: false, _loadPfns) || !TranslateAll(ds, dst, n, write: true, _storePfns)) return false;
@@ -49,6 +57,42 @@ public sealed partial class Cpu
             done += (ulong)chunk;
         }
         return true;
+    }
+
+    /// <summary>
+    /// <see cref="TryMoveAllNotInto"/> when the source and the destination each lie in one page (a 4 KiB read into a
+    /// page-aligned buffer): the same steps in the same order (the source's translation and poison check, then the
+    /// destination's translation, which marks its PTE dirty, then the keep-out check) and the one span copy the general
+    /// loop would make (a run within one page never reaches the end of its storage chunk), without the pfn arrays.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private bool TryMoveInPage(Space ds, ulong dst, Space ss, ulong src, int n, ulong keepOutFirst, ulong keepOutLast)
+    {
+        if (!TranslateInPage(ss, src, n, write: false, out var spfn)) return false;
+        var so = (int)PageDefs.OffsetInPage(src);
+        // Before the destination is translated (and its PTE marked dirty), as TranslateAll of the source checks it.
+        if (_phys.PoisonedFrameCount != 0 && _phys.FirstPoisonInFrame(spfn, so, n) >= 0) return false;
+        if (!TranslateInPage(ds, dst, n, write: true, out var dpfn)) return false;
+        if (dpfn >= keepOutFirst && dpfn <= keepOutLast) return false;
+        _phys.CopyRun(spfn, so, dpfn, (int)PageDefs.OffsetInPage(dst), n);
+        return true;
+    }
+
+    /// <summary><see cref="TranslateAll"/> of a non-empty range inside one page (no poison check: the caller makes it).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private bool TranslateInPage(Space space, ulong va, int n, bool write, out ulong pfn)
+    {
+        if (space == Space.User)
+        {
+            var mm = CurrentMm;
+            if (mm == null || !UaccessAllowed || mm.HasSubpageProtection)
+            {
+                pfn = 0;
+                return false;
+            }
+            return mm.TryTranslate(va, write, out pfn);
+        }
+        return _kmap.TryAccessRun(va, (ulong)n, write, out pfn) != 0;
     }
 
     /// <summary>True when none of the frames TranslateAll found for the pages of [va, va+len) lies in [first, last].</summary>

@@ -21,6 +21,7 @@ public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile 
         profile.CopyUserMcTail == CopyUserMcTail.RepMovsAlternative && !model.Fsrm ? "rep_movs_alternative" : "copy_user_generic";
 
     /// <summary>access_ok(ptr, size) (arch/x86/include/asm/uaccess_64.h __access_ok, 6.x non-constant form).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static bool AccessOk(UserPtr ptr, ulong size)
     {
         var sum = unchecked(ptr.Value + size);
@@ -125,9 +126,24 @@ public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile 
         return CopyMcEnhancedFastStringBody(ds, d, ss, s, len);
     }
 
-    private ulong CopyMcEnhancedFastStringBody(Space ds, ulong d, Space ss, ulong s, ulong len)
+    private ulong CopyMcEnhancedFastStringBody(Space ds, ulong d, Space ss, ulong s, ulong len) =>
+        cpu.TryMoveAll(ds, d, ss, s, len) ? 0 : CopyMcEnhancedFastStringSlow(ds, d, ss, s, len);
+
+    /// <summary>
+    /// True when copy_mc_to_kernel and copy_mc_to_user (copy_mc.c, 5.10+) dispatch straight to
+    /// copy_mc_enhanced_fast_string with no traced frame: tracing off, an ERMS CPU, no copy_mc_fragile_key. They then
+    /// call its body at once instead of through the dispatch and trace wrappers (the same checks, made once).
+    /// </summary>
+    private bool FastStringDirect
     {
-        if (cpu.TryMoveAll(ds, d, ss, s, len)) return 0;
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        get => profile.CopyMcFastString && !model.FragileQuirk && model.Erms && !trace.Enabled;
+    }
+
+    /// <summary>copy_mc_enhanced_fast_string after the fault-free copy was refused: probe, move the prefix, take the trap.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private ulong CopyMcEnhancedFastStringSlow(Space ds, ulong d, Space ss, ulong s, ulong len)
+    {
         var stop = ByteLimits(ds, d, ss, s, len, out var trap);
         if (trap.Kind == TrapKind.MachineCheck && model.McStop == FastStringMcStop.NothingCopied) stop = 0;
         cpu.Move(ds, d, ss, s, stop);
@@ -227,6 +243,7 @@ public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile 
 
     internal ulong CopyMcToKernel(Space ds, ulong d, Space ss, ulong s, ulong len)
     {
+        if (FastStringDirect) return CopyMcEnhancedFastStringBody(ds, d, ss, s, len);
         if (!profile.CopyMcFastString)
         {
             using var __ = trace.Fn("memcpy_mcsafe", "x86");
@@ -262,6 +279,7 @@ public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile 
     internal ulong CopyMcToUserRaw(ulong d, Space ss, ulong s, ulong len)
     {
         using var u = cpu.Uaccess();
+        if (FastStringDirect) return CopyMcEnhancedFastStringBody(Space.User, d, ss, s, len);
         if (!profile.CopyMcFastString)
         {
             using var __ = trace.Fn("copy_to_user_mcsafe", "x86");
