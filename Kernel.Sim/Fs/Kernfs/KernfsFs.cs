@@ -83,7 +83,10 @@ public class KernfsFs : FileSystem
     /// <summary>The inode of <paramref name="node"/> (one per node, made on first use).</summary>
     public KernfsInode InodeOf(KernfsNode node)
     {
+        // The node's cached inode saves the dictionary lookup on every open (the dictionary stays the record).
+        if (node.CachedInode is { } c && ReferenceEquals(c.Sb, this)) return c;
         if (!_inodes.TryGetValue(node, out var inode)) _inodes[node] = inode = new KernfsInode(this, node);
+        node.CachedInode = inode;
         return inode;
     }
 

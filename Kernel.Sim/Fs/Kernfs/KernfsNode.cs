@@ -32,6 +32,9 @@ public abstract class KernfsNode
     /// <summary>False once <see cref="KernfsDir.Remove"/> took it out of the tree (kernfs_active).</summary>
     public bool Active { get; internal set; } = true;
 
+    /// <summary>The inode last made for this node (KernfsFs.InodeOf checks its superblock before using it).</summary>
+    internal KernfsInode? CachedInode;
+
     /// <summary>The path from the filesystem root ("bus/nd/devices/region0"); "" for the root.</summary>
     public string Path => Parent == null ? "" : Parent.Parent == null ? Name : $"{Parent.Path}/{Name}";
 
