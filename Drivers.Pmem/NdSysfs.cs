@@ -1,3 +1,4 @@
+using System.Text;
 using KernelSim.Fs.Kernfs;
 using KernelSim.Uapi;
 
@@ -278,12 +279,24 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
         if (ns.IsIo) return;
         dir.Attr("uuid", RW, () => (ns.Uuid != null ? NvdimmBus.UuidText(ns.Uuid) : "") + "\n", s => bus.NamespaceUuidStore(ns, s));
         dir.Attr("alt_name", RW, () => ns.AltName + "\n", s => bus.NamespaceAltNameStore(ns, s));
-        dir.Attr("sector_size", RW, () => SizeSelect(ns.LbaSize, [512, 4096]), s => bus.NamespaceSectorSizeStore(ns, s));
+        dir.Attr("sector_size", RW, () => SizeSelect(ns.LbaSize, NamespaceLbaSizes), s => bus.NamespaceSectorSizeStore(ns, s));
     }
 
     /// <summary>nd_size_select_show: each supported size, the current one in brackets, each followed by a space, then a newline.</summary>
-    private static string SizeSelect(ulong current, ulong[] supported) =>
-        string.Concat(supported.Select(v => v == current ? $"[{v}] " : $"{v} ")) + "\n";
+    private static string SizeSelect(ulong current, ulong[] supported)
+    {
+        // One builder instead of a LINQ projection and a string per size (ndctl reads these on every scan).
+        var sb = new StringBuilder(supported.Length * 12 + 1);
+        foreach (var v in supported)
+        {
+            if (v == current) sb.Append('[').Append(v).Append("] ");
+            else sb.Append(v).Append(' ');
+        }
+        return sb.Append('\n').ToString();
+    }
+
+    /// <summary>pmem_lbasize_supported (namespace_devs.c, sector_size_show of a pmem namespace): 512 and 4096.</summary>
+    private static readonly ulong[] NamespaceLbaSizes = [512, 4096];
 
     private void ClaimAttrs(KernfsDir dir, NdClaim c)
     {

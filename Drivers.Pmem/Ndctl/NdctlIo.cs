@@ -88,8 +88,12 @@ internal sealed class NdctlIo(Process p)
     /// <summary>realpath(3): every symbolic link resolved, "." and ".." removed; null (ENOENT, ELOOP) when it fails.</summary>
     public string? RealPath(string path)
     {
-        var todo = new Stack<string>(path.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse());
-        var done = new List<string>();
+        // The resolved prefix is kept as "/a/b" text with the length before each component (for ".."), so each
+        // readlink's path is one ToString, not a join of the whole list.
+        var todo = new Stack<string>();
+        PushParts(todo, path);
+        var done = new StringBuilder();
+        var marks = new List<int>();
         var links = 0;
         while (todo.Count > 0)
         {
@@ -97,21 +101,38 @@ internal sealed class NdctlIo(Process p)
             if (c == ".") continue;
             if (c == "..")
             {
-                if (done.Count > 0) done.RemoveAt(done.Count - 1);
+                if (marks.Count > 0)
+                {
+                    done.Length = marks[^1];
+                    marks.RemoveAt(marks.Count - 1);
+                }
                 continue;
             }
-            var cur = "/" + string.Join('/', done.Append(c));
+            var mark = done.Length;
+            var cur = done.Append('/').Append(c).ToString();
             var r = P.ReadLink(cur, out var target);
             if (r == -Errno.EINVAL)
             {
-                done.Add(c);
+                marks.Add(mark);
                 continue;
             }
+            done.Length = mark;
             if (r < 0 || ++links > 40) return null;
-            if (target.StartsWith('/')) done.Clear();
-            foreach (var t in target.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse()) todo.Push(t);
+            if (target.StartsWith('/'))
+            {
+                done.Clear();
+                marks.Clear();
+            }
+            PushParts(todo, target);
         }
-        return "/" + string.Join('/', done);
+        return done.Length == 0 ? "/" : done.ToString();
+    }
+
+    /// <summary>Push the non-empty components of <paramref name="path"/> so that the first one is on top.</summary>
+    private static void PushParts(Stack<string> todo, string path)
+    {
+        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        for (var i = parts.Length - 1; i >= 0; i--) todo.Push(parts[i]);
     }
 
     private UserPtr? _scratch;

@@ -65,11 +65,21 @@ public class KernfsFs : FileSystem
     /// <summary>The next non-empty '/'-separated component of <paramref name="path"/> from <paramref name="pos"/>.</summary>
     private static bool NextPart(string path, ref int pos, out ReadOnlySpan<char> part)
     {
-        while (pos < path.Length && path[pos] == '/') pos++;
-        var start = pos;
-        while (pos < path.Length && path[pos] != '/') pos++;
-        part = path.AsSpan(start, pos - start);
-        return part.Length > 0;
+        // Vectorised searches for the separators instead of a char loop (every sysfs open walks 5–9 components).
+        var skip = path.AsSpan(pos).IndexOfAnyExcept('/');
+        if (skip < 0)
+        {
+            pos = path.Length;
+            part = default;
+            return false;
+        }
+        pos += skip;
+        var rest = path.AsSpan(pos);
+        var len = rest.IndexOf('/');
+        if (len < 0) len = rest.Length;
+        part = rest[..len];
+        pos += len;
+        return true;
     }
 
     /// <summary>Whether a non-empty component follows <paramref name="pos"/>.</summary>
@@ -83,7 +93,10 @@ public class KernfsFs : FileSystem
     /// <summary>The inode of <paramref name="node"/> (one per node, made on first use).</summary>
     public KernfsInode InodeOf(KernfsNode node)
     {
+        // The node's cached inode saves the dictionary lookup on every open (the dictionary stays the record).
+        if (node.CachedInode is { } c && ReferenceEquals(c.Sb, this)) return c;
         if (!_inodes.TryGetValue(node, out var inode)) _inodes[node] = inode = new KernfsInode(this, node);
+        node.CachedInode = inode;
         return inode;
     }
 

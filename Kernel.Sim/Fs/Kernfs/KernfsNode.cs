@@ -32,6 +32,9 @@ public abstract class KernfsNode
     /// <summary>False once <see cref="KernfsDir.Remove"/> took it out of the tree (kernfs_active).</summary>
     public bool Active { get; internal set; } = true;
 
+    /// <summary>The inode last made for this node (KernfsFs.InodeOf checks its superblock before using it).</summary>
+    internal KernfsInode? CachedInode;
+
     /// <summary>The path from the filesystem root ("bus/nd/devices/region0"); "" for the root.</summary>
     public string Path => Parent == null ? "" : Parent.Parent == null ? Name : $"{Parent.Path}/{Name}";
 
@@ -68,15 +71,52 @@ public sealed class KernfsLink : KernfsNode
     /// <summary>kernfs_get_target_path: "../" for each level from the link's directory up to the common ancestor, then the target's path below it.</summary>
     public string TargetPath()
     {
-        var from = new List<KernfsNode>();
-        for (KernfsNode? n = Parent; n != null; n = n.Parent) from.Insert(0, n);
-        var to = new List<KernfsNode>();
-        for (KernfsNode? n = Target; n != null; n = n.Parent) to.Insert(0, n);
-        var common = 0;
-        while (common < from.Count && common < to.Count && ReferenceEquals(from[common], to[common])) common++;
-        var parts = new List<string>();
-        for (var i = common; i < from.Count; i++) parts.Add("..");
-        for (var i = common; i < to.Count; i++) parts.Add(to[i].Name);
-        return string.Join('/', parts);
+        // Same text as joining ".." per level above the common ancestor and the names below it, without the node
+        // lists: climb both chains to the common ancestor, then fill one char buffer (ndctl's scans follow many links).
+        var from = Depth(Parent);
+        var to = Depth(Target);
+        KernfsNode? a = Parent, b = Target;
+        var common = from;
+        for (; common > to; common--) a = a!.Parent;
+        var db = to;
+        for (; db > common; db--) b = b!.Parent;
+        while (!ReferenceEquals(a, b))
+        {
+            a = a!.Parent;
+            b = b!.Parent;
+            common--;
+        }
+        var ups = from - common;
+        var downs = to - common;
+        if (ups + downs == 0) return "";
+        var len = ups * 2 + ups + downs - 1;
+        var n = Target;
+        for (var i = 0; i < downs; i++, n = n!.Parent) len += n!.Name.Length;
+        Span<char> buf = len <= 256 ? stackalloc char[len] : new char[len];
+        var pos = 0;
+        for (var i = 0; i < ups; i++)
+        {
+            if (pos > 0) buf[pos++] = '/';
+            buf[pos++] = '.';
+            buf[pos++] = '.';
+        }
+        var end = len;
+        n = Target;
+        for (var i = 0; i < downs; i++, n = n!.Parent)
+        {
+            var name = n!.Name;
+            end -= name.Length;
+            name.AsSpan().CopyTo(buf[end..]);
+            if (end > 0) buf[--end] = '/';
+        }
+        return new string(buf);
+    }
+
+    /// <summary>The number of nodes from the root down to <paramref name="n"/> (0 for none).</summary>
+    private static int Depth(KernfsNode? n)
+    {
+        var d = 0;
+        for (; n != null; n = n.Parent) d++;
+        return d;
     }
 }

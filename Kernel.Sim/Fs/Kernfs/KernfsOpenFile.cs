@@ -47,7 +47,8 @@ public sealed class KernfsOpenFile : KFile
         if (Node is not KernfsFileNode f) return -Errno.EISDIR;
         if (!f.Active) return -Errno.ENODEV;
         var scratch = Fs.Scratch;
-        Span<byte> tmp = stackalloc byte[(int)PageDefs.PAGE_SIZE];
+        // Sized to the first (largest) chunk: a 1 KiB attribute read zeroes 1 KiB of stack, not a page.
+        Span<byte> tmp = stackalloc byte[(int)Math.Min(to.Count, PageDefs.PAGE_SIZE)];
         long done = 0;
         while (to.Count > 0)
         {
@@ -84,7 +85,7 @@ public sealed class KernfsOpenFile : KFile
     public override IReadOnlyList<DirEntry>? ReadDir()
     {
         if (Node is not KernfsDir d) return null;
-        var list = new List<DirEntry> { new(d.Ino, DirEntry.DtType(Fcntl.S_IFDIR), "."), new(d.Parent?.Ino ?? d.Ino, DirEntry.DtType(Fcntl.S_IFDIR), "..") };
+        var list = new List<DirEntry>(d.Children.Count + 2) { new(d.Ino, DirEntry.DtType(Fcntl.S_IFDIR), "."), new(d.Parent?.Ino ?? d.Ino, DirEntry.DtType(Fcntl.S_IFDIR), "..") };
         if (d.Active) foreach (var c in d.List()) list.Add(new DirEntry(c.Ino, DirEntry.DtType(c.Mode), c.Name));
         return list;
     }
