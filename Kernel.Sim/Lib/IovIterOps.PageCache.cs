@@ -12,7 +12,7 @@ public sealed partial class IovIterOps
     /// <see cref="ICopyRoutines"/> sees every call), and <paramref name="i"/> is a destination user buffer (ITER_UBUF).
     /// </summary>
     internal bool PageRunCopyUsable(IovIter i) =>
-        !_trace.Enabled && _copy is CopyRoutines && i.Type == IterType.ITER_UBUF && !i.DataSource;
+        !_trace.Enabled && _ownCopy is not null && i.Type == IterType.ITER_UBUF && !i.DataSource;
 
     /// <summary>
     /// A simulator shortcut for filemap_read's loop of copy_folio_to_iter (copy_page_to_iter → _copy_to_iter →
