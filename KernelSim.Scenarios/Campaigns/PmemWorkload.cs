@@ -96,7 +96,7 @@ internal abstract class PmemWorkload(SeedSession session) : CampaignWorkload(ses
         return 1;
     }
 
-    protected override bool MediaLinePoisoned(ulong off) => DevOffset(off) is >= 0 and var dev && M.Phys.IsPoisoned(new PhysAddr(Pmem.DataPhys((ulong)dev)));
+    protected override bool MediaLinePoisoned(ulong off) => DevOffset(off) is >= 0 and var dev && LinePoisoned(new PhysAddr(Pmem.DataPhys((ulong)dev)));
 
     /// <summary>
     /// Buffered reads draw from the bdev page cache when the page is cached (blkdev_read_iter → filemap_read), else
