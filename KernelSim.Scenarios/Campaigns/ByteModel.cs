@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace KernelSim.Scenarios.Campaigns;
 
 /// <summary>
@@ -266,11 +268,45 @@ internal sealed class ByteModel
     {
         var n = Clamp(at, len);
         if (n > 0) Touch((int)at, n);
-        for (var k = 0; k < n; k++)
+        var k = 0;
+        // Where both models know every byte of a vector's width (the common case), MaybeAt is: a byte equal to the
+        // source stays known, any other becomes one of two with the source byte as its second value. The alternative
+        // of a known byte is never read, so the whole width takes the source bytes as alternatives.
+        if (Vector.IsHardwareAccelerated && ReferenceEquals(from, this) is false && j < (ulong)from._data.Length)
+        {
+            var w = Vector<byte>.Count;
+            var m = Math.Min(n, (int)((ulong)from._data.Length - j));
+            var known = new Vector<byte>(Known);
+            var either = new Vector<byte>(Either);
+            for (; k + w <= m; k += w)
+            {
+                int d = (int)at + k, src = (int)j + k;
+                var dstState = new Vector<byte>(_state, d);
+                if (dstState != known || new Vector<byte>(from._state, src) != known)
+                {
+                    MaybeCopyBytes(d, from, src, w);
+                    continue;
+                }
+                var srcData = new Vector<byte>(from._data, src);
+                srcData.CopyTo(_alt, d);
+                Vector.ConditionalSelect(Vector.Equals(new Vector<byte>(_data, d), srcData), known, either).CopyTo(_state, d);
+            }
+        }
+        for (; k < n; k++)
         {
             var src = j + (ulong)k;
             if (src < (ulong)from._data.Length && from._state[src] == Known) MaybeAt((int)at + k, from._data[src]);
             else _state[(int)at + k] = Unknown;
+        }
+    }
+
+    /// <summary><see cref="MaybeCopyRange"/>'s byte-by-byte rule for <paramref name="n"/> bytes that lie inside both models.</summary>
+    private void MaybeCopyBytes(int at, ByteModel from, int src, int n)
+    {
+        for (var k = 0; k < n; k++)
+        {
+            if (from._state[src + k] == Known) MaybeAt(at + k, from._data[src + k]);
+            else _state[at + k] = Unknown;
         }
     }
 
