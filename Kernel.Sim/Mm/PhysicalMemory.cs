@@ -242,10 +242,18 @@ public sealed partial class PhysicalMemory : IMemoryMedia
 
     int IMemoryMedia.FirstPoisonInFrame(ulong pfn, int offsetInPage, int len) => FirstPoisonInFrame(pfn, offsetInPage, len);
 
-    /// <summary>Every poisoned line's physical address, in order (for inspection and tests).</summary>
+    /// <summary>Every poisoned line's physical address, in order (for inspection, tests and the firmware's ARS).</summary>
     public IEnumerable<PhysAddr> PoisonedLines()
     {
-        foreach (var pfn in _frames.Keys.Order())
+        // Only the frames that hold poison are sorted (the ARS of every ndctl run asks; a machine has thousands of frames).
+        if (_poisonedFrames == 0) yield break;
+        var poisoned = new List<ulong>(_poisonedFrames);
+        foreach (var (pfn, f) in _frames)
+        {
+            if (f.PoisonMask != 0) poisoned.Add(pfn);
+        }
+        poisoned.Sort();
+        foreach (var pfn in poisoned)
         {
             var mask = _frames[pfn].PoisonMask;
             for (var l = 0; l < 64; l++)

@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace KernelSim.Scenarios.Campaigns;
 
 /// <summary>
@@ -11,6 +13,20 @@ internal sealed class ByteModel
     private readonly byte[] _data;
     private readonly byte[] _alt;
     private readonly byte[] _state;
+
+    // The pattern the model was last rented for and the range of bytes changed since ([_lo, _hi), empty when
+    // _lo >= _hi): renting it again resets only that range (see Rent).
+    private ulong _seed, _salt;
+    private bool _rented;
+    private int _lo = int.MaxValue, _hi;
+
+    /// <summary>Bytes [at, at+n) of the data or the state may change.</summary>
+    private void Touch(int at, int n)
+    {
+        if (n <= 0) return;
+        if (at < _lo) _lo = at;
+        if (at + n > _hi) _hi = at + n;
+    }
 
     /// <summary>Every byte known to hold <paramref name="initial"/>'s; <paramref name="owned"/>: keep that array instead of a copy.</summary>
     public ByteModel(byte[] initial, bool owned = false)
@@ -29,6 +45,7 @@ internal sealed class ByteModel
         var c = new ByteModel(_data);
         _alt.CopyTo(c._alt);
         _state.CopyTo(c._state);
+        c.Touch(0, c._state.Length);
         return c;
     }
 
@@ -45,31 +62,55 @@ internal sealed class ByteModel
         return true;
     }
 
-    [ThreadStatic] private static Stack<ByteModel>? _pool;
+    [ThreadStatic] private static List<ByteModel>? _pool;
 
     /// <summary>
     /// A model of the seed's pattern (<see cref="Pattern"/>), taken from this thread's pool of released models when one
-    /// of that size is there (a seed run allocates no model arrays after the first).
+    /// of that size is there (a seed run allocates no model arrays after the first). A released model of the same
+    /// pattern (the seed's other profile) is preferred: only the bytes its run changed are reset.
     /// </summary>
     public static ByteModel Rent(ulong seed, ulong salt, int len)
     {
-        var pool = _pool ??= new Stack<ByteModel>();
+        var pool = _pool ??= new List<ByteModel>(4);
         var initial = PatternOf(seed, salt, len);
-        if (pool.TryPop(out var m) && m._data.Length == len)
+        var at = -1;
+        for (var i = pool.Count - 1; i >= 0; i--)
         {
-            initial.CopyTo(m._data);
-            Array.Fill(m._state, Known);
-            return m;
+            if (pool[i]._data.Length != len) continue;
+            if (at < 0) at = i;
+            if (pool[i].Holds(seed, salt))
+            {
+                at = i;
+                break;
+            }
         }
-        return new ByteModel(initial.ToArray(), owned: true);
+        if (at < 0) return new ByteModel(initial.ToArray(), owned: true) { _rented = true, _seed = seed, _salt = salt };
+        var m = pool[at];
+        pool.RemoveAt(at);
+        if (m._lo < m._hi)
+        {
+            // Every byte outside [_lo, _hi) still holds the pattern it was rented with and is known.
+            m._state.AsSpan(m._lo, m._hi - m._lo).Fill(Known);
+            if (m.Holds(seed, salt)) initial[m._lo..m._hi].CopyTo(m._data.AsSpan(m._lo));
+        }
+        if (!m.Holds(seed, salt)) initial.CopyTo(m._data);
+        m._rented = true;
+        m._seed = seed;
+        m._salt = salt;
+        m._lo = int.MaxValue;
+        m._hi = 0;
+        return m;
     }
 
     /// <summary>Give a rented model back to this thread's pool; the caller must not use it again.</summary>
     public void Release()
     {
-        var pool = _pool ??= new Stack<ByteModel>();
-        if (pool.Count < 4) pool.Push(this);
+        var pool = _pool ??= new List<ByteModel>(4);
+        if (pool.Count < 4) pool.Add(this);
     }
+
+    /// <summary>Whether the model was rented for (<paramref name="seed"/>, <paramref name="salt"/>)'s pattern (outside the changed range).</summary>
+    private bool Holds(ulong seed, ulong salt) => _rented && _seed == seed && _salt == salt;
 
     /// <summary>The byte's single known value (false when unknown or one of two).</summary>
     public bool TryGet(ulong i, out byte b)
@@ -106,6 +147,7 @@ internal sealed class ByteModel
     public void Set(ulong i, byte b)
     {
         if (i >= (ulong)_data.Length) return;
+        Touch((int)i, 1);
         _data[i] = b;
         _state[i] = Known;
     }
@@ -114,6 +156,7 @@ internal sealed class ByteModel
     public void CopyFrom(ulong i, ByteModel from, ulong j)
     {
         if (i >= (ulong)_data.Length) return;
+        Touch((int)i, 1);
         if (j >= (ulong)from._data.Length)
         {
             _state[i] = Unknown;
@@ -130,7 +173,9 @@ internal sealed class ByteModel
     /// </summary>
     public void Maybe(ulong i, byte b)
     {
-        if (i < (ulong)_data.Length) MaybeAt((int)i, b);
+        if (i >= (ulong)_data.Length) return;
+        Touch((int)i, 1);
+        MaybeAt((int)i, b);
     }
 
     private void MaybeAt(int i, byte b)
@@ -155,12 +200,16 @@ internal sealed class ByteModel
 
     public void Forget(ulong i)
     {
-        if (i < (ulong)_data.Length) _state[i] = Unknown;
+        if (i >= (ulong)_data.Length) return;
+        Touch((int)i, 1);
+        _state[i] = Unknown;
     }
 
     public void Forget(ulong from, ulong len)
     {
-        if (Clamp(from, len) is var n and > 0) _state.AsSpan((int)from, n).Fill(Unknown);
+        if (Clamp(from, len) is not (var n and > 0)) return;
+        Touch((int)from, n);
+        _state.AsSpan((int)from, n).Fill(Unknown);
     }
 
     /// <summary>How many of the <paramref name="len"/> bytes from <paramref name="at"/> lie inside the model.</summary>
@@ -171,6 +220,7 @@ internal sealed class ByteModel
     {
         var n = Clamp(at, (ulong)got.Length);
         if (n == 0) return;
+        Touch((int)at, n);
         got[..n].CopyTo(_data.AsSpan((int)at));
         _state.AsSpan((int)at, n).Fill(Known);
     }
@@ -180,6 +230,7 @@ internal sealed class ByteModel
     {
         var n = Clamp(at, len);
         if (n == 0) return;
+        Touch((int)at, n);
         _data.AsSpan((int)at, n).Fill(b);
         _state.AsSpan((int)at, n).Fill(Known);
     }
@@ -188,6 +239,7 @@ internal sealed class ByteModel
     public void MaybeFill(ulong at, ulong len, byte b)
     {
         var n = Clamp(at, len);
+        if (n > 0) Touch((int)at, n);
         for (var i = (int)at; i < (int)at + n; i++) MaybeAt(i, b);
     }
 
@@ -196,6 +248,7 @@ internal sealed class ByteModel
     {
         var n = Clamp(at, len);
         if (n == 0) return;
+        Touch((int)at, n);
         // Source bytes past the source model are unknown.
         var m = Math.Min(n, from.Clamp(j, (ulong)n));
         if (m > 0)
@@ -214,11 +267,46 @@ internal sealed class ByteModel
     public void MaybeCopyRange(ulong at, ByteModel from, ulong j, ulong len)
     {
         var n = Clamp(at, len);
-        for (var k = 0; k < n; k++)
+        if (n > 0) Touch((int)at, n);
+        var k = 0;
+        // Where both models know every byte of a vector's width (the common case), MaybeAt is: a byte equal to the
+        // source stays known, any other becomes one of two with the source byte as its second value. The alternative
+        // of a known byte is never read, so the whole width takes the source bytes as alternatives.
+        if (Vector.IsHardwareAccelerated && ReferenceEquals(from, this) is false && j < (ulong)from._data.Length)
+        {
+            var w = Vector<byte>.Count;
+            var m = Math.Min(n, (int)((ulong)from._data.Length - j));
+            var known = new Vector<byte>(Known);
+            var either = new Vector<byte>(Either);
+            for (; k + w <= m; k += w)
+            {
+                int d = (int)at + k, src = (int)j + k;
+                var dstState = new Vector<byte>(_state, d);
+                if (dstState != known || new Vector<byte>(from._state, src) != known)
+                {
+                    MaybeCopyBytes(d, from, src, w);
+                    continue;
+                }
+                var srcData = new Vector<byte>(from._data, src);
+                srcData.CopyTo(_alt, d);
+                Vector.ConditionalSelect(Vector.Equals(new Vector<byte>(_data, d), srcData), known, either).CopyTo(_state, d);
+            }
+        }
+        for (; k < n; k++)
         {
             var src = j + (ulong)k;
             if (src < (ulong)from._data.Length && from._state[src] == Known) MaybeAt((int)at + k, from._data[src]);
             else _state[(int)at + k] = Unknown;
+        }
+    }
+
+    /// <summary><see cref="MaybeCopyRange"/>'s byte-by-byte rule for <paramref name="n"/> bytes that lie inside both models.</summary>
+    private void MaybeCopyBytes(int at, ByteModel from, int src, int n)
+    {
+        for (var k = 0; k < n; k++)
+        {
+            if (from._state[src + k] == Known) MaybeAt(at + k, from._data[src + k]);
+            else _state[at + k] = Unknown;
         }
     }
 
@@ -231,6 +319,7 @@ internal sealed class ByteModel
     {
         var n = Clamp(at, (ulong)got.Length);
         var a = (int)Math.Min(at, (ulong)_data.Length);
+        Touch(a, n);
         var data = _data.AsSpan(a, n);
         var state = _state.AsSpan(a, n);
         for (var i = 0; i < n; i++)

@@ -95,11 +95,35 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
         return 1;
     }
 
-    private bool BufLinePoisoned(ulong off)
+    // PhysicalMemory.IsPoisoned with the last frame looked up kept, while a loop over the lines of one call runs
+    // (BatchLineChecks): nothing adds or poisons a frame there, and a call asks up to 1 024 lines, 64 per page.
+    private bool _lineBatch;
+    private ulong _linePfn = ulong.MaxValue;
+    private PageFrame? _lineFrame;
+
+    /// <summary>Whether the line holding <paramref name="pa"/> is poisoned now (<see cref="Mm.PhysicalMemory.IsPoisoned"/>).</summary>
+    protected bool LinePoisoned(PhysAddr pa)
     {
-        var va = Buf.Value + off;
-        if (P.Mm.PfnAt(va) is not { } pfn) return false;
-        return M.Phys.IsPoisoned(new PhysAddr((pfn << PageDefs.PAGE_SHIFT) | PageDefs.OffsetInPage(va)));
+        if (!_lineBatch) return M.Phys.IsPoisoned(pa);
+        if (pa.Pfn != _linePfn) _lineFrame = M.Phys.Peek(_linePfn = pa.Pfn);
+        return _lineFrame != null && (_lineFrame.PoisonMask & (1UL << (int)(PageDefs.OffsetInPage(pa.Value) >> PageDefs.CACHELINE_SHIFT))) != 0;
+    }
+
+    /// <summary>
+    /// Which loop of line checks is running (0: none): what a workload looks up per line (a file block's device
+    /// offset) may be kept while it stays the same, since nothing in the loop changes the machine.
+    /// </summary>
+    protected int LineBatch => _lineBatch ? _lineBatchStamp : 0;
+
+    private int _lineBatchStamp;
+
+    /// <summary>Start (true) or end (false) a loop of <see cref="LinePoisoned"/> checks that changes no frame.</summary>
+    private void BatchLineChecks(bool on)
+    {
+        _lineBatch = on;
+        if (on && ++_lineBatchStamp == 0) _lineBatchStamp = 1;
+        _linePfn = ulong.MaxValue;
+        _lineFrame = null;
     }
 
     // ---- operations -----------------------------------------------------------------------------------
@@ -120,7 +144,7 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
     /// <summary>Whether the page-cache page of <paramref name="mapping"/> holding region byte <paramref name="off"/> is cached on a frame whose line there is poisoned; null when not cached.</summary>
     protected bool? CachedLinePoisoned(Fs.AddressSpace? mapping, ulong off) =>
         mapping?.Find(off >> PageDefs.PAGE_SHIFT) is { } folio
-            ? M.Phys.IsPoisoned(new PhysAddr((folio.Pfn << PageDefs.PAGE_SHIFT) | (off & (PageDefs.PAGE_SIZE - 1))))
+            ? LinePoisoned(new PhysAddr((folio.Pfn << PageDefs.PAGE_SHIFT) | (off & (PageDefs.PAGE_SIZE - 1))))
             : null;
 
     /// <summary>Step <paramref name="step"/>, a write of <paramref name="len"/> bytes at <paramref name="pos"/>, is about to run.</summary>
@@ -159,9 +183,24 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
     {
         var set = new HashSet<ulong>();
         if (M.Phys.PoisonedFrameCount == 0) return set;
-        foreach (var (off, len) in segs)
-            for (var line = off & ~63UL; line < off + len && line < CampaignPlan.BufSize; line += 64)
-                if (BufLinePoisoned(line)) set.Add(line);
+        BatchLineChecks(true);
+        try
+        {
+            // The page's pfn is looked up once per page, not once per line.
+            var page = ulong.MaxValue;
+            ulong? pfn = null;
+            foreach (var (off, len) in segs)
+                for (var line = off & ~63UL; line < off + len && line < CampaignPlan.BufSize; line += 64)
+                {
+                    var va = Buf.Value + line;
+                    if (va >> PageDefs.PAGE_SHIFT != page) pfn = P.Mm.PfnAt((page = va >> PageDefs.PAGE_SHIFT) << PageDefs.PAGE_SHIFT);
+                    if (pfn is { } f && LinePoisoned(new PhysAddr((f << PageDefs.PAGE_SHIFT) | PageDefs.OffsetInPage(va)))) set.Add(line);
+                }
+        }
+        finally
+        {
+            BatchLineChecks(false);
+        }
         return set;
     }
 
@@ -203,8 +242,18 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
             // A line can be poisoned only while some frame holds poison (each ReadSourcePoisoned asks the frames).
             poisonedSource = [];
             if (M.Phys.PoisonedFrameCount != 0)
-                for (var line = (ulong)pos & ~63UL; line < (ulong)pos + total; line += 64)
-                    if (ReadSourcePoisoned(line)) poisonedSource.Add(line);
+            {
+                BatchLineChecks(true);
+                try
+                {
+                    for (var line = (ulong)pos & ~63UL; line < (ulong)pos + total; line += 64)
+                        if (ReadSourcePoisoned(line)) poisonedSource.Add(line);
+                }
+                finally
+                {
+                    BatchLineChecks(false);
+                }
+            }
         }
 
         long ret;

@@ -37,7 +37,24 @@ internal sealed class FsdaxWorkload(SeedSession session) : PmemWorkload(session)
 
     protected override bool ReadsMedia => true;
 
-    protected override long DevOffset(ulong off) => _daxfs.DeviceOffsetOf("data", (long)off);
+    protected override long DevOffset(ulong off)
+    {
+        if (LineBatch == 0) return _daxfs.DeviceOffsetOf("data", (long)off);
+        // Inside one loop of line checks the file's blocks do not move: one lookup per block (its bytes are
+        // contiguous on the device).
+        var block = off >> DaxFsVolume.BlockShift;
+        if (_batch != LineBatch || _batchBlock != block)
+        {
+            _batch = LineBatch;
+            _batchBlock = block;
+            _batchStart = _daxfs.DeviceOffsetOf("data", (long)(block << DaxFsVolume.BlockShift));
+        }
+        return _batchStart < 0 ? -1 : _batchStart + (long)(off & (DaxFsVolume.BlockSize - 1));
+    }
+
+    private int _batch;
+    private ulong _batchBlock;
+    private long _batchStart;
 
     /// <summary>One lookup per filesystem block: a block's bytes are contiguous on the device (DeviceOffsetOf).</summary>
     protected override long[] DevOffsets()

@@ -96,7 +96,7 @@ internal abstract class PmemWorkload(SeedSession session) : CampaignWorkload(ses
         return 1;
     }
 
-    protected override bool MediaLinePoisoned(ulong off) => DevOffset(off) is >= 0 and var dev && M.Phys.IsPoisoned(new PhysAddr(Pmem.DataPhys((ulong)dev)));
+    protected override bool MediaLinePoisoned(ulong off) => DevOffset(off) is >= 0 and var dev && LinePoisoned(new PhysAddr(Pmem.DataPhys((ulong)dev)));
 
     /// <summary>
     /// Buffered reads draw from the bdev page cache when the page is cached (blkdev_read_iter → filemap_read), else
@@ -172,7 +172,16 @@ internal abstract class PmemWorkload(SeedSession session) : CampaignWorkload(ses
             i = j;
         }
         var anyPoison = M.Phys.PoisonedFrameCount != 0;
-        bool Poisoned(ulong line) => anyPoison && dev[line / 64] >= 0 && M.Phys.IsPoisoned(new PhysAddr(Pmem.DataPhys((ulong)dev[line / 64])));
+        // PhysicalMemory.IsPoisoned of the line's address, with the frame looked up once per page instead of once per line.
+        var framePfn = ulong.MaxValue;
+        PageFrame? frame = null;
+        bool Poisoned(ulong line)
+        {
+            if (!anyPoison || dev[line / 64] < 0) return false;
+            var pa = Pmem.DataPhys((ulong)dev[line / 64]);
+            if (pa >> PageDefs.PAGE_SHIFT != framePfn) frame = M.Phys.Peek(framePfn = pa >> PageDefs.PAGE_SHIFT);
+            return frame != null && (frame.PoisonMask & (1UL << (int)(PageDefs.OffsetInPage(pa) >> PageDefs.CACHELINE_SHIFT))) != 0;
+        }
         Oracle.CheckMedia(media, line => Poisoned(line) || dev[line / 64] < 0 || (!persisted && Volatile(line)), mismatches);
         _poison.Check(Poisoned, line => dev[line / 64] < 0, mismatches, anyPoison);
     }
