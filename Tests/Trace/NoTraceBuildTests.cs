@@ -11,7 +11,7 @@ namespace KernelSim.Tests.Trace;
 
 /// <summary>
 /// The no-trace build switch (issue 17: tracing off is measured against a build with no trace calls): the MSBuild
-/// property that Bench's TraceOffBenchmarks passes defines KERNELSIM_NOTRACE in Kernel.Sim, and the default build,
+/// property that Bench's NoTraceBuild passes defines KERNELSIM_NOTRACE in Kernel.Sim, and the default build,
 /// the one these tests run, still traces.
 /// </summary>
 public class NoTraceBuildTests
@@ -36,10 +36,10 @@ public class NoTraceBuildTests
     [Test]
     public void BenchNoTraceArgument_DefinesKERNELSIM_NOTRACE_AndTheDefaultBuildDoesNot()
     {
-        // The argument as the benchmark job passes it, so that renaming the property on one side fails here.
-        var source = File.ReadAllText(RepoFiles.Path("Bench/TraceOffBenchmarks.cs"));
+        // The argument as NoTraceBuild passes it to dotnet build, so that renaming the property on one side fails here.
+        var source = File.ReadAllText(RepoFiles.Path("Bench/TraceOff/NoTraceBuild.cs"));
         var m = Regex.Match(source, "NoTraceArgument = \"/p:(?<name>\\w+)=true\"");
-        Assert.That(m.Success, Is.True, "TraceOffBenchmarks.NoTraceArgument not found");
+        Assert.That(m.Success, Is.True, "NoTraceBuild.NoTraceArgument not found");
         Assert.That(m.Groups["name"].Value, Is.EqualTo("KernelSimNoTrace"));
 
         Assert.That(DefineConstants($"-p:{m.Groups["name"].Value}=true").Split(';'), Does.Contain("KERNELSIM_NOTRACE"));
