@@ -11,9 +11,9 @@ namespace KernelSim.Bench;
 /// Entry point. All BenchmarkDotNet switches work (--filter, --list, --job, ...). Extra switches:
 ///   --quick      few iterations (3 warmup + 5 measured, 1 launch), in-process: a full run takes minutes.
 ///   --inprocess  run the default (full-precision) job in-process instead of a child process.
-///   --traceoff-alternate [--rounds N] [--warmup N]
+///   --traceoff-alternate [--rounds N] [--warmup N] [--copies N]
 ///                no BenchmarkDotNet run: the trace-off rows with both builds interleaved in this process
-///                (<see cref="TraceOffAlternate"/>; 400 rounds after 40 warm-up rounds unless given).
+///                (<see cref="TraceOffAlternate"/>; 300 rounds after 100 warm-up rounds, 4 copies of each build).
 /// When the trace-off benchmarks are selected, the no-trace build of Kernel.Sim is built first (<see cref="NoTraceBuild"/>).
 /// Example: dotnet run -c Release --project Bench --artifacts-path /tmp/art-bench -- --filter '*' --quick
 /// </summary>
@@ -23,8 +23,7 @@ public static class Program
     {
         if (args.Contains("--traceoff-alternate"))
         {
-            NoTraceBuild.EnsureBuilt();
-            TraceOffAlternate.Run(IntOption(args, "--rounds", 400), IntOption(args, "--warmup", 40));
+            TraceOffAlternate.Run(IntOption(args, "--rounds", 300), IntOption(args, "--warmup", 100), IntOption(args, "--copies", 4));
             return 0;
         }
 

@@ -18,7 +18,7 @@ namespace KernelSim.Bench.TraceOff;
 /// Kernel.Sim/obj with the normal build, and the SDK keeps Kernel.Sim/obj's generated sources out of its globs); it runs only when a run asks for the trace-off figures, and is
 /// incremental after the first time. Only Kernel.Sim differs between the builds: KERNELSIM_NOTRACE is defined in
 /// Kernel.Sim.csproj alone, so the other assemblies are the same files loaded again (see
-/// <see cref="NoTraceLoadContext"/>).
+/// <see cref="BuildLoadContext"/>).
 /// </remarks>
 public static class NoTraceBuild
 {
