@@ -62,7 +62,7 @@ public static class TraceOffAlternate
             var q = Quartiles(ratios[i]);
             double[] Medians(int build) => Enumerable.Range(0, copies).Select(c => Quartiles(Enumerable.Range(0, rounds).Select(r => perCopy[i][build, c, r]).ToArray()).Median).ToArray();
             var (a, b) = (Medians(0), Medians(1));
-            static string List(double[] v) => string.Join(' ', v.Select(x => x.ToString(x < 1000 ? "F1" : "F0")));
+            static string List(double[] v) => string.Join(' ', v.Select(x => x < 1000 ? x.ToString("0.0") : x.ToString("0")));
             Console.WriteLine($"{rows[i].Name,-16}{batch[i],12}{GeoMean(a),13:F1}{GeoMean(b),16:F1}{q.Median,14:F4}{$"{q.Lower:F4}–{q.Upper:F4}",18}   {List(a)} | {List(b)}");
         }
     }
