@@ -1,9 +1,9 @@
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Filters;
 using BenchmarkDotNet.Jobs;
-using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using KernelSim.Bench.TraceOff;
 
 namespace KernelSim.Bench;
 
@@ -11,41 +11,35 @@ namespace KernelSim.Bench;
 /// Entry point. All BenchmarkDotNet switches work (--filter, --list, --job, ...). Extra switches:
 ///   --quick      few iterations (3 warmup + 5 measured, 1 launch), in-process: a full run takes minutes.
 ///   --inprocess  run the default (full-precision) job in-process instead of a child process.
-/// Classes that declare their own jobs, each a build of its own (<see cref="OwnBuilds"/>), always run in child
-/// processes: with --quick or --inprocess they run in a second pass (with --quick's iteration counts) when --filter
-/// selects them, since BenchmarkDotNet applies a custom default job to every job, toolchain included.
+///   --traceoff-alternate [--rounds N] [--warmup N] [--copies N]
+///                no BenchmarkDotNet run: the trace-off rows with both builds interleaved in this process
+///                (<see cref="TraceOffAlternate"/>; 300 rounds after 100 warm-up rounds, 4 copies of each build).
+/// When the trace-off benchmarks are selected, the no-trace build of Kernel.Sim is built first (<see cref="NoTraceBuild"/>).
 /// Example: dotnet run -c Release --project Bench --artifacts-path /tmp/art-bench -- --filter '*' --quick
 /// </summary>
 public static class Program
 {
-    /// <summary>Benchmark classes whose jobs are builds of their own (MSBuild arguments), so never in-process.</summary>
-    private static readonly Type[] OwnBuilds = [typeof(TraceOffBenchmarks)];
-
     public static int Main(string[] args)
     {
+        if (args.Contains("--traceoff-alternate"))
+        {
+            TraceOffAlternate.Run(IntOption(args, "--rounds", 300), IntOption(args, "--warmup", 100), IntOption(args, "--copies", 4));
+            return 0;
+        }
+
         var quick = args.Contains("--quick");
         var inProcess = args.Contains("--inprocess");
         var rest = args.Where(a => a is not ("--quick" or "--inprocess")).ToArray();
 
-        var config = (IConfig)DefaultConfig.Instance;
         Job job = quick
             ? Job.Default.WithId("Quick").WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(5)
             : Job.Default;
-        var summaries = new List<Summary>();
-        var filters = FilterPatterns(rest);
-        if ((quick || inProcess) && filters.Length > 0 && !rest.Contains("--list"))
-        {
-            var others = typeof(Program).Assembly.GetTypes().Where(t => t.IsPublic && !t.IsAbstract && !OwnBuilds.Contains(t)).ToArray();
-            if (Selects(others, filters))
-                summaries.AddRange(BenchmarkSwitcher.FromTypes(others).Run(rest, config.AddJob(job.WithToolchain(InProcessEmitToolchain.Instance).AsDefault())));
-            if (Selects(OwnBuilds, filters))
-                summaries.AddRange(BenchmarkSwitcher.FromTypes(OwnBuilds).Run(rest, config.AddJob(job.AsDefault())));
-        }
-        else
-        {
-            if (quick || inProcess) job = job.WithToolchain(InProcessEmitToolchain.Instance);
-            summaries.AddRange(BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest, config.AddJob(job.AsDefault())));
-        }
+        if (quick || inProcess) job = job.WithToolchain(InProcessEmitToolchain.Instance);
+        // Build before BenchmarkDotNet starts, so that a failed build stops the run with its own output (the
+        // benchmark's setup would build it too, for a class picked from BenchmarkDotNet's interactive menu).
+        if (!rest.Contains("--list") && Selects(typeof(TraceOffBenchmarks), FilterPatterns(rest)))
+            NoTraceBuild.EnsureBuilt();
+        var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest, DefaultConfig.Instance.AddJob(job.AsDefault()));
         return summaries.Any(s => s.HasCriticalValidationErrors) ? 1 : 0;
     }
 
@@ -56,11 +50,15 @@ public static class Program
         return i < 0 ? [] : args.Skip(i + 1).TakeWhile(a => !a.StartsWith('-')).ToArray();
     }
 
-    /// <summary>Whether the patterns select a benchmark of <paramref name="types"/> (BenchmarkDotNet's own glob filter).</summary>
-    private static bool Selects(Type[] types, string[] patterns)
+    /// <summary>Whether the patterns select a benchmark of <paramref name="type"/> (BenchmarkDotNet's own glob filter).</summary>
+    private static bool Selects(Type type, string[] patterns) =>
+        patterns.Length > 0 && BenchmarkConverter.TypeToBenchmarks(type).BenchmarksCases.Any(new GlobFilter(patterns).Predicate);
+
+    /// <summary>The integer after <paramref name="name"/>, or <paramref name="fallback"/>.</summary>
+    private static int IntOption(string[] args, string name, int fallback)
     {
-        var filter = new GlobFilter(patterns);
-        return types.Where(t => t.GetMethods().Any(m => m.IsDefined(typeof(BenchmarkDotNet.Attributes.BenchmarkAttribute), false)))
-            .Any(t => BenchmarkConverter.TypeToBenchmarks(t).BenchmarksCases.Any(filter.Predicate));
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var n) && n > 0 ? n
+            : i >= 0 ? throw new ArgumentException($"{name} needs a positive integer") : fallback;
     }
 }

@@ -1,78 +1,76 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
-using KernelSim.Trace;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using KernelSim.Bench.TraceOff;
 
 namespace KernelSim.Bench;
 
 /// <summary>
-/// What tracing off costs (issue 17: at most 2 %): the hot reads of <see cref="PreadBenchmarks"/> with tracing
-/// disabled at run time, in the default build (job <c>TracingOff</c>), against the same reads in a build with every
-/// trace call compiled out (job <c>NoTraceCalls</c>, the baseline: <c>/p:KernelSimNoTrace=true</c>, see
-/// Kernel.Sim.csproj). Both jobs run in child processes, each built by BenchmarkDotNet, so the Ratio column of the
-/// <c>TracingOff</c> rows is the cost of tracing off.
+/// What tracing off costs (issue 17: at most 2 %), both builds in one process: each hot read of
+/// <see cref="PreadBenchmarks"/> in the default build with tracing off at run time (<c>…_TracingOff</c>) against the
+/// same read in the no-trace build of Kernel.Sim, each build loaded into a load context of its own (<c>…_NoTraceCalls</c>, the baseline
+/// of its category); see <see cref="TraceOffReads"/>. Always in-process (a child process would be a process of its
+/// own, and on this VM processes differ by ±10 %). BenchmarkDotNet runs the rows one after the other, so a slow phase
+/// of the machine can still land on one of them: <see cref="TraceOffAlternate"/> interleaves the two builds instead.
 /// </summary>
 [MemoryDiagnoser]
-[Config(typeof(TraceOffConfig))]
+[Config(typeof(InProcessConfig))]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
+[CategoriesColumn]
 public class TraceOffBenchmarks
 {
-    /// <summary>The MSBuild property that compiles the trace calls out (Kernel.Sim.csproj).</summary>
-    public const string NoTraceArgument = "/p:KernelSimNoTrace=true";
+    // Method names avoid "Pread" so that --filter '*Pread*' (the issue 17 command) does not select this class.
+    private TraceOffRow _dax4K = null!, _dax1M = null!, _ramfs4K = null!, _oDirect4K = null!;
 
-    /// <summary>Set per job: "0" in the no-trace build, "1" in the default build; setup checks the build matches.</summary>
-    private const string ExpectTraceVariable = "KERNELSIM_BENCH_EXPECT_TRACE";
-
-    // Method names avoid "Pread" so that --filter '*Pread*' (the issue 17 command) does not pick up this class's two builds.
-    private readonly PreadBenchmarks _small = new() { Size = 4096 };
-    private readonly PreadBenchmarks _large = new() { Size = 1048576 };
+    /// <summary>One copy of each build per process: BenchmarkDotNet sets up each benchmark on a new instance.</summary>
+    private static readonly Lazy<TraceOffRow[]> Rows = new(() => TraceOffReads.Create(copies: 1));
 
     [GlobalSetup]
-    public void Setup()
+    public void Setup() => (_dax4K, _dax1M, _ramfs4K, _oDirect4K) = Rows.Value switch
     {
-        // A tracer keeps Enabled = true only in a build that has tracing; the no-trace build's is a constant false.
-        var traces = new Tracer { Enabled = true }.Enabled;
-        var expected = Environment.GetEnvironmentVariable(ExpectTraceVariable);
-        if (expected != (traces ? "1" : "0"))
-            throw new InvalidOperationException(expected == null
-                ? "TraceOffBenchmarks runs only as its own two jobs (two builds, child processes): select it with --filter"
-                : $"this process runs the {(traces ? "default" : "no-trace")} build, but its job expects {ExpectTraceVariable}={expected}");
-        _small.Setup();
-        _large.Setup();
-    }
+        [var a, var b, var c, var d] => (a, b, c, d),
+        _ => throw new InvalidOperationException("four rows expected"),
+    };
 
-    /// <summary>DAX pread64 of 4 KiB (dax_iomap_rw → copy_mc_to_user), tracing off.</summary>
-    [Benchmark]
-    public long DaxRead4K() => _small.DaxPread();
+    /// <summary>DAX pread64 of 4 KiB (dax_iomap_rw → copy_mc_to_user), no trace calls.</summary>
+    [Benchmark(Baseline = true), BenchmarkCategory("DAX 4 KiB")]
+    public long DaxRead4K_NoTraceCalls() => _dax4K.NoTraceCalls[0]();
 
-    /// <summary>DAX pread64 of 1 MiB.</summary>
-    [Benchmark]
-    public long DaxRead1M() => _large.DaxPread();
+    /// <summary>DAX pread64 of 4 KiB, tracing off.</summary>
+    [Benchmark, BenchmarkCategory("DAX 4 KiB")]
+    public long DaxRead4K_TracingOff() => _dax4K.TracingOff[0]();
 
-    /// <summary>ramfs pread64 of 4 KiB (filemap_read).</summary>
-    [Benchmark]
-    public long RamfsRead4K() => _small.RamfsPread();
+    /// <summary>DAX pread64 of 1 MiB, no trace calls.</summary>
+    [Benchmark(Baseline = true), BenchmarkCategory("DAX 1 MiB")]
+    public long DaxRead1M_NoTraceCalls() => _dax1M.NoTraceCalls[0]();
 
-    /// <summary>/dev/pmem0 O_DIRECT pread64 of 4 KiB (blkdev_direct_IO → pmem_submit_bio).</summary>
-    [Benchmark]
-    public long PmemODirectRead4K() => _small.PmemODirectPread();
+    /// <summary>DAX pread64 of 1 MiB, tracing off.</summary>
+    [Benchmark, BenchmarkCategory("DAX 1 MiB")]
+    public long DaxRead1M_TracingOff() => _dax1M.TracingOff[0]();
+
+    /// <summary>ramfs pread64 of 4 KiB (filemap_read), no trace calls.</summary>
+    [Benchmark(Baseline = true), BenchmarkCategory("ramfs 4 KiB")]
+    public long RamfsRead4K_NoTraceCalls() => _ramfs4K.NoTraceCalls[0]();
+
+    /// <summary>ramfs pread64 of 4 KiB, tracing off.</summary>
+    [Benchmark, BenchmarkCategory("ramfs 4 KiB")]
+    public long RamfsRead4K_TracingOff() => _ramfs4K.TracingOff[0]();
+
+    /// <summary>/dev/pmem0 O_DIRECT pread64 of 4 KiB (blkdev_direct_IO → pmem_submit_bio), no trace calls.</summary>
+    [Benchmark(Baseline = true), BenchmarkCategory("O_DIRECT 4 KiB")]
+    public long PmemODirectRead4K_NoTraceCalls() => _oDirect4K.NoTraceCalls[0]();
+
+    /// <summary>/dev/pmem0 O_DIRECT pread64 of 4 KiB, tracing off.</summary>
+    [Benchmark, BenchmarkCategory("O_DIRECT 4 KiB")]
+    public long PmemODirectRead4K_TracingOff() => _oDirect4K.TracingOff[0]();
 
     /// <summary>
-    /// The two builds as two jobs of one run, out of process by necessity (each job is its own build; Program runs
-    /// this class apart from the in-process ones). A --quick run's iteration counts are applied to both.
+    /// Runs whatever job the command line gives (--quick or the default) in-process: a mutator job applies only the
+    /// toolchain to every job of the run.
     /// </summary>
-    private sealed class TraceOffConfig : ManualConfig
+    private sealed class InProcessConfig : ManualConfig
     {
-        public TraceOffConfig()
-        {
-            AddJob(Job.Default.WithId("NoTraceCalls").WithArguments([new MsBuildArgument(NoTraceArgument)])
-                .WithEnvironmentVariable(ExpectTraceVariable, "0").AsBaseline());
-            AddJob(Job.Default.WithId("TracingOff").WithEnvironmentVariable(ExpectTraceVariable, "1"));
-            HideColumns("EnvironmentVariables"); // the Job and Arguments columns name the build
-            // One build at a time: built in parallel, the two builds of the same projects failed every time here
-            // (BenchmarkDotNet then retries one at a time). Each rebuilds the whole tree, which takes more than the
-            // default two minutes on a loaded 2-core machine.
-            WithOption(ConfigOptions.DisableParallelBuild, true);
-            WithBuildTimeout(TimeSpan.FromMinutes(10));
-        }
+        public InProcessConfig() => AddJob(new Job().WithToolchain(InProcessEmitToolchain.Instance).AsMutator());
     }
 }

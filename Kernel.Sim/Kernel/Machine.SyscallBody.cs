@@ -31,12 +31,8 @@ public sealed partial class Machine
         if (prev != process) Scheduler.Current = process;
         try
         {
-            long value;
-            if (!Tracer.Enabled) value = body.Invoke(process); // tracing off: no traced frame at all
-            else
-            {
-                using (Tracer.Fn(name, "syscall")) value = body.Invoke(process);
-            }
+            // Tracing off: no traced frame at all, and the frame's try/finally is out of line, so this hot entry has none.
+            var value = Tracer.Enabled ? InvokeTraced(process, name, body) : body.Invoke(process);
             process.ReturnToUser();
             RunWorkAtSyscallExit();
             return value;
@@ -50,6 +46,14 @@ public sealed partial class Machine
         {
             if (Scheduler.Current != prev) Scheduler.Current = prev;
         }
+    }
+
+    /// <summary>The system call's traced frame around its body (tracing on).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private long InvokeTraced<TBody>(Process process, string name, TBody body) where TBody : struct, ISyscallBody
+    {
+        using var _ = Tracer.Fn(name, "syscall");
+        return body.Invoke(process);
     }
 
     // WorkQueue when it is the machine's own (sealed: its queue is checked without an interface call), else null.

@@ -192,11 +192,15 @@ public sealed partial class Process
 
     /// <summary>vfs_read (fs/read_write.c): FMODE checks, access_ok, rw_verify_area, MAX_RW_COUNT clamp, new_sync_read.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private long VfsRead(KFile file, UserPtr buf, ulong count, ref long pos)
+    private long VfsRead(KFile file, UserPtr buf, ulong count, ref long pos) =>
+        // Tracing off: no traced frame at all, and no try/finally inlined into the system call's entry.
+        Machine.Tracer.Enabled ? VfsReadTraced(file, buf, count, ref pos) : VfsReadBody(file, buf, count, ref pos);
+
+    /// <summary>vfs_read's traced frame (tracing on).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private long VfsReadTraced(KFile file, UserPtr buf, ulong count, ref long pos)
     {
-        var trace = Machine.Tracer;
-        if (!trace.Enabled) return VfsReadBody(file, buf, count, ref pos); // tracing off: no traced frame at all
-        using var _ = trace.Fn("vfs_read", "fs");
+        using var _ = Machine.Tracer.Fn("vfs_read", "fs");
         return VfsReadBody(file, buf, count, ref pos);
     }
 

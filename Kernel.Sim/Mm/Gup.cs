@@ -213,7 +213,7 @@ public sealed class Gup
     private long GetUserPagesFastTraced(UserPtr start, int nrPages, bool write, bool nofault, Span<ulong> pages)
     {
         using var _ = _trace.Fn("get_user_pages_fast", "mm");
-        return GupFast(start, nrPages, write, nofault, pages, _pins, foll: false);
+        return TracedPinned(GupFast(start, nrPages, write, nofault, pages, _pins, foll: false), start, nrPages, foll: false, write, nofault);
     }
 
     /// <summary>
@@ -223,7 +223,7 @@ public sealed class Gup
     public long PinUserPagesFast(UserPtr start, int nrPages, bool write, bool nofault, Span<ulong> pages)
     {
         using var _ = _trace.Fn("pin_user_pages_fast", "mm");
-        return GupFast(start, nrPages, write, nofault, pages, _follPins, foll: true);
+        return TracedPinned(GupFast(start, nrPages, write, nofault, pages, _follPins, foll: true), start, nrPages, foll: true, write, nofault);
     }
 
     private long GupFast(UserPtr start, int nrPages, bool write, bool nofault, Span<ulong> pages, PinCounts counts, bool foll)
@@ -253,8 +253,16 @@ public sealed class Gup
             pages[pinned] = pfn;
             if (counts.Slot(pfn)++ == 0 && foll) _follPinned++;
         }
-        if (pinned == 0) return -Errno.EFAULT;
-        if (_trace.Enabled) TracePinned(pinned, nrPages, s, foll, write, nofault);
+        return pinned == 0 ? -Errno.EFAULT : pinned; // the "gup" event is the traced callers' (TracedPinned)
+    }
+
+    /// <summary>
+    /// <paramref name="pinned"/>, after the "gup" event of a walk that pinned pages (tracing on). In the callers, not in
+    /// <see cref="GupFast"/>: the event's six values kept live through its page loop made the untraced walk spill.
+    /// </summary>
+    private long TracedPinned(long pinned, UserPtr start, int nrPages, bool foll, bool write, bool nofault)
+    {
+        if (pinned > 0 && _trace.Enabled) TracePinned((int)pinned, nrPages, start.Value & PageDefs.PAGE_MASK, foll, write, nofault);
         return pinned;
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using KernelSim.Bench.TraceOff;
 using KernelSim.Drivers.Pmem;
 using KernelSim.Fs.Dax;
 using KernelSim.Kernel;
@@ -11,8 +12,9 @@ namespace KernelSim.Tests.Trace;
 
 /// <summary>
 /// The no-trace build switch (issue 17: tracing off is measured against a build with no trace calls): the MSBuild
-/// property that Bench's TraceOffBenchmarks passes defines KERNELSIM_NOTRACE in Kernel.Sim, and the default build,
-/// the one these tests run, still traces.
+/// property that Bench's NoTraceBuild passes defines KERNELSIM_NOTRACE in Kernel.Sim, and the default build,
+/// the one these tests run, still traces. Bench's BuildLoadContext (linked into Tests) loads a second copy of the
+/// application bound to a given Kernel.Sim and refuses the default build where the no-trace build is expected.
 /// </summary>
 public class NoTraceBuildTests
 {
@@ -36,10 +38,10 @@ public class NoTraceBuildTests
     [Test]
     public void BenchNoTraceArgument_DefinesKERNELSIM_NOTRACE_AndTheDefaultBuildDoesNot()
     {
-        // The argument as the benchmark job passes it, so that renaming the property on one side fails here.
-        var source = File.ReadAllText(RepoFiles.Path("Bench/TraceOffBenchmarks.cs"));
+        // The argument as NoTraceBuild passes it to dotnet build, so that renaming the property on one side fails here.
+        var source = File.ReadAllText(RepoFiles.Path("Bench/TraceOff/NoTraceBuild.cs"));
         var m = Regex.Match(source, "NoTraceArgument = \"/p:(?<name>\\w+)=true\"");
-        Assert.That(m.Success, Is.True, "TraceOffBenchmarks.NoTraceArgument not found");
+        Assert.That(m.Success, Is.True, "NoTraceBuild.NoTraceArgument not found");
         Assert.That(m.Groups["name"].Value, Is.EqualTo("KernelSimNoTrace"));
 
         Assert.That(DefineConstants($"-p:{m.Groups["name"].Value}=true").Split(';'), Does.Contain("KERNELSIM_NOTRACE"));
@@ -77,5 +79,28 @@ public class NoTraceBuildTests
             if (on) Assert.That(entered, Does.Contain("dax_iomap_rw").And.Contain("copy_mc_to_user"));
             else Assert.That(m.Tracer.Records, Is.Empty);
         }
+    }
+
+    [Test]
+    public void BuildLoadContext_BindsItsOwnCopies_AndRefusesTheDefaultBuildAsTheNoTraceBuild()
+    {
+        var dir = TestContext.CurrentContext.TestDirectory;
+        var context = new BuildLoadContext(typeof(Tracer).Assembly.Location, dir, "default build, test copy");
+
+        // What Bench's TraceOffReads checks before it sets up a copy: a run can never compare a build with itself.
+        var e = Assert.Throws<InvalidOperationException>(() => context.KernelSim(traces: false));
+        Assert.That(e!.Message, Does.Contain("is the default build (its Tracer keeps Enabled = true)"));
+
+        var kernel = context.KernelSim(traces: true);
+        Assert.That(kernel, Is.Not.SameAs(typeof(Tracer).Assembly), "a copy of its own, not the default context's");
+        Assert.That(BuildLoadContext.Traces(kernel), Is.True);
+        // An assembly that binds to Kernel.Sim is loaded again and binds to the context's copy.
+        var fsDax = context.LoadFromAssemblyName(typeof(DaxFs).Assembly.GetName());
+        Assert.That(fsDax, Is.Not.SameAs(typeof(DaxFs).Assembly));
+        var machine = fsDax.GetType(typeof(DaxFs).FullName!, throwOnError: true)!.GetMethod(nameof(DaxFs.FormatAndMount))!.GetParameters()[0].ParameterType;
+        Assert.That(machine.FullName, Is.EqualTo(typeof(Machine).FullName));
+        Assert.That(machine.Assembly, Is.SameAs(kernel), "Fs.Dax's copy binds to the context's Kernel.Sim");
+        // The framework is shared, so a Func<long> crosses between copies.
+        Assert.That(context.LoadFromAssemblyName(typeof(Func<long>).Assembly.GetName()), Is.SameAs(typeof(Func<long>).Assembly));
     }
 }
