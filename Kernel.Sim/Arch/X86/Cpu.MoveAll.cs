@@ -122,7 +122,8 @@ public sealed partial class Cpu
 
     /// <summary>
     /// <see cref="ProbeFast"/>'s translation of every page of [va, va+len) into <paramref name="pfns"/>; false at the
-    /// first page it does not accept. A store marks each PTE dirty, as the probe does.
+    /// first page it does not accept. A store marks each PTE dirty, as the probe does. <paramref name="linear"/> when the
+    /// pages are consecutive frames; then only pfns[0] need hold a translation (the others are pfns[0] + i).
     /// </summary>
     private bool TranslateAll(Space space, ulong va, ulong len, bool write, ulong[] pfns, out bool linear)
     {
