@@ -54,7 +54,7 @@ public sealed class DaxFsIomapOps : IIomapOps
         var e = tree.Lookup(fblk, out var hole);
         iomap.DaxDev = di.IsDax ? _fs.DaxDev : null;
         iomap.Offset = fblk << shift;
-        if (e == null)
+        if (e is null) // not the record's ==, which calls Equals on every hit
         {
             var n = Math.Min(nblk, hole);
             if (write)

@@ -33,7 +33,7 @@ public sealed class ExtentTree
     {
         holeBlocks = long.MaxValue;
         var last = _last;
-        if (last != null && fblk >= last.FileBlock && fblk < last.FileEnd) return last;
+        if (last is not null && fblk >= last.FileBlock && fblk < last.FileEnd) return last; // "is": the record's == runs Equals
         return Search(fblk, out holeBlocks);
     }
 

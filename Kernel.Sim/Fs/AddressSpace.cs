@@ -36,6 +36,29 @@ public sealed class AddressSpace
     /// <summary>filemap_get_folio: the cached folio at <paramref name="index"/>, or null.</summary>
     public Folio? Find(ulong index) => _folios.Load(index);
 
+    // filemap_read's last run (Filemap.ReadRun): the folio at _runIndex and the _runFollowers after it are cached,
+    // uptodate and on consecutive frames, while _runStamp equals Stamp (no store, erase or uptodate clear since).
+    private ulong _runIndex, _runFollowers, _runStamp, _uptodateClears;
+    private ulong Stamp => _folios.Version + _uptodateClears + 1; // both only grow: any change moves the sum
+
+    /// <summary>A folio of this mapping lost PG_uptodate: forget the remembered read run.</summary>
+    internal void UptodateCleared() => _uptodateClears++;
+
+    /// <summary>
+    /// How many folios after <paramref name="first"/> (a folio of this mapping) a read run found present, uptodate and on
+    /// the frames after first's, with nothing changed since; 0 if none is known.
+    /// </summary>
+    internal ulong KnownRunAfter(Folio first) =>
+        _runStamp == Stamp && first.Index >= _runIndex && first.Index - _runIndex <= _runFollowers ? _runFollowers - (first.Index - _runIndex) : 0;
+
+    /// <summary>Remember that the <paramref name="followers"/> folios after <paramref name="first"/> form a read run.</summary>
+    internal void RememberRun(Folio first, ulong followers)
+    {
+        _runIndex = first.Index;
+        _runFollowers = followers;
+        _runStamp = Stamp;
+    }
+
     /// <summary>
     /// xas_find from <paramref name="index"/> (the walk of xas_for_each over mapping-&gt;i_pages): the first cached folio
     /// at or after it, or null (one descent of the tree, no allocation).

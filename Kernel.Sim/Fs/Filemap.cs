@@ -162,17 +162,30 @@ public sealed class Filemap
     /// The bytes of [ki_pos, ki_pos + <paramref name="want"/>) that <paramref name="first"/> (holding the first
     /// <paramref name="bytes"/>) and the cached, uptodate folios after it on the next page frames hold: the walk of
     /// filemap_get_read_batch (xas_next while the folios are uptodate), stopped also where the frames stop being
-    /// physically contiguous, so <see cref="IovIterOps.TryCopyPageRunToIter"/> can copy them as one run.
+    /// physically contiguous, so <see cref="IovIterOps.TryCopyPageRunToIter"/> can copy them as one run. The folios a
+    /// previous walk found, with no change to the cache since (<see cref="AddressSpace.KnownRunAfter"/>), are not looked
+    /// at again: the walk would find each of them as it is.
     /// </summary>
     private static ulong ReadRun(AddressSpace mapping, Folio first, ulong bytes, ulong want)
     {
         var run = bytes;
-        for (ulong n = 1; run < want; n++)
+        ulong n = 1;
+        var known = run < want ? mapping.KnownRunAfter(first) : 0;
+        if (known != 0)
+        {
+            // Each of the known folios adds a page (the last one what is left of want).
+            var reach = bytes + known * PageDefs.PAGE_SIZE;
+            if (reach >= want) return want;
+            run = reach;
+            n = known + 1;
+        }
+        for (; run < want; n++)
         {
             var f = mapping.Find(first.Index + n);
             if (f == null || !f.Uptodate || f.Pfn != first.Pfn + n) break;
             run += Math.Min(want - run, PageDefs.PAGE_SIZE);
         }
+        if (n > 1) mapping.RememberRun(first, n - 1);
         return run;
     }
 

@@ -22,8 +22,17 @@ public sealed class Folio
     /// <summary>The page frame holding the data.</summary>
     public ulong Pfn { get; }
 
-    /// <summary>PG_uptodate.</summary>
-    public bool Uptodate { get; internal set; }
+    /// <summary>PG_uptodate. Clearing it tells the mapping (its remembered read run may hold this folio).</summary>
+    public bool Uptodate
+    {
+        get => _uptodate;
+        internal set
+        {
+            if (_uptodate && !value) Mapping?.UptodateCleared();
+            _uptodate = value;
+        }
+    }
+    private bool _uptodate;
 
     /// <summary>PG_dirty.</summary>
     public bool Dirty { get; internal set; }

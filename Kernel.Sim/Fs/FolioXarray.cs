@@ -30,6 +30,9 @@ internal sealed class FolioXarray
     /// <summary>The number of folios stored.</summary>
     public int Count { get; private set; }
 
+    /// <summary>Counts every <see cref="Store"/> and <see cref="Erase(ulong, out Folio?)"/>: unchanged, every index holds the folio it held.</summary>
+    public ulong Version { get; private set; }
+
     /// <summary>True when <paramref name="index"/> is below the root's reach (a root of shift s covers 64^(s/6+1) indices).</summary>
     private static bool Fits(Node root, ulong index) => root.Shift + ChunkShift >= 64 || index >> (root.Shift + ChunkShift) == 0;
 
@@ -58,6 +61,7 @@ internal sealed class FolioXarray
     /// <summary>xa_store: put <paramref name="folio"/> at <paramref name="index"/> (replacing what was there).</summary>
     public void Store(ulong index, Folio folio)
     {
+        Version++;
         _root ??= new Node(0);
         while (!Fits(_root, index))
         {
@@ -97,6 +101,7 @@ internal sealed class FolioXarray
     /// <summary>xa_erase: remove the folio at <paramref name="index"/>; false if the slot was empty. Empty nodes are freed.</summary>
     public bool Erase(ulong index, out Folio? folio)
     {
+        Version++;
         folio = null;
         if (_root == null || !Fits(_root, index)) return false;
         if (!Erase(_root, index, out folio)) return false;

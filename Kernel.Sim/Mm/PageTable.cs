@@ -25,6 +25,9 @@ internal sealed class PageTable
     private TlbEntry[] _tlb = NoTlb;
     // Entries are valid while their Gen equals _gen; a flush is one increment (entries start at Gen 0).
     private ulong _gen = 1;
+    // The last run of pages TryTranslatePages found on consecutive frames (valid while _rangeGen == _gen; starts invalid).
+    private ulong _rangeVpn, _rangePages, _rangePfn, _rangeGen;
+    private bool _rangeWrite;
 
     private struct TlbEntry
     {
@@ -104,6 +107,55 @@ internal sealed class PageTable
             return true;
         }
         return Walk(vpn, write, out pfn);
+    }
+
+    /// <summary>
+    /// <see cref="TryTranslate"/> of the pages vpn, vpn+1, … in order into <paramref name="pfns"/>, stopping at the
+    /// first that fails; returns how many were translated. Each page is looked up, walked and marked dirty exactly as
+    /// one <see cref="TryTranslate"/> call would (a walk may grow the TLB, so it is reloaded after one).
+    /// <paramref name="linear"/> tells whether the frames found are consecutive (pfns[i] = pfns[0] + i); then only
+    /// pfns[0] need be filled in: a range inside the last linear range translated, with no change to any entry since
+    /// (the same generation) and a store only if that one was a store, is answered from it at once. Every page of it
+    /// would translate to the same frame with nothing to mark dirty (a store's walk marked them all), so skipping the
+    /// per-page lookups changes nothing but the time.
+    /// </summary>
+    public int TryTranslatePages(ulong vpn, bool write, Span<ulong> pfns, out bool linear)
+    {
+        if (_rangeGen == _gen && vpn >= _rangeVpn && vpn - _rangeVpn + (ulong)pfns.Length <= _rangePages && (!write || _rangeWrite) && pfns.Length != 0)
+        {
+            pfns[0] = _rangePfn + (vpn - _rangeVpn);
+            linear = true;
+            return pfns.Length;
+        }
+        var first = vpn;
+        var tlb = _tlb;
+        var gen = _gen;
+        ulong next = 0, breaks = 0;
+        for (var i = 0; i < pfns.Length; i++, vpn++)
+        {
+            ref var e = ref tlb[(int)(vpn & (ulong)(tlb.Length - 1))];
+            ulong pfn;
+            if (e.Gen == gen && e.Vpn == vpn && (!write || e.WriteDirty)) pfn = e.Pfn;
+            else if (Walk(vpn, write, out pfn)) tlb = _tlb;
+            else
+            {
+                linear = false;
+                return i;
+            }
+            pfns[i] = pfn;
+            breaks |= i == 0 ? 0 : pfn ^ next;
+            next = pfn + 1;
+        }
+        linear = breaks == 0;
+        if (linear && pfns.Length != 0)
+        {
+            _rangeVpn = first;
+            _rangePages = (ulong)pfns.Length;
+            _rangePfn = pfns[0];
+            _rangeWrite = write;
+            _rangeGen = gen;
+        }
+        return pfns.Length;
     }
 
     private bool Walk(ulong vpn, bool write, out ulong pfn)

@@ -40,8 +40,8 @@ public sealed partial class Cpu
     {
         var pages = (int)((n + 2 * PageDefs.PAGE_SIZE - 1) >> PageDefs.PAGE_SHIFT);
         if (_loadPfns.Length < pages) GrowPfnArrays(pages);
-        if (!TranslateAll(ss, src, n, write: false, _loadPfns) || !TranslateAll(ds, dst, n, write: true, _storePfns)) return false;
-        if (keepOutFirst <= keepOutLast && !OutsideFrames(_storePfns, dst, n, keepOutFirst, keepOutLast)) return false;
+        if (!TranslateAll(ss, src, n, write: false, _loadPfns, out var sLinear) || !TranslateAll(ds, dst, n, write: true, _storePfns, out var dLinear)) return false;
+        if (keepOutFirst <= keepOutLast && !OutsideFrames(_storePfns, dLinear, dst, n, keepOutFirst, keepOutLast)) return false;
         ulong done = 0;
         while (done < n)
         {
@@ -50,10 +50,15 @@ public sealed partial class Cpu
             var si = (int)((PageDefs.OffsetInPage(src) + done) >> PageDefs.PAGE_SHIFT);
             var di = (int)((PageDefs.OffsetInPage(dst) + done) >> PageDefs.PAGE_SHIFT);
             var want = n - done;
-            var sRun = ContiguousRun(_loadPfns, si, so, want);
-            var dRun = ContiguousRun(_storePfns, di, dof, Math.Min(want, sRun));
+            // A side whose pages are consecutive frames runs to the end of its storage chunk: the pieces ContiguousRun
+            // finds (it may round a run up to the end of its page, which the Min with want below takes back).
+            var sp = sLinear ? _loadPfns[0] + (ulong)si : _loadPfns[si];
+            var sRun = sLinear ? Math.Min(want, (ulong)PhysicalMemory.RunLimit(sp, so)) : ContiguousRun(_loadPfns, si, so, want);
+            var dWant = Math.Min(want, sRun);
+            var dp = dLinear ? _storePfns[0] + (ulong)di : _storePfns[di];
+            var dRun = dLinear ? Math.Min(dWant, (ulong)PhysicalMemory.RunLimit(dp, dof)) : ContiguousRun(_storePfns, di, dof, dWant);
             var chunk = (int)Math.Min(want, Math.Min(sRun, dRun));
-            _phys.CopyRun(_loadPfns[si], so, _storePfns[di], dof, chunk);
+            _phys.CopyRun(sp, so, dp, dof, chunk);
             done += (ulong)chunk;
         }
         return true;
@@ -96,9 +101,10 @@ public sealed partial class Cpu
     }
 
     /// <summary>True when none of the frames TranslateAll found for the pages of [va, va+len) lies in [first, last].</summary>
-    private static bool OutsideFrames(ulong[] pfns, ulong va, ulong len, ulong first, ulong last)
+    private static bool OutsideFrames(ulong[] pfns, bool linear, ulong va, ulong len, ulong first, ulong last)
     {
         var pages = (int)((PageDefs.OffsetInPage(va) + len + PageDefs.PAGE_SIZE - 1) >> PageDefs.PAGE_SHIFT);
+        if (linear) return pfns[0] + (ulong)(pages - 1) < first || pfns[0] > last; // frames pfns[0] … pfns[0]+pages-1
         for (var i = 0; i < pages; i++)
         {
             if (pfns[i] >= first && pfns[i] <= last) return false;
@@ -116,10 +122,12 @@ public sealed partial class Cpu
 
     /// <summary>
     /// <see cref="ProbeFast"/>'s translation of every page of [va, va+len) into <paramref name="pfns"/>; false at the
-    /// first page it does not accept. A store marks each PTE dirty, as the probe does.
+    /// first page it does not accept. A store marks each PTE dirty, as the probe does. <paramref name="linear"/> when the
+    /// pages are consecutive frames; then only pfns[0] need hold a translation (the others are pfns[0] + i).
     /// </summary>
-    private bool TranslateAll(Space space, ulong va, ulong len, bool write, ulong[] pfns)
+    private bool TranslateAll(Space space, ulong va, ulong len, bool write, ulong[] pfns, out bool linear)
     {
+        linear = false;
         MmStruct? mm = null;
         if (space == Space.User)
         {
@@ -127,6 +135,15 @@ public sealed partial class Cpu
             if (mm == null || !UaccessAllowed || mm.HasSubpageProtection) return false;
         }
         var poison = !write && _phys.PoisonedFrameCount != 0;
+        if (!poison && len != 0)
+        {
+            // Nothing to check between two translations: the same translations in the same order, without the byte
+            // bookkeeping per page (a 1 MiB copy is 256 pages on each side).
+            var pages = (int)((PageDefs.OffsetInPage(va) + len + PageDefs.PAGE_SIZE - 1) >> PageDefs.PAGE_SHIFT);
+            return mm != null
+                ? mm.PageTable.TryTranslatePages(va >> PageDefs.PAGE_SHIFT, write, pfns.AsSpan(0, pages), out linear) == pages
+                : TranslateKernelPages(va, len, write, pfns, out linear);
+        }
         ulong done = 0;
         var i = 0;
         while (done < len)
@@ -154,6 +171,32 @@ public sealed partial class Cpu
                 pfns[i++] = p;
                 at += pn;
             }
+            done += run;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="TranslateAll"/> of a non-empty kernel range with no poison to look for: each direct-map run's pages in
+    /// order. <paramref name="linear"/> when the range is one run (its pages are pfns[0], pfns[0]+1, …); then only
+    /// pfns[0] is filled in.
+    /// </summary>
+    private bool TranslateKernelPages(ulong va, ulong len, bool write, ulong[] pfns, out bool linear)
+    {
+        var first = _kmap.TryAccessRun(va, len, write, out pfns[0]);
+        linear = first == len;
+        if (linear) return true;
+        if (first == 0) return false;
+        ulong done = 0;
+        var i = 0;
+        while (done < len)
+        {
+            var a = va + done;
+            var run = _kmap.TryAccessRun(a, len - done, write, out var pfn);
+            if (run == 0) return false;
+            var pages = (int)((PageDefs.OffsetInPage(a) + run + PageDefs.PAGE_SIZE - 1) >> PageDefs.PAGE_SHIFT);
+            foreach (ref var slot in pfns.AsSpan(i, pages)) slot = pfn++;
+            i += pages;
             done += run;
         }
         return true;
