@@ -226,6 +226,9 @@ public sealed class Gup
         return GupFast(start, nrPages, write, nofault, pages, _follPins, foll: true);
     }
 
+    // Inlined into its three callers (the pin counts and FOLL_PIN are constants there); a page the TLB does not hold is
+    // pinned out of line.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private long GupFast(UserPtr start, int nrPages, bool write, bool nofault, Span<ulong> pages, PinCounts counts, bool foll)
     {
         if (nrPages <= 0) return 0;
@@ -240,22 +243,42 @@ public sealed class Gup
         if (!ReferenceEquals(cur, _ptOwner) || pt is null) pt = PageTableOf(cur);
         var n = Math.Min(nrPages, pages.Length);
         var pinned = 0;
-        for (; pinned < n; pinned++)
+        while (pinned < n)
         {
-            var va = s + ((ulong)pinned << PageDefs.PAGE_SHIFT);
-            if (!pt.TryTranslate(va, write, out var pfn)) // mm.TryTranslate
+            // The pages whose translation is in the TLB, then their pins: a hit changes nothing, so translating a run of
+            // them before pinning it pins the same pages with the same counts as page by page.
+            var hits = pt.TranslateHits((s >> PageDefs.PAGE_SHIFT) + (ulong)pinned, write, pages[pinned..n]);
+            if (hits > 0)
             {
-                if (nofault) break;
-                // __get_user_pages → faultin_page → handle_mm_fault (check_vma_flags is part of HandleMmFault).
-                if ((cur.Mm.HandleMmFault(va, write) & VmFault.VM_FAULT_ERROR) != 0) break;
-                if (!pt.TryTranslate(va, write, out pfn)) break;
+                var fresh = counts.Pin(pages.Slice(pinned, hits));
+                if (foll) _follPinned += fresh;
+                pinned += hits;
+                if (pinned == n) break;
             }
-            pages[pinned] = pfn;
-            if (counts.Slot(pfn)++ == 0 && foll) _follPinned++;
+            if (!PinWalked(cur, pt, s + ((ulong)pinned << PageDefs.PAGE_SHIFT), write, nofault, out var pfn, counts, foll)) break;
+            pages[pinned++] = pfn;
         }
         if (pinned == 0) return -Errno.EFAULT;
         if (_trace.Enabled) TracePinned(pinned, nrPages, s, foll, write, nofault);
         return pinned;
+    }
+
+    /// <summary>
+    /// One page of the gup walk that missed the TLB: the page-table walk, the fault if needed (not with FOLL_NOFAULT), the
+    /// pin. False when the page cannot be pinned (the walk stops there).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private bool PinWalked(Process cur, PageTable pt, ulong va, bool write, bool nofault, out ulong pfn, PinCounts counts, bool foll)
+    {
+        if (!pt.TryTranslate(va, write, out pfn)) // mm.TryTranslate
+        {
+            if (nofault) return false;
+            // __get_user_pages → faultin_page → handle_mm_fault (check_vma_flags is part of HandleMmFault).
+            if ((cur.Mm.HandleMmFault(va, write) & VmFault.VM_FAULT_ERROR) != 0) return false;
+            if (!pt.TryTranslate(va, write, out pfn)) return false;
+        }
+        if (counts.Slot(pfn)++ == 0 && foll) _follPinned++;
+        return true;
     }
 
     private PageTable PageTableOf(Process p)
@@ -286,18 +309,16 @@ public sealed class Gup
     }
 
     /// <summary>unpin_user_pages (mm/gup.c): <see cref="UnpinUserPage"/> on each page, in order.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public void UnpinUserPages(ReadOnlySpan<ulong> pfns)
     {
-        if (_follPinned != 0)
-        {
-            foreach (var pfn in pfns) UnpinUserPage(pfn);
-            return;
-        }
-        foreach (var pfn in pfns)
-        {
-            ref var c = ref _pins.Slot(pfn);
-            if (c > 0) c--;
-        }
+        if (_follPinned != 0) UnpinEach(pfns);
+        else _pins.Unpin(pfns);
+    }
+
+    private void UnpinEach(ReadOnlySpan<ulong> pfns)
+    {
+        foreach (var pfn in pfns) UnpinUserPage(pfn);
     }
 
     /// <summary>Pins currently held on a frame.</summary>
@@ -316,9 +337,50 @@ public sealed class Gup
     private sealed class PinCounts
     {
         private const int Shift = 9;
+        private const int Mask = (1 << Shift) - 1;
         private readonly Dictionary<ulong, int[]> _blocks = [];
         private ulong _lastKey = ulong.MaxValue;
         private int[]? _last;
+        // The block used before the last: a buffer whose frames straddle two blocks switches between them on every pass.
+        private ulong _prevKey = ulong.MaxValue;
+        private int[]? _prev;
+
+        /// <summary>One more pin on each of <paramref name="pfns"/>, in order; returns how many counts went from 0 to 1.</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public int Pin(ReadOnlySpan<ulong> pfns)
+        {
+            var fresh = 0;
+            var block = _last;
+            var key = _lastKey;
+            foreach (var pfn in pfns)
+            {
+                if ((pfn >> Shift) != key || block is null)
+                {
+                    key = pfn >> Shift;
+                    block = Block(key);
+                }
+                if (block[(int)(pfn & Mask)]++ == 0) fresh++;
+            }
+            return fresh;
+        }
+
+        /// <summary>One pin less on each of <paramref name="pfns"/> that has one, in order (put_page of a bio's pages).</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public void Unpin(ReadOnlySpan<ulong> pfns)
+        {
+            var block = _last;
+            var key = _lastKey;
+            foreach (var pfn in pfns)
+            {
+                if ((pfn >> Shift) != key || block is null)
+                {
+                    key = pfn >> Shift;
+                    block = Block(key);
+                }
+                ref var c = ref block[(int)(pfn & Mask)];
+                if (c > 0) c--;
+            }
+        }
 
         /// <summary>The count of <paramref name="pfn"/>, its block created if needed.</summary>
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
@@ -333,10 +395,17 @@ public sealed class Gup
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
         private int[] Block(ulong key)
         {
-            if (!_blocks.TryGetValue(key, out var block))
+            int[]? block;
+            if (key == _prevKey && _prev is not null) block = _prev;
+            else if (!_blocks.TryGetValue(key, out block))
             {
                 block = new int[1 << Shift];
                 _blocks.Add(key, block);
+            }
+            if (_last is not null)
+            {
+                _prev = _last;
+                _prevKey = _lastKey;
             }
             _last = block;
             _lastKey = key;
