@@ -291,7 +291,9 @@ public sealed class BlockDeviceFile : KFile
                 Iov.Revert(iter, trim);
                 n -= (long)trim;
             }
-            var used = AddPinnedPages(bio, pages.AsSpan(pinned, got), start, (ulong)n);
+            // Many pages: the loop out of line, where its counters stay in registers.
+            var used = got > 8 ? AddPinnedPagesRun(bio, pages.AsSpan(pinned, got), start, (ulong)n)
+                : AddPinnedPages(bio, pages.AsSpan(pinned, got), start, (ulong)n);
             for (var k = used; k < got; k++) _gup.UnpinUserPage(pages[pinned + k]);
             pinned += used;
             if (n == 0)
@@ -334,6 +336,10 @@ public sealed class BlockDeviceFile : KFile
         }
         return used;
     }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static int AddPinnedPagesRun(Bio bio, ReadOnlySpan<ulong> pages, ulong off, ulong remaining) =>
+        AddPinnedPages(bio, pages, off, remaining);
 
     /// <summary>
     /// iov_iter_get_pages2(iter, pages, iter-&gt;count, maxpages, &amp;start) as <see cref="IovIterOps"/> does it; for a UBUF

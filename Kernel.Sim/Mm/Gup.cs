@@ -226,6 +226,9 @@ public sealed class Gup
         return GupFast(start, nrPages, write, nofault, pages, _follPins, foll: true);
     }
 
+    // Runs of more pages than this are translated, pinned and unpinned by out-of-line loops.
+    private const int LongRun = 8;
+
     // Inlined into its three callers (the pin counts and FOLL_PIN are constants there); a page the TLB does not hold is
     // pinned out of line.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
@@ -247,10 +250,12 @@ public sealed class Gup
         {
             // The pages whose translation is in the TLB, then their pins: a hit changes nothing, so translating a run of
             // them before pinning it pins the same pages with the same counts as page by page.
-            var hits = pt.TranslateHits((s >> PageDefs.PAGE_SHIFT) + (ulong)pinned, write, pages[pinned..n]);
+            // A long run loops out of line, where its counters stay in registers (inlined here, they spill).
+            var vpn = (s >> PageDefs.PAGE_SHIFT) + (ulong)pinned;
+            var hits = n - pinned > LongRun ? pt.TranslateHitsRun(vpn, write, pages[pinned..n]) : pt.TranslateHits(vpn, write, pages[pinned..n]);
             if (hits > 0)
             {
-                var fresh = counts.Pin(pages.Slice(pinned, hits));
+                var fresh = hits > LongRun ? counts.PinRun(pages.Slice(pinned, hits)) : counts.Pin(pages.Slice(pinned, hits));
                 if (foll) _follPinned += fresh;
                 pinned += hits;
                 if (pinned == n) break;
@@ -313,6 +318,7 @@ public sealed class Gup
     public void UnpinUserPages(ReadOnlySpan<ulong> pfns)
     {
         if (_follPinned != 0) UnpinEach(pfns);
+        else if (pfns.Length > LongRun) _pins.UnpinRun(pfns);
         else _pins.Unpin(pfns);
     }
 
@@ -363,6 +369,14 @@ public sealed class Gup
             }
             return fresh;
         }
+
+        /// <summary><see cref="Pin"/> out of line (a long run).</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        public int PinRun(ReadOnlySpan<ulong> pfns) => Pin(pfns);
+
+        /// <summary><see cref="Unpin"/> out of line (a long run).</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        public void UnpinRun(ReadOnlySpan<ulong> pfns) => Unpin(pfns);
 
         /// <summary>One pin less on each of <paramref name="pfns"/> that has one, in order (put_page of a bio's pages).</summary>
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]

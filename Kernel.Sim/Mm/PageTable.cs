@@ -127,6 +127,10 @@ internal sealed class PageTable
         return i;
     }
 
+    /// <summary><see cref="TranslateHits"/> out of line (a long run).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal int TranslateHitsRun(ulong vpn, bool write, Span<ulong> pfns) => TranslateHits(vpn, write, pfns);
+
     private bool Walk(ulong vpn, bool write, out ulong pfn)
     {
         ref var pte = ref CollectionsMarshal.GetValueRefOrNullRef(_map, vpn);
