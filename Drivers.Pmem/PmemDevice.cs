@@ -221,10 +221,12 @@ public sealed partial class PmemDevice : IBlockDeviceOps, IDaxOperations, IDevPa
     /// copy is split at page boundaries or not; and only with tracing off, so traces still show each
     /// pmem_do_read / pmem_do_write.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private bool MovesWholeRuns() =>
         !_trace.Enabled && _ownMedia && _phys.PoisonedFrameCount == 0;
 
     /// <summary>The pmem_do_read calls of a clean bvec's segments as one read_pmem copy (is_bad_pmem was checked for all of it).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private BlkStatus ReadRun(ulong pfn, uint off, long sector, uint len) =>
         (_x86Copy is { } x86 ? x86.CopyMcToKernel(Kmap(pfn, off), VirtAddr + ToOffset(sector), len)
             : _copy.CopyMcToKernel(Kmap(pfn, off), VirtAddr + ToOffset(sector), len)) == 0 ? BlkStatus.BLK_STS_OK : BlkStatus.BLK_STS_IOERR;

@@ -60,6 +60,7 @@ public sealed class Bio
     /// bio_init on a completed bio's memory (what bio_alloc after bio_put may hand back): the same state as a new
     /// <see cref="Bio(BlockDevice?, BioOp, long, BioFlags)"/> — no segments, size 0, status 0, not completed, no bi_end_io.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal Bio Init(BlockDevice? bdev, BioOp op, long sector, BioFlags flags)
     {
         if (!ReferenceEquals(Bdev, bdev)) Bdev = bdev; // the same device again on most calls: no reference store
@@ -114,6 +115,7 @@ public sealed class Bio
     /// bio_add_page(bio, page, len, off): append a segment (merged into the previous one when it continues it
     /// physically, as bvec_try_merge_page does). Returns len, or 0 when the bio is full (BIO_MAX_VECS).
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public uint AddPage(ulong pfn, uint len, uint offset)
     {
         if (len == 0) return 0;
@@ -130,14 +132,19 @@ public sealed class Bio
             }
         }
         if (n >= BIO_MAX_VECS) return 0;
-        if (n == _vecs.Length) Array.Resize(ref _vecs, Math.Min(Math.Max(4, 2 * n), BIO_MAX_VECS));
+        if (n == _vecs.Length) GrowVecs(n);
         _vecs[n] = new BioVec(pfn, offset, len);
         _vcnt = n + 1;
         Size += len;
         return len;
     }
 
+    // Out of line: a reused bio has its array already (bio_alloc's bvec pool).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void GrowVecs(int n) => Array.Resize(ref _vecs, Math.Min(Math.Max(4, 2 * n), BIO_MAX_VECS));
+
     /// <summary>bio_endio: mark complete and call bi_end_io.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public void Endio()
     {
         if (Completed) return;

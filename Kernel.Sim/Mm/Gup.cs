@@ -226,6 +226,12 @@ public sealed class Gup
         return TracedPinned(GupFast(start, nrPages, write, nofault, pages, _follPins, foll: true), start, nrPages, foll: true, write, nofault);
     }
 
+    // Runs of more pages than this are translated, pinned and unpinned by out-of-line loops.
+    private const int LongRun = 8;
+
+    // Inlined into its three callers (the pin counts and FOLL_PIN are constants there); a page the TLB does not hold is
+    // pinned out of line.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private long GupFast(UserPtr start, int nrPages, bool write, bool nofault, Span<ulong> pages, PinCounts counts, bool foll)
     {
         if (nrPages <= 0) return 0;
@@ -240,18 +246,22 @@ public sealed class Gup
         if (!ReferenceEquals(cur, _ptOwner) || pt is null) pt = PageTableOf(cur);
         var n = Math.Min(nrPages, pages.Length);
         var pinned = 0;
-        for (; pinned < n; pinned++)
+        while (pinned < n)
         {
-            var va = s + ((ulong)pinned << PageDefs.PAGE_SHIFT);
-            if (!pt.TryTranslate(va, write, out var pfn)) // mm.TryTranslate
+            // The pages whose translation is in the TLB, then their pins: a hit changes nothing, so translating a run of
+            // them before pinning it pins the same pages with the same counts as page by page.
+            // A long run loops out of line, where its counters stay in registers (inlined here, they spill).
+            var vpn = (s >> PageDefs.PAGE_SHIFT) + (ulong)pinned;
+            var hits = n - pinned > LongRun ? pt.TranslateHitsRun(vpn, write, pages[pinned..n]) : pt.TranslateHits(vpn, write, pages[pinned..n]);
+            if (hits > 0)
             {
-                if (nofault) break;
-                // __get_user_pages → faultin_page → handle_mm_fault (check_vma_flags is part of HandleMmFault).
-                if ((cur.Mm.HandleMmFault(va, write) & VmFault.VM_FAULT_ERROR) != 0) break;
-                if (!pt.TryTranslate(va, write, out pfn)) break;
+                var fresh = hits > LongRun ? counts.PinRun(pages.Slice(pinned, hits)) : counts.Pin(pages.Slice(pinned, hits));
+                if (foll) _follPinned += fresh;
+                pinned += hits;
+                if (pinned == n) break;
             }
-            pages[pinned] = pfn;
-            if (counts.Slot(pfn)++ == 0 && foll) _follPinned++;
+            if (!PinWalked(cur, pt, s + ((ulong)pinned << PageDefs.PAGE_SHIFT), write, nofault, out var pfn, counts, foll)) break;
+            pages[pinned++] = pfn;
         }
         return pinned == 0 ? -Errno.EFAULT : pinned; // the "gup" event is the traced callers' (TracedPinned)
     }
@@ -264,6 +274,24 @@ public sealed class Gup
     {
         if (pinned > 0 && _trace.Enabled) TracePinned((int)pinned, nrPages, start.Value & PageDefs.PAGE_MASK, foll, write, nofault);
         return pinned;
+    }
+
+    /// <summary>
+    /// One page of the gup walk that missed the TLB: the page-table walk, the fault if needed (not with FOLL_NOFAULT), the
+    /// pin. False when the page cannot be pinned (the walk stops there).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private bool PinWalked(Process cur, PageTable pt, ulong va, bool write, bool nofault, out ulong pfn, PinCounts counts, bool foll)
+    {
+        if (!pt.TryTranslate(va, write, out pfn)) // mm.TryTranslate
+        {
+            if (nofault) return false;
+            // __get_user_pages → faultin_page → handle_mm_fault (check_vma_flags is part of HandleMmFault).
+            if ((cur.Mm.HandleMmFault(va, write) & VmFault.VM_FAULT_ERROR) != 0) return false;
+            if (!pt.TryTranslate(va, write, out pfn)) return false;
+        }
+        if (counts.Slot(pfn)++ == 0 && foll) _follPinned++;
+        return true;
     }
 
     private PageTable PageTableOf(Process p)
@@ -294,18 +322,17 @@ public sealed class Gup
     }
 
     /// <summary>unpin_user_pages (mm/gup.c): <see cref="UnpinUserPage"/> on each page, in order.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public void UnpinUserPages(ReadOnlySpan<ulong> pfns)
     {
-        if (_follPinned != 0)
-        {
-            foreach (var pfn in pfns) UnpinUserPage(pfn);
-            return;
-        }
-        foreach (var pfn in pfns)
-        {
-            ref var c = ref _pins.Slot(pfn);
-            if (c > 0) c--;
-        }
+        if (_follPinned != 0) UnpinEach(pfns);
+        else if (pfns.Length > LongRun) _pins.UnpinRun(pfns);
+        else _pins.Unpin(pfns);
+    }
+
+    private void UnpinEach(ReadOnlySpan<ulong> pfns)
+    {
+        foreach (var pfn in pfns) UnpinUserPage(pfn);
     }
 
     /// <summary>Pins currently held on a frame.</summary>
@@ -324,9 +351,58 @@ public sealed class Gup
     private sealed class PinCounts
     {
         private const int Shift = 9;
+        private const int Mask = (1 << Shift) - 1;
         private readonly Dictionary<ulong, int[]> _blocks = [];
         private ulong _lastKey = ulong.MaxValue;
         private int[]? _last;
+        // The block used before the last: a buffer whose frames straddle two blocks switches between them on every pass.
+        private ulong _prevKey = ulong.MaxValue;
+        private int[]? _prev;
+
+        /// <summary>One more pin on each of <paramref name="pfns"/>, in order; returns how many counts went from 0 to 1.</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public int Pin(ReadOnlySpan<ulong> pfns)
+        {
+            var fresh = 0;
+            var block = _last;
+            var key = _lastKey;
+            foreach (var pfn in pfns)
+            {
+                if ((pfn >> Shift) != key || block is null)
+                {
+                    key = pfn >> Shift;
+                    block = Block(key);
+                }
+                if (block[(int)(pfn & Mask)]++ == 0) fresh++;
+            }
+            return fresh;
+        }
+
+        /// <summary><see cref="Pin"/> out of line (a long run).</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        public int PinRun(ReadOnlySpan<ulong> pfns) => Pin(pfns);
+
+        /// <summary><see cref="Unpin"/> out of line (a long run).</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        public void UnpinRun(ReadOnlySpan<ulong> pfns) => Unpin(pfns);
+
+        /// <summary>One pin less on each of <paramref name="pfns"/> that has one, in order (put_page of a bio's pages).</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public void Unpin(ReadOnlySpan<ulong> pfns)
+        {
+            var block = _last;
+            var key = _lastKey;
+            foreach (var pfn in pfns)
+            {
+                if ((pfn >> Shift) != key || block is null)
+                {
+                    key = pfn >> Shift;
+                    block = Block(key);
+                }
+                ref var c = ref block[(int)(pfn & Mask)];
+                if (c > 0) c--;
+            }
+        }
 
         /// <summary>The count of <paramref name="pfn"/>, its block created if needed.</summary>
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
@@ -341,10 +417,17 @@ public sealed class Gup
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
         private int[] Block(ulong key)
         {
-            if (!_blocks.TryGetValue(key, out var block))
+            int[]? block;
+            if (key == _prevKey && _prev is not null) block = _prev;
+            else if (!_blocks.TryGetValue(key, out block))
             {
                 block = new int[1 << Shift];
                 _blocks.Add(key, block);
+            }
+            if (_last is not null)
+            {
+                _prev = _last;
+                _prevKey = _lastKey;
             }
             _last = block;
             _lastKey = key;

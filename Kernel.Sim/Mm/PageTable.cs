@@ -158,6 +158,31 @@ internal sealed class PageTable
         return pfns.Length;
     }
 
+    /// <summary>
+    /// <see cref="TryTranslate"/> for the pages from <paramref name="vpn"/> on while they hit in the TLB: their pfns go to
+    /// <paramref name="pfns"/> and the number of leading hits is returned (a hit changes nothing, so a caller may translate a
+    /// run of them at once and leave the first miss to <see cref="TryTranslate"/>; get_user_pages_fast's walk of a buffer).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal int TranslateHits(ulong vpn, bool write, Span<ulong> pfns)
+    {
+        var tlb = _tlb;
+        var gen = _gen;
+        var mask = (ulong)(tlb.Length - 1);
+        var i = 0;
+        for (; i < pfns.Length; i++, vpn++)
+        {
+            ref var e = ref tlb[(int)(vpn & mask)];
+            if (e.Gen != gen || e.Vpn != vpn || (write && !e.WriteDirty)) break;
+            pfns[i] = e.Pfn;
+        }
+        return i;
+    }
+
+    /// <summary><see cref="TranslateHits"/> out of line (a long run).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal int TranslateHitsRun(ulong vpn, bool write, Span<ulong> pfns) => TranslateHits(vpn, write, pfns);
+
     private bool Walk(ulong vpn, bool write, out ulong pfn)
     {
         ref var pte = ref CollectionsMarshal.GetValueRefOrNullRef(_map, vpn);

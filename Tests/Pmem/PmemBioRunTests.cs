@@ -62,4 +62,33 @@ public class PmemBioRunTests
         Assert.That(s.UserBytes(0, 2 * Page), Is.EqualTo(PatternBytes(B, 2 * Page)), "segments before the bad one");
         Assert.That(s.UserBytes(2 * Page, 2 * Page), Is.EqualTo(Enumerable.Repeat((byte)0xee, 2 * Page).ToArray()), "is_bad_pmem: no media read");
     }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void ODirectRead_258PagesFromOffset512_TwoBios_AllBytes_NoPinLeft(bool traced)
+    {
+        var s = new PmemScenario(pages: 300);
+        s.M.Tracer.Enabled = traced;
+        var fd = s.Open(Fcntl.O_RDONLY | Fcntl.O_DIRECT);
+        const int len = 258 * Page; // 259 pages from offset 512: BIO_MAX_VECS pinned pages in the first bio, 3 in the second
+        Assert.That(s.P.Pread64(fd, s.U + 512, len, B + 512), Is.EqualTo(len));
+        Assert.That(s.UserBytes(0, 512), Is.EqualTo(Enumerable.Repeat((byte)0xee, 512).ToArray()), "head untouched");
+        Assert.That(s.UserBytes(512, len), Is.EqualTo(PatternBytes(B + 512, len)));
+        Assert.That(s.UserBytes(512 + len, Page - 512), Is.EqualTo(Enumerable.Repeat((byte)0xee, Page - 512).ToArray()), "tail untouched");
+        for (var k = 0UL; k < 259; k++) Assert.That(s.M.Gup.PinCount(s.P.Mm.PfnAt(s.U.Value + k * Page)!.Value), Is.Zero, $"page {k}");
+        if (traced) Assert.That(Count(s.M.Tracer, "submit_bio"), Is.EqualTo(2));
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void ODirectRead_PageDroppedInTheMiddle_FaultedInByTheWalk_AllBytes(bool traced)
+    {
+        var s = new PmemScenario(pages: 8);
+        s.M.Tracer.Enabled = traced;
+        Assert.That(s.P.Madvise(s.U.Value + 3 * Page, Page, Mman.MADV_DONTNEED), Is.Zero);
+        var fd = s.Open(Fcntl.O_RDONLY | Fcntl.O_DIRECT);
+        Assert.That(s.P.Pread64(fd, s.U, 8 * Page, B), Is.EqualTo(8 * Page));
+        Assert.That(s.UserBytes(0, 8 * Page), Is.EqualTo(PatternBytes(B, 8 * Page)));
+        for (var k = 0UL; k < 8; k++) Assert.That(s.M.Gup.PinCount(s.P.Mm.PfnAt(s.U.Value + k * Page)!.Value), Is.Zero, $"page {k}");
+    }
 }
