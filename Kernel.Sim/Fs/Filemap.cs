@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using KernelSim.Kernel;
 using KernelSim.Lib;
 using KernelSim.Mm;
@@ -51,7 +52,14 @@ public sealed class Filemap
     /// <summary>generic_file_read_iter (mm/filemap.c), buffered case: 0 for an empty request, else filemap_read.</summary>
     public long GenericFileReadIter(Kiocb iocb, IovIter iter)
     {
-        if (!_trace.Enabled) return GenericFileReadIterBody(iocb, iter); // tracing off: no traced frame at all
+        // Tracing off: no traced frame at all, and the frame's try/finally is out of line, so this hot method has none.
+        return _trace.Enabled ? GenericFileReadIterTraced(iocb, iter) : GenericFileReadIterBody(iocb, iter);
+    }
+
+    /// <summary>generic_file_read_iter's traced frame around its body (tracing on).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private long GenericFileReadIterTraced(Kiocb iocb, IovIter iter)
+    {
         using var _ = _trace.Fn("generic_file_read_iter", "mm");
         return GenericFileReadIterBody(iocb, iter);
     }
@@ -72,7 +80,14 @@ public sealed class Filemap
     /// </summary>
     public long FilemapRead(Kiocb iocb, IovIter iter, long alreadyRead)
     {
-        if (!_trace.Enabled) return FilemapReadBody(iocb, iter, alreadyRead); // tracing off: no traced frame at all
+        // Tracing off: no traced frame at all, and the frame's try/finally is out of line, so this hot method has none.
+        return _trace.Enabled ? FilemapReadTraced(iocb, iter, alreadyRead) : FilemapReadBody(iocb, iter, alreadyRead);
+    }
+
+    /// <summary>filemap_read's traced frame around its body (tracing on).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private long FilemapReadTraced(Kiocb iocb, IovIter iter, long alreadyRead)
+    {
         using var _ = _trace.Fn("filemap_read", "mm");
         return FilemapReadBody(iocb, iter, alreadyRead);
     }
@@ -145,18 +160,32 @@ public sealed class Filemap
     /// <summary>filemap_read_folio (mm/filemap.c): the traced frame around -&gt;read_folio (none with tracing off, so filemap_read has no try/finally).</summary>
     private int FilemapReadFolio(KFile filp, AddressSpace mapping, Folio folio)
     {
-        if (!_trace.Enabled) return mapping.AOps.ReadFolio(filp, mapping, folio); // tracing off: no traced frame at all
-        using var _ = _trace.Fn("filemap_read_folio", "mm");
-        return mapping.AOps.ReadFolio(filp, mapping, folio);
+        return _trace.Enabled ? FilemapReadFolioTraced(filp, mapping, folio) : FilemapReadFolioBody(filp, mapping, folio); // tracing off: no traced frame at all
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int FilemapReadFolioTraced(KFile filp, AddressSpace mapping, Folio folio)
+    {
+        using var _ = _trace.Fn("filemap_read_folio", "mm");
+        return FilemapReadFolioBody(filp, mapping, folio);
+    }
+
+    private static int FilemapReadFolioBody(KFile filp, AddressSpace mapping, Folio folio) => mapping.AOps.ReadFolio(filp, mapping, folio);
 
     /// <summary>copy_folio_to_iter (include/linux/uio.h): copy_page_to_iter of one folio's bytes, as a traced frame (none with tracing off).</summary>
     private ulong CopyFolioToIter(Folio folio, ulong offset, ulong bytes, IovIter iter)
     {
-        if (!_trace.Enabled) return Iov.CopyPageToIter(folio.Pfn, offset, bytes, iter); // tracing off: no traced frame at all
-        using var _ = _trace.Fn("copy_folio_to_iter", "mm");
-        return Iov.CopyPageToIter(folio.Pfn, offset, bytes, iter);
+        return _trace.Enabled ? CopyFolioToIterTraced(folio, offset, bytes, iter) : CopyFolioToIterBody(folio, offset, bytes, iter); // tracing off: no traced frame at all
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ulong CopyFolioToIterTraced(Folio folio, ulong offset, ulong bytes, IovIter iter)
+    {
+        using var _ = _trace.Fn("copy_folio_to_iter", "mm");
+        return CopyFolioToIterBody(folio, offset, bytes, iter);
+    }
+
+    private ulong CopyFolioToIterBody(Folio folio, ulong offset, ulong bytes, IovIter iter) => Iov.CopyPageToIter(folio.Pfn, offset, bytes, iter);
 
     /// <summary>
     /// The bytes of [ki_pos, ki_pos + <paramref name="want"/>) that <paramref name="first"/> (holding the first

@@ -82,6 +82,13 @@ public sealed partial class IovIterOps
             if (i.Type == IterType.ITER_UBUF && !i.DataSource && _ownCopy is { } own) return CopyMcToUbuf(own, addr.Value, bytes, i);
             return CopyMcToIterBody(addr, bytes, i);
         }
+        return CopyMcToIterTraced(addr, bytes, i); // the traced frame's try/finally is out of line: this hot method has none
+    }
+
+    /// <summary>_copy_mc_to_iter's traced frame around its body (tracing on).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private ulong CopyMcToIterTraced(KernelPtr addr, ulong bytes, IovIter i)
+    {
         using var _ = _trace.Fn(_copyMcToIterFn, "iov_iter");
         return CopyMcToIterBody(addr, bytes, i);
     }

@@ -244,21 +244,35 @@ public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile 
     internal ulong CopyMcToKernel(Space ds, ulong d, Space ss, ulong s, ulong len)
     {
         if (FastStringDirect) return CopyMcEnhancedFastStringBody(ds, d, ss, s, len);
-        if (!profile.CopyMcFastString)
-        {
-            using var __ = trace.Fn("memcpy_mcsafe", "x86");
-            if (!model.FragileQuirk)
-            {
-                MemcpyRaw(ds, d, ss, s, len, ExSite.Memcpy);
-                return 0;
-            }
-            if (!profile.McsafeReturnsRemaining)
-                return MemcpyMcsafeUnrolled(ds, d, ss, s, len) == 0 ? 0 : len;
-            return CopyMcFragile(ds, d, ss, s, len);
-        }
-        if (!trace.Enabled) return CopyMcToKernelBody(ds, d, ss, s, len); // tracing off: no traced frame at all
+        if (!profile.CopyMcFastString) return MemcpyMcsafeToKernel(ds, d, ss, s, len);
+        // Tracing off: no traced frame at all, and the frame's try/finally is out of line, so this hot method has none.
+        return trace.Enabled ? CopyMcToKernelTraced(ds, d, ss, s, len) : CopyMcToKernelBody(ds, d, ss, s, len);
+    }
+
+    /// <summary>copy_mc_to_kernel's traced frame around its body (tracing on).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private ulong CopyMcToKernelTraced(Space ds, ulong d, Space ss, ulong s, ulong len)
+    {
         using var _ = trace.Fn("copy_mc_to_kernel", "x86");
         return CopyMcToKernelBody(ds, d, ss, s, len);
+    }
+
+    /// <summary>
+    /// memcpy_mcsafe, what copy_mc_to_kernel is before 5.10 (see <see cref="MemcpyMcsafe"/>), with −EFAULT (≤4.17) as
+    /// "nothing copied". Out of line: its traced frame's try/finally stays out of the 5.10+ hot path.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private ulong MemcpyMcsafeToKernel(Space ds, ulong d, Space ss, ulong s, ulong len)
+    {
+        using var _ = trace.Fn("memcpy_mcsafe", "x86");
+        if (!model.FragileQuirk)
+        {
+            MemcpyRaw(ds, d, ss, s, len, ExSite.Memcpy);
+            return 0;
+        }
+        if (!profile.McsafeReturnsRemaining)
+            return MemcpyMcsafeUnrolled(ds, d, ss, s, len) == 0 ? 0 : len;
+        return CopyMcFragile(ds, d, ss, s, len);
     }
 
     private ulong CopyMcToKernelBody(Space ds, ulong d, Space ss, ulong s, ulong len)
@@ -280,16 +294,30 @@ public sealed partial class CopyRoutines(Cpu cpu, CpuModel model, KernelProfile 
     {
         using var u = cpu.Uaccess();
         if (FastStringDirect) return CopyMcEnhancedFastStringBody(Space.User, d, ss, s, len);
-        if (!profile.CopyMcFastString)
-        {
-            using var __ = trace.Fn("copy_to_user_mcsafe", "x86");
-            if (profile.CopyToUserMcsafeAlwaysCareful || model.FragileQuirk) return CopyMcFragile(Space.User, d, ss, s, len);
-            MemcpyRaw(Space.User, d, ss, s, len, ExSite.Memcpy); // the memcpy_mcsafe fallback: no entry
-            return 0;
-        }
-        if (!trace.Enabled) return CopyMcToUserBody(d, ss, s, len);
+        if (!profile.CopyMcFastString) return CopyToUserMcsafe(d, ss, s, len);
+        // Tracing off: no traced frame at all, and the frame's try/finally is out of line (the uaccess window's stays).
+        return trace.Enabled ? CopyMcToUserTraced(d, ss, s, len) : CopyMcToUserBody(d, ss, s, len);
+    }
+
+    /// <summary>copy_mc_to_user's traced frame around its body (tracing on; called inside the uaccess window).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private ulong CopyMcToUserTraced(ulong d, Space ss, ulong s, ulong len)
+    {
         using var _ = trace.Fn("copy_mc_to_user", "x86");
         return CopyMcToUserBody(d, ss, s, len);
+    }
+
+    /// <summary>
+    /// copy_to_user_mcsafe (4.18–5.9), what copy_mc_to_user is before 5.10; called inside the uaccess window. Out of
+    /// line: its traced frame's try/finally stays out of the 5.10+ hot path.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private ulong CopyToUserMcsafe(ulong d, Space ss, ulong s, ulong len)
+    {
+        using var _ = trace.Fn("copy_to_user_mcsafe", "x86");
+        if (profile.CopyToUserMcsafeAlwaysCareful || model.FragileQuirk) return CopyMcFragile(Space.User, d, ss, s, len);
+        MemcpyRaw(Space.User, d, ss, s, len, ExSite.Memcpy); // the memcpy_mcsafe fallback: no entry
+        return 0;
     }
 
     private ulong CopyMcToUserBody(ulong d, Space ss, ulong s, ulong len)
