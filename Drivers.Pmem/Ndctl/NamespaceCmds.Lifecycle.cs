@@ -58,11 +58,11 @@ internal static partial class NamespaceCmds
                 var n = p.Pread64((int)fd, buf, infoSize, 0);
                 if (n < infoSize) r.Err($"{dev}: failed to read info block, continuing\n");
                 var data = new byte[infoSize];
-                p.Load(buf, data);
+                r.Io.Load(buf, data);
                 if (n == infoSize && Array.TrueForAll(data, b => b == 0)) rc = 1;
                 else
                 {
-                    p.Store(buf, new byte[infoSize]);
+                    r.Io.Store(buf, new byte[infoSize]);
                     n = p.Pwrite64((int)fd, buf, infoSize, 0);
                     if (n < infoSize)
                     {

@@ -44,9 +44,9 @@ internal static class NdCmd
         }
         var size = nr == ND_CMD_CALL ? PkgSize : buf.Length;
         var u = io.Scratch;
-        io.P.Store(u, buf);
+        io.Store(u, buf);
         var rc = io.P.Ioctl((int)fd, Ioctl.IOWR('N', (uint)nr, (uint)size), u.Value);
-        io.P.Load(u, buf);
+        io.Load(u, buf);
         io.P.Close((int)fd);
         return (int)rc;
     }

@@ -56,7 +56,7 @@ internal sealed class NdctlIo(Process p)
         if (n >= SysfsAttrSize) return -Errno.EIO;
         Span<byte> bytes = stackalloc byte[SysfsAttrSize];
         bytes = bytes[..(int)n];
-        P.Load(buf, bytes);
+        Load(buf, bytes);
         if (bytes.Length > 0 && bytes[^1] == (byte)'\n') bytes = bytes[..^1];
         text = Encoding.Latin1.GetString(bytes);
         return 0;
@@ -72,7 +72,7 @@ internal sealed class NdctlIo(Process p)
         if (fd < 0) return (int)fd;
         var data = Encoding.Latin1.GetBytes(text + "\0");
         var buf = Scratch;
-        P.Store(buf, data);
+        Store(buf, data);
         var n = P.Write((int)fd, buf, (ulong)data.Length);
         P.Close((int)fd);
         if (n < 0) return (int)n;
@@ -80,10 +80,10 @@ internal sealed class NdctlIo(Process p)
     }
 
     /// <summary>opendir/readdir: the names (without "." and ".."), or null when the directory cannot be opened.</summary>
-    public List<string>? ReadDir(string path) => P.ListDir(path, out var names) < 0 ? null : names;
+    public List<string>? ReadDir(string path) => Lived(P.ListDir(path, out var names)) < 0 ? null : names;
 
     /// <summary>lstat(path) is a symbolic link (is_enabled's check of a device's "driver" link).</summary>
-    public bool IsLink(string path) => P.ReadLink(path, out _) == 0;
+    public bool IsLink(string path) => Lived(P.ReadLink(path, out _)) == 0;
 
     /// <summary>realpath(3): every symbolic link resolved, "." and ".." removed; null (ENOENT, ELOOP) when it fails.</summary>
     public string? RealPath(string path)
@@ -110,7 +110,7 @@ internal sealed class NdctlIo(Process p)
             }
             var mark = done.Length;
             var cur = done.Append('/').Append(c).ToString();
-            var r = P.ReadLink(cur, out var target);
+            var r = Lived(P.ReadLink(cur, out var target));
             if (r == -Errno.EINVAL)
             {
                 marks.Add(mark);
@@ -134,6 +134,29 @@ internal sealed class NdctlIo(Process p)
         var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         for (var i = parts.Length - 1; i >= 0; i--) todo.Push(parts[i]);
     }
+
+    /// <summary>
+    /// The program's own user-mode load of its buffer. A signal there (poison in a frame the buffer reused) ends the
+    /// program: nothing after the faulting instruction runs (<see cref="Signalled"/>).
+    /// </summary>
+    public void Load(UserPtr at, Span<byte> into)
+    {
+        var r = P.Load(at, into);
+        if (r.Signal is { } s && !r.Completed((ulong)into.Length)) throw Signalled(s.Signo);
+    }
+
+    /// <summary>The program's own user-mode store into its buffer (see <see cref="Load"/>).</summary>
+    public void Store(UserPtr at, ReadOnlySpan<byte> data)
+    {
+        var r = P.Store(at, data);
+        if (r.Signal is { } s && !r.Completed((ulong)data.Length)) throw Signalled(s.Signo);
+    }
+
+    /// <summary>A UserLib call's result; if a signal killed the process inside it, the program ends there.</summary>
+    private long Lived(long r) => r < 0 && P.KilledBy is { } k ? throw Signalled(k.Signo) : r;
+
+    /// <summary>The program ended by a signal: the status a shell shows for it, 128 + the signal number.</summary>
+    private static NdctlExit Signalled(int signo) => new(128 + signo);
 
     private UserPtr? _scratch;
 

@@ -9,7 +9,10 @@ namespace KernelSim.Kernel;
 /// A few libc-level helpers a user-space program (a test, the ndctl front end) uses to talk to files by path: each is
 /// made only of system calls of the process — open, read, write, getdents64, readlink, close — through a
 /// scratch buffer mapped in the process, so every kernel rule (permissions, −EACCES, −ENODEV, short counts) applies.
-/// Each returns 0 or the system call's −errno (<see cref="Machine.NoReturn"/> if the process died).
+/// Each returns 0 or the system call's −errno (<see cref="Machine.NoReturn"/> if the process died). The program's own
+/// loads and stores of the scratch buffer are user-mode accesses too: one that takes a signal (poison in a reused frame,
+/// a fatal SIGBUS) ends the helper with <see cref="Machine.NoReturn"/> and its descriptor left open: the program never
+/// gets past that access (killed, or gone through its signal handler).
 /// </summary>
 public static class UserLib
 {
@@ -37,7 +40,7 @@ public static class UserLib
         long r;
         while ((r = p.Read((int)fd, buf, Chunk)) > 0)
         {
-            p.Load(buf, tmp.AsSpan(0, (int)r));
+            if (!p.Load(buf, tmp.AsSpan(0, (int)r)).Completed((ulong)r)) return Machine.NoReturn;
             all.AddRange(tmp.AsSpan(0, (int)r));
         }
         p.Close((int)fd);
@@ -58,7 +61,7 @@ public static class UserLib
         if (fd < 0) return fd;
         var buf = Scratch(p);
         var r = p.Pread64((int)fd, buf, (ulong)dst.Length, pos);
-        if (r > 0) p.Load(buf, dst[..(int)r]);
+        if (r > 0 && !p.Load(buf, dst[..(int)r]).Completed((ulong)r)) return Machine.NoReturn;
         p.Close((int)fd);
         return r;
     }
@@ -74,7 +77,7 @@ public static class UserLib
         var fd = p.Open(path, Fcntl.O_WRONLY);
         if (fd < 0) return fd;
         var buf = Scratch(p);
-        p.Store(buf, data);
+        if (!p.Store(buf, data).Completed((ulong)data.Length)) return Machine.NoReturn;
         var r = p.Write((int)fd, buf, (ulong)data.Length);
         p.Close((int)fd);
         return r;
@@ -91,7 +94,7 @@ public static class UserLib
         long r;
         while ((r = p.Getdents64((int)fd, buf, Chunk)) > 0)
         {
-            p.Load(buf, tmp[..(int)r]);
+            if (!p.Load(buf, tmp[..(int)r]).Completed((ulong)r)) return Machine.NoReturn;
             for (var off = 0; off < r;)
             {
                 var reclen = BinaryPrimitives.ReadUInt16LittleEndian(tmp[(off + 16)..]);
@@ -114,7 +117,7 @@ public static class UserLib
         if (r < 0) return r;
         Span<byte> tmp = stackalloc byte[Chunk];
         tmp = tmp[..(int)Math.Min(r, Chunk)];
-        p.Load(buf, tmp);
+        if (!p.Load(buf, tmp).Completed((ulong)tmp.Length)) return Machine.NoReturn;
         target = Encoding.UTF8.GetString(tmp);
         return 0;
     }
