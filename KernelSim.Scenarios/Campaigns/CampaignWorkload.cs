@@ -257,6 +257,7 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
         }
 
         long ret;
+        UserAccessResult? vecStore = null;
         if (s.Segs == null)
         {
             var ptr = new UserPtr(Buf.Value + s.Off);
@@ -276,9 +277,11 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
                 BitConverter.TryWriteBytes(raw.AsSpan(k * 16, 8), Buf.Value + segs[k].Off);
                 BitConverter.TryWriteBytes(raw.AsSpan(k * 16 + 8, 8), segs[k].Len);
             }
+            // The program's own store of its iovec array is a user access too: on a frame that came back from munmap with
+            // latent poison it takes SIGBUS, and the call is never made (the step's outcome is that store's).
             var st = P.Store(S.Vec, raw);
-            if (!st.Completed((ulong)raw.Length)) throw new InvalidOperationException("storing the iovec array failed");
-            ret = s.Kind switch
+            if (!st.Completed((ulong)raw.Length)) vecStore = st;
+            ret = vecStore != null ? Machine.NoReturn : s.Kind switch
             {
                 StepKind.Readv => P.Readv(Fd, S.Vec, segs.Length),
                 StepKind.Writev => P.Writev(Fd, S.Vec, segs.Length),
@@ -286,7 +289,10 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
                 _ => P.Pwritev(Fd, S.Vec, segs.Length, s.Pos),
             };
         }
-        var outcome = OutcomeClassifier.Classify(Observation.After(M, P, ret, sigBefore), total, out var detail);
+        string detail;
+        var outcome = vecStore is { } vs
+            ? OutcomeClassifier.UserAccess(vs, (ulong)(segs.Length * 16), Observation.After(M, P, ret, sigBefore), out detail)
+            : OutcomeClassifier.Classify(Observation.After(M, P, ret, sigBefore), total, out detail);
         var n = ret >= 0 && ret != Machine.NoReturn ? (ulong)Math.Min(ret, (long)total) : 0;
         List<string> mismatches;
         if (write)
