@@ -25,6 +25,8 @@ public sealed class PageFrame
 {
     /// <summary>Bit i set: cache line i of this frame holds uncorrectable poison.</summary>
     public ulong PoisonMask { get; internal set; }
+    /// <summary>Whether the 64-byte line holding byte <paramref name="offsetInPage"/> of this frame holds poison.</summary>
+    public bool IsLinePoisoned(ulong offsetInPage) => (PoisonMask & (1UL << (int)(offsetInPage >> PageDefs.CACHELINE_SHIFT))) != 0;
     /// <summary>struct page flags.</summary>
     public PageFlags Flags { get; internal set; }
     /// <summary>The physical frame number.</summary>

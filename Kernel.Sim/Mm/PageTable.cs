@@ -101,7 +101,7 @@ internal sealed class PageTable
         var vpn = va >> PageDefs.PAGE_SHIFT;
         var tlb = _tlb;
         ref var e = ref tlb[(int)(vpn & (ulong)(tlb.Length - 1))];
-        if (e.Gen == _gen && e.Vpn == vpn && (!write || e.WriteDirty))
+        if (Hits(e, vpn, write, _gen))
         {
             pfn = e.Pfn;
             return true;
@@ -135,7 +135,7 @@ internal sealed class PageTable
         {
             ref var e = ref tlb[(int)(vpn & (ulong)(tlb.Length - 1))];
             ulong pfn;
-            if (e.Gen == gen && e.Vpn == vpn && (!write || e.WriteDirty)) pfn = e.Pfn;
+            if (Hits(e, vpn, write, gen)) pfn = e.Pfn;
             else if (Walk(vpn, write, out pfn)) tlb = _tlb;
             else
             {
@@ -173,7 +173,7 @@ internal sealed class PageTable
         for (; i < pfns.Length; i++, vpn++)
         {
             ref var e = ref tlb[(int)(vpn & mask)];
-            if (e.Gen != gen || e.Vpn != vpn || (write && !e.WriteDirty)) break;
+            if (!Hits(e, vpn, write, gen)) break;
             pfns[i] = e.Pfn;
         }
         return i;
@@ -182,6 +182,10 @@ internal sealed class PageTable
     /// <summary><see cref="TranslateHits"/> out of line (a long run).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     internal int TranslateHitsRun(ulong vpn, bool write, Span<ulong> pfns) => TranslateHits(vpn, write, pfns);
+
+    /// <summary>The TLB entry holds vpn's translation for this access: valid in this generation, and for a store, writable and dirty.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Hits(in TlbEntry e, ulong vpn, bool write, ulong gen) => e.Gen == gen && e.Vpn == vpn && (!write || e.WriteDirty);
 
     private bool Walk(ulong vpn, bool write, out ulong pfn)
     {

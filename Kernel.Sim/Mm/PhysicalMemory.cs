@@ -217,7 +217,7 @@ public sealed partial class PhysicalMemory : IMemoryMedia
     public bool IsPoisoned(PhysAddr pa)
     {
         var f = Peek(pa.Pfn);
-        return f != null && (f.PoisonMask & (1UL << (int)(PageDefs.OffsetInPage(pa.Value) >> PageDefs.CACHELINE_SHIFT))) != 0;
+        return f != null && f.IsLinePoisoned(PageDefs.OffsetInPage(pa.Value));
     }
 
     /// <summary>

@@ -106,7 +106,7 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
     {
         if (!_lineBatch) return M.Phys.IsPoisoned(pa);
         if (pa.Pfn != _linePfn) _lineFrame = M.Phys.Peek(_linePfn = pa.Pfn);
-        return _lineFrame != null && (_lineFrame.PoisonMask & (1UL << (int)(PageDefs.OffsetInPage(pa.Value) >> PageDefs.CACHELINE_SHIFT))) != 0;
+        return _lineFrame != null && _lineFrame.IsLinePoisoned(PageDefs.OffsetInPage(pa.Value));
     }
 
     /// <summary>

@@ -180,7 +180,7 @@ internal abstract class PmemWorkload(SeedSession session) : CampaignWorkload(ses
             if (!anyPoison || dev[line / 64] < 0) return false;
             var pa = Pmem.DataPhys((ulong)dev[line / 64]);
             if (pa >> PageDefs.PAGE_SHIFT != framePfn) frame = M.Phys.Peek(framePfn = pa >> PageDefs.PAGE_SHIFT);
-            return frame != null && (frame.PoisonMask & (1UL << (int)(PageDefs.OffsetInPage(pa) >> PageDefs.CACHELINE_SHIFT))) != 0;
+            return frame != null && frame.IsLinePoisoned(PageDefs.OffsetInPage(pa));
         }
         Oracle.CheckMedia(media, line => Poisoned(line) || dev[line / 64] < 0 || (!persisted && Volatile(line)), mismatches);
         _poison.Check(Poisoned, line => dev[line / 64] < 0, mismatches, anyPoison);
