@@ -15,7 +15,7 @@ public sealed class KernfsDir : KernfsNode
     // Most kernfs directories hold a handful of attributes and are built per machine (sysfs on its first lookup): a
     // scan of their names is as quick as hashing one, and no dictionary is built and regrown for each of them.
     private Dictionary<string, KernfsNode>? _byName;
-    // One bit of 128 per name (NameBit) of the children ever added: a name whose bit is clear is not here, without a
+    // One bit of 128 per name (NameHash) of the children ever added: a name whose bit is clear is not here, without a
     // scan (every add checks for a duplicate first). Removal leaves the bit set.
     private ulong _nameBitsLo, _nameBitsHi;
     // The inode numbering of the tree the directory is in: the root's, given to each directory as it is numbered.
