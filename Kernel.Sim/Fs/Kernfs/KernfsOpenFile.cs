@@ -33,8 +33,11 @@ public sealed class KernfsOpenFile : KFile
     /// <summary>The process that opened it (its credentials decide what some files show).</summary>
     public Process? Opener { get; }
 
-    /// <summary>The seq_file buffer of a text attribute (the show text of the last read at position 0).</summary>
+    /// <summary>The seq_file buffer of a text attribute (the show text of the last read at position 0; null while <see cref="SeqText"/> holds it).</summary>
     public byte[]? SeqBuffer { get; set; }
+
+    /// <summary>The seq_file buffer as text when every character is Latin-1 (one byte each; SeqBuffer is then null).</summary>
+    internal string? SeqText { get; set; }
 
     /// <summary>of-&gt;priv: per-open state for a subclass of <see cref="KernfsFileNode"/>.</summary>
     public object? Private { get; set; }
