@@ -84,14 +84,28 @@ public sealed class KernfsOpenFile : KFile
         return r;
     }
 
-    /// <summary>kernfs_dir_fops iterate: ".", "..", then the children (static, then dynamic).</summary>
+    /// <summary>
+    /// kernfs_dir_fops iterate: ".", "..", then the children (static, then dynamic). The list is this open file's own,
+    /// refilled by each call (getdents64 reads it before the next): one list per open directory, not per call.
+    /// </summary>
     public override IReadOnlyList<DirEntry>? ReadDir()
     {
         if (Node is not KernfsDir d) return null;
-        var list = new List<DirEntry>(d.Children.Count + 2) { new(d.Ino, DirEntry.DtType(Fcntl.S_IFDIR), "."), new(d.Parent?.Ino ?? d.Ino, DirEntry.DtType(Fcntl.S_IFDIR), "..") };
-        if (d.Active) foreach (var c in d.List()) list.Add(new DirEntry(c.Ino, DirEntry.DtType(c.Mode), c.Name));
+        var list = _dirEntries ??= new List<DirEntry>(d.Children.Count + 2);
+        list.Clear();
+        list.Add(new DirEntry(d.Ino, DirEntry.DtType(Fcntl.S_IFDIR), "."));
+        list.Add(new DirEntry(d.Parent?.Ino ?? d.Ino, DirEntry.DtType(Fcntl.S_IFDIR), ".."));
+        if (!d.Active) return list;
+        var children = d.Children;
+        if (d.DynamicList == null)
+        {
+            for (var i = 0; i < children.Count; i++) list.Add(new DirEntry(children[i].Ino, DirEntry.DtType(children[i].Mode), children[i].Name));
+        }
+        else foreach (var c in d.List()) list.Add(new DirEntry(c.Ino, DirEntry.DtType(c.Mode), c.Name));
         return list;
     }
+
+    private List<DirEntry>? _dirEntries;
 
     /// <summary>kernfs_fop_llseek: generic_file_llseek against i_size.</summary>
     public override long Llseek(long offset, int whence) => GenericFileLlseekSize(offset, whence, long.MaxValue, Inode.Size);
