@@ -24,6 +24,9 @@ public class KernfsFs : FileSystem
     /// <summary>The root directory (the mount point).</summary>
     public KernfsDir Root { get; }
 
+    /// <summary>The entry list <see cref="KernfsOpenFile.ReadDir"/> refills (one per filesystem: a machine runs one system call at a time).</summary>
+    internal List<DirEntry> DirEntries { get; } = [];
+
     internal KernelPtr Scratch => _scratch ??= Machine.Kmalloc(PageDefs.PAGE_SIZE) ?? throw new InvalidOperationException("out of memory for the kernfs buffer");
 
     /// <summary>

@@ -85,13 +85,14 @@ public sealed class KernfsOpenFile : KFile
     }
 
     /// <summary>
-    /// kernfs_dir_fops iterate: ".", "..", then the children (static, then dynamic). The list is this open file's own,
-    /// refilled by each call (getdents64 reads it before the next): one list per open directory, not per call.
+    /// kernfs_dir_fops iterate: ".", "..", then the children (static, then dynamic). The list is the filesystem's own,
+    /// refilled by each call and valid until the next ReadDir on it (getdents64 copies the records out first), so a
+    /// directory scan makes no list per call.
     /// </summary>
     public override IReadOnlyList<DirEntry>? ReadDir()
     {
         if (Node is not KernfsDir d) return null;
-        var list = _dirEntries ??= new List<DirEntry>(d.Children.Count + 2);
+        var list = Fs.DirEntries;
         list.Clear();
         list.Add(new DirEntry(d.Ino, DirEntry.DtType(Fcntl.S_IFDIR), "."));
         list.Add(new DirEntry(d.Parent?.Ino ?? d.Ino, DirEntry.DtType(Fcntl.S_IFDIR), ".."));
@@ -104,8 +105,6 @@ public sealed class KernfsOpenFile : KFile
         else foreach (var c in d.List()) list.Add(new DirEntry(c.Ino, DirEntry.DtType(c.Mode), c.Name));
         return list;
     }
-
-    private List<DirEntry>? _dirEntries;
 
     /// <summary>kernfs_fop_llseek: generic_file_llseek against i_size.</summary>
     public override long Llseek(long offset, int whence) => GenericFileLlseekSize(offset, whence, long.MaxValue, Inode.Size);
