@@ -78,20 +78,19 @@ public class KernfsFs : FileSystem
     /// <summary>The next non-empty '/'-separated component of <paramref name="path"/> from <paramref name="pos"/>.</summary>
     private static bool NextPart(string path, ref int pos, out ReadOnlySpan<char> part)
     {
-        // Vectorised searches for the separators instead of a char loop (every sysfs open walks 5–9 components).
-        var skip = path.AsSpan(pos).IndexOfAnyExcept('/');
-        if (skip < 0)
+        // A plain scan: sysfs components are a few characters long, too short for the vector searches' set-up to pay.
+        var i = pos;
+        while (i < path.Length && path[i] == '/') i++;
+        if (i == path.Length)
         {
-            pos = path.Length;
+            pos = i;
             part = default;
             return false;
         }
-        pos += skip;
-        var rest = path.AsSpan(pos);
-        var len = rest.IndexOf('/');
-        if (len < 0) len = rest.Length;
-        part = rest[..len];
-        pos += len;
+        var start = i;
+        while (i < path.Length && path[i] != '/') i++;
+        part = path.AsSpan(start, i - start);
+        pos = i;
         return true;
     }
 
