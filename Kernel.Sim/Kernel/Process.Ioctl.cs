@@ -51,7 +51,7 @@ public sealed partial class Process
         // The records are built in one pooled buffer (grown when a large count needs it) and copied out with one
         // copy_to_user: the bytes and the page-sized copies of a list of per-record arrays, without the garbage.
         var pos = (int)Math.Max(0, f.Pos);
-        var buf = ArrayPool<byte>.Shared.Rent((int)Math.Min(count, PageDefs.PAGE_SIZE));
+        var buf = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(count, 1UL, PageDefs.PAGE_SIZE));
         var len = 0;
         while (pos < entries.Count)
         {

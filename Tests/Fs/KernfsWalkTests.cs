@@ -100,6 +100,9 @@ public class KernfsWalkTests
         Assert.That(last[33..].ToArray(), Is.All.Zero, "NUL and padding");
         Assert.That(p.Getdents64(fd, u, 3 * PageDefs.PAGE_SIZE), Is.EqualTo(95 * 40), "namespace0.205 to .299");
         Assert.That(p.Getdents64(fd, u, 3 * PageDefs.PAGE_SIZE), Is.Zero);
+        Assert.That(p.Getdents64(fd, u, 0), Is.Zero, "at the end even a zero count returns 0");
+        Assert.That(p.Lseek(fd, 0, Fcntl.SEEK_SET), Is.Zero);
+        Assert.That(p.Getdents64(fd, u, 0), Is.EqualTo(-Errno.EINVAL), "no record fits in 0 bytes");
     }
 
     [Test]
