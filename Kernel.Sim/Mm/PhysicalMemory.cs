@@ -16,8 +16,9 @@ public sealed partial class PhysicalMemory : IMemoryMedia
     // span copy. Chunks are never freed, so the direct-mapped lookup cache below is never stale.
     internal const int ChunkShift = 4;
     internal const int ChunkPages = 1 << ChunkShift;
-    private const int ChunkBytes = ChunkPages << PageDefs.PAGE_SHIFT;
+    internal const int ChunkBytes = ChunkPages << PageDefs.PAGE_SHIFT;
     private const int SmallPages = 3; // a boot reaches pages 1 and 2 of the first DRAM chunk (the BTT probe buffer, the nsio bounce)
+    internal const int SmallBytes = SmallPages << PageDefs.PAGE_SHIFT;
     private const int ChunkCacheSize = 256;
     private static readonly byte[] ZeroChunk = new byte[ChunkBytes];
     private readonly Dictionary<ulong, ChunkStore> _chunks = [];
