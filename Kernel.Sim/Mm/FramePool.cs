@@ -46,6 +46,39 @@ public sealed class FramePool(long maxBytes = FramePool.DefaultMaxBytes)
         _bytes += data.Length;
     }
 
+    // One released memory's chunk lookup cache and struct-page dictionary, cleared (a worker's machines run one at a time).
+    private object? _chunkCache;
+    private Dictionary<ulong, PageFrame>? _frames;
+
+    internal object? TakeChunkCache()
+    {
+        var c = _chunkCache;
+        _chunkCache = null;
+        return c;
+    }
+
+    internal void ReturnChunkCache(object cleared) => _chunkCache ??= cleared;
+
+    internal Dictionary<ulong, PageFrame>? TakeFrames()
+    {
+        var f = _frames;
+        _frames = null;
+        return f;
+    }
+
+    internal void ReturnFrames(Dictionary<ulong, PageFrame> cleared) => _frames ??= cleared;
+
+    // Full-size software TLBs of released page tables, cleared (a machine has a few address spaces).
+    private readonly Stack<object> _tlbs = new();
+    private const int MaxTlbs = 8;
+
+    internal object? TakeTlb() => _tlbs.TryPop(out var t) ? t : null;
+
+    internal void ReturnTlb(object cleared)
+    {
+        if (_tlbs.Count < MaxTlbs) _tlbs.Push(cleared);
+    }
+
     private Stack<byte[]>? StackOf(int length) => length switch
     {
         PhysicalMemory.ChunkBytes => _chunks,

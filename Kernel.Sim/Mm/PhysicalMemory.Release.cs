@@ -4,12 +4,25 @@ namespace KernelSim.Mm;
 // later access to frame bytes fails instead of reading an array another machine now owns.
 public sealed partial class PhysicalMemory
 {
+    private static readonly ChunkStore?[] NoChunkCache = new ChunkStore?[ChunkCacheSize];
+    private static readonly Dictionary<ulong, PageFrame> NoFrames = [];
     private FramePool? _pool;
     private bool _released;
     private bool _claimed;
     // Arrays chunks outgrew (Grow): given to the pool only on Release, never while an access of this machine may still
     // hold a span over one.
     private List<byte[]>? _retired;
+
+    // Page tables holding (or about to hold) a full-size TLB while this memory has a pool: their TLBs go back on Release.
+    private List<PageTable>? _tlbUsers;
+
+    /// <summary>A cleared full-size TLB for <paramref name="table"/> from the pool (null: allocate); it returns on <see cref="Release"/>.</summary>
+    internal object? LendTlb(PageTable table)
+    {
+        if (_pool == null || _released) return null;
+        (_tlbUsers ??= []).Add(table);
+        return _pool.TakeTlb();
+    }
 
     private void Retire(byte[] data)
     {
@@ -44,8 +57,8 @@ public sealed partial class PhysicalMemory
     /// <summary>
     /// Drop the frame storage: the arrays this memory owns go back to its pool (if any); arrays shared with a machine image
     /// (<see cref="SharedPages"/>) are never returned, other machines still read them. Afterwards a read or write of frame
-    /// bytes throws <see cref="ObjectDisposedException"/> (the chunk lookup misses and checks); struct pages and ranges
-    /// stay readable.
+    /// bytes throws <see cref="ObjectDisposedException"/> (the chunk lookup misses and checks); the memory has no struct
+    /// pages any more (they went with its dictionary), its ranges stay.
     /// </summary>
     internal void Release()
     {
@@ -62,8 +75,30 @@ public sealed partial class PhysicalMemory
             foreach (var d in _retired) _pool?.Return(d);
             _retired = null;
         }
+        if (_tlbUsers != null)
+        {
+            foreach (var t in _tlbUsers)
+                if (t.DropTlb() is { } tlb) _pool?.ReturnTlb(tlb);
+            _tlbUsers = null;
+        }
         _chunks.Clear();
-        Array.Clear(_chunkCache);
+        // The lookup cache and the struct-page dictionary serve the next memory too (cleared); this one keeps empty ones
+        // (so a lookup finds nothing and a byte access throws).
+        if (!ReferenceEquals(_chunkCache, NoChunkCache))
+        {
+            Array.Clear(_chunkCache);
+            _pool?.ReturnChunkCache(_chunkCache);
+            _chunkCache = NoChunkCache;
+        }
+        if (!ReferenceEquals(_frames, NoFrames))
+        {
+            if (_pool != null)
+            {
+                _frames.Clear();
+                _pool.ReturnFrames(_frames);
+            }
+            _frames = NoFrames;
+        }
     }
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]

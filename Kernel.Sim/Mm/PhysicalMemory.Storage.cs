@@ -111,6 +111,12 @@ public sealed partial class PhysicalMemory
             c = new ChunkStore(key, this);
             _chunks.Add(key, c);
         }
+        if (ReferenceEquals(_chunkCache, NoChunkCache))
+        {
+            // The first chunk: the memory's own cache (a pooled one comes cleared).
+            _chunkCache = _pool?.TakeChunkCache() as ChunkStore?[] ?? new ChunkStore?[ChunkCacheSize];
+            slot = ref _chunkCache[(int)(key & (ChunkCacheSize - 1))];
+        }
         slot = c;
         return c;
     }
