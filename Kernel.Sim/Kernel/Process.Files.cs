@@ -20,10 +20,10 @@ public sealed partial class Process
     /// (−ENOENT, −EEXIST, −EMFILE, …).
     /// </summary>
     public long Open(string path, int flags, int mode = 0x1a4) =>
-        Machine.Syscall(this, "sys_openat", (this, path, flags, mode), static a => a.Item1.DoOpen(a.path, a.flags, a.mode));
+        Machine.Syscall(this, "sys_openat", (P: this, Path: path, Flags: flags, Mode: mode), static s => s.P.OpenBody(s.Path, s.Flags, s.Mode));
 
-    // open and close without a closure per call (ndctl opens, reads and closes a hundred sysfs attributes per run).
-    private long DoOpen(string path, int flags, int mode)
+    // The bodies of open and close run from static lambdas: no closure per call (ndctl opens and closes dozens of sysfs files).
+    private long OpenBody(string path, int flags, int mode)
     {
         var fd = GetUnusedFd();
         if (fd < 0) return fd;
@@ -40,18 +40,15 @@ public sealed partial class Process
     }
 
     /// <summary>close(2): 0 or −EBADF.</summary>
-    public long Close(int fd) => Machine.Syscall(this, "sys_close", new CloseCall(fd));
+    public long Close(int fd) => Machine.Syscall(this, "sys_close", (P: this, Fd: fd), static s => s.P.CloseBody(s.Fd));
 
-    private readonly struct CloseCall(int fd) : ISyscallBody
+    private long CloseBody(int fd)
     {
-        public long Invoke(Process p)
-        {
-            var f = p.FileAt(fd);
-            if (f == null) return -Errno.EBADF;
-            p._fds[fd] = null;
-            Fput(f);
-            return 0;
-        }
+        var f = FileAt(fd);
+        if (f == null) return -Errno.EBADF;
+        _fds[fd] = null;
+        Fput(f);
+        return 0;
     }
 
     private int GetUnusedFd()
