@@ -28,10 +28,10 @@ public sealed partial class Process
         var fd = GetUnusedFd();
         if (fd < 0) return fd;
         var vfs = Machine.Vfs;
-        var r = vfs.Resolve(path, out var fs, out var rest);
+        var r = vfs.ResolveAt(path, out var fs, out var at);
         if (r < 0) return r;
         // lookup_open: without POSIX ACLs the VFS clears the umask bits of a new file's mode (mode_strip_umask).
-        r = fs!.Open(rest, flags & ~Fcntl.O_CLOEXEC, (flags & Fcntl.O_CREAT) != 0 ? mode & ~Umask : mode, out var file);
+        r = fs!.OpenAt(path, at, flags & ~Fcntl.O_CLOEXEC, (flags & Fcntl.O_CREAT) != 0 ? mode & ~Umask : mode, out var file);
         if (r < 0) return r;
         while (_fds.Count <= fd) _fds.Add(null);
         file!.Path ??= path;

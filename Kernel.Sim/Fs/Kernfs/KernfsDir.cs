@@ -50,6 +50,9 @@ public sealed class KernfsDir : KernfsNode
         return DynamicLookup == null ? null : Child(name.ToString());
     }
 
+    /// <summary>Whether <paramref name="node"/> is the static child under its name (what a lookup of that name finds first).</summary>
+    internal bool HasStaticChild(KernfsNode node) => _byName.TryGetValue(node.Name, out var n) && ReferenceEquals(n, node);
+
     /// <summary>All children: the static ones, then the dynamic ones.</summary>
     public IEnumerable<KernfsNode> List()
     {
