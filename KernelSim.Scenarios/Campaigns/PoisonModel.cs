@@ -15,6 +15,22 @@ internal sealed class PoisonModel
     private readonly byte[] _state = new byte[CampaignPlan.Region / 64];
     private readonly int[] _step = new int[CampaignPlan.Region / 64];
 
+    [ThreadStatic] private static PoisonModel? _pooled;
+
+    /// <summary>A model with every line clean: this thread's released one, reset, when there is one (its 5 KB are not garbage per seed run).</summary>
+    public static PoisonModel Rent()
+    {
+        var m = _pooled;
+        if (m == null) return new PoisonModel();
+        _pooled = null;
+        m._state.AsSpan().Clear();
+        m._step.AsSpan().Clear();
+        return m;
+    }
+
+    /// <summary>Give a rented model back to this thread; the caller must not use it again.</summary>
+    public void Release() => _pooled = this;
+
     /// <summary>Step <paramref name="step"/> injected poison into the line holding region byte <paramref name="off"/>.</summary>
     public void Injected(ulong off, int step) => Set(off / 64, Poisoned, step);
 

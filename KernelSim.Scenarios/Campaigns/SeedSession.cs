@@ -25,6 +25,19 @@ internal sealed class SeedSession(CampaignSpec spec, CampaignPlan plan, KernelVe
     public UserPtr Vec { get; set; }
 
     public CampaignOracle Oracle { get; } = new(plan.Seed);
+
+    private PoisonModel? _poison;
+
+    /// <summary>The media poison model of the pmem workloads (rented on first use, given back by <see cref="Release"/>).</summary>
+    public PoisonModel Poison => _poison ??= PoisonModel.Rent();
+
+    /// <summary>The run is over: the oracle's models and the poison model go back to this thread's pools.</summary>
+    public void Release()
+    {
+        Oracle.Release();
+        _poison?.Release();
+        _poison = null;
+    }
     public List<OpRecord> Records { get; } = [];
 
     /// <summary>Per fault step: where it was applied (buffer or region offsets, the badblocks sector).</summary>
