@@ -170,18 +170,37 @@ internal abstract class PmemWorkload(SeedSession session) : CampaignWorkload(ses
             M.Phys.PeekBytes(new PhysAddr(Pmem.DataPhys((ulong)dev[i])), media.AsSpan(i * 64, (j - i) * 64));
             i = j;
         }
+        var lines = MediaLines(dev);
+        Oracle.CheckMedia(media, line => lines[(int)(line / 64)] != PoisonModel.LineClean || (!persisted && Volatile(line)), mismatches);
+        S.Poison.Check(lines, mismatches);
+    }
+
+    [ThreadStatic] private static byte[]? _mediaLines;
+
+    /// <summary>
+    /// Each region line on the media now (<see cref="PoisonModel.LineClean"/>, <see cref="PoisonModel.LinePoisoned"/>,
+    /// <see cref="PoisonModel.LineNotOnMedia"/>), from <see cref="Mm.PhysicalMemory.IsPoisoned"/> of the line's address with
+    /// the frame looked up once per page; a table of this thread, valid until the next call.
+    /// </summary>
+    private byte[] MediaLines(long[] dev)
+    {
+        var lines = _mediaLines ??= new byte[CampaignPlan.Region / 64];
         var anyPoison = M.Phys.PoisonedFrameCount != 0;
-        // PhysicalMemory.IsPoisoned of the line's address, with the frame looked up once per page instead of once per line.
         var framePfn = ulong.MaxValue;
         PageFrame? frame = null;
-        bool Poisoned(ulong line)
+        for (var i = 0; i < lines.Length; i++)
         {
-            if (!anyPoison || dev[line / 64] < 0) return false;
-            var pa = Pmem.DataPhys((ulong)dev[line / 64]);
+            if (dev[i] < 0)
+            {
+                lines[i] = PoisonModel.LineNotOnMedia;
+                continue;
+            }
+            lines[i] = PoisonModel.LineClean;
+            if (!anyPoison) continue;
+            var pa = Pmem.DataPhys((ulong)dev[i]);
             if (pa >> PageDefs.PAGE_SHIFT != framePfn) frame = M.Phys.Peek(framePfn = pa >> PageDefs.PAGE_SHIFT);
-            return frame != null && frame.IsLinePoisoned(PageDefs.OffsetInPage(pa));
+            if (frame != null && frame.IsLinePoisoned(PageDefs.OffsetInPage(pa))) lines[i] = PoisonModel.LinePoisoned;
         }
-        Oracle.CheckMedia(media, line => Poisoned(line) || dev[line / 64] < 0 || (!persisted && Volatile(line)), mismatches);
-        S.Poison.Check(Poisoned, line => dev[line / 64] < 0, mismatches, anyPoison);
+        return lines;
     }
 }
