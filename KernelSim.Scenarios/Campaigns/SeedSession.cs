@@ -38,7 +38,8 @@ internal sealed class SeedSession(CampaignSpec spec, CampaignPlan plan, KernelVe
         _poison?.Release();
         _poison = null;
     }
-    public List<OpRecord> Records { get; } = [];
+    /// <summary>The run's records: one per step and the final check (sized for those: a seed run makes no growth copies).</summary>
+    public List<OpRecord> Records { get; } = new(plan.Steps.Count + 1);
 
     /// <summary>Per fault step: where it was applied (buffer or region offsets, the badblocks sector).</summary>
     public Dictionary<int, List<ulong>> Applied { get; } = [];
