@@ -371,7 +371,8 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
         var ptr = new UserPtr(Buf.Value + s.Off);
         UserAccessResult r;
         var data = AccessBuffer(s.Len).AsSpan(0, (int)s.Len);
-        var poisoned = s.Kind == StepKind.Load ? PoisonedBufLines([(s.Off, s.Len)]) : PoisonedLines();
+        // A load's poisoned source lines, before it runs (PoisonedContains asks them); a store needs none.
+        if (s.Kind == StepKind.Load) PoisonedBufLines([(s.Off, s.Len)]);
         if (s.Kind == StepKind.Load) r = P.Load(ptr, data);
         else
         {
