@@ -46,7 +46,7 @@ public static class CampaignEngine
         var calls = plan.StepTexts();
         var text = plan.Describe(calls);
         var id = CampaignPlan.IdOf(text);
-        var records = new List<OpRecord>();
+        var records = new List<OpRecord>((plan.Steps.Count + 1) * spec.Profiles.Count);
         foreach (var profile in spec.Profiles)
         {
             var run = SeedRunner.Run(spec, plan, profile, trace, planId: id, calls: calls, pool: pool);

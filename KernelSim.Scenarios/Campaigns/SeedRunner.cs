@@ -57,7 +57,7 @@ internal static class SeedRunner
             // The campaign boundary: any .NET exception escaping the simulator is a bug, reported with its seed.
             s.Add(s.Records.Count, "(simulator)", null, Outcome.SimBug, $"{e.GetType().FullName}: {e.Message}");
         }
-        s.Oracle.Release();
+        s.Release();
         return new SeedRun(plan, profile, s.Records, s.Machine, s.Applied);
     }
 
