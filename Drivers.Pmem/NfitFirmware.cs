@@ -100,18 +100,19 @@ public sealed partial class NfitFirmware(Machine machine)
     {
         var records = new List<BadrangeEntry>();
         var end = spa + len;
-        foreach (var e in _injected.Entries)
+        // Indexed loops: a foreach over the IReadOnlyList boxed an enumerator per poisoned line.
+        var injected = _injected.Entries;
+        for (var i = 0; i < injected.Count; i++)
         {
+            var e = injected[i];
             if (e.Start < end && e.Start + e.Length > spa) records.Add(e);
         }
         foreach (var line in machine.Phys.PoisonedLines())
         {
             if (line.Value < spa || line.Value >= end) continue;
             var covered = false;
-            foreach (var e in _injected.Entries)
-            {
-                if (line.Value >= e.Start && line.Value < e.Start + e.Length) covered = true;
-            }
+            for (var i = 0; i < injected.Count && !covered; i++)
+                covered = line.Value >= injected[i].Start && line.Value < injected[i].Start + injected[i].Length;
             if (!covered) records.Add(new BadrangeEntry(line.Value, PageDefs.CACHELINE));
         }
         return records;

@@ -309,7 +309,11 @@ internal static class InjectErrorCmd
                 return rc;
             }
         }
-        if (NdJson.Namespace(ns, flags | JsonFlags.MediaErrors) is { } j) io.Out.Append(j.ToPretty()).Append('\n');
+        if (NdJson.Namespace(ns, flags | JsonFlags.MediaErrors) is { } j)
+        {
+            j.WritePretty(io.Out);
+            io.Out.Append('\n');
+        }
         return 0;
     }
 

@@ -19,6 +19,9 @@ internal abstract class JsonC
         return sb.ToString();
     }
 
+    /// <summary><see cref="ToPretty"/> appended to <paramref name="sb"/> (the program's stdout) without a string of its own.</summary>
+    public void WritePretty(StringBuilder sb) => Write(sb, 0);
+
     internal abstract void Write(StringBuilder sb, int level);
 
     protected static void Indent(StringBuilder sb, int level) => sb.Append(' ', level * 2);

@@ -25,11 +25,10 @@ internal sealed class NdCtx(NdctlIo io)
     {
         bus?.WaitProbe();
         var list = new List<T>();
-        var names = ctx.Io.ReadDir(basePath);
+        var names = ctx.Io.ReadDir(basePath, prefix);
         if (names == null) return list;
         foreach (var name in names)
         {
-            if (!name.StartsWith(prefix, StringComparison.Ordinal)) continue;
             var id = (int)CStr.StrToL(name[prefix.Length..], 10, out var end);
             if (end == 0) continue;
             var dev = add(id, basePath + "/" + name);

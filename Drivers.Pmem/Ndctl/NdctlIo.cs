@@ -54,8 +54,7 @@ internal sealed class NdctlIo(Process p)
         P.Close((int)fd);
         if (n < 0) return (int)n;
         if (n >= SysfsAttrSize) return -Errno.EIO;
-        Span<byte> bytes = stackalloc byte[SysfsAttrSize];
-        bytes = bytes[..(int)n];
+        Span<byte> bytes = stackalloc byte[(int)n]; // only what was read is zeroed, not SYSFS_ATTR_SIZE
         Load(buf, bytes);
         if (bytes.Length > 0 && bytes[^1] == (byte)'\n') bytes = bytes[..^1];
         text = Encoding.Latin1.GetString(bytes);
@@ -80,7 +79,10 @@ internal sealed class NdctlIo(Process p)
     }
 
     /// <summary>opendir/readdir: the names (without "." and ".."), or null when the directory cannot be opened.</summary>
-    public List<string>? ReadDir(string path) => Lived(P.ListDir(path, out var names)) < 0 ? null : names;
+    public List<string>? ReadDir(string path) => ReadDir(path, null);
+
+    /// <summary>opendir/readdir keeping the names that start with <paramref name="prefix"/> (compared in the dirent, as C does).</summary>
+    public List<string>? ReadDir(string path, string? prefix) => Lived(P.ListDir(path, prefix, out var names)) < 0 ? null : names;
 
     /// <summary>lstat(path) is a symbolic link (is_enabled's check of a device's "driver" link).</summary>
     public bool IsLink(string path) => Lived(P.ReadLink(path, out _)) == 0;

@@ -82,6 +82,13 @@ public abstract class FileSystem
         return 0;
     }
 
+    /// <summary>
+    /// <see cref="Open"/> of the path inside this filesystem that starts at <paramref name="at"/> in the absolute
+    /// <paramref name="path"/> (<see cref="Vfs.ResolveAt"/>); a filesystem that can walk from an offset overrides it to
+    /// save cutting the string.
+    /// </summary>
+    internal virtual int OpenAt(string path, int at, int flags, int mode, out KFile? file) => Open(Vfs.Rest(path, at), flags, mode, out file);
+
     /// <summary>readlink(2) of <paramref name="path"/>: 0 with the link text, −ENOENT when absent, −EINVAL when it is not a link.</summary>
     public virtual int Readlink(string path, out string? target)
     {

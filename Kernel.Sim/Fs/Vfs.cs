@@ -80,8 +80,19 @@ public sealed class Vfs
     /// </summary>
     public int Resolve(string path, out FileSystem? fs, out string rest)
     {
+        var r = ResolveAt(path, out fs, out var at);
+        rest = r < 0 ? "" : Rest(path, at);
+        return r;
+    }
+
+    /// <summary>
+    /// <see cref="Resolve"/> giving the offset in <paramref name="path"/> where the path inside the filesystem starts
+    /// (its mount point's length) instead of cutting it out.
+    /// </summary>
+    internal int ResolveAt(string path, out FileSystem? fs, out int at)
+    {
         fs = null;
-        rest = "";
+        at = 0;
         if (string.IsNullOrEmpty(path) || path[0] != '/') return -Errno.ENOENT;
         if (_automounts.Count > 0) RunAutomounts(path);
         foreach (var m in _mounts)
@@ -92,7 +103,10 @@ public sealed class Vfs
             fs = m;
         }
         if (fs == null) return -Errno.ENOENT;
-        rest = path.Length > fs.MountPoint.Length ? path[fs.MountPoint.Length..].TrimStart('/') : "";
+        at = fs.MountPoint.Length;
         return 0;
     }
+
+    /// <summary>The path inside the filesystem: what follows <paramref name="at"/>, without its leading slashes.</summary>
+    internal static string Rest(string path, int at) => path.Length > at ? path[at..].TrimStart('/') : "";
 }

@@ -25,7 +25,7 @@ public sealed partial class Machine
     internal long Syscall<TBody>(Process process, string name, TBody body) where TBody : struct, ISyscallBody
     {
         Debug.Assert(!RuntimeHelpers.IsReferenceOrContainsReferences<TBody>(), "a syscall body holding a reference is compiled as shared generic code");
-        if (!State.Alive) return NoReturn;
+        if (!State.Alive) return _released ? ThrowReleasedNoReturn() : NoReturn;
         if (!process.Alive) return NoReturn;
         var prev = Scheduler.Current;
         if (prev != process) Scheduler.Current = process;
@@ -46,6 +46,13 @@ public sealed partial class Machine
         {
             if (Scheduler.Current != prev) Scheduler.Current = prev;
         }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static long ThrowReleasedNoReturn()
+    {
+        ThrowReleased();
+        return NoReturn;
     }
 
     /// <summary>The system call's traced frame around its body (tracing on).</summary>

@@ -16,7 +16,7 @@ namespace KernelSim.Kernel;
 /// <see cref="Run{T}(Func{T})"/> or a process's system calls, which turn panics, oopses and livelocks into
 /// outcomes instead of exceptions.
 /// </summary>
-public sealed partial class Machine
+public sealed partial class Machine : IDisposable
 {
     /// <summary>Returned by a system call that never returned (the machine panicked, the task oopsed or livelocked).</summary>
     public const long NoReturn = long.MinValue;
@@ -60,6 +60,33 @@ public sealed partial class Machine
         Vfs.Automount("/sys/kernel/debug", () => Services.GetRequiredService<Debugfs>());
         Vfs.Automount("/proc", () => Services.GetRequiredService<Procfs>());
         Dram = Phys.Register(new PhysAddr(options.DramBase), PageDefs.PageAlign(options.DramBytes), MemoryKind.Dram, "System RAM");
+        _ownsPhys = phys.Claim();
+    }
+
+    private readonly bool _ownsPhys;
+    private bool _released;
+
+    /// <summary>
+    /// Before boot (the builder, or <see cref="MachineImage.Boot(FramePool?)"/>): the machine's frame storage comes from
+    /// <paramref name="pool"/> and goes back there when the machine is disposed.
+    /// </summary>
+    internal void UseFramePool(FramePool? pool)
+    {
+        if (pool != null && _ownsPhys) Phys.UsePool(pool);
+    }
+
+    /// <summary>
+    /// Release the machine: its frame storage goes back to the <see cref="FramePool"/> it was built with (if any), for the
+    /// next machine of the same pool. Afterwards the machine is unusable: a system call, <see cref="Run{T}(Func{T})"/> or
+    /// any read or write of its physical memory throws <see cref="ObjectDisposedException"/> (never bytes another machine
+    /// now owns). Idempotent. A simulator-only lifetime: the kernel has no counterpart.
+    /// </summary>
+    public void Dispose()
+    {
+        if (_released) return;
+        _released = true;
+        State.Release();
+        if (_ownsPhys) Phys.Release();
     }
 
     /// <summary>
@@ -155,7 +182,11 @@ public sealed partial class Machine
     internal KernelCall<T> Run<TState, T>(Process? process, string name, TState state, Func<TState, T> body)
         where TState : allows ref struct
     {
-        if (!State.Alive) return new KernelCall<T>(false, default!, $"machine is {State.Status.ToString().ToLowerInvariant()}: {State.PanicMessage}");
+        if (!State.Alive)
+        {
+            if (_released) ThrowReleased();
+            return new KernelCall<T>(false, default!, $"machine is {State.Status.ToString().ToLowerInvariant()}: {State.PanicMessage}");
+        }
         if (process is { Alive: false }) return new KernelCall<T>(false, default!, $"process {process.Pid} is {process.State.ToString().ToLowerInvariant()}");
         var prev = Scheduler.Current;
         if (prev != process) Scheduler.Current = process;
@@ -197,6 +228,9 @@ public sealed partial class Machine
 
     /// <summary>The trace so far in ftrace function_graph text.</summary>
     public string TraceText() => FunctionGraphText.Render(Tracer.Records);
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    internal static void ThrowReleased() => throw new ObjectDisposedException(nameof(Machine), "the machine was released (Machine.Dispose)");
 
     /// <summary>One line describing the machine ("6.12 erms 256 MiB").</summary>
     public override string ToString() => $"Linux {Profile.Version} ({Profile.Era}) cpu={CpuModel.Name} dram={Dram.Size >> 20} MiB";

@@ -13,6 +13,11 @@ public enum MachineStatus
     Shutdown,
     /// <summary>The VM was stopped by its host (virtio-fs host-side faults, synchronous path).</summary>
     VmStopped,
+    /// <summary>
+    /// Simulator-only: the machine was released (<see cref="Machine.Dispose"/>); entering it throws
+    /// <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    Released,
 }
 
 /// <summary>The machine's life state and its kernel log (dmesg).</summary>
@@ -32,7 +37,7 @@ public sealed class MachineState(Tracer tracer)
     /// <summary>The kernel log, one line per printk.</summary>
     public IReadOnlyList<string> Dmesg => _dmesg;
 
-    /// <summary>True unless panicked, shut down or stopped.</summary>
+    /// <summary>True unless panicked, shut down, stopped or released.</summary>
     public bool Alive => Status == MachineStatus.Running;
 
     /// <summary>printk.</summary>
@@ -59,6 +64,9 @@ public sealed class MachineState(Tracer tracer)
         PanicMessage = msg;
         throw new MachineShutdownException(msg);
     }
+
+    /// <summary>Machine.Dispose: not alive any more (so the system-call entries take their cold path, which throws).</summary>
+    internal void Release() => Status = MachineStatus.Released;
 
     /// <summary>The host stopped the VM (e.g. "kvm run failed Bad address").</summary>
     internal void StopVm(string msg)

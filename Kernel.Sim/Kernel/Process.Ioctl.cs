@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Binary;
 using System.Text;
 using KernelSim.Fs;
 using KernelSim.Lib;
@@ -13,54 +15,82 @@ public sealed partial class Process
     /// <see cref="DoVfsIoctl"/>), then the file's -&gt;unlocked_ioctl (vfs_ioctl), which is −ENOTTY when the file has
     /// none; −ENOIOCTLCMD from either becomes −ENOTTY.
     /// </summary>
-    public long Ioctl(int fd, uint cmd, ulong arg) => Machine.Syscall(this, "sys_ioctl", () =>
+    public long Ioctl(int fd, uint cmd, ulong arg) => Machine.Syscall(this, "sys_ioctl", new IoctlCall(fd, cmd, arg));
+
+    // ioctl, getdents64 and readlink bodies without a closure per call (ndctl makes hundreds of these per run).
+    private readonly struct IoctlCall(int fd, uint cmd, ulong arg) : ISyscallBody
     {
-        var f = FileAt(fd);
-        if (f == null) return -Errno.EBADF;
-        var r = DoVfsIoctl(f, cmd, arg);
-        if (r == -Errno.ENOIOCTLCMD) r = f.Ioctl(cmd, arg);
-        return r == -Errno.ENOIOCTLCMD ? -Errno.ENOTTY : r;
-    });
+        public long Invoke(Process p)
+        {
+            var f = p.FileAt(fd);
+            if (f == null) return -Errno.EBADF;
+            var r = p.DoVfsIoctl(f, cmd, arg);
+            if (r == -Errno.ENOIOCTLCMD) r = f.Ioctl(cmd, arg);
+            return r == -Errno.ENOIOCTLCMD ? -Errno.ENOTTY : r;
+        }
+    }
 
     /// <summary>
     /// getdents64(2) (fs/readdir.c): as many struct linux_dirent64 records (d_ino, d_off, d_reclen, d_type, d_name NUL
     /// terminated, each padded to 8 bytes) as fit in <paramref name="count"/> bytes from f_pos on. Returns the bytes
     /// written, 0 at the end, −EBADF, −ENOTDIR, −EINVAL when not even one record fits, −EFAULT for a bad buffer.
     /// </summary>
-    public long Getdents64(int fd, UserPtr dirp, ulong count) => Machine.Syscall(this, "sys_getdents64", () =>
+    public long Getdents64(int fd, UserPtr dirp, ulong count) => Machine.Syscall(this, "sys_getdents64", new Getdents64Call(fd, dirp, count));
+
+    private readonly struct Getdents64Call(int fd, UserPtr dirp, ulong count) : ISyscallBody
+    {
+        public long Invoke(Process p) => p.DoGetdents64(fd, dirp, count);
+    }
+
+    private long DoGetdents64(int fd, UserPtr dirp, ulong count)
     {
         var f = FileAt(fd);
         if (f == null) return -Errno.EBADF;
         var entries = f.ReadDir();
         if (entries == null) return -Errno.ENOTDIR;
-        var buf = new List<byte>();
+        // The records are built in one pooled buffer (grown when a large count needs it) and copied out with one
+        // copy_to_user: the bytes and the page-sized copies of a list of per-record arrays, without the garbage.
         var pos = (int)Math.Max(0, f.Pos);
+        var buf = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(count, 1UL, PageDefs.PAGE_SIZE));
+        var len = 0;
         while (pos < entries.Count)
         {
             var e = entries[pos];
-            var name = Encoding.UTF8.GetBytes(e.Name);
-            var reclen = (19 + name.Length + 1 + 7) & ~7;
-            if ((ulong)(buf.Count + reclen) > count) break;
-            var rec = new byte[reclen];
-            BitConverter.TryWriteBytes(rec.AsSpan(0, 8), e.Ino);
-            BitConverter.TryWriteBytes(rec.AsSpan(8, 8), (long)(pos + 1));
-            BitConverter.TryWriteBytes(rec.AsSpan(16, 2), (ushort)reclen);
+            var reclen = (19 + Encoding.UTF8.GetByteCount(e.Name) + 1 + 7) & ~7;
+            if ((ulong)(len + reclen) > count) break;
+            if (len + reclen > buf.Length)
+            {
+                var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(buf.Length * 2, len + reclen));
+                buf.AsSpan(0, len).CopyTo(bigger);
+                ArrayPool<byte>.Shared.Return(buf);
+                buf = bigger;
+            }
+            var rec = buf.AsSpan(len, reclen);
+            rec.Clear();
+            BinaryPrimitives.WriteUInt64LittleEndian(rec, e.Ino);
+            BinaryPrimitives.WriteInt64LittleEndian(rec[8..], pos + 1);
+            BinaryPrimitives.WriteUInt16LittleEndian(rec[16..], (ushort)reclen);
             rec[18] = e.Type;
-            name.CopyTo(rec, 19);
-            buf.AddRange(rec);
+            Encoding.UTF8.GetBytes(e.Name, rec[19..]);
+            len += reclen;
             pos++;
         }
-        if (buf.Count == 0 && pos < entries.Count) return -Errno.EINVAL;
-        if (buf.Count > 0 && CopyToUser(dirp, buf.ToArray()) < 0) return -Errno.EFAULT;
+        var r = len == 0 && pos < entries.Count ? -Errno.EINVAL
+            : len > 0 && CopyToUser(dirp, buf.AsSpan(0, len)) < 0 ? -Errno.EFAULT : len;
+        ArrayPool<byte>.Shared.Return(buf);
+        if (r < 0) return r;
         f.Pos = pos;
-        return buf.Count;
-    });
+        return r;
+    }
 
     /// <summary>
     /// readlink(2) (fs/stat.c do_readlinkat): the link text, cut to <paramref name="bufsiz"/> bytes and not NUL
     /// terminated; −EINVAL for bufsiz ≤ 0 or a path that is not a link, −ENOENT, −EFAULT.
     /// </summary>
-    public long Readlink(string path, UserPtr buf, long bufsiz) => Machine.Syscall(this, "sys_readlinkat", () =>
+    public long Readlink(string path, UserPtr buf, long bufsiz) =>
+        Machine.Syscall(this, "sys_readlinkat", (this, path, buf, bufsiz), static a => a.Item1.DoReadlink(a.path, a.buf, a.bufsiz));
+
+    private long DoReadlink(string path, UserPtr buf, long bufsiz)
     {
         if (bufsiz <= 0) return -Errno.EINVAL;
         var r = Machine.Vfs.Resolve(path, out var fs, out var rest);
@@ -70,7 +100,7 @@ public sealed partial class Process
         var bytes = Encoding.UTF8.GetBytes(target!);
         var n = (int)Math.Min(bytes.Length, bufsiz);
         return CopyToUser(buf, bytes.AsSpan(0, n)) < 0 ? -Errno.EFAULT : n;
-    });
+    }
 
     /// <summary>copy_from_user for a driver's ioctl (through a kernel page, like any copy): 0, or −EFAULT when any byte cannot be loaded.</summary>
     public int CopyFromUser(UserPtr src, Span<byte> into)

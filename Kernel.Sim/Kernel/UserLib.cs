@@ -84,9 +84,19 @@ public static class UserLib
     }
 
     /// <summary>opendir/readdir: the names in the directory at <paramref name="path"/> (without "." and "..").</summary>
-    public static long ListDir(this Process p, string path, out List<string> names)
+    public static long ListDir(this Process p, string path, out List<string> names) => ListDir(p, path, null, out names);
+
+    /// <summary>
+    /// <see cref="ListDir(Process, string, out List{string})"/> keeping only the names that start with
+    /// <paramref name="prefix"/> (all of them when it is null): the same system calls, and no string for a name the
+    /// caller skips (a C program compares d_name in place).
+    /// </summary>
+    public static long ListDir(this Process p, string path, string? prefix, out List<string> names)
     {
         names = [];
+        Span<byte> ascii = stackalloc byte[64];
+        var asciiPrefix = prefix != null && prefix.Length <= ascii.Length && System.Text.Ascii.IsValid(prefix);
+        if (asciiPrefix) ascii = ascii[..Encoding.ASCII.GetBytes(prefix, ascii)];
         var fd = p.Open(path, Fcntl.O_RDONLY | Fcntl.O_DIRECTORY);
         if (fd < 0) return fd;
         var buf = Scratch(p);
@@ -99,8 +109,13 @@ public static class UserLib
             {
                 var reclen = BinaryPrimitives.ReadUInt16LittleEndian(tmp[(off + 16)..]);
                 var name = tmp.Slice(off + 19, reclen - 19);
-                var s = Encoding.UTF8.GetString(name[..name.IndexOf((byte)0)]);
-                if (s is not ("." or "..")) names.Add(s);
+                var d = name[..name.IndexOf((byte)0)];
+                // An ASCII prefix compares the same on the UTF-8 bytes as on the decoded name.
+                if (!asciiPrefix || d.StartsWith(ascii))
+                {
+                    var s = Encoding.UTF8.GetString(d);
+                    if (s is not ("." or "..") && (prefix == null || s.StartsWith(prefix, StringComparison.Ordinal))) names.Add(s);
+                }
                 off += reclen;
             }
         }

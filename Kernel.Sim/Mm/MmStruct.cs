@@ -15,10 +15,14 @@ public sealed partial class MmStruct
     public const ulong MmapMinAddr = 0x10000;
 
     private readonly List<Vma> _vmas = [];
-    private readonly PageTable _ptes = new();
+    private readonly PageTable _ptes;
     private readonly PhysicalMemory _phys;
 
-    internal MmStruct(PhysicalMemory phys) => _phys = phys;
+    internal MmStruct(PhysicalMemory phys)
+    {
+        _phys = phys;
+        _ptes = new(phys);
+    }
 
     /// <summary>The sub-page permission granule (arm64 MTE tag granule, MTE_GRANULE_SIZE).</summary>
     public const int SubpageGranule = 16;

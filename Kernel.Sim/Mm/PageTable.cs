@@ -28,6 +28,11 @@ internal sealed class PageTable
     // The last run of pages TryTranslatePages found on consecutive frames (valid while _rangeGen == _gen; starts invalid).
     private ulong _rangeVpn, _rangePages, _rangePfn, _rangeGen;
     private bool _rangeWrite;
+    // The machine's memory, whose frame pool (if any) lends full-size TLBs and takes them back when the machine is released.
+    private readonly PhysicalMemory? _phys;
+
+    /// <summary>A page table whose full-size TLB comes from <paramref name="phys"/>'s frame pool when it has one.</summary>
+    internal PageTable(PhysicalMemory? phys = null) => _phys = phys;
 
     private struct TlbEntry
     {
@@ -187,6 +192,24 @@ internal sealed class PageTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool Hits(in TlbEntry e, ulong vpn, bool write, ulong gen) => e.Gen == gen && e.Vpn == vpn && (!write || e.WriteDirty);
 
+    /// <summary>A full-size TLB, every entry invalid (Gen 0): lent by the machine's frame pool, or new.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private TlbEntry[] FullTlb() => _phys?.LendTlb(this) as TlbEntry[] ?? new TlbEntry[TlbEntries];
+
+    /// <summary>
+    /// The machine is released: the TLB goes back (cleared) for the pool's next machine and this table keeps none (a
+    /// lookup walks again). Null when it has no full-size one.
+    /// </summary>
+    internal object? DropTlb()
+    {
+        var t = _tlb;
+        _tlb = NoTlb;
+        _gen++;
+        if (t.Length != TlbEntries) return null;
+        Array.Clear(t);
+        return t;
+    }
+
     private bool Walk(ulong vpn, bool write, out ulong pfn)
     {
         ref var pte = ref CollectionsMarshal.GetValueRefOrNullRef(_map, vpn);
@@ -201,7 +224,7 @@ internal sealed class PageTable
         if (_tlb.Length < TlbEntries && (ReferenceEquals(_tlb, NoTlb) || e.Gen == _gen && e.Vpn != vpn))
         {
             // First fill, or a conflict in the small TLB: grow (dropping cached entries is a flush; a miss only walks again).
-            _tlb = new TlbEntry[ReferenceEquals(_tlb, NoTlb) ? SmallTlbEntries : TlbEntries];
+            _tlb = ReferenceEquals(_tlb, NoTlb) ? new TlbEntry[SmallTlbEntries] : FullTlb();
             e = ref _tlb[(int)(vpn & (ulong)(_tlb.Length - 1))];
         }
         e.Vpn = vpn;

@@ -61,7 +61,8 @@ public sealed partial class PhysicalMemory
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static void Unshare(ChunkStore c)
     {
-        var d = ChunkStore.NewData(c.Data.Length);
+        // A pool-sized array (the shared one ends at its last written page): the pages past it are zeroed when reached.
+        var d = c.NewData(c.Data.Length <= SmallBytes ? SmallBytes : ChunkBytes);
         for (var z = c.Zeroed; z != 0; z &= z - 1)
         {
             var at = System.Numerics.BitOperations.TrailingZeroCount(z) << PageDefs.PAGE_SHIFT;

@@ -5,18 +5,20 @@ namespace KernelSim.Mm;
 public sealed partial class PhysicalMemory
 {
     /// <summary>The bytes of ChunkPages neighbouring frames, and which of them already have a PageFrame.</summary>
-    private sealed class ChunkStore(ulong key)
+    private sealed class ChunkStore(ulong key, PhysicalMemory owner)
     {
         public readonly ulong Key = key;
-        // Not cleared when allocated (a sparse write would pay for zeroing 64 KiB): each page is zeroed the first
-        // time a read or write reaches it (Zeroed), so no access ever sees the array's initial contents. Covers every
-        // Zeroed page (Cover grows it before a bit is set): SmallPages pages, or the whole chunk.
+        /// <summary>The memory whose pool (if any) <see cref="NewData"/> takes arrays from and outgrown arrays go back to.</summary>
+        public readonly PhysicalMemory Owner = owner;
+        // Not cleared when allocated or taken from the pool (a sparse write would pay for zeroing 64 KiB): each page is
+        // zeroed the first time a read or write reaches it (Zeroed), so no access ever sees the array's initial contents.
+        // Covers every Zeroed page (Cover grows it before a bit is set): SmallPages pages, or the whole chunk.
         public byte[] Data = [];
-        public static byte[] NewData(int bytes)
+        public byte[] NewData(int bytes)
         {
-            var d = GC.AllocateUninitializedArray<byte>(bytes);
+            var d = Owner._pool?.Take(bytes) ?? GC.AllocateUninitializedArray<byte>(bytes);
 #if DEBUG
-            d.AsSpan().Fill(0xCC); // debug builds (the tests) see garbage wherever a page was not zeroed first
+            d.AsSpan().Fill(0xCC); // debug builds (the tests) see garbage wherever a page was not zeroed first, reused or not
 #endif
             return d;
         }
@@ -59,15 +61,18 @@ public sealed partial class PhysicalMemory
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static void Grow(ChunkStore c, int pages)
     {
-        var d = ChunkStore.NewData(pages <= SmallPages ? SmallPages << PageDefs.PAGE_SHIFT : ChunkBytes);
+        var d = c.NewData(pages <= SmallPages ? SmallBytes : ChunkBytes);
         // Only the reached pages hold bytes; the others are zeroed when first reached.
         for (var z = c.Zeroed; z != 0; z &= z - 1)
         {
             var at = System.Numerics.BitOperations.TrailingZeroCount(z) << PageDefs.PAGE_SHIFT;
             c.Data.AsSpan(at, (int)PageDefs.PAGE_SIZE).CopyTo(d.AsSpan(at));
         }
-        c.Data = d;
+        // The outgrown array goes to the pool when the machine is released (a span a caller still holds may read it
+        // until then), unless a machine image shares it.
         if (c.Shared) Owned(c);
+        else if (c.Data.Length != 0) c.Owner.Retire(c.Data);
+        c.Data = d;
     }
 
     /// <summary>Zero the pages of <paramref name="want"/> that no access has reached yet.</summary>
@@ -101,9 +106,16 @@ public sealed partial class PhysicalMemory
     {
         if (!_chunks.TryGetValue(key, out var c))
         {
+            if (_released) ThrowReleased();
             if (!create) return null;
-            c = new ChunkStore(key);
+            c = new ChunkStore(key, this);
             _chunks.Add(key, c);
+        }
+        if (ReferenceEquals(_chunkCache, NoChunkCache))
+        {
+            // The first chunk: the memory's own cache (a pooled one comes cleared).
+            _chunkCache = _pool?.TakeChunkCache() as ChunkStore?[] ?? new ChunkStore?[ChunkCacheSize];
+            slot = ref _chunkCache[(int)(key & (ChunkCacheSize - 1))];
         }
         slot = c;
         return c;

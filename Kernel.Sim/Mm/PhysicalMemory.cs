@@ -16,14 +16,17 @@ public sealed partial class PhysicalMemory : IMemoryMedia
     // span copy. Chunks are never freed, so the direct-mapped lookup cache below is never stale.
     internal const int ChunkShift = 4;
     internal const int ChunkPages = 1 << ChunkShift;
-    private const int ChunkBytes = ChunkPages << PageDefs.PAGE_SHIFT;
+    internal const int ChunkBytes = ChunkPages << PageDefs.PAGE_SHIFT;
     private const int SmallPages = 3; // a boot reaches pages 1 and 2 of the first DRAM chunk (the BTT probe buffer, the nsio bounce)
+    internal const int SmallBytes = SmallPages << PageDefs.PAGE_SHIFT;
     private const int ChunkCacheSize = 256;
     private static readonly byte[] ZeroChunk = new byte[ChunkBytes];
     private readonly Dictionary<ulong, ChunkStore> _chunks = [];
-    private readonly ChunkStore?[] _chunkCache = new ChunkStore?[ChunkCacheSize];
-    // Sized for a booted machine and a small experiment (about 50 struct pages), so the first faults do not regrow it.
-    private readonly Dictionary<ulong, PageFrame> _frames = new(64);
+    // NoChunkCache (all null, never written) until the first chunk is made (ChunkMiss), then the memory's own or a pooled one.
+    private ChunkStore?[] _chunkCache = NoChunkCache;
+    // NoFrames (empty, never written) until the first struct page is made (Frame), then a pooled dictionary or one sized
+    // for a booted machine and a small experiment (about 50 struct pages), so the first faults do not regrow it.
+    private Dictionary<ulong, PageFrame> _frames = NoFrames;
     private readonly List<PhysRange> _ranges = [];
     // The two ranges FindRange found last (ranges never overlap; Unregister resets them): a kernel copy between two
     // ranges (pmem to DRAM in a bio) alternates between them. A hit on either changes nothing (swapping them would be
@@ -122,6 +125,7 @@ public sealed partial class PhysicalMemory : IMemoryMedia
         if (!_frames.TryGetValue(pfn, out var f))
         {
             f = new PageFrame(pfn);
+            if (ReferenceEquals(_frames, NoFrames)) _frames = _pool?.TakeFrames() ?? new(64);
             _frames.Add(pfn, f);
         }
         return f;

@@ -339,9 +339,21 @@ internal sealed class ByteModel
                 case Either when got[i] != _alt[a + i]:
                     return i;
                 case Either:
-                    data[i] = got[i];
-                    state[i] = Known;
+                {
+                    // A run equal to the second values: up to the first known byte (which must hold its one value),
+                    // each one of two becomes that one; unknown bytes stay.
+                    var run = got[i..n].CommonPrefixLength(_alt.AsSpan(a + i, n - i));
+                    var known = state.Slice(i, run).IndexOf(Known);
+                    var m = known < 0 ? run : known;
+                    for (var k = i; k < i + m; k++)
+                    {
+                        if (state[k] != Either) continue;
+                        data[k] = got[k];
+                        state[k] = Known;
+                    }
+                    i += m - 1;
                     break;
+                }
                 default:
                     // Unknown bytes allow anything and stay unknown: skip the run of them.
                     var next = state[i..].IndexOfAnyExcept(Unknown);
@@ -414,7 +426,15 @@ internal sealed class ByteModel
             i += got[i..n].CommonPrefixLength(_data.AsSpan(i, n - i));
             if (i >= n) break;
             if (_state[i] == Known || (_state[i] == Either && got[i] != _alt[i])) return i;
-            if (_state[i] != Unknown) continue;
+            if (_state[i] == Either)
+            {
+                // A run equal to the second values (a write that may or may not have stored, and did): its bytes are
+                // allowed up to the first known one, which must hold its one value (checked from there on).
+                var run = got[i..n].CommonPrefixLength(_alt.AsSpan(i, n - i));
+                var known = _state.AsSpan(i, run).IndexOf(Known);
+                i += (known < 0 ? run : known) - 1;
+                continue;
+            }
             // Unknown bytes allow anything: skip the run of them.
             var next = _state.AsSpan(i, n - i).IndexOfAnyExcept(Unknown);
             if (next < 0) break;

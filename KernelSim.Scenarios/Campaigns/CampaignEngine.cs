@@ -1,3 +1,4 @@
+using KernelSim.Mm;
 using KernelSim.Profiles;
 
 namespace KernelSim.Scenarios.Campaigns;
@@ -38,28 +39,33 @@ public static class CampaignEngine
     }
 
     /// <summary><see cref="RunSeed"/>, with the plan's description (made once per seed: it also gives the plan id of every record).</summary>
-    private static (CampaignPlan Plan, string Text, List<OpRecord> Records) RunSeedDescribed(CampaignSpec spec, ulong seed, bool trace = false, Action<KernelVersion, SeedRun>? onRun = null)
+    private static (CampaignPlan Plan, string Text, List<OpRecord> Records) RunSeedDescribed(CampaignSpec spec, ulong seed, bool trace = false, Action<KernelVersion, SeedRun>? onRun = null,
+        FramePool? pool = null)
     {
         var plan = PlanGenerator.Generate(spec, seed);
         var calls = plan.StepTexts();
         var text = plan.Describe(calls);
         var id = CampaignPlan.IdOf(text);
-        var records = new List<OpRecord>();
+        var records = new List<OpRecord>((plan.Steps.Count + 1) * spec.Profiles.Count);
         foreach (var profile in spec.Profiles)
         {
-            var run = SeedRunner.Run(spec, plan, profile, trace, planId: id, calls: calls);
+            var run = SeedRunner.Run(spec, plan, profile, trace, planId: id, calls: calls, pool: pool);
             records.AddRange(run.Records);
             onRun?.Invoke(profile, run);
+            if (pool != null) run.Machine?.Dispose(); // its frame storage goes to the next machine of this worker
         }
         return (plan, text, records);
     }
 
     /// <summary>One seed, never throwing: plan generation or a runner failure is a sim-bug record with the seed.</summary>
-    public static SeedResult RunSeedSafely(CampaignSpec spec, ulong seed)
+    public static SeedResult RunSeedSafely(CampaignSpec spec, ulong seed) => RunSeedSafely(spec, seed, null);
+
+    /// <summary><see cref="RunSeedSafely(CampaignSpec, ulong)"/>, each machine built with <paramref name="pool"/> and released after its run.</summary>
+    internal static SeedResult RunSeedSafely(CampaignSpec spec, ulong seed, FramePool? pool)
     {
         try
         {
-            var (plan, text, records) = RunSeedDescribed(spec, seed);
+            var (plan, text, records) = RunSeedDescribed(spec, seed, pool: pool);
             return new SeedResult(seed, plan, records) { PlanText = text };
         }
         catch (Exception e)
@@ -97,13 +103,14 @@ public static class CampaignEngine
 
         void Worker()
         {
+            var pool = new FramePool(); // this worker's machines reuse each other's frame storage
             while (true)
             {
                 slots.Wait();
                 if (cancel.IsCancellationRequested || Volatile.Read(ref failure) != null) return;
                 var k = (ulong)(Interlocked.Increment(ref next) - 1);
                 if (k >= total) return;
-                var r = RunSeedSafely(spec, seedAt(k));
+                var r = RunSeedSafely(spec, seedAt(k), pool);
                 prepare?.Invoke(r);
                 Volatile.Write(ref ring[k % (ulong)window], r);
                 Interlocked.MemoryBarrier();

@@ -110,15 +110,31 @@ public static class CampaignJson
         w.WriteStartObject();
         w.WriteNumber("seed"u8, r.Seed);
         w.WriteString("profile"u8, r.Profile);
-        w.WriteString("workload"u8, r.Workload);
+        if (EncodedWorkload(r.Workload) is { } workload) w.WriteString("workload"u8, workload);
+        else w.WriteString("workload"u8, r.Workload);
         w.WriteString("plan"u8, r.PlanId);
         w.WriteNumber("step"u8, r.Step);
         w.WriteString("call"u8, r.Call);
         if (r.Ret is { } ret) w.WriteNumber("ret"u8, ret);
         else w.WriteNull("ret"u8);
-        w.WriteString("outcome"u8, Outcomes.Name(r.Outcome));
+        w.WriteString("outcome"u8, OutcomeText[(int)r.Outcome]);
         w.WriteString("detail"u8, r.Detail);
         w.WriteEndObject();
+    }
+
+    // The outcome and workload names of every record, escaped and encoded once (they are the same few words on every line).
+    private static readonly JsonEncodedText[] OutcomeText =
+        Enum.GetValues<Outcome>().Select(o => JsonEncodedText.Encode(Outcomes.Name(o), JavaScriptEncoder.UnsafeRelaxedJsonEscaping)).ToArray();
+
+    private static readonly (string Name, JsonEncodedText Text)[] WorkloadText =
+        CampaignSpec.WorkloadNames.Select(w => (w.Name, JsonEncodedText.Encode(w.Name, JavaScriptEncoder.UnsafeRelaxedJsonEscaping))).ToArray();
+
+    /// <summary>The encoded name when <paramref name="name"/> is a workload name of <see cref="CampaignSpec.WorkloadNames"/>.</summary>
+    private static JsonEncodedText? EncodedWorkload(string name)
+    {
+        foreach (var (n, text) in WorkloadText)
+            if (ReferenceEquals(n, name) || n == name) return text;
+        return null;
     }
 
     /// <summary><see cref="Line(CampaignPlan)"/>'s bytes, written straight into <paramref name="w"/>, with the plan's id and description given.</summary>

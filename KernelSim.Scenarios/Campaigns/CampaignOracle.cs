@@ -298,9 +298,13 @@ internal sealed partial class CampaignOracle(ByteModel region, ByteModel user)
     private void CheckGuard(ulong from, ulong to, IReadOnlyList<(ulong Off, ulong Len)> segs, UserView view, List<string> mismatches)
     {
         var bytes = view.Bytes;
-        for (var b = from; b < to && b < CampaignPlan.BufSize && mismatches.Count < MaxReported; b++)
+        var end = (int)Math.Min(to, CampaignPlan.BufSize);
+        if (from >= (ulong)end) return;
+        // Only the bytes the model does not allow can be reported: found with the vectorised search, not byte by byte.
+        for (var i = User.FirstDisallowed(bytes, (int)from, end); i >= 0 && mismatches.Count < MaxReported; i = User.FirstDisallowed(bytes, i + 1, end))
         {
-            if (!view.Present(b) || User.Allows(b, bytes[(int)b])) continue;
+            var b = (ulong)i;
+            if (!view.Present(b)) continue;
             var inRange = false;
             foreach (var (off, len) in segs) inRange |= b >= off && b < off + len;
             if (!inRange) mismatches.Add($"buf+0x{b:x} = 0x{bytes[(int)b]:x2} outside the read's range, expected {User.Expected(b)} (unchanged)");
@@ -369,9 +373,19 @@ internal sealed partial class CampaignOracle(ByteModel region, ByteModel user)
     public void CheckBuffer(UserView got, List<string> mismatches)
     {
         var bytes = got.Bytes;
-        for (var k = User.FirstDisallowed(bytes); k >= 0 && mismatches.Count < MaxReported; k = User.FirstDisallowed(bytes, k + 1))
+        for (var k = User.FirstDisallowed(bytes); k >= 0 && mismatches.Count < MaxReported;)
+        {
             if (got.Present((ulong)k))
+            {
                 mismatches.Add($"user buffer buf+0x{k:x} = 0x{bytes[k]:x2}, expected {User.Expected((ulong)k)}");
+                k = User.FirstDisallowed(bytes, k + 1);
+                continue;
+            }
+            // A page that is not present is not compared: go on at the next page (its stale bytes would otherwise be
+            // found disallowed one at a time).
+            var next = (k | (int)(PageDefs.PAGE_SIZE - 1)) + 1;
+            k = next < bytes.Length ? User.FirstDisallowed(bytes, next) : -1;
+        }
     }
 
     /// <summary>The final check of the whole user buffer (null: unmapped, not compared).</summary>

@@ -102,9 +102,20 @@ public sealed record CampaignSpec(
         ("host-truncate", FaultKind.HostTruncate),
     ];
 
-    public static string NameOf(WorkloadKind k) => Array.Find(WorkloadNames, w => w.Kind == k).Name;
+    // Plain loops: Array.Find with a lambda capturing the kind allocated a closure and a delegate per call (every record names its workload).
+    public static string NameOf(WorkloadKind k)
+    {
+        foreach (var (name, kind) in WorkloadNames)
+            if (kind == k) return name;
+        return null!;
+    }
 
-    public static string NameOf(FaultKind k) => Array.Find(FaultNames, w => w.Kind == k).Name;
+    public static string NameOf(FaultKind k)
+    {
+        foreach (var (name, kind) in FaultNames)
+            if (kind == k) return name;
+        return null!;
+    }
 
     /// <summary>True when the workload uses /dev/pmem0.</summary>
     public static bool IsPmem(WorkloadKind k) => k is WorkloadKind.PmemBuffered or WorkloadKind.PmemDirect or WorkloadKind.Fsdax;

@@ -67,7 +67,8 @@ public sealed class CampaignSummary
         }
         Records++;
         if (!Profiles.Contains(r.Profile)) Profiles.Add(r.Profile);
-        var i = _current.FindIndex(c => c.Profile == r.Profile);
+        var i = _current.Count - 1;
+        while (i >= 0 && _current[i].Profile != r.Profile) i--;
         if (i < 0) _current.Add((r.Profile, r.Outcome, r.Workload));
         else if (r.Outcome > _current[i].Worst) _current[i] = (r.Profile, r.Outcome, r.Workload);
         if (r.Outcome == Outcome.SilentCorruption && CorruptionCount++ < Kept) Corruptions.Add(r);

@@ -179,9 +179,9 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
         return true;
     }
 
-    private HashSet<ulong> PoisonedBufLines(IEnumerable<(ulong Off, ulong Len)> segs)
+    private HashSet<ulong> PoisonedBufLines(ReadOnlySpan<(ulong Off, ulong Len)> segs)
     {
-        var set = new HashSet<ulong>();
+        var set = PoisonedLines();
         if (M.Phys.PoisonedFrameCount == 0) return set;
         BatchLineChecks(true);
         try
@@ -203,6 +203,30 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
         }
         return set;
     }
+
+    // One set of poisoned source lines per workload, cleared for each operation (it is read only during that operation),
+    // and its Contains as one delegate: a set and a delegate per operation were garbage.
+    private readonly HashSet<ulong> _poisonedLines = [];
+    private Func<ulong, bool>? _poisonedContains;
+
+    /// <summary>The workload's set of poisoned source lines, emptied for a new operation.</summary>
+    private HashSet<ulong> PoisonedLines()
+    {
+        _poisonedLines.Clear();
+        return _poisonedLines;
+    }
+
+    private Func<ulong, bool> PoisonedContains => _poisonedContains ??= _poisonedLines.Contains;
+
+    /// <summary>This thread's buffer for a user-mode load or store's bytes (at most 8 KiB in a plan; grown if asked for more).</summary>
+    private static byte[] AccessBuffer(ulong len)
+    {
+        var b = _access;
+        if (b == null || (ulong)b.Length < len) _access = b = new byte[Math.Max(len, 8192)];
+        return b;
+    }
+
+    [ThreadStatic] private static byte[]? _access;
 
     public virtual void Operate(int i, PlanStep s)
     {
@@ -240,7 +264,7 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
         else
         {
             // A line can be poisoned only while some frame holds poison (each ReadSourcePoisoned asks the frames).
-            poisonedSource = [];
+            poisonedSource = PoisonedLines();
             if (M.Phys.PoisonedFrameCount != 0)
             {
                 BatchLineChecks(true);
@@ -297,7 +321,7 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
         List<string> mismatches;
         if (write)
         {
-            var accepted = Oracle.Write(segs, (ulong)pos, n, poisonedSource.Contains);
+            var accepted = Oracle.Write(segs, (ulong)pos, n, PoisonedContains);
             outcome = OutcomeClassifier.Write(outcome, accepted, n, ref detail);
             mismatches = [];
             Wrote(i, (ulong)pos, total, ret);
@@ -321,7 +345,7 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
             else
             {
                 var view = P.Alive ? UserView.Of(P, Buf.Value) : null;
-                mismatches = Oracle.Read(segs, (ulong)pos, n, off => view != null && off < CampaignPlan.BufSize ? view[off] : P.Peek(new UserPtr(Buf.Value + off), 1)[0], poisonedSource.Contains,
+                mismatches = Oracle.Read(segs, (ulong)pos, n, off => view != null && off < CampaignPlan.BufSize ? view[off] : P.Peek(new UserPtr(Buf.Value + off), 1)[0], PoisonedContains,
                     counted);
             }
         }
@@ -346,16 +370,17 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
     {
         var ptr = new UserPtr(Buf.Value + s.Off);
         UserAccessResult r;
-        byte[] data = new byte[s.Len];
-        var poisoned = s.Kind == StepKind.Load ? PoisonedBufLines([(s.Off, s.Len)]) : [];
+        var data = AccessBuffer(s.Len).AsSpan(0, (int)s.Len);
+        // A load's poisoned source lines, before it runs (PoisonedContains asks them); a store needs none.
+        if (s.Kind == StepKind.Load) PoisonedBufLines([(s.Off, s.Len)]);
         if (s.Kind == StepKind.Load) r = P.Load(ptr, data);
         else
         {
-            Array.Fill(data, s.Fill);
+            data.Fill(s.Fill);
             r = P.Store(ptr, data);
         }
         List<string> mismatches = [];
-        if (s.Kind == StepKind.Load) mismatches = Oracle.Load(s.Off, data, r.Done, poisoned.Contains);
+        if (s.Kind == StepKind.Load) mismatches = Oracle.Load(s.Off, data, r.Done, PoisonedContains);
         else Oracle.Store(s.Off, s.Len, s.Fill, r.Done);
         var o = OutcomeClassifier.UserAccess(r, s.Len, Observation.After(M, P, Machine.NoReturn, sigBefore), out var detail);
         o = OutcomeClassifier.Judge(o, mismatches, ref detail);

@@ -69,7 +69,7 @@ internal sealed partial class HostileWorkload : ICampaignWorkload
     {
         _ramfs = RamFs.Mount(_s.Machine);
         _ramfs.CreateWithData("data", ByteModel.PatternOf(_s.Plan.Seed, 0xD0D0, (int)CampaignPlan.Region));
-        _ramfs.CreateWithData("secret", IsolationOracle.Pattern(IsolationOracle.OtherFile, (int)PageDefs.PAGE_SIZE));
+        _ramfs.CreateWithData("secret", IsolationOracle.PatternOf(IsolationOracle.OtherFile, (int)PageDefs.PAGE_SIZE));
     }
 
     public int BufferMapping => Mman.MAP_PRIVATE;
@@ -86,7 +86,7 @@ internal sealed partial class HostileWorkload : ICampaignWorkload
         _p.Open("/dev/pmem0", Fcntl.O_RDWR | Fcntl.O_DIRECT);
         var other = _m.Spawn("other");
         _other = other.MapAnonymous(8192).Value;
-        other.Store(new UserPtr(_other), IsolationOracle.Pattern(IsolationOracle.OtherProcess, 8192));
+        other.Store(new UserPtr(_other), IsolationOracle.PatternOf(IsolationOracle.OtherProcess, 8192));
         KernelCanary = IsolationOracle.PlaceInKernel(_m);
         _s.Oracle.Size = (CampaignPlan.Region, CampaignPlan.Region);
         return true;

@@ -21,6 +21,20 @@ internal static class IsolationOracle
 
     private static readonly byte[] MagicBytes = BitConverter.GetBytes(Magic);
 
+    // The canaries the hostile workload plants in every run, made once (read only: each is copied where it is planted).
+    private static readonly byte[] KernelPage = Pattern(Kernel, (int)PageDefs.PAGE_SIZE);
+    private static readonly byte[] OtherFilePage = Pattern(OtherFile, (int)PageDefs.PAGE_SIZE);
+    private static readonly byte[] OtherProcessPages = Pattern(OtherProcess, 8192);
+
+    /// <summary><see cref="Pattern"/>, read only: the sizes planted in every hostile run come from arrays made once.</summary>
+    public static ReadOnlySpan<byte> PatternOf(byte area, int len) => (area, len) switch
+    {
+        (Kernel, 4096) => KernelPage,
+        (OtherFile, 4096) => OtherFilePage,
+        (OtherProcess, 8192) => OtherProcessPages,
+        _ => Pattern(area, len),
+    };
+
     /// <summary>The canary of <paramref name="area"/>, <paramref name="len"/> bytes (a multiple of 16).</summary>
     public static byte[] Pattern(byte area, int len)
     {
@@ -59,7 +73,7 @@ internal static class IsolationOracle
     public static KernelPtr PlaceInKernel(Machine m)
     {
         var k = m.Kmalloc(PageDefs.PAGE_SIZE) ?? throw new InvalidOperationException("setup: kmalloc of the kernel canary failed");
-        m.Phys.PokeBytes(m.KernelMap.Pa(k)!.Value, Pattern(Kernel, (int)PageDefs.PAGE_SIZE));
+        m.Phys.PokeBytes(m.KernelMap.Pa(k)!.Value, PatternOf(Kernel, (int)PageDefs.PAGE_SIZE));
         return k;
     }
 

@@ -11,7 +11,6 @@ namespace KernelSim.Scenarios.Campaigns;
 /// </summary>
 internal abstract class PmemWorkload(SeedSession session) : CampaignWorkload(session)
 {
-    private readonly PoisonModel _poison = new();
     /// <summary>Region offsets of the 512-byte sectors of the running write that were known badblocks before it.</summary>
     private readonly List<ulong> _badBefore = [];
 
@@ -77,7 +76,7 @@ internal abstract class PmemWorkload(SeedSession session) : CampaignWorkload(ses
                     var dev = DevOffsets();
                     for (var i = 0; i < dev.Length; i++)
                         if (dev[i] is var d && d >= sector * 512 && d < (sector + (long)s.Len) * 512 && d % 512 < poisoned)
-                            _poison.Injected((ulong)i * 64, FaultStep);
+                            S.Poison.Injected((ulong)i * 64, FaultStep);
                 }
                 break;
             }
@@ -92,7 +91,7 @@ internal abstract class PmemWorkload(SeedSession session) : CampaignWorkload(ses
         var dev = DevOffset(off);
         if (off >= CampaignPlan.Region || dev < 0 || M.InjectPoison(new PhysAddr(Pmem.DataPhys((ulong)dev))) != 0) return 0;
         at.Add(off);
-        _poison.Injected(off, FaultStep);
+        S.Poison.Injected(off, FaultStep);
         return 1;
     }
 
@@ -123,18 +122,18 @@ internal abstract class PmemWorkload(SeedSession session) : CampaignWorkload(ses
     {
         // pmem_do_write clears the bio segment it writes (O_DIRECT: inside the 512-aligned range); writeback and DAX
         // recovery writes whole pages.
-        _poison.Touched(pos, len, step, ClearsOnWrite ? 512UL : 4096UL);
+        S.Poison.Touched(pos, len, step, ClearsOnWrite ? 512UL : 4096UL);
         if (ret < 0 || (ulong)ret != len) return;
         foreach (var sec in _badBefore)
         {
             var from = Math.Max(sec, pos);
             var to = Math.Min(sec + 512, pos + len);
-            if (to > from) _poison.Cleared(from, to - from, step);
+            if (to > from) S.Poison.Cleared(from, to - from, step);
         }
     }
 
     /// <summary>Write-back of [pos, pos+len) (fsync): pmem_do_write may clear the poison of the pages it writes.</summary>
-    protected void WrittenBack(ulong pos, ulong len) => _poison.Touched(pos, len, S.Records.Count, 4096);
+    protected void WrittenBack(ulong pos, ulong len) => S.Poison.Touched(pos, len, S.Records.Count, 4096);
 
     /// <summary>Whether region line <paramref name="line"/> may differ between the page cache and the media (written since the last fsync).</summary>
     protected virtual bool Volatile(ulong line) => false;
@@ -171,18 +170,37 @@ internal abstract class PmemWorkload(SeedSession session) : CampaignWorkload(ses
             M.Phys.PeekBytes(new PhysAddr(Pmem.DataPhys((ulong)dev[i])), media.AsSpan(i * 64, (j - i) * 64));
             i = j;
         }
+        var lines = MediaLines(dev);
+        Oracle.CheckMedia(media, line => lines[(int)(line / 64)] != PoisonModel.LineClean || (!persisted && Volatile(line)), mismatches);
+        S.Poison.Check(lines, mismatches);
+    }
+
+    [ThreadStatic] private static byte[]? _mediaLines;
+
+    /// <summary>
+    /// Each region line on the media now (<see cref="PoisonModel.LineClean"/>, <see cref="PoisonModel.LinePoisoned"/>,
+    /// <see cref="PoisonModel.LineNotOnMedia"/>), from <see cref="Mm.PhysicalMemory.IsPoisoned"/> of the line's address with
+    /// the frame looked up once per page; a table of this thread, valid until the next call.
+    /// </summary>
+    private byte[] MediaLines(long[] dev)
+    {
+        var lines = _mediaLines ??= new byte[CampaignPlan.Region / 64];
         var anyPoison = M.Phys.PoisonedFrameCount != 0;
-        // PhysicalMemory.IsPoisoned of the line's address, with the frame looked up once per page instead of once per line.
         var framePfn = ulong.MaxValue;
         PageFrame? frame = null;
-        bool Poisoned(ulong line)
+        for (var i = 0; i < lines.Length; i++)
         {
-            if (!anyPoison || dev[line / 64] < 0) return false;
-            var pa = Pmem.DataPhys((ulong)dev[line / 64]);
+            if (dev[i] < 0)
+            {
+                lines[i] = PoisonModel.LineNotOnMedia;
+                continue;
+            }
+            lines[i] = PoisonModel.LineClean;
+            if (!anyPoison) continue;
+            var pa = Pmem.DataPhys((ulong)dev[i]);
             if (pa >> PageDefs.PAGE_SHIFT != framePfn) frame = M.Phys.Peek(framePfn = pa >> PageDefs.PAGE_SHIFT);
-            return frame != null && frame.IsLinePoisoned(PageDefs.OffsetInPage(pa));
+            if (frame != null && frame.IsLinePoisoned(PageDefs.OffsetInPage(pa))) lines[i] = PoisonModel.LinePoisoned;
         }
-        Oracle.CheckMedia(media, line => Poisoned(line) || dev[line / 64] < 0 || (!persisted && Volatile(line)), mismatches);
-        _poison.Check(Poisoned, line => dev[line / 64] < 0, mismatches, anyPoison);
+        return lines;
     }
 }

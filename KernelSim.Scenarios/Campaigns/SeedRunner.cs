@@ -45,19 +45,19 @@ internal static class SeedRunner
     private static readonly bool Debug = Environment.GetEnvironmentVariable("KERNELSIM_CAMPAIGN_DEBUG") == "1";
 
     public static SeedRun Run(CampaignSpec spec, CampaignPlan plan, KernelVersion profile, bool trace = false, Action<SeedContext>? afterStep = null,
-        string? planId = null, string[]? calls = null)
+        string? planId = null, string[]? calls = null, FramePool? pool = null)
     {
         var s = new SeedSession(spec, plan, profile, planId, calls);
         try
         {
-            Execute(s, trace, afterStep);
+            Execute(s, trace, afterStep, pool);
         }
         catch (Exception e)
         {
             // The campaign boundary: any .NET exception escaping the simulator is a bug, reported with its seed.
             s.Add(s.Records.Count, "(simulator)", null, Outcome.SimBug, $"{e.GetType().FullName}: {e.Message}");
         }
-        s.Oracle.Release();
+        s.Release();
         return new SeedRun(plan, profile, s.Records, s.Machine, s.Applied);
     }
 
@@ -87,14 +87,14 @@ internal static class SeedRunner
     /// which the kernel does not read at boot. A spec hook (<see cref="CampaignSpec.ConfigureMachine"/>, which may register
     /// instances), tracing, and the workloads that configure per seed (virtio-fs file data, devdax alignment) build afresh.
     /// </summary>
-    private static Machine Boot(SeedSession s, ICampaignWorkload w, bool trace)
+    private static Machine Boot(SeedSession s, ICampaignWorkload w, bool trace, FramePool? pool)
     {
         var plan = s.Plan;
         var cacheable = !trace && s.Spec.ConfigureMachine == null && plan.Workload is not (WorkloadKind.Virtiofs or WorkloadKind.Devdax);
         var key = (s.Profile, plan.Workload, plan.WorkManual);
         if (cacheable && ReferenceEquals(_imageSpec, s.Spec) && _images!.TryGetValue(key, out var cached))
         {
-            var booted = cached.Boot();
+            var booted = cached.Boot(pool);
             booted.Options.Seed = plan.Seed;
             return booted;
         }
@@ -103,21 +103,21 @@ internal static class SeedRunner
             .WithSeed(plan.Seed).WithTrace(trace);
         w.Configure(b);
         s.Spec.ConfigureMachine?.Invoke(b);
-        if (!cacheable) return b.Build();
+        if (!cacheable) return b.WithFramePool(pool).Build();
         if (!ReferenceEquals(_imageSpec, s.Spec))
         {
             _imageSpec = s.Spec;
             _images = [];
         }
         var image = _images![key] = b.Prepare();
-        return image.Boot();
+        return image.Boot(pool);
     }
 
-    private static void Execute(SeedSession s, bool trace, Action<SeedContext>? afterStep)
+    private static void Execute(SeedSession s, bool trace, Action<SeedContext>? afterStep, FramePool? pool)
     {
         var plan = s.Plan;
         var w = WorkloadOf(s);
-        var m = s.Machine = Boot(s, w, trace);
+        var m = s.Machine = Boot(s, w, trace, pool);
         w.Boot();
         var p = s.Process = m.Spawn("app");
         p.SetSignalHandler(Sig.SIGBUS, SignalDisposition.Catch);

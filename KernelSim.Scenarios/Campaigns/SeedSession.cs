@@ -25,7 +25,21 @@ internal sealed class SeedSession(CampaignSpec spec, CampaignPlan plan, KernelVe
     public UserPtr Vec { get; set; }
 
     public CampaignOracle Oracle { get; } = new(plan.Seed);
-    public List<OpRecord> Records { get; } = [];
+
+    private PoisonModel? _poison;
+
+    /// <summary>The media poison model of the pmem workloads (rented on first use, given back by <see cref="Release"/>).</summary>
+    public PoisonModel Poison => _poison ??= PoisonModel.Rent();
+
+    /// <summary>The run is over: the oracle's models and the poison model go back to this thread's pools.</summary>
+    public void Release()
+    {
+        Oracle.Release();
+        _poison?.Release();
+        _poison = null;
+    }
+    /// <summary>The run's records: one per step and the final check (sized for those: a seed run makes no growth copies).</summary>
+    public List<OpRecord> Records { get; } = new(plan.Steps.Count + 1);
 
     /// <summary>Per fault step: where it was applied (buffer or region offsets, the badblocks sector).</summary>
     public Dictionary<int, List<ulong>> Applied { get; } = [];

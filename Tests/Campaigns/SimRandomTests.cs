@@ -47,6 +47,8 @@ public class SimRandomTests
     [TestCase(7UL, 11UL, 65536, 65536)]
     [TestCase(7UL, 11UL, 16, 16)]
     [TestCase(3UL, 3UL, 24, 24)]
+    [TestCase(12UL, 13UL, 8, 8)]
+    [TestCase(0xFFFF_FFFF_FFFF_FFFFUL, 0UL, 4104, 4104)]
     [TestCase(1UL, 2UL, 4099, 4099)]
     [TestCase(1UL, 2UL, 64, 128)]
     [TestCase(5UL, 9UL, 0, 0)]

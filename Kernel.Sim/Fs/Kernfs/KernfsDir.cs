@@ -71,6 +71,9 @@ public sealed class KernfsDir : KernfsNode
         return null;
     }
 
+    /// <summary>Whether <paramref name="node"/> is the static child under its name (what a lookup of that name finds first).</summary>
+    internal bool HasStaticChild(KernfsNode node) => ReferenceEquals(Find(node.Name), node);
+
     /// <summary>All children: the static ones, then the dynamic ones.</summary>
     public IEnumerable<KernfsNode> List()
     {

@@ -67,15 +67,31 @@ public class KernfsAttribute(string name, int perm, Func<ShowResult>? show, Func
     /// <inheritdoc/>
     public override long Read(KernfsOpenFile of, long pos, Span<byte> dst)
     {
-        if (pos == 0 || of.SeqBuffer == null)
+        if (pos == 0 || (of.SeqBuffer == null && of.SeqText == null))
         {
             var r = Show();
             if (r.Error < 0) return r.Error;
-            var bytes = Encoding.Latin1.GetBytes(r.Text ?? "");
-            if (PageLimited && bytes.Length >= (int)PageDefs.PAGE_SIZE) Array.Resize(ref bytes, (int)PageDefs.PAGE_SIZE - 1);
-            of.SeqBuffer = bytes;
+            var text = r.Text ?? "";
+            of.SeqBuffer = null;
+            of.SeqText = null;
+            // Text of Latin-1 characters only (one byte each) is kept as it is and encoded as it is read: the same
+            // bytes without an array per show. Anything else takes the encoder's replacement bytes.
+            if (!text.AsSpan().ContainsAnyExceptInRange('\0', '\u00ff'))
+                of.SeqText = PageLimited && text.Length >= (int)PageDefs.PAGE_SIZE ? text[..((int)PageDefs.PAGE_SIZE - 1)] : text;
+            else
+            {
+                var bytes = Encoding.Latin1.GetBytes(text);
+                if (PageLimited && bytes.Length >= (int)PageDefs.PAGE_SIZE) Array.Resize(ref bytes, (int)PageDefs.PAGE_SIZE - 1);
+                of.SeqBuffer = bytes;
+            }
         }
-        var buf = of.SeqBuffer;
+        if (of.SeqText is { } t)
+        {
+            if (pos >= t.Length) return 0;
+            var len = (int)Math.Min(dst.Length, t.Length - pos);
+            return Encoding.Latin1.GetBytes(t.AsSpan((int)pos, len), dst);
+        }
+        var buf = of.SeqBuffer!;
         if (pos >= buf.Length) return 0;
         var n = (int)Math.Min(dst.Length, buf.Length - pos);
         buf.AsSpan((int)pos, n).CopyTo(dst);

@@ -24,19 +24,25 @@ public class KernfsFs : FileSystem
     /// <summary>The root directory (the mount point).</summary>
     public KernfsDir Root { get; }
 
+    /// <summary>The entry list <see cref="KernfsOpenFile.ReadDir"/> refills (one per filesystem: a machine runs one system call at a time).</summary>
+    internal List<DirEntry> DirEntries { get; } = [];
+
     internal KernelPtr Scratch => _scratch ??= Machine.Kmalloc(PageDefs.PAGE_SIZE) ?? throw new InvalidOperationException("out of memory for the kernfs buffer");
 
     /// <summary>
     /// Walk <paramref name="path"/> (relative to the root) following links in every component, and in the last one
     /// unless <paramref name="followLast"/> is false. 0 with the node, or −ENOENT / −ENOTDIR / −ELOOP.
     /// </summary>
-    public int Walk(string path, bool followLast, out KernfsNode? node)
+    public int Walk(string path, bool followLast, out KernfsNode? node) => Walk(path, 0, followLast, out node);
+
+    /// <summary><see cref="Walk(string, bool, out KernfsNode?)"/> of the components of <paramref name="path"/> from <paramref name="start"/> on.</summary>
+    private int Walk(string path, int start, bool followLast, out KernfsNode? node)
     {
         node = null;
         KernfsNode cur = Root;
         // The components are sliced out of the path (no allocation per component); a followed link's target
         // becomes the new path, followed by what was left of the old one.
-        var pos = 0;
+        var pos = start;
         var links = 0;
         while (NextPart(path, ref pos, out var part))
         {
@@ -52,6 +58,13 @@ public class KernfsFs : FileSystem
             if (next is KernfsLink l && (HasPart(path, pos) || followLast))
             {
                 if (++links > MaxLinks) return -Errno.ELOOP;
+                // The walk of the target text from the link's directory ends on the target itself when every name on
+                // the way down is still that node's entry: go there directly (no text, no re-walk).
+                if (l.Target is not KernfsLink && ReachableByName(dir, l.Target))
+                {
+                    cur = l.Target;
+                    continue;
+                }
                 path = HasPart(path, pos) ? l.TargetPath() + "/" + path[pos..] : l.TargetPath();
                 pos = 0;
                 continue;
@@ -65,21 +78,45 @@ public class KernfsFs : FileSystem
     /// <summary>The next non-empty '/'-separated component of <paramref name="path"/> from <paramref name="pos"/>.</summary>
     private static bool NextPart(string path, ref int pos, out ReadOnlySpan<char> part)
     {
-        // Vectorised searches for the separators instead of a char loop (every sysfs open walks 5–9 components).
-        var skip = path.AsSpan(pos).IndexOfAnyExcept('/');
-        if (skip < 0)
+        // A plain scan: sysfs components are a few characters long, too short for the vector searches' set-up to pay.
+        var i = pos;
+        while (i < path.Length && path[i] == '/') i++;
+        if (i == path.Length)
         {
-            pos = path.Length;
+            pos = i;
             part = default;
             return false;
         }
-        pos += skip;
-        var rest = path.AsSpan(pos);
-        var len = rest.IndexOf('/');
-        if (len < 0) len = rest.Length;
-        part = rest[..len];
-        pos += len;
+        var start = i;
+        while (i < path.Length && path[i] != '/') i++;
+        part = path.AsSpan(start, i - start);
+        pos = i;
         return true;
+    }
+
+    /// <summary>
+    /// Whether walking <see cref="KernfsLink.TargetPath"/> from <paramref name="from"/> (the link's directory) reaches
+    /// <paramref name="target"/>: the ".." steps climb to the common ancestor, then each name below it must look up
+    /// (static children only) the very node on the target's parent chain, and that node must be active. Any other case
+    /// (a removed or renamed-over node, a dynamic child) is left to the text walk.
+    /// </summary>
+    private static bool ReachableByName(KernfsDir from, KernfsNode target)
+    {
+        // The common ancestor is on from's parent chain: mark nothing, just test each ancestor of target against it.
+        for (var n = target; n.Parent is { } parent; n = parent)
+        {
+            if (!n.Active || !parent.HasStaticChild(n)) return false;
+            if (IsAncestorOrSelf(parent, from)) return true;
+        }
+        return false;
+    }
+
+    /// <summary>Whether <paramref name="a"/> is <paramref name="n"/> or one of its ancestors.</summary>
+    private static bool IsAncestorOrSelf(KernfsNode a, KernfsNode n)
+    {
+        for (KernfsNode? x = n; x != null; x = x.Parent)
+            if (ReferenceEquals(x, a)) return true;
+        return false;
     }
 
     /// <summary>Whether a non-empty component follows <paramref name="pos"/>.</summary>
@@ -126,10 +163,13 @@ public class KernfsFs : FileSystem
     /// do_filp_open on kernfs: the walk (O_NOFOLLOW on a link: −ELOOP), O_CREAT of a missing name (−EACCES), O_DIRECTORY
     /// on a file (−ENOTDIR), write access to a directory (−EISDIR), the permission bits (−EACCES), then kernfs_fop_open.
     /// </summary>
-    public override int Open(string path, int flags, int mode, out KFile? file)
+    public override int Open(string path, int flags, int mode, out KFile? file) => OpenAt(path, 0, flags, mode, out file);
+
+    /// <summary><see cref="Open"/> walking <paramref name="path"/> from <paramref name="at"/> on (the VFS's open: no substring per open).</summary>
+    internal override int OpenAt(string path, int at, int flags, int mode, out KFile? file)
     {
         file = null;
-        var r = Walk(path, (flags & Fcntl.O_NOFOLLOW) == 0, out var node);
+        var r = Walk(path, at, (flags & Fcntl.O_NOFOLLOW) == 0, out var node);
         if (r == -Errno.ENOENT && (flags & Fcntl.O_CREAT) != 0) return -Errno.EACCES;
         if (r < 0) return r;
         if (node is KernfsLink) return -Errno.ELOOP;

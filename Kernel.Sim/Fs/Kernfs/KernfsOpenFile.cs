@@ -33,8 +33,11 @@ public sealed class KernfsOpenFile : KFile
     /// <summary>The process that opened it (its credentials decide what some files show).</summary>
     public Process? Opener { get; }
 
-    /// <summary>The seq_file buffer of a text attribute (the show text of the last read at position 0).</summary>
+    /// <summary>The seq_file buffer of a text attribute (the show text of the last read at position 0; null while <see cref="SeqText"/> holds it).</summary>
     public byte[]? SeqBuffer { get; set; }
+
+    /// <summary>The seq_file buffer as text when every character is Latin-1 (one byte each; SeqBuffer is then null).</summary>
+    internal string? SeqText { get; set; }
 
     /// <summary>of-&gt;priv: per-open state for a subclass of <see cref="KernfsFileNode"/>.</summary>
     public object? Private { get; set; }
@@ -81,12 +84,25 @@ public sealed class KernfsOpenFile : KFile
         return r;
     }
 
-    /// <summary>kernfs_dir_fops iterate: ".", "..", then the children (static, then dynamic).</summary>
+    /// <summary>
+    /// kernfs_dir_fops iterate: ".", "..", then the children (static, then dynamic). The list is the filesystem's own,
+    /// refilled by each call and valid until the next ReadDir on it (getdents64 copies the records out first), so a
+    /// directory scan makes no list per call.
+    /// </summary>
     public override IReadOnlyList<DirEntry>? ReadDir()
     {
         if (Node is not KernfsDir d) return null;
-        var list = new List<DirEntry>(d.Children.Count + 2) { new(d.Ino, DirEntry.DtType(Fcntl.S_IFDIR), "."), new(d.Parent?.Ino ?? d.Ino, DirEntry.DtType(Fcntl.S_IFDIR), "..") };
-        if (d.Active) foreach (var c in d.List()) list.Add(new DirEntry(c.Ino, DirEntry.DtType(c.Mode), c.Name));
+        var list = Fs.DirEntries;
+        list.Clear();
+        list.Add(new DirEntry(d.Ino, DirEntry.DtType(Fcntl.S_IFDIR), "."));
+        list.Add(new DirEntry(d.Parent?.Ino ?? d.Ino, DirEntry.DtType(Fcntl.S_IFDIR), ".."));
+        if (!d.Active) return list;
+        var children = d.Children;
+        if (d.DynamicList == null)
+        {
+            for (var i = 0; i < children.Count; i++) list.Add(new DirEntry(children[i].Ino, DirEntry.DtType(children[i].Mode), children[i].Name));
+        }
+        else foreach (var c in d.List()) list.Add(new DirEntry(c.Ino, DirEntry.DtType(c.Mode), c.Name));
         return list;
     }
 

@@ -1,0 +1,88 @@
+namespace KernelSim.Mm;
+
+/// <summary>
+/// Frame storage that released machines gave back, for the next machines built with the same pool
+/// (<see cref="Kernel.MachineBuilder.WithFramePool"/>, <see cref="Kernel.MachineImage.Boot(FramePool?)"/>): a machine
+/// disposed with <see cref="Kernel.Machine.Dispose"/> returns the arrays that held its frames' bytes, and the next
+/// machine's first writes take them instead of allocating. A reused array is never cleared (frame storage zeroes each
+/// page when an access first reaches it, so no machine sees another's bytes) and never one a machine image shares.
+/// Not thread-safe: one pool per thread (a campaign worker), used by one machine at a time or by machines of one
+/// thread. Holds at most <see cref="MaxBytes"/> bytes; arrays returned beyond that are left to the GC.
+/// </summary>
+public sealed class FramePool(long maxBytes = FramePool.DefaultMaxBytes)
+{
+    /// <summary>The default bound: 64 storage chunks of 64 KiB (a campaign machine uses a handful).</summary>
+    public const long DefaultMaxBytes = 4L << 20;
+
+    private readonly Stack<byte[]> _chunks = new();
+    private readonly Stack<byte[]> _small = new();
+    private long _bytes;
+
+    /// <summary>The most bytes the pool keeps.</summary>
+    public long MaxBytes { get; } = maxBytes;
+
+    /// <summary>Bytes of storage the pool holds now.</summary>
+    public long Bytes => _bytes;
+
+    /// <summary>Arrays handed out again instead of allocated (since the pool was made).</summary>
+    public long Reused { get; private set; }
+
+    /// <summary>A pooled array of exactly <paramref name="length"/> bytes (contents undefined), or null.</summary>
+    internal byte[]? Take(int length)
+    {
+        var s = StackOf(length);
+        if (s == null || !s.TryPop(out var d)) return null;
+        _bytes -= d.Length;
+        Reused++;
+        return d;
+    }
+
+    /// <summary>Keep <paramref name="data"/> for a later <see cref="Take"/> (the caller no longer reaches it).</summary>
+    internal void Return(byte[] data)
+    {
+        var s = StackOf(data.Length);
+        if (s == null || _bytes + data.Length > MaxBytes) return;
+        s.Push(data);
+        _bytes += data.Length;
+    }
+
+    // One released memory's chunk lookup cache and struct-page dictionary, cleared (a worker's machines run one at a time).
+    private object? _chunkCache;
+    private Dictionary<ulong, PageFrame>? _frames;
+
+    internal object? TakeChunkCache()
+    {
+        var c = _chunkCache;
+        _chunkCache = null;
+        return c;
+    }
+
+    internal void ReturnChunkCache(object cleared) => _chunkCache ??= cleared;
+
+    internal Dictionary<ulong, PageFrame>? TakeFrames()
+    {
+        var f = _frames;
+        _frames = null;
+        return f;
+    }
+
+    internal void ReturnFrames(Dictionary<ulong, PageFrame> cleared) => _frames ??= cleared;
+
+    // Full-size software TLBs of released page tables, cleared (a machine has a few address spaces).
+    private readonly Stack<object> _tlbs = new();
+    private const int MaxTlbs = 8;
+
+    internal object? TakeTlb() => _tlbs.TryPop(out var t) ? t : null;
+
+    internal void ReturnTlb(object cleared)
+    {
+        if (_tlbs.Count < MaxTlbs) _tlbs.Push(cleared);
+    }
+
+    private Stack<byte[]>? StackOf(int length) => length switch
+    {
+        PhysicalMemory.ChunkBytes => _chunks,
+        PhysicalMemory.SmallBytes => _small,
+        _ => null,
+    };
+}
