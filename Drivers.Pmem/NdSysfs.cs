@@ -8,7 +8,9 @@ namespace KernelSim.Drivers.Pmem;
 /// The libnvdimm sysfs tree (Documentation/ABI/testing/sysfs-bus-nvdimm; the attribute groups of bus.c, dimm_devs.c,
 /// region_devs.c, namespace_devs.c, pfn_devs.c, btt_devs.c and acpi/nfit): the device directories below the platform's
 /// firmware node, /sys/bus/nd/devices links, /sys/bus/nd/drivers/*/bind|unbind, and each device's "driver" link.
-/// Built when /sys is first mounted and kept in step as devices come and go.
+/// Built when /sys is first mounted and kept in step as devices come and go. Each attribute gets the object it belongs
+/// to (<see cref="KernfsDir.Attr{T}"/>), so its show and store are static lambdas: a machine's tree allocates nodes, not
+/// closures and delegates.
 /// </summary>
 public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
 {
@@ -32,8 +34,8 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
         foreach (var drv in NvdimmBus.Drivers)
         {
             var d = _drivers.Dir(drv);
-            d.Attr("bind", WO, null, s => Ret(s, bus.Bind(drv, s)));
-            d.Attr("unbind", WO, null, s => Ret(s, bus.Unbind(drv, s)));
+            d.Attr("bind", WO, (bus, drv), null, static (o, s) => Ret(s, o.bus.Bind(o.drv, s)));
+            d.Attr("unbind", WO, (bus, drv), null, static (o, s) => Ret(s, o.bus.Unbind(o.drv, s)));
         }
         foreach (var dev in bus.Devices) Add(dev);
         bus.DeviceAdded += Add;
@@ -59,9 +61,9 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
         var dir = parentDir.Add(new KernfsDir(dev.Name));
         dev.SysDir = dir;
         // nd_device_attribute_group (devtype, modalias) belongs to the child devices; the bus device has none.
-        if (dev is not NdBusDevice) dir.Attr("devtype", RO, () => dev.DevType + "\n");
-        if (ModaliasType(dev) is { } t) dir.Attr("modalias", RO, () => $"nd:t{t}\n");
-        dir.Attr("uevent", RW, () => Uevent(dev), s => s.Length);
+        if (dev is not NdBusDevice) dir.Attr("devtype", RO, dev, static d => d.DevType + "\n");
+        if (ModaliasType(dev) != null) dir.Attr("modalias", RO, dev, static d => $"nd:t{ModaliasType(d)}\n"); // fixed for a device
+        dir.Attr("uevent", RW, dev, static d => Uevent(d), static (_, s) => s.Length);
         dir.Add(new KernfsLink("subsystem", _devices!.Parent!));
         switch (dev)
         {
@@ -136,32 +138,32 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
         }
         if (disk == null || dev.Driver == null) return;
         var bdir = dir.Dir("block").Dir(disk.Name);
-        bdir.Attr("badblocks", RW, () => disk.BadblocksShow(), s => disk.BadblocksStore(s));
-        bdir.Attr("size", RO, () => $"{disk.CapacitySectors}\n");
+        bdir.Attr("badblocks", RW, disk, static d => d.BadblocksShow(), static (d, s) => d.BadblocksStore(s));
+        bdir.Attr("size", RO, disk, static d => $"{d.CapacitySectors}\n");
         _root!.Dir("block").Add(new KernfsLink(disk.Name, bdir));
     }
 
     private void BusAttrs(KernfsDir dir)
     {
         var fw = bus.Firmware;
-        dir.Attr("provider", RO, () => bus.Platform == NvdimmPlatform.E820 ? "e820\n" : "ACPI.NFIT\n");
+        dir.Attr("provider", RO, bus, static b => b.Platform == NvdimmPlatform.E820 ? "e820\n" : "ACPI.NFIT\n");
         // commands_show over nd_desc->cmd_mask: acpi_nfit_init_dsms sets ND_CMD_CALL for every NFIT bus, ARS commands only when supported.
-        dir.Attr("commands", RO, () => fw == null ? "\n" : fw.SupportsArs ? "ars_cap ars_start ars_status clear_error cmd_call \n" : "cmd_call \n");
+        dir.Attr("commands", RO, bus, static b => b.Firmware is not { } fw ? "\n" : fw.SupportsArs ? "ars_cap ars_start ars_status clear_error cmd_call \n" : "cmd_call \n");
         dir.Attr("wait_probe", RO, () => "1\n");
         if (fw != null)
         {
             // acpi_nfit_attribute_group: revision, dsm_mask, hw_error_scrub, and scrub only when ARS is supported.
             var nfit = dir.Dir("nfit");
             nfit.Attr("revision", RO, () => "1\n");
-            nfit.Attr("dsm_mask", RO, () => Hex(bus.BusDsmMask) + "\n");
-            nfit.Attr("hw_error_scrub", RW, () => $"{(bus.HwErrorScrub ? 1 : 0)}\n", s => HwErrorScrubStore(s));
-            if (fw.SupportsArs) nfit.Attr("scrub", RW, () => $"{bus.ScrubCount}{(bus.ArsInProgress ? "+" : "")}\n", s => ScrubStore(s));
+            nfit.Attr("dsm_mask", RO, bus, static b => Hex(b.BusDsmMask) + "\n");
+            nfit.Attr("hw_error_scrub", RW, bus, static b => $"{(b.HwErrorScrub ? 1 : 0)}\n", static (b, s) => HwErrorScrubStore(b, s));
+            if (fw.SupportsArs) nfit.Attr("scrub", RW, bus, static b => $"{b.ScrubCount}{(b.ArsInProgress ? "+" : "")}\n", static (b, s) => ScrubStore(b, s));
         }
         // nvdimm_bus_create_ndctl: the nd class device ndctl0 with its dev_t; a class device whose parent is on a bus lands
         // in the class's glue directory (get_device_parent, drivers/base/core.c): ndbus0/nd/ndctl0.
         var ctl = dir.Dir("nd").Dir("ndctl0");
-        var devt = $"{NvdimmBus.NvdimmBusMajor}:0";
-        ctl.Attr("dev", RO, () => devt + "\n");
+        var devt = BusDevt;
+        ctl.Attr("dev", RO, static () => BusDevt + "\n");
         ctl.Attr("uevent", RW, () => $"MAJOR={NvdimmBus.NvdimmBusMajor}\nMINOR=0\nDEVNAME=ndctl0\n", s => s.Length);
         ctl.Add(new KernfsLink("device", dir));
         var cls = _root!.Dir("class/nd");
@@ -170,8 +172,11 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
         _root.Dir("dev/char").Add(new KernfsLink(devt, ctl));
     }
 
+    /// <summary>The bus's dev_t text, MAJOR:MINOR of /dev/ndctl0.</summary>
+    private static readonly string BusDevt = $"{NvdimmBus.NvdimmBusMajor}:0";
+
     /// <summary>scrub_store (acpi/nfit/core.c): kstrtol, only 1 (−EINVAL otherwise), then acpi_nfit_ars_rescan's result.</summary>
-    private long ScrubStore(string s)
+    private static long ScrubStore(NvdimmBus bus, string s)
     {
         var rc = KstrToL(s, out var v);
         if (rc < 0) return rc;
@@ -181,7 +186,7 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
     }
 
     /// <summary>hw_error_scrub_store: kstrtoul; 0 = HW_ERROR_SCRUB_OFF, 1 = HW_ERROR_SCRUB_ON, else −EINVAL.</summary>
-    private long HwErrorScrubStore(string s)
+    private static long HwErrorScrubStore(NvdimmBus bus, string s)
     {
         var rc = KstrToL(s, out var v);
         if (rc < 0) return rc;
@@ -203,49 +208,49 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
 
     private void DimmAttrs(KernfsDir dir, NvdimmDimm d)
     {
-        dir.Attr("commands", RO, () => d.Smart != null ? "smart smart_thresh get_size get_data set_data cmd_call \n" : "cmd_call \n");
+        dir.Attr("commands", RO, d, static d => d.Smart != null ? "smart smart_thresh get_size get_data set_data cmd_call \n" : "cmd_call \n");
         // dev->devt = MKDEV(nvdimm_major, nvdimm->id): /dev/nmemN and its /sys/dev/char link.
         var devt = $"{NvdimmBus.NvdimmMajor}:{d.Id}";
-        dir.Attr("dev", RO, () => devt + "\n");
+        dir.Attr("dev", RO, devt, static t => t + "\n");
         _root!.Dir("dev/char").Add(new KernfsLink(devt, dir));
         // state_show reads nvdimm->busy, taken by init_active_labels only for a dimm with label data (an ndd): a label-less
         // dimm (QEMU without label-size) stays "idle" under an active region.
-        dir.Attr("state", RO, () => d.Driver != null && d.Regions.Any(r => r.Driver != null && r.Labelled) ? "active\n" : "idle\n");
-        dir.Attr("flags", RO, () => d.Smart != null ? "label \n" : "\n");
+        dir.Attr("state", RO, d, static d => d.Driver != null && d.Regions.Any(r => r.Driver != null && r.Labelled) ? "active\n" : "idle\n");
+        dir.Attr("flags", RO, d, static d => d.Smart != null ? "label \n" : "\n");
         var nfit = dir.Dir("nfit");
-        nfit.Attr("handle", RO, () => Hex(d.Handle) + "\n");
-        nfit.Attr("phys_id", RO, () => Hex(d.PhysId) + "\n");
-        nfit.Attr("serial", RO, () => $"0x{d.Serial:x8}\n");
+        nfit.Attr("handle", RO, d, static d => Hex(d.Handle) + "\n");
+        nfit.Attr("phys_id", RO, d, static d => Hex(d.PhysId) + "\n");
+        nfit.Attr("serial", RO, d, static d => $"0x{d.Serial:x8}\n");
         nfit.Attr("family", RO, () => "0\n");
-        nfit.Attr("id", RO, () => $"8086-{d.Serial:x8}\n");
-        nfit.Attr("dsm_mask", RO, () => Hex(d.DsmMask) + "\n");
+        nfit.Attr("id", RO, d, static d => $"8086-{d.Serial:x8}\n");
+        nfit.Attr("dsm_mask", RO, d, static d => Hex(d.DsmMask) + "\n");
         nfit.Attr("flags", RO, () => "\n");
     }
 
     private void RegionAttrs(KernfsDir dir, NdRegion r)
     {
-        dir.Attr("size", RO, () => $"{r.Size}\n");
-        dir.Attr("align", RW, () => Hex(r.Align) + "\n", s => RegionAlignStore(r, s));
-        dir.Attr("available_size", RO, () => $"{r.AvailableSize}\n");
-        dir.Attr("max_available_extent", RO, () => $"{r.MaxAvailableExtent}\n");
-        dir.Attr("namespace_seed", RO, () => (r.NsSeed?.Name ?? "") + "\n");
-        dir.Attr("pfn_seed", RO, () => (r.PfnSeed?.Name ?? "") + "\n");
-        dir.Attr("dax_seed", RO, () => (r.DaxSeed?.Name ?? "") + "\n");
-        dir.Attr("btt_seed", RO, () => (r.BttSeed?.Name ?? "") + "\n");
-        dir.Attr("nstype", RO, () => $"{(r.Labelled ? 5 : 4)}\n");
-        dir.Attr("mappings", RO, () => $"{r.Mappings.Count}\n");
-        if (r.Labelled) dir.Attr("set_cookie", RO, () => $"0x{r.SetCookie:x}\n");
-        foreach (var m in r.Mappings) dir.Attr($"mapping{m.Position}", RO, () => $"{m.Dimm.Name},{m.Start},{m.Size},{m.Position}\n");
-        dir.Attr("badblocks", RO, () => r.Driver != null ? r.Bb.Show() : ShowResult.Fail(-Errno.ENXIO));
-        dir.Attr("resource", ADMIN_RO, () => $"0x{r.Start:x}\n");
+        dir.Attr("size", RO, r, static r => $"{r.Size}\n");
+        dir.Attr("align", RW, r, static r => Hex(r.Align) + "\n", static (r, s) => RegionAlignStore(r, s));
+        dir.Attr("available_size", RO, r, static r => $"{r.AvailableSize}\n");
+        dir.Attr("max_available_extent", RO, r, static r => $"{r.MaxAvailableExtent}\n");
+        dir.Attr("namespace_seed", RO, r, static r => (r.NsSeed?.Name ?? "") + "\n");
+        dir.Attr("pfn_seed", RO, r, static r => (r.PfnSeed?.Name ?? "") + "\n");
+        dir.Attr("dax_seed", RO, r, static r => (r.DaxSeed?.Name ?? "") + "\n");
+        dir.Attr("btt_seed", RO, r, static r => (r.BttSeed?.Name ?? "") + "\n");
+        dir.Attr("nstype", RO, r, static r => $"{(r.Labelled ? 5 : 4)}\n");
+        dir.Attr("mappings", RO, r, static r => $"{r.Mappings.Count}\n");
+        if (r.Labelled) dir.Attr("set_cookie", RO, r, static r => $"0x{r.SetCookie:x}\n");
+        foreach (var m in r.Mappings) dir.Attr($"mapping{m.Position}", RO, m, static m => $"{m.Dimm.Name},{m.Start},{m.Size},{m.Position}\n");
+        dir.Attr("badblocks", RO, r, static r => r.Driver != null ? r.Bb.Show() : ShowResult.Fail(-Errno.ENXIO));
+        dir.Attr("resource", ADMIN_RO, r, static r => $"0x{r.Start:x}\n");
         // region_visible hides persistence_domain unless ND_REGION_PERSIST_CACHE or _MEMCTRL is set; QEMU's NFIT sets neither.
         if (bus.Platform != NvdimmPlatform.Qemu)
-            dir.Attr("persistence_domain", RO, () => bus.Platform == NvdimmPlatform.NfitTest ? "cpu_cache\n" : "\n");
+            dir.Attr("persistence_domain", RO, bus, static b => b.Platform == NvdimmPlatform.NfitTest ? "cpu_cache\n" : "\n");
         // deep_flush: region_visible makes it 0444 when nvdimm_has_flush is 0 (QEMU's NFIT has no flush hints); nfit_test's
         // flush hints (0644, deep_flush_store) and e820's −ENXIO (no mappings, hidden) are not modelled yet.
         if (bus.Platform == NvdimmPlatform.Qemu) dir.Attr("deep_flush", RO, () => "0\n");
-        dir.Attr("init_namespaces", RO, () => r.Driver != null ? $"{r.InitNamespaces.Active}/{r.InitNamespaces.Count}\n" : ShowResult.Fail(-Errno.ENXIO));
-        dir.Attr("read_only", RW, () => r.ReadOnly ? "1\n" : "0\n", s => bus.RegionReadOnlyStore(r, s));
+        dir.Attr("init_namespaces", RO, r, static r => r.Driver != null ? $"{r.InitNamespaces.Active}/{r.InitNamespaces.Count}\n" : ShowResult.Fail(-Errno.ENXIO));
+        dir.Attr("read_only", RW, r, static r => r.ReadOnly ? "1\n" : "0\n", static (r, s) => r.Bus.RegionReadOnlyStore(r, s));
         dir.Attr("numa_node", RO, () => "0\n");
         dir.Attr("target_node", RO, () => "0\n");
     }
@@ -267,19 +272,19 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
 
     private void NamespaceAttrs(KernfsDir dir, NdNamespace ns)
     {
-        dir.Attr("nstype", RO, () => $"{ns.NsType}\n");
-        dir.Attr("size", ns.IsIo ? RO : RW, () => $"{ns.Size}\n", ns.IsIo ? null : s => bus.NamespaceSizeStore(ns, s));
-        dir.Attr("mode", RO, () => ns.ModeText + "\n");
-        dir.Attr("holder", RO, () => (ns.Claim?.Name ?? "") + "\n");
-        dir.Attr("holder_class", RW, () => ns.ClaimClass + "\n", s => bus.NamespaceHolderClassStore(ns, s));
-        dir.Attr("force_raw", RW, () => ns.ForceRaw ? "1\n" : "0\n", s => bus.NamespaceForceRawStore(ns, s));
-        dir.Attr("resource", ADMIN_RO, () => ns.Size == 0 ? ShowResult.Fail(-Errno.ENXIO) : $"0x{ns.Start:x}\n");
+        dir.Attr("nstype", RO, ns, static ns => $"{ns.NsType}\n");
+        dir.Attr("size", ns.IsIo ? RO : RW, ns, static ns => $"{ns.Size}\n", ns.IsIo ? null : static (ns, s) => ns.Region.Bus.NamespaceSizeStore(ns, s));
+        dir.Attr("mode", RO, ns, static ns => ns.ModeText + "\n");
+        dir.Attr("holder", RO, ns, static ns => (ns.Claim?.Name ?? "") + "\n");
+        dir.Attr("holder_class", RW, ns, static ns => ns.ClaimClass + "\n", static (ns, s) => ns.Region.Bus.NamespaceHolderClassStore(ns, s));
+        dir.Attr("force_raw", RW, ns, static ns => ns.ForceRaw ? "1\n" : "0\n", static (ns, s) => ns.Region.Bus.NamespaceForceRawStore(ns, s));
+        dir.Attr("resource", ADMIN_RO, ns, static ns => ns.Size == 0 ? ShowResult.Fail(-Errno.ENXIO) : $"0x{ns.Start:x}\n");
         dir.Attr("numa_node", RO, () => "0\n");
         dir.Attr("target_node", RO, () => "0\n");
         if (ns.IsIo) return;
-        dir.Attr("uuid", RW, () => (ns.Uuid != null ? NvdimmBus.UuidText(ns.Uuid) : "") + "\n", s => bus.NamespaceUuidStore(ns, s));
-        dir.Attr("alt_name", RW, () => ns.AltName + "\n", s => bus.NamespaceAltNameStore(ns, s));
-        dir.Attr("sector_size", RW, () => SizeSelect(ns.LbaSize, NamespaceLbaSizes), s => bus.NamespaceSectorSizeStore(ns, s));
+        dir.Attr("uuid", RW, ns, static ns => (ns.Uuid != null ? NvdimmBus.UuidText(ns.Uuid) : "") + "\n", static (ns, s) => ns.Region.Bus.NamespaceUuidStore(ns, s));
+        dir.Attr("alt_name", RW, ns, static ns => ns.AltName + "\n", static (ns, s) => ns.Region.Bus.NamespaceAltNameStore(ns, s));
+        dir.Attr("sector_size", RW, ns, static ns => SizeSelect(ns.LbaSize, NamespaceLbaSizes), static (ns, s) => ns.Region.Bus.NamespaceSectorSizeStore(ns, s));
     }
 
     /// <summary>nd_size_select_show: each supported size, the current one in brackets, each followed by a space, then a newline.</summary>
@@ -300,23 +305,23 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
 
     private void ClaimAttrs(KernfsDir dir, NdClaim c)
     {
-        dir.Attr("namespace", RW, () => (c.Ns?.Name ?? "") + "\n", s => bus.ClaimNamespaceStore(c, s));
-        dir.Attr("uuid", RW, () => (c.Uuid != null ? NvdimmBus.UuidText(c.Uuid) : "") + "\n", s => bus.ClaimUuidStore(c, s));
+        dir.Attr("namespace", RW, c, static c => (c.Ns?.Name ?? "") + "\n", static (c, s) => c.Region.Bus.ClaimNamespaceStore(c, s));
+        dir.Attr("uuid", RW, c, static c => (c.Uuid != null ? NvdimmBus.UuidText(c.Uuid) : "") + "\n", static (c, s) => c.Region.Bus.ClaimUuidStore(c, s));
         dir.Attr("numa_node", RO, () => "0\n");
         dir.Attr("target_node", RO, () => "0\n");
         if (c.Kind == NdClaimKind.Btt)
         {
             // log_zero_flags_show (btt_devs.c): always "Y", telling ndctl the BTT log's zero-flags handling is fixed.
             dir.Attr("log_zero_flags", RO, () => "Y\n");
-            dir.Attr("sector_size", RW, () => SizeSelect(c.LbaSize, NvdimmBus.BttLbaSizes), s => bus.ClaimSectorSizeStore(c, s));
+            dir.Attr("sector_size", RW, c, static c => SizeSelect(c.LbaSize, NvdimmBus.BttLbaSizes), static (c, s) => c.Region.Bus.ClaimSectorSizeStore(c, s));
             // size_show: nd_btt->size = nlba · sector_size while bound ("no size to convey if the btt instance is disabled").
-            dir.Attr("size", RO, () => c.Driver != null && c.Btt is { } btt ? $"{btt.Nlba * btt.SectorSize}\n" : ShowResult.Fail(-Errno.ENXIO));
+            dir.Attr("size", RO, c, static c => c.Driver != null && c.Btt is { } btt ? $"{btt.Nlba * btt.SectorSize}\n" : ShowResult.Fail(-Errno.ENXIO));
             return;
         }
-        dir.Attr("mode", RW, () => c.Mode switch { NdPfnMode.PFN_MODE_RAM => "ram\n", NdPfnMode.PFN_MODE_PMEM => "pmem\n", _ => "none\n" }, s => bus.ClaimModeStore(c, s));
-        dir.Attr("align", RW, () => $"{c.Align}\n", s => bus.ClaimAlignStore(c, s));
-        dir.Attr("supported_alignments", RO, () => SizeSelect(0, NvdimmBus.SupportedAlignments));
-        dir.Attr("resource", ADMIN_RO, () => c.Driver != null && c.Sb != null && c.Ns != null ? $"0x{c.Ns.Start + c.Sb.StartPad + c.Sb.DataOff:x}\n" : ShowResult.Fail(-Errno.ENXIO));
-        dir.Attr("size", RO, () => c.Driver != null && c.Sb != null && c.Ns != null ? $"{c.Ns.Size - c.Sb.StartPad - c.Sb.EndTrunc - c.Sb.DataOff}\n" : ShowResult.Fail(-Errno.ENXIO));
+        dir.Attr("mode", RW, c, static c => c.Mode switch { NdPfnMode.PFN_MODE_RAM => "ram\n", NdPfnMode.PFN_MODE_PMEM => "pmem\n", _ => "none\n" }, static (c, s) => c.Region.Bus.ClaimModeStore(c, s));
+        dir.Attr("align", RW, c, static c => $"{c.Align}\n", static (c, s) => c.Region.Bus.ClaimAlignStore(c, s));
+        dir.Attr("supported_alignments", RO, static () => SizeSelect(0, NvdimmBus.SupportedAlignments));
+        dir.Attr("resource", ADMIN_RO, c, static c => c.Driver != null && c.Sb != null && c.Ns != null ? $"0x{c.Ns.Start + c.Sb.StartPad + c.Sb.DataOff:x}\n" : ShowResult.Fail(-Errno.ENXIO));
+        dir.Attr("size", RO, c, static c => c.Driver != null && c.Sb != null && c.Ns != null ? $"{c.Ns.Size - c.Sb.StartPad - c.Sb.EndTrunc - c.Sb.DataOff}\n" : ShowResult.Fail(-Errno.ENXIO));
     }
 }

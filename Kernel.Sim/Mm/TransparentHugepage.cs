@@ -55,18 +55,19 @@ public sealed class TransparentHugepage(KernelProfile profile) : ISysfsContribut
     private static void Register(Sysfs sysfs, TransparentHugepage thp)
     {
         var d = sysfs.Root.Dir("kernel/mm/transparent_hugepage");
-        d.Attr("enabled", 0x1a4, () => Bracket(EnabledWords, thp.Enabled), s => thp.Store(s, EnabledWords, v => thp.Enabled = v));
-        d.Attr("defrag", 0x1a4, () => Bracket(DefragWords, thp.Defrag), s => thp.Store(s, DefragStoreOrder, v => thp.Defrag = v));
-        d.Attr("use_zero_page", 0x1a4, () => thp.UseZeroPage ? "1\n" : "0\n", s => StoreFlag(s, v => thp.UseZeroPage = v));
-        d.Attr("hpage_pmd_size", 0x124, () => $"{PageDefs.PMD_SIZE}\n");
-        d.Attr("shmem_enabled", 0x1a4, () => Bracket(ShmemWords, thp.ShmemEnabled), thp.StoreShmem);
+        // Each attribute gets thp (and its key) as an argument: static show/store, no closure per attribute per machine.
+        d.Attr("enabled", 0x1a4, thp, static t => Bracket(EnabledWords, t.Enabled), static (t, s) => t.Store(s, EnabledWords, v => t.Enabled = v));
+        d.Attr("defrag", 0x1a4, thp, static t => Bracket(DefragWords, t.Defrag), static (t, s) => t.Store(s, DefragStoreOrder, v => t.Defrag = v));
+        d.Attr("use_zero_page", 0x1a4, thp, static t => t.UseZeroPage ? "1\n" : "0\n", static (t, s) => StoreFlag(s, v => t.UseZeroPage = v));
+        d.Attr("hpage_pmd_size", 0x124, static () => $"{PageDefs.PMD_SIZE}\n");
+        d.Attr("shmem_enabled", 0x1a4, thp, static t => Bracket(ShmemWords, t.ShmemEnabled), static (t, s) => t.StoreShmem(s));
         var k = d.Dir("khugepaged");
         foreach (var name in thp._khugepaged.Keys.ToArray())
         {
             if (name == "max_ptes_shared" && thp._profile.Version < KernelVersion.V(5, 8)) continue; // 71a2c112a0f6 (5.8)
             var ro = name is "pages_collapsed" or "full_scans";
-            k.Attr(name, ro ? 0x124 : 0x1a4, () => thp._khugepaged[name].ToString(CultureInfo.InvariantCulture) + "\n",
-                ro ? null : s => thp.StoreKhugepaged(name, s));
+            k.Attr(name, ro ? 0x124 : 0x1a4, (thp, name), static o => o.thp._khugepaged[o.name].ToString(CultureInfo.InvariantCulture) + "\n",
+                ro ? null : static (o, s) => o.thp.StoreKhugepaged(o.name, s));
         }
         if (!thp._profile.ThpPerSizeEnabled) return;
         // 6.8+: one directory per anonymous mTHP size (orders 2 … PMD_ORDER on x86-64); the PMD size inherits by default.
@@ -74,9 +75,8 @@ public sealed class TransparentHugepage(KernelProfile profile) : ISysfsContribut
         {
             var kb = 4 << order;
             thp._perSize[kb] = order == PageDefs.PMD_SHIFT - PageDefs.PAGE_SHIFT ? "inherit" : "never";
-            var size = kb;
-            d.Dir($"hugepages-{kb}kB").Attr("enabled", 0x1a4, () => Bracket(PerSizeWords, thp._perSize[size]),
-                s => thp.Store(s, PerSizeWords, v => thp._perSize[size] = v, strict: true));
+            d.Dir($"hugepages-{kb}kB").Attr("enabled", 0x1a4, (thp, size: kb), static o => Bracket(PerSizeWords, o.thp._perSize[o.size]),
+                static (o, s) => o.thp.Store(s, PerSizeWords, v => o.thp._perSize[o.size] = v, strict: true));
         }
     }
 

@@ -8,8 +8,17 @@ namespace KernelSim.Fs.Kernfs;
 /// </summary>
 public sealed class KernfsDir : KernfsNode
 {
+    /// <summary>Children from which on a directory keeps a name index; below it a lookup scans the children.</summary>
+    private const int IndexFrom = 32;
+
     private readonly List<KernfsNode> _children = [];
-    private readonly Dictionary<string, KernfsNode> _byName = new(StringComparer.Ordinal);
+    // Most kernfs directories hold a handful of attributes and are built per machine (sysfs on its first lookup): a
+    // scan of their names is as quick as hashing one, and no dictionary is built and regrown for each of them.
+    private Dictionary<string, KernfsNode>? _byName;
+    // One bit of 128 per name (NameHash) of the children ever added: a name whose bit is clear is not here, without a
+    // scan (every add checks for a duplicate first). Removal leaves the bit set.
+    private ulong _nameBitsLo, _nameBitsHi;
+    // The inode numbering of the tree the directory is in: the root's, given to each directory as it is numbered.
     private Func<ulong>? _nextIno;
 
     /// <summary>A directory called <paramref name="name"/>, mode S_IFDIR | <paramref name="perm"/> (0755 by default).</summary>
@@ -37,7 +46,7 @@ public sealed class KernfsDir : KernfsNode
     /// <summary>The child called <paramref name="name"/> (static, then dynamic), or null (kernfs_find_ns).</summary>
     public KernfsNode? Child(string name)
     {
-        if (_byName.TryGetValue(name, out var n)) return n;
+        if (Find(name) is { } n) return n;
         var d = DynamicLookup?.Invoke(name);
         if (d != null) Adopt(d);
         return d;
@@ -46,12 +55,24 @@ public sealed class KernfsDir : KernfsNode
     /// <summary><see cref="Child(string)"/> for a name sliced out of a path: no string unless a dynamic lookup needs one.</summary>
     internal KernfsNode? Child(ReadOnlySpan<char> name)
     {
-        if (_byName.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(name, out var n)) return n;
+        if (Find(name) is { } n) return n;
         return DynamicLookup == null ? null : Child(name.ToString());
     }
 
+    /// <summary>The static child called <paramref name="name"/> (ordinal comparison), or null.</summary>
+    private KernfsNode? Find(ReadOnlySpan<char> name)
+    {
+        if (_byName != null) return _byName.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(name, out var n) ? n : null;
+        if (name.IsEmpty) return null;
+        var h = NameHash(name);
+        if ((((h < 64 ? _nameBitsLo : _nameBitsHi) >> h) & 1) == 0) return null;
+        foreach (var c in _children)
+            if (c.Name.Length == name.Length && name.SequenceEqual(c.Name)) return c;
+        return null;
+    }
+
     /// <summary>Whether <paramref name="node"/> is the static child under its name (what a lookup of that name finds first).</summary>
-    internal bool HasStaticChild(KernfsNode node) => _byName.TryGetValue(node.Name, out var n) && ReferenceEquals(n, node);
+    internal bool HasStaticChild(KernfsNode node) => ReferenceEquals(Find(node.Name), node);
 
     /// <summary>All children: the static ones, then the dynamic ones.</summary>
     public IEnumerable<KernfsNode> List()
@@ -69,10 +90,18 @@ public sealed class KernfsDir : KernfsNode
     public int TryAdd(KernfsNode node)
     {
         ArgumentNullException.ThrowIfNull(node);
-        if (_byName.ContainsKey(node.Name)) return -Errno.EEXIST;
+        if (Find(node.Name) != null) return -Errno.EEXIST;
         Adopt(node);
         _children.Add(node);
-        _byName.Add(node.Name, node);
+        var h = NameHash(node.Name);
+        if (h < 64) _nameBitsLo |= 1UL << h;
+        else _nameBitsHi |= 1UL << h;
+        if (_byName != null) _byName.Add(node.Name, node);
+        else if (_children.Count == IndexFrom)
+        {
+            _byName = new Dictionary<string, KernfsNode>(IndexFrom * 2, StringComparer.Ordinal);
+            foreach (var c in _children) _byName.Add(c.Name, c);
+        }
         return 0;
     }
 
@@ -85,18 +114,31 @@ public sealed class KernfsDir : KernfsNode
         Add(new KernfsAttribute(name, perm, show, store));
 
     /// <summary>
+    /// A text attribute of <paramref name="obj"/> (see <see cref="KernfsAttribute{T}"/>): show and store get the object,
+    /// so they need not capture it (pass static lambdas).
+    /// </summary>
+    public KernfsAttribute<T> Attr<T>(string name, int perm, T obj, Func<T, ShowResult>? show, Func<T, string, long>? store = null) =>
+        Add(new KernfsAttribute<T>(name, perm, obj, show, store));
+
+    /// <summary>
     /// The directory at <paramref name="relPath"/> below this one ("bus/nd/devices"), creating missing levels
     /// (kernfs_create_dir for each); throws when a level exists and is not a directory.
     /// </summary>
     public KernfsDir Dir(string relPath)
     {
         var d = this;
-        foreach (var part in relPath.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        // The components are sliced out of the path; a name string is made only for a level that is created.
+        var rest = relPath.AsSpan();
+        while (!rest.IsEmpty)
         {
+            var slash = rest.IndexOf('/');
+            var part = slash < 0 ? rest : rest[..slash];
+            rest = slash < 0 ? default : rest[(slash + 1)..];
+            if (part.IsEmpty) continue;
             var c = d.Child(part);
             d = c switch
             {
-                null => d.Add(new KernfsDir(part)),
+                null => d.Add(new KernfsDir(part.Length == relPath.Length ? relPath : part.ToString())),
                 KernfsDir sub => sub,
                 _ => throw new InvalidOperationException($"{c.Path} is not a directory"),
             };
@@ -107,11 +149,18 @@ public sealed class KernfsDir : KernfsNode
     /// <summary>kernfs_remove_by_name: detach the child and everything below it; false when absent.</summary>
     public bool Remove(string name)
     {
-        if (!_byName.Remove(name, out var n)) return false;
+        var n = Find(name);
+        if (n == null) return false;
+        _byName?.Remove(name);
         _children.Remove(n);
         Deactivate(n);
         return true;
     }
+
+    /// <summary>0–127 from the name's length and its first, middle and last characters (a filter, not an identity).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static int NameHash(ReadOnlySpan<char> name) =>
+        (int)(((uint)name.Length * 0x9E3779B1u ^ name[0] * 0x85EBCA77u ^ name[^1] * 0xC2B2AE3Du ^ name[name.Length >> 1] * 0x27D4EB2Fu) >> 25);
 
     private static void Deactivate(KernfsNode n)
     {
@@ -123,12 +172,14 @@ public sealed class KernfsDir : KernfsNode
     private void Adopt(KernfsNode node)
     {
         node.Parent = this;
-        if (Root._nextIno is { } next) Number(node, next);
+        if (_nextIno is { } next) Number(node, next);
     }
 
     private static void Number(KernfsNode n, Func<ulong> next)
     {
         if (n.Ino == 0) n.Ino = next();
-        if (n is KernfsDir d) foreach (var c in d._children) Number(c, next);
+        if (n is not KernfsDir d) return;
+        d._nextIno = next;
+        foreach (var c in d._children) Number(c, next);
     }
 }

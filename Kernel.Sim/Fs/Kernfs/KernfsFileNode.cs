@@ -69,7 +69,7 @@ public class KernfsAttribute(string name, int perm, Func<ShowResult>? show, Func
     {
         if (pos == 0 || (of.SeqBuffer == null && of.SeqText == null))
         {
-            var r = show!();
+            var r = Show();
             if (r.Error < 0) return r.Error;
             var text = r.Text ?? "";
             of.SeqBuffer = null;
@@ -106,7 +106,34 @@ public class KernfsAttribute(string name, int perm, Func<ShowResult>? show, Func
         // first NUL on (ndctl writes strlen + 1) are never seen; a store that took all the text consumed the write.
         var nul = src.IndexOf((byte)0);
         var text = Encoding.Latin1.GetString(nul >= 0 ? src[..nul] : src);
-        var r = store!(text);
+        var r = Store(text);
         return nul >= 0 && r == text.Length ? src.Length : r;
     }
+
+    /// <summary>The attribute's show(): its text or −errno (only called when <see cref="CanRead"/>).</summary>
+    protected virtual ShowResult Show() => show!();
+
+    /// <summary>The attribute's store(): the count consumed or −errno (only called when <see cref="CanWrite"/>).</summary>
+    protected virtual long Store(string text) => store!(text);
+}
+
+/// <summary>
+/// A <see cref="KernfsAttribute"/> whose show and store take the object the attribute belongs to (struct device's
+/// attributes get their dev the same way): the node holds the object, so show and store can be static lambdas, made
+/// once for all machines, instead of a closure and a delegate or two per attribute of every machine's tree.
+/// </summary>
+public sealed class KernfsAttribute<T>(string name, int perm, T obj, Func<T, ShowResult>? show, Func<T, string, long>? store)
+    : KernfsAttribute(name, perm, null, null)
+{
+    /// <inheritdoc/>
+    public override bool CanRead => show != null;
+
+    /// <inheritdoc/>
+    public override bool CanWrite => store != null;
+
+    /// <inheritdoc/>
+    protected override ShowResult Show() => show!(obj);
+
+    /// <inheritdoc/>
+    protected override long Store(string text) => store!(obj, text);
 }
