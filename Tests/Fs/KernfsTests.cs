@@ -12,11 +12,7 @@ namespace KernelSim.Tests.Fs;
 /// <summary>The kernfs pseudo filesystems (sysfs, procfs, debugfs), character nodes, ioctl, getdents64 and readlink.</summary>
 public class KernfsTests
 {
-    private static (Machine M, Process P, Sysfs Sys) Boot()
-    {
-        var m = Sim.Boot("6.12");
-        return (m, m.Spawn("t"), m.Services.GetRequiredService<Sysfs>());
-    }
+    private static (Machine M, Process P, Sysfs Sys) Boot() => Sim.BootWithSysfs();
 
     [Test]
     public void Attribute_ShowAndStore_ThroughReadAndWrite()

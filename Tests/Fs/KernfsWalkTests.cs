@@ -15,17 +15,9 @@ namespace KernelSim.Tests.Fs;
 /// </summary>
 public class KernfsWalkTests
 {
-    private static (Machine M, Process P, Sysfs Sys) Boot()
-    {
-        var m = Sim.Boot("6.12");
-        return (m, m.Spawn("t"), m.Services.GetRequiredService<Sysfs>());
-    }
+    private static (Machine M, Process P, Sysfs Sys) Boot() => Sim.BootWithSysfs();
 
-    private static string Cat(Process p, string path)
-    {
-        Assert.That(p.ReadText(path, out var t), Is.Zero, path);
-        return t;
-    }
+    private static string Cat(Process p, string path) => Sim.Cat(p, path);
 
     [Test]
     public void Link_WhoseTargetWasRemoved_FindsTheNodeNowUnderThatName_OrEnoent()

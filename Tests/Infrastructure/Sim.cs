@@ -1,6 +1,8 @@
+using KernelSim.Fs.Kernfs;
 using KernelSim.Kernel;
 using KernelSim.Mm;
 using KernelSim.Profiles;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace KernelSim.Tests.Infrastructure;
 
@@ -42,4 +44,18 @@ public static class Sim
 
     /// <summary>The physical address behind a kernel pointer.</summary>
     public static PhysAddr Pa(Machine m, KernelPtr p) => m.KernelMap.Pa(p)!.Value;
+
+    /// <summary>A 6.12 machine, a process on it and its sysfs (kernfs tests).</summary>
+    public static (Machine M, Process P, Sysfs Sys) BootWithSysfs()
+    {
+        var m = Boot("6.12");
+        return (m, m.Spawn("t"), m.Services.GetRequiredService<Sysfs>());
+    }
+
+    /// <summary>cat(1): the text of <paramref name="path"/> as the process reads it; the read must succeed.</summary>
+    public static string Cat(Process p, string path)
+    {
+        Assert.That(p.ReadText(path, out var t), Is.Zero, path);
+        return t;
+    }
 }

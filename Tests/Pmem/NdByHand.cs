@@ -1,3 +1,4 @@
+using KernelSim.Tests.Infrastructure;
 using KernelSim.Kernel;
 using KernelSim.Uapi;
 
@@ -20,7 +21,7 @@ internal sealed class NdByHand(Process p, string ns = "namespace0.0")
     /// <summary>nvdimm_namespace_disk_name without a claim: pmemR for index 0 (and every nd_namespace_io), pmemR.N otherwise.</summary>
     public string RawDisk => ns.EndsWith(".0", StringComparison.Ordinal) ? "pmem" + ns["namespace".Length..ns.IndexOf('.')] : "pmem" + ns["namespace".Length..];
 
-    public string Cat(string rel) => NdModesTests.Cat(P, $"{Nd}/{rel}").TrimEnd('\n');
+    public string Cat(string rel) => Sim.Cat(P, $"{Nd}/{rel}").TrimEnd('\n');
 
     private void Write(string path, string text) =>
         Assert.That(P.WriteText(path, text), Is.EqualTo(text.Length), $"echo '{text.TrimEnd('\n')}' > {path}");

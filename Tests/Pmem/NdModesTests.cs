@@ -1,3 +1,4 @@
+using KernelSim.Tests.Infrastructure;
 using System.Buffers.Binary;
 using KernelSim.Block;
 using KernelSim.Drivers.Pmem;
@@ -17,11 +18,7 @@ public class NdModesTests
     // One BTT arena on 64 MiB − 4 KiB with 512-byte sectors (docs/kernel/pmem.md BT1).
     private const uint ExternalNlba = 129736;
 
-    internal static string Cat(Process p, string path)
-    {
-        Assert.That(p.ReadText(path, out var t), Is.EqualTo(0), path);
-        return t;
-    }
+    private static string Cat(Process p, string path) => Sim.Cat(p, path);
 
     internal static long Echo(Process p, string path, string text) => p.WriteText(path, text);
 

@@ -1,3 +1,4 @@
+using KernelSim.Tests.Infrastructure;
 using System.Buffers.Binary;
 using KernelSim.Drivers.Pmem;
 using KernelSim.Kernel;
@@ -11,11 +12,7 @@ public class NdSysfsTests
 {
     private const string Nd = "/sys/bus/nd/devices";
 
-    private static string Cat(Process p, string path)
-    {
-        Assert.That(p.ReadText(path, out var t), Is.EqualTo(0), path);
-        return t;
-    }
+    private static string Cat(Process p, string path) => Sim.Cat(p, path);
 
     private static long Echo(Process p, string path, string text) => p.WriteText(path, text);
 

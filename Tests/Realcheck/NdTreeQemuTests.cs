@@ -1,3 +1,4 @@
+using KernelSim.Tests.Infrastructure;
 using KernelSim.Drivers.Pmem;
 using KernelSim.Kernel;
 using KernelSim.Tests.FsDax;
@@ -24,11 +25,7 @@ public class NdTreeQemuTests
         return m.Spawn("cat");
     }
 
-    private static string Cat(Process p, string path)
-    {
-        Assert.That(p.ReadText(path, out var t), Is.EqualTo(0), path);
-        return t;
-    }
+    private static string Cat(Process p, string path) => Sim.Cat(p, path);
 
     private static uint Mode(Process p, string path)
     {

@@ -1,3 +1,4 @@
+using KernelSim.Tests.Infrastructure;
 using KernelSim.Drivers.Pmem;
 using KernelSim.Fs.Dax;
 using KernelSim.Kernel;
@@ -23,11 +24,7 @@ public class NdctlMachineTests
         return (m, m.Spawn("ndctl"));
     }
 
-    private static string Cat(Process p, string path)
-    {
-        Assert.That(p.ReadText(path, out var t), Is.Zero, path);
-        return t;
-    }
+    private static string Cat(Process p, string path) => Sim.Cat(p, path);
 
     [Test]
     public void Raw_InjectScrubBadblocksEio_ClearErrors_ReadsAgain()
