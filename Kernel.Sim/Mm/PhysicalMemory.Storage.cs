@@ -109,6 +109,7 @@ public sealed partial class PhysicalMemory
             if (_released) ThrowReleased();
             if (!create) return null;
             c = new ChunkStore(key, this);
+            if (ReferenceEquals(_chunks, NoChunks)) _chunks = _pool?.TakeChunks() as Dictionary<ulong, ChunkStore> ?? [];
             _chunks.Add(key, c);
         }
         if (ReferenceEquals(_chunkCache, NoChunkCache))
