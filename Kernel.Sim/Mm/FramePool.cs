@@ -71,7 +71,7 @@ public sealed class FramePool(long maxBytes = FramePool.DefaultMaxBytes)
     // One released memory's chunk dictionary (its key type is private to PhysicalMemory) and list of page tables that
     // borrowed from the pool, cleared.
     private object? _chunkDict;
-    private List<PageTable>? _lenders;
+    private List<IPoolBorrower>? _lenders;
 
     internal object? TakeChunks()
     {
@@ -82,14 +82,55 @@ public sealed class FramePool(long maxBytes = FramePool.DefaultMaxBytes)
 
     internal void ReturnChunks(object cleared) => _chunkDict ??= cleared;
 
-    internal List<PageTable>? TakeLenders()
+    internal List<IPoolBorrower>? TakeLenders()
     {
         var l = _lenders;
         _lenders = null;
         return l;
     }
 
-    internal void ReturnLenders(List<PageTable> cleared) => _lenders ??= cleared;
+    internal void ReturnLenders(List<IPoolBorrower> cleared) => _lenders ??= cleared;
+
+    // Released memories' chunk descriptors (their type is private to PhysicalMemory; emptied, made new when taken).
+    private readonly Stack<object> _chunkStores = new();
+    private const int MaxChunkStores = 256;
+
+    internal object? TakeChunkStore() => _chunkStores.TryPop(out var c) ? c : null;
+
+    internal void ReturnChunkStore(object emptied)
+    {
+        if (_chunkStores.Count < MaxChunkStores) _chunkStores.Push(emptied);
+    }
+
+    // Page caches' xarray leaf nodes (their type is private to the xarray) and folios of released machines, cleared.
+    private readonly Stack<object> _xaLeaves = new();
+    private readonly Stack<KernelSim.Fs.Folio> _folios = new();
+
+    /// <summary>The most xarray leaves the pool keeps (one per 64 cached pages of a file).</summary>
+    private const int MaxXaLeaves = 64;
+
+    internal object? TakeXaLeaf() => _xaLeaves.TryPop(out var n) ? n : null;
+
+    internal void ReturnXaLeaf(object cleared)
+    {
+        if (_xaLeaves.Count < MaxXaLeaves) _xaLeaves.Push(cleared);
+    }
+
+    /// <summary>A released page cache's folio made new for <paramref name="index"/> on <paramref name="pfn"/>, or null.</summary>
+    internal KernelSim.Fs.Folio? TakeFolio(ulong index, ulong pfn)
+    {
+        if (!_folios.TryPop(out var f)) return null;
+        f.Reuse(index, pfn);
+        return f;
+    }
+
+    /// <summary>Keep a released page cache's folio (nothing of that machine uses it any more); it is reset here.</summary>
+    internal void ReturnFolio(KernelSim.Fs.Folio f)
+    {
+        if (_folios.Count >= MaxPageFrames) return;
+        f.Reset();
+        _folios.Push(f);
+    }
 
     // Software TLBs of released page tables, cleared, by size (full or small; a machine has a few address spaces).
     private readonly Stack<object> _tlbs = new();

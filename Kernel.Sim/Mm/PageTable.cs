@@ -12,7 +12,7 @@ namespace KernelSim.Mm;
 /// mremap all write entries with the indexer or <see cref="Remove(ulong)"/>. Only <see cref="TryTranslate"/> changes
 /// an entry in place, and only to set the dirty bit, which never changes a translation.
 /// </summary>
-internal sealed class PageTable
+internal sealed class PageTable : IPoolBorrower
 {
     /// <summary>Direct-mapped TLB size: a 1 MiB buffer (256 pages) fits without evicting itself.</summary>
     internal const int TlbEntries = 256;
@@ -38,8 +38,8 @@ internal sealed class PageTable
     /// <summary>A page table whose TLBs and entry dictionary come from <paramref name="phys"/>'s frame pool when it has one.</summary>
     internal PageTable(PhysicalMemory? phys = null) => _phys = phys;
 
-    /// <summary>Set once <see cref="PhysicalMemory"/> listed this table for <see cref="ReturnLent"/> (it borrowed from the pool).</summary>
-    internal bool Lent;
+    /// <inheritdoc/>
+    public bool Lent { get; set; }
 
     private struct TlbEntry
     {
@@ -229,7 +229,7 @@ internal sealed class PageTable
     /// machine, and this table keeps none (a lookup walks again and finds no entry). A dictionary grown past
     /// <see cref="FramePool.MaxPteCapacity"/> is left to the GC.
     /// </summary>
-    internal void ReturnLent(FramePool pool)
+    public void ReturnLent(FramePool pool)
     {
         var t = _tlb;
         _tlb = NoTlb;

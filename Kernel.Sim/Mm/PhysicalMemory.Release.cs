@@ -14,9 +14,9 @@ public sealed partial class PhysicalMemory
     // hold a span over one.
     private List<byte[]>? _retired;
 
-    // Page tables that borrowed (or are about to hold) a TLB or an entry dictionary while this memory has a pool: what they
-    // hold goes back on Release.
-    private List<PageTable>? _lenders;
+    // Page tables and page caches that borrowed (or are about to hold) a TLB, an entry dictionary, xarray leaves or folios
+    // while this memory has a pool: what they hold goes back on Release.
+    private List<IPoolBorrower>? _lenders;
 
     /// <summary>
     /// A cleared TLB (full-size or small) for <paramref name="table"/> from the pool (null: allocate); the table's TLB returns on
@@ -33,13 +33,22 @@ public sealed partial class PhysicalMemory
     /// <summary>A cleared PTE dictionary for <paramref name="table"/> from the pool (null: allocate); it returns on <see cref="Release"/>.</summary>
     internal Dictionary<ulong, Pte>? LendPtes(PageTable table) => Enlist(table) ? _pool!.TakePtes() : null;
 
-    private bool Enlist(PageTable table)
+    /// <summary>A cleared leaf node for <paramref name="xarray"/>'s tree from the pool (null: allocate); it returns on <see cref="Release"/>.</summary>
+    internal object? LendXaLeaf(IPoolBorrower xarray) => Enlist(xarray) ? _pool!.TakeXaLeaf() : null;
+
+    /// <summary>
+    /// A folio for the page cache: a released machine's (reset) from the pool, or null (allocate). Only an
+    /// <see cref="IPoolBorrower"/> page cache that holds it gives it back.
+    /// </summary>
+    internal KernelSim.Fs.Folio? TakeFolio(ulong index, ulong pfn) => _pool != null && !_released ? _pool.TakeFolio(index, pfn) : null;
+
+    private bool Enlist(IPoolBorrower borrower)
     {
         if (_pool == null || _released) return false;
-        if (!table.Lent)
+        if (!borrower.Lent)
         {
-            table.Lent = true;
-            (_lenders ??= _pool.TakeLenders() ?? []).Add(table);
+            borrower.Lent = true;
+            (_lenders ??= _pool.TakeLenders() ?? []).Add(borrower);
         }
         return true;
     }
@@ -89,6 +98,7 @@ public sealed partial class PhysicalMemory
             if (!c.Shared && c.Data.Length != 0) _pool?.Return(c.Data);
             c.Data = [];
             c.Zeroed = 0;
+            _pool?.ReturnChunkStore(c);
         }
         if (_retired != null)
         {

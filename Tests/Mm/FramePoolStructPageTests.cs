@@ -1,3 +1,4 @@
+using KernelSim.Fs;
 using KernelSim.Kernel;
 using KernelSim.Mm;
 using KernelSim.Uapi;
@@ -91,6 +92,55 @@ public class FramePoolStructPageTests
         Assert.That(backF, Is.EqualTo(data));
         Assert.That(bp.Mm.ResidentPages, Is.EqualTo(fp.Mm.ResidentPages));
         Assert.That(StructPages(b, bp), Is.EqualTo(StructPages(fresh, fp)));
+        b.Dispose();
+    }
+
+    /// <summary>A ramfs file of 70 pages (two xarray leaves) cached, one page made dirty by a write, then read back whole.</summary>
+    private static (Machine M, RamFs Fs, string Seen) PageCache(FramePool? pool)
+    {
+        var m = new MachineBuilder().WithFramePool(pool).Build();
+        var fs = RamFs.Mount(m);
+        var data = new byte[70 * (int)PageDefs.PAGE_SIZE];
+        for (var i = 0; i < data.Length; i++) data[i] = (byte)(i * 11 + 1);
+        fs.CreateWithData("f", data);
+        var p = m.Spawn("app");
+        var buf = p.MapAnonymous((ulong)data.Length);
+        var fd = (int)p.Open(fs.PathOf("f"), Fcntl.O_RDWR);
+        Assert.That(p.Store(buf, [0xEE, 0xEF]).Done, Is.EqualTo(2UL));
+        Assert.That(p.Pwrite64(fd, buf, 2, 65 * (long)PageDefs.PAGE_SIZE + 3), Is.EqualTo(2));
+        Assert.That(p.Pread64(fd, buf, (ulong)data.Length, 0), Is.EqualTo(data.Length));
+        var back = new byte[data.Length];
+        p.Load(buf, back);
+        data[65 * PageDefs.PAGE_SIZE + 3] = 0xEE;
+        data[65 * PageDefs.PAGE_SIZE + 4] = 0xEF;
+        Assert.That(back, Is.EqualTo(data), "what the file holds after the write");
+        var folios = fs.Lookup("f")!.Mapping!.Folios.ToList();
+        var seen = $"nrpages {fs.Lookup("f")!.Mapping!.NrPages} " + string.Join(' ', folios.Select(f =>
+            $"{f.Index}:{f.Pfn:x}:{(f.Uptodate ? "u" : "")}{(f.Dirty ? "d" : "")}:{(ReferenceEquals(m.Phys.Frame(f.Pfn).CacheFolio, f) ? "c" : "-")}"));
+        return (m, fs, seen);
+    }
+
+    [Test]
+    public void FoliosAndXarrayLeavesOfAReleasedMachine_ServeTheNextMachinesPageCacheAsNewOnes()
+    {
+        var (_, _, expected) = PageCache(null);
+        Assert.That(expected, Does.StartWith("nrpages 70 0:"));
+        var tokens = expected.Split(' ').Skip(2).ToList();
+        Assert.That(tokens.Count(t => t.EndsWith(":u:c")), Is.EqualTo(69), "every folio uptodate and its frame's, clean but one");
+        Assert.That(tokens[65], Does.StartWith("65:").And.EndWith(":ud:c"), "the written page is dirty");
+
+        var pool = new FramePool();
+        var (a, afs, aseen) = PageCache(pool);
+        Assert.That(aseen, Is.EqualTo(expected));
+        var released = afs.Lookup("f")!.Mapping!.Folios.ToList();
+        var mapping = afs.Lookup("f")!.Mapping!;
+        a.Dispose();
+        Assert.That(mapping.NrPages, Is.Zero, "the released page cache gave its leaves and folios back");
+        Assert.That(released.All(f => f.Mapping == null && !f.Uptodate && !f.Dirty), Is.True, "each folio reset when the pool took it");
+
+        var (b, bfs, bseen) = PageCache(pool);
+        Assert.That(bseen, Is.EqualTo(expected), "the next machine's page cache reads as a new one");
+        Assert.That(bfs.Lookup("f")!.Mapping!.Folios.Where(f => !released.Contains(f)).Select(f => f.Index), Is.Empty, "its folios came from the pool");
         b.Dispose();
     }
 }
