@@ -174,13 +174,19 @@ internal sealed partial class HostileWorkload
         return null;
     }
 
-    /// <summary>The first <paramref name="len"/> bytes of a page-cache file (holes read as zeros), without reading the rest.</summary>
-    private byte[] Head(Inode inode, int len)
+    /// <summary>
+    /// The first <paramref name="len"/> bytes of a page-cache file (holes read as zeros), without reading the rest, in this
+    /// thread's <see cref="SeedScratch.File"/> buffer.
+    /// </summary>
+    private Span<byte> Head(Inode inode, int len)
     {
-        var b = new byte[len];
+        var b = SeedScratch.File(len);
         for (var at = 0; at < len; at += (int)PageDefs.PAGE_SIZE)
-            if (inode.Mapping?.Find((ulong)at >> PageDefs.PAGE_SHIFT) is { } folio)
-                _m.Phys.PeekBytes(new PhysAddr(folio.Pfn << PageDefs.PAGE_SHIFT), b.AsSpan(at, Math.Min((int)PageDefs.PAGE_SIZE, len - at)));
+        {
+            var page = b.Slice(at, Math.Min((int)PageDefs.PAGE_SIZE, len - at));
+            if (inode.Mapping?.Find((ulong)at >> PageDefs.PAGE_SHIFT) is { } folio) _m.Phys.PeekBytes(new PhysAddr(folio.Pfn << PageDefs.PAGE_SHIFT), page);
+            else page.Clear();
+        }
         return b;
     }
 
