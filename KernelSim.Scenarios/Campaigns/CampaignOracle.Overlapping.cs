@@ -17,7 +17,8 @@ internal sealed partial class CampaignOracle
         var count = segs.Count;
         Span<ulong> start = stackalloc ulong[count];
         Span<ulong> claimedEnd = stackalloc ulong[count];
-        var cuts = new List<ulong>(3 * count);
+        // The cut points on the stack for up to 256 segments (a list per read was garbage per call).
+        Span<ulong> cuts = count <= 256 ? stackalloc ulong[3 * count] : new ulong[3 * count];
         ulong total = 0;
         for (var j = 0; j < count; j++)
         {
@@ -25,9 +26,9 @@ internal sealed partial class CampaignOracle
             if (off > CampaignPlan.BufSize || len > CampaignPlan.BufSize - off) throw new ArgumentOutOfRangeException(nameof(segs), "read segments outside the buffer model");
             start[j] = total;
             claimedEnd[j] = off + (total < n ? Math.Min(len, n - total) : 0);
-            cuts.Add(off);
-            cuts.Add(off + len);
-            cuts.Add(claimedEnd[j]);
+            cuts[3 * j] = off;
+            cuts[3 * j + 1] = off + len;
+            cuts[3 * j + 2] = claimedEnd[j];
             total += len;
         }
         cuts.Sort();
@@ -37,7 +38,7 @@ internal sealed partial class CampaignOracle
         for (var i = 0; i < count; i++)
         {
             var (off, len) = segs[i];
-            for (var c = 0; c + 1 < cuts.Count; c++)
+            for (var c = 0; c + 1 < cuts.Length; c++)
             {
                 var (a, b) = (cuts[c], cuts[c + 1]);
                 if (a == b || a < off || b > off + len) continue;
@@ -52,8 +53,9 @@ internal sealed partial class CampaignOracle
             }
         }
         if (mismatches.Count >= MaxReported) return mismatches;
-        foreach (var (off, len) in segs)
+        for (var s = 0; s < count; s++)
         {
+            var (off, len) = segs[s];
             CheckGuard(off >= Guard ? off - Guard : 0, off, segs, view, mismatches);
             CheckGuard(off + len, off + len + Guard, segs, view, mismatches);
         }
