@@ -319,7 +319,11 @@ internal sealed partial class CampaignOracle(ByteModel region, ByteModel user)
             var b = (ulong)i;
             if (!view.Present(b)) continue;
             var inRange = false;
-            for (var s = 0; s < segs.Count; s++) inRange |= b >= segs[s].Off && b < segs[s].Off + segs[s].Len;
+            for (var s = 0; s < segs.Count; s++)
+            {
+                var (off, len) = segs[s];
+                inRange |= b >= off && b < off + len;
+            }
             if (!inRange) mismatches.Add($"buf+0x{b:x} = 0x{bytes[(int)b]:x2} outside the read's range, expected {User.Expected(b)} (unchanged)");
         }
     }
