@@ -340,8 +340,8 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
                 }
                 mismatches = Oracle.Read(segs, (ulong)pos, n, UserView.Of(P, Buf.Value, lo, hi), poisonedSource, counted);
             }
-            else if (P.Alive && counted && InBuffer(segs))
-                mismatches = Oracle.ReadOverlapping(segs, (ulong)pos, n, UserView.Of(P, Buf.Value), poisonedSource);
+            else if (P.Alive && InBuffer(segs))
+                mismatches = Oracle.ReadOverlapping(segs, (ulong)pos, n, UserView.Of(P, Buf.Value), poisonedSource, counted);
             else
             {
                 var view = P.Alive ? UserView.Of(P, Buf.Value) : null;
