@@ -351,8 +351,8 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
                 }
                 mismatches = Oracle.Read(segs, (ulong)pos, n, UserView.Of(P, Buf.Value, lo, hi), poisonedSource, counted);
             }
-            else if (P.Alive && counted && InBuffer(segs))
-                mismatches = Oracle.ReadOverlapping(segs, (ulong)pos, n, UserView.Of(P, Buf.Value), poisonedSource);
+            else if (P.Alive && InBuffer(segs))
+                mismatches = Oracle.ReadOverlapping(segs, (ulong)pos, n, UserView.Of(P, Buf.Value), poisonedSource, counted);
             else
             {
                 _view = P.Alive ? UserView.Of(P, Buf.Value) : null;
