@@ -59,6 +59,8 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
             _ => _busDir!,
         };
         var dir = parentDir.Add(new KernfsDir(dev.Name));
+        // About the entries the directory gets (the common four, its group, driver and block): one list, not 4, 8, 16 ….
+        dir.EnsureCapacity(dev switch { NdRegion => 28, NvdimmDimm => 16, _ => 20 });
         dev.SysDir = dir;
         // nd_device_attribute_group (devtype, modalias) belongs to the child devices; the bus device has none.
         if (dev is not NdBusDevice) dir.Attr("devtype", RO, dev, static d => d.DevType + "\n");

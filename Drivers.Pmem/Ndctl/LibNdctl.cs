@@ -274,11 +274,11 @@ internal sealed class NdDimm
         if (dev == null || !NdBus.ParseDev(dev, out var major, out var minor)) return null;
         var commands = ctx.Attr(NdStrings.Path(dimmBase, "commands"));
         if (commands == null || ctx.Attr(NdStrings.Path(dimmBase, "modalias")) == null) return null;
-        var prefix = dimmBase + "/nfit/";
+        var nfit = NdStrings.Path(dimmBase, "nfit");
         if (!bus.HasNfit)
             return new NdDimm { Bus = bus, Id = id, Major = major, Minor = minor, CmdMask = NdBus.ParseCommands(commands, DimmCmds), Path = dimmBase };
-        var handle = ctx.Attr(prefix + "handle");
-        var phys = ctx.Attr(prefix + "phys_id");
+        var handle = ctx.Attr(NdStrings.Path(nfit, "handle"));
+        var phys = ctx.Attr(NdStrings.Path(nfit, "phys_id"));
         if (handle == null || phys == null)
         {
             ctx.Io.LibErr("add_dimm", $"nmem{id}: probe failed: Operation not permitted\n");
@@ -287,8 +287,8 @@ internal sealed class NdDimm
         var dimm = new NdDimm
         {
             Bus = bus, Id = id, Major = major, Minor = minor, CmdMask = NdBus.ParseCommands(commands, DimmCmds), Path = dimmBase,
-            UniqueId = ctx.Attr(prefix + "id"), Handle = (uint)CStr.ToULong(handle), PhysId = (ushort)CStr.ToULong(phys),
-            CmdFamily = ctx.AttrL(prefix + "family", -1), NfitDsmMask = ctx.AttrU(prefix + "dsm_mask", ulong.MaxValue),
+            UniqueId = ctx.Attr(NdStrings.Path(nfit, "id")), Handle = (uint)CStr.ToULong(handle), PhysId = (ushort)CStr.ToULong(phys),
+            CmdFamily = ctx.AttrL(NdStrings.Path(nfit, "family"), -1), NfitDsmMask = ctx.AttrU(NdStrings.Path(nfit, "dsm_mask"), ulong.MaxValue),
         };
         dimm.RefreshFlags();
         return dimm;

@@ -11,7 +11,7 @@ namespace KernelSim.Drivers.Pmem.LibNdctl;
 /// </summary>
 internal static class NdStrings
 {
-    private const int Slots = 1024;
+    private const int Slots = 2048;
     private const int MaxCached = 160;
 
     [ThreadStatic] private static string?[]? _table;
@@ -24,9 +24,14 @@ internal static class NdStrings
         var table = _table ??= new string?[Slots];
         uint h = 2166136261;
         foreach (var c in s) h = (h ^ c) * 16777619;
-        ref var slot = ref table[h & (Slots - 1)];
-        if (slot is { } hit && s.SequenceEqual(hit)) return hit;
-        return slot = new string(s);
+        // Two ways per set: the newest string in the first, the one it displaced in the second.
+        var set = (int)(h & (Slots / 2 - 1)) * 2;
+        if (table[set] is { } a && s.SequenceEqual(a)) return a;
+        if (table[set + 1] is { } b && s.SequenceEqual(b)) return b;
+        var str = new string(s);
+        table[set + 1] = table[set];
+        table[set] = str;
+        return str;
     }
 
     /// <summary>A string of the Latin-1 text <paramref name="bytes"/> (Encoding.Latin1.GetString's text).</summary>

@@ -23,9 +23,28 @@ internal sealed class NdctlIo(Process p)
 
     public Process P { get; } = p;
 
-    public StringBuilder Out { get; } = new();
+    public StringBuilder Out { get; } = TakeSpare(ref _spareOut);
 
-    public StringBuilder Err { get; } = new();
+    public StringBuilder Err { get; } = TakeSpare(ref _spareErr);
+
+    // stdout and stderr are built in one builder each per thread, handed from run to run (RecycleOutput after the run's
+    // text is taken), so a run does not grow new ones chunk by chunk.
+    [ThreadStatic] private static StringBuilder? _spareOut, _spareErr;
+
+    private static StringBuilder TakeSpare(ref StringBuilder? spare)
+    {
+        var sb = spare ?? new StringBuilder();
+        spare = null;
+        return sb;
+    }
+
+    /// <summary>The run's output has been taken: its builders, emptied, serve the next run on this thread.</summary>
+    public void RecycleOutput()
+    {
+        const int keepAtMost = 64 * 1024;
+        if (Out.Capacity <= keepAtMost) _spareOut = Out.Clear();
+        if (Err.Capacity <= keepAtMost) _spareErr = Err.Clear();
+    }
 
     /// <summary>error(): " %s%s\n" with the " Error: " prefix (util/usage.c report); returns -1.</summary>
     public int Error(string msg)
