@@ -94,13 +94,21 @@ internal sealed class NdNamespace
     private string? Holder => Ctx.Attr(NdStrings.Path(Path, "holder"));
 
     /// <summary>ndctl_namespace_get_btt.</summary>
-    public NdBtt? Btt => Holder is { } h ? Region.Btts.Find(b => b.Devname == h) : null;
+    public NdBtt? Btt => Holder is { } h ? ByDevname(Region.Btts, h) : null;
 
     /// <summary>ndctl_namespace_get_pfn.</summary>
-    public NdPfn? Pfn => Holder is { } h ? Region.Pfns.Find(b => b.Devname == h) : null;
+    public NdPfn? Pfn => Holder is { } h ? ByDevname(Region.Pfns, h) : null;
 
     /// <summary>ndctl_namespace_get_dax.</summary>
-    public NdPfn? Dax => Holder is { } h ? Region.Daxs.Find(b => b.Devname == h) : null;
+    public NdPfn? Dax => Holder is { } h ? ByDevname(Region.Daxs, h) : null;
+
+    /// <summary>The first claim device in <paramref name="list"/> named <paramref name="devname"/> (a loop: no closure per call).</summary>
+    private static T? ByDevname<T>(List<T> list, string devname) where T : NdClaimDev
+    {
+        foreach (var d in list)
+            if (d.Devname == devname) return d;
+        return null;
+    }
 
     /// <summary>ndctl_namespace_get_mode: the "mode" attribute (memory, dax, raw, safe), −ENXIO otherwise.</summary>
     public NsMode? Mode => Ctx.Attr(NdStrings.Path(Path, "mode")) switch

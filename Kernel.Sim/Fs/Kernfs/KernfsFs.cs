@@ -24,8 +24,13 @@ public class KernfsFs : FileSystem
     /// <summary>The root directory (the mount point).</summary>
     public KernfsDir Root { get; }
 
-    /// <summary>The entry list <see cref="KernfsOpenFile.ReadDir"/> refills (one per filesystem: a machine runs one system call at a time).</summary>
-    internal List<DirEntry> DirEntries { get; } = [];
+    /// <summary>
+    /// The entry list <see cref="KernfsOpenFile.ReadDir"/> refills: one per thread for all kernfs filesystems (a thread
+    /// runs one system call at a time, and getdents64, the only caller, copies the records out before it returns).
+    /// </summary>
+    internal static List<DirEntry> DirEntries => _dirEntries ??= [];
+
+    [ThreadStatic] private static List<DirEntry>? _dirEntries;
 
     internal KernelPtr Scratch => _scratch ??= Machine.Kmalloc(PageDefs.PAGE_SIZE) ?? throw new InvalidOperationException("out of memory for the kernfs buffer");
 

@@ -98,14 +98,14 @@ public sealed class KernfsOpenFile : KFile
     }
 
     /// <summary>
-    /// kernfs_dir_fops iterate: ".", "..", then the children (static, then dynamic). The list is the filesystem's own,
-    /// refilled by each call and valid until the next ReadDir on it (getdents64 copies the records out first), so a
-    /// directory scan makes no list per call.
+    /// kernfs_dir_fops iterate: ".", "..", then the children (static, then dynamic). The list is the thread's kernfs
+    /// entry list, refilled by each call and valid until the next kernfs ReadDir (getdents64 copies the records out
+    /// first), so a directory scan makes no list per call.
     /// </summary>
     public override IReadOnlyList<DirEntry>? ReadDir()
     {
         if (Node is not KernfsDir d) return null;
-        var list = Fs.DirEntries;
+        var list = KernfsFs.DirEntries;
         list.Clear();
         list.Add(new DirEntry(d.Ino, DirEntry.DtType(Fcntl.S_IFDIR), "."));
         list.Add(new DirEntry(d.Parent?.Ino ?? d.Ino, DirEntry.DtType(Fcntl.S_IFDIR), ".."));
