@@ -82,8 +82,10 @@ public sealed class Badrange
     public void Populate(Badblocks bb, ulong rangeStart, ulong rangeEnd)
     {
         var rangeLen = rangeEnd - rangeStart + 1;
-        foreach (var bre in _list.ToArray())
+        // By index over the entries there now (adding badblocks never changes this list): no snapshot array per call.
+        for (int i = 0, n = _list.Count; i < n; i++)
         {
+            var bre = _list[i];
             var breEnd = bre.Start + bre.Length - 1;
             if (breEnd < rangeStart) continue;
             if (bre.Start > rangeEnd) continue;

@@ -14,6 +14,11 @@ public abstract class NdDevice
     /// <summary>dev_name(): "region0", "namespace0.0", "pfn0.1", "nmem0", "ndbus0".</summary>
     public string Name { get; }
 
+    /// <summary>The name and a newline, as the attributes that name a device show it (made once per device).</summary>
+    internal string NameLine => _nameLine ??= Name + "\n";
+
+    private string? _nameLine;
+
     /// <summary>The name of the bound driver ("nd_pmem", "nd_region", …), or null (dev-&gt;driver == NULL).</summary>
     public string? Driver { get; internal set; }
 

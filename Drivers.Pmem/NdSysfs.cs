@@ -59,10 +59,12 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
             _ => _busDir!,
         };
         var dir = parentDir.Add(new KernfsDir(dev.Name));
+        // About the entries the directory gets (the common four, its group, driver and block): one list, not 4, 8, 16 ….
+        dir.EnsureCapacity(dev switch { NdRegion => 28, NvdimmDimm => 16, _ => 20 });
         dev.SysDir = dir;
         // nd_device_attribute_group (devtype, modalias) belongs to the child devices; the bus device has none.
         if (dev is not NdBusDevice) dir.Attr("devtype", RO, dev, static d => d.DevType + "\n");
-        if (ModaliasType(dev) != null) dir.Attr("modalias", RO, dev, static d => $"nd:t{ModaliasType(d)}\n"); // fixed for a device
+        if (ModaliasType(dev) != null) dir.Attr("modalias", RO, dev, static d => Modalias(ModaliasType(d)!.Value)); // fixed for a device
         dir.Attr("uevent", RW, dev, static d => Uevent(d), static (_, s) => s.Length);
         dir.Add(new KernfsLink("subsystem", _devices!.Parent!));
         switch (dev)
@@ -110,6 +112,17 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
         sb.Append($"MODALIAS=nd:t{ModaliasType(dev) ?? 0}\n");
         return sb.ToString();
     }
+
+    /// <summary>"nd:t%d\n", the types there are as constant strings (ndctl reads every device's modalias).</summary>
+    private static string Modalias(int type) => type switch
+    {
+        1 => "nd:t1\n",
+        2 => "nd:t2\n",
+        4 => "nd:t4\n",
+        5 => "nd:t5\n",
+        7 => "nd:t7\n",
+        _ => $"nd:t{type}\n",
+    };
 
     private static int? ModaliasType(NdDevice dev) => dev switch
     {
@@ -275,7 +288,7 @@ public sealed class NdSysfs(NvdimmBus bus) : ISysfsContributor
         dir.Attr("nstype", RO, ns, static ns => $"{ns.NsType}\n");
         dir.Attr("size", ns.IsIo ? RO : RW, ns, static ns => $"{ns.Size}\n", ns.IsIo ? null : static (ns, s) => ns.Region.Bus.NamespaceSizeStore(ns, s));
         dir.Attr("mode", RO, ns, static ns => ns.ModeText + "\n");
-        dir.Attr("holder", RO, ns, static ns => (ns.Claim?.Name ?? "") + "\n");
+        dir.Attr("holder", RO, ns, static ns => ns.Claim?.NameLine ?? "\n");
         dir.Attr("holder_class", RW, ns, static ns => ns.ClaimClass + "\n", static (ns, s) => ns.Region.Bus.NamespaceHolderClassStore(ns, s));
         dir.Attr("force_raw", RW, ns, static ns => ns.ForceRaw ? "1\n" : "0\n", static (ns, s) => ns.Region.Bus.NamespaceForceRawStore(ns, s));
         dir.Attr("resource", ADMIN_RO, ns, static ns => ns.Size == 0 ? ShowResult.Fail(-Errno.ENXIO) : $"0x{ns.Start:x}\n");

@@ -62,6 +62,7 @@ public static class Nvdimm
             var region = bus.AddRegion(at, size, maps, labelled);
             foreach (var m in maps) m.Dimm.Regions.Add(region);
             var nsStart = at;
+            if (labelled) region.Labels.EnsureCapacity(rs.Namespaces.Count); // one array, not one per doubling
             for (var i = 0; i < rs.Namespaces.Count; i++)
             {
                 var spec = rs.Namespaces[i];

@@ -60,14 +60,22 @@ internal sealed class JObject : JsonC
     /// <summary>json_object_object_add.</summary>
     public JObject Add(string key, JsonC value)
     {
-        var i = _items.FindIndex(kv => kv.Key == key);
+        var i = IndexOf(key);
         if (i >= 0) _items[i] = new(key, value);
         else _items.Add(new(key, value));
         return this;
     }
 
     /// <summary>The value of <paramref name="key"/>, or null.</summary>
-    public JsonC? this[string key] => _items.Find(kv => kv.Key == key).Value;
+    public JsonC? this[string key] => IndexOf(key) is var i and >= 0 ? _items[i].Value : null;
+
+    /// <summary>The index of <paramref name="key"/> in insertion order, or −1 (a loop: no closure per call).</summary>
+    private int IndexOf(string key)
+    {
+        for (var i = 0; i < _items.Count; i++)
+            if (_items[i].Key == key) return i;
+        return -1;
+    }
 
     public IEnumerable<string> Keys => _items.Select(kv => kv.Key);
 

@@ -12,17 +12,21 @@ internal sealed class LbaSize
     public List<ulong> Supported { get; } = [];
     public int Select { get; set; } = -1;
 
-    /// <summary>parse_lbasize_supported: space-terminated fields, "[n]" marks the selected one.</summary>
-    public static LbaSize Parse(string text)
+    /// <summary>
+    /// parse_lbasize_supported: space-terminated fields, "[n]" marks the selected one. With
+    /// <paramref name="terminated"/> the end of the text ends a field too (the text with a space appended).
+    /// </summary>
+    public static LbaSize Parse(string text, bool terminated = false)
     {
         var l = new LbaSize();
         var start = 0;
         int end;
-        while ((end = text.IndexOf(' ', start)) >= 0)
+        while (start <= text.Length && ((end = text.IndexOf(' ', start)) >= 0 || terminated))
         {
-            var f = text[start..end];
+            if (end < 0) end = text.Length;
+            var f = text.AsSpan(start, end - start);
             start = end + 1;
-            if (f.StartsWith('[') && f.EndsWith(']'))
+            if (f.Length >= 2 && f[0] == '[' && f[^1] == ']')
             {
                 l.Select = l.Supported.Count;
                 f = f[1..^1];
@@ -65,41 +69,49 @@ internal sealed class NdNamespace
     public static NdNamespace? Add(NdRegion region, int id, string nsBase)
     {
         var ctx = region.Bus.Ctx;
-        var type = ctx.Attr(nsBase + "/nstype");
-        var size = ctx.Attr(nsBase + "/size");
-        if (type == null || size == null || ctx.Attr(nsBase + "/force_raw") == null) return null;
+        var type = ctx.Attr(NdStrings.Path(nsBase, "nstype"));
+        var size = ctx.Attr(NdStrings.Path(nsBase, "size"));
+        if (type == null || size == null || ctx.Attr(NdStrings.Path(nsBase, "force_raw")) == null) return null;
         var ns = new NdNamespace
         {
             Region = region, Id = id, Path = nsBase, Type = (int)CStr.ToULong(type), Size = CStr.ToULong(size),
-            Resource = ctx.AttrU(nsBase + "/resource", ulong.MaxValue), NumaNode = ctx.AttrL(nsBase + "/numa_node", -1),
-            TargetNode = ctx.AttrL(nsBase + "/target_node", -1),
+            Resource = ctx.AttrU(NdStrings.Path(nsBase, "resource"), ulong.MaxValue), NumaNode = ctx.AttrL(NdStrings.Path(nsBase, "numa_node"), -1),
+            TargetNode = ctx.AttrL(NdStrings.Path(nsBase, "target_node"), -1),
         };
         if (ns.Type is ND_DEVICE_NAMESPACE_PMEM or ND_DEVICE_NAMESPACE_BLK)
         {
-            ns.LbaSize = LbaSize.Parse(ctx.Attr(nsBase + "/sector_size") ?? "");
-            var alt = ctx.Attr(nsBase + "/alt_name");
-            var uuid = ctx.Attr(nsBase + "/uuid");
+            ns.LbaSize = LbaSize.Parse(ctx.Attr(NdStrings.Path(nsBase, "sector_size")) ?? "");
+            var alt = ctx.Attr(NdStrings.Path(nsBase, "alt_name"));
+            var uuid = ctx.Attr(NdStrings.Path(nsBase, "uuid"));
             if (alt == null || uuid == null) return null;
             ns.AltName = alt;
             if (uuid.Length > 0) ns.Uuid = uuid;
         }
-        return ctx.Attr(nsBase + "/modalias") == null ? null : ns;
+        return ctx.Attr(NdStrings.Path(nsBase, "modalias")) == null ? null : ns;
     }
 
     /// <summary>The "holder" attribute (the claiming btt/pfn/dax device), or null.</summary>
-    private string? Holder => Ctx.Attr(Path + "/holder");
+    private string? Holder => Ctx.Attr(NdStrings.Path(Path, "holder"));
 
     /// <summary>ndctl_namespace_get_btt.</summary>
-    public NdBtt? Btt => Holder is { } h ? Region.Btts.Find(b => b.Devname == h) : null;
+    public NdBtt? Btt => Holder is { } h ? ByDevname(Region.Btts, h) : null;
 
     /// <summary>ndctl_namespace_get_pfn.</summary>
-    public NdPfn? Pfn => Holder is { } h ? Region.Pfns.Find(b => b.Devname == h) : null;
+    public NdPfn? Pfn => Holder is { } h ? ByDevname(Region.Pfns, h) : null;
 
     /// <summary>ndctl_namespace_get_dax.</summary>
-    public NdPfn? Dax => Holder is { } h ? Region.Daxs.Find(b => b.Devname == h) : null;
+    public NdPfn? Dax => Holder is { } h ? ByDevname(Region.Daxs, h) : null;
+
+    /// <summary>The first claim device in <paramref name="list"/> named <paramref name="devname"/> (a loop: no closure per call).</summary>
+    private static T? ByDevname<T>(List<T> list, string devname) where T : NdClaimDev
+    {
+        foreach (var d in list)
+            if (d.Devname == devname) return d;
+        return null;
+    }
 
     /// <summary>ndctl_namespace_get_mode: the "mode" attribute (memory, dax, raw, safe), −ENXIO otherwise.</summary>
-    public NsMode? Mode => Ctx.Attr(Path + "/mode") switch
+    public NsMode? Mode => Ctx.Attr(NdStrings.Path(Path, "mode")) switch
     {
         "memory" => NsMode.Fsdax,
         "dax" => NsMode.Devdax,
@@ -112,7 +124,7 @@ internal sealed class NdNamespace
     public uint SectorSize => LbaSize.Selected;
 
     /// <summary>ndctl_namespace_is_enabled.</summary>
-    public bool IsEnabled => Ctx.IsEnabled(Region.Bus, Path + "/driver");
+    public bool IsEnabled => Ctx.IsEnabled(Region.Bus, NdStrings.Path(Path, "driver"));
 
     /// <summary>ndctl_namespace_is_active: the claim device is enabled, or (unclaimed) the namespace itself.</summary>
     public bool IsActive
@@ -128,7 +140,7 @@ internal sealed class NdNamespace
     }
 
     /// <summary>ndctl_namespace_get_block_device: the single entry of "block/", or "".</summary>
-    public string BlockDevice => NdPfn.GetBlockDevice(Ctx, Region.Bus, Path + "/block");
+    public string BlockDevice => NdPfn.GetBlockDevice(Ctx, Region.Bus, NdStrings.Path(Path, "block"));
 
     /// <summary>
     /// ndctl_namespace_enable: bind; then refresh the region's children. 0 when bound, 1 when a claim device holds it
@@ -207,10 +219,10 @@ internal sealed class NdNamespace
     public bool IsConfigurationIdle => !IsActive && (!IsConfigured || Type == ND_DEVICE_NAMESPACE_IO);
 
     /// <summary>ndctl_namespace_set_raw_mode: write "1\n"/"0\n" to force_raw.</summary>
-    public int SetRawMode(bool raw) => Ctx.Io.WriteAttr(Path + "/force_raw", raw ? "1\n" : "0\n");
+    public int SetRawMode(bool raw) => Ctx.Io.WriteAttr(NdStrings.Path(Path, "force_raw"), raw ? "1\n" : "0\n");
 
     /// <summary>ndctl_namespace_set_enforce_mode: holder_class "pfn", "btt", "" or "dax".</summary>
-    public int SetEnforceMode(NsMode m) => Ctx.Io.WriteAttr(Path + "/holder_class", m switch
+    public int SetEnforceMode(NsMode m) => Ctx.Io.WriteAttr(NdStrings.Path(Path, "holder_class"), m switch
     {
         NsMode.Fsdax => "pfn",
         NsMode.Sector => "btt",
@@ -221,7 +233,7 @@ internal sealed class NdNamespace
     /// <summary>ndctl_namespace_set_uuid.</summary>
     public int SetUuid(string uuid)
     {
-        var rc = Ctx.Io.WriteAttr(Path + "/uuid", uuid);
+        var rc = Ctx.Io.WriteAttr(NdStrings.Path(Path, "uuid"), uuid);
         if (rc == 0) Uuid = uuid;
         return rc;
     }
@@ -229,7 +241,7 @@ internal sealed class NdNamespace
     /// <summary>ndctl_namespace_set_alt_name.</summary>
     public int SetAltName(string name)
     {
-        var rc = Ctx.Io.WriteAttr(Path + "/alt_name", name);
+        var rc = Ctx.Io.WriteAttr(NdStrings.Path(Path, "alt_name"), name);
         if (rc == 0) AltName = name;
         return rc;
     }
@@ -245,17 +257,17 @@ internal sealed class NdNamespace
 
     private int WriteSize(ulong size)
     {
-        var rc = Ctx.Io.WriteAttr(Path + "/size", size == 0 ? "0\n" : string.Create(CultureInfo.InvariantCulture, $"0x{size:x}\n"));
+        var rc = Ctx.Io.WriteAttr(NdStrings.Path(Path, "size"), size == 0 ? "0\n" : string.Create(CultureInfo.InvariantCulture, $"0x{size:x}\n"));
         if (rc < 0) return rc;
         Size = size;
-        Resource = Ctx.AttrU(Path + "/resource", ulong.MaxValue);
+        Resource = Ctx.AttrU(NdStrings.Path(Path, "resource"), ulong.MaxValue);
         return 0;
     }
 
     /// <summary>ndctl_namespace_set_sector_size: "%d\n" to sector_size.</summary>
     public int SetSectorSize(ulong s)
     {
-        var rc = Ctx.Io.WriteAttr(Path + "/sector_size", string.Create(CultureInfo.InvariantCulture, $"{s}\n"));
+        var rc = Ctx.Io.WriteAttr(NdStrings.Path(Path, "sector_size"), string.Create(CultureInfo.InvariantCulture, $"{s}\n"));
         if (rc == 0) LbaSize.Select = LbaSize.Supported.IndexOf(s);
         return rc;
     }
@@ -276,7 +288,7 @@ internal sealed class NdNamespace
     {
         if (Btt != null || Dax != null) return [];
         var bdev = Pfn is { } pfn ? pfn.BlockDevice : BlockDevice;
-        return ParseBadblocks(Ctx.Attr($"/sys/block/{bdev}/badblocks"));
+        return ParseBadblocks(Ctx.Attr(NdStrings.Path(NdStrings.Path("/sys/block", bdev), "badblocks")));
     }
 
     /// <summary>badblocks_iter_next: sscanf("%llu %u") per line until one does not parse.</summary>
@@ -313,16 +325,16 @@ internal abstract class NdClaimDev
     protected abstract string EnableFn { get; }
 
     /// <summary>ndctl_{pfn,dax,btt}_get_namespace: the namespace named by the "namespace" attribute.</summary>
-    public NdNamespace? Namespace => Ctx.Attr(Path + "/namespace") is { } n ? Region.Namespaces.Find(x => x.Devname == n) : null;
+    public NdNamespace? Namespace => Ctx.Attr(NdStrings.Path(Path, "namespace")) is { } n ? Region.Namespaces.Find(x => x.Devname == n) : null;
 
     /// <summary>ndctl_{pfn,dax,btt}_is_enabled.</summary>
-    public bool IsEnabled => Ctx.IsEnabled(Region.Bus, Path + "/driver");
+    public bool IsEnabled => Ctx.IsEnabled(Region.Bus, NdStrings.Path(Path, "driver"));
 
     /// <summary>ndctl_{pfn,btt}_get_block_device.</summary>
-    public string BlockDevice => NdPfn.GetBlockDevice(Ctx, Region.Bus, Path + "/block");
+    public string BlockDevice => NdPfn.GetBlockDevice(Ctx, Region.Bus, NdStrings.Path(Path, "block"));
 
     /// <summary>ndctl_{pfn,dax,btt}_set_namespace: the namespace name, or "\n" to release it.</summary>
-    public int SetNamespace(NdNamespace? ns) => Ctx.Io.WriteAttr(Path + "/namespace", ns?.Devname ?? "\n");
+    public int SetNamespace(NdNamespace? ns) => Ctx.Io.WriteAttr(NdStrings.Path(Path, "namespace"), ns?.Devname ?? "\n");
 
     /// <summary>ndctl_{pfn,dax,btt}_enable: bind; "failed to enable" and −ENXIO when it stays unbound.</summary>
     public int Enable()
@@ -366,15 +378,15 @@ internal sealed class NdPfn : NdClaimDev
     public static NdPfn? Add(NdRegion region, int id, string pfnBase, bool dax)
     {
         var ctx = region.Bus.Ctx;
-        var uuid = ctx.Attr(pfnBase + "/uuid");
-        var mode = ctx.Attr(pfnBase + "/mode");
-        if (ctx.Attr(pfnBase + "/modalias") == null || uuid == null || mode is not ("none" or "ram" or "pmem")) return null;
+        var uuid = ctx.Attr(NdStrings.Path(pfnBase, "uuid"));
+        var mode = ctx.Attr(NdStrings.Path(pfnBase, "mode"));
+        if (ctx.Attr(NdStrings.Path(pfnBase, "modalias")) == null || uuid == null || mode is not ("none" or "ram" or "pmem")) return null;
         return new NdPfn
         {
             Region = region, Id = id, Path = pfnBase, IsDax = dax, Uuid = uuid.Length > 0 ? uuid : NdNamespace.NullUuid, Location = mode,
-            Align = ctx.AttrU(pfnBase + "/align", 0), Resource = ctx.AttrU(pfnBase + "/resource", ulong.MaxValue),
-            Size = ctx.AttrU(pfnBase + "/size", ulong.MaxValue),
-            Alignments = LbaSize.Parse((ctx.Attr(pfnBase + "/supported_alignments") ?? "4096 2097152") + " "),
+            Align = ctx.AttrU(NdStrings.Path(pfnBase, "align"), 0), Resource = ctx.AttrU(NdStrings.Path(pfnBase, "resource"), ulong.MaxValue),
+            Size = ctx.AttrU(NdStrings.Path(pfnBase, "size"), ulong.MaxValue),
+            Alignments = LbaSize.Parse(ctx.Attr(NdStrings.Path(pfnBase, "supported_alignments")) ?? "4096 2097152", terminated: true),
         };
     }
 
@@ -387,15 +399,15 @@ internal sealed class NdPfn : NdClaimDev
     }
 
     /// <summary>ndctl_pfn_has_align: stat("align") succeeds.</summary>
-    public bool HasAlign => Ctx.Attr(Path + "/align") != null;
+    public bool HasAlign => Ctx.Attr(NdStrings.Path(Path, "align")) != null;
 
-    public int SetUuid(string uuid) => Ctx.Io.WriteAttr(Path + "/uuid", uuid);
+    public int SetUuid(string uuid) => Ctx.Io.WriteAttr(NdStrings.Path(Path, "uuid"), uuid);
 
     /// <summary>ndctl_pfn_set_location: "none", "ram" or "pmem" to mode.</summary>
-    public int SetLocation(string loc) => Ctx.Io.WriteAttr(Path + "/mode", loc);
+    public int SetLocation(string loc) => Ctx.Io.WriteAttr(NdStrings.Path(Path, "mode"), loc);
 
     /// <summary>ndctl_pfn_set_align: "%lu" to align.</summary>
-    public int SetAlign(ulong align) => Ctx.Io.WriteAttr(Path + "/align", align.ToString(CultureInfo.InvariantCulture));
+    public int SetAlign(ulong align) => Ctx.Io.WriteAttr(NdStrings.Path(Path, "align"), align.ToString(CultureInfo.InvariantCulture));
 
     /// <inheritdoc/>
     protected override string EnableFn => IsDax ? "ndctl_dax_enable" : "ndctl_pfn_enable";
@@ -408,7 +420,7 @@ internal sealed class NdPfn : NdClaimDev
     {
         get
         {
-            if (Ctx.Attr(Path + "/dax_region/id") == null) return null;
+            if (Ctx.Attr(NdStrings.Path(Path, "dax_region/id")) == null) return null;
             var names = Ctx.Io.ReadDir(Path);
             return names?.Find(n => System.Text.RegularExpressions.Regex.IsMatch(n, @"^dax\d+\.\d+$"));
         }
@@ -426,21 +438,21 @@ internal sealed class NdBtt : NdClaimDev
     public static NdBtt? Add(NdRegion region, int id, string bttBase)
     {
         var ctx = region.Bus.Ctx;
-        var uuid = ctx.Attr(bttBase + "/uuid");
-        var ss = ctx.Attr(bttBase + "/sector_size");
-        if (ctx.Attr(bttBase + "/modalias") == null || uuid == null || ss == null) return null;
+        var uuid = ctx.Attr(NdStrings.Path(bttBase, "uuid"));
+        var ss = ctx.Attr(NdStrings.Path(bttBase, "sector_size"));
+        if (ctx.Attr(NdStrings.Path(bttBase, "modalias")) == null || uuid == null || ss == null) return null;
         return new NdBtt
         {
             Region = region, Id = id, Path = bttBase, Uuid = uuid.Length > 0 ? uuid : NdNamespace.NullUuid,
-            LbaSize = LbaSize.Parse(ss), Size = ctx.AttrU(bttBase + "/size", ulong.MaxValue),
+            LbaSize = LbaSize.Parse(ss), Size = ctx.AttrU(NdStrings.Path(bttBase, "size"), ulong.MaxValue),
         };
     }
 
     public uint SectorSize => LbaSize.Selected;
 
-    public int SetUuid(string uuid) => Ctx.Io.WriteAttr(Path + "/uuid", uuid);
+    public int SetUuid(string uuid) => Ctx.Io.WriteAttr(NdStrings.Path(Path, "uuid"), uuid);
 
-    public int SetSectorSize(ulong s) => Ctx.Io.WriteAttr(Path + "/sector_size", string.Create(CultureInfo.InvariantCulture, $"{s}\n"));
+    public int SetSectorSize(ulong s) => Ctx.Io.WriteAttr(NdStrings.Path(Path, "sector_size"), string.Create(CultureInfo.InvariantCulture, $"{s}\n"));
 
     /// <inheritdoc/>
     protected override string EnableFn => "ndctl_btt_enable";

@@ -29,9 +29,9 @@ internal sealed class NdCtx(NdctlIo io)
         if (names == null) return list;
         foreach (var name in names)
         {
-            var id = (int)CStr.StrToL(name[prefix.Length..], 10, out var end);
+            var id = (int)CStr.StrToL(name.AsSpan(prefix.Length), 10, out var end);
             if (end == 0) continue;
-            var dev = add(id, basePath + "/" + name);
+            var dev = add(id, NdStrings.Path(basePath, name));
             if (dev == null) ctx.Io.LibErr("__sysfs_device_parse", $"{prefix}{id}: add_dev() failed\n");
             else list.Insert(0, dev);
         }
@@ -39,7 +39,7 @@ internal sealed class NdCtx(NdctlIo io)
     }
 
     /// <summary>devpath_to_devname: the last path component.</summary>
-    public static string Devname(string path) => path[(path.LastIndexOf('/') + 1)..];
+    public static string Devname(string path) => NdStrings.Get(path.AsSpan(path.LastIndexOf('/') + 1));
 
     /// <summary>sysfs_read_attr, null on failure.</summary>
     public string? Attr(string path) => Io.ReadAttr(path, out var t) < 0 ? null : t;
@@ -75,7 +75,7 @@ internal sealed class NdCtx(NdctlIo io)
     }
 
     /// <summary>__util_unbind: write the device name into its driver's unbind file.</summary>
-    public int Unbind(string devpath) => Io.WriteAttr(devpath + "/driver/unbind", Devname(devpath));
+    public int Unbind(string devpath) => Io.WriteAttr(NdStrings.Path(devpath, "driver/unbind"), Devname(devpath));
 }
 
 /// <summary>struct ndctl_bus: an "ndctlN" control device and its ndbusN parent (add_bus).</summary>
@@ -111,20 +111,20 @@ internal sealed class NdBus
     /// <summary>add_bus: dev, device/commands, device/nfit/{revision,dsm_mask}, device/provider, the /sys/dev/char link.</summary>
     public static NdBus? Add(NdCtx ctx, int id, string ctlBase)
     {
-        var dev = ctx.Attr(ctlBase + "/dev");
+        var dev = ctx.Attr(NdStrings.Path(ctlBase, "dev"));
         if (dev == null || !ParseDev(dev, out var major, out var minor)) return null;
-        var commands = ctx.Attr(ctlBase + "/device/commands");
+        var commands = ctx.Attr(NdStrings.Path(ctlBase, "device/commands"));
         if (commands == null) return null;
-        var hasNfit = ctx.Attr(ctlBase + "/device/nfit/revision") != null;
-        var provider = ctx.Attr(ctlBase + "/device/provider");
+        var hasNfit = ctx.Attr(NdStrings.Path(ctlBase, "device/nfit/revision")) != null;
+        var provider = ctx.Attr(NdStrings.Path(ctlBase, "device/provider"));
         if (provider == null) return null;
         var busPath = ctx.Io.RealPath($"/sys/dev/char/{major}:{minor}/device");
         if (busPath == null) return null;
         var bus = new NdBus
         {
             Ctx = ctx, Id = id, Major = major, Minor = minor, CmdMask = ParseCommands(commands, BusCmds), HasNfit = hasNfit,
-            NfitDsmMask = ctx.AttrU(ctlBase + "/device/nfit/dsm_mask", 0), Provider = provider,
-            WaitProbePath = ctlBase + "/device/wait_probe", ScrubPath = hasNfit ? ctlBase + "/device/nfit/scrub" : null,
+            NfitDsmMask = ctx.AttrU(NdStrings.Path(ctlBase, "device/nfit/dsm_mask"), 0), Provider = provider,
+            WaitProbePath = NdStrings.Path(ctlBase, "device/wait_probe"), ScrubPath = hasNfit ? NdStrings.Path(ctlBase, "device/nfit/scrub") : null,
             BusPath = busPath,
         };
         return bus;
@@ -134,9 +134,10 @@ internal sealed class NdBus
     internal static bool ParseDev(string s, out int major, out int minor)
     {
         major = minor = 0;
-        var parts = s.Split(':');
-        return parts.Length == 2 && int.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out major)
-            && int.TryParse(parts[1].Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out minor);
+        var colon = s.IndexOf(':');
+        if (colon < 0 || s.IndexOf(':', colon + 1) >= 0) return false;
+        return int.TryParse(s.AsSpan(0, colon), NumberStyles.Integer, CultureInfo.InvariantCulture, out major)
+            && int.TryParse(s.AsSpan(colon + 1).Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out minor);
     }
 
     /// <summary>parse_commands: each space-terminated name that to_cmd_index knows sets its bit.</summary>
@@ -147,11 +148,19 @@ internal sealed class NdBus
         int end;
         while ((end = text.IndexOf(' ', start)) >= 0)
         {
-            var i = Array.IndexOf(names, text[start..end]);
+            var i = IndexOf(names, text.AsSpan(start, end - start));
             if (i > 0) mask |= 1UL << i;
             start = end + 1;
         }
         return mask;
+    }
+
+    /// <summary>The index of the first of <paramref name="names"/> equal to <paramref name="name"/>, or −1.</summary>
+    private static int IndexOf(string[] names, ReadOnlySpan<char> name)
+    {
+        for (var i = 0; i < names.Length; i++)
+            if (name.SequenceEqual(names[i])) return i;
+        return -1;
     }
 
     /// <summary>ndctl_bus_is_cmd_supported.</summary>
@@ -261,15 +270,15 @@ internal sealed class NdDimm
     public static NdDimm? Add(NdBus bus, int id, string dimmBase)
     {
         var ctx = bus.Ctx;
-        var dev = ctx.Attr(dimmBase + "/dev");
+        var dev = ctx.Attr(NdStrings.Path(dimmBase, "dev"));
         if (dev == null || !NdBus.ParseDev(dev, out var major, out var minor)) return null;
-        var commands = ctx.Attr(dimmBase + "/commands");
-        if (commands == null || ctx.Attr(dimmBase + "/modalias") == null) return null;
-        var prefix = dimmBase + "/nfit/";
+        var commands = ctx.Attr(NdStrings.Path(dimmBase, "commands"));
+        if (commands == null || ctx.Attr(NdStrings.Path(dimmBase, "modalias")) == null) return null;
+        var nfit = NdStrings.Path(dimmBase, "nfit");
         if (!bus.HasNfit)
             return new NdDimm { Bus = bus, Id = id, Major = major, Minor = minor, CmdMask = NdBus.ParseCommands(commands, DimmCmds), Path = dimmBase };
-        var handle = ctx.Attr(prefix + "handle");
-        var phys = ctx.Attr(prefix + "phys_id");
+        var handle = ctx.Attr(NdStrings.Path(nfit, "handle"));
+        var phys = ctx.Attr(NdStrings.Path(nfit, "phys_id"));
         if (handle == null || phys == null)
         {
             ctx.Io.LibErr("add_dimm", $"nmem{id}: probe failed: Operation not permitted\n");
@@ -278,8 +287,8 @@ internal sealed class NdDimm
         var dimm = new NdDimm
         {
             Bus = bus, Id = id, Major = major, Minor = minor, CmdMask = NdBus.ParseCommands(commands, DimmCmds), Path = dimmBase,
-            UniqueId = ctx.Attr(prefix + "id"), Handle = (uint)CStr.ToULong(handle), PhysId = (ushort)CStr.ToULong(phys),
-            CmdFamily = ctx.AttrL(prefix + "family", -1), NfitDsmMask = ctx.AttrU(prefix + "dsm_mask", ulong.MaxValue),
+            UniqueId = ctx.Attr(NdStrings.Path(nfit, "id")), Handle = (uint)CStr.ToULong(handle), PhysId = (ushort)CStr.ToULong(phys),
+            CmdFamily = ctx.AttrL(NdStrings.Path(nfit, "family"), -1), NfitDsmMask = ctx.AttrU(NdStrings.Path(nfit, "dsm_mask"), ulong.MaxValue),
         };
         dimm.RefreshFlags();
         return dimm;
@@ -288,20 +297,20 @@ internal sealed class NdDimm
     /// <summary>ndctl_dimm_refresh_flags: re-read nfit/flags.</summary>
     public void RefreshFlags()
     {
-        var t = Bus.Ctx.Attr(Path + "/nfit/flags");
+        var t = Bus.Ctx.Attr(NdStrings.Path(Path, "nfit/flags"));
         if (t == null) return;
         Flags.Clear();
         var start = 0;
         int end;
         while ((end = t.IndexOf(' ', start)) >= 0)
         {
-            Flags.Add(t[start..end]);
+            Flags.Add(NdStrings.Get(t.AsSpan(start, end - start)));
             start = end + 1;
         }
     }
 
     /// <summary>ndctl_dimm_is_enabled: the "driver" link exists.</summary>
-    public bool IsEnabled => Bus.Ctx.IsEnabled(Bus, Path + "/driver");
+    public bool IsEnabled => Bus.Ctx.IsEnabled(Bus, NdStrings.Path(Path, "driver"));
 
     /// <summary>ndctl_dimm_is_cmd_supported.</summary>
     public bool IsCmdSupported(int cmd) => (CmdMask & (1UL << cmd)) != 0;
@@ -313,7 +322,7 @@ internal sealed class NdDimm
     public bool IntelOps => CmdFamily == 0;
 
     /// <summary>ndctl_dimm_get_security: the "security" attribute's word, or null.</summary>
-    public string? Security => Bus.Ctx.Attr(Path + "/security") is { } s && s is "disabled" or "unlocked" or "locked" or "frozen" or "overwrite" ? s : null;
+    public string? Security => Bus.Ctx.Attr(NdStrings.Path(Path, "security")) is { } s && s is "disabled" or "unlocked" or "locked" or "frozen" or "overwrite" ? s : null;
 }
 
 /// <summary>One "mappingN" of a region: "nmemD,offset,length,position".</summary>
@@ -341,17 +350,17 @@ internal sealed class NdRegion
     public static NdRegion? Add(NdBus bus, int id, string regionBase)
     {
         var ctx = bus.Ctx;
-        var size = ctx.Attr(regionBase + "/size");
-        var mappings = ctx.Attr(regionBase + "/mappings");
-        var ro = ctx.Attr(regionBase + "/read_only");
-        if (size == null || mappings == null || ro == null || ctx.Attr(regionBase + "/modalias") == null) return null;
-        var numaRc = ctx.Io.ReadAttr(regionBase + "/numa_node", out var numa);
+        var size = ctx.Attr(NdStrings.Path(regionBase, "size"));
+        var mappings = ctx.Attr(NdStrings.Path(regionBase, "mappings"));
+        var ro = ctx.Attr(NdStrings.Path(regionBase, "read_only"));
+        if (size == null || mappings == null || ro == null || ctx.Attr(NdStrings.Path(regionBase, "modalias")) == null) return null;
+        var numaRc = ctx.Io.ReadAttr(NdStrings.Path(regionBase, "numa_node"), out var numa);
         var r = new NdRegion
         {
             Bus = bus, Id = id, Path = regionBase, Size = CStr.ToULong(size), NumMappings = (int)CStr.ToULong(mappings),
             ReadOnly = CStr.ToULong(ro) != 0, NumaNode = numaRc == 0 ? CStr.StrToL(numa, 0, out _) : numaRc == -Uapi.Errno.ENOENT ? -2 : -1,
-            TargetNode = ctx.AttrL(regionBase + "/target_node", -1), Align = ctx.AttrU(regionBase + "/align", ulong.MaxValue),
-            PersistenceDomain = ctx.Attr(regionBase + "/persistence_domain"),
+            TargetNode = ctx.AttrL(NdStrings.Path(regionBase, "target_node"), -1), Align = ctx.AttrU(NdStrings.Path(regionBase, "align"), ulong.MaxValue),
+            PersistenceDomain = ctx.Attr(NdStrings.Path(regionBase, "persistence_domain")),
         };
         if (r.SetType() < 0) return null;
         return r;
@@ -360,12 +369,12 @@ internal sealed class NdRegion
     /// <summary>region_set_type: nstype, and set_cookie for ND_DEVICE_NAMESPACE_PMEM.</summary>
     public int SetType()
     {
-        var t = Bus.Ctx.Attr(Path + "/nstype");
+        var t = Bus.Ctx.Attr(NdStrings.Path(Path, "nstype"));
         if (t == null) return -1;
         NsType = (int)CStr.ToULong(t);
         if (NsType == NdNamespace.ND_DEVICE_NAMESPACE_PMEM)
         {
-            var c = Bus.Ctx.Attr(Path + "/set_cookie");
+            var c = Bus.Ctx.Attr(NdStrings.Path(Path, "set_cookie"));
             if (c == null) return -1;
             Cookie = CStr.ToULong(c);
         }
@@ -382,16 +391,16 @@ internal sealed class NdRegion
     public int InterleaveWays => Math.Max(1, NumMappings);
 
     /// <summary>ndctl_region_get_resource: the "resource" attribute read each time (ULLONG_MAX when unreadable).</summary>
-    public ulong Resource => Bus.Ctx.AttrU(Path + "/resource", ulong.MaxValue);
+    public ulong Resource => Bus.Ctx.AttrU(NdStrings.Path(Path, "resource"), ulong.MaxValue);
 
     /// <summary>ndctl_region_get_available_size (pmem/blk regions only).</summary>
-    public ulong AvailableSize => NsType is NdNamespace.ND_DEVICE_NAMESPACE_PMEM or 6 ? Bus.Ctx.AttrU(Path + "/available_size", ulong.MaxValue) : 0;
+    public ulong AvailableSize => NsType is NdNamespace.ND_DEVICE_NAMESPACE_PMEM or 6 ? Bus.Ctx.AttrU(NdStrings.Path(Path, "available_size"), ulong.MaxValue) : 0;
 
     /// <summary>ndctl_region_get_max_available_extent (pmem/blk regions only).</summary>
-    public ulong MaxAvailableExtent => NsType is NdNamespace.ND_DEVICE_NAMESPACE_PMEM or 6 ? Bus.Ctx.AttrU(Path + "/max_available_extent", ulong.MaxValue) : 0;
+    public ulong MaxAvailableExtent => NsType is NdNamespace.ND_DEVICE_NAMESPACE_PMEM or 6 ? Bus.Ctx.AttrU(NdStrings.Path(Path, "max_available_extent"), ulong.MaxValue) : 0;
 
     /// <summary>ndctl_region_is_enabled.</summary>
-    public bool IsEnabled => Bus.Ctx.IsEnabled(Bus, Path + "/driver");
+    public bool IsEnabled => Bus.Ctx.IsEnabled(Bus, NdStrings.Path(Path, "driver"));
 
     private List<NdMapping>? _mappings;
 
@@ -403,7 +412,7 @@ internal sealed class NdRegion
         var list = new List<NdMapping>();
         for (var i = 0; i < NumMappings; i++)
         {
-            var t = Bus.Ctx.Attr($"{Path}/mapping{i}");
+            var t = Bus.Ctx.Attr(NdStrings.Path(Path, NdStrings.Numbered("mapping", i, "")));
             if (t == null)
             {
                 Bus.Ctx.Io.LibErr("mappings_init", $"bus{Bus.Id} region{Id}: failed to read mapping{i}\n");
@@ -415,7 +424,7 @@ internal sealed class NdRegion
                 Bus.Ctx.Io.LibErr("mappings_init", $"bus{Bus.Id} mapping parse failure\n");
                 continue;
             }
-            var dimmId = (int)CStr.StrToL(f[0][4..], 10, out _);
+            var dimmId = (int)CStr.StrToL(f[0].AsSpan(4), 10, out _);
             var dimm = Bus.Dimms.Find(d => d.Id == dimmId);
             if (dimm == null)
             {
@@ -432,10 +441,10 @@ internal sealed class NdRegion
     private List<NdPfn>? _pfns, _daxs;
     private List<NdBtt>? _btts;
 
-    public List<NdNamespace> Namespaces => _namespaces ??= NdCtx.DeviceParse(Bus.Ctx, Bus, Path, $"namespace{Id}.", (id, p) => NdNamespace.Add(this, id, p));
-    public List<NdPfn> Pfns => _pfns ??= NdCtx.DeviceParse(Bus.Ctx, Bus, Path, $"pfn{Id}.", (id, p) => NdPfn.Add(this, id, p, false));
-    public List<NdPfn> Daxs => _daxs ??= NdCtx.DeviceParse(Bus.Ctx, Bus, Path, $"dax{Id}.", (id, p) => NdPfn.Add(this, id, p, true));
-    public List<NdBtt> Btts => _btts ??= NdCtx.DeviceParse(Bus.Ctx, Bus, Path, $"btt{Id}.", (id, p) => NdBtt.Add(this, id, p));
+    public List<NdNamespace> Namespaces => _namespaces ??= NdCtx.DeviceParse(Bus.Ctx, Bus, Path, NdStrings.Numbered("namespace", Id, "."), (id, p) => NdNamespace.Add(this, id, p));
+    public List<NdPfn> Pfns => _pfns ??= NdCtx.DeviceParse(Bus.Ctx, Bus, Path, NdStrings.Numbered("pfn", Id, "."), (id, p) => NdPfn.Add(this, id, p, false));
+    public List<NdPfn> Daxs => _daxs ??= NdCtx.DeviceParse(Bus.Ctx, Bus, Path, NdStrings.Numbered("dax", Id, "."), (id, p) => NdPfn.Add(this, id, p, true));
+    public List<NdBtt> Btts => _btts ??= NdCtx.DeviceParse(Bus.Ctx, Bus, Path, NdStrings.Numbered("btt", Id, "."), (id, p) => NdBtt.Add(this, id, p));
 
     /// <summary>region_refresh_children: forget and re-read namespaces, btts, pfns and daxs.</summary>
     public void RefreshChildren()
@@ -445,7 +454,7 @@ internal sealed class NdRegion
         _btts = null;
     }
 
-    private string? Seed(string attr) => Bus.Ctx.Attr($"{Path}/{attr}");
+    private string? Seed(string attr) => Bus.Ctx.Attr(NdStrings.Path(Path, attr));
 
     /// <summary>ndctl_region_get_namespace_seed.</summary>
     public NdNamespace? NamespaceSeed => Seed("namespace_seed") is { } s ? Namespaces.Find(n => n.Devname == s) : null;
@@ -460,7 +469,7 @@ internal sealed class NdRegion
     public NdBtt? BttSeed => Seed("btt_seed") is { } s ? Btts.Find(n => n.Devname == s) : null;
 
     /// <summary>ndctl_region_badblock_foreach: "offset length" lines of the region's badblocks (512-byte units from the region start).</summary>
-    public List<(ulong Offset, uint Len)> Badblocks() => NdNamespace.ParseBadblocks(Bus.Ctx.Attr(Path + "/badblocks"));
+    public List<(ulong Offset, uint Len)> Badblocks() => NdNamespace.ParseBadblocks(Bus.Ctx.Attr(NdStrings.Path(Path, "badblocks")));
 
     /// <summary>ndctl_region_enable: bind through the nd bus drivers; −ENXIO ("failed to enable") when it stays unbound.</summary>
     public int Enable()

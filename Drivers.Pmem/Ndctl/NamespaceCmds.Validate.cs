@@ -295,26 +295,26 @@ internal static partial class NamespaceCmds
     internal static JObject? DaxRegionJson(NdctlIo io, NdPfn dax)
     {
         var ctx = new NdCtx(io);
-        var rp = dax.Path + "/dax_region";
-        if (ctx.Attr(rp + "/id") is not { } id) return null;
+        var rp = NdStrings.Path(dax.Path, "dax_region");
+        if (ctx.Attr(NdStrings.Path(rp, "id")) is not { } id) return null;
         var j = new JObject().Add("id", new JInt(CStr.StrToL(id, 0, out _)));
-        var size = ctx.AttrU(rp + "/size", ulong.MaxValue);
+        var size = ctx.AttrU(NdStrings.Path(rp, "size"), ulong.MaxValue);
         if (size < ulong.MaxValue) j.Add("size", new JInt((long)size));
-        var avail = ctx.AttrU(rp + "/available_size", 0);
+        var avail = ctx.AttrU(NdStrings.Path(rp, "available_size"), 0);
         if (avail != 0) j.Add("available_size", new JInt((long)avail));
-        var align = ctx.AttrU(rp + "/align", ulong.MaxValue);
+        var align = ctx.AttrU(NdStrings.Path(rp, "align"), ulong.MaxValue);
         if (align < ulong.MaxValue) j.Add("align", new JInt(align));
         var devs = new JArray();
         if (dax.DaxChardev is { } chardev)
         {
             var dp = dax.Path + "/" + chardev;
-            var jd = new JObject().Add("chardev", new JString(chardev)).Add("size", new JInt((long)ctx.AttrU(dp + "/size", 0)));
-            var node = ctx.AttrL(dp + "/target_node", -1);
+            var jd = new JObject().Add("chardev", new JString(chardev)).Add("size", new JInt((long)ctx.AttrU(NdStrings.Path(dp, "size"), 0)));
+            var node = ctx.AttrL(NdStrings.Path(dp, "target_node"), -1);
             if (node >= 0) jd.Add("target_node", new JInt(node));
-            var dalign = ctx.AttrU(dp + "/align", 0);
+            var dalign = ctx.AttrU(NdStrings.Path(dp, "align"), 0);
             if (dalign > 0) jd.Add("align", new JInt(dalign));
             jd.Add("mode", new JString("devdax"));
-            if (!io.IsLink(dp + "/driver")) jd.Add("state", new JString("disabled"));
+            if (!io.IsLink(NdStrings.Path(dp, "driver"))) jd.Add("state", new JString("disabled"));
             devs.Add(jd);
         }
         if (devs.Items.Count > 0) j.Add("devices", devs);

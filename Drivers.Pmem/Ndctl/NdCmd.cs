@@ -29,10 +29,10 @@ internal static class NdCmd
     public const int ND_INTEL_SMART = 1, ND_INTEL_SMART_THRESHOLD = 2, ND_INTEL_SMART_SET_THRESHOLD = 17, ND_INTEL_SMART_INJECT = 18;
 
     /// <summary>Submit <paramref name="buf"/> to the bus control device with ioctl <paramref name="nr"/>.</summary>
-    public static int SubmitBus(NdBus bus, int nr, byte[] buf) => Submit(bus.Ctx.Io, $"/dev/ndctl{bus.Id}", nr, buf);
+    public static int SubmitBus(NdBus bus, int nr, byte[] buf) => Submit(bus.Ctx.Io, NdStrings.Numbered("/dev/ndctl", bus.Id, ""), nr, buf);
 
     /// <summary>Submit <paramref name="buf"/> to the DIMM's /dev/nmemN.</summary>
-    public static int SubmitDimm(NdDimm dimm, int nr, byte[] buf) => Submit(dimm.Bus.Ctx.Io, $"/dev/nmem{dimm.Id}", nr, buf);
+    public static int SubmitDimm(NdDimm dimm, int nr, byte[] buf) => Submit(dimm.Bus.Ctx.Io, NdStrings.Numbered("/dev/nmem", dimm.Id, ""), nr, buf);
 
     private static int Submit(NdctlIo io, string path, int nr, byte[] buf)
     {

@@ -28,7 +28,7 @@ internal static class NdJson
                      ("restore_fail", "flag_failed_restore"), ("flush_fail", "flag_failed_flush"), ("smart_event", "flag_smart_event") })
             if (d.Flags.Contains(flag)) j.Add(key, new JBool(true));
         if (d.Security is { } s) j.Add("security", new JString(s));
-        if (d.Security == "frozen" || d.Bus.Ctx.Attr(d.Path + "/frozen") is "1") j.Add("security_frozen", new JBool(true));
+        if (d.Security == "frozen" || d.Bus.Ctx.Attr(NdStrings.Path(d.Path, "frozen")) is "1") j.Add("security_frozen", new JBool(true));
         return j;
     }
 

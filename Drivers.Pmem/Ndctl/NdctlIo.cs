@@ -23,9 +23,28 @@ internal sealed class NdctlIo(Process p)
 
     public Process P { get; } = p;
 
-    public StringBuilder Out { get; } = new();
+    public StringBuilder Out { get; } = TakeSpare(ref _spareOut);
 
-    public StringBuilder Err { get; } = new();
+    public StringBuilder Err { get; } = TakeSpare(ref _spareErr);
+
+    // stdout and stderr are built in one builder each per thread, handed from run to run (RecycleOutput after the run's
+    // text is taken), so a run does not grow new ones chunk by chunk.
+    [ThreadStatic] private static StringBuilder? _spareOut, _spareErr;
+
+    private static StringBuilder TakeSpare(ref StringBuilder? spare)
+    {
+        var sb = spare ?? new StringBuilder();
+        spare = null;
+        return sb;
+    }
+
+    /// <summary>The run's output has been taken: its builders, emptied, serve the next run on this thread.</summary>
+    public void RecycleOutput()
+    {
+        const int keepAtMost = 64 * 1024;
+        if (Out.Capacity <= keepAtMost) _spareOut = Out.Clear();
+        if (Err.Capacity <= keepAtMost) _spareErr = Err.Clear();
+    }
 
     /// <summary>error(): " %s%s\n" with the " Error: " prefix (util/usage.c report); returns -1.</summary>
     public int Error(string msg)
@@ -57,7 +76,7 @@ internal sealed class NdctlIo(Process p)
         Span<byte> bytes = stackalloc byte[(int)n]; // only what was read is zeroed, not SYSFS_ATTR_SIZE
         Load(buf, bytes);
         if (bytes.Length > 0 && bytes[^1] == (byte)'\n') bytes = bytes[..^1];
-        text = Encoding.Latin1.GetString(bytes);
+        text = NdStrings.Latin1(bytes);
         return 0;
     }
 
@@ -85,56 +104,87 @@ internal sealed class NdctlIo(Process p)
     public List<string>? ReadDir(string path, string? prefix) => Lived(P.ListDir(path, prefix, out var names)) < 0 ? null : names;
 
     /// <summary>lstat(path) is a symbolic link (is_enabled's check of a device's "driver" link).</summary>
-    public bool IsLink(string path) => Lived(P.ReadLink(path, out _)) == 0;
+    public bool IsLink(string path)
+    {
+        Span<byte> target = stackalloc byte[LinkMax];
+        return Lived(P.ReadLink(path, target, out _)) == 0;
+    }
+
+    /// <summary>The readlink buffer (UserLib reads up to 4 KiB of link text).</summary>
+    private const int LinkMax = 4096;
+
+    /// <summary>readlink(path) as text (UTF-8, as UserLib decodes it): 0, or the call's −errno.</summary>
+    private long ReadLink(string path, out string target)
+    {
+        Span<byte> bytes = stackalloc byte[LinkMax];
+        var r = Lived(P.ReadLink(path, bytes, out var n));
+        if (r < 0)
+        {
+            target = "";
+            return r;
+        }
+        Span<char> chars = stackalloc char[Encoding.UTF8.GetMaxCharCount(n)];
+        target = NdStrings.Get(chars[..Encoding.UTF8.GetChars(bytes[..n], chars)]);
+        return 0;
+    }
+
+    // realpath's working state, kept for the run: the texts still to walk (the path, then each link target on top)
+    // with their offsets, and the resolved prefix with the length before each component (for "..").
+    private readonly Stack<(string Text, int Pos)> _todo = new();
+    private readonly List<int> _marks = [];
+    private char[] _resolved = new char[256];
 
     /// <summary>realpath(3): every symbolic link resolved, "." and ".." removed; null (ENOENT, ELOOP) when it fails.</summary>
     public string? RealPath(string path)
     {
-        // The resolved prefix is kept as "/a/b" text with the length before each component (for ".."), so each
-        // readlink's path is one ToString, not a join of the whole list.
-        var todo = new Stack<string>();
-        PushParts(todo, path);
-        var done = new StringBuilder();
-        var marks = new List<int>();
+        var todo = _todo;
+        var marks = _marks;
+        todo.Clear();
+        marks.Clear();
+        todo.Push((path, 0));
+        var len = 0;
         var links = 0;
         while (todo.Count > 0)
         {
-            var c = todo.Pop();
-            if (c == ".") continue;
-            if (c == "..")
+            // The next non-empty component of the text on top (the text stays on the stack for what follows it).
+            var (text, pos) = todo.Pop();
+            while (pos < text.Length && text[pos] == '/') pos++;
+            if (pos == text.Length) continue;
+            var start = pos;
+            while (pos < text.Length && text[pos] != '/') pos++;
+            todo.Push((text, pos));
+            var c = text.AsSpan(start, pos - start);
+            if (c is ".") continue;
+            if (c is "..")
             {
                 if (marks.Count > 0)
                 {
-                    done.Length = marks[^1];
+                    len = marks[^1];
                     marks.RemoveAt(marks.Count - 1);
                 }
                 continue;
             }
-            var mark = done.Length;
-            var cur = done.Append('/').Append(c).ToString();
-            var r = Lived(P.ReadLink(cur, out var target));
+            var mark = len;
+            if (len + 1 + c.Length > _resolved.Length) Array.Resize(ref _resolved, Math.Max(_resolved.Length * 2, len + 1 + c.Length));
+            _resolved[len++] = '/';
+            c.CopyTo(_resolved.AsSpan(len));
+            len += c.Length;
+            var r = ReadLink(NdStrings.Get(_resolved.AsSpan(0, len)), out var target);
             if (r == -Errno.EINVAL)
             {
                 marks.Add(mark);
                 continue;
             }
-            done.Length = mark;
+            len = mark;
             if (r < 0 || ++links > 40) return null;
             if (target.StartsWith('/'))
             {
-                done.Clear();
+                len = 0;
                 marks.Clear();
             }
-            PushParts(todo, target);
+            todo.Push((target, 0));
         }
-        return done.Length == 0 ? "/" : done.ToString();
-    }
-
-    /// <summary>Push the non-empty components of <paramref name="path"/> so that the first one is on top.</summary>
-    private static void PushParts(Stack<string> todo, string path)
-    {
-        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        for (var i = parts.Length - 1; i >= 0; i--) todo.Push(parts[i]);
+        return len == 0 ? "/" : NdStrings.Get(_resolved.AsSpan(0, len));
     }
 
     /// <summary>

@@ -54,7 +54,9 @@ internal static class NdctlMain
         {
             io.Release();
         }
-        return new NdctlResult(status, io.Out.ToString(), io.Err.ToString());
+        var result = new NdctlResult(status, io.Out.ToString(), io.Err.ToString());
+        io.RecycleOutput();
+        return result;
     }
 
     private static int Main(NdctlIo io, List<string> args)

@@ -290,7 +290,7 @@ internal static class ParseOptions
 internal static class CStr
 {
     /// <summary>strtoul-style: leading blanks, sign, base prefix (0x, 0 octal when base 0); <paramref name="end"/> is the index after the digits (0 when none).</summary>
-    public static long StrToL(string s, int radix, out int end)
+    public static long StrToL(ReadOnlySpan<char> s, int radix, out int end)
     {
         var i = 0;
         while (i < s.Length && char.IsWhiteSpace(s[i])) i++;

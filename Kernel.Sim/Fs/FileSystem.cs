@@ -89,6 +89,12 @@ public abstract class FileSystem
     /// </summary>
     internal virtual int OpenAt(string path, int at, int flags, int mode, out KFile? file) => Open(Vfs.Rest(path, at), flags, mode, out file);
 
+    /// <summary>
+    /// <see cref="Readlink"/> of the path inside this filesystem that starts at <paramref name="at"/> in the absolute
+    /// <paramref name="path"/>, as <see cref="OpenAt"/> does for open.
+    /// </summary>
+    internal virtual int ReadlinkAt(string path, int at, out string? target) => Readlink(Vfs.Rest(path, at), out target);
+
     /// <summary>readlink(2) of <paramref name="path"/>: 0 with the link text, −ENOENT when absent, −EINVAL when it is not a link.</summary>
     public virtual int Readlink(string path, out string? target)
     {

@@ -43,7 +43,23 @@ public abstract class KFile
     /// do_dentry_open: f_flags from open(2) (O_LARGEFILE forced on 64-bit), f_mode from the access mode plus
     /// FMODE_LSEEK|FMODE_PREAD|FMODE_PWRITE and FMODE_CAN_READ/WRITE when the operations exist.
     /// </summary>
-    protected KFile(Inode inode, int flags)
+    protected KFile(Inode inode, int flags) => Init(inode, flags);
+
+    /// <summary>
+    /// do_dentry_open on the object of a file whose last reference is gone (-&gt;release ran), as a new struct file
+    /// from the same slab: every field as the constructor sets it (position 0, one reference, no path yet). Only for a
+    /// filesystem that keeps nothing of the old open (kernfs text attributes).
+    /// </summary>
+    protected void Reopen(Inode inode, int flags)
+    {
+        Init(inode, flags);
+        Pos = 0;
+        Count = 1;
+        Path = null;
+    }
+
+    [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(Inode))]
+    private void Init(Inode inode, int flags)
     {
         Inode = inode;
         Flags = flags | Fcntl.O_LARGEFILE;
@@ -64,7 +80,7 @@ public abstract class KFile
     internal int SbErrSince;
 
     /// <summary>f_inode.</summary>
-    public Inode Inode { get; }
+    public Inode Inode { get; private set; }
 
     /// <summary>f_mapping (the inode's page cache, if any).</summary>
     public AddressSpace? Mapping => Inode.Mapping;

@@ -87,14 +87,23 @@ public sealed class RamFs : FileSystem
     {
         var inode = Lookup(path) ?? throw new InvalidOperationException($"no file {path}");
         var data = new byte[inode.Size];
-        foreach (var f in inode.Mapping!.Folios)
-        {
-            var off = (long)(f.Index << PageDefs.PAGE_SHIFT);
-            if (off >= data.Length) continue;
-            var n = (int)Math.Min(data.Length - off, (long)PageDefs.PAGE_SIZE);
-            Machine.Phys.ReadSpan(f.Pfn, 0, n).CopyTo(data.AsSpan((int)off, n));
-        }
+        ReadData(inode, data);
         return data;
+    }
+
+    /// <summary>
+    /// <see cref="ReadData(string)"/> of <paramref name="inode"/> into the caller's <paramref name="into"/> (its first
+    /// into.Length bytes of the file: the caller sizes it to i_size), so a check run again and again reuses one buffer.
+    /// </summary>
+    public void ReadData(Inode inode, Span<byte> into)
+    {
+        var mapping = inode.Mapping!;
+        for (var off = 0; off < into.Length; off += (int)PageDefs.PAGE_SIZE)
+        {
+            var n = Math.Min(into.Length - off, (int)PageDefs.PAGE_SIZE);
+            if (mapping.Find((ulong)off >> PageDefs.PAGE_SHIFT) is { } f) Machine.Phys.ReadSpan(f.Pfn, 0, n).CopyTo(into.Slice(off, n));
+            else into.Slice(off, n).Clear();
+        }
     }
 
     /// <inheritdoc/>

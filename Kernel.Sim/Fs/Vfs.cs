@@ -11,7 +11,7 @@ namespace KernelSim.Fs;
 public sealed class Vfs
 {
     private readonly List<FileSystem> _mounts = [];
-    private readonly List<(string MountPoint, Func<FileSystem> Mount)> _automounts = [];
+    private readonly List<(string MountPoint, Func<IServiceProvider, FileSystem> Mount, IServiceProvider Services)> _automounts = [];
     private readonly MachineState _state;
     private int _lastMntId; // mnt_alloc_id: opaque, unique per mount
     private uint _lastAnonMinor;
@@ -51,18 +51,20 @@ public sealed class Vfs
     /// <summary>
     /// Register a filesystem that mounts itself on <paramref name="mountPoint"/> the first time a path at or below it is
     /// resolved (the pseudo filesystems init would mount at boot; created on demand to keep boot cheap).
+    /// <paramref name="mount"/> gets <paramref name="services"/> (a static lambda: no delegate per machine).
     /// </summary>
-    internal void Automount(string mountPoint, Func<FileSystem> mount) => _automounts.Add((mountPoint, mount));
+    internal void Automount(string mountPoint, Func<IServiceProvider, FileSystem> mount, IServiceProvider services) =>
+        _automounts.Add((mountPoint, mount, services));
 
     private void RunAutomounts(string path)
     {
         for (var i = 0; i < _automounts.Count; i++)
         {
-            var (mp, mount) = _automounts[i];
+            var (mp, mount, services) = _automounts[i];
             if (path != mp && !(path.Length > mp.Length && path[mp.Length] == '/' && path.StartsWith(mp, StringComparison.Ordinal))) continue;
             _automounts.RemoveAt(i);
             i = -1; // a mount may itself resolve paths; rescan from the start
-            mount();
+            mount(services);
         }
     }
 

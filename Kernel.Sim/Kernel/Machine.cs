@@ -55,10 +55,10 @@ public sealed partial class Machine : IDisposable
         Tracer.Enabled = options.Trace;
         WorkQueue.Timing = options.WorkTiming;
         // init's mounts, made on first use: /dev (devtmpfs), /sys, /sys/kernel/debug, /proc.
-        Vfs.Automount("/dev", () => Services.GetRequiredService<DevTmpFs>());
-        Vfs.Automount("/sys", () => Services.GetRequiredService<Sysfs>());
-        Vfs.Automount("/sys/kernel/debug", () => Services.GetRequiredService<Debugfs>());
-        Vfs.Automount("/proc", () => Services.GetRequiredService<Procfs>());
+        Vfs.Automount("/dev", static sp => sp.GetRequiredService<DevTmpFs>(), services);
+        Vfs.Automount("/sys", static sp => sp.GetRequiredService<Sysfs>(), services);
+        Vfs.Automount("/sys/kernel/debug", static sp => sp.GetRequiredService<Debugfs>(), services);
+        Vfs.Automount("/proc", static sp => sp.GetRequiredService<Procfs>(), services);
         Dram = Phys.Register(new PhysAddr(options.DramBase), PageDefs.PageAlign(options.DramBytes), MemoryKind.Dram, "System RAM");
         _ownsPhys = phys.Claim();
     }

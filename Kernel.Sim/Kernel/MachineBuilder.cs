@@ -165,9 +165,10 @@ public sealed class MachineBuilder
 
     /// <summary>
     /// The default core of one machine, created in the order the container would create it (see
-    /// <see cref="AddPrebuiltCore"/>); a <see cref="MachineImage"/> makes one per machine in the machine's scope.
+    /// <see cref="AddPrebuiltCore"/>); a <see cref="MachineImage"/> makes one per machine in the machine's scope. A struct:
+    /// the holder of the core's objects is not garbage of every boot.
     /// </summary>
-    private sealed class DefaultCore
+    private readonly struct DefaultCore
     {
         public readonly KernelProfile Profile;
         public readonly CpuModel CpuModel;

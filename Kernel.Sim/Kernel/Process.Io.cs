@@ -137,7 +137,8 @@ public sealed partial class Process
     private IovIter SingleBufferIter(bool source, UserPtr buf, ulong len) =>
         Machine.Profile.UbufIter ? IovIter.Ubuf(source, buf, len) : IovIter.Iovec(source, [new Iovec(buf, len)], len);
 
-    // One kiocb and one UBUF iterator per direction, reused by read(2)/write(2) so the fault-free path allocates
+    // One kiocb and one single-buffer iterator (UBUF, or a one-segment IOVEC before 6.0) per direction, reused by
+    // read(2)/write(2) so the fault-free path allocates
     // nothing per call. Marked in use while taken (a nested call, or one after a call that never returned, gets fresh
     // ones, which then become the spares); nothing keeps a kiocb or an iterator past the call that built it. Flags
     // rather than taking the reference out and putting it back: a reference store costs a GC write barrier per call.
@@ -156,15 +157,19 @@ public sealed partial class Process
         return iocb;
     }
 
-    /// <summary><see cref="SingleBufferIter"/>, reusing the spare UBUF iterator of that direction when free.</summary>
+    /// <summary>
+    /// <see cref="SingleBufferIter"/>, reusing the spare iterator of that direction when free (a spare only ever comes from
+    /// <see cref="SingleBufferIter"/> on this machine, so it has the profile's type: UBUF, or a one-segment IOVEC before 6.0).
+    /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private IovIter TakeSingleBufferIter(bool source, UserPtr buf, ulong len)
     {
         var spare = source ? _spareWriteIter : _spareReadIter;
-        if (spare == null || (source ? _spareWriteIterBusy : _spareReadIterBusy) || !Machine.Profile.UbufIter) return SingleBufferIter(source, buf, len);
+        if (spare == null || (source ? _spareWriteIterBusy : _spareReadIterBusy)) return SingleBufferIter(source, buf, len);
         if (source) _spareWriteIterBusy = true;
         else _spareReadIterBusy = true;
-        spare.ResetUbuf(buf, len);
+        if (spare.Type == IterType.ITER_UBUF) spare.ResetUbuf(buf, len);
+        else spare.ResetIovec(buf, len);
         return spare;
     }
 
@@ -177,7 +182,6 @@ public sealed partial class Process
             _spareKiocb = iocb;
             _spareKiocbBusy = false;
         }
-        if (iter.Type != IterType.ITER_UBUF) return;
         if (iter.DataSource)
         {
             if (iter != _spareWriteIter) _spareWriteIter = iter;

@@ -93,13 +93,16 @@ public sealed partial class Process
     private long DoReadlink(string path, UserPtr buf, long bufsiz)
     {
         if (bufsiz <= 0) return -Errno.EINVAL;
-        var r = Machine.Vfs.Resolve(path, out var fs, out var rest);
+        var r = Machine.Vfs.ResolveAt(path, out var fs, out var at);
         if (r < 0) return r;
-        r = fs!.Readlink(rest, out var target);
+        r = fs!.ReadlinkAt(path, at, out var target);
         if (r < 0) return r;
-        var bytes = Encoding.UTF8.GetBytes(target!);
+        // The link text's UTF-8 bytes on the stack when short (sysfs links are), not an array per call.
+        var max = Encoding.UTF8.GetMaxByteCount(target!.Length);
+        Span<byte> bytes = max <= 1024 ? stackalloc byte[max] : new byte[max];
+        bytes = bytes[..Encoding.UTF8.GetBytes(target, bytes)];
         var n = (int)Math.Min(bytes.Length, bufsiz);
-        return CopyToUser(buf, bytes.AsSpan(0, n)) < 0 ? -Errno.EFAULT : n;
+        return CopyToUser(buf, bytes[..n]) < 0 ? -Errno.EFAULT : n;
     }
 
     /// <summary>copy_from_user for a driver's ioctl (through a kernel page, like any copy): 0, or −EFAULT when any byte cannot be loaded.</summary>
@@ -110,8 +113,10 @@ public sealed partial class Process
         for (var off = 0; off < into.Length;)
         {
             var n = Math.Min(into.Length - off, (int)PageDefs.PAGE_SIZE);
-            var it = IovIter.Ubuf(true, src + (ulong)off, (ulong)n);
-            if (Machine.IovIter.CopyFromIter(page, (ulong)n, it) != (ulong)n) return -Errno.EFAULT;
+            var it = TakeCopyIter(true, src + (ulong)off, (ulong)n);
+            var copied = Machine.IovIter.CopyFromIter(page, (ulong)n, it);
+            PutBackCopyIter(it);
+            if (copied != (ulong)n) return -Errno.EFAULT;
             Machine.Phys.PeekBytes(pa, into.Slice(off, n));
             off += n;
         }
@@ -130,11 +135,44 @@ public sealed partial class Process
         {
             var n = Math.Min(data.Length - off, (int)PageDefs.PAGE_SIZE);
             Machine.Phys.PokeBytes(pa, data.Slice(off, n));
-            var it = IovIter.Ubuf(false, dst + (ulong)off, (ulong)n);
-            if (Machine.IovIter.CopyToIter(page, (ulong)n, it) != (ulong)n) return -Errno.EFAULT;
+            var it = TakeCopyIter(false, dst + (ulong)off, (ulong)n);
+            var copied = Machine.IovIter.CopyToIter(page, (ulong)n, it);
+            PutBackCopyIter(it);
+            if (copied != (ulong)n) return -Errno.EFAULT;
             off += n;
         }
         return 0;
+    }
+
+    // One UBUF iterator per direction for the page-sized steps of CopyFromUser / CopyToUser (an ioctl's payload, a
+    // stat buffer, getdents64's records), reused as read(2) reuses its own; a nested copy while one is taken gets a new one.
+    private IovIter? _copyFromIter, _copyToIter;
+    private bool _copyFromIterBusy, _copyToIterBusy;
+
+    /// <summary>iov_iter_ubuf over <paramref name="buf"/>: the spare of that direction when free, else a new one.</summary>
+    private IovIter TakeCopyIter(bool source, UserPtr buf, ulong len)
+    {
+        var spare = source ? _copyFromIter : _copyToIter;
+        if (spare == null || (source ? _copyFromIterBusy : _copyToIterBusy)) return IovIter.Ubuf(source, buf, len);
+        if (source) _copyFromIterBusy = true;
+        else _copyToIterBusy = true;
+        spare.ResetUbuf(buf, len);
+        return spare;
+    }
+
+    /// <summary>The copy is done with <paramref name="it"/>: it becomes (or stays) the free spare of its direction.</summary>
+    private void PutBackCopyIter(IovIter it)
+    {
+        if (it.DataSource)
+        {
+            _copyFromIter = it;
+            _copyFromIterBusy = false;
+        }
+        else
+        {
+            _copyToIter = it;
+            _copyToIterBusy = false;
+        }
     }
 
     /// <summary>copy_from_user of a small kernel-bound struct (through a kernel page, so faults behave as for any copy): 0 or −EFAULT.</summary>

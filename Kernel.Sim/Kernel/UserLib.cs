@@ -127,13 +127,27 @@ public static class UserLib
     public static long ReadLink(this Process p, string path, out string target)
     {
         target = "";
+        Span<byte> tmp = stackalloc byte[Chunk];
+        var r = ReadLink(p, path, tmp, out var n);
+        if (r < 0) return r;
+        target = Encoding.UTF8.GetString(tmp[..n]);
+        return 0;
+    }
+
+    /// <summary>
+    /// readlink into <paramref name="target"/>: the link text's bytes (<paramref name="length"/> of them), by the same
+    /// system call and load as <see cref="ReadLink(Process, string, out string)"/>, with no string made (the caller
+    /// decodes it, or only wants to know it is a link). Bytes past the span's length (4 KiB holds any) are not loaded.
+    /// </summary>
+    public static long ReadLink(this Process p, string path, Span<byte> target, out int length)
+    {
+        length = 0;
         var buf = Scratch(p);
         var r = p.Readlink(path, buf, Chunk);
         if (r < 0) return r;
-        Span<byte> tmp = stackalloc byte[Chunk];
-        tmp = tmp[..(int)Math.Min(r, Chunk)];
+        var tmp = target[..(int)Math.Min(Math.Min(r, Chunk), target.Length)];
         if (!p.Load(buf, tmp).Completed((ulong)tmp.Length)) return Machine.NoReturn;
-        target = Encoding.UTF8.GetString(tmp);
+        length = tmp.Length;
         return 0;
     }
 

@@ -137,6 +137,23 @@ public sealed class IovIter
         FolioqSlot = 0;
     }
 
+    /// <summary>
+    /// iov_iter_init on an existing one-segment IOVEC iterator (same direction) with its one iovec rewritten: a fresh
+    /// iterator over buf, as new_sync_read builds it before 6.0, for reuse without allocating.
+    /// </summary>
+    internal void ResetIovec(UserPtr buf, ulong len)
+    {
+        if (Type != IterType.ITER_IOVEC || _initialSegs != 1) throw new InvalidOperationException("ResetIovec on an iterator that is not a one-segment IOVEC");
+        _iov![0] = new Iovec(buf, len);
+        Count = len;
+        IovOffset = 0;
+        NrSegs = 1;
+        SegIndex = 0;
+        Nofault = false;
+        Folioq = null;
+        FolioqSlot = 0;
+    }
+
     /// <summary>iov_iter_ubuf (include/linux/uio.h, 6.0+): a single user buffer.</summary>
     public static IovIter Ubuf(bool source, UserPtr buf, ulong len) => new(IterType.ITER_UBUF, source, len, 1, ubuf: buf);
 

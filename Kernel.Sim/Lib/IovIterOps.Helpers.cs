@@ -346,26 +346,26 @@ public sealed partial class IovIterOps
     public long ImportIovec(UserPtr uvec, long nrSegs, bool source, out IovIter iter)
     {
         using var _ = _trace.Fn("import_iovec", "iov_iter");
-        iter = IovIter.Empty(source);
+        // Every failure leaves an empty IOVEC iterator; it is made only on those paths (none on a successful import).
         var nr = (uint)nrSegs;
         if (nr == 1 && _profile.UbufIter)
         {
             Span<Iovec> one = stackalloc Iovec[1];
             var r = CopyIovecFromUser(one, uvec, 1);
-            if (r != 0) return r;
+            if (r != 0) return Failed(source, r, out iter);
             var ret = ImportUbuf(source, one[0].Base, one[0].Len, out iter);
             return ret != 0 ? ret : (long)iter.Count;
         }
-        if (nr == 0) return 0;
-        if (nr > UioMaxIov) return -Errno.EINVAL;
+        if (nr == 0) return Failed(source, 0, out iter);
+        if (nr > UioMaxIov) return Failed(source, -Errno.EINVAL, out iter);
         var iov = new Iovec[nr];
         var err = CopyIovecFromUser(iov, uvec, (int)nr);
-        if (err != 0) return err;
+        if (err != 0) return Failed(source, err, out iter);
         ulong total = 0;
         for (var seg = 0; seg < iov.Length; seg++)
         {
             var len = iov[seg].Len;
-            if (!CopyRoutines.AccessOk(iov[seg].Base, len)) return -Errno.EFAULT;
+            if (!CopyRoutines.AccessOk(iov[seg].Base, len)) return Failed(source, -Errno.EFAULT, out iter);
             if (len > MaxRwCount - total)
             {
                 len = MaxRwCount - total;
@@ -375,6 +375,13 @@ public sealed partial class IovIterOps
         }
         iter = IovIter.Iovec(source, iov, total);
         return (long)total;
+    }
+
+    /// <summary>An import that produced no segments: <paramref name="ret"/> with an empty IOVEC iterator.</summary>
+    private static long Failed(bool source, long ret, out IovIter iter)
+    {
+        iter = IovIter.Empty(source);
+        return ret;
     }
 
     /// <summary>copy_iovec_from_user: user_access_begin over the array, then per entry get iov_len (negative → −EINVAL) and iov_base.</summary>
@@ -401,9 +408,8 @@ public sealed partial class IovIterOps
     public int ImportUbuf(bool source, UserPtr buf, ulong len, out IovIter iter)
     {
         using var _ = _trace.Fn(_profile.UbufIter ? "import_ubuf" : "import_single_range", "iov_iter");
-        iter = IovIter.Empty(source);
         if (len > MaxRwCount) len = MaxRwCount;
-        if (!CopyRoutines.AccessOk(buf, len)) return -Errno.EFAULT;
+        if (!CopyRoutines.AccessOk(buf, len)) return (int)Failed(source, -Errno.EFAULT, out iter);
         iter = _profile.UbufIter ? IovIter.Ubuf(source, buf, len) : IovIter.Iovec(source, [new Iovec(buf, len)], len);
         return 0;
     }

@@ -53,12 +53,19 @@ public static class Errno
     public static string Name(long err)
     {
         var e = err < 0 ? -err : err;
+        return Names.TryGetValue(e, out var name) ? name : $"E#{e}";
+    }
+
+    /// <summary>Each value's name (the first constant declaring it), read by reflection once rather than per call.</summary>
+    private static readonly Dictionary<long, string> Names = NamesByValue();
+
+    private static Dictionary<long, string> NamesByValue()
+    {
+        var names = new Dictionary<long, string>();
         foreach (var f in typeof(Errno).GetFields())
-        {
-            if (f.IsLiteral && f.FieldType == typeof(int) && (int)f.GetRawConstantValue()! == e)
-                return f.Name;
-        }
-        return $"E#{e}";
+            if (f.IsLiteral && f.FieldType == typeof(int))
+                names.TryAdd((int)f.GetRawConstantValue()!, f.Name);
+        return names;
     }
 
     /// <summary>A syscall return rendered as the kernel would print it: "4992" or "-EFAULT (-14)".</summary>

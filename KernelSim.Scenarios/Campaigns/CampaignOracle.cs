@@ -61,8 +61,10 @@ internal sealed partial class CampaignOracle(ByteModel region, ByteModel user)
     {
         ulong at = 0;
         var accepted = false;
-        foreach (var (off, len) in segs)
+        // By index: a foreach over the interface would box the array's enumerator (garbage per call).
+        for (var s = 0; s < segs.Count; s++)
         {
+            var (off, len) = segs[s];
             // Line by line of the source (the poisoned-line test is per line); the lines between poisoned ones are
             // copied as one run (each byte's update depends only on its own source byte and whether it is counted).
             ulong runK = 0, runAt = at;
@@ -120,20 +122,15 @@ internal sealed partial class CampaignOracle(ByteModel region, ByteModel user)
     {
         var mismatches = new List<string>();
         var expected = ReadScratch.Begin(segs);
-        Dictionary<ulong, List<ulong>>? overlaps = null;
         ulong at = 0;
-        foreach (var (off, len) in segs)
+        for (var s = 0; s < segs.Count; s++)
         {
+            var (off, len) = segs[s];
             for (ulong k = 0; k < len; k++, at++)
             {
                 if (at < n) expected.Set(off + k, true, pos + at);
-                else if (!expected.TryAdd(off + k, false, pos + at) && !counted)
-                {
-                    // Overlapping segments of a call that stopped: any of them may have been stored last.
-                    overlaps ??= [];
-                    if (!overlaps.TryGetValue(off + k, out var list)) overlaps[off + k] = list = [];
-                    list.Add(pos + at);
-                }
+                // Overlapping segments of a call that stopped: any of them may have been stored last.
+                else if (!expected.TryAdd(off + k, false, pos + at) && !counted) expected.AddOverlap(off + k, pos + at);
             }
         }
         var total = at;
@@ -148,8 +145,7 @@ internal sealed partial class CampaignOracle(ByteModel region, ByteModel user)
             if (!e.Claimed)
             {
                 if (got is not { } g0 || User.Allows(off, g0)) continue;
-                if (!counted && overlaps?.GetValueOrDefault(off) is { } others && others.Exists(d => !Region.IsChecked(d) || Region.Allows(d, g0)))
-                    User.Forget(off);
+                if (!counted && OverlapAllows(expected, off, g0)) User.Forget(off);
                 else if (!counted && Region.Allows(e.DevOff, g0) && Region.IsChecked(e.DevOff)) User.Set(off, g0);
                 else if (!counted && !Region.IsChecked(e.DevOff)) User.Forget(off);
                 else if (!counted)
@@ -175,12 +171,27 @@ internal sealed partial class CampaignOracle(ByteModel region, ByteModel user)
             else Region.Observe(e.DevOff, g);
             User.Set(off, g);
         }
-        foreach (var (off, len) in segs)
+        for (var s = 0; s < segs.Count; s++)
         {
+            var (off, len) = segs[s];
             CheckGuard(off >= Guard ? off - Guard : 0, off, expected, bufByte, mismatches);
             CheckGuard(off + len, off + len + Guard, expected, bufByte, mismatches);
         }
         return mismatches;
+    }
+
+    /// <summary>
+    /// Whether another overlapping segment of a call that stopped may have stored <paramref name="got"/> at buffer
+    /// offset <paramref name="off"/>: its region byte is not checked or allows it (false when no other segment covers it).
+    /// </summary>
+    private bool OverlapAllows(ReadScratch expected, ulong off, byte got)
+    {
+        for (var e = expected.FirstOverlap(off); e >= 0; e = expected.NextOverlap(e))
+        {
+            var d = expected.OverlapDev(e);
+            if (!Region.IsChecked(d) || Region.Allows(d, got)) return true;
+        }
+        return false;
     }
 
     /// <summary>
@@ -210,21 +221,23 @@ internal sealed partial class CampaignOracle(ByteModel region, ByteModel user)
     {
         var mismatches = new List<string>();
         ulong total = 0;
-        foreach (var (_, len) in segs) total += len;
+        for (var s = 0; s < segs.Count; s++) total += segs[s].Len;
         if (Size is var (_, max) && n > 0 && pos + n > max)
             Report(mismatches, $"read returned {n} bytes at offset {pos} of a file of at most {max} bytes");
         var reportedLine = ulong.MaxValue;
         ulong at = 0;
-        foreach (var (off, len) in segs)
+        for (var s = 0; s < segs.Count; s++)
         {
+            var (off, len) = segs[s];
             var claimed = at < n ? Math.Min(len, n - at) : 0;
             ReadClaimed(off, pos + at, claimed, view, sourcePoisoned, ref reportedLine, mismatches);
             ReadUnclaimed(off + claimed, pos + at + claimed, len - claimed, view, counted, n, total, mismatches);
             at += len;
         }
         if (mismatches.Count >= MaxReported) return mismatches;
-        foreach (var (off, len) in segs)
+        for (var s = 0; s < segs.Count; s++)
         {
+            var (off, len) = segs[s];
             CheckGuard(off >= Guard ? off - Guard : 0, off, segs, view, mismatches);
             CheckGuard(off + len, off + len + Guard, segs, view, mismatches);
         }
@@ -306,7 +319,11 @@ internal sealed partial class CampaignOracle(ByteModel region, ByteModel user)
             var b = (ulong)i;
             if (!view.Present(b)) continue;
             var inRange = false;
-            foreach (var (off, len) in segs) inRange |= b >= off && b < off + len;
+            for (var s = 0; s < segs.Count; s++)
+            {
+                var (off, len) = segs[s];
+                inRange |= b >= off && b < off + len;
+            }
             if (!inRange) mismatches.Add($"buf+0x{b:x} = 0x{bytes[(int)b]:x2} outside the read's range, expected {User.Expected(b)} (unchanged)");
         }
     }
@@ -429,6 +446,8 @@ internal sealed partial class CampaignOracle(ByteModel region, ByteModel user)
     /// <summary>
     /// The bytes a read's segments cover, by buffer offset, in the order first seen (what a Dictionary keyed by
     /// offset gave, without hashing every byte): arrays indexed by offset and stamped per read, one set per thread.
+    /// With them, the region offsets of the later segments that overlap a byte in a call that stopped: a chain per
+    /// byte in arrays reused from read to read (a list per byte was garbage per read).
     /// </summary>
     private sealed class ReadScratch
     {
@@ -440,14 +459,25 @@ internal sealed partial class CampaignOracle(ByteModel region, ByteModel user)
         private ulong[] _dev = [];
         private ulong[] _order = [];
 
+        // Overlaps: _ovHead[off] is 1 + the newest entry of off's chain (0: none); entry e holds its key, region
+        // offset and the next (older) entry or -1. Begin clears the heads the previous read set.
+        private int[] _ovHead = [];
+        private ulong[] _ovKey = [];
+        private ulong[] _ovDev = [];
+        private int[] _ovNext = [];
+        private int _ovCount;
+
         public int Count { get; private set; }
 
         public static ReadScratch Begin(IReadOnlyList<(ulong Off, ulong Len)> segs)
         {
             var s = _thread ??= new ReadScratch();
+            for (var e = 0; e < s._ovCount; e++) s._ovHead[s._ovKey[e]] = 0;
+            s._ovCount = 0;
             ulong end = 0, total = 0;
-            foreach (var (off, len) in segs)
+            for (var i = 0; i < segs.Count; i++)
             {
+                var (off, len) = segs[i];
                 end = Math.Max(end, off + len);
                 total += len;
             }
@@ -458,6 +488,7 @@ internal sealed partial class CampaignOracle(ByteModel region, ByteModel user)
                 s._seen = new int[size];
                 s._claimed = new bool[size];
                 s._dev = new ulong[size];
+                s._ovHead = new int[size];
                 s._stamp = 0;
             }
             if ((ulong)s._order.Length < total) s._order = new ulong[Math.Max(total, CampaignPlan.BufSize)];
@@ -493,6 +524,31 @@ internal sealed partial class CampaignOracle(ByteModel region, ByteModel user)
         }
 
         public ulong KeyAt(int index) => _order[index];
+
+        /// <summary>Region offset <paramref name="dev"/> of a later segment also covers buffer offset <paramref name="off"/>.</summary>
+        public void AddOverlap(ulong off, ulong dev)
+        {
+            if (_ovCount == _ovKey.Length)
+            {
+                var size = Math.Max(64, 2 * _ovCount);
+                Array.Resize(ref _ovKey, size);
+                Array.Resize(ref _ovDev, size);
+                Array.Resize(ref _ovNext, size);
+            }
+            var e = _ovCount++;
+            _ovKey[e] = off;
+            _ovDev[e] = dev;
+            _ovNext[e] = _ovHead[off] - 1;
+            _ovHead[off] = e + 1;
+        }
+
+        /// <summary>The newest overlap entry of <paramref name="off"/>, or −1.</summary>
+        public int FirstOverlap(ulong off) => off < (ulong)_ovHead.Length ? _ovHead[off] - 1 : -1;
+
+        /// <summary>The next (older) overlap entry of the same offset, or −1.</summary>
+        public int NextOverlap(int entry) => _ovNext[entry];
+
+        public ulong OverlapDev(int entry) => _ovDev[entry];
 
         public (bool Claimed, ulong DevOff) Get(ulong off) => (_claimed[off], _dev[off]);
     }

@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text;
+using System.Runtime.CompilerServices;
 
 namespace KernelSim.Scenarios.Campaigns;
 
@@ -21,27 +21,16 @@ public sealed record PlanStep(StepKind Kind, ulong Off = 0, ulong Len = 0, long 
 
     public string Describe()
     {
-        var ci = CultureInfo.InvariantCulture;
-        string Iov()
-        {
-            var sb = new StringBuilder("[");
-            for (var i = 0; Segs != null && i + 1 < Segs.Length; i += 2)
-            {
-                if (i > 0) sb.Append(", ");
-                sb.Append(ci, $"buf+0x{Segs[i]:x}:{Segs[i + 1]}");
-            }
-            return sb.Append(']').ToString();
-        }
         return Kind switch
         {
             StepKind.Read => $"read(buf+0x{Off:x}, {Len})",
             StepKind.Write => $"write(buf+0x{Off:x}, {Len})",
             StepKind.Pread => $"pread(buf+0x{Off:x}, {Len}, {Pos})",
             StepKind.Pwrite => $"pwrite(buf+0x{Off:x}, {Len}, {Pos})",
-            StepKind.Readv => $"readv({Iov()})",
-            StepKind.Writev => $"writev({Iov()})",
-            StepKind.Preadv => $"preadv({Iov()}, {Pos})",
-            StepKind.Pwritev => $"pwritev({Iov()}, {Pos})",
+            StepKind.Readv => Vectored("readv(", positioned: false),
+            StepKind.Writev => Vectored("writev(", positioned: false),
+            StepKind.Preadv => Vectored("preadv(", positioned: true),
+            StepKind.Pwritev => Vectored("pwritev(", positioned: true),
             StepKind.Load => $"load(buf+0x{Off:x}, {Len})",
             StepKind.Store => $"store(buf+0x{Off:x}, {Len}, 0x{Fill:x2})",
             StepKind.Fsync => "fsync()",
@@ -57,6 +46,33 @@ public sealed record PlanStep(StepKind Kind, ulong Off = 0, ulong Len = 0, long 
             StepKind.Hostile => HostileWorkload.Describe(Raw ?? []),
             _ => Kind.ToString(),
         };
+    }
+
+    /// <summary>
+    /// "readv([buf+0x10:20, buf+0x40:8])", "preadv([…], pos)": written straight into one string (a builder per iovec list and
+    /// a string for the list were garbage per step).
+    /// </summary>
+    private string Vectored(string call, bool positioned)
+    {
+        var h = new DefaultInterpolatedStringHandler(0, 0, null, stackalloc char[256]);
+        h.AppendLiteral(call);
+        h.AppendLiteral("[");
+        for (var i = 0; Segs != null && i + 1 < Segs.Length; i += 2)
+        {
+            if (i > 0) h.AppendLiteral(", ");
+            h.AppendLiteral("buf+0x");
+            h.AppendFormatted(Segs[i], "x");
+            h.AppendLiteral(":");
+            h.AppendFormatted(Segs[i + 1]);
+        }
+        h.AppendLiteral("]");
+        if (positioned)
+        {
+            h.AppendLiteral(", ");
+            h.AppendFormatted(Pos);
+        }
+        h.AppendLiteral(")");
+        return h.ToStringAndClear();
     }
 
     /// <summary>Total bytes of the operation (iovec sum for vectored calls).</summary>
@@ -97,12 +113,37 @@ public sealed record CampaignPlan(ulong Seed, WorkloadKind Workload, bool WorkMa
     /// <summary><see cref="Describe()"/> with the steps' descriptions given (<see cref="StepTexts"/>).</summary>
     internal string Describe(string[] stepTexts)
     {
-        var sb = new StringBuilder();
-        sb.Append(CampaignSpec.NameOf(Workload));
-        if (WorkManual) sb.Append(" work=manual");
-        sb.Append(" kinds=[").Append(string.Join(",", Kinds.Select(CampaignSpec.NameOf))).Append("] |");
-        for (var i = 0; i < stepTexts.Length; i++) sb.Append(i == 0 ? " " : "; ").Append(stepTexts[i]);
-        return sb.ToString();
+        // "<workload>[ work=manual] kinds=[k1,k2] | step; step", measured first and written into the one string it makes.
+        var workload = CampaignSpec.NameOf(Workload) ?? "";
+        var len = workload.Length + (WorkManual ? WorkManualText.Length : 0) + KindsOpen.Length + KindsClose.Length;
+        for (var i = 0; i < Kinds.Count; i++) len += (i > 0 ? 1 : 0) + (CampaignSpec.NameOf(Kinds[i]) ?? "").Length;
+        for (var i = 0; i < stepTexts.Length; i++) len += (i == 0 ? 1 : 2) + stepTexts[i].Length;
+        return string.Create(len, (Plan: this, Workload: workload, Steps: stepTexts), static (span, st) =>
+        {
+            var at = 0;
+            Append(span, ref at, st.Workload);
+            if (st.Plan.WorkManual) Append(span, ref at, WorkManualText);
+            Append(span, ref at, KindsOpen);
+            for (var i = 0; i < st.Plan.Kinds.Count; i++)
+            {
+                if (i > 0) Append(span, ref at, ",");
+                Append(span, ref at, CampaignSpec.NameOf(st.Plan.Kinds[i]) ?? "");
+            }
+            Append(span, ref at, KindsClose);
+            for (var i = 0; i < st.Steps.Length; i++)
+            {
+                Append(span, ref at, i == 0 ? " " : "; ");
+                Append(span, ref at, st.Steps[i]);
+            }
+        });
+    }
+
+    private const string WorkManualText = " work=manual", KindsOpen = " kinds=[", KindsClose = "] |";
+
+    private static void Append(Span<char> into, ref int at, string text)
+    {
+        text.CopyTo(into[at..]);
+        at += text.Length;
     }
 
     /// <summary>A short stable id of the plan (FNV-1a 64 of its description).</summary>

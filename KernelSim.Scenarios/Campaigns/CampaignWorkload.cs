@@ -162,13 +162,22 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
     {
     }
 
+    /// <summary>
+    /// The step's segments (one for the plain calls), in this thread's array for that many segments: valid until the next
+    /// call (the oracle reads them only during the operation), so an operation makes no array.
+    /// </summary>
     private static (ulong Off, ulong Len)[] Segments(PlanStep s)
     {
-        if (s.Segs == null) return [(s.Off, s.Len)];
-        var r = new (ulong, ulong)[s.Segs.Length / 2];
-        for (var k = 0; k < r.Length; k++) r[k] = (s.Segs[2 * k], s.Segs[2 * k + 1]);
+        var count = s.Segs == null ? 1 : s.Segs.Length / 2;
+        var bySize = _segments ??= new (ulong, ulong)[8][];
+        var r = count < bySize.Length ? bySize[count] ??= new (ulong, ulong)[count] : new (ulong, ulong)[count];
+        if (s.Segs == null) r[0] = (s.Off, s.Len);
+        else
+            for (var k = 0; k < r.Length; k++) r[k] = (s.Segs[2 * k], s.Segs[2 * k + 1]);
         return r;
     }
+
+    [ThreadStatic] private static (ulong Off, ulong Len)[]?[]? _segments;
 
     /// <summary>The poisoned lines (buffer offsets) under the segments, before the call (the call may unmap them).</summary>
     /// <summary>Whether every segment lies in the buffer.</summary>
@@ -244,7 +253,7 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
                 var r = P.Fsync(Fd);
                 Synced(r);
                 var o = OutcomeClassifier.Classify(Observation.After(M, P, r, sigBefore), 0, out var d);
-                List<string> fm = [];
+                var fm = NewMismatches();
                 CheckFpos(r, fm);
                 o = OutcomeClassifier.Judge(o, fm, ref d);
                 S.Add(i, call, r, o, d);
@@ -295,11 +304,13 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
         }
         else
         {
-            var raw = new byte[segs.Length * 16];
+            // The iovec array as the program builds it (a plan has at most four segments: on the stack).
+            Span<byte> raw = segs.Length <= 16 ? stackalloc byte[256] : new byte[segs.Length * 16];
+            raw = raw[..(segs.Length * 16)];
             for (var k = 0; k < segs.Length; k++)
             {
-                BitConverter.TryWriteBytes(raw.AsSpan(k * 16, 8), Buf.Value + segs[k].Off);
-                BitConverter.TryWriteBytes(raw.AsSpan(k * 16 + 8, 8), segs[k].Len);
+                BitConverter.TryWriteBytes(raw.Slice(k * 16, 8), Buf.Value + segs[k].Off);
+                BitConverter.TryWriteBytes(raw.Slice(k * 16 + 8, 8), segs[k].Len);
             }
             // The program's own store of its iovec array is a user access too: on a frame that came back from munmap with
             // latent poison it takes SIGBUS, and the call is never made (the step's outcome is that store's).
@@ -323,7 +334,7 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
         {
             var accepted = Oracle.Write(segs, (ulong)pos, n, PoisonedContains);
             outcome = OutcomeClassifier.Write(outcome, accepted, n, ref detail);
-            mismatches = [];
+            mismatches = NewMismatches();
             Wrote(i, (ulong)pos, total, ret);
         }
         else
@@ -340,13 +351,13 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
                 }
                 mismatches = Oracle.Read(segs, (ulong)pos, n, UserView.Of(P, Buf.Value, lo, hi), poisonedSource, counted);
             }
-            else if (P.Alive && counted && InBuffer(segs))
-                mismatches = Oracle.ReadOverlapping(segs, (ulong)pos, n, UserView.Of(P, Buf.Value), poisonedSource);
+            else if (P.Alive && InBuffer(segs))
+                mismatches = Oracle.ReadOverlapping(segs, (ulong)pos, n, UserView.Of(P, Buf.Value), poisonedSource, counted);
             else
             {
-                var view = P.Alive ? UserView.Of(P, Buf.Value) : null;
-                mismatches = Oracle.Read(segs, (ulong)pos, n, off => view != null && off < CampaignPlan.BufSize ? view[off] : P.Peek(new UserPtr(Buf.Value + off), 1)[0], PoisonedContains,
-                    counted);
+                _view = P.Alive ? UserView.Of(P, Buf.Value) : null;
+                mismatches = Oracle.Read(segs, (ulong)pos, n, BufByte, PoisonedContains, counted);
+                _view = null;
             }
         }
         if (!positioned && ret >= 0 && ret != Machine.NoReturn) _fpos += ret;
@@ -354,6 +365,21 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
         outcome = OutcomeClassifier.Judge(outcome, mismatches, ref detail);
         S.Add(i, call, mismatches.Count > 0 || ret != Machine.NoReturn ? ret : null, outcome, detail);
     }
+
+    // An empty list of mismatches for an operation the oracle returns none for (read only while the operation is recorded).
+    private readonly List<string> _mismatches = [];
+
+    private List<string> NewMismatches()
+    {
+        _mismatches.Clear();
+        return _mismatches;
+    }
+
+    // The byte-by-byte read check's source of buffer bytes, as one delegate of this workload (a closure per call was garbage).
+    private UserView? _view;
+    private Func<ulong, byte?>? _bufByte;
+
+    private Func<ulong, byte?> BufByte => _bufByte ??= off => _view != null && off < CampaignPlan.BufSize ? _view[off] : P.Peek(new UserPtr(Buf.Value + off), 1)[0];
 
     /// <summary>
     /// f_pos after a call that returned <paramref name="ret"/>: read(2)/write(2) advance it by what they return
@@ -379,9 +405,13 @@ internal abstract class CampaignWorkload(SeedSession session) : ICampaignWorkloa
             data.Fill(s.Fill);
             r = P.Store(ptr, data);
         }
-        List<string> mismatches = [];
+        List<string> mismatches;
         if (s.Kind == StepKind.Load) mismatches = Oracle.Load(s.Off, data, r.Done, PoisonedContains);
-        else Oracle.Store(s.Off, s.Len, s.Fill, r.Done);
+        else
+        {
+            Oracle.Store(s.Off, s.Len, s.Fill, r.Done);
+            mismatches = NewMismatches();
+        }
         var o = OutcomeClassifier.UserAccess(r, s.Len, Observation.After(M, P, Machine.NoReturn, sigBefore), out var detail);
         o = OutcomeClassifier.Judge(o, mismatches, ref detail);
         S.Add(i, call, (long)r.Done, o, detail);

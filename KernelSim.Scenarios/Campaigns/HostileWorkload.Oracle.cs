@@ -39,10 +39,23 @@ internal sealed partial class HostileWorkload
         return new CallInfo(call, fd, a1, len, pos, flags, sel, f, f?.Pos ?? -1, f != null && f.Inode == _ramfs.Lookup("data"));
     }
 
+    // The call's mismatches: one list of this workload, emptied per call (only read while the call is recorded).
+    private readonly List<string> _mismatches = [];
+
+    // The one buffer segment of a read or write the oracle follows (read only during that call).
+    private readonly (ulong Off, ulong Len)[] _segment = new (ulong, ulong)[1];
+
+    private (ulong Off, ulong Len)[] Segment(ulong off, ulong len)
+    {
+        _segment[0] = (off, len);
+        return _segment;
+    }
+
     /// <summary>Run the oracles on the call just made (<paramref name="raw"/>: its return, or NoReturn) and record it.</summary>
     private void Finish(int i, string desc, long raw, Outcome o, string detail)
     {
-        var mismatches = new List<string>();
+        var mismatches = _mismatches;
+        mismatches.Clear();
         if (_p.Alive) FollowData(raw, mismatches);
         var leak = LeakAfterCall(raw);
         if (o != Outcome.SimBug)
@@ -103,7 +116,7 @@ internal sealed partial class HostileWorkload
                 {
                     var n = returned && raw > 0 ? (ulong)raw : 0;
                     // One segment inside the buffer: the run-by-run read (same verdicts as the byte-by-byte one).
-                    mismatches.AddRange(Oracle.Read([(off, c.Len)], (ulong)at, n, UserView.Of(_p, _buf.Value), NoLines, counted: returned && raw >= 0));
+                    mismatches.AddRange(Oracle.Read(Segment(off, c.Len), (ulong)at, n, UserView.Of(_p, _buf.Value), NoLines, counted: returned && raw >= 0));
                 }
                 else if (moved) ForgetBuf(c.A1, c.Len);
                 break;
@@ -112,7 +125,7 @@ internal sealed partial class HostileWorkload
             {
                 var at = c.Call == Write ? c.FposBefore : c.Pos;
                 if (c.IsData && at >= 0 && !append && InBuf(c.A1, c.Len, out var off))
-                    Oracle.Write([(off, c.Len)], (ulong)at, returned && raw > 0 ? (ulong)raw : 0, _ => false);
+                    Oracle.Write(Segment(off, c.Len), (ulong)at, returned && raw > 0 ? (ulong)raw : 0, _ => false);
                 else if (c.IsData && moved) ForgetFile();
                 break;
             }
@@ -174,13 +187,19 @@ internal sealed partial class HostileWorkload
         return null;
     }
 
-    /// <summary>The first <paramref name="len"/> bytes of a page-cache file (holes read as zeros), without reading the rest.</summary>
-    private byte[] Head(Inode inode, int len)
+    /// <summary>
+    /// The first <paramref name="len"/> bytes of a page-cache file (holes read as zeros), without reading the rest, in this
+    /// thread's <see cref="SeedScratch.File"/> buffer.
+    /// </summary>
+    private Span<byte> Head(Inode inode, int len)
     {
-        var b = new byte[len];
+        var b = SeedScratch.File(len);
         for (var at = 0; at < len; at += (int)PageDefs.PAGE_SIZE)
-            if (inode.Mapping?.Find((ulong)at >> PageDefs.PAGE_SHIFT) is { } folio)
-                _m.Phys.PeekBytes(new PhysAddr(folio.Pfn << PageDefs.PAGE_SHIFT), b.AsSpan(at, Math.Min((int)PageDefs.PAGE_SIZE, len - at)));
+        {
+            var page = b.Slice(at, Math.Min((int)PageDefs.PAGE_SIZE, len - at));
+            if (inode.Mapping?.Find((ulong)at >> PageDefs.PAGE_SHIFT) is { } folio) _m.Phys.PeekBytes(new PhysAddr(folio.Pfn << PageDefs.PAGE_SHIFT), page);
+            else page.Clear();
+        }
         return b;
     }
 

@@ -162,11 +162,11 @@ internal sealed partial class HostileWorkload : ICampaignWorkload
                 var vec = a1;
                 if ((sel & 0x100_0000_0000) != 0)
                 {
-                    var entries = new byte[16 * 8];
+                    Span<byte> entries = stackalloc byte[16 * 8];
                     for (var k = 0; k < 8; k++)
                     {
-                        BitConverter.TryWriteBytes(entries.AsSpan(k * 16, 8), k % 2 == 0 ? a4 : Resolve(raw[1 + (k % 3)]));
-                        BitConverter.TryWriteBytes(entries.AsSpan(k * 16 + 8, 8), k % 3 == 0 ? len5 : len);
+                        BitConverter.TryWriteBytes(entries.Slice(k * 16, 8), k % 2 == 0 ? a4 : Resolve(raw[1 + (k % 3)]));
+                        BitConverter.TryWriteBytes(entries.Slice(k * 16 + 8, 8), k % 3 == 0 ? len5 : len);
                     }
                     _p.Store(_vec, entries);
                     vec = _vec.Value;
@@ -198,8 +198,8 @@ internal sealed partial class HostileWorkload : ICampaignWorkload
             case Madvise:
             {
                 // MADV_HWPOISON is left out: it is fault injection, not a hostile argument.
-                int[] advice = [Mman.MADV_NORMAL, Mman.MADV_DONTNEED, Mman.MADV_SOFT_OFFLINE, flags, -1];
-                ret = _p.Madvise(a1, len, advice[(sel >> 40) % (ulong)advice.Length]);
+                ReadOnlySpan<int> advice = [Mman.MADV_NORMAL, Mman.MADV_DONTNEED, Mman.MADV_SOFT_OFFLINE, flags, -1];
+                ret = _p.Madvise(a1, len, advice[(int)((sel >> 40) % (ulong)advice.Length)]);
                 bound = 0;
                 break;
             }

@@ -17,7 +17,8 @@ public static class PlanGenerator
         for (var i = 0; i < ww.Length; i++) ww[i] = spec.Workloads[i].Weight;
         var workload = spec.Workloads[rng.Weighted(ww)].Kind;
 
-        var kinds = new List<(FaultKind Kind, int Weight)>();
+        // Lists sized for what they get: growth copies were a fifth of a plan's garbage.
+        var kinds = new List<(FaultKind Kind, int Weight)>(spec.Faults.Count);
         foreach (var (k, w) in spec.Faults)
         {
             if (w == 0 || !Applies(k, workload)) continue;
@@ -27,10 +28,10 @@ public static class PlanGenerator
         var workManual = kinds.Exists(k => k.Kind == FaultKind.WorkTiming);
         var injectable = kinds.FindAll(k => k.Kind != FaultKind.WorkTiming);
 
-        var ops = new List<PlanStep>();
+        var ops = new List<PlanStep>(spec.Operations);
         for (var i = 0; i < spec.Operations; i++) ops.Add(workload == WorkloadKind.Hostile ? HostileWorkload.Generate(rng) : Op(rng, workload));
 
-        var faultsAt = new List<(int At, PlanStep Step)>();
+        var faultsAt = new List<(int At, PlanStep Step)>(3);
         if (injectable.Count > 0)
         {
             var n = rng.Range(1, 3);
@@ -42,7 +43,7 @@ public static class PlanGenerator
                 faultsAt.Add((rng.Range(0, spec.Operations - 1), Fault(rng, kind, workload)));
             }
         }
-        var steps = new List<PlanStep>();
+        var steps = new List<PlanStep>(ops.Count + faultsAt.Count);
         for (var i = 0; i < ops.Count; i++)
         {
             foreach (var (at, f) in faultsAt)

@@ -27,6 +27,11 @@ internal sealed class RamfsWorkload(SeedSession session) : CampaignWorkload(sess
     /// <summary>A ramfs file lives in the page cache: a read draws from its cached page (a hole reads zeros).</summary>
     protected override bool ReadSourcePoisoned(ulong line) => CachedLinePoisoned(_ramfs.Lookup("data")?.Mapping, line) ?? false;
 
-    protected override void CheckTarget(List<string> mismatches, List<string> notes) =>
-        Oracle.CheckFile(_ramfs.ReadData("data"), "file", mismatches);
+    protected override void CheckTarget(List<string> mismatches, List<string> notes)
+    {
+        var inode = _ramfs.Lookup("data") ?? throw new InvalidOperationException("no file data");
+        var data = SeedScratch.File(inode.Size);
+        _ramfs.ReadData(inode, data);
+        Oracle.CheckFile(data, "file", mismatches);
+    }
 }

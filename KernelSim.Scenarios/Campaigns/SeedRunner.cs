@@ -58,7 +58,7 @@ internal static class SeedRunner
             s.Add(s.Records.Count, "(simulator)", null, Outcome.SimBug, $"{e.GetType().FullName}: {e.Message}");
         }
         s.Release();
-        return new SeedRun(plan, profile, s.Records, s.Machine, s.Applied);
+        return new SeedRun(plan, profile, s.Records, s.Machine, s.AppliedOrNone);
     }
 
     /// <summary>The workload class of a plan's workload.</summary>
@@ -113,6 +113,11 @@ internal static class SeedRunner
         return image.Boot(pool);
     }
 
+    // A fault record's detail: "not applied" or "applied N" (N up to a storm's 32 lines made once, not per fault).
+    private static readonly string[] AppliedTexts = [.. Enumerable.Range(0, 33).Select(n => n == 0 ? "not applied" : $"applied {n}")];
+
+    private static string AppliedText(int applied) => (uint)applied < (uint)AppliedTexts.Length ? AppliedTexts[applied] : $"applied {applied}";
+
     private static void Execute(SeedSession s, bool trace, Action<SeedContext>? afterStep, FramePool? pool)
     {
         var plan = s.Plan;
@@ -142,7 +147,7 @@ internal static class SeedRunner
             {
                 var at = s.Applied[i] = [];
                 var applied = w.Inject(i, step, at);
-                s.Add(i, s.Call(i), null, Outcome.Injected, applied == 0 ? "not applied" : $"applied {applied}");
+                s.Add(i, s.Call(i), null, Outcome.Injected, AppliedText(applied));
             }
             else w.Operate(i, step);
             afterStep?.Invoke(new SeedContext { Machine = m, Process = p, Buf = s.Buf, Step = step, Index = i });

@@ -41,8 +41,15 @@ internal sealed class SeedSession(CampaignSpec spec, CampaignPlan plan, KernelVe
     /// <summary>The run's records: one per step and the final check (sized for those: a seed run makes no growth copies).</summary>
     public List<OpRecord> Records { get; } = new(plan.Steps.Count + 1);
 
-    /// <summary>Per fault step: where it was applied (buffer or region offsets, the badblocks sector).</summary>
-    public Dictionary<int, List<ulong>> Applied { get; } = [];
+    /// <summary>Per fault step: where it was applied (buffer or region offsets, the badblocks sector); made by the first fault.</summary>
+    public Dictionary<int, List<ulong>> Applied => _applied ??= [];
+
+    private Dictionary<int, List<ulong>>? _applied;
+
+    /// <summary><see cref="Applied"/> for the run's result: one shared empty table when the plan applied no fault.</summary>
+    public IReadOnlyDictionary<int, List<ulong>> AppliedOrNone => _applied ?? NoneApplied;
+
+    private static readonly IReadOnlyDictionary<int, List<ulong>> NoneApplied = new Dictionary<int, List<ulong>>().AsReadOnly();
 
     private string? _planId = planId, _profile;
 

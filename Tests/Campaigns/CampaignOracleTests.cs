@@ -97,6 +97,24 @@ public class CampaignOracleTests
     }
 
     [Test]
+    public void Read_OverlappingSegmentsOfACallThatStopped_AnySegmentMayHaveStoredLast()
+    {
+        // Segment 1 covers buf+0..3 (region 0..3), segment 2 buf+2..5 (region 4..7); the call never returned. buf+2 holds
+        // segment 2's byte (region 4), buf+3 a byte neither segment has: the first is possible, the second is reported.
+        byte?[] stored = [0xee, 0xee, RegionByte(4), 0x99, 0xee, 0xee];
+        var o = Oracle();
+        Assert.That(o.Read([(0, 4), (2, 4)], 0, 0, b => b < 6 ? stored[b] : (byte)0xee, None, counted: false),
+            Is.EqualTo(new[] { "buf+0x3 = 0x99 in the range of a call that stopped, expected 0xee (unchanged) or file/device offset 3's 0x16" }));
+        Assert.That(o.User.IsChecked(2), Is.False, "either segment may have stored buf+2 last: unknown");
+        // The next read's check starts afresh: without segment 2, buf+2 = region 4's byte is not region 2's and is reported.
+        Assert.That(Oracle().Read([(0, 4)], 0, 0, b => b < 6 ? stored[b] : (byte)0xee, None, counted: false), Is.EqualTo(new[]
+        {
+            $"buf+0x2 = 0x{RegionByte(4):x2} in the range of a call that stopped, expected 0xee (unchanged) or file/device offset 2's 0x{RegionByte(2):x2}",
+            "buf+0x3 = 0x99 in the range of a call that stopped, expected 0xee (unchanged) or file/device offset 3's 0x16",
+        }));
+    }
+
+    [Test]
     public void Read_ManyWrongBytes_ReportsFour()
     {
         var mismatches = Oracle().Read([(0, 10)], 0, 10, b => b < 10 ? (byte)0x00 : (byte)0xee, None);

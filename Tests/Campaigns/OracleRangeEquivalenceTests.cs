@@ -77,6 +77,36 @@ public class OracleRangeEquivalenceTests
     }
 
     [Test]
+    public void ReadOverlapping_StoppedCall_EqualsTheByteByByteRead()
+    {
+        var rng = new Random(43);
+        var reports = 0;
+        var excused = 0;
+        for (var c = 0; c < Cases; c++)
+        {
+            var (a, b) = Pair(rng);
+            var segs = rng.Next(2) == 0 ? OverlappingSegments(rng) : SpreadSegments(rng);
+            var pos = (ulong)rng.Next(0, (int)CampaignPlan.Region + 200);
+            // A call that stopped returned nothing; it may have stored any of its segments before it stopped.
+            var stored = new bool[segs.Count];
+            for (var k = 0; k < stored.Length; k++) stored[k] = rng.Next(3) != 0;
+            var (data, present) = Buffer(rng, b, segs, pos, stored);
+            var poisoned = new HashSet<ulong>();
+            if (rng.Next(3) == 0) a.Size = b.Size = ((ulong)rng.Next(0, 70000), (ulong)rng.Next(0, 70000));
+
+            var fast = a.ReadOverlapping(segs, pos, 0, UserView.Of(data, present), poisoned, counted: false);
+            var slow = b.Read(segs, pos, 0, off => off < CampaignPlan.BufSize && present[(int)(off >> 12)] ? data[off] : null, poisoned.Contains, counted: false);
+
+            Assert.That(fast, Is.EqualTo(slow), $"case {c}: mismatches");
+            Assert.That(a.Region.SameAs(b.Region) && a.User.SameAs(b.User), Is.True, $"case {c}: models");
+            reports += slow.Count;
+            for (ulong u = 0; u < CampaignPlan.BufSize; u++) excused += b.User.IsChecked(u) ? 0 : 1;
+        }
+        Assert.That(reports, Is.GreaterThan(Cases / 2), "the cases produce mismatches to compare");
+        Assert.That(excused, Is.GreaterThan(Cases), "bytes become unknown (a later segment's byte, or an unchecked one)");
+    }
+
+    [Test]
     public void Write_RunByRun_EqualsTheByteByByteWrite()
     {
         var rng = new Random(23);
@@ -226,16 +256,25 @@ public class OracleRangeEquivalenceTests
     }
 
     /// <summary>The buffer a "kernel" left: mostly what the models say (region bytes inside the segments), with flips and unmapped pages.</summary>
-    private static (byte[] Data, bool[] Present) Buffer(Random rng, CampaignOracle o, IReadOnlyList<(ulong Off, ulong Len)> segs, ulong pos)
+    private static (byte[] Data, bool[] Present) Buffer(Random rng, CampaignOracle o, IReadOnlyList<(ulong Off, ulong Len)> segs, ulong pos,
+        bool[]? stored = null)
     {
         var data = new byte[CampaignPlan.BufSize];
         var flip = rng.Next(4) switch { 0 => 0, 1 => 3, 2 => 50, _ => 2 };
         for (ulong i = 0; i < CampaignPlan.BufSize; i++)
             data[i] = o.User.TryGet(i, out var v) ? v : (byte)rng.Next(4);
         ulong at = 0;
-        foreach (var (off, len) in segs)
+        for (var s = 0; s < segs.Count; s++)
+        {
+            var (off, len) = segs[s];
+            if (stored != null && !stored[s])
+            {
+                at += len;
+                continue;
+            }
             for (ulong k = 0; k < len; k++, at++)
                 data[off + k] = o.Region.TryGet(pos + at, out var v) ? v : (byte)rng.Next(4);
+        }
         for (var i = 0; i < data.Length; i++)
             if (flip > 0 && rng.Next(flip == 2 ? 1000 : 100) < flip) data[i] = (byte)rng.Next(4);
         var present = new bool[CampaignPlan.BufSize >> 12];

@@ -7,8 +7,9 @@ public sealed partial class Cpu
 {
     /// <summary>The longest copy <see cref="TryMoveAll"/> takes; longer ones probe and move separately (bounds its pfn arrays).</summary>
     internal const ulong MoveAllMax = 16UL << 20;
-    // The translations TryMoveAll's probe found (one pfn per page touched), which its move then uses.
-    private ulong[] _loadPfns = new ulong[32], _storePfns = new ulong[32];
+    // The translations TryMoveAll's probe found (one pfn per page touched), which its move then uses. Made on the first
+    // copy that crosses a page (a machine that makes none allocates none), then grown on demand.
+    private ulong[] _loadPfns = [], _storePfns = [];
 
     /// <summary>
     /// The fault-free copy in one pass: when every page of both ranges is what <see cref="ProbeFast"/> accepts (a
@@ -115,7 +116,7 @@ public sealed partial class Cpu
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private void GrowPfnArrays(int pages)
     {
-        var size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)pages);
+        var size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(pages, 32));
         _loadPfns = new ulong[size];
         _storePfns = new ulong[size];
     }

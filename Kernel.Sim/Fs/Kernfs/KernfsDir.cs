@@ -109,6 +109,12 @@ public sealed class KernfsDir : KernfsNode
     public T Add<T>(T node) where T : KernfsNode =>
         TryAdd(node) == 0 ? node : throw new InvalidOperationException($"sysfs: cannot create duplicate filename '{Path}/{node.Name}'");
 
+    /// <summary>
+    /// Room for <paramref name="children"/> children without regrowing the list (a builder that knows how many entries
+    /// it adds); changes nothing else.
+    /// </summary>
+    public void EnsureCapacity(int children) => _children.EnsureCapacity(children);
+
     /// <summary>A text attribute (see <see cref="KernfsAttribute"/>) added to this directory.</summary>
     public KernfsAttribute Attr(string name, int perm, Func<ShowResult>? show, Func<string, long>? store = null) =>
         Add(new KernfsAttribute(name, perm, show, store));

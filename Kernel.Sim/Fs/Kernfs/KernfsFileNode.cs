@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using KernelSim.Kernel;
 using KernelSim.Mm;
@@ -52,14 +53,36 @@ public readonly record struct ShowResult(string? Text, int Error)
 /// as Latin-1 text up to the first NUL (the C string the kernel's store sees); a zero-length write returns 0 without
 /// calling it.
 /// </summary>
-public class KernfsAttribute(string name, int perm, Func<ShowResult>? show, Func<string, long>? store)
-    : KernfsFileNode(name, perm)
+public class KernfsAttribute : KernfsFileNode
 {
-    /// <inheritdoc/>
-    public override bool CanRead => show != null;
+    // show and store of either shape (Func<ShowResult> / Func<string, long> here, Func<T, …> in KernfsAttribute<T>):
+    // one pair of fields for both, so a typed attribute carries no unused pair of the other shape.
+    private readonly Delegate? _show, _store;
+
+    /// <summary>An attribute whose show returns the text (null: not readable) and whose store takes it (null: not writable).</summary>
+    public KernfsAttribute(string name, int perm, Func<ShowResult>? show, Func<string, long>? store) : this(name, perm, show, store, typed: false)
+    {
+    }
+
+    /// <summary>The constructor of both shapes; <paramref name="typed"/> only tells it apart from the public one.</summary>
+    private protected KernfsAttribute(string name, int perm, Delegate? show, Delegate? store, bool typed) : base(name, perm)
+    {
+        _ = typed;
+        _show = show;
+        _store = store;
+    }
+
+    /// <summary>The show delegate as given to the constructor.</summary>
+    private protected Delegate? ShowFn => _show;
+
+    /// <summary>The store delegate as given to the constructor.</summary>
+    private protected Delegate? StoreFn => _store;
 
     /// <inheritdoc/>
-    public override bool CanWrite => store != null;
+    public override bool CanRead => _show != null;
+
+    /// <inheritdoc/>
+    public override bool CanWrite => _store != null;
 
     /// <summary>Cut the text at PAGE_SIZE − 1 (sysfs); false for procfs seq files, which may be longer.</summary>
     public bool PageLimited { get; init; } = true;
@@ -111,10 +134,10 @@ public class KernfsAttribute(string name, int perm, Func<ShowResult>? show, Func
     }
 
     /// <summary>The attribute's show(): its text or −errno (only called when <see cref="CanRead"/>).</summary>
-    protected virtual ShowResult Show() => show!();
+    protected virtual ShowResult Show() => Unsafe.As<Func<ShowResult>>(_show!)();
 
     /// <summary>The attribute's store(): the count consumed or −errno (only called when <see cref="CanWrite"/>).</summary>
-    protected virtual long Store(string text) => store!(text);
+    protected virtual long Store(string text) => Unsafe.As<Func<string, long>>(_store!)(text);
 }
 
 /// <summary>
@@ -123,17 +146,11 @@ public class KernfsAttribute(string name, int perm, Func<ShowResult>? show, Func
 /// once for all machines, instead of a closure and a delegate or two per attribute of every machine's tree.
 /// </summary>
 public sealed class KernfsAttribute<T>(string name, int perm, T obj, Func<T, ShowResult>? show, Func<T, string, long>? store)
-    : KernfsAttribute(name, perm, null, null)
+    : KernfsAttribute(name, perm, show, store, typed: true)
 {
     /// <inheritdoc/>
-    public override bool CanRead => show != null;
+    protected override ShowResult Show() => Unsafe.As<Func<T, ShowResult>>(ShowFn!)(obj);
 
     /// <inheritdoc/>
-    public override bool CanWrite => store != null;
-
-    /// <inheritdoc/>
-    protected override ShowResult Show() => show!(obj);
-
-    /// <inheritdoc/>
-    protected override long Store(string text) => store!(obj, text);
+    protected override long Store(string text) => Unsafe.As<Func<T, string, long>>(StoreFn!)(obj, text);
 }

@@ -14,7 +14,7 @@ namespace KernelSim.Fs.Kernfs;
 public class KernfsFs : FileSystem
 {
     private const int MaxLinks = 40;
-    private readonly Dictionary<KernfsNode, KernfsInode> _inodes = new(ReferenceEqualityComparer.Instance);
+    private Dictionary<KernfsNode, KernfsInode>? _inodes;
     private ulong _nextIno = 1;
     private KernelPtr? _scratch;
 
@@ -24,8 +24,13 @@ public class KernfsFs : FileSystem
     /// <summary>The root directory (the mount point).</summary>
     public KernfsDir Root { get; }
 
-    /// <summary>The entry list <see cref="KernfsOpenFile.ReadDir"/> refills (one per filesystem: a machine runs one system call at a time).</summary>
-    internal List<DirEntry> DirEntries { get; } = [];
+    /// <summary>
+    /// The entry list <see cref="KernfsOpenFile.ReadDir"/> refills: one per thread for all kernfs filesystems (a thread
+    /// runs one system call at a time, and getdents64, the only caller, copies the records out before it returns).
+    /// </summary>
+    internal static List<DirEntry> DirEntries => _dirEntries ??= [];
+
+    [ThreadStatic] private static List<DirEntry>? _dirEntries;
 
     internal KernelPtr Scratch => _scratch ??= Machine.Kmalloc(PageDefs.PAGE_SIZE) ?? throw new InvalidOperationException("out of memory for the kernfs buffer");
 
@@ -127,13 +132,15 @@ public class KernfsFs : FileSystem
         return false;
     }
 
-    /// <summary>The inode of <paramref name="node"/> (one per node, made on first use).</summary>
+    /// <summary>The inode of <paramref name="node"/> (one per node and filesystem, made on first use).</summary>
     public KernfsInode InodeOf(KernfsNode node)
     {
-        // The node's cached inode saves the dictionary lookup on every open (the dictionary stays the record).
-        if (node.CachedInode is { } c && ReferenceEquals(c.Sb, this)) return c;
+        // A node's first inode lives on the node itself; only a node reached from a second filesystem (which no tree
+        // here does: each tree has one root and one filesystem) keeps its inode of that one in the dictionary.
+        if (node.CachedInode is not { } c) return node.CachedInode = new KernfsInode(this, node);
+        if (ReferenceEquals(c.Sb, this)) return c;
+        _inodes ??= new(ReferenceEqualityComparer.Instance);
         if (!_inodes.TryGetValue(node, out var inode)) _inodes[node] = inode = new KernfsInode(this, node);
-        node.CachedInode = inode;
         return inode;
     }
 
@@ -157,7 +164,17 @@ public class KernfsFs : FileSystem
     public override int Truncate(Inode inode, long size) => 0;
 
     /// <inheritdoc/>
-    public override KFile OpenInode(Inode inode, int flags) => new KernfsOpenFile((KernfsInode)inode, flags, Machine.Current);
+    public override KFile OpenInode(Inode inode, int flags)
+    {
+        // A released text attribute's open file is taken again (see KernfsOpenFile.Release); otherwise a new one.
+        if (SpareOpenFile is not { } of) return new KernfsOpenFile((KernfsInode)inode, flags, Machine.Current);
+        SpareOpenFile = null;
+        of.Reuse((KernfsInode)inode, flags, Machine.Current);
+        return of;
+    }
+
+    /// <summary>The open file the last release gave back, for the next open (null when none).</summary>
+    internal KernfsOpenFile? SpareOpenFile { get; set; }
 
     /// <summary>
     /// do_filp_open on kernfs: the walk (O_NOFOLLOW on a link: −ELOOP), O_CREAT of a missing name (−EACCES), O_DIRECTORY
@@ -196,10 +213,13 @@ public class KernfsFs : FileSystem
     }
 
     /// <summary>readlink(2) on this filesystem: the link's relative target path, −EINVAL for a node that is not a link.</summary>
-    public override int Readlink(string path, out string? target)
+    public override int Readlink(string path, out string? target) => ReadlinkAt(path, 0, out target);
+
+    /// <summary><see cref="Readlink"/> walking <paramref name="path"/> from <paramref name="at"/> on (no substring per call).</summary>
+    internal override int ReadlinkAt(string path, int at, out string? target)
     {
         target = null;
-        var r = Walk(path, false, out var node);
+        var r = Walk(path, at, false, out var node);
         if (r < 0) return r;
         if (node is not KernfsLink l) return -Errno.EINVAL;
         target = l.TargetPath();

@@ -27,11 +27,24 @@ public sealed class KernfsOpenFile : KFile
 {
     internal KernfsOpenFile(KernfsInode inode, int flags, Process? opener) : base(inode, flags) => Opener = opener;
 
+    /// <summary>
+    /// kernfs_fop_open on the object of an open file that was released (<see cref="Release"/> gave it back to its
+    /// filesystem): the fields as a new one has them.
+    /// </summary>
+    internal void Reuse(KernfsInode inode, int flags, Process? opener)
+    {
+        Reopen(inode, flags);
+        Opener = opener;
+        SeqBuffer = null;
+        SeqText = null;
+        Private = null;
+    }
+
     /// <summary>The node.</summary>
     public KernfsNode Node => ((KernfsInode)Inode).Node;
 
     /// <summary>The process that opened it (its credentials decide what some files show).</summary>
-    public Process? Opener { get; }
+    public Process? Opener { get; private set; }
 
     /// <summary>The seq_file buffer of a text attribute (the show text of the last read at position 0; null while <see cref="SeqText"/> holds it).</summary>
     public byte[]? SeqBuffer { get; set; }
@@ -85,14 +98,14 @@ public sealed class KernfsOpenFile : KFile
     }
 
     /// <summary>
-    /// kernfs_dir_fops iterate: ".", "..", then the children (static, then dynamic). The list is the filesystem's own,
-    /// refilled by each call and valid until the next ReadDir on it (getdents64 copies the records out first), so a
-    /// directory scan makes no list per call.
+    /// kernfs_dir_fops iterate: ".", "..", then the children (static, then dynamic). The list is the thread's kernfs
+    /// entry list, refilled by each call and valid until the next kernfs ReadDir (getdents64 copies the records out
+    /// first), so a directory scan makes no list per call.
     /// </summary>
     public override IReadOnlyList<DirEntry>? ReadDir()
     {
         if (Node is not KernfsDir d) return null;
-        var list = Fs.DirEntries;
+        var list = KernfsFs.DirEntries;
         list.Clear();
         list.Add(new DirEntry(d.Ino, DirEntry.DtType(Fcntl.S_IFDIR), "."));
         list.Add(new DirEntry(d.Parent?.Ino ?? d.Ino, DirEntry.DtType(Fcntl.S_IFDIR), ".."));
@@ -100,10 +113,21 @@ public sealed class KernfsOpenFile : KFile
         var children = d.Children;
         if (d.DynamicList == null)
         {
+            list.EnsureCapacity(2 + children.Count); // one array of the size needed, not 4, 8, 16 … on the way
             for (var i = 0; i < children.Count; i++) list.Add(new DirEntry(children[i].Ino, DirEntry.DtType(children[i].Mode), children[i].Name));
         }
         else foreach (var c in d.List()) list.Add(new DirEntry(c.Ino, DirEntry.DtType(c.Mode), c.Name));
         return list;
+    }
+
+    /// <summary>
+    /// kernfs_fop_release: the last reference is gone. A text attribute's open file (its state is the seq text alone,
+    /// nothing else refers to it now) goes back to the filesystem for the next open, as the kernel's struct file and
+    /// kernfs_open_file go back to their slabs: ndctl opens and closes one attribute after another.
+    /// </summary>
+    public override void Release()
+    {
+        if (Node is KernfsAttribute && Private == null) Fs.SpareOpenFile = this;
     }
 
     /// <summary>kernfs_fop_llseek: generic_file_llseek against i_size.</summary>

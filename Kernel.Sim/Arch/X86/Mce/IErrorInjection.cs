@@ -21,7 +21,8 @@ public sealed class Einj(IMemoryMedia media, Tracer trace) : IErrorInjection
     public int InjectPoison(PhysAddr pa)
     {
         var r = media.InjectPoison(pa);
-        if (r == 0) trace.Event("einj", $"poison injected at pa {pa.Value & ~(PageDefs.CACHELINE - 1):x} (type 0x10)");
+        // The record's text only when tracing is on (Event drops it otherwise; no string per injection).
+        if (r == 0 && trace.Enabled) trace.Event("einj", $"poison injected at pa {pa.Value & ~(PageDefs.CACHELINE - 1):x} (type 0x10)");
         return r;
     }
 }
