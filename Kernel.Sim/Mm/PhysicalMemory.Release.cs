@@ -98,7 +98,9 @@ public sealed partial class PhysicalMemory
             if (!c.Shared && c.Data.Length != 0) _pool?.Return(c.Data);
             c.Data = [];
             c.Zeroed = 0;
-            _pool?.ReturnChunkStore(c);
+            if (_pool == null) continue;
+            c.Owner = null!; // only the pool reaches it now (Reuse sets the next owner): this memory stays collectable
+            _pool.ReturnChunkStore(c);
         }
         if (_retired != null)
         {
