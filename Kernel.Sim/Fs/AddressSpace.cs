@@ -8,7 +8,7 @@ namespace KernelSim.Fs;
 /// </summary>
 public sealed class AddressSpace
 {
-    private readonly FolioXarray _folios = new();
+    private readonly FolioXarray _folios;
     private readonly PhysicalMemory _phys;
 
     /// <summary>
@@ -18,6 +18,7 @@ public sealed class AddressSpace
     public AddressSpace(PhysicalMemory phys, AddressSpaceOperations aops)
     {
         _phys = phys;
+        _folios = new(phys);
         AOps = aops;
     }
 
@@ -77,7 +78,8 @@ public sealed class AddressSpace
         var pfn = _phys.AllocPage();
         if (pfn < 0) return null;
         _phys.WriteSpan((ulong)pfn, 0, (int)PageDefs.PAGE_SIZE).Clear();
-        f = new Folio(index, (ulong)pfn) { Mapping = this };
+        f = _phys.TakeFolio(index, (ulong)pfn) ?? new Folio(index, (ulong)pfn);
+        f.Mapping = this;
         _folios.Store(index, f);
         _phys.Frame((ulong)pfn).CacheFolio = f;
         created = true;

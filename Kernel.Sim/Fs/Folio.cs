@@ -17,10 +17,29 @@ public sealed class Folio
     public AddressSpace? Mapping { get; internal set; }
 
     /// <summary>folio->index: page index in the file.</summary>
-    public ulong Index { get; }
+    public ulong Index { get; private set; }
 
     /// <summary>The page frame holding the data.</summary>
-    public ulong Pfn { get; }
+    public ulong Pfn { get; private set; }
+
+    /// <summary>
+    /// The machine was released and a <see cref="Mm.FramePool"/> keeps this folio: every flag as the constructor leaves it,
+    /// no mapping (nothing of that machine stays reachable).
+    /// </summary>
+    internal void Reset()
+    {
+        Mapping = null;
+        _uptodate = false;
+        Dirty = false;
+        New = false;
+    }
+
+    /// <summary>A pooled folio (<see cref="Reset"/>) becomes the one at <paramref name="index"/> on <paramref name="pfn"/>, as new.</summary>
+    internal void Reuse(ulong index, ulong pfn)
+    {
+        Index = index;
+        Pfn = pfn;
+    }
 
     /// <summary>PG_uptodate. Clearing it tells the mapping (its remembered read run may hold this folio).</summary>
     public bool Uptodate

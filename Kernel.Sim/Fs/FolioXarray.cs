@@ -5,15 +5,16 @@ namespace KernelSim.Fs;
 /// nodes of XA_CHUNK_SIZE = 64 slots (XA_CHUNK_SHIFT 6), a root that grows a level whenever an index does not fit
 /// (xas_expand) and empty nodes freed on removal (xas_delete_node). A lookup is one array load per level; sequential
 /// lookups hit the last leaf node directly (the xa_state cursor of xas_next), so it neither hashes nor allocates.
-/// Walks run in index order.
+/// Walks run in index order. Given a machine's memory, its leaves come from the memory's frame pool (if any), and when the
+/// machine is released its leaves and folios go back there and the tree is empty.
 /// </summary>
-internal sealed class FolioXarray
+internal sealed class FolioXarray(Mm.PhysicalMemory? phys = null) : Mm.IPoolBorrower
 {
     private const int ChunkShift = 6;
     private const int ChunkSize = 1 << ChunkShift;
     private const ulong ChunkMask = ChunkSize - 1;
 
-    /// <summary>An xa_node: inner nodes hold child nodes, leaves (shift 0) hold folios.</summary>
+    /// <summary>An xa_node: inner nodes hold child nodes, leaves (shift 0) hold folios (a pooled leaf comes empty).</summary>
     private sealed class Node(int shift)
     {
         public readonly int Shift = shift;
@@ -26,6 +27,42 @@ internal sealed class FolioXarray
     // The cursor: the leaf holding [_leafBase, _leafBase + 64) of the last lookup or store.
     private Folio?[]? _leaf;
     private ulong _leafBase;
+
+    /// <summary>A new node: a leaf lent by the memory's frame pool (cleared), or allocated.</summary>
+    private Node NewNode(int shift) => shift == 0 && phys?.LendXaLeaf(this) is Node leaf ? leaf : new Node(shift);
+
+    /// <inheritdoc/>
+    public bool Lent { get; set; }
+
+    /// <summary>
+    /// The machine is released: every leaf goes back to <paramref name="pool"/> cleared, with its folios (reset); the tree
+    /// is empty afterwards. Inner nodes are left to the GC (a file under 64 pages has none).
+    /// </summary>
+    public void ReturnLent(Mm.FramePool pool)
+    {
+        if (_root != null) ReturnLeaves(_root, pool);
+        _root = null;
+        _leaf = null;
+        Count = 0;
+        Version++;
+    }
+
+    private static void ReturnLeaves(Node n, Mm.FramePool pool)
+    {
+        if (n.Shift != 0)
+        {
+            foreach (var kid in n.Kids!) if (kid != null) ReturnLeaves(kid, pool);
+            return;
+        }
+        var leaves = n.Leaves!;
+        for (var i = 0; i < leaves.Length; i++)
+        {
+            if (leaves[i] is { } f) pool.ReturnFolio(f);
+            leaves[i] = null;
+        }
+        n.Count = 0;
+        pool.ReturnXaLeaf(n);
+    }
 
     /// <summary>The number of folios stored.</summary>
     public int Count { get; private set; }
@@ -62,7 +99,7 @@ internal sealed class FolioXarray
     public void Store(ulong index, Folio folio)
     {
         Version++;
-        _root ??= new Node(0);
+        _root ??= NewNode(0);
         while (!Fits(_root, index))
         {
             // xas_expand: the old root becomes slot 0 of a new root one level up.
@@ -81,7 +118,7 @@ internal sealed class FolioXarray
             var kid = n.Kids![slot];
             if (kid == null)
             {
-                kid = new Node(n.Shift - ChunkShift);
+                kid = NewNode(n.Shift - ChunkShift);
                 n.Kids[slot] = kid;
                 n.Count++;
             }

@@ -68,15 +68,116 @@ public sealed class FramePool(long maxBytes = FramePool.DefaultMaxBytes)
 
     internal void ReturnFrames(Dictionary<ulong, PageFrame> cleared) => _frames ??= cleared;
 
-    // Full-size software TLBs of released page tables, cleared (a machine has a few address spaces).
+    // One released memory's chunk dictionary (its key type is private to PhysicalMemory) and list of page tables that
+    // borrowed from the pool, cleared.
+    private object? _chunkDict;
+    private List<IPoolBorrower>? _lenders;
+
+    internal object? TakeChunks()
+    {
+        var c = _chunkDict;
+        _chunkDict = null;
+        return c;
+    }
+
+    internal void ReturnChunks(object cleared) => _chunkDict ??= cleared;
+
+    internal List<IPoolBorrower>? TakeLenders()
+    {
+        var l = _lenders;
+        _lenders = null;
+        return l;
+    }
+
+    internal void ReturnLenders(List<IPoolBorrower> cleared) => _lenders ??= cleared;
+
+    // Released memories' chunk descriptors (their type is private to PhysicalMemory; emptied, made new when taken).
+    private readonly Stack<object> _chunkStores = new();
+    private const int MaxChunkStores = 256;
+
+    internal object? TakeChunkStore() => _chunkStores.TryPop(out var c) ? c : null;
+
+    internal void ReturnChunkStore(object emptied)
+    {
+        if (_chunkStores.Count < MaxChunkStores) _chunkStores.Push(emptied);
+    }
+
+    // Page caches' xarray leaf nodes (their type is private to the xarray) and folios of released machines, cleared.
+    private readonly Stack<object> _xaLeaves = new();
+    private readonly Stack<KernelSim.Fs.Folio> _folios = new();
+
+    /// <summary>The most xarray leaves the pool keeps (one per 64 cached pages of a file).</summary>
+    private const int MaxXaLeaves = 64;
+
+    internal object? TakeXaLeaf() => _xaLeaves.TryPop(out var n) ? n : null;
+
+    internal void ReturnXaLeaf(object cleared)
+    {
+        if (_xaLeaves.Count < MaxXaLeaves) _xaLeaves.Push(cleared);
+    }
+
+    /// <summary>A released page cache's folio made new for <paramref name="index"/> on <paramref name="pfn"/>, or null.</summary>
+    internal KernelSim.Fs.Folio? TakeFolio(ulong index, ulong pfn)
+    {
+        if (!_folios.TryPop(out var f)) return null;
+        f.Reuse(index, pfn);
+        return f;
+    }
+
+    /// <summary>Keep a released page cache's folio (nothing of that machine uses it any more); it is reset here.</summary>
+    internal void ReturnFolio(KernelSim.Fs.Folio f)
+    {
+        if (_folios.Count >= MaxPageFrames) return;
+        f.Reset();
+        _folios.Push(f);
+    }
+
+    // Software TLBs of released page tables, cleared, by size (full or small; a machine has a few address spaces).
     private readonly Stack<object> _tlbs = new();
+    private readonly Stack<object> _smallTlbs = new();
     private const int MaxTlbs = 8;
 
-    internal object? TakeTlb() => _tlbs.TryPop(out var t) ? t : null;
+    internal object? TakeTlb(bool full) => (full ? _tlbs : _smallTlbs).TryPop(out var t) ? t : null;
 
-    internal void ReturnTlb(object cleared)
+    internal void ReturnTlb(object cleared, bool full)
     {
-        if (_tlbs.Count < MaxTlbs) _tlbs.Push(cleared);
+        var s = full ? _tlbs : _smallTlbs;
+        if (s.Count < MaxTlbs) s.Push(cleared);
+    }
+
+    // The PTE dictionaries of released page tables, cleared (one per address space that mapped a page).
+    private readonly Stack<Dictionary<ulong, Pte>> _ptes = new();
+
+    /// <summary>Entries a pooled PTE dictionary may have room for (a bigger one, e.g. after a PMD mapping, goes to the GC).</summary>
+    internal const int MaxPteCapacity = 1024;
+
+    internal Dictionary<ulong, Pte>? TakePtes() => _ptes.TryPop(out var d) ? d : null;
+
+    internal void ReturnPtes(Dictionary<ulong, Pte> cleared)
+    {
+        if (_ptes.Count < MaxTlbs) _ptes.Push(cleared);
+    }
+
+    // The struct pages of released memories, made new again by the next memory (PageFrame.Reuse), with their rmap lists.
+    private readonly Stack<PageFrame> _pageFrames = new();
+
+    /// <summary>The most struct pages the pool keeps (a campaign machine makes a few dozen).</summary>
+    internal const int MaxPageFrames = 4096;
+
+    /// <summary>A released struct page made new for <paramref name="pfn"/>, or null.</summary>
+    internal PageFrame? TakePageFrame(ulong pfn)
+    {
+        if (!_pageFrames.TryPop(out var f)) return null;
+        f.Reuse(pfn);
+        return f;
+    }
+
+    /// <summary>Keep a released memory's struct page (nothing of that memory uses it any more); it is reset here.</summary>
+    internal void ReturnPageFrame(PageFrame f)
+    {
+        if (_pageFrames.Count >= MaxPageFrames) return;
+        f.Reset();
+        _pageFrames.Push(f);
     }
 
     private Stack<byte[]>? StackOf(int length) => length switch

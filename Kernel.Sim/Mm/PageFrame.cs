@@ -30,7 +30,7 @@ public sealed class PageFrame
     /// <summary>struct page flags.</summary>
     public PageFlags Flags { get; internal set; }
     /// <summary>The physical frame number.</summary>
-    public ulong Pfn { get; }
+    public ulong Pfn { get; private set; }
     /// <summary>Reverse map: user mappings of this frame (mm, page-aligned virtual address).</summary>
     internal List<(MmStruct Mm, ulong Va)>? Rmap;
     /// <summary>The shmem object and page index when <see cref="PageFlags.PG_swapbacked"/>.</summary>
@@ -42,6 +42,24 @@ public sealed class PageFrame
     internal HugetlbFolio? Huge;
 
     internal PageFrame(ulong pfn) => Pfn = pfn;
+
+    /// <summary>
+    /// The machine was released and a <see cref="FramePool"/> keeps this struct page: every field but <see cref="Pfn"/> as
+    /// the constructor leaves it (an rmap list keeps its emptied storage), so nothing of that machine stays reachable.
+    /// </summary>
+    internal void Reset()
+    {
+        PoisonMask = 0;
+        Flags = PageFlags.None;
+        Rmap?.Clear();
+        ShmemOwner = null;
+        ShmemIndex = 0;
+        CacheFolio = null;
+        Huge = null;
+    }
+
+    /// <summary>A pooled struct page (<see cref="Reset"/>) becomes frame <paramref name="pfn"/>'s, as new.</summary>
+    internal void Reuse(ulong pfn) => Pfn = pfn;
 
     /// <summary>PageHWPoison().</summary>
     public bool IsHwPoison => (Flags & PageFlags.PG_hwpoison) != 0;

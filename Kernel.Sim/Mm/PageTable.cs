@@ -12,13 +12,16 @@ namespace KernelSim.Mm;
 /// mremap all write entries with the indexer or <see cref="Remove(ulong)"/>. Only <see cref="TryTranslate"/> changes
 /// an entry in place, and only to set the dirty bit, which never changes a translation.
 /// </summary>
-internal sealed class PageTable
+internal sealed class PageTable : IPoolBorrower
 {
     /// <summary>Direct-mapped TLB size: a 1 MiB buffer (256 pages) fits without evicting itself.</summary>
     internal const int TlbEntries = 256;
     /// <summary>The TLB's size until two pages compete for an entry (a small experiment's 64 KiB buffer fits).</summary>
     private const int SmallTlbEntries = 16;
-    private readonly Dictionary<ulong, Pte> _map = [];
+    // Shared by every table until its first entry (never written: the indexer's setter replaces it first), then one lent
+    // by the machine's frame pool or a new one. An address space that never maps a page allocates none.
+    private static readonly Dictionary<ulong, Pte> NoPtes = [];
+    private Dictionary<ulong, Pte> _map = NoPtes;
     // Shared by every table until its first walk fills an entry: an address space that never touches user memory
     // allocates no TLB (8 KiB at full size). Its one entry keeps Gen 0, which never matches _gen, so nothing hits in it.
     private static readonly TlbEntry[] NoTlb = new TlbEntry[1];
@@ -28,11 +31,15 @@ internal sealed class PageTable
     // The last run of pages TryTranslatePages found on consecutive frames (valid while _rangeGen == _gen; starts invalid).
     private ulong _rangeVpn, _rangePages, _rangePfn, _rangeGen;
     private bool _rangeWrite;
-    // The machine's memory, whose frame pool (if any) lends full-size TLBs and takes them back when the machine is released.
+    // The machine's memory, whose frame pool (if any) lends TLBs and the entry dictionary and takes them back when the
+    // machine is released.
     private readonly PhysicalMemory? _phys;
 
-    /// <summary>A page table whose full-size TLB comes from <paramref name="phys"/>'s frame pool when it has one.</summary>
+    /// <summary>A page table whose TLBs and entry dictionary come from <paramref name="phys"/>'s frame pool when it has one.</summary>
     internal PageTable(PhysicalMemory? phys = null) => _phys = phys;
+
+    /// <inheritdoc/>
+    public bool Lent { get; set; }
 
     private struct TlbEntry
     {
@@ -65,6 +72,7 @@ internal sealed class PageTable
         set
         {
             Flush();
+            if (ReferenceEquals(_map, NoPtes)) _map = NewMap();
             _map[vpn] = value;
         }
     }
@@ -192,22 +200,52 @@ internal sealed class PageTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool Hits(in TlbEntry e, ulong vpn, bool write, ulong gen) => e.Gen == gen && e.Vpn == vpn && (!write || e.WriteDirty);
 
-    /// <summary>A full-size TLB, every entry invalid (Gen 0): lent by the machine's frame pool, or new.</summary>
+    /// <summary>The entry dictionary, empty: lent by the machine's frame pool (cleared), or new.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private TlbEntry[] FullTlb() => _phys?.LendTlb(this) as TlbEntry[] ?? new TlbEntry[TlbEntries];
+    private Dictionary<ulong, Pte> NewMap() => _phys?.LendPtes(this) ?? [];
+
+    /// <summary>A TLB of <paramref name="entries"/> entries, every one invalid (Gen 0): lent by the machine's frame pool, or new.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private TlbEntry[] NewTlb(int entries) => _phys?.LendTlb(this, entries == TlbEntries) as TlbEntry[] ?? new TlbEntry[entries];
 
     /// <summary>
-    /// The machine is released: the TLB goes back (cleared) for the pool's next machine and this table keeps none (a
-    /// lookup walks again). Null when it has no full-size one.
+    /// The first TLB (small), or a full-size one in place of the small one, which goes back to the pool cleared if it came
+    /// from there (no caller holds a TLB across a walk: <see cref="TryTranslatePages"/> reloads it after one).
     /// </summary>
-    internal object? DropTlb()
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void GrowTlb()
+    {
+        var old = _tlb;
+        _tlb = NewTlb(ReferenceEquals(old, NoTlb) ? SmallTlbEntries : TlbEntries);
+        if (Lent && !ReferenceEquals(old, NoTlb))
+        {
+            Array.Clear(old);
+            _phys!.GiveBackTlb(old);
+        }
+    }
+
+    /// <summary>
+    /// The machine is released: the TLB and the entry dictionary go back (cleared) to <paramref name="pool"/> for its next
+    /// machine, and this table keeps none (a lookup walks again and finds no entry). A dictionary grown past
+    /// <see cref="FramePool.MaxPteCapacity"/> is left to the GC.
+    /// </summary>
+    public void ReturnLent(FramePool pool)
     {
         var t = _tlb;
         _tlb = NoTlb;
         _gen++;
-        if (t.Length != TlbEntries) return null;
-        Array.Clear(t);
-        return t;
+        if (!ReferenceEquals(t, NoTlb))
+        {
+            Array.Clear(t);
+            pool.ReturnTlb(t, t.Length == TlbEntries);
+        }
+        var m = _map;
+        _map = NoPtes;
+        if (!ReferenceEquals(m, NoPtes) && m.EnsureCapacity(0) <= FramePool.MaxPteCapacity)
+        {
+            m.Clear();
+            pool.ReturnPtes(m);
+        }
     }
 
     private bool Walk(ulong vpn, bool write, out ulong pfn)
@@ -224,7 +262,7 @@ internal sealed class PageTable
         if (_tlb.Length < TlbEntries && (ReferenceEquals(_tlb, NoTlb) || e.Gen == _gen && e.Vpn != vpn))
         {
             // First fill, or a conflict in the small TLB: grow (dropping cached entries is a flush; a miss only walks again).
-            _tlb = ReferenceEquals(_tlb, NoTlb) ? new TlbEntry[SmallTlbEntries] : FullTlb();
+            GrowTlb();
             e = ref _tlb[(int)(vpn & (ulong)(_tlb.Length - 1))];
         }
         e.Vpn = vpn;

@@ -6,6 +6,7 @@ public sealed partial class PhysicalMemory
 {
     private static readonly ChunkStore?[] NoChunkCache = new ChunkStore?[ChunkCacheSize];
     private static readonly Dictionary<ulong, PageFrame> NoFrames = [];
+    private static readonly Dictionary<ulong, ChunkStore> NoChunks = [];
     private FramePool? _pool;
     private bool _released;
     private bool _claimed;
@@ -13,15 +14,43 @@ public sealed partial class PhysicalMemory
     // hold a span over one.
     private List<byte[]>? _retired;
 
-    // Page tables holding (or about to hold) a full-size TLB while this memory has a pool: their TLBs go back on Release.
-    private List<PageTable>? _tlbUsers;
+    // Page tables and page caches that borrowed (or are about to hold) a TLB, an entry dictionary, xarray leaves or folios
+    // while this memory has a pool: what they hold goes back on Release.
+    private List<IPoolBorrower>? _lenders;
 
-    /// <summary>A cleared full-size TLB for <paramref name="table"/> from the pool (null: allocate); it returns on <see cref="Release"/>.</summary>
-    internal object? LendTlb(PageTable table)
+    /// <summary>
+    /// A cleared TLB (full-size or small) for <paramref name="table"/> from the pool (null: allocate); the table's TLB returns on
+    /// <see cref="Release"/>.
+    /// </summary>
+    internal object? LendTlb(PageTable table, bool full) => Enlist(table) ? _pool!.TakeTlb(full) : null;
+
+    /// <summary>A cleared small TLB a page table outgrew (it borrowed from the pool): the pool keeps it unless this memory was released.</summary>
+    internal void GiveBackTlb(object cleared)
     {
-        if (_pool == null || _released) return null;
-        (_tlbUsers ??= []).Add(table);
-        return _pool.TakeTlb();
+        if (!_released) _pool?.ReturnTlb(cleared, full: false);
+    }
+
+    /// <summary>A cleared PTE dictionary for <paramref name="table"/> from the pool (null: allocate); it returns on <see cref="Release"/>.</summary>
+    internal Dictionary<ulong, Pte>? LendPtes(PageTable table) => Enlist(table) ? _pool!.TakePtes() : null;
+
+    /// <summary>A cleared leaf node for <paramref name="xarray"/>'s tree from the pool (null: allocate); it returns on <see cref="Release"/>.</summary>
+    internal object? LendXaLeaf(IPoolBorrower xarray) => Enlist(xarray) ? _pool!.TakeXaLeaf() : null;
+
+    /// <summary>
+    /// A folio for the page cache: a released machine's (reset) from the pool, or null (allocate). Only an
+    /// <see cref="IPoolBorrower"/> page cache that holds it gives it back.
+    /// </summary>
+    internal KernelSim.Fs.Folio? TakeFolio(ulong index, ulong pfn) => _pool != null && !_released ? _pool.TakeFolio(index, pfn) : null;
+
+    private bool Enlist(IPoolBorrower borrower)
+    {
+        if (_pool == null || _released) return false;
+        if (!borrower.Lent)
+        {
+            borrower.Lent = true;
+            (_lenders ??= _pool.TakeLenders() ?? []).Add(borrower);
+        }
+        return true;
     }
 
     private void Retire(byte[] data)
@@ -64,26 +93,35 @@ public sealed partial class PhysicalMemory
     {
         if (_released) return;
         _released = true;
-        foreach (var c in _chunks.Values)
+        foreach (var (_, c) in _chunks)
         {
             if (!c.Shared && c.Data.Length != 0) _pool?.Return(c.Data);
             c.Data = [];
             c.Zeroed = 0;
+            if (_pool == null) continue;
+            c.Owner = null!; // only the pool reaches it now (Reuse sets the next owner): this memory stays collectable
+            _pool.ReturnChunkStore(c);
         }
         if (_retired != null)
         {
             foreach (var d in _retired) _pool?.Return(d);
             _retired = null;
         }
-        if (_tlbUsers != null)
+        if (_lenders != null)
         {
-            foreach (var t in _tlbUsers)
-                if (t.DropTlb() is { } tlb) _pool?.ReturnTlb(tlb);
-            _tlbUsers = null;
+            foreach (var t in _lenders) t.ReturnLent(_pool!);
+            _lenders.Clear();
+            _pool!.ReturnLenders(_lenders);
+            _lenders = null;
         }
-        _chunks.Clear();
-        // The lookup cache and the struct-page dictionary serve the next memory too (cleared); this one keeps empty ones
-        // (so a lookup finds nothing and a byte access throws).
+        if (!ReferenceEquals(_chunks, NoChunks))
+        {
+            _chunks.Clear();
+            _pool?.ReturnChunks(_chunks);
+            _chunks = NoChunks;
+        }
+        // The chunk dictionary, the lookup cache and the struct-page dictionary serve the next memory too (cleared); this
+        // one keeps empty ones (so a lookup finds nothing and a byte access throws).
         if (!ReferenceEquals(_chunkCache, NoChunkCache))
         {
             Array.Clear(_chunkCache);
@@ -94,6 +132,7 @@ public sealed partial class PhysicalMemory
         {
             if (_pool != null)
             {
+                foreach (var (_, f) in _frames) _pool.ReturnPageFrame(f);
                 _frames.Clear();
                 _pool.ReturnFrames(_frames);
             }

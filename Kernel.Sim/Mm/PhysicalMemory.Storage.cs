@@ -7,9 +7,20 @@ public sealed partial class PhysicalMemory
     /// <summary>The bytes of ChunkPages neighbouring frames, and which of them already have a PageFrame.</summary>
     private sealed class ChunkStore(ulong key, PhysicalMemory owner)
     {
-        public readonly ulong Key = key;
+        public ulong Key = key;
         /// <summary>The memory whose pool (if any) <see cref="NewData"/> takes arrays from and outgrown arrays go back to.</summary>
-        public readonly PhysicalMemory Owner = owner;
+        public PhysicalMemory Owner = owner;
+
+        /// <summary>A released memory's chunk (emptied by <see cref="Release"/>) made new for <paramref name="key"/> of <paramref name="owner"/>.</summary>
+        public ChunkStore Reuse(ulong key, PhysicalMemory owner)
+        {
+            Key = key;
+            Owner = owner;
+            Data = [];
+            Zeroed = FramesMade = SharedFramesMade = 0;
+            Shared = false;
+            return this;
+        }
         // Not cleared when allocated or taken from the pool (a sparse write would pay for zeroing 64 KiB): each page is
         // zeroed the first time a read or write reaches it (Zeroed), so no access ever sees the array's initial contents.
         // Covers every Zeroed page (Cover grows it before a bit is set): SmallPages pages, or the whole chunk.
@@ -108,7 +119,8 @@ public sealed partial class PhysicalMemory
         {
             if (_released) ThrowReleased();
             if (!create) return null;
-            c = new ChunkStore(key, this);
+            c = (_pool?.TakeChunkStore() as ChunkStore)?.Reuse(key, this) ?? new ChunkStore(key, this);
+            if (ReferenceEquals(_chunks, NoChunks)) _chunks = _pool?.TakeChunks() as Dictionary<ulong, ChunkStore> ?? [];
             _chunks.Add(key, c);
         }
         if (ReferenceEquals(_chunkCache, NoChunkCache))

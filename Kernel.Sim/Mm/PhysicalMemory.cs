@@ -21,7 +21,8 @@ public sealed partial class PhysicalMemory : IMemoryMedia
     internal const int SmallBytes = SmallPages << PageDefs.PAGE_SHIFT;
     private const int ChunkCacheSize = 256;
     private static readonly byte[] ZeroChunk = new byte[ChunkBytes];
-    private readonly Dictionary<ulong, ChunkStore> _chunks = [];
+    // NoChunks (empty, never written) until the first chunk is made (ChunkMiss), then a pooled dictionary or a new one.
+    private Dictionary<ulong, ChunkStore> _chunks = NoChunks;
     // NoChunkCache (all null, never written) until the first chunk is made (ChunkMiss), then the memory's own or a pooled one.
     private ChunkStore?[] _chunkCache = NoChunkCache;
     // NoFrames (empty, never written) until the first struct page is made (Frame), then a pooled dictionary or one sized
@@ -124,7 +125,7 @@ public sealed partial class PhysicalMemory : IMemoryMedia
     {
         if (!_frames.TryGetValue(pfn, out var f))
         {
-            f = new PageFrame(pfn);
+            f = _pool?.TakePageFrame(pfn) ?? new PageFrame(pfn);
             if (ReferenceEquals(_frames, NoFrames)) _frames = _pool?.TakeFrames() ?? new(64);
             _frames.Add(pfn, f);
         }
