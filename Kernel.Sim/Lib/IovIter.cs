@@ -128,13 +128,7 @@ public sealed class IovIter
     {
         if (Type != IterType.ITER_UBUF) throw new InvalidOperationException("ResetUbuf on a non-UBUF iterator");
         UbufBase = buf;
-        Count = len;
-        IovOffset = 0;
-        NrSegs = 1;
-        SegIndex = 0;
-        Nofault = false;
-        Folioq = null;
-        FolioqSlot = 0;
+        Restart(len);
     }
 
     /// <summary>
@@ -145,6 +139,13 @@ public sealed class IovIter
     {
         if (Type != IterType.ITER_IOVEC || _initialSegs != 1) throw new InvalidOperationException("ResetIovec on an iterator that is not a one-segment IOVEC");
         _iov![0] = new Iovec(buf, len);
+        Restart(len);
+    }
+
+    /// <summary>The position of a new one-segment iterator of <paramref name="len"/> bytes (what both resets share).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private void Restart(ulong len)
+    {
         Count = len;
         IovOffset = 0;
         NrSegs = 1;
