@@ -86,14 +86,19 @@ public static class CampaignEngine
     public static StreamOutcome Stream(CampaignSpec spec, SeedSet seeds, ulong start, int jobs, Action<SeedResult> sink, CancellationToken cancel = default, Action<SeedResult>? prepare = null) =>
         Stream(spec, seeds.Count, seeds.At, start, jobs, sink, cancel, prepare);
 
+    /// <summary>Reorder-buffer slots per job of <see cref="Stream(CampaignSpec, SeedSet, ulong, int, Action{SeedResult}, CancellationToken, Action{SeedResult}?)"/>: the most seeds taken and not yet delivered.</summary>
+    public const int ReorderSlotsPerJob = 32;
+
     private static StreamOutcome Stream(CampaignSpec spec, ulong total, Func<ulong, ulong> seedAt, ulong start, int jobs, Action<SeedResult> sink, CancellationToken cancel, Action<SeedResult>? prepare)
     {
         jobs = Math.Max(1, jobs);
         // At most `window` seeds are taken and not yet delivered, so seed k waits in ring[k % window] (a slot is
         // reused only after its seed was delivered): the reorder buffer is bounded and taking or queueing a seed
         // takes no lock. The worker that queues a seed delivers what is ready, in order, unless another worker is
-        // delivering (then it goes on at once, and the deliverer picks the seed up).
-        var window = 4 * jobs;
+        // delivering (then it goes on at once, and the deliverer picks the seed up). 32 slots per job: a worker
+        // waits for a slot only while another worker's seed has taken as long as 31 average seeds (a window of 4
+        // per job stalled the workers 2-4 % of their time at --jobs 2, docs/performance.md, tenth round).
+        var window = ReorderSlotsPerJob * jobs;
         using var slots = new SemaphoreSlim(window);
         var ring = new SeedResult?[window];
         var next = (long)start; // the next seed index to take (may pass total at the end of the run)

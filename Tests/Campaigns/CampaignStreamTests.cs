@@ -23,6 +23,30 @@ public class CampaignStreamTests : TempDirTest
     }
 
     [Test]
+    public void Stream_Jobs2_WhileTheSinkHoldsSeed1_TheOtherWorkerRunsAheadByTheWholeWindowAndNoFurther()
+    {
+        // The reorder buffer bounds memory (seeds taken and not yet delivered) and lets a worker go on past a slow
+        // seed: while seed 1 is held in the sink, the other worker fills every slot, then waits.
+        var spec = CampaignParser.ParseFile(Example);
+        var window = CampaignEngine.ReorderSlotsPerJob * 2;
+        int prepared = 0, delivered = 0, most = 0;
+        var r = CampaignEngine.Stream(spec, new SeedSet(1, 200), 0, 2, s =>
+        {
+            if (s.Seed == 1)
+            {
+                var clock = Stopwatch.StartNew();
+                while (Volatile.Read(ref prepared) < window && clock.Elapsed < TimeSpan.FromSeconds(20)) Thread.Sleep(1);
+                Thread.Sleep(50); // a worker that ignored the bound would run on meanwhile
+            }
+            most = Math.Max(most, Volatile.Read(ref prepared) - delivered);
+            delivered++;
+        }, prepare: _ => Interlocked.Increment(ref prepared));
+        Assert.That(r, Is.EqualTo(new StreamOutcome(200, false)));
+        Assert.That(CampaignEngine.ReorderSlotsPerJob, Is.EqualTo(32));
+        Assert.That(most, Is.EqualTo(window), "seed 1 and the 63 seeds after it, run while seed 1 was held");
+    }
+
+    [Test]
     public void Stream_HundredMillionSeeds_StartsAtOnceAndStopsOnCancel()
     {
         // A materialised seed list of 10^8 seeds is 800 MB before the first seed; the seed set is four numbers.
