@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 
@@ -53,8 +54,8 @@ public sealed class CampaignResultsWriter : IDisposable
         try
         {
             Directory.CreateDirectory(dir);
-            results = new FileStream(Path.Combine(dir, CampaignOutput.Results), FileMode.Create, FileAccess.Write, FileShare.Read);
-            plans = new FileStream(Path.Combine(dir, CampaignOutput.Plans), FileMode.Create, FileAccess.Write, FileShare.Read);
+            results = new FileStream(Path.Combine(dir, CampaignOutput.Results), FileMode.Create, FileAccess.Write, FileShare.Read, FileBuffer);
+            plans = new FileStream(Path.Combine(dir, CampaignOutput.Plans), FileMode.Create, FileAccess.Write, FileShare.Read, FileBuffer);
             var headerLine = Encoding.UTF8.GetBytes(CampaignJson.Line(header) + "\n");
             results.Write(headerLine);
             plans.Write(headerLine);
@@ -149,10 +150,10 @@ public sealed class CampaignResultsWriter : IDisposable
         FileStream? results = null, plans = null;
         try
         {
-            results = new FileStream(resultsPath, FileMode.Open, FileAccess.Write, FileShare.Read);
+            results = new FileStream(resultsPath, FileMode.Open, FileAccess.Write, FileShare.Read, FileBuffer);
             results.SetLength(resultsEnd);
             results.Seek(0, SeekOrigin.End);
-            plans = new FileStream(plansPath, FileMode.Open, FileAccess.Write, FileShare.Read);
+            plans = new FileStream(plansPath, FileMode.Open, FileAccess.Write, FileShare.Read, FileBuffer);
             plans.SetLength(plansEnd);
             plans.Seek(0, SeekOrigin.End);
             var w = new CampaignResultsWriter(dir, manifest, results, plans, done);
@@ -207,17 +208,32 @@ public sealed class CampaignResultsWriter : IDisposable
         }
     }
 
-    /// <summary>Append one seed: its result lines, then its plan line, each file flushed in that order.</summary>
+    /// <summary>
+    /// Append one seed: its result lines to results.jsonl, its plan line to plans.jsonl. The files are flushed when
+    /// <see cref="FlushInterval"/> has passed since the last flush (and when the run ends), results.jsonl first, and a
+    /// plan line is handed to plans.jsonl only then: a seed listed in plans.jsonl has all its results on disk.
+    /// </summary>
     public void Write(SeedResult r)
     {
         var e = r.Encoded ?? Encode(r);
         r.Encoded = null;
         _results.Write(e.Results);
-        _plans.Write(e.Plan);
-        Flush();
+        _pendingPlans.Write(e.Plan);
         Done++;
         e.Return();
+        if (Stopwatch.GetElapsedTime(_lastFlush) >= FlushInterval) Flush();
     }
+
+    /// <summary>
+    /// How long written seeds may wait in memory before they reach the files: a flush per seed cost two write system
+    /// calls per seed (about 2 % of a campaign's time, docs/performance.md); a process killed outright loses at most
+    /// this much of its latest seeds, which --resume runs again.
+    /// </summary>
+    public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(100);
+
+    private const int FileBuffer = 1 << 16;
+    private readonly ArrayBufferWriter<byte> _pendingPlans = new(FileBuffer);
+    private long _lastFlush = Stopwatch.GetTimestamp();
 
     /// <summary>
     /// Serialise a seed's result lines and plan line (what <see cref="Write"/> appends) on the calling thread, so
@@ -261,7 +277,10 @@ public sealed class CampaignResultsWriter : IDisposable
     private void Flush()
     {
         _results.Flush();
+        _plans.Write(_pendingPlans.WrittenSpan);
+        _pendingPlans.ResetWrittenCount();
         _plans.Flush();
+        _lastFlush = Stopwatch.GetTimestamp();
     }
 
     /// <summary>Close the files and record the run's status in campaign.json.</summary>
