@@ -300,6 +300,7 @@ public sealed class CampaignResultsWriter : IDisposable
         File.Move(tmp, path, overwrite: true);
     }
 
+    /// <summary>Close the files without <see cref="Finish"/> (a run that failed): plan lines not yet flushed are dropped, and --resume runs their seeds again.</summary>
     public void Dispose()
     {
         _results.Dispose();
