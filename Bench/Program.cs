@@ -14,6 +14,9 @@ namespace KernelSim.Bench;
 ///   --traceoff-alternate [--rounds N] [--warmup N] [--copies N]
 ///                no BenchmarkDotNet run: the trace-off rows with both builds interleaved in this process
 ///                (<see cref="TraceOffAlternate"/>; 300 rounds after 100 warm-up rounds, 4 copies of each build).
+///   --scaling-alternate [--rounds N] [--warmup N] [--seeds N]
+///                no BenchmarkDotNet run: <see cref="CampaignScalingAlternate"/>, one worker against two, interleaved
+///                (15 rounds of 10 000 seeds after 2 warm-up rounds); run with DOTNET_gcServer=1 DOTNET_TieredPGO=0.
 /// When the trace-off benchmarks are selected, the no-trace build of Kernel.Sim is built first (<see cref="NoTraceBuild"/>).
 /// Example: dotnet run -c Release --project Bench --artifacts-path /tmp/art-bench -- --filter '*' --quick
 /// </summary>
@@ -21,6 +24,11 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        if (args.Contains("--scaling-alternate"))
+        {
+            CampaignScalingAlternate.Run(IntOption(args, "--rounds", 15), IntOption(args, "--warmup", 2), IntOption(args, "--seeds", 10_000));
+            return 0;
+        }
         if (args.Contains("--traceoff-alternate"))
         {
             TraceOffAlternate.Run(IntOption(args, "--rounds", 300), IntOption(args, "--warmup", 100), IntOption(args, "--copies", 4));

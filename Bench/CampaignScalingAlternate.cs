@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using System.Runtime;
+using KernelSim.Scenarios.Campaigns;
+
+namespace KernelSim.Bench;
+
+/// <summary>
+/// <c>--scaling-alternate</c>: the two rows of <see cref="CampaignScalingBenchmarks"/> interleaved in one process. A
+/// round runs the same seeds with one worker and with two, in alternating order (one worker first in even rounds), and
+/// its ratio is the one-worker time over the two-worker time: the 1 → 2 jobs scaling. It prints the median of the
+/// rounds' ratios and its quartiles; a slow phase of the host falls on both halves of a round alike, and the median
+/// drops the rounds it split. Run it as <c>kernelsim</c> runs (server GC, TieredPGO off) through the environment.
+/// </summary>
+public static class CampaignScalingAlternate
+{
+    /// <summary>Run <paramref name="warmup"/> unrecorded rounds (tier-up), then <paramref name="rounds"/> recorded ones of <paramref name="seeds"/> seeds each.</summary>
+    public static void Run(int rounds, int warmup, int seeds)
+    {
+        var spec = CampaignParser.ParseFile(CampaignScalingBenchmarks.ExampleYaml()) with { SeedFirst = 1, SeedLast = (ulong)seeds };
+        var set = new SeedSet(1, (ulong)seeds);
+        double Time(int jobs)
+        {
+            var clock = Stopwatch.StartNew();
+            if (CampaignEngine.Stream(spec, set, 0, jobs, _ => { }).Done != (ulong)seeds) throw new InvalidOperationException("a run did not deliver every seed");
+            return clock.Elapsed.TotalSeconds;
+        }
+        for (var w = 0; w < warmup; w++)
+        {
+            Time(1);
+            Time(2);
+        }
+        var one = new double[rounds];
+        var two = new double[rounds];
+        for (var r = 0; r < rounds; r++)
+        {
+            if (r % 2 == 0)
+            {
+                one[r] = Time(1);
+                two[r] = Time(2);
+            }
+            else
+            {
+                two[r] = Time(2);
+                one[r] = Time(1);
+            }
+        }
+        var ratios = one.Zip(two, (a, b) => a / b).Order().ToArray();
+        Console.WriteLine($"// 1 -> 2 jobs, campaigns/example.yaml seeds 1..{seeds}, {rounds} interleaved rounds after {warmup} warm-up rounds; " +
+                          $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC; DOTNET_TieredPGO={Environment.GetEnvironmentVariable("DOTNET_TieredPGO") ?? "(default)"}; " +
+                          $"ended {DateTime.UtcNow:HH:mm:ss} UTC");
+        Console.WriteLine($"one job: median {seeds / Median(one.Order().ToArray()):F0} seeds/s; two jobs: median {seeds / Median(two.Order().ToArray()):F0} seeds/s");
+        Console.WriteLine($"scaling (one-job time / two-job time per round): median {Median(ratios):F3}, quartiles {ratios[ratios.Length / 4]:F3}–{ratios[3 * ratios.Length / 4]:F3}, " +
+                          $"lowest {ratios[0]:F3}, highest {ratios[^1]:F3}");
+        Console.WriteLine("rounds: " + string.Join(" ", one.Zip(two, (a, b) => $"{a / b:F2}")));
+    }
+
+    private static double Median(double[] sorted) => sorted[sorted.Length / 2];
+}
