@@ -48,10 +48,10 @@ public static class CampaignScalingAlternate
         Console.WriteLine($"// 1 -> 2 jobs, campaigns/example.yaml seeds 1..{seeds}, {rounds} interleaved rounds after {warmup} warm-up rounds; " +
                           $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC; DOTNET_TieredPGO={Environment.GetEnvironmentVariable("DOTNET_TieredPGO") ?? "(default)"}; " +
                           $"ended {DateTime.UtcNow:HH:mm:ss} UTC");
-        Console.WriteLine($"one job: median {seeds / Median(one.Order().ToArray()):F0} seeds/s; two jobs: median {seeds / Median(two.Order().ToArray()):F0} seeds/s");
-        Console.WriteLine($"scaling (one-job time / two-job time per round): median {Median(ratios):F3}, quartiles {ratios[ratios.Length / 4]:F3}–{ratios[3 * ratios.Length / 4]:F3}, " +
-                          $"lowest {ratios[0]:F3}, highest {ratios[^1]:F3}");
-        Console.WriteLine("rounds: " + string.Join(" ", one.Zip(two, (a, b) => $"{a / b:F2}")));
+        Console.WriteLine($"one job: median {seeds / Median(one.Order().ToArray()):0} seeds/s; two jobs: median {seeds / Median(two.Order().ToArray()):0} seeds/s");
+        Console.WriteLine($"scaling (one-job time / two-job time per round): median {Median(ratios):0.000}, quartiles {ratios[ratios.Length / 4]:0.000}–{ratios[3 * ratios.Length / 4]:0.000}, " +
+                          $"lowest {ratios[0]:0.000}, highest {ratios[^1]:0.000}");
+        Console.WriteLine("rounds: " + string.Join(" ", one.Zip(two, (a, b) => $"{a / b:0.00}")));
     }
 
     private static double Median(double[] sorted) => sorted[sorted.Length / 2];

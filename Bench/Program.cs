@@ -24,15 +24,23 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        if (args.Contains("--scaling-alternate"))
+        try
         {
-            CampaignScalingAlternate.Run(IntOption(args, "--rounds", 15), IntOption(args, "--warmup", 2), IntOption(args, "--seeds", 10_000));
-            return 0;
+            if (args.Contains("--scaling-alternate"))
+            {
+                CampaignScalingAlternate.Run(IntOption(args, "--rounds", 15), IntOption(args, "--warmup", 2), IntOption(args, "--seeds", 10_000));
+                return 0;
+            }
+            if (args.Contains("--traceoff-alternate"))
+            {
+                TraceOffAlternate.Run(IntOption(args, "--rounds", 300), IntOption(args, "--warmup", 100), IntOption(args, "--copies", 4));
+                return 0;
+            }
         }
-        if (args.Contains("--traceoff-alternate"))
+        catch (ArgumentException e)
         {
-            TraceOffAlternate.Run(IntOption(args, "--rounds", 300), IntOption(args, "--warmup", 100), IntOption(args, "--copies", 4));
-            return 0;
+            Console.Error.WriteLine($"Bench: {e.Message}");
+            return 2;
         }
 
         var quick = args.Contains("--quick");
