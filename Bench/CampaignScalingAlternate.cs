@@ -44,15 +44,12 @@ public static class CampaignScalingAlternate
                 one[r] = Time(1);
             }
         }
-        var ratios = one.Zip(two, (a, b) => a / b).Order().ToArray();
+        var ratios = Stats.Quartiles([.. one.Zip(two, (a, b) => a / b)]);
         Console.WriteLine($"// 1 -> 2 jobs, campaigns/example.yaml seeds 1..{seeds}, {rounds} interleaved rounds after {warmup} warm-up rounds; " +
                           $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC; DOTNET_TieredPGO={Environment.GetEnvironmentVariable("DOTNET_TieredPGO") ?? "(default)"}; " +
                           $"ended {DateTime.UtcNow:HH:mm:ss} UTC");
-        Console.WriteLine($"one job: median {seeds / Median(one.Order().ToArray()):0} seeds/s; two jobs: median {seeds / Median(two.Order().ToArray()):0} seeds/s");
-        Console.WriteLine($"scaling (one-job time / two-job time per round): median {Median(ratios):0.000}, quartiles {ratios[ratios.Length / 4]:0.000}–{ratios[3 * ratios.Length / 4]:0.000}, " +
-                          $"lowest {ratios[0]:0.000}, highest {ratios[^1]:0.000}");
+        Console.WriteLine($"one job: median {seeds / Stats.Quartiles(one).Median:0} seeds/s; two jobs: median {seeds / Stats.Quartiles(two).Median:0} seeds/s");
+        Console.WriteLine($"scaling (one-job time / two-job time per round): median {ratios.Median:0.000}, quartiles {ratios.Lower:0.000}–{ratios.Upper:0.000}");
         Console.WriteLine("rounds: " + string.Join(" ", one.Zip(two, (a, b) => $"{a / b:0.00}")));
     }
-
-    private static double Median(double[] sorted) => sorted[sorted.Length / 2];
 }

@@ -34,7 +34,7 @@ public static class TraceOffAlternate
                 warm[i][w] = times[i][0, 0];
             }
         // Batch sizes again from the second half of the warm-up (tiered-up code): the median time per call.
-        batch = warm.Select(t => Math.Max(1, (int)(BatchNanoseconds / Quartiles(t[(warmup / 2)..]).Median))).ToArray();
+        batch = warm.Select(t => Math.Max(1, (int)(BatchNanoseconds / Stats.Quartiles(t[(warmup / 2)..]).Median))).ToArray();
 
         var ratios = rows.Select(_ => new double[rounds]).ToArray();
         var perCopy = rows.Select(_ => new double[2, copies, rounds]).ToArray();
@@ -59,8 +59,8 @@ public static class TraceOffAlternate
                           "   copies' medians, ns: no trace | tracing off");
         for (var i = 0; i < rows.Length; i++)
         {
-            var q = Quartiles(ratios[i]);
-            double[] Medians(int build) => Enumerable.Range(0, copies).Select(c => Quartiles(Enumerable.Range(0, rounds).Select(r => perCopy[i][build, c, r]).ToArray()).Median).ToArray();
+            var q = Stats.Quartiles(ratios[i]);
+            double[] Medians(int build) => Enumerable.Range(0, copies).Select(c => Stats.Quartiles(Enumerable.Range(0, rounds).Select(r => perCopy[i][build, c, r]).ToArray()).Median).ToArray();
             var (a, b) = (Medians(0), Medians(1));
             static string List(double[] v) => string.Join(' ', v.Select(x => x < 1000 ? x.ToString("0.0") : x.ToString("0")));
             Console.WriteLine($"{rows[i].Name,-16}{batch[i],12}{GeoMean(a),13:F1}{GeoMean(b),16:F1}{q.Median,14:F4}{$"{q.Lower:F4}–{q.Upper:F4}",18}   {List(a)} | {List(b)}");
@@ -129,13 +129,6 @@ public static class TraceOffAlternate
         File.Exists("/proc/loadavg") ? ", load average " + string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "";
 
     private static double GeoMean(double[] v) => Math.Exp(v.Average(Math.Log));
-
-    private static (double Lower, double Median, double Upper) Quartiles(double[] values)
-    {
-        var s = values.Order().ToArray();
-        double At(double q) => s[(int)Math.Round(q * (s.Length - 1))];
-        return (At(0.25), At(0.5), At(0.75));
-    }
 
     /// <summary>
     /// The thread's CPU time on Linux (clock_gettime(CLOCK_THREAD_CPUTIME_ID)): time the thread was descheduled by

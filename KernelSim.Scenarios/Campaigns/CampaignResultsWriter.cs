@@ -209,9 +209,10 @@ public sealed class CampaignResultsWriter : IDisposable
     }
 
     /// <summary>
-    /// Append one seed: its result lines to results.jsonl, its plan line to plans.jsonl. The files are flushed when
-    /// <see cref="FlushInterval"/> has passed since the last flush (and when the run ends), results.jsonl first, and a
-    /// plan line is handed to plans.jsonl only then: a seed listed in plans.jsonl has all its results on disk.
+    /// Append one seed: its result lines to results.jsonl, its plan line to plans.jsonl. A write made
+    /// <see cref="FlushInterval"/> or more after the last flush flushes both files (so does <see cref="Finish"/>),
+    /// results.jsonl first, and a plan line is handed to plans.jsonl only then: a seed listed in plans.jsonl has all
+    /// its results on disk.
     /// </summary>
     public void Write(SeedResult r)
     {
@@ -226,8 +227,8 @@ public sealed class CampaignResultsWriter : IDisposable
 
     /// <summary>
     /// How long written seeds may wait in memory before they reach the files: a flush per seed cost two write system
-    /// calls per seed (about 2 % of a campaign's time, docs/performance.md); a process killed outright loses at most
-    /// this much of its latest seeds, which --resume runs again.
+    /// calls per seed (about 2 % of a campaign's time, docs/performance.md); a process killed outright loses only the
+    /// seeds written within this long after its last flush, which --resume runs again.
     /// </summary>
     public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(100);
 
