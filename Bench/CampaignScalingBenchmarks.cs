@@ -13,7 +13,7 @@ namespace KernelSim.Bench;
 /// so the Ratio column is the two-job time over the one-job time and the scaling is 1 / Ratio (0.526 is 1.90×).
 /// Runs as <c>kernelsim campaign</c> does: server GC, TieredPGO off, in a child process of its own (whatever
 /// --quick says), after warm-up, so the JIT's start-up work is not in the figure. Each run starts new worker threads,
-/// which prepare their machine images again (about 70 ms per thread), hence 10 000 seeds per run (docs/performance.md).
+/// which build their per-thread scratch again (the machine images are shared), hence 10 000 seeds per run (docs/performance.md).
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(ScalingConfig))]

@@ -12,12 +12,19 @@ namespace KernelSim.Kernel;
 /// filesystems mounting). Two machines of one image share no mutable state except objects the caller registered as
 /// instances. A machine booted from an image is the machine <see cref="MachineBuilder.Build"/> boots: same object
 /// graph, same boot actions in the same order, so the same media bytes, sysfs text, badblocks and traces.
+/// <para>
+/// <see cref="Boot()"/> may be called from several threads at once: the container's root provider and its scopes are
+/// thread-safe, and the first boot runs alone, so what it leaves for the later machines (the pfn info block pages
+/// <see cref="PhysicalMemory.PokeBytesShared"/> shares) is complete before any other machine boots.
+/// </para>
 /// </summary>
 public sealed class MachineImage
 {
     private readonly IServiceProvider _root;
     private readonly Action<Machine>[] _onBoot;
     private readonly FramePool? _pool;
+    private readonly Lock _first = new();
+    private volatile bool _booted;
 
     internal MachineImage(IServiceProvider root, Action<Machine>[] onBoot, FramePool? pool)
     {
@@ -38,6 +45,17 @@ public sealed class MachineImage
     /// the same byte for byte.
     /// </summary>
     public Machine Boot(FramePool? pool)
+    {
+        if (_booted) return BootScope(pool);
+        lock (_first)
+        {
+            var m = BootScope(pool);
+            _booted = true;
+            return m;
+        }
+    }
+
+    private Machine BootScope(FramePool? pool)
     {
         var scope = _root.CreateScope();
         var m = scope.ServiceProvider.GetRequiredService<Machine>();

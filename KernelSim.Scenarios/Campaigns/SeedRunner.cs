@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using KernelSim.Kernel;
 using KernelSim.Mm;
 using KernelSim.Profiles;
@@ -76,14 +78,15 @@ internal static class SeedRunner
         _ => new HostileWorkload(s),
     };
 
-    /// <summary>Images prepared on this thread for <see cref="_imageSpec"/>, by profile, workload and work timing.</summary>
-    [ThreadStatic] private static Dictionary<(KernelVersion, WorkloadKind, bool), MachineImage>? _images;
-
-    [ThreadStatic] private static CampaignSpec? _imageSpec;
+    /// <summary>
+    /// The images prepared for a campaign spec, by profile, workload and work timing: one per key for the whole process,
+    /// shared by every worker thread (<see cref="MachineImage.Boot(FramePool?)"/> is thread-safe), kept as long as the <see cref="CampaignSpec"/> is.
+    /// </summary>
+    private static readonly ConditionalWeakTable<CampaignSpec, ConcurrentDictionary<(KernelVersion, WorkloadKind, bool), Lazy<MachineImage>>> Images = new();
 
     /// <summary>
     /// The seed's machine. Workloads whose machine depends only on the campaign file, the profile and the work timing boot from an
-    /// image prepared once per thread (the container is composed once); the seed only sets <see cref="MachineOptions.Seed"/>,
+    /// image prepared once per process (the container is composed once); the seed only sets <see cref="MachineOptions.Seed"/>,
     /// which the kernel does not read at boot. A spec hook (<see cref="CampaignSpec.ConfigureMachine"/>, which may register
     /// instances), tracing, and the workloads that configure per seed (virtio-fs file data, devdax alignment) build afresh.
     /// </summary>
@@ -91,26 +94,26 @@ internal static class SeedRunner
     {
         var plan = s.Plan;
         var cacheable = !trace && s.Spec.ConfigureMachine == null && plan.Workload is not (WorkloadKind.Virtiofs or WorkloadKind.Devdax);
+        if (!cacheable) return Builder(s, w, trace).WithFramePool(pool).Build();
+        var images = Images.GetOrCreateValue(s.Spec);
         var key = (s.Profile, plan.Workload, plan.WorkManual);
-        if (cacheable && ReferenceEquals(_imageSpec, s.Spec) && _images!.TryGetValue(key, out var cached))
-        {
-            var booted = cached.Boot(pool);
-            booted.Options.Seed = plan.Seed;
-            return booted;
-        }
+        // The first seed of a key prepares the image (other threads wanting it wait for that one).
+        if (!images.TryGetValue(key, out var image))
+            image = images.GetOrAdd(key, new Lazy<MachineImage>(() => Builder(s, w, trace).Prepare()));
+        var booted = image.Value.Boot(pool);
+        booted.Options.Seed = plan.Seed;
+        return booted;
+    }
+
+    /// <summary>The builder of the seed's machine: the campaign's CPU and DRAM, the workload's devices, the campaign's hook.</summary>
+    private static MachineBuilder Builder(SeedSession s, ICampaignWorkload w, bool trace)
+    {
         var b = new MachineBuilder().WithKernel(s.Profile).WithCpu(s.Spec.Cpu).WithDram(s.Spec.Dram)
-            .WithWorkTiming(plan.WorkManual ? WorkTiming.Manual : WorkTiming.AtSyscallExit)
-            .WithSeed(plan.Seed).WithTrace(trace);
+            .WithWorkTiming(s.Plan.WorkManual ? WorkTiming.Manual : WorkTiming.AtSyscallExit)
+            .WithSeed(s.Plan.Seed).WithTrace(trace);
         w.Configure(b);
         s.Spec.ConfigureMachine?.Invoke(b);
-        if (!cacheable) return b.WithFramePool(pool).Build();
-        if (!ReferenceEquals(_imageSpec, s.Spec))
-        {
-            _imageSpec = s.Spec;
-            _images = [];
-        }
-        var image = _images![key] = b.Prepare();
-        return image.Boot(pool);
+        return b;
     }
 
     // A fault record's detail: "not applied" or "applied N" (N up to a storm's 32 lines made once, not per fault).

@@ -96,6 +96,34 @@ public class MachineImageTests
     }
 
     [Test]
+    public void OneImage_MachinesBootedOnFourThreadsAtOnce_EachRunsTheExperimentAsTheBuiltMachine()
+    {
+        // A campaign's workers boot from one image at once; the first boot (which makes the shared info block pages) races
+        // the others here.
+        var built = Experiment(Builder().Build());
+        var image = Builder().Prepare();
+        var results = new string?[4];
+        var errors = new Exception?[4];
+        using var start = new Barrier(results.Length);
+        var threads = Enumerable.Range(0, results.Length).Select(i => new Thread(() =>
+        {
+            start.SignalAndWait();
+            try
+            {
+                results[i] = Experiment(image.Boot());
+            }
+            catch (Exception e)
+            {
+                errors[i] = e;
+            }
+        })).ToArray();
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) t.Join();
+        Assert.That(errors, Is.All.Null);
+        Assert.That(results, Is.All.EqualTo(built));
+    }
+
+    [Test]
     public void BootedFromImage_ReplacedCoreService_SameOutcomeAsBuilt()
     {
         static MachineBuilder WithContainerCore()
