@@ -13,9 +13,11 @@ namespace KernelSim.Kernel;
 /// instances. A machine booted from an image is the machine <see cref="MachineBuilder.Build"/> boots: same object
 /// graph, same boot actions in the same order, so the same media bytes, sysfs text, badblocks and traces.
 /// <para>
-/// <see cref="Boot()"/> may be called from several threads at once: the container's root provider and its scopes are
-/// thread-safe, and the first boot runs alone, so what it leaves for the later machines (the pfn info block pages
-/// <see cref="PhysicalMemory.PokeBytesShared"/> shares) is complete before any other machine boots.
+/// <see cref="Boot(FramePool?)"/> may be called from several threads at once, each thread with its own pool or none (a
+/// <see cref="FramePool"/> is not thread-safe, so the builder's pool, which <see cref="Boot()"/> uses, serves one
+/// thread): the container's root provider and its scopes are thread-safe, and the first boot runs alone, so what it
+/// leaves for the later machines (the pfn info block pages <see cref="PhysicalMemory.PokeBytesShared"/> shares) is
+/// complete before any other machine boots.
 /// </para>
 /// </summary>
 public sealed class MachineImage
