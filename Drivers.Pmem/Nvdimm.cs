@@ -91,17 +91,18 @@ public static class Nvdimm
         return bus;
     }
 
-    /// <summary>The regions to build: <see cref="PmemOptions.Regions"/>, or one from the flat namespace list (one per namespace on label-less platforms).</summary>
+    /// <summary>
+    /// The regions to build: <see cref="PmemOptions.Regions"/>, or one from the flat namespace list (one per namespace on
+    /// label-less platforms); an empty list means one 64 MiB namespace. The options are only read: machines of one image
+    /// probe with the same options, possibly on several threads.
+    /// </summary>
     private static List<PmemRegionSpec> RegionSpecs(PmemOptions options)
     {
         if (options.Regions.Count > 0)
-        {
-            foreach (var r in options.Regions) if (r.Namespaces.Count == 0 && r.Size == 0) r.Namespaces.Add(new PmemNamespaceSpec(64UL << 20));
-            return [.. options.Regions];
-        }
-        if (options.Namespaces.Count == 0) options.Namespaces.Add(new PmemNamespaceSpec(64UL << 20));
-        if (options.Platform == NvdimmPlatform.NfitTest) return [new PmemRegionSpec(options.RegionSize) { Namespaces = [.. options.Namespaces] }];
-        return [.. options.Namespaces.Select((ns, i) => new PmemRegionSpec(i == 0 ? Math.Max(options.RegionSize, ns.Size) : ns.Size) { Namespaces = [ns] })];
+            return [.. options.Regions.Select(r => r.Namespaces.Count == 0 && r.Size == 0 ? r with { Namespaces = [new PmemNamespaceSpec(64UL << 20)] } : r)];
+        List<PmemNamespaceSpec> namespaces = options.Namespaces.Count > 0 ? options.Namespaces : [new PmemNamespaceSpec(64UL << 20)];
+        if (options.Platform == NvdimmPlatform.NfitTest) return [new PmemRegionSpec(options.RegionSize) { Namespaces = [.. namespaces] }];
+        return [.. namespaces.Select((ns, i) => new PmemRegionSpec(i == 0 ? Math.Max(options.RegionSize, ns.Size) : ns.Size) { Namespaces = [ns] })];
     }
 
     /// <summary>A fixed uuid per region and namespace index (what an earlier ndctl create-namespace chose).</summary>

@@ -124,6 +124,26 @@ public class MachineImageTests
     }
 
     [Test]
+    public void OneImageWithNoNamespaceGiven_MachinesBootedOnFourThreadsAtOnce_EachGetsTheOne64MiBNamespace_TheOptionsStayEmpty()
+    {
+        // Nvdimm.Probe only reads the options all machines of the image share: its default namespace is its own.
+        PmemOptions? options = null;
+        var image = new MachineBuilder().WithKernel("6.12").AddPmem(o => options = o).Prepare();
+        var sizes = new string?[4];
+        using var start = new Barrier(sizes.Length);
+        var threads = Enumerable.Range(0, sizes.Length).Select(i => new Thread(() =>
+        {
+            start.SignalAndWait();
+            var m = image.Boot(null);
+            sizes[i] = string.Join(' ', m.NvdimmBus()!.Regions.SelectMany(r => r.Namespaces).Select(n => n.Size));
+        })).ToArray();
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) t.Join();
+        Assert.That(sizes, Is.All.EqualTo((64UL << 20).ToString()));
+        Assert.That(options!.Namespaces, Is.Empty);
+    }
+
+    [Test]
     public void BootedFromImage_ReplacedCoreService_SameOutcomeAsBuilt()
     {
         static MachineBuilder WithContainerCore()
