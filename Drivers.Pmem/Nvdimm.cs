@@ -93,7 +93,7 @@ public static class Nvdimm
 
     /// <summary>
     /// The regions to build: <see cref="PmemOptions.Regions"/>, or one from the flat namespace list (one per namespace on
-    /// label-less platforms); an empty list means one 64 MiB namespace. The options are only read: machines of one image
+    /// label-less platforms); an empty list means one 64 MiB namespace. Only reads the options: machines of one image
     /// probe with the same options, possibly on several threads.
     /// </summary>
     private static List<PmemRegionSpec> RegionSpecs(PmemOptions options)

@@ -97,13 +97,19 @@ internal static class SeedRunner
         if (!cacheable) return Builder(s, w, trace).WithFramePool(pool).Build();
         var images = Images.GetOrCreateValue(s.Spec);
         var key = (s.Profile, plan.Workload, plan.WorkManual);
-        // The first seed of a key prepares the image (other threads wanting it wait for that one).
-        if (!images.TryGetValue(key, out var image))
-            image = images.GetOrAdd(key, new Lazy<MachineImage>(() => Builder(s, w, trace).Prepare()));
+        var image = images.TryGetValue(key, out var prepared) ? prepared : Prepare(images, key, s, w);
         var booted = image.Value.Boot(pool);
         booted.Options.Seed = plan.Seed;
         return booted;
     }
+
+    /// <summary>
+    /// The first seed of a key prepares its image (other threads wanting it wait for that one). A method of its own, so
+    /// that the closure capturing the seed is made only here, not on every boot.
+    /// </summary>
+    private static Lazy<MachineImage> Prepare(ConcurrentDictionary<(KernelVersion, WorkloadKind, bool), Lazy<MachineImage>> images,
+        (KernelVersion, WorkloadKind, bool) key, SeedSession s, ICampaignWorkload w) =>
+        images.GetOrAdd(key, new Lazy<MachineImage>(() => Builder(s, w, trace: false).Prepare()));
 
     /// <summary>The builder of the seed's machine: the campaign's CPU and DRAM, the workload's devices, the campaign's hook.</summary>
     private static MachineBuilder Builder(SeedSession s, ICampaignWorkload w, bool trace)
