@@ -10,6 +10,8 @@ namespace KernelSim.Bench;
 /// its ratio is the one-worker time over the two-worker time: the 1 → 2 jobs scaling. It prints the median of the
 /// rounds' ratios and its quartiles; a slow phase of the host falls on both halves of a round alike, and the median
 /// drops the rounds it split. Run it as <c>kernelsim</c> runs (server GC, TieredPGO off) through the environment.
+/// Each run's process CPU time is taken too: the CPU per seed at one job and at two tells work that costs more on two
+/// busy cores (caches, the collector's work) from cores left idle (the workers stopped for a collection, or waiting).
 /// </summary>
 public static class CampaignScalingAlternate
 {
@@ -18,11 +20,21 @@ public static class CampaignScalingAlternate
     {
         var spec = CampaignParser.ParseFile(CampaignScalingBenchmarks.ExampleYaml()) with { SeedFirst = 1, SeedLast = (ulong)seeds };
         var set = new SeedSet(1, (ulong)seeds);
+        var process = Process.GetCurrentProcess();
+        var cpu = 0.0; // the last run's process CPU seconds
+        var gcs = 0;   // the last run's collections (gen0 and up)
         double Time(int jobs)
         {
+            process.Refresh();
+            var cpu0 = process.TotalProcessorTime;
+            var gc0 = GC.CollectionCount(0);
             var clock = Stopwatch.StartNew();
             if (CampaignEngine.Stream(spec, set, 0, jobs, _ => { }).Done != (ulong)seeds) throw new InvalidOperationException("a run did not deliver every seed");
-            return clock.Elapsed.TotalSeconds;
+            var wall = clock.Elapsed.TotalSeconds;
+            process.Refresh();
+            cpu = (process.TotalProcessorTime - cpu0).TotalSeconds;
+            gcs = GC.CollectionCount(0) - gc0;
+            return wall;
         }
         for (var w = 0; w < warmup; w++)
         {
@@ -31,17 +43,25 @@ public static class CampaignScalingAlternate
         }
         var one = new double[rounds];
         var two = new double[rounds];
+        var oneCpu = new double[rounds];
+        var twoCpu = new double[rounds];
+        var oneGcs = new double[rounds];
+        var twoGcs = new double[rounds];
         for (var r = 0; r < rounds; r++)
         {
             if (r % 2 == 0)
             {
                 one[r] = Time(1);
+                (oneCpu[r], oneGcs[r]) = (cpu, gcs);
                 two[r] = Time(2);
+                (twoCpu[r], twoGcs[r]) = (cpu, gcs);
             }
             else
             {
                 two[r] = Time(2);
+                (twoCpu[r], twoGcs[r]) = (cpu, gcs);
                 one[r] = Time(1);
+                (oneCpu[r], oneGcs[r]) = (cpu, gcs);
             }
         }
         var ratios = Stats.Quartiles([.. one.Zip(two, (a, b) => a / b)]);
@@ -51,5 +71,10 @@ public static class CampaignScalingAlternate
         Console.WriteLine($"one job: median {seeds / Stats.Quartiles(one).Median:0} seeds/s; two jobs: median {seeds / Stats.Quartiles(two).Median:0} seeds/s");
         Console.WriteLine($"scaling (one-job time / two-job time per round): median {ratios.Median:0.000}, quartiles {ratios.Lower:0.000}–{ratios.Upper:0.000}");
         Console.WriteLine("rounds: " + string.Join(" ", one.Zip(two, (a, b) => $"{a / b:0.00}")));
+        var cpuRatio = Stats.Quartiles([.. oneCpu.Zip(twoCpu, (a, b) => b / a)]);
+        Console.WriteLine($"process CPU per seed: one job median {Stats.Quartiles(oneCpu).Median / seeds * 1e6:0.0} µs, two jobs {Stats.Quartiles(twoCpu).Median / seeds * 1e6:0.0} µs; " +
+                          $"two-job CPU / one-job CPU per round: median {cpuRatio.Median:0.000}, quartiles {cpuRatio.Lower:0.000}–{cpuRatio.Upper:0.000}");
+        Console.WriteLine($"collections per run: one job median {Stats.Quartiles(oneGcs).Median:0}, two jobs {Stats.Quartiles(twoGcs).Median:0}");
+        Console.WriteLine($"cores busy (CPU / wall): one job median {Stats.Quartiles([.. oneCpu.Zip(one, (c, w) => c / w)]).Median:0.000}, two jobs {Stats.Quartiles([.. twoCpu.Zip(two, (c, w) => c / w)]).Median:0.000}");
     }
 }
