@@ -98,14 +98,15 @@ public static class FileSchemas
         {
             var table = ScenarioKeys.Steps[name];
             var args = new JsonArray(Ref(DefName("step " + name), defs, () => Object(table, defs)));
+            // Add(JsonNode), not Add<T>: the generic one is marked as needing reflection (trimming, native AOT).
             if (registry.ScalarKey(name) is { } key)
-                args.Add(new JsonObject { ["description"] = $"stands for {{{key}: value}}", ["$ref"] = "#/$defs/scalar" });
-            if (!table.Keys.Any(k => k.Required)) args.Add(new JsonObject { ["type"] = "null" });
+                args.Add((JsonNode)new JsonObject { ["description"] = $"stands for {{{key}: value}}", ["$ref"] = "#/$defs/scalar" });
+            if (!table.Keys.Any(k => k.Required)) args.Add((JsonNode)new JsonObject { ["type"] = "null" });
             var branch = Object(ScenarioKeys.StepItem, defs, [(name, new JsonObject { ["anyOf"] = args })]);
             branch.Remove("type");
             branch["required"] = new JsonArray(name);
             branch["description"] = $"{name}: {summary}";
-            branches.Add(branch);
+            branches.Add((JsonNode)branch);
         }
         return new JsonObject { ["type"] = "object", ["oneOf"] = branches };
     }

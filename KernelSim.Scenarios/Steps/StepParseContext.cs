@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using KernelSim.Scenarios.Model;
 using KernelSim.Scenarios.Yaml;
 using YamlDotNet.RepresentationModel;
@@ -88,14 +89,14 @@ internal sealed class StepParseContext(YamlMap args, ParseSymbols symbols, strin
     }
 
     /// <summary>A uapi constant by name or number (PROT_*, MADV_*, PR_*).</summary>
-    public long Constant(YamlNode node, Type uapi, string what)
+    public long Constant(YamlNode node, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicFields)] Type uapi, string what)
     {
         var s = YamlValues.Scalar(File, node, what);
         return YamlValues.TryConstant(uapi, s, out var v) ? v : throw Args.Error(node, $"{what}: unknown constant '{s}'");
     }
 
     /// <summary>Flags given as "A|B", a list [A, B] or a number.</summary>
-    public long Flags(YamlNode node, Type uapi, string what)
+    public long Flags(YamlNode node, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicFields)] Type uapi, string what)
     {
         long v = 0;
         foreach (var item in YamlValues.List(node))

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using KernelSim.Uapi;
 using YamlDotNet.RepresentationModel;
@@ -110,7 +111,7 @@ internal static class YamlValues
     }
 
     /// <summary>A constant of a uapi class by name ("MADV_HWPOISON", "PR_MCE_KILL_EARLY") or a number.</summary>
-    public static bool TryConstant(Type uapi, string text, out long value)
+    public static bool TryConstant([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicFields)] Type uapi, string text, out long value)
     {
         if (TryParseLong(text, out value)) return true;
         var f = uapi.GetField(text);
