@@ -29,7 +29,7 @@ public class FuseTransportBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var share = VirtioFs.Create(new MachineBuilder().Build(), new VirtioFsOptions());
+        var share = VirtioFs.Create(new MachineBuilder().AddVirtioFs().Build(), new VirtioFsOptions());
         share.Host.CreateFile("F", 1 << 20, nodeId: 5);
         _t = share.Transport;
         _data = new byte[Size];

@@ -17,6 +17,9 @@ namespace KernelSim.Bench;
 ///   --scaling-alternate [--rounds N] [--warmup N] [--seeds N]
 ///                no BenchmarkDotNet run: <see cref="CampaignScalingAlternate"/>, one worker against two, interleaved
 ///                (15 rounds of 10 000 seeds after 2 warm-up rounds); run with DOTNET_gcServer=1 DOTNET_TieredPGO=0.
+///   --smoke [--filter PATTERN...]
+///                no BenchmarkDotNet run: every benchmark case run once in this process (<see cref="Smoke"/>), to prove
+///                each row can be measured; ends with "N passed, N failed" (.ci/bench-smoke).
 /// When the trace-off benchmarks are selected, the no-trace build of Kernel.Sim is built first (<see cref="NoTraceBuild"/>).
 /// Example: dotnet run -c Release --project Bench --artifacts-path /tmp/art-bench -- --filter '*' --quick
 /// </summary>
@@ -30,6 +33,12 @@ public static class Program
             {
                 CampaignScalingAlternate.Run(IntOption(args, "--rounds", 15), IntOption(args, "--warmup", 2), IntOption(args, "--seeds", 10_000));
                 return 0;
+            }
+            if (args.Contains("--smoke"))
+            {
+                var patterns = FilterPatterns(args);
+                if (Selects(typeof(TraceOffBenchmarks), patterns.Length > 0 ? patterns : ["*"])) NoTraceBuild.EnsureBuilt();
+                return Smoke.Run(patterns);
             }
             if (args.Contains("--traceoff-alternate"))
             {
