@@ -8,7 +8,7 @@ namespace KernelSim.Bench;
 /// <c>--smoke</c>: every benchmark case (or those <c>--filter</c> selects) run once in this process, without
 /// BenchmarkDotNet's measurement: a new instance, its [Params] set, [GlobalSetup], one call of the benchmark, then
 /// [GlobalCleanup]. It proves that each row can be measured at all (a setup that throws leaves BenchmarkDotNet's row
-/// "NA" and only a log line says why), in seconds; .ci/bench-smoke runs it. Prints one line per case and a last line
+/// "NA" and only a log line says why) without measuring anything; .ci/bench-smoke runs it. Prints one line per case and a last line
 /// "N passed, N failed"; exit code 1 when a case failed.
 /// </summary>
 internal static class Smoke
