@@ -1,12 +1,9 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
-using System.Text;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Engines;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
-using KernelSim.Bench.TraceOff;
 
 namespace KernelSim.Bench;
 
@@ -33,14 +30,13 @@ public class CampaignProcessBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "kernelsim-publish",
-            Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(NoTraceBuild.RepositoryRoot)))[..12], Build);
+        var dir = Path.Combine(RepositoryPaths.TempDirectory("kernelsim-publish"), Build);
         Run(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet",
-            ["publish", Path.Combine(NoTraceBuild.RepositoryRoot, "KernelSim.Cli"), "-c", "Release", "-o", dir, "-nologo", "-v:q",
+            ["publish", Path.Combine(RepositoryPaths.Root, "KernelSim.Cli"), "-c", "Release", "-o", dir, "-nologo", "-v:q",
              .. Build == "native" ? new[] { "-p:PublishAot=true" } : [],
-             "--artifacts-path", Path.Combine(dir + ".artifacts")]);
+             "--artifacts-path", dir + ".artifacts"]);
         _exe = Path.Combine(dir, "kernelsim");
-        _out = Path.Combine(dir + ".results");
+        _out = dir + ".results";
         if (!File.Exists(_exe)) throw new InvalidOperationException($"the {Build} publish wrote no {_exe}");
     }
 

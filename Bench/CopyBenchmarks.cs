@@ -42,10 +42,7 @@ public class CopyBenchmarks
 
     /// <summary>The host baseline: Span&lt;byte&gt;.CopyTo of the same size between page-aligned buffers (<see cref="SpanCopyBaseline"/>).</summary>
     [Benchmark(Baseline = true)]
-    public int SpanCopy()
-    {
-        return _baseline.Copy();
-    }
+    public int SpanCopy() => _baseline.Copy();
 
     /// <summary>copy_mc_to_kernel, kernel → kernel (direct map), ERMS: copy_mc_enhanced_fast_string.</summary>
     [Benchmark]

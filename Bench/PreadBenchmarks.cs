@@ -65,10 +65,7 @@ public class PreadBenchmarks
 
     /// <summary>The host baseline: Span&lt;byte&gt;.CopyTo of the same size between page-aligned buffers (<see cref="SpanCopyBaseline"/>).</summary>
     [Benchmark(Baseline = true)]
-    public int SpanCopy()
-    {
-        return _baseline.Copy();
-    }
+    public int SpanCopy() => _baseline.Copy();
 
     /// <summary>pread64 of a dax=always daxfs file: dax_iomap_rw → dax_iomap_iter → dax_copy_to_iter (copy_mc_to_user).</summary>
     [Benchmark]

@@ -4,7 +4,7 @@ namespace KernelSim.Bench;
 
 /// <summary>
 /// The host baseline of the copy benchmarks: <c>Span&lt;byte&gt;.CopyTo</c> of <c>size</c> bytes between two
-/// page-aligned native buffers, the source filled with random bytes. Page-aligned because a copy's speed depends on
+/// page-aligned buffers (pinned arrays used from their first page boundary), the source filled with random bytes. Page-aligned because a copy's speed depends on
 /// where its destination lies relative to its source: on the AMD EPYC host of the thirteenth round a 4 KiB copy whose
 /// destination is 16–24 bytes past a multiple of 4 096 from its source took 105–114 ns instead of 47 ns (4K aliasing),
 /// and two managed arrays allocated one after the other sit exactly there (4 120 bytes apart), which had made the

@@ -62,10 +62,7 @@ public class XarrayFolioqBenchmarks
 
     /// <summary>The host baseline: Span&lt;byte&gt;.CopyTo of the same size between page-aligned buffers (<see cref="SpanCopyBaseline"/>).</summary>
     [Benchmark(Baseline = true)]
-    public int SpanCopy()
-    {
-        return _baseline.Copy();
-    }
+    public int SpanCopy() => _baseline.Copy();
 
     [Benchmark]
     public ulong ToIterXarray() => _iov.CopyToIter(_kbuf, (ulong)Size, Xarray(false));

@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
-using System.Text;
 
 namespace KernelSim.Bench.TraceOff;
 
@@ -25,12 +22,8 @@ public static class NoTraceBuild
     /// <summary>The MSBuild property that compiles the trace calls out (Kernel.Sim.csproj).</summary>
     public const string NoTraceArgument = "/p:KernelSimNoTrace=true";
 
-    /// <summary>The repository root (the directory holding KernelSim.sln) this Bench was built from.</summary>
-    public static string RepositoryRoot { get; } = FindRoot();
-
     /// <summary>Where the no-trace build goes: the temporary directory, one folder per repository (worktrees differ).</summary>
-    public static string OutputDirectory { get; } = Path.Combine(Path.GetTempPath(), "kernelsim-notrace",
-        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(RepositoryRoot)))[..12]);
+    public static string OutputDirectory { get; } = RepositoryPaths.TempDirectory("kernelsim-notrace");
 
     /// <summary>The no-trace Kernel.Sim.dll that <see cref="Build"/> writes.</summary>
     public static string KernelSimPath => Path.Combine(OutputDirectory, "bin", "Kernel.Sim", "release", "Kernel.Sim.dll");
@@ -53,7 +46,7 @@ public static class NoTraceBuild
         var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet") { UseShellExecute = false };
         foreach (var a in new[]
                  {
-                     "build", Path.Combine(RepositoryRoot, "Kernel.Sim", "Kernel.Sim.csproj"), "-c", "Release", NoTraceArgument,
+                     "build", Path.Combine(RepositoryPaths.Root, "Kernel.Sim", "Kernel.Sim.csproj"), "-c", "Release", NoTraceArgument,
                      "--artifacts-path", OutputDirectory,
                      "-nologo", "-v:q",
                  })
@@ -64,18 +57,4 @@ public static class NoTraceBuild
         if (p.ExitCode != 0 || !File.Exists(KernelSimPath))
             throw new InvalidOperationException($"the no-trace build of Kernel.Sim failed (exit code {p.ExitCode})");
     }
-
-    private static string FindRoot()
-    {
-        // This source file's compile-time path first (works with --artifacts-path builds), then the output and working
-        // directories (a build with PathMap hides the source path), as Tests' RepoFiles does.
-        foreach (var start in new[] { SourceDir(), AppContext.BaseDirectory, Environment.CurrentDirectory })
-        {
-            for (var d = start; !string.IsNullOrEmpty(d); d = Path.GetDirectoryName(d))
-                if (File.Exists(Path.Combine(d, "KernelSim.sln"))) return d;
-        }
-        throw new InvalidOperationException("repository root (KernelSim.sln) not found: the no-trace build needs the sources");
-    }
-
-    private static string SourceDir([CallerFilePath] string file = "") => Path.GetDirectoryName(file) ?? "";
 }
