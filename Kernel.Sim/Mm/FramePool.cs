@@ -11,11 +11,8 @@ namespace KernelSim.Mm;
 /// </summary>
 public sealed class FramePool(long maxBytes = FramePool.DefaultMaxBytes)
 {
-    /// <summary>
-    /// The default bound: 64 storage chunks, each an array of 64 KiB and the page of room that aligns it (a campaign
-    /// machine uses a handful).
-    /// </summary>
-    public const long DefaultMaxBytes = 64L * (PhysicalMemory.ChunkBytes + StorageArray.Room);
+    /// <summary>The default bound: 64 storage chunks of 64 KiB (a campaign machine uses a handful).</summary>
+    public const long DefaultMaxBytes = 4L << 20;
 
     private readonly Stack<byte[]> _chunks = new();
     private readonly Stack<byte[]> _small = new();
@@ -24,13 +21,13 @@ public sealed class FramePool(long maxBytes = FramePool.DefaultMaxBytes)
     /// <summary>The most bytes the pool keeps.</summary>
     public long MaxBytes { get; } = maxBytes;
 
-    /// <summary>Bytes of storage the pool holds now: the arrays' lengths, their page of room included.</summary>
+    /// <summary>Bytes of storage the pool holds now.</summary>
     public long Bytes => _bytes;
 
     /// <summary>Arrays handed out again instead of allocated (since the pool was made).</summary>
     public long Reused { get; private set; }
 
-    /// <summary>A pooled storage array holding exactly <paramref name="length"/> bytes (contents undefined), or null.</summary>
+    /// <summary>A pooled array of exactly <paramref name="length"/> bytes (contents undefined), or null.</summary>
     internal byte[]? Take(int length)
     {
         var s = StackOf(length);
@@ -43,7 +40,7 @@ public sealed class FramePool(long maxBytes = FramePool.DefaultMaxBytes)
     /// <summary>Keep <paramref name="data"/> for a later <see cref="Take"/> (the caller no longer reaches it).</summary>
     internal void Return(byte[] data)
     {
-        var s = StackOf(StorageArray.Bytes(data));
+        var s = StackOf(data.Length);
         if (s == null || _bytes + data.Length > MaxBytes) return;
         s.Push(data);
         _bytes += data.Length;

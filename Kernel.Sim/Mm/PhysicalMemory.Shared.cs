@@ -16,10 +16,7 @@ public sealed class SharedPages
     }
 
     internal readonly ulong Pa;
-    /// <summary>
-    /// The chunk's bytes up to the last page written (pages before the first written one hold zeros, unread): a
-    /// <see cref="StorageArray"/>, its page 0 at <see cref="StorageArray.PageBase"/>.
-    /// </summary>
+    /// <summary>The chunk's bytes up to the last page written (pages before the first written one hold zeros, unread).</summary>
     internal readonly byte[] Data;
     internal readonly int Length;
 }
@@ -44,10 +41,10 @@ public sealed partial class PhysicalMemory
             return previous ?? new SharedPages(pa.Value, [], 0);
         }
         var pages = PageMask(pa.Pfn, 0, data.Length);
-        if (previous == null || previous.Pa != pa.Value || previous.Length != data.Length || !data.SequenceEqual(previous.Data.AsSpan(StorageArray.PageBase(previous.Data) + at, data.Length)))
+        if (previous == null || previous.Pa != pa.Value || previous.Length != data.Length || !data.SequenceEqual(previous.Data.AsSpan(at, data.Length)))
         {
-            var bytes = StorageArray.NewZeroed(at + data.Length);
-            data.CopyTo(bytes.AsSpan(StorageArray.PageBase(bytes) + at));
+            var bytes = new byte[at + data.Length];
+            data.CopyTo(bytes.AsSpan(at));
             previous = new SharedPages(pa.Value, bytes, data.Length);
         }
         var c = Chunk(pa.Pfn, create: true)!;
@@ -65,12 +62,11 @@ public sealed partial class PhysicalMemory
     private static void Unshare(ChunkStore c)
     {
         // A pool-sized array (the shared one ends at its last written page): the pages past it are zeroed when reached.
-        var d = c.NewData(c.Bytes <= SmallBytes ? SmallBytes : ChunkBytes);
-        var dBase = StorageArray.PageBase(d);
+        var d = c.NewData(c.Data.Length <= SmallBytes ? SmallBytes : ChunkBytes);
         for (var z = c.Zeroed; z != 0; z &= z - 1)
         {
             var at = System.Numerics.BitOperations.TrailingZeroCount(z) << PageDefs.PAGE_SHIFT;
-            c.At(at, (int)PageDefs.PAGE_SIZE).CopyTo(d.AsSpan(dBase + at));
+            c.Data.AsSpan(at, (int)PageDefs.PAGE_SIZE).CopyTo(d.AsSpan(at));
         }
         c.Data = d;
         Owned(c);

@@ -23,27 +23,11 @@ public sealed partial class PhysicalMemory
         }
         // Not cleared when allocated or taken from the pool (a sparse write would pay for zeroing 64 KiB): each page is
         // zeroed the first time a read or write reaches it (Zeroed), so no access ever sees the array's initial contents.
-        // Covers every Zeroed page (Cover grows it before a bit is set): SmallPages pages, or the whole chunk. A
-        // StorageArray: page 0 of the chunk is at Base, the array's first host page boundary.
-        public byte[] Data
-        {
-            get => _data;
-            set
-            {
-                _data = value;
-                Base = StorageArray.PageBase(value);
-            }
-        }
-        private byte[] _data = [];
-        public int Base;
-        /// <summary>The bytes of the chunk (from page 0) that <see cref="Data"/> holds.</summary>
-        public int Bytes => StorageArray.Bytes(_data);
-        /// <summary>The storage of [at, at+len) of the chunk.</summary>
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        public Span<byte> At(int at, int len) => _data.AsSpan(Base + at, len);
+        // Covers every Zeroed page (Cover grows it before a bit is set): SmallPages pages, or the whole chunk.
+        public byte[] Data = [];
         public byte[] NewData(int bytes)
         {
-            var d = Owner._pool?.Take(bytes) ?? StorageArray.New(bytes);
+            var d = Owner._pool?.Take(bytes) ?? GC.AllocateUninitializedArray<byte>(bytes);
 #if DEBUG
             d.AsSpan().Fill(0xCC); // debug builds (the tests) see garbage wherever a page was not zeroed first, reused or not
 #endif
@@ -82,7 +66,7 @@ public sealed partial class PhysicalMemory
     private static void Cover(ChunkStore c, uint want)
     {
         var pages = 32 - System.Numerics.BitOperations.LeadingZeroCount(want);
-        if (pages << PageDefs.PAGE_SHIFT > c.Bytes) Grow(c, pages);
+        if (pages << PageDefs.PAGE_SHIFT > c.Data.Length) Grow(c, pages);
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
@@ -93,7 +77,7 @@ public sealed partial class PhysicalMemory
         for (var z = c.Zeroed; z != 0; z &= z - 1)
         {
             var at = System.Numerics.BitOperations.TrailingZeroCount(z) << PageDefs.PAGE_SHIFT;
-            c.At(at, (int)PageDefs.PAGE_SIZE).CopyTo(d.AsSpan(StorageArray.PageBase(d) + at));
+            c.Data.AsSpan(at, (int)PageDefs.PAGE_SIZE).CopyTo(d.AsSpan(at));
         }
         // The outgrown array goes to the pool when the machine is released (a span a caller still holds may read it
         // until then), unless a machine image shares it.
@@ -111,7 +95,7 @@ public sealed partial class PhysicalMemory
         while (todo != 0)
         {
             var i = System.Numerics.BitOperations.TrailingZeroCount(todo);
-            c.At(i << PageDefs.PAGE_SHIFT, (int)PageDefs.PAGE_SIZE).Clear();
+            Array.Clear(c.Data, i << PageDefs.PAGE_SHIFT, (int)PageDefs.PAGE_SIZE);
             todo &= todo - 1;
         }
         c.Zeroed |= want;
@@ -161,16 +145,16 @@ public sealed partial class PhysicalMemory
     internal ReadOnlySpan<byte> ReadRun(ulong pfn, int offset, int len)
     {
         var c = Chunk(pfn, create: false);
-        if (c == null) return ZeroChunk.AsSpan(ZeroBase + ChunkOffset(pfn, offset), len);
+        if (c == null) return ZeroChunk.AsSpan(ChunkOffset(pfn, offset), len);
         var want = PageMask(pfn, offset, len);
         if ((c.Zeroed & want) != want)
         {
             // Pages no access reached read as zeros without being zeroed (the zero page stays "never reached", so copies
             // from it are recognised by CopyRun).
-            if ((c.Zeroed & want) == 0) return ZeroChunk.AsSpan(ZeroBase + ChunkOffset(pfn, offset), len);
+            if ((c.Zeroed & want) == 0) return ZeroChunk.AsSpan(ChunkOffset(pfn, offset), len);
             EnsureZeroed(c, want);
         }
-        return c.At(ChunkOffset(pfn, offset), len);
+        return c.Data.AsSpan(ChunkOffset(pfn, offset), len);
     }
 
     /// <summary>
@@ -190,12 +174,12 @@ public sealed partial class PhysicalMemory
             {
                 // ReadRun's path, with the chunk looked up once (the common case: a copy of written memory).
                 if (reached != want) EnsureZeroed(sc, want);
-                sc.At(ChunkOffset(sp, so), len).CopyTo(WriteRun(dp, dof, len));
+                sc.Data.AsSpan(ChunkOffset(sp, so), len).CopyTo(WriteRun(dp, dof, len));
                 return;
             }
         }
         if (ZeroWholePages(dp, dof, len)) return;
-        ZeroChunk.AsSpan(ZeroBase + ChunkOffset(sp, so), len).CopyTo(WriteRun(dp, dof, len));
+        ZeroChunk.AsSpan(ChunkOffset(sp, so), len).CopyTo(WriteRun(dp, dof, len));
     }
 
     /// <summary>The destination of a copy of zeros, when it covers whole pages only: forget their bytes. False otherwise.</summary>
@@ -227,7 +211,7 @@ public sealed partial class PhysicalMemory
         var want = PageMask(pfn, offset, len);
         // A page whose bytes CopyRun dropped has its struct page but is not Zeroed: it goes through MakeFrames again.
         if ((c.FramesMade & c.Zeroed & want) != want) MakeFrames(c, pfn, want, want & ~FullPages(pfn, offset, len));
-        return c.At(ChunkOffset(pfn, offset), len);
+        return c.Data.AsSpan(ChunkOffset(pfn, offset), len);
     }
 
     /// <summary>The first write to frames of a chunk: zero them and give each its struct page.</summary>

@@ -20,9 +20,7 @@ public sealed partial class PhysicalMemory : IMemoryMedia
     private const int SmallPages = 3; // a boot reaches pages 1 and 2 of the first DRAM chunk (the BTT probe buffer, the nsio bounce)
     internal const int SmallBytes = SmallPages << PageDefs.PAGE_SHIFT;
     private const int ChunkCacheSize = 256;
-    // Page-aligned like the chunks' storage (StorageArray), from ZeroBase on.
-    private static readonly byte[] ZeroChunk = StorageArray.NewZeroed(ChunkBytes);
-    private static readonly int ZeroBase = StorageArray.PageBase(ZeroChunk);
+    private static readonly byte[] ZeroChunk = new byte[ChunkBytes];
     // NoChunks (empty, never written) until the first chunk is made (ChunkMiss), then a pooled dictionary or a new one.
     private Dictionary<ulong, ChunkStore> _chunks = NoChunks;
     // NoChunkCache (all null, never written) until the first chunk is made (ChunkMiss), then the memory's own or a pooled one.
@@ -324,7 +322,7 @@ public sealed partial class PhysicalMemory : IMemoryMedia
             var bit = 1u << (int)(pfn & (ChunkPages - 1));
             if ((c.Zeroed & bit) != 0)
             {
-                c.At(ChunkOffset(pfn, 0), (int)PageDefs.PAGE_SIZE).Clear();
+                c.Data.AsSpan(ChunkOffset(pfn, 0), (int)PageDefs.PAGE_SIZE).Clear();
                 c.FramesMade |= bit;
             }
         }

@@ -17,9 +17,6 @@ public class FramePoolTests
 {
     private const ulong PmemBase = 1UL << 30;
     private const int Chunk = PhysicalMemory.ChunkPages * 4096;
-    // The pool counts its arrays' lengths: the bytes they hold and the page of room that aligns them.
-    private const int ChunkArray = Chunk + StorageArray.Room;
-    private const int SmallArray = PhysicalMemory.SmallBytes + StorageArray.Room;
 
     private static PhysicalMemory Memory(FramePool? pool)
     {
@@ -66,7 +63,7 @@ public class FramePoolTests
     {
         var pool = new FramePool();
         DirtyAndRelease(Memory(pool));
-        Assert.That(pool.Bytes, Is.EqualTo(3L * ChunkArray + 4 * SmallArray),
+        Assert.That(pool.Bytes, Is.EqualTo(3L * Chunk + 4 * PhysicalMemory.SmallBytes),
             "three chunks, the small arrays they outgrew (kept until the release) and the fourth chunk's small one went back");
 
         var reused = Memory(pool);
@@ -93,7 +90,7 @@ public class FramePoolTests
         Assert.That(() => phys.PokeBytes(new PhysAddr(4096), [4]), Throws.TypeOf<ObjectDisposedException>());
         Assert.That(phys.UsePool(new FramePool()), Is.False, "a released memory takes no pool");
         phys.Release(); // idempotent
-        Assert.That(pool.Bytes, Is.EqualTo(SmallArray));
+        Assert.That(pool.Bytes, Is.EqualTo(PhysicalMemory.SmallBytes));
     }
 
     [Test]
@@ -121,7 +118,7 @@ public class FramePoolTests
         // c takes arrays from the pool and writes over everything it can; b still reads the shared bytes.
         b.PokeBytes(new PhysAddr(PmemBase + 2 * 4096), [7]); // b's own (small) copy: the chunk is unshared on b's first write
         b.Release();
-        Assert.That(pool.Bytes, Is.EqualTo(SmallArray), "b's own copy went back, the shared array did not");
+        Assert.That(pool.Bytes, Is.EqualTo(PhysicalMemory.SmallBytes), "b's own copy went back, the shared array did not");
         var c = Memory(pool);
         var junk = new byte[Chunk];
         junk.AsSpan().Fill(0xEE);
@@ -136,9 +133,9 @@ public class FramePoolTests
     [Test]
     public void ThePool_KeepsAtMostMaxBytes()
     {
-        var pool = new FramePool(maxBytes: 2L * ChunkArray);
+        var pool = new FramePool(maxBytes: 2L * Chunk);
         DirtyAndRelease(Memory(pool));
-        Assert.That(pool.Bytes, Is.EqualTo(2L * ChunkArray), "the third chunk and the small array were left to the GC");
+        Assert.That(pool.Bytes, Is.EqualTo(2L * Chunk), "the third chunk and the small array were left to the GC");
     }
 
     private static MachineBuilder Builder() => new MachineBuilder().WithKernel("6.12").WithTrace(true)
