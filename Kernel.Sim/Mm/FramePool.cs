@@ -15,23 +15,36 @@ public sealed class FramePool(long maxBytes = FramePool.DefaultMaxBytes)
     public const long DefaultMaxBytes = 4L << 20;
 
     private readonly Stack<byte[]> _chunks = new();
+    private readonly Stack<byte[]> _alignedChunks = new();
     private readonly Stack<byte[]> _small = new();
     private long _bytes;
 
     /// <summary>The most bytes the pool keeps.</summary>
     public long MaxBytes { get; } = maxBytes;
 
-    /// <summary>Bytes of storage the pool holds now.</summary>
+    /// <summary>Bytes of storage the pool holds now: the arrays' lengths (a page-aligned chunk's page of room included).</summary>
     public long Bytes => _bytes;
 
     /// <summary>Arrays handed out again instead of allocated (since the pool was made).</summary>
     public long Reused { get; private set; }
 
-    /// <summary>A pooled array of exactly <paramref name="length"/> bytes (contents undefined), or null.</summary>
+    /// <summary>
+    /// A pooled storage array holding exactly <paramref name="length"/> bytes (contents undefined), or null; for a whole
+    /// chunk a page-aligned one (<see cref="StorageArray"/>) if the pool has one.
+    /// </summary>
     internal byte[]? Take(int length)
     {
-        var s = StackOf(length);
+        var s = length == PhysicalMemory.ChunkBytes && _alignedChunks.Count != 0 ? _alignedChunks : StackOf(length);
         if (s == null || !s.TryPop(out var d)) return null;
+        _bytes -= d.Length;
+        Reused++;
+        return d;
+    }
+
+    /// <summary>A pooled page-aligned chunk array (<see cref="StorageArray.NewAligned"/>), or null.</summary>
+    internal byte[]? TakeAligned()
+    {
+        if (!_alignedChunks.TryPop(out var d)) return null;
         _bytes -= d.Length;
         Reused++;
         return d;
@@ -40,7 +53,7 @@ public sealed class FramePool(long maxBytes = FramePool.DefaultMaxBytes)
     /// <summary>Keep <paramref name="data"/> for a later <see cref="Take"/> (the caller no longer reaches it).</summary>
     internal void Return(byte[] data)
     {
-        var s = StackOf(data.Length);
+        var s = StorageArray.IsAligned(data) ? _alignedChunks : StackOf(data.Length);
         if (s == null || _bytes + data.Length > MaxBytes) return;
         s.Push(data);
         _bytes += data.Length;

@@ -18,16 +18,39 @@ public sealed partial class PhysicalMemory
             Owner = owner;
             Data = [];
             Zeroed = FramesMade = SharedFramesMade = 0;
+            Copies = 0;
             Shared = false;
             return this;
         }
         // Not cleared when allocated or taken from the pool (a sparse write would pay for zeroing 64 KiB): each page is
         // zeroed the first time a read or write reaches it (Zeroed), so no access ever sees the array's initial contents.
-        // Covers every Zeroed page (Cover grows it before a bit is set): SmallPages pages, or the whole chunk.
-        public byte[] Data = [];
-        public byte[] NewData(int bytes)
+        // Covers every Zeroed page (Cover grows it before a bit is set): SmallPages pages, or the whole chunk. Frame 0
+        // of the chunk is at Base (0 in a plain array, the first host page boundary in a page-aligned one).
+        public byte[] Data
         {
-            var d = Owner._pool?.Take(bytes) ?? GC.AllocateUninitializedArray<byte>(bytes);
+            get => _data;
+            set
+            {
+                _data = value;
+                Base = StorageArray.PageBase(value);
+            }
+        }
+        private byte[] _data = [];
+        public int Base;
+        /// <summary>Copies and writes that reached the chunk while its array was not page-aligned (see <see cref="RehomeAfter"/>).</summary>
+        public int Copies;
+        /// <summary>The bytes of the chunk (from page 0) that <see cref="Data"/> holds.</summary>
+        public int Bytes => StorageArray.Bytes(_data);
+        /// <summary>The storage of [at, at+len) of the chunk.</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public Span<byte> At(int at, int len) => _data.AsSpan(Base + at, len);
+        public byte[] NewData(int bytes) => Scribbled(Owner._pool?.Take(bytes) ?? StorageArray.New(bytes));
+
+        /// <summary>A page-aligned array for the whole chunk (<see cref="Rehome"/>).</summary>
+        public byte[] NewAlignedData() => Scribbled(Owner._pool?.TakeAligned() ?? StorageArray.NewAligned());
+
+        private static byte[] Scribbled(byte[] d)
+        {
 #if DEBUG
             d.AsSpan().Fill(0xCC); // debug builds (the tests) see garbage wherever a page was not zeroed first, reused or not
 #endif
@@ -66,7 +89,7 @@ public sealed partial class PhysicalMemory
     private static void Cover(ChunkStore c, uint want)
     {
         var pages = 32 - System.Numerics.BitOperations.LeadingZeroCount(want);
-        if (pages << PageDefs.PAGE_SHIFT > c.Data.Length) Grow(c, pages);
+        if (pages << PageDefs.PAGE_SHIFT > c.Bytes) Grow(c, pages);
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
@@ -77,7 +100,7 @@ public sealed partial class PhysicalMemory
         for (var z = c.Zeroed; z != 0; z &= z - 1)
         {
             var at = System.Numerics.BitOperations.TrailingZeroCount(z) << PageDefs.PAGE_SHIFT;
-            c.Data.AsSpan(at, (int)PageDefs.PAGE_SIZE).CopyTo(d.AsSpan(at));
+            c.At(at, (int)PageDefs.PAGE_SIZE).CopyTo(d.AsSpan(StorageArray.PageBase(d) + at));
         }
         // The outgrown array goes to the pool when the machine is released (a span a caller still holds may read it
         // until then), unless a machine image shares it.
@@ -95,7 +118,7 @@ public sealed partial class PhysicalMemory
         while (todo != 0)
         {
             var i = System.Numerics.BitOperations.TrailingZeroCount(todo);
-            Array.Clear(c.Data, i << PageDefs.PAGE_SHIFT, (int)PageDefs.PAGE_SIZE);
+            c.At(i << PageDefs.PAGE_SHIFT, (int)PageDefs.PAGE_SIZE).Clear();
             todo &= todo - 1;
         }
         c.Zeroed |= want;
@@ -145,16 +168,16 @@ public sealed partial class PhysicalMemory
     internal ReadOnlySpan<byte> ReadRun(ulong pfn, int offset, int len)
     {
         var c = Chunk(pfn, create: false);
-        if (c == null) return ZeroChunk.AsSpan(ChunkOffset(pfn, offset), len);
+        if (c == null) return ZeroChunk.AsSpan(ZeroBase + ChunkOffset(pfn, offset), len);
         var want = PageMask(pfn, offset, len);
         if ((c.Zeroed & want) != want)
         {
             // Pages no access reached read as zeros without being zeroed (the zero page stays "never reached", so copies
             // from it are recognised by CopyRun).
-            if ((c.Zeroed & want) == 0) return ZeroChunk.AsSpan(ChunkOffset(pfn, offset), len);
+            if ((c.Zeroed & want) == 0) return ZeroChunk.AsSpan(ZeroBase + ChunkOffset(pfn, offset), len);
             EnsureZeroed(c, want);
         }
-        return c.Data.AsSpan(ChunkOffset(pfn, offset), len);
+        return c.At(ChunkOffset(pfn, offset), len);
     }
 
     /// <summary>
@@ -174,12 +197,13 @@ public sealed partial class PhysicalMemory
             {
                 // ReadRun's path, with the chunk looked up once (the common case: a copy of written memory).
                 if (reached != want) EnsureZeroed(sc, want);
-                sc.Data.AsSpan(ChunkOffset(sp, so), len).CopyTo(WriteRun(dp, dof, len));
+                if (++sc.Copies == RehomeAfter) Rehome(sc);
+                sc.At(ChunkOffset(sp, so), len).CopyTo(WriteRun(dp, dof, len));
                 return;
             }
         }
         if (ZeroWholePages(dp, dof, len)) return;
-        ZeroChunk.AsSpan(ChunkOffset(sp, so), len).CopyTo(WriteRun(dp, dof, len));
+        ZeroChunk.AsSpan(ZeroBase + ChunkOffset(sp, so), len).CopyTo(WriteRun(dp, dof, len));
     }
 
     /// <summary>The destination of a copy of zeros, when it covers whole pages only: forget their bytes. False otherwise.</summary>
@@ -211,7 +235,31 @@ public sealed partial class PhysicalMemory
         var want = PageMask(pfn, offset, len);
         // A page whose bytes CopyRun dropped has its struct page but is not Zeroed: it goes through MakeFrames again.
         if ((c.FramesMade & c.Zeroed & want) != want) MakeFrames(c, pfn, want, want & ~FullPages(pfn, offset, len));
-        return c.Data.AsSpan(ChunkOffset(pfn, offset), len);
+        if (++c.Copies == RehomeAfter) Rehome(c);
+        return c.At(ChunkOffset(pfn, offset), len);
+    }
+
+    /// <summary>Copies and writes after which a whole chunk on a plain array moves to a page-aligned one (<see cref="StorageArray"/>).</summary>
+    internal const int RehomeAfter = 64;
+
+    /// <summary>
+    /// Move a busy chunk's bytes to a page-aligned array (from the pool if it has one): the pages reached so far, the
+    /// others are zeroed when reached, as before. Only a whole chunk on its own plain array moves (a shared one is copied
+    /// on its first write anyway). The old array goes back to the pool when the memory is released.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void Rehome(ChunkStore c)
+    {
+        if (c.Shared || c.Data.Length != ChunkBytes) return;
+        var d = c.NewAlignedData();
+        var at = StorageArray.PageBase(d);
+        for (var z = c.Zeroed; z != 0; z &= z - 1)
+        {
+            var page = System.Numerics.BitOperations.TrailingZeroCount(z) << PageDefs.PAGE_SHIFT;
+            c.At(page, (int)PageDefs.PAGE_SIZE).CopyTo(d.AsSpan(at + page));
+        }
+        c.Owner.Retire(c.Data);
+        c.Data = d;
     }
 
     /// <summary>The first write to frames of a chunk: zero them and give each its struct page.</summary>

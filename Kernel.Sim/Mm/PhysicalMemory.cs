@@ -20,7 +20,16 @@ public sealed partial class PhysicalMemory : IMemoryMedia
     private const int SmallPages = 3; // a boot reaches pages 1 and 2 of the first DRAM chunk (the BTT probe buffer, the nsio bounce)
     internal const int SmallBytes = SmallPages << PageDefs.PAGE_SHIFT;
     private const int ChunkCacheSize = 256;
-    private static readonly byte[] ZeroChunk = new byte[ChunkBytes];
+    // Page-aligned (StorageArray), from ZeroBase on: reads of never-written memory copy from it.
+    private static readonly byte[] ZeroChunk = NewZeroChunk();
+    private static readonly int ZeroBase = StorageArray.PageBase(ZeroChunk);
+
+    private static byte[] NewZeroChunk()
+    {
+        var z = StorageArray.NewAligned();
+        z.AsSpan().Clear();
+        return z;
+    }
     // NoChunks (empty, never written) until the first chunk is made (ChunkMiss), then a pooled dictionary or a new one.
     private Dictionary<ulong, ChunkStore> _chunks = NoChunks;
     // NoChunkCache (all null, never written) until the first chunk is made (ChunkMiss), then the memory's own or a pooled one.
@@ -322,7 +331,7 @@ public sealed partial class PhysicalMemory : IMemoryMedia
             var bit = 1u << (int)(pfn & (ChunkPages - 1));
             if ((c.Zeroed & bit) != 0)
             {
-                c.Data.AsSpan(ChunkOffset(pfn, 0), (int)PageDefs.PAGE_SIZE).Clear();
+                c.At(ChunkOffset(pfn, 0), (int)PageDefs.PAGE_SIZE).Clear();
                 c.FramesMade |= bit;
             }
         }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using KernelSim.Mm;
 
 namespace KernelSim.Tests.Mm;
@@ -153,5 +155,44 @@ public class FrameStorageTests
         Assert.That(all[(3 * 4096 + 4000)..(4 * 4096)], Is.All.EqualTo(0x33));
         Assert.That(all[^4096..], Is.All.EqualTo(0xFF));
         Assert.That(all.Count(b => b != 0), Is.EqualTo(4096 + 96 + 4096), "every other byte reads zero");
+    }
+
+    /// <summary>The host address of a span over pinned memory (safe code: its distance from a pinned probe byte).</summary>
+    private static long HostAddress(ReadOnlySpan<byte> s)
+    {
+        var probe = GC.AllocateArray<byte>(1, pinned: true);
+        var offset = Unsafe.ByteOffset(ref probe[0], ref MemoryMarshal.GetReference(s));
+        return (long)Marshal.UnsafeAddrOfPinnedArrayElement(probe, 0) + offset;
+    }
+
+    [Test]
+    public void ABusyChunk_MovesToPageAlignedStorage_WithItsBytes_AndThePoolHandsThatArrayOn()
+    {
+        var pool = new FramePool();
+        var phys = Dram();
+        Assert.That(phys.UsePool(pool), Is.True);
+        var page = new byte[4096];
+        for (var i = 0; i < page.Length; i++) page[i] = (byte)(i * 7 + 1);
+        var chunk1 = (ulong)PhysicalMemory.ChunkBytes;
+        phys.PokeBytes(new PhysAddr(chunk1 + 3 * 4096), page); // chunk 1: a whole chunk's plain array (page 3 and on)
+        phys.PokeBytes(new PhysAddr(5 * 4096 + 10), [0x5A]); // chunk 0, page 5
+        for (var n = 1; n < PhysicalMemory.RehomeAfter; n++) phys.CopyRun(16 + 3, 0, 16 + 9, 0, 4096); // chunk 1 to chunk 1
+        Assert.That(pool.Bytes, Is.Zero, "nothing released yet");
+        phys.CopyRun(16 + 3, 0, 16 + 9, 0, 4096); // the RehomeAfter-th: the chunk moves
+        Assert.That(HostAddress(phys.ReadRun(16 + 3, 0, 4096)) & 4095, Is.Zero, "page-aligned now");
+        Assert.That(HostAddress(phys.ReadRun(16 + 9, 0, 4096)) & 4095, Is.Zero);
+        Assert.That(phys.ReadRun(16 + 3, 0, 4096).ToArray(), Is.EqualTo(page), "the bytes moved with it");
+        Assert.That(phys.ReadRun(16 + 9, 0, 4096).ToArray(), Is.EqualTo(page));
+        Assert.That(phys.ReadRun(16 + 4, 0, 4096).ToArray(), Is.All.Zero, "a page never reached reads zeros");
+        phys.Release();
+        Assert.That(pool.Bytes, Is.EqualTo(2L * PhysicalMemory.ChunkBytes + PhysicalMemory.ChunkBytes + StorageArray.Room),
+            "the plain arrays of chunks 0 and 1 (chunk 0 grew to a whole one) and the aligned one went back");
+
+        var next = Dram();
+        Assert.That(next.UsePool(pool), Is.True);
+        next.PokeBytes(new PhysAddr(7 * 4096), [1]); // a whole chunk's array: the pool's aligned one first
+        Assert.That(HostAddress(next.ReadRun(7, 0, 4096)) & 4095, Is.Zero);
+        Assert.That(next.ReadRun(7, 0, 1).ToArray(), Is.EqualTo(new byte[] { 1 }));
+        Assert.That(next.ReadRun(3, 0, 4096).ToArray(), Is.All.Zero, "no byte of the released memory shows through");
     }
 }
