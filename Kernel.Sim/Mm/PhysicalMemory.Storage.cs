@@ -239,18 +239,19 @@ public sealed partial class PhysicalMemory
         return c.At(ChunkOffset(pfn, offset), len);
     }
 
-    /// <summary>Copies and writes after which a whole chunk on a plain array moves to a page-aligned one (<see cref="StorageArray"/>).</summary>
+    /// <summary>Copies and writes after which a chunk on a plain array moves to a page-aligned one (<see cref="StorageArray"/>).</summary>
     internal const int RehomeAfter = 64;
 
     /// <summary>
-    /// Move a busy chunk's bytes to a page-aligned array (from the pool if it has one): the pages reached so far, the
-    /// others are zeroed when reached, as before. Only a whole chunk on its own plain array moves (a shared one is copied
-    /// on its first write anyway). The old array goes back to the pool when the memory is released.
+    /// Move a busy chunk's bytes to a page-aligned array for the whole chunk (from the pool if it has one): the pages
+    /// reached so far; the others are zeroed when reached, as before. A chunk on a small array moves too (a 4 KiB buffer
+    /// often lies in one); one on a shared array does not (its first write copies it anyway). The old array goes back to
+    /// the pool when the memory is released.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static void Rehome(ChunkStore c)
     {
-        if (c.Shared || c.Data.Length != ChunkBytes) return;
+        if (c.Shared || c.Data.Length == 0 || StorageArray.IsAligned(c.Data)) return;
         var d = c.NewAlignedData();
         var at = StorageArray.PageBase(d);
         for (var z = c.Zeroed; z != 0; z &= z - 1)

@@ -4,8 +4,8 @@ namespace KernelSim.Mm;
 
 /// <summary>
 /// The arrays that hold frame bytes. A chunk starts on a plain array (the GC places and moves it; frame 0 at index 0).
-/// A whole chunk that copies keep going through is moved to a page-aligned one (<see cref="NewAligned"/>): pinned, a
-/// page longer, frame 0 at its first host page boundary. The host copies a frame at a speed that depends on where its
+/// A chunk that copies keep going through is moved to a page-aligned one for the whole chunk (<see cref="NewAligned"/>):
+/// pinned, a page longer, frame 0 at its first host page boundary. The host copies a frame at a speed that depends on where its
 /// destination lies relative to its source modulo 4 KiB (4K aliasing; docs/performance.md), so storage the GC placed
 /// anywhere made one simulated copy run at different speeds in different processes. Only busy chunks move: pinned
 /// arrays live on the pinned object heap, which only a gen2 collection frees, so giving every short-lived machine

@@ -184,9 +184,18 @@ public class FrameStorageTests
         Assert.That(phys.ReadRun(16 + 3, 0, 4096).ToArray(), Is.EqualTo(page), "the bytes moved with it");
         Assert.That(phys.ReadRun(16 + 9, 0, 4096).ToArray(), Is.EqualTo(page));
         Assert.That(phys.ReadRun(16 + 4, 0, 4096).ToArray(), Is.All.Zero, "a page never reached reads zeros");
+
+        var chunk2 = 2 * (ulong)PhysicalMemory.ChunkBytes;
+        phys.PokeBytes(new PhysAddr(chunk2 + 4096 + 1), [0x77]); // chunk 2: a small array (pages 0 to 2)
+        for (var n = 1; n < PhysicalMemory.RehomeAfter; n++) phys.WriteRun(32 + 2, 0, 8)[0] = (byte)n;
+        Assert.That(HostAddress(phys.ReadRun(32 + 1, 0, 4096)) & 4095, Is.Zero, "a busy small chunk moves to a whole aligned array");
+        Assert.That(phys.ReadRun(32 + 1, 0, 2).ToArray(), Is.EqualTo(new byte[] { 0, 0x77 }));
+        Assert.That(phys.ReadRun(32 + 2, 0, 1).ToArray(), Is.EqualTo(new byte[] { PhysicalMemory.RehomeAfter - 1 }));
+        Assert.That(phys.ReadRun(32 + 9, 0, 4096).ToArray(), Is.All.Zero, "past the small array: zeros");
         phys.Release();
-        Assert.That(pool.Bytes, Is.EqualTo(2L * PhysicalMemory.ChunkBytes + PhysicalMemory.ChunkBytes + StorageArray.Room),
-            "the plain arrays of chunks 0 and 1 (chunk 0 grew to a whole one) and the aligned one went back");
+        const long aligned = PhysicalMemory.ChunkBytes + StorageArray.Room;
+        Assert.That(pool.Bytes, Is.EqualTo(2L * PhysicalMemory.ChunkBytes + PhysicalMemory.SmallBytes + 2 * aligned),
+            "the plain arrays of chunks 0 and 1 (chunk 0 grew to a whole one), chunk 2's small one and the two aligned ones went back");
 
         var next = Dram();
         Assert.That(next.UsePool(pool), Is.True);
