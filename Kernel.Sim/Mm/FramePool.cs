@@ -32,19 +32,15 @@ public sealed class FramePool(long maxBytes = FramePool.DefaultMaxBytes)
     /// A pooled storage array holding exactly <paramref name="length"/> bytes (contents undefined), or null; for a whole
     /// chunk a page-aligned one (<see cref="StorageArray"/>) if the pool has one.
     /// </summary>
-    internal byte[]? Take(int length)
-    {
-        var s = length == PhysicalMemory.ChunkBytes && _alignedChunks.Count != 0 ? _alignedChunks : StackOf(length);
-        if (s == null || !s.TryPop(out var d)) return null;
-        _bytes -= d.Length;
-        Reused++;
-        return d;
-    }
+    internal byte[]? Take(int length) =>
+        Pop(length == PhysicalMemory.ChunkBytes && _alignedChunks.Count != 0 ? _alignedChunks : StackOf(length));
 
     /// <summary>A pooled page-aligned chunk array (<see cref="StorageArray.NewAligned"/>), or null.</summary>
-    internal byte[]? TakeAligned()
+    internal byte[]? TakeAligned() => Pop(_alignedChunks);
+
+    private byte[]? Pop(Stack<byte[]>? s)
     {
-        if (!_alignedChunks.TryPop(out var d)) return null;
+        if (s == null || !s.TryPop(out var d)) return null;
         _bytes -= d.Length;
         Reused++;
         return d;

@@ -63,12 +63,7 @@ public sealed partial class PhysicalMemory
     {
         // A pool-sized array (the shared one ends at its last written page): the pages past it are zeroed when reached.
         var d = c.NewData(c.Bytes <= SmallBytes ? SmallBytes : ChunkBytes);
-        var dBase = StorageArray.PageBase(d);
-        for (var z = c.Zeroed; z != 0; z &= z - 1)
-        {
-            var at = System.Numerics.BitOperations.TrailingZeroCount(z) << PageDefs.PAGE_SHIFT;
-            c.At(at, (int)PageDefs.PAGE_SIZE).CopyTo(d.AsSpan(dBase + at));
-        }
+        CopyReached(c, d);
         c.Data = d;
         Owned(c);
     }

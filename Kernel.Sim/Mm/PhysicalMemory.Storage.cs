@@ -37,7 +37,7 @@ public sealed partial class PhysicalMemory
         }
         private byte[] _data = [];
         public int Base;
-        /// <summary>Copies and writes that reached the chunk while its array was not page-aligned (see <see cref="RehomeAfter"/>).</summary>
+        /// <summary>Copies and writes that reached the chunk since it was made; the <see cref="RehomeAfter"/>-th moves it (<see cref="Rehome"/>).</summary>
         public int Copies;
         /// <summary>The bytes of the chunk (from page 0) that <see cref="Data"/> holds.</summary>
         public int Bytes => StorageArray.Bytes(_data);
@@ -96,17 +96,26 @@ public sealed partial class PhysicalMemory
     private static void Grow(ChunkStore c, int pages)
     {
         var d = c.NewData(pages <= SmallPages ? SmallBytes : ChunkBytes);
-        // Only the reached pages hold bytes; the others are zeroed when first reached.
-        for (var z = c.Zeroed; z != 0; z &= z - 1)
-        {
-            var at = System.Numerics.BitOperations.TrailingZeroCount(z) << PageDefs.PAGE_SHIFT;
-            c.At(at, (int)PageDefs.PAGE_SIZE).CopyTo(d.AsSpan(StorageArray.PageBase(d) + at));
-        }
+        CopyReached(c, d);
         // The outgrown array goes to the pool when the machine is released (a span a caller still holds may read it
         // until then), unless a machine image shares it.
         if (c.Shared) Owned(c);
         else if (c.Data.Length != 0) c.Owner.Retire(c.Data);
         c.Data = d;
+    }
+
+    /// <summary>
+    /// Copy the chunk's reached (Zeroed) pages into <paramref name="d"/>, a new array for it (a <see cref="StorageArray"/>,
+    /// its frame 0 at <see cref="StorageArray.PageBase"/>); the other pages hold no bytes and are zeroed when first reached.
+    /// </summary>
+    private static void CopyReached(ChunkStore c, byte[] d)
+    {
+        var dBase = StorageArray.PageBase(d);
+        for (var z = c.Zeroed; z != 0; z &= z - 1)
+        {
+            var at = System.Numerics.BitOperations.TrailingZeroCount(z) << PageDefs.PAGE_SHIFT;
+            c.At(at, (int)PageDefs.PAGE_SIZE).CopyTo(d.AsSpan(dBase + at));
+        }
     }
 
     /// <summary>Zero the pages of <paramref name="want"/> that no access has reached yet.</summary>
@@ -253,12 +262,7 @@ public sealed partial class PhysicalMemory
     {
         if (c.Shared || c.Data.Length == 0 || StorageArray.IsAligned(c.Data)) return;
         var d = c.NewAlignedData();
-        var at = StorageArray.PageBase(d);
-        for (var z = c.Zeroed; z != 0; z &= z - 1)
-        {
-            var page = System.Numerics.BitOperations.TrailingZeroCount(z) << PageDefs.PAGE_SHIFT;
-            c.At(page, (int)PageDefs.PAGE_SIZE).CopyTo(d.AsSpan(at + page));
-        }
+        CopyReached(c, d);
         c.Owner.Retire(c.Data);
         c.Data = d;
     }
