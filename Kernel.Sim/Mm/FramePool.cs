@@ -15,28 +15,24 @@ public sealed class FramePool(long maxBytes = FramePool.DefaultMaxBytes)
     public const long DefaultMaxBytes = 4L << 20;
 
     private readonly Stack<byte[]> _chunks = new();
-    private readonly Stack<byte[]> _alignedChunks = new();
+    private readonly Stack<byte[]> _groups = new();
     private readonly Stack<byte[]> _small = new();
     private long _bytes;
 
     /// <summary>The most bytes the pool keeps.</summary>
     public long MaxBytes { get; } = maxBytes;
 
-    /// <summary>Bytes of storage the pool holds now: the arrays' lengths (a page-aligned chunk's page of room included).</summary>
+    /// <summary>Bytes of storage the pool holds now: the arrays' lengths (a storage group's page of room included).</summary>
     public long Bytes => _bytes;
 
     /// <summary>Arrays handed out again instead of allocated (since the pool was made).</summary>
     public long Reused { get; private set; }
 
-    /// <summary>
-    /// A pooled storage array holding exactly <paramref name="length"/> bytes (contents undefined), or null; for a whole
-    /// chunk a page-aligned one (<see cref="StorageArray"/>) if the pool has one.
-    /// </summary>
-    internal byte[]? Take(int length) =>
-        Pop(length == PhysicalMemory.ChunkBytes && _alignedChunks.Count != 0 ? _alignedChunks : StackOf(length));
+    /// <summary>A pooled storage array holding exactly <paramref name="length"/> bytes (contents undefined), or null.</summary>
+    internal byte[]? Take(int length) => Pop(StackOf(length));
 
-    /// <summary>A pooled page-aligned chunk array (<see cref="StorageArray.NewAligned"/>), or null.</summary>
-    internal byte[]? TakeAligned() => Pop(_alignedChunks);
+    /// <summary>A pooled storage group's array (<see cref="StorageArray.NewGroup"/>), or null.</summary>
+    internal byte[]? TakeGroup() => Pop(_groups);
 
     private byte[]? Pop(Stack<byte[]>? s)
     {
@@ -49,7 +45,7 @@ public sealed class FramePool(long maxBytes = FramePool.DefaultMaxBytes)
     /// <summary>Keep <paramref name="data"/> for a later <see cref="Take"/> (the caller no longer reaches it).</summary>
     internal void Return(byte[] data)
     {
-        var s = StorageArray.IsAligned(data) ? _alignedChunks : StackOf(data.Length);
+        var s = StorageArray.IsGroup(data) ? _groups : StackOf(data.Length);
         if (s == null || _bytes + data.Length > MaxBytes) return;
         s.Push(data);
         _bytes += data.Length;

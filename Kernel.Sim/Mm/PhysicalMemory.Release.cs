@@ -95,12 +95,17 @@ public sealed partial class PhysicalMemory
         _released = true;
         foreach (var (_, c) in _chunks)
         {
-            if (!c.Shared && c.Data.Length != 0) _pool?.Return(c.Data);
+            if (!c.Shared && c.Data.Length != 0 && !StorageArray.IsGroup(c.Data)) _pool?.Return(c.Data); // groups below, once each
             c.Data = [];
             c.Zeroed = 0;
             if (_pool == null) continue;
             c.Owner = null!; // only the pool reaches it now (Reuse sets the next owner): this memory stays collectable
             _pool.ReturnChunkStore(c);
+        }
+        if (_groups != null)
+        {
+            foreach (var (_, a) in _groups) _pool?.Return(a);
+            _groups = null;
         }
         if (_retired != null)
         {

@@ -25,31 +25,36 @@ public sealed partial class PhysicalMemory
         // Not cleared when allocated or taken from the pool (a sparse write would pay for zeroing 64 KiB): each page is
         // zeroed the first time a read or write reaches it (Zeroed), so no access ever sees the array's initial contents.
         // Covers every Zeroed page (Cover grows it before a bit is set): SmallPages pages, or the whole chunk. Frame 0
-        // of the chunk is at Base (0 in a plain array, the first host page boundary in a page-aligned one).
+        // of the chunk is at Base: 0 in a plain array; in its storage group's array (MoveToGroup), its place there.
         public byte[] Data
         {
             get => _data;
             set
             {
+                System.Diagnostics.Debug.Assert(!StorageArray.IsGroup(value), "a group array is entered with MoveToGroup");
                 _data = value;
-                Base = StorageArray.PageBase(value);
+                Base = 0;
             }
         }
         private byte[] _data = [];
         public int Base;
+
+        /// <summary>Hold the chunk's bytes at its place in <paramref name="group"/>, its storage group's array (<see cref="Rehome"/>).</summary>
+        public void MoveToGroup(byte[] group)
+        {
+            _data = group;
+            Base = GroupBase(group, Key);
+        }
         /// <summary>Copies and writes that reached the chunk since it was made; the <see cref="RehomeAfter"/>-th moves it (<see cref="Rehome"/>).</summary>
         public int Copies;
         /// <summary>The bytes of the chunk (from page 0) that <see cref="Data"/> holds.</summary>
-        public int Bytes => StorageArray.Bytes(_data);
+        public int Bytes => StorageArray.IsGroup(_data) ? ChunkBytes : _data.Length;
         /// <summary>The storage of [at, at+len) of the chunk.</summary>
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public Span<byte> At(int at, int len) => _data.AsSpan(Base + at, len);
         public byte[] NewData(int bytes) => Scribbled(Owner._pool?.Take(bytes) ?? StorageArray.New(bytes));
 
-        /// <summary>A page-aligned array for the whole chunk (<see cref="Rehome"/>).</summary>
-        public byte[] NewAlignedData() => Scribbled(Owner._pool?.TakeAligned() ?? StorageArray.NewAligned());
-
-        private static byte[] Scribbled(byte[] d)
+        internal static byte[] Scribbled(byte[] d)
         {
 #if DEBUG
             d.AsSpan().Fill(0xCC); // debug builds (the tests) see garbage wherever a page was not zeroed first, reused or not
@@ -105,12 +110,11 @@ public sealed partial class PhysicalMemory
     }
 
     /// <summary>
-    /// Copy the chunk's reached (Zeroed) pages into <paramref name="d"/>, a new array for it (a <see cref="StorageArray"/>,
-    /// its frame 0 at <see cref="StorageArray.PageBase"/>); the other pages hold no bytes and are zeroed when first reached.
+    /// Copy the chunk's reached (Zeroed) pages into <paramref name="d"/>, a new array for it with its frame 0 at
+    /// <paramref name="dBase"/>; the other pages hold no bytes and are zeroed when first reached.
     /// </summary>
-    private static void CopyReached(ChunkStore c, byte[] d)
+    private static void CopyReached(ChunkStore c, byte[] d, int dBase = 0)
     {
-        var dBase = StorageArray.PageBase(d);
         for (var z = c.Zeroed; z != 0; z &= z - 1)
         {
             var at = System.Numerics.BitOperations.TrailingZeroCount(z) << PageDefs.PAGE_SHIFT;
@@ -190,12 +194,25 @@ public sealed partial class PhysicalMemory
     }
 
     /// <summary>
-    /// <c>ReadRun(sp, so, len).CopyTo(WriteRun(dp, dof, len))</c>, except that a copy from pages no access reached (they
+    /// <c>ReadRun(sp, so, len).CopyTo(WriteRun(dp, dof, len))</c> for each piece of the run within one chunk on both
+    /// sides, in order (len may reach <see cref="CopyRunLimit"/>), except that a copy from pages no access reached (they
     /// hold zeros: the zero page, a never-written block) to whole pages writes no bytes: the destination pages only
     /// read as zeros from then on (each gets its struct page, as a write gives it). The copy of ZERO_PAGE that zeroes a
     /// newly allocated pmem block (dax_zero_page_range) then costs no 4 KiB move.
     /// </summary>
     internal void CopyRun(ulong sp, int so, ulong dp, int dof, int len)
+    {
+        if (len > RunLimit(sp, so) || len > RunLimit(dp, dof))
+        {
+            CopyAcrossChunks(sp, so, dp, dof, len);
+            return;
+        }
+        CopyInChunk(sp, so, dp, dof, len);
+    }
+
+    /// <summary><see cref="CopyRun"/> within one chunk on each side.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private void CopyInChunk(ulong sp, int so, ulong dp, int dof, int len)
     {
         var sc = Chunk(sp, create: false);
         if (sc != null)
@@ -250,22 +267,6 @@ public sealed partial class PhysicalMemory
 
     /// <summary>Copies and writes after which a chunk on a plain array moves to a page-aligned one (<see cref="StorageArray"/>).</summary>
     internal const int RehomeAfter = 64;
-
-    /// <summary>
-    /// Move a busy chunk's bytes to a page-aligned array for the whole chunk (from the pool if it has one): the pages
-    /// reached so far; the others are zeroed when reached, as before. A chunk on a small array moves too (a 4 KiB buffer
-    /// often lies in one); one on a shared array does not (its first write copies it anyway). The old array goes back to
-    /// the pool when the memory is released.
-    /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static void Rehome(ChunkStore c)
-    {
-        if (c.Shared || c.Data.Length == 0 || StorageArray.IsAligned(c.Data)) return;
-        var d = c.NewAlignedData();
-        CopyReached(c, d);
-        c.Owner.Retire(c.Data);
-        c.Data = d;
-    }
 
     /// <summary>The first write to frames of a chunk: zero them and give each its struct page.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]

@@ -20,13 +20,13 @@ public sealed partial class PhysicalMemory : IMemoryMedia
     private const int SmallPages = 3; // a boot reaches pages 1 and 2 of the first DRAM chunk (the BTT probe buffer, the nsio bounce)
     internal const int SmallBytes = SmallPages << PageDefs.PAGE_SHIFT;
     private const int ChunkCacheSize = 256;
-    // Page-aligned (StorageArray), from ZeroBase on: reads of never-written memory copy from it.
+    // A storage group's array (page-aligned), all zeros from ZeroBase on: reads of never-written memory copy from it.
     private static readonly byte[] ZeroChunk = NewZeroChunk();
     private static readonly int ZeroBase = StorageArray.PageBase(ZeroChunk);
 
     private static byte[] NewZeroChunk()
     {
-        var z = StorageArray.NewAligned();
+        var z = StorageArray.NewGroup();
         z.AsSpan().Clear();
         return z;
     }

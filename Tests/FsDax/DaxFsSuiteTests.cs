@@ -483,4 +483,40 @@ public class DaxFsSuiteTests
         Assert.That(s.P.Pwrite64(g, s.U, 4 * 4096, 0), Is.EqualTo(2 * 4096));
         Assert.That(s.P.Pwrite64(g, s.U, 4096, 8192), Is.EqualTo(-Errno.ENOSPC));
     }
+
+    /// <summary>
+    /// A 1 MiB read repeated until the file's and the buffer's storage chunks moved into their storage groups
+    /// (<see cref="PhysicalMemory.RehomeAfter"/>), where a run that crosses chunks is one host copy: the same bytes
+    /// every time, the buffer around them untouched; then a poisoned line in the middle stops the read where a machine
+    /// that never moved its storage stops it, with the same bytes copied and the same sector recorded.
+    /// </summary>
+    [Test]
+    public void OneMiBRead_AfterTheStorageMovedToGroups_SameBytesAndTheSameShortReadAtPoison()
+    {
+        const int len = 1 << 20, at = 1234, from = 5000;
+        var s = new DaxScenario("6.12", userPages: 260);
+        var fd = s.CreateFile("F", len + 3 * 4096);
+        var buf = s.U + (ulong)at;
+        var expected = DaxScenario.DataBytes(from, len);
+        for (var n = 0; n <= PhysicalMemory.RehomeAfter + 1; n++)
+        {
+            Assert.That(s.P.Pread64(fd, buf, len, from), Is.EqualTo(len));
+            if (n % 16 != 1) continue;
+            Assert.That(s.UserBytes(buf, len), Is.EqualTo(expected), $"read {n}");
+            Assert.That(s.UserBytes(s.U, at), Is.EqualTo(DaxScenario.Filled(at)), "before the buffer");
+            Assert.That(s.UserBytes(buf + (ulong)len, 260 * 4096 - at - len), Is.EqualTo(DaxScenario.Filled(260 * 4096 - at - len)), "after it");
+        }
+
+        var fresh = new DaxScenario("6.12", userPages: 260);
+        var freshFd = fresh.CreateFile("F", len + 3 * 4096);
+        const long poison = 600 * 1024 + 100;
+        s.PoisonFile("F", poison);
+        fresh.PoisonFile("F", poison);
+        Assert.That(s.P.Fill(s.U, 260 * 4096, _ => DaxScenario.Fill).Done, Is.EqualTo(260 * 4096UL), "the buffer as the fresh machine's");
+        var got = s.P.Pread64(fd, buf, len, from);
+        Assert.That(got, Is.EqualTo(fresh.P.Pread64(freshFd, fresh.U + (ulong)at, len, from)));
+        Assert.That(got, Is.EqualTo(poison / 64 * 64 - from), "up to the poisoned line");
+        Assert.That(s.UserBytes(s.U, 260 * 4096), Is.EqualTo(fresh.UserBytes(fresh.U, 260 * 4096)));
+        Assert.That(s.Pmem.Disk.BadblocksShow(), Is.EqualTo(fresh.Pmem.Disk.BadblocksShow()));
+    }
 }

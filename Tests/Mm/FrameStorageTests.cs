@@ -166,7 +166,7 @@ public class FrameStorageTests
     }
 
     [Test]
-    public void ABusyChunk_MovesToPageAlignedStorage_WithItsBytes_AndThePoolHandsThatArrayOn()
+    public void BusyChunks_MoveToTheirStorageGroup_PageAlignedAndSideBySide_WithTheirBytes_AndThePoolKeepsTheGroup()
     {
         var pool = new FramePool();
         var phys = Dram();
@@ -188,20 +188,92 @@ public class FrameStorageTests
         var chunk2 = 2 * (ulong)PhysicalMemory.ChunkBytes;
         phys.PokeBytes(new PhysAddr(chunk2 + 4096 + 1), [0x77]); // chunk 2: a small array (pages 0 to 2)
         for (var n = 1; n < PhysicalMemory.RehomeAfter; n++) phys.WriteRun(32 + 2, 0, 8)[0] = (byte)n;
-        Assert.That(HostAddress(phys.ReadRun(32 + 1, 0, 4096)) & 4095, Is.Zero, "a busy small chunk moves to a whole aligned array");
+        Assert.That(HostAddress(phys.ReadRun(32 + 1, 0, 4096)) - HostAddress(phys.ReadRun(16 + 3, 0, 4096)), Is.EqualTo((32 + 1 - 16 - 3) * 4096),
+            "a busy small chunk moves too, into the same group's array, right after chunk 1");
         Assert.That(phys.ReadRun(32 + 1, 0, 2).ToArray(), Is.EqualTo(new byte[] { 0, 0x77 }));
         Assert.That(phys.ReadRun(32 + 2, 0, 1).ToArray(), Is.EqualTo(new byte[] { PhysicalMemory.RehomeAfter - 1 }));
         Assert.That(phys.ReadRun(32 + 9, 0, 4096).ToArray(), Is.All.Zero, "past the small array: zeros");
         phys.Release();
-        const long aligned = PhysicalMemory.ChunkBytes + StorageArray.Room;
-        Assert.That(pool.Bytes, Is.EqualTo(2L * PhysicalMemory.ChunkBytes + PhysicalMemory.SmallBytes + 2 * aligned),
-            "the plain arrays of chunks 0 and 1 (chunk 0 grew to a whole one), chunk 2's small one and the two aligned ones went back");
+        const long group = StorageArray.GroupBytes + StorageArray.Room;
+        Assert.That(pool.Bytes, Is.EqualTo(2L * PhysicalMemory.ChunkBytes + PhysicalMemory.SmallBytes + group),
+            "the plain arrays of chunks 0 and 1 (chunk 0 grew to a whole one), chunk 2's small one and the group's array, once");
 
         var next = Dram();
         Assert.That(next.UsePool(pool), Is.True);
-        next.PokeBytes(new PhysAddr(7 * 4096), [1]); // a whole chunk's array: the pool's aligned one first
+        next.PokeBytes(new PhysAddr(7 * 4096), [1]); // a whole chunk's plain array from the pool
+        Assert.That(pool.Bytes, Is.EqualTo(PhysicalMemory.ChunkBytes + PhysicalMemory.SmallBytes + group));
+        for (var n = 1; n < PhysicalMemory.RehomeAfter; n++) next.WriteRun(7, 0, 1)[0] = 1;
+        Assert.That(pool.Bytes, Is.EqualTo(PhysicalMemory.ChunkBytes + PhysicalMemory.SmallBytes), "the busy chunk took the pool's group array");
         Assert.That(HostAddress(next.ReadRun(7, 0, 4096)) & 4095, Is.Zero);
         Assert.That(next.ReadRun(7, 0, 1).ToArray(), Is.EqualTo(new byte[] { 1 }));
         Assert.That(next.ReadRun(3, 0, 4096).ToArray(), Is.All.Zero, "no byte of the released memory shows through");
+        Assert.That(next.ReadRun(16 + 3, 0, 4096).ToArray(), Is.All.Zero);
+    }
+
+    /// <summary>
+    /// Frames 0..63 (chunks 0–3, all in storage group 0) written with a pattern: with <paramref name="busy"/>, each chunk
+    /// then written <see cref="PhysicalMemory.RehomeAfter"/> more times with its own bytes, so it moved into the group's
+    /// array; without, the same bytes in plain arrays.
+    /// </summary>
+    private static PhysicalMemory Patterned(bool busy, int unreachedPage = -1)
+    {
+        var phys = Dram();
+        var page = new byte[4096];
+        for (var pfn = 0UL; pfn < 64; pfn++)
+        {
+            if ((int)pfn == unreachedPage) continue;
+            for (var i = 0; i < page.Length; i++) page[i] = (byte)(i * 13 + (int)pfn * 29 + 1);
+            phys.PokeBytes(new PhysAddr(pfn * 4096), page);
+        }
+        if (busy)
+            for (var chunk = 0UL; chunk < 4; chunk++)
+                for (var n = 0; n < PhysicalMemory.RehomeAfter; n++)
+                {
+                    var pfn = chunk * PhysicalMemory.ChunkPages + 1;
+                    var b = phys.ReadRun(pfn, 0, 1)[0];
+                    phys.WriteRun(pfn, 0, 1)[0] = b;
+                }
+        return phys;
+    }
+
+    private static byte[] Frames0To63(PhysicalMemory phys)
+    {
+        var all = new byte[64 * 4096];
+        phys.PeekBytes(new PhysAddr(0), all);
+        return all;
+    }
+
+    [TestCase(3UL, 100, 40UL, 2000, 65536 + 8192, TestName = "CopyRun across chunks in one group: source from chunk 0, destination from chunk 2")]
+    [TestCase(40UL, 0, 2UL, 4095, 65536 + 4097, TestName = "CopyRun across chunks in one group: destination before the source")]
+    [TestCase(14UL, 0, 15UL, 0, 3 * 4096, TestName = "CopyRun across chunks in one group: overlapping, destination a page after the source")]
+    [TestCase(17UL, 0, 15UL, 8, 5 * 4096, TestName = "CopyRun across chunks in one group: overlapping, destination before the source")]
+    public void CopyRunAcrossChunks_LeavesTheBytesThePerChunkCopiesLeave(ulong sp, int so, ulong dp, int dof, int len)
+    {
+        var grouped = Patterned(busy: true);
+        var plain = Patterned(busy: false);
+        Assert.That(HostAddress(grouped.ReadRun(16, 0, 4096)) - HostAddress(grouped.ReadRun(15, 0, 4096)), Is.EqualTo(4096),
+            "frames 15 and 16 (chunks 0 and 1) are neighbours in the group's array");
+        Assert.That(Frames0To63(grouped), Is.EqualTo(Frames0To63(plain)));
+        grouped.CopyRun(sp, so, dp, dof, len);
+        plain.CopyRun(sp, so, dp, dof, len);
+        var after = Frames0To63(plain);
+        Assert.That(Frames0To63(grouped), Is.EqualTo(after));
+        if (sp + 8 < dp) // no overlap: the destination holds the source's bytes as they were
+        {
+            var before = Frames0To63(Patterned(busy: false));
+            Assert.That(after.AsSpan((int)dp * 4096 + dof, len).ToArray(), Is.EqualTo(before.AsSpan((int)sp * 4096 + so, len).ToArray()));
+        }
+    }
+
+    [Test]
+    public void CopyRunAcrossChunks_FromAPageNoAccessReached_CopiesZerosThere()
+    {
+        var grouped = Patterned(busy: true, unreachedPage: 18);
+        var plain = Patterned(busy: false, unreachedPage: 18);
+        grouped.CopyRun(12, 0, 36, 0, 10 * 4096); // frames 12..21 (chunks 0 and 1) to 36..45 (chunk 2)
+        plain.CopyRun(12, 0, 36, 0, 10 * 4096);
+        var after = Frames0To63(grouped);
+        Assert.That(after, Is.EqualTo(Frames0To63(plain)));
+        Assert.That(after.AsSpan(42 * 4096, 4096).ToArray(), Is.All.Zero, "frame 18 was never written: frame 42 reads zeros");
     }
 }

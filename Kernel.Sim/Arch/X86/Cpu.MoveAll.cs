@@ -51,13 +51,13 @@ public sealed partial class Cpu
             var si = (int)((PageDefs.OffsetInPage(src) + done) >> PageDefs.PAGE_SHIFT);
             var di = (int)((PageDefs.OffsetInPage(dst) + done) >> PageDefs.PAGE_SHIFT);
             var want = n - done;
-            // A side whose pages are consecutive frames runs to the end of its storage chunk: the pieces ContiguousRun
+            // A side whose pages are consecutive frames runs to the end of its storage group: the pieces ContiguousRun
             // finds (it may round a run up to the end of its page, which the Min with want below takes back).
             var sp = sLinear ? _loadPfns[0] + (ulong)si : _loadPfns[si];
-            var sRun = sLinear ? Math.Min(want, (ulong)PhysicalMemory.RunLimit(sp, so)) : ContiguousRun(_loadPfns, si, so, want);
+            var sRun = sLinear ? Math.Min(want, (ulong)PhysicalMemory.CopyRunLimit(sp, so)) : ContiguousRun(_loadPfns, si, so, want);
             var dWant = Math.Min(want, sRun);
             var dp = dLinear ? _storePfns[0] + (ulong)di : _storePfns[di];
-            var dRun = dLinear ? Math.Min(dWant, (ulong)PhysicalMemory.RunLimit(dp, dof)) : ContiguousRun(_storePfns, di, dof, dWant);
+            var dRun = dLinear ? Math.Min(dWant, (ulong)PhysicalMemory.CopyRunLimit(dp, dof)) : ContiguousRun(_storePfns, di, dof, dWant);
             var chunk = (int)Math.Min(want, Math.Min(sRun, dRun));
             _phys.CopyRun(sp, so, dp, dof, chunk);
             done += (ulong)chunk;
@@ -208,7 +208,7 @@ public sealed partial class Cpu
     {
         var pfn = pfns[i];
         var run = PageDefs.PAGE_SIZE - (ulong)off;
-        var limit = Math.Min(want, (ulong)PhysicalMemory.RunLimit(pfn, off));
+        var limit = Math.Min(want, (ulong)PhysicalMemory.CopyRunLimit(pfn, off));
         for (var next = pfn + 1; run < limit; next++)
         {
             if (pfns[++i] != next) break;

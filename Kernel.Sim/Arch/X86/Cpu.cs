@@ -290,7 +290,7 @@ public sealed partial class Cpu
 
     /// <summary>
     /// Move n bytes that a probe showed to be accessible and clean. Pages whose virtual neighbours are also
-    /// physical neighbours (in one <see cref="PhysicalMemory"/> storage chunk) move with one span copy.
+    /// physical neighbours (in one <see cref="PhysicalMemory"/> storage group) move with one <see cref="PhysicalMemory.CopyRun"/>.
     /// </summary>
     internal void Move(Space ds, ulong dst, Space ss, ulong src, ulong n)
     {
@@ -318,7 +318,7 @@ public sealed partial class Cpu
     }
 
     /// <summary>
-    /// Bytes from va (in frame pfn at offset off) that are physically contiguous and in one storage chunk,
+    /// Bytes from va (in frame pfn at offset off) that are physically contiguous and in one storage group,
     /// looking at most <paramref name="want"/> bytes ahead. Every page it translates lies inside the range being
     /// moved, so it marks nothing dirty that the page-by-page move would not.
     /// </summary>
@@ -326,7 +326,7 @@ public sealed partial class Cpu
     {
         var run = PageDefs.PAGE_SIZE - (ulong)off;
         if (_phys.WindowHandlerCount != 0) return run; // host-side window handlers see every page access once, in order
-        var limit = Math.Min(want, (ulong)PhysicalMemory.RunLimit(pfn, off));
+        var limit = Math.Min(want, (ulong)PhysicalMemory.CopyRunLimit(pfn, off));
         for (var next = pfn + 1; run < limit; next++)
         {
             if (!TranslateNoFault(space, va + run, write, out var p) || p != next) break;
