@@ -265,7 +265,7 @@ public sealed partial class PhysicalMemory
         return c.At(ChunkOffset(pfn, offset), len);
     }
 
-    /// <summary>Copies and writes after which a chunk on a plain array moves to a page-aligned one (<see cref="StorageArray"/>).</summary>
+    /// <summary>Copies and writes after which a chunk on a plain array moves into its storage group (<see cref="Rehome"/>, <see cref="StorageArray"/>).</summary>
     internal const int RehomeAfter = 64;
 
     /// <summary>The first write to frames of a chunk: zero them and give each its struct page.</summary>
