@@ -78,9 +78,9 @@ public sealed partial class PhysicalMemory
         var first = Chunk(pfn, create: false);
         if (first == null || !StorageArray.IsGroup(first.Data)) return false;
         var at = ChunkOffset(pfn, offset);
-        for (int left = len, o = offset; ;)
+        var c = first;
+        for (int left = len, o = offset; ; c = Chunk(pfn, create: false))
         {
-            var c = Chunk(pfn, create: false);
             if (c == null || !ReferenceEquals(c.Data, first.Data)) return false;
             var n = Math.Min(left, RunLimit(pfn, o));
             var want = PageMask(pfn, o, n);

@@ -20,7 +20,8 @@ public sealed partial class PhysicalMemory : IMemoryMedia
     private const int SmallPages = 3; // a boot reaches pages 1 and 2 of the first DRAM chunk (the BTT probe buffer, the nsio bounce)
     internal const int SmallBytes = SmallPages << PageDefs.PAGE_SHIFT;
     private const int ChunkCacheSize = 256;
-    // A storage group's array (page-aligned), all zeros from ZeroBase on: reads of never-written memory copy from it.
+    // All zeros from ZeroBase on, of which a chunk's length is used: reads of never-written memory copy from it. A group
+    // array because that is the page-aligned kind (StorageArray), so these copies run between page-aligned frames too.
     private static readonly byte[] ZeroChunk = NewZeroChunk();
     private static readonly int ZeroBase = StorageArray.PageBase(ZeroChunk);
 

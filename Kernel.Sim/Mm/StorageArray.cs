@@ -41,10 +41,10 @@ internal static class StorageArray
     /// <summary>True for an array from <see cref="NewGroup"/>.</summary>
     public static bool IsGroup(byte[] a) => a.Length == GroupLength;
 
-    /// <summary>Where frame 0 (of the group) lies in <paramref name="a"/>: its first host page boundary if a group array, else 0.</summary>
+    /// <summary>Where the group's frame 0 lies in <paramref name="a"/>, a group array: its first host page boundary.</summary>
     public static int PageBase(byte[] a)
     {
-        if (!IsGroup(a)) return 0;
+        System.Diagnostics.Debug.Assert(IsGroup(a), "only a group array is pinned with a page of room");
         var address = (long)Marshal.UnsafeAddrOfPinnedArrayElement(a, 0); // pinned: the address never changes
         return (int)(-address & (Room - 1));
     }
